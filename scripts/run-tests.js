@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Runs the compiled tests with Node's own test runner.
+//   node scripts/run-tests.js            unit + e2e
+//   node scripts/run-tests.js unit       unit only
+//   node scripts/run-tests.js e2e [pat]  end-to-end only (optionally files whose path contains pat)
+// Test files run one at a time: end-to-end files boot real VMs on a 2-core machine.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const [kind, pattern] = process.argv.slice(2);
+const suites = kind ? [kind] : ["unit", "e2e"];
+
+function walk(dir) {
+  let out = [];
+  let entries;
+  try {
+    entries = readdirSync(dir).sort();
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out = out.concat(walk(p));
+    else if (name.endsWith(".test.js")) out.push(p);
+  }
+  return out;
+}
+
+const files = suites
+  .flatMap((s) => walk(join(root, "dist", "test", s)))
+  .filter((f) => !pattern || f.includes(pattern))
+  .map((f) => relative(process.cwd(), f));
+if (files.length === 0) {
+  console.error(`no test files found for ${suites.join(", ")} under dist/test (run npm run build first)`);
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--enable-source-maps", ...files], {
+  stdio: "inherit",
+});
+process.exit(r.status ?? 1);

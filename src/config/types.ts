@@ -1,0 +1,150 @@
+/**
+ * Lima's YAML schema as tslima understands it.
+ *
+ * `LimaYAML` is what a file may say (every field optional, as written by a user or template);
+ * `Config` is the result of load -> resolve base -> merge -> fill defaults -> validate, with every
+ * field the planners need filled in. Field names follow Lima exactly so that Lima's templates load.
+ */
+
+export type Arch = "x86_64" | "aarch64" | "armv7l" | "ppc64le" | "riscv64" | "s390x";
+export type OS = "Linux" | "Darwin" | "FreeBSD" | "Windows";
+export type VMType = "qemu" | "vz" | "wsl2" | "krunkit";
+export type MountType = "9p" | "virtiofs" | "reverse-sshfs";
+export type SecurityModel = "passthrough" | "mapped-xattr" | "mapped-file" | "none";
+export type ProtocolVersion = "9p2000" | "9p2000.u" | "9p2000.L";
+export type NinePCache = "none" | "loose" | "fscache" | "mmap";
+export type ProvisionMode = "system" | "user" | "boot" | "dependency" | "ansible" | "data" | "yq";
+
+export interface FileLocator {
+  url: string;
+  digest?: string;
+}
+
+export interface ImageFile {
+  location: string;
+  arch: Arch;
+  digest?: string;
+}
+
+export interface Image extends ImageFile {
+  variant?: string;
+  archVariant?: string;
+  kernel?: ImageFile & { cmdline?: string };
+  initrd?: ImageFile;
+}
+
+export interface NinePOptions {
+  securityModel: SecurityModel;
+  protocolVersion: ProtocolVersion;
+  /** Lima writes sizes like "128KiB"; kept as written, parse with parseSize(). */
+  msize: string;
+  cache: NinePCache;
+}
+
+export interface Mount {
+  location: string;
+  mountPoint: string;
+  writable: boolean;
+  sshfs: { cache: boolean; followSymlinks: boolean; sftpDriver: string };
+  "9p": NinePOptions;
+  virtiofs: { queueSize?: number };
+}
+
+export interface Provision {
+  mode: ProvisionMode;
+  script?: string;
+  file?: string | FileLocator;
+  /** For mode "data". */
+  path?: string;
+  content?: string;
+  overwrite?: boolean;
+  owner?: string;
+  permissions?: string;
+  skipDefaultDependencyResolution?: boolean;
+}
+
+export interface Probe {
+  mode: "readiness";
+  description: string;
+  script: string;
+  file?: string | FileLocator;
+  hint: string;
+}
+
+export interface PortForward {
+  guestIPMustBeZero: boolean;
+  guestIP: string;
+  guestPort: number;
+  guestPortRange: [number, number];
+  guestSocket: string;
+  hostIP: string;
+  hostPort: number;
+  hostPortRange: [number, number];
+  hostSocket: string;
+  proto: "tcp" | "udp" | "any";
+  reverse: boolean;
+  ignore: boolean;
+}
+
+export interface Network {
+  lima?: string;
+  socket?: string;
+  vzNAT?: boolean;
+  macAddress?: string;
+  interface?: string;
+  metric?: number;
+}
+
+export interface Config {
+  vmType: VMType;
+  os: OS;
+  arch: Arch;
+  images: Image[];
+  cpus: number;
+  /** Size strings as written ("4GiB"); parse with parseSize(). */
+  memory: string;
+  disk: string;
+  mounts: Mount[];
+  mountType: MountType;
+  mountTypesUnsupported: MountType[];
+  mountInotify: boolean;
+  ssh: {
+    localPort: number;
+    loadDotSSHPubKeys: boolean;
+    forwardAgent: boolean;
+    forwardX11: boolean;
+    forwardX11Trusted: boolean;
+  };
+  firmware: { legacyBIOS: boolean };
+  user: { name: string; comment: string; uid: number; home: string; shell: string };
+  provision: Provision[];
+  probes: Probe[];
+  portForwards: PortForward[];
+  networks: Network[];
+  env: Record<string, string>;
+  param: Record<string, string>;
+  message: string;
+  containerd: { system: boolean; user: boolean };
+  hostResolver: { enabled: boolean; ipv6: boolean; hosts: Record<string, string> };
+  propagateProxyEnv: boolean;
+  upgradePackages: boolean;
+  timezone: string;
+  plain: boolean;
+  /** Everything else Lima defines that tslima keeps but does not act on, untouched. */
+  extra: Record<string, unknown>;
+}
+
+/** Facts about the host, probed once by an executor and passed to pure code. */
+export interface HostFacts {
+  os: OS;
+  arch: Arch;
+  cpus: number;
+  /** Total RAM in bytes. */
+  memoryBytes: number;
+  home: string;
+  user: string;
+  uid: number;
+  gid: number;
+  /** Directory for temporary files ({{.GlobalTempDir}}). */
+  tmpDir: string;
+}
