@@ -1,0 +1,77 @@
+import { join } from "node:path";
+import { homedir } from "node:os";
+
+/** TSLIMA_HOME, default ~/.tslima. */
+export function tslimaHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TSLIMA_HOME && env.TSLIMA_HOME !== "" ? env.TSLIMA_HOME : join(homedir(), ".tslima");
+}
+
+/** Cache for locally built guest images: $XDG_CACHE_HOME/tslima, default ~/.cache/tslima. */
+export function buildCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== "" ? env.XDG_CACHE_HOME : join(homedir(), ".cache");
+  return join(xdg, "tslima");
+}
+
+/** Every file of one instance, by Lima's names (see DESIGN.md). Pure: computes paths only. */
+export interface InstancePaths {
+  name: string;
+  dir: string;
+  limaYaml: string;
+  cidataIso: string;
+  basedisk: string;
+  diffdisk: string;
+  kernel: string;
+  initrd: string;
+  efiVars: string;
+  sshConfig: string;
+  sshSock: string;
+  qmpSock: string;
+  serialLog: string;
+  qemuPid: string;
+  haPid: string;
+  haStdoutLog: string;
+  haStderrLog: string;
+  sockDir: string;
+  lock: string;
+  /** Unix socket of the N-th virtiofsd. */
+  virtiofsdSock(index: number): string;
+}
+
+export function instancePaths(home: string, name: string): InstancePaths {
+  const dir = join(home, name);
+  return {
+    name,
+    dir,
+    limaYaml: join(dir, "lima.yaml"),
+    cidataIso: join(dir, "cidata.iso"),
+    basedisk: join(dir, "basedisk"),
+    diffdisk: join(dir, "diffdisk"),
+    kernel: join(dir, "kernel"),
+    initrd: join(dir, "initrd"),
+    efiVars: join(dir, "efi-vars.fd"),
+    sshConfig: join(dir, "ssh.config"),
+    sshSock: join(dir, "ssh.sock"),
+    qmpSock: join(dir, "qmp.sock"),
+    serialLog: join(dir, "serial.log"),
+    qemuPid: join(dir, "qemu.pid"),
+    haPid: join(dir, "ha.pid"),
+    haStdoutLog: join(dir, "ha.stdout.log"),
+    haStderrLog: join(dir, "ha.stderr.log"),
+    sockDir: join(dir, "sock"),
+    lock: join(dir, "lock"),
+    virtiofsdSock: (index: number) => join(dir, `virtiofsd-${index}.sock`),
+  };
+}
+
+/** Global files under TSLIMA_HOME. */
+export function globalPaths(home: string) {
+  const config = join(home, "_config");
+  return {
+    configDir: config,
+    userKey: join(config, "user"),
+    userPubKey: join(config, "user.pub"),
+    defaultYaml: join(config, "default.yaml"),
+    overrideYaml: join(config, "override.yaml"),
+    downloadCache: join(home, "_cache", "download", "by-url-sha256"),
+  };
+}
