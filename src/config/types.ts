@@ -61,6 +61,11 @@ export interface Provision {
   owner?: string;
   permissions?: string;
   skipDefaultDependencyResolution?: boolean;
+  /** For mode "yq": the yq expression applied to `path`, and the file format ("auto", "json", ...). */
+  expression?: string;
+  format?: string;
+  /** For mode "ansible" (deprecated in Lima). */
+  playbook?: string;
 }
 
 export interface Probe {
@@ -147,4 +152,6 @@ export interface HostFacts {
   gid: number;
   /** Directory for temporary files ({{.GlobalTempDir}}). */
   tmpDir: string;
+  /** The host's zoneinfo name (e.g. "Europe/Berlin"), the default for `timezone`; "" or absent if unknown. */
+  timezone?: string;
 }

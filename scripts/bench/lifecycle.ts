@@ -1,0 +1,133 @@
+/**
+ * Lifecycle benchmark (run it with scripts/bench/lifecycle): prints, from one run on this machine,
+ *   1. a raw QEMU boot of the local test guest to the sshd banner vs `tslima start` to READY, with
+ *      tslima's phases from the host agent's event log (same image, vCPUs and memory);
+ *   2. `tslima shell NAME true` vs raw `ssh -F ssh.config lima-NAME true`, median of 20 each;
+ *   3. the host agent's peak RSS (VmHWM while running, and the agent's own figure at exit).
+ * Nothing here is asserted; the figures are for people.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRoot } from "../../test/helpers.js";
+import { Cli, guestYaml } from "../../test/e2e/harness.js";
+import { findFreePort } from "../../src/qemu/index.js";
+import { waitForBanner } from "../../src/ssh/index.js";
+import type { AgentEvent } from "../../src/hostagent/events.js";
+
+const CPUS = Number(process.env.BENCH_CPUS ?? 1);
+const MEMORY_MIB = Number(process.env.BENCH_MEMORY_MIB ?? 1024);
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+function guestBuild(): { dir: string; cmdline: string } {
+  const r = spawnSync(join(repoRoot, "scripts", "build-test-guest"), [], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (r.status !== 0) throw new Error("scripts/build-test-guest failed");
+  const dir = r.stdout.split("\n")[0]!.trim();
+  const record = JSON.parse(readFileSync(join(dir, "build.json"), "utf8")) as { cmdline: string };
+  return { dir, cmdline: record.cmdline };
+}
+
+/** Boots the image with a plain QEMU command line (direct kernel boot, no cidata) until sshd answers. */
+async function rawBoot(g: { dir: string; cmdline: string }): Promise<number> {
+  const work = mkdtempSync(join(tmpdir(), "tslima-bench-raw-"));
+  const overlay = join(work, "disk.qcow2");
+  spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", join(g.dir, "disk.qcow2"), overlay, "8G"]);
+  const port = await findFreePort();
+  const t0 = Date.now();
+  // prettier-ignore
+  const qemu = spawn("qemu-system-x86_64", [
+    "-accel", "tcg", "-machine", "q35", "-cpu", "max", "-smp", String(CPUS), "-m", String(MEMORY_MIB),
+    "-nographic", "-monitor", "none", "-serial", `file:${join(work, "serial.log")}`,
+    "-kernel", join(g.dir, "vmlinuz"), "-initrd", join(g.dir, "initrd.img"), "-append", g.cmdline,
+    "-drive", `file=${overlay},if=virtio,format=qcow2`,
+    "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${port}-:22`, "-device", "virtio-net-pci,netdev=net0",
+  ], { stdio: "ignore" });
+  try {
+    await waitForBanner(port, 10 * 60_000);
+    return Date.now() - t0;
+  } finally {
+    qemu.kill("SIGKILL");
+    await new Promise((r) => qemu.once("exit", r));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function events(cli: Cli, name: string): AgentEvent[] {
+  return readFileSync(join(cli.home, name, "ha.stdout.log"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as AgentEvent);
+}
+
+/** Step durations: each step lasts until the next step (or READY) begins. */
+function phases(evs: AgentEvent[]): Array<[string, number]> {
+  const marks = evs.filter((e) => e.step !== undefined || e.status.ready).map((e) => ({ name: e.step ?? "ready", at: Date.parse(e.time) }));
+  const out: Array<[string, number]> = [];
+  for (let i = 0; i + 1 < marks.length; i++) out.push([marks[i]!.name, marks[i + 1]!.at - marks[i]!.at]);
+  return out;
+}
+
+async function timeRuns(n: number, run: () => Promise<unknown>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await run();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return times;
+}
+
+function ssh(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const c = spawn("ssh", args, { stdio: "ignore" });
+    c.once("exit", (code) => resolve(code ?? 255));
+  });
+}
+
+function vmHwmKiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : NaN;
+}
+
+async function main(): Promise<void> {
+  const g = guestBuild();
+  console.log(`guest: ${g.dir}; ${CPUS} vCPU, ${MEMORY_MIB} MiB, accel tcg (no usable KVM here)\n`);
+  const raw = await rawBoot(g);
+
+  const cli = new Cli("bench");
+  const name = "bench";
+  try {
+    const yaml = cli.file("bench.yaml", guestYaml("", { cpus: CPUS, memory: `${MEMORY_MIB}MiB` }));
+    const t0 = Date.now();
+    await cli.ok(["start", "--name", name, yaml]);
+    const total = Date.now() - t0;
+    const evs = events(cli, name);
+    const haPid = Number(readFileSync(join(cli.home, name, "ha.pid"), "utf8"));
+
+    console.log("boot                                      time");
+    console.log(`raw qemu, to sshd banner                  ${secs(raw)}`);
+    console.log(`tslima start (create + boot), to READY    ${secs(total)}`);
+    for (const [step, ms] of phases(evs)) console.log(`  ${step.padEnd(40)}${secs(ms)}`);
+
+    const cfg = join(cli.home, name, "ssh.config");
+    const shellTimes = await timeRuns(RUNS, () => cli.ok(["shell", name, "true"]));
+    const sshTimes = await timeRuns(RUNS, () => ssh(["-F", cfg, `lima-${name}`, "true"]));
+    console.log(`\ncommand (median of ${RUNS})                  time`);
+    console.log(`tslima shell ${name} true                  ${median(shellTimes).toFixed(0)} ms`);
+    console.log(`ssh -F ssh.config lima-${name} true        ${median(sshTimes).toFixed(0)} ms`);
+
+    const hwm = vmHwmKiB(haPid);
+    await cli.ok(["stop", name]);
+    const final = events(cli, name).reverse().find((e) => e.maxRSSKiB !== undefined);
+    console.log(`\nhost agent peak RSS: ${(hwm / 1024).toFixed(1)} MiB while running (VmHWM)` +
+      (final?.maxRSSKiB ? `, ${(final.maxRSSKiB / 1024).toFixed(1)} MiB at exit (getrusage)` : ""));
+  } finally {
+    await cli.cleanup([name]);
+  }
+}
+
+await main();

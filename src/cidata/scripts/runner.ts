@@ -1,0 +1,98 @@
+import { GUEST_LIB, PROVISION_LOG, READY_FILE } from "../context.js";
+
+/**
+ * The guest's per-boot runner (POSIX sh), installed by write_files and started every boot by
+ * cloud-init's scripts-per-boot (final stage). It defines the steps; the generated plan.sh calls
+ * them in order. Every step is idempotent: it may run on each boot.
+ */
+export const RUNNER_SH = `#!/bin/sh
+# tslima guest runner: every boot, after cloud-init's init stage. Written by tslima; do not edit.
+set -u
+LIB=${GUEST_LIB}
+STATE=/run/tslima
+READY=${READY_FILE}
+PLOG=${PROVISION_LOG}
+mkdir -p "$STATE"
+rm -f "$READY"
+FAILURES="$STATE/failures"
+touch "$FAILURES"
+[ -f "$LIB/env.sh" ] && . "$LIB/env.sh"
+
+say() { echo "tslima: $*"; }
+
+# failure MODE INDEX EXIT WHAT: one JSON line per failed step
+failure() {
+  what=$(printf '%s' "$4" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g')
+  printf '{"mode":"%s","index":%s,"exit":%s,"what":"%s"}\\n' "$1" "$2" "$3" "$what" >>"$FAILURES"
+  say "$1 provisioning step $2 failed (exit $3): $4"
+}
+
+# hosts_entry IP NAME: add "IP NAME" to /etc/hosts unless NAME is there already
+hosts_entry() {
+  if ! awk -v n="$2" '{ for (i = 2; i <= NF; i++) if ($i == n) f = 1 } END { exit !f }' /etc/hosts 2>/dev/null; then
+    printf '%s\\t%s\\n' "$1" "$2" >>/etc/hosts
+  fi
+}
+
+# mount_point PATH ESCAPED: create the real directory; drop the one cloud-init made from the escaped name
+mount_point() {
+  mkdir -p "$1" 2>/dev/null || say "cannot create mount point $1"
+  if [ "$1" != "$2" ] && [ -d "$2" ]; then rmdir "$2" 2>/dev/null || true; fi
+}
+
+mount_all() {
+  mount -a -t 9p,virtiofs 2>&1 | sed 's/^/tslima: mount: /' || true
+}
+
+# data INDEX PATH OWNER PERMISSIONS OVERWRITE: install $LIB/data/INDEX at PATH
+data() {
+  src="$LIB/data/$1"
+  if [ -e "$2" ] && [ "$5" != true ]; then return 0; fi
+  if mkdir -p "$(dirname "$2")" && cp "$src" "$2.tslima-new" && chown "$3" "$2.tslima-new" &&
+    chmod "$4" "$2.tslima-new" && mv -f "$2.tslima-new" "$2"; then
+    return 0
+  fi
+  rm -f "$2.tslima-new"
+  failure data "$1" 1 "write $2"
+}
+
+# script MODE INDEX: run $LIB/provision/INDEX as root (system, dependency) or the user (user)
+script() {
+  f="$LIB/provision/$2"
+  if head -c 2 "$f" | grep -q '^#!'; then set -- "$1" "$2" "$f"; else set -- "$1" "$2" /bin/sh "$f"; fi
+  mode=$1 index=$2
+  shift 2
+  say "running $mode provisioning script $index"
+  if [ "$mode" = user ]; then
+    ( cd "$TSLIMA_USER_HOME" 2>/dev/null || cd /
+      runuser -u "$TSLIMA_USER" -- env HOME="$TSLIMA_USER_HOME" USER="$TSLIMA_USER" LOGNAME="$TSLIMA_USER" \\
+        SHELL="$TSLIMA_USER_SHELL" XDG_RUNTIME_DIR="/run/user/$TSLIMA_USER_UID" "$@" )
+  else
+    ( cd / && "$@" )
+  fi
+  rc=$?
+  [ "$rc" -eq 0 ] || failure "$mode" "$index" "$rc" "$mode script $index"
+}
+
+# unsupported MODE INDEX
+unsupported() { failure "$1" "$2" 127 "provision mode $1 is not supported by tslima"; }
+
+. "$LIB/plan.sh"
+
+# boot-mode scripts ran earlier (bootcmd) and left their failures in $STATE/boot-failures
+[ -f "$STATE/boot-failures" ] && cat "$STATE/boot-failures" >>"$FAILURES"
+if [ -s "$FAILURES" ]; then mv -f "$FAILURES" "$PLOG"; else rm -f "$FAILURES" "$PLOG"; fi
+rm -f "$STATE/boot-failures"
+touch "$READY"
+say "ready"
+`;
+
+/** Starts the runner from cloud-init's scripts-per-boot directory. */
+export const PER_BOOT_SH = `#!/bin/sh
+exec ${GUEST_LIB}/runner.sh
+`;
+
+/** Login shells see the instance's env: (ssh sessions run "$SHELL -l -c"). */
+export const PROFILE_SH = `# tslima: the instance's env: from lima.yaml
+[ -r ${GUEST_LIB}/env.sh ] && . ${GUEST_LIB}/env.sh
+`;

@@ -1,0 +1,65 @@
+import { stringify } from "yaml";
+import type { Config } from "../config/types.js";
+import { GUEST_LIB, HOST_IP, guestHostname, type CidataContext } from "./context.js";
+import { bootCommands, envScript, provisionPlan, type WriteFile } from "./provision.js";
+import { fstabUnescape } from "../mounts/fstab.js";
+import { shQuote } from "./shell.js";
+import { PER_BOOT_SH, PROFILE_SH, RUNNER_SH } from "./scripts/runner.js";
+
+/** CA certificates given inline under Lima's caCerts.certs (kept in config.extra). */
+function caCerts(config: Config): string[] {
+  const ca = config.extra.caCerts as { certs?: unknown } | undefined;
+  return Array.isArray(ca?.certs) ? ca.certs.filter((c): c is string => typeof c === "string") : [];
+}
+
+/** The #cloud-config document. */
+export function userData(config: Config, ctx: CidataContext): string {
+  const u = config.user;
+  const hostname = guestHostname(ctx.instanceName);
+  const env = envScript(config);
+  const plan = provisionPlan(config, ctx.mounts, HOST_IP);
+  const writeFiles: WriteFile[] = [
+    { path: `${GUEST_LIB}/runner.sh`, content: RUNNER_SH, permissions: "0755" },
+    { path: `${GUEST_LIB}/plan.sh`, content: plan.planSh, permissions: "0644" },
+    { path: `${GUEST_LIB}/env.sh`, content: env, permissions: "0644" },
+    ...plan.files,
+    { path: "/var/lib/cloud/scripts/per-boot/90-tslima.sh", content: PER_BOOT_SH, permissions: "0755" },
+    { path: "/etc/profile.d/90-tslima-env.sh", content: PROFILE_SH, permissions: "0644" },
+  ];
+  const doc: Record<string, unknown> = {
+    hostname,
+    fqdn: hostname,
+    prefer_fqdn_over_hostname: false,
+    manage_etc_hosts: true,
+    users: [
+      {
+        name: u.name,
+        uid: u.uid,
+        gecos: u.comment,
+        homedir: u.home,
+        shell: u.shell,
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        lock_passwd: true,
+        ssh_authorized_keys: ctx.sshPublicKeys.map((k) => k.trim()).filter((k) => k !== ""),
+      },
+    ],
+    ssh_pwauth: false,
+    disable_root: true,
+  };
+  if (config.timezone !== "") doc.timezone = config.timezone;
+  if (config.upgradePackages) doc.package_upgrade = true;
+  const certs = caCerts(config);
+  if (certs.length > 0) doc.ca_certs = { trusted: certs };
+  const fstab = ctx.mounts.mounts.flatMap((m) => (m.fstab ? [m.fstab] : []));
+  if (fstab.length > 0) {
+    doc.mounts = fstab;
+    doc.mount_default_fields = [null, null, "auto", "defaults,nofail", "0", "2"];
+  }
+  doc.write_files = writeFiles.map((f) => ({ path: f.path, permissions: f.permissions, owner: "root:root", ...(f.encoding ? { encoding: f.encoding } : {}), content: f.content }));
+  // Mount points must exist before cloud-init's mounts module runs `mount -a` (it would only create
+  // the fstab-escaped names, e.g. "/a\\040b"), so the very first bootcmd creates the real ones.
+  const mountDirs = fstab.map((f) => shQuote(fstabUnescape(f[1])));
+  const boot = [...(mountDirs.length > 0 ? [`mkdir -p ${mountDirs.join(" ")}`] : []), ...bootCommands(config, env)];
+  if (boot.length > 0) doc.bootcmd = boot;
+  return `#cloud-config\n${stringify(doc, { version: "1.1", lineWidth: 0 })}`;
+}

@@ -1,0 +1,42 @@
+import type { Command } from "commander";
+import type { Arch } from "../config/types.js";
+import { TslimaError } from "../errors.js";
+import { buildImage } from "../images/build/index.js";
+import { hostArch } from "../images/build/preflight.js";
+import { progressPrinter } from "../images/progress.js";
+import { buildCacheDir } from "../instance/paths.js";
+
+const arches: Arch[] = ["x86_64", "aarch64", "armv7l", "ppc64le", "riscv64", "s390x"];
+
+/** `tslima image build NAME`: builds a guest image from distro packages (cached by its inputs). */
+export function register(program: Command): void {
+  const image = program.command("image").description("Manage guest images");
+  image
+    .command("build")
+    .description("Build a guest image from the distribution's package mirror (debootstrap); cached by its inputs")
+    .argument("<name>", "what to build: debian-12")
+    .option("--arch <arch>", "guest architecture (the host's)")
+    .option("--package <name>", "an extra package to install (repeatable)", (v: string, acc: string[]) => [...acc, v], [])
+    .option("--output <dir>", "output directory (default: ~/.cache/tslima/build/NAME-ARCH-KEY)")
+    .action(async (name: string, o: { arch?: string; package: string[]; output?: string }) => {
+      const arch = (o.arch ?? hostArch() ?? "x86_64") as Arch;
+      if (!arches.includes(arch)) {
+        throw new TslimaError("IMAGE_BUILD_ARCH", `unknown architecture "${o.arch}"`, {
+          hint: `--arch takes one of ${arches.join(", ")}`,
+        });
+      }
+      const built = await buildImage({
+        name,
+        arch,
+        packages: o.package,
+        ...(o.output !== undefined ? { output: o.output } : {}),
+        cacheDir: buildCacheDir(),
+        onProgress: progressPrinter(process.stderr),
+      });
+      const how = built.cached ? `cached (built earlier in ${built.buildSeconds} s)` : `built in ${built.buildSeconds} s`;
+      process.stdout.write(
+        `${built.dir}\n  ${how}\n  disk:   ${built.disk}\n  kernel: ${built.kernel}\n  initrd: ${built.initrd}\n` +
+          `  cmdline: ${built.cmdline}\n  images: snippet in ${built.imageYaml}\n`,
+      );
+    });
+}

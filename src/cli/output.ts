@@ -1,0 +1,97 @@
+import { homedir } from "node:os";
+import { TslimaError } from "../errors.js";
+
+/** Renders rows as a left-aligned table with a header, columns separated by 4 spaces. Pure. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("    ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n") + "\n";
+}
+
+/** Bytes as Lima prints them: "4GiB", "512MiB", "1.5GiB". Pure. */
+export function humanBytes(n: number): string {
+  if (n <= 0) return "?";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  const s = Number.isInteger(v) ? String(v) : v.toFixed(1).replace(/\.0$/, "");
+  return `${s}${units[u]}`;
+}
+
+/** A path with the home directory shown as "~". Pure given `home`. */
+export function tildePath(p: string, home: string = homedir()): string {
+  return home && (p === home || p.startsWith(`${home}/`)) ? `~${p.slice(home.length)}` : p;
+}
+
+function lookup(value: unknown, path: string[]): unknown {
+  let cur: unknown = value;
+  for (const key of path) {
+    if (typeof cur !== "object" || cur === null) return undefined;
+    const obj = cur as Record<string, unknown>;
+    if (key in obj) {
+      cur = obj[key];
+      continue;
+    }
+    const found = Object.keys(obj).find((k) => k.toLowerCase() === key.toLowerCase());
+    cur = found === undefined ? undefined : obj[found];
+  }
+  return cur;
+}
+
+function show(v: unknown): string {
+  if (v === undefined || v === null) return "<no value>";
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return v.toString();
+  return JSON.stringify(v);
+}
+
+/**
+ * A small subset of Go's text/template, enough for `list --format`: `{{.Field}}`, `{{.A.B}}`
+ * (field names match case-insensitively, so Lima's `{{.Name}}`/`{{.SSHLocalPort}}` work),
+ * `{{json .}}`, `{{json .Field}}`, and the escapes \t and \n. Pure.
+ */
+export function renderFormat(format: string, value: unknown): string {
+  const text = format.replace(/\\t/g, "\t").replace(/\\n/g, "\n");
+  return text.replace(/\{\{-?\s*(json\s+)?\.([A-Za-z0-9_.]*)\s*-?\}\}/g, (_m, json: string | undefined, path: string) => {
+    const v = path === "" ? value : lookup(value, path.split("."));
+    return json ? JSON.stringify(v) : show(v);
+  });
+}
+
+/** Rejects templates with actions we do not understand, instead of printing them raw. Pure. */
+export function checkFormat(format: string): void {
+  const actions = format.match(/\{\{[^}]*\}\}/g) ?? [];
+  const bad = actions.filter((a) => !/^\{\{-?\s*(json\s+)?\.[A-Za-z0-9_.]*\s*-?\}\}$/.test(a));
+  if (bad.length > 0) {
+    throw new TslimaError("INVALID_FORMAT", `unsupported --format action ${bad[0]}`, {
+      hint: "use {{.Field}}, {{.A.B}} or {{json .}}; fields: name, status, dir, arch, cpus, memory, disk, sshLocalPort",
+    });
+  }
+}
+
+/** Durations for --timeout: "10m", "90s", "1h30m", "500ms", or plain seconds. Pure. */
+export function parseDuration(s: string): number {
+  const t = s.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of t.matchAll(re)) {
+    const n = Number(m[1]);
+    const unit = m[2];
+    total += unit === "h" ? n * 3_600_000 : unit === "m" ? n * 60_000 : unit === "s" ? n * 1000 : n;
+    consumed += m[0].length;
+  }
+  if (consumed !== t.length || t.length === 0) {
+    throw new TslimaError("INVALID_FLAG", `--timeout ${JSON.stringify(s)} is not a duration`, { hint: "use e.g. --timeout 10m, 90s or 1h" });
+  }
+  return total;
+}

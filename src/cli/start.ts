@@ -1,0 +1,73 @@
+import type { Command } from "commander";
+import { startInstance, type StartOptions } from "../instance/start.js";
+import type { AgentEvent } from "../hostagent/events.js";
+import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";
+import { parseDuration } from "./output.js";
+
+interface StartFlags extends CreateFlags {
+  timeout: string;
+  foreground?: boolean;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`.padStart(7);
+}
+
+/** Prints agent events as progress lines with the time since `start` began. */
+export function progressPrinter(write: (s: string) => void = (s) => void process.stderr.write(s)): (e: AgentEvent) => void {
+  const t0 = Date.now();
+  let lastProgress = 0;
+  return (e) => {
+    const at = `[${seconds(Date.now() - t0)}]`;
+    if (e.warning) write(`${at} warning: ${e.warning}\n`);
+    if (e.status.errors?.length) return; // the thrown error carries them
+    if (e.step && e.message) write(`${at} ${e.message}\n`);
+    else if (e.progress && Date.now() - lastProgress > 2000) {
+      lastProgress = Date.now();
+      const pct = e.progress.total ? ` (${Math.floor((100 * e.progress.done) / e.progress.total)}%)` : "";
+      write(`${at}   ${(e.progress.done / 1048576).toFixed(0)} MiB${pct}\n`);
+    } else if (!e.step && e.message && !e.status.ready && !e.status.exiting) write(`${at}   ${e.message}\n`);
+    if (e.status.ready) write(`${at} READY\n`);
+  };
+}
+
+/** Forwards Ctrl-C / SIGTERM to an AbortController while `fn` runs. */
+export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const onSig = () => {
+    process.stderr.write("\ninterrupted: stopping the boot...\n");
+    ac.abort();
+  };
+  process.on("SIGINT", onSig);
+  process.on("SIGTERM", onSig);
+  try {
+    return await fn(ac.signal);
+  } finally {
+    process.off("SIGINT", onSig);
+    process.off("SIGTERM", onSig);
+  }
+}
+
+export function register(program: Command): void {
+  addCreateFlags(
+    program
+      .command("start")
+      .description("start an instance (creating it from a file or template first when needed); returns when it is ready")
+      .argument("[target]", "instance NAME, FILE.yaml, template:NAME or URL", "default"),
+  )
+    .option("--timeout <duration>", "give up after this long (e.g. 10m, 90s)", "10m")
+    .option("--foreground", "run the host agent in this process, until the VM stops")
+    .action(async (target: string, flags: StartFlags) => {
+      const opts: StartOptions = {
+        ...overridesFrom(flags),
+        timeoutMs: parseDuration(flags.timeout),
+        foreground: flags.foreground === true,
+        onEvent: progressPrinter(),
+        onMessage: (m) => void process.stderr.write(`${m}\n`),
+      };
+      const started = await withInterrupt((signal) => startInstance(target, { ...opts, signal }));
+      if (!started.alreadyRunning && !flags.foreground) {
+        process.stdout.write(`Instance ${started.name} is running. Run \`tslima shell ${started.name}\` to open a shell.\n`);
+      }
+    });
+}

@@ -1,0 +1,63 @@
+import type { Command } from "commander";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { TslimaError } from "../errors.js";
+import { findTemplate, listTemplates, resolveTemplate, templateSearchDirs } from "../config/index.js";
+import { tslimaHome } from "../instance/paths.js";
+
+function locate(name: string): string {
+  const bare = name.replace(/^template:(\/\/)?/, "");
+  const found = findTemplate(bare, templateSearchDirs());
+  if (!found) {
+    throw new TslimaError("TEMPLATE_NOT_FOUND", `no template named "${bare}"`, {
+      hint: "run `tslima template list` to see the templates; add directories with TSLIMA_TEMPLATES_PATH",
+    });
+  }
+  return found;
+}
+
+/**
+ * `tslima template list|show|copy`. Templates are tslima's bundled ones, then those in the
+ * directories of TSLIMA_TEMPLATES_PATH (first match wins).
+ */
+export function register(program: Command): void {
+  const template = program.command("template").description("List, show and copy templates (template:NAME)");
+  template
+    .command("list")
+    .description("List the templates by name")
+    .option("--all", "also list building blocks under _images/ and _default/")
+    .option("--path", "show the file each name resolves to")
+    .action((options: { all?: boolean; path?: boolean }) => {
+      for (const t of listTemplates(templateSearchDirs(), options.all === true)) {
+        process.stdout.write(options.path ? `${t.name}\t${t.path}\n` : `${t.name}\n`);
+      }
+    });
+  template
+    .command("show")
+    .description("Print a template as written (or with --embed, with its base: templates merged in)")
+    .argument("<name>", "template name, e.g. default or template:docker")
+    .option("--embed", "resolve base: and inline script files")
+    .action(async (name: string, options: { embed?: boolean }) => {
+      const path = locate(name);
+      const text = options.embed ? (await resolveTemplate(path, { tslimaHome: tslimaHome() })).text : readFileSync(path, "utf8");
+      process.stdout.write(text);
+    });
+  template
+    .command("copy")
+    .description("Copy a template to FILE ('-' for stdout) to edit it; refuses to overwrite without --force")
+    .argument("<name>", "template name, e.g. default or template:docker")
+    .argument("<file>", "destination file, or - for stdout")
+    .option("--embed", "resolve base: and inline script files into the copy")
+    .option("-f, --force", "overwrite FILE if it exists (Lima's `limactl template copy` always overwrites)")
+    .action(async (name: string, file: string, options: { embed?: boolean; force?: boolean }) => {
+      const path = locate(name);
+      const text = options.embed ? (await resolveTemplate(path, { tslimaHome: tslimaHome() })).text : readFileSync(path, "utf8");
+      if (file === "-") {
+        process.stdout.write(text);
+        return;
+      }
+      if (existsSync(file) && !options.force) {
+        throw new TslimaError("FILE_EXISTS", `${file} already exists`, { hint: "pass --force to overwrite it, or choose another file name" });
+      }
+      writeFileSync(file, text);
+    });
+}

@@ -1,0 +1,159 @@
+import { isIP } from "node:net";
+import { isAbsolute, posix } from "node:path";
+import { asText } from "./ast.js";
+import { trySize } from "./sizes.js";
+import type { Config, HostFacts } from "./types.js";
+import { NOT_SUPPORTED, validatePort, type Finding } from "./validate-common.js";
+import { validateNetworks, validatePortForwards, validateProvision } from "./validate-lists.js";
+
+export { NOT_SUPPORTED, type Finding };
+
+export const ARCHES = ["x86_64", "aarch64", "armv7l", "ppc64le", "riscv64", "s390x"];
+export const VM_TYPES = ["qemu", "vz", "wsl2", "krunkit"];
+export const MOUNT_TYPES = ["reverse-sshfs", "9p", "virtiofs", "wsl2"];
+export const SECURITY_MODELS = ["passthrough", "mapped-xattr", "mapped-file", "none"];
+export const PROTOCOL_VERSIONS = ["9p2000", "9p2000.u", "9p2000.L"];
+export const NINEP_CACHES = ["none", "loose", "fscache", "mmap"];
+/** Guest paths a mount must not hide (Lima's list). */
+export const FORBIDDEN_MOUNT_POINTS = ["/", "/bin", "/dev", "/etc", "/home", "/opt", "/sbin", "/tmp", "/usr", "/var"];
+
+const oneOf = (values: string[]) => values.map((v) => `"${v}"`).join(", ");
+const semverish = /^v?\d+(\.\d+){0,2}([-+][0-9A-Za-z.-]+)?$/;
+
+/** A guest mount point: absolute, no `~`, not a system directory nor the user's home. One finding at most. */
+function validateMountPoint(mp: string, home: string, path: Array<string | number>, out: Finding[]): void {
+  const err = (message: string): void => {
+    out.push({ path, message });
+  };
+  if (mp.startsWith("~")) return err('must not start with "~" (guest paths have no tilde expansion)');
+  if (!posix.isAbsolute(mp)) return err(`must be an absolute path in the guest, got "${mp}"`);
+  const normalized = posix.normalize(mp).replace(/(.)\/$/, "$1");
+  if (FORBIDDEN_MOUNT_POINTS.includes(normalized)) {
+    return err(`must not be a system path such as /etc or /usr (forbidden: ${FORBIDDEN_MOUNT_POINTS.join(" ")}), got "${mp}"`);
+  }
+  if (normalized === home) err(`is the guest user's home directory "${home}", which tslima manages; mount somewhere else`);
+}
+
+/**
+ * Checks a filled Config the way Lima's Validate does, plus the 9p options Lima leaves unchecked, and
+ * refuses (with "not supported by tslima") what tslima does not implement on purpose. `raw` is the merged
+ * YAML before defaults, to tell "set" from "filled". Collects every finding; nothing is thrown.
+ */
+export function validateConfig(config: Config, raw: Record<string, unknown>, host: HostFacts): Finding[] {
+  const out: Finding[] = [];
+  const err = (path: Array<string | number>, message: string) => out.push({ path, message });
+  const warn = (path: Array<string | number>, message: string) => out.push({ path, message, warning: true });
+
+  const minLima = config.extra.minimumLimaVersion;
+  if (minLima !== undefined && minLima !== null && !semverish.test(asText(minLima))) {
+    err(["minimumLimaVersion"], `must be a version such as "2.0.0", got ${JSON.stringify(minLima)}`);
+  }
+  const qemuMin = (config.extra.vmOpts as { qemu?: { minimumVersion?: unknown } } | undefined)?.qemu?.minimumVersion;
+  if (qemuMin !== undefined && qemuMin !== null && !semverish.test(asText(qemuMin))) {
+    err(["vmOpts", "qemu", "minimumVersion"], `must be a version such as "8.2.1", got ${JSON.stringify(qemuMin)}`);
+  }
+
+  if (config.os !== "Linux") {
+    if (["Darwin", "FreeBSD", "Windows"].includes(config.os)) err(["os"], `guest os "${config.os}" is ${NOT_SUPPORTED} (only Linux guests)`);
+    else err(["os"], `must be "Linux", got "${config.os}"`);
+  }
+  if (!ARCHES.includes(config.arch)) err(["arch"], `must be one of ${oneOf(ARCHES)}, got "${config.arch}"`);
+
+  if (!VM_TYPES.includes(config.vmType)) err(["vmType"], `must be one of ${oneOf(VM_TYPES)}, got "${config.vmType}"`);
+  else if (config.vmType === "vz") {
+    err(["vmType"], host.os === "Darwin"
+      ? `vmType "vz" is ${NOT_SUPPORTED} yet; use vmType: qemu`
+      : `vmType "vz" is ${NOT_SUPPORTED} on ${host.os} (it needs macOS Virtualization.framework); use vmType: qemu`);
+  } else if (config.vmType !== "qemu") err(["vmType"], `vmType "${config.vmType}" is ${NOT_SUPPORTED}; use vmType: qemu`);
+
+  if (config.images.length === 0) err(["images"], "must list at least one image (location and arch)");
+  config.images.forEach((img, i) => {
+    const files: Array<[Array<string | number>, { location: string; arch: string; digest?: string } | undefined]> = [
+      [["images", i], img],
+      [["images", i, "kernel"], img.kernel],
+      [["images", i, "initrd"], img.initrd],
+    ];
+    for (const [path, f] of files) {
+      if (!f) continue;
+      if (f.location === "") err([...path, "location"], "must be set (a URL, a local path or build:NAME)");
+      if (!ARCHES.includes(f.arch)) err([...path, "arch"], `must be one of ${oneOf(ARCHES)}, got "${f.arch}"`);
+      if (f.digest !== undefined && !/^(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$/.test(f.digest)) {
+        err([...path, "digest"], `must be "sha256:", "sha384:" or "sha512:" followed by the lowercase hex digest, got "${f.digest}"`);
+      }
+      if (path.length === 3 && f.arch !== img.arch) err([...path, "arch"], `must be the image's arch "${img.arch}", got "${f.arch}"`);
+    }
+  });
+
+  if (!Number.isInteger(config.cpus) || config.cpus <= 0) err(["cpus"], `must be a positive integer, got ${config.cpus}`);
+  for (const key of ["memory", "disk"] as const) {
+    const n = trySize(config[key]);
+    if (n === undefined) err([key], `must be a size such as "4GiB", "512MiB" or "100G", got "${config[key]}"`);
+    else if (n === 0) err([key], "must be larger than 0");
+  }
+
+  if (!MOUNT_TYPES.includes(config.mountType)) err(["mountType"], `must be one of ${oneOf(MOUNT_TYPES.filter((m) => m !== "wsl2"))}, got "${config.mountType}"`);
+  else if ((config.mountType as string) === "wsl2") err(["mountType"], `mountType "wsl2" is ${NOT_SUPPORTED}`);
+  else if (config.mountTypesUnsupported.includes(config.mountType)) {
+    err(["mountType"], `must not be one of ${oneOf(config.mountTypesUnsupported)} (listed in mountTypesUnsupported: the guest kernel lacks it), got "${config.mountType}"`);
+  } else if (config.mountType === "virtiofs" && config.vmType === "qemu" && host.os !== "Linux") {
+    err(["mountType"], `mountType "virtiofs" with vmType qemu is ${NOT_SUPPORTED} on ${host.os} hosts (virtiofsd runs on Linux only); use 9p or reverse-sshfs`);
+  }
+  config.mountTypesUnsupported.forEach((m, i) => {
+    if (!MOUNT_TYPES.includes(m)) err(["mountTypesUnsupported", i], `must be one of ${oneOf(MOUNT_TYPES)}, got "${m}"`);
+  });
+
+  config.mounts.forEach((m, i) => {
+    const rawMount = Array.isArray(raw.mounts) ? (raw.mounts[i] as Record<string, unknown> | null) : null;
+    const rawLoc = typeof rawMount?.location === "string" ? rawMount.location : m.location;
+    const locationOk = isAbsolute(m.location);
+    if (!locationOk) err(["mounts", i, "location"], `must be an absolute path or start with "~", got "${rawLoc}"`);
+    const mp = m.mountPoint;
+    // a mountPoint derived from a bad location is not a second problem
+    const mountPointSet = rawMount?.mountPoint !== undefined && rawMount.mountPoint !== null;
+    if (locationOk || mountPointSet) validateMountPoint(mp, config.user.home, ["mounts", i, "mountPoint"], out);
+    const p9 = m["9p"];
+    if (!SECURITY_MODELS.includes(p9.securityModel)) err(["mounts", i, "9p", "securityModel"], `must be one of ${oneOf(SECURITY_MODELS)}, got "${p9.securityModel}"`);
+    if (!PROTOCOL_VERSIONS.includes(p9.protocolVersion)) err(["mounts", i, "9p", "protocolVersion"], `must be one of ${oneOf(PROTOCOL_VERSIONS)}, got "${p9.protocolVersion}"`);
+    if (!NINEP_CACHES.includes(p9.cache)) err(["mounts", i, "9p", "cache"], `must be one of ${oneOf(NINEP_CACHES)}, got "${p9.cache}"`);
+    const msize = trySize(p9.msize);
+    if (msize === undefined) err(["mounts", i, "9p", "msize"], `must be a size such as "128KiB" (at least 4KiB), got "${p9.msize}"`);
+    else if (msize < 4096) err(["mounts", i, "9p", "msize"], `must be at least 4KiB (4096 bytes), got "${p9.msize}" (${msize} bytes)`);
+    const qs = m.virtiofs.queueSize;
+    if (qs !== undefined && (qs <= 0 || (qs & (qs - 1)) !== 0 || qs > 1024)) err(["mounts", i, "virtiofs", "queueSize"], `must be a power of 2 from 1 to 1024, got ${qs}`);
+  });
+
+  if (config.ssh.localPort !== 0) validatePort(["ssh", "localPort"], config.ssh.localPort, out);
+
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(config.user.name)) err(["user", "name"], `must be a valid Linux user name (lowercase letters, digits, "_" and "-"), got "${config.user.name}"`);
+  if (!Number.isInteger(config.user.uid) || config.user.uid < 0) err(["user", "uid"], `must be a non-negative integer, got ${config.user.uid}`);
+  if (!posix.isAbsolute(config.user.home)) err(["user", "home"], `must be an absolute guest path, got "${config.user.home}"`);
+  if (!posix.isAbsolute(config.user.shell)) err(["user", "shell"], `must be an absolute guest path, got "${config.user.shell}"`);
+
+  validateProvision(config, raw, out);
+  config.probes.forEach((p, i) => {
+    if (p.mode !== "readiness") err(["probes", i, "mode"], `can only be "readiness", got "${p.mode as string}"`);
+    if (!p.script.startsWith("#!")) err(["probes", i, "script"], "must start with a '#!' line");
+  });
+  validatePortForwards(config, raw, host, out);
+  validateNetworks(config, out);
+
+  const dns = config.extra.dns;
+  if (Array.isArray(dns)) {
+    dns.forEach((d, i) => {
+      if (isIP(String(d)) === 0) err(["dns", i], `must be an IP address, got "${String(d)}"`);
+    });
+    if (dns.length > 0 && config.hostResolver.enabled) err(["dns"], "must be empty when hostResolver.enabled is true (set hostResolver.enabled: false to use dns)");
+  }
+
+  for (const [k, v] of Object.entries(config.param)) {
+    if (!/^[a-zA-Z][a-zA-Z0-9_]*$/.test(k)) err(["param", k], `param name "${k}" must start with a letter followed by letters, digits or "_"`);
+    if ([...v].some((c) => c !== " " && c !== "\t" && /[\p{Cc}\p{Cn}]/u.test(c))) err(["param", k], "value must not contain non-printable characters");
+  }
+
+  const disks = config.extra.additionalDisks;
+  if (Array.isArray(disks) && disks.length > 0) err(["additionalDisks"], `additionalDisks are ${NOT_SUPPORTED}`);
+  if (config.containerd.system || config.containerd.user) {
+    warn(["containerd"], `containerd/nerdctl installation is ${NOT_SUPPORTED}; the setting is ignored (install a container engine with a provision script)`);
+  }
+  return out;
+}

@@ -1,0 +1,247 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import { TslimaError, isTslimaError } from "../errors.js";
+import { loadConfigText, parseSize, probeHostFacts } from "../config/index.js";
+import type { Config } from "../config/types.js";
+import { resolveImage } from "../images/index.js";
+import { ensureEfiVars, macAddress, probeQemu, qemuArgv } from "../qemu/index.js";
+import { ensureUserKey } from "../ssh/index.js";
+import { findVirtiofsd, mountPlan } from "../mounts/index.js";
+import type { MountPlan } from "../mounts/types.js";
+import { buildCacheDir, instancePaths, type InstancePaths } from "../instance/paths.js";
+import { isOurProcess, readPidFile } from "../instance/pidfile.js";
+import type { AgentEvent, AgentStatus, Step } from "./events.js";
+import { describeExit, pause, supervise, type Exit, type Supervised } from "./processes.js";
+import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, sshPublicKeys, writeCidata, writeSshConfig } from "./prepare.js";
+import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";
+import { cloudInitOutputTail, runProbes, verifyMounts, waitForReady, waitForSsh } from "./guest.js";
+import { cleanupRuntime, stopQemu } from "./shutdown.js";
+import { startPortForwarding, type PortForwarding } from "../portfwd/index.js";
+
+export interface AgentIO {
+  /** Writes one event line (ha.stdout.log). */
+  emit(e: Omit<AgentEvent, "time">): void;
+  /** Human-readable log line (ha.stderr.log). */
+  log(message: string): void;
+}
+
+export interface AgentOptions {
+  /** Aborted on SIGTERM/SIGINT: stop the boot, or power the VM off. */
+  stop: AbortSignal;
+  /** How long the guest gets to halt after system_powerdown. */
+  powerdownMs?: number;
+}
+
+function tail(path: string, lines: number): string[] {
+  try {
+    return readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").slice(-lines);
+  } catch {
+    return [];
+  }
+}
+
+function claimPidFile(paths: InstancePaths): void {
+  const other = readPidFile(paths.haPid);
+  if (other !== undefined && other !== process.pid && isOurProcess(other, paths.dir)) {
+    throw new TslimaError("AGENT_RUNNING", `a host agent (pid ${other}) already runs for instance ${paths.name}`, {
+      hint: `stop it first: tslima stop ${paths.name}`,
+    });
+  }
+  writeFileSync(paths.haPid, `${process.pid}\n`);
+}
+
+/** Runs the host agent for one instance directory until the VM stops. Returns the exit code. */
+export async function runHostAgent(instanceDir: string, io: AgentIO, opts: AgentOptions): Promise<number> {
+  const paths = instancePaths(dirname(instanceDir), basename(instanceDir));
+  const home = dirname(instanceDir);
+  const status: AgentStatus = { running: false };
+  const emit = (e: Omit<AgentEvent, "time" | "status">) => io.emit({ status: { ...status }, ...e });
+  const step = (s: Step, message: string) => {
+    io.log(message);
+    emit({ step: s, message });
+  };
+  let qemu: Supervised | undefined;
+  let qemuExit: Exit | undefined;
+  const daemons: Supervised[] = [];
+  let plan: MountPlan | undefined;
+  let sshPossible = false;
+  let portfwd: PortForwarding | undefined;
+
+  const interrupt = () => {
+    if (opts.stop.aborted) throw new TslimaError("INTERRUPTED", "the start was interrupted");
+    if (qemuExit && qemu) {
+      const last = qemu.stderrTail().slice(-5).join("\n");
+      throw new TslimaError("QEMU_EXITED", `qemu ${describeExit(qemuExit)} during boot${last ? `:\n${last}` : ""}`, {
+        hint: `see ${paths.serialLog} and ${paths.haStderrLog}`,
+      });
+    }
+  };
+  const finish = async (code: number, graceful: boolean): Promise<number> => {
+    await portfwd?.stop();
+    if (qemu) await stopQemu(qemu, paths, { graceful, powerdownMs: opts.powerdownMs ?? 120_000, log: (m) => io.log(m) });
+    const sockets = (plan?.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : [])));
+    await cleanupRuntime(paths, daemons, sockets);
+    status.running = false;
+    status.ready = false;
+    status.exiting = true;
+    emit({ message: "exiting", maxRSSKiB: process.resourceUsage().maxRSS });
+    return code;
+  };
+
+  try {
+    claimPidFile(paths);
+  } catch (e) {
+    status.errors = [(e as Error).message];
+    emit({ message: "failed" });
+    return 1;
+  }
+
+  try {
+    const hostFacts = probeHostFacts();
+    const text = readFileSync(paths.limaYaml, "utf8");
+    const { config, warnings } = loadConfigText(text, paths.limaYaml, { hostFacts, tslimaHome: home, instanceName: paths.name });
+    for (const w of warnings) emit({ warning: w });
+
+    let image = readImageRecord(paths);
+    if (image === undefined || !diskPrepared(paths)) {
+      step("resolve-image", `Resolving image ${config.images.map((i: { location: string }) => i.location).join(", ")}`);
+      const resolved = await resolveImage(config, {
+        tslimaHome: home,
+        buildCacheDir: buildCacheDir(),
+        onProgress: (p) => {
+          if (p.type === "download-progress") emit({ progress: { done: p.receivedBytes, ...(p.totalBytes ? { total: p.totalBytes } : {}) } });
+          else if (p.type === "warning") emit({ warning: p.message });
+          else if (p.type === "build-step") emit({ message: p.message });
+        },
+      });
+      interrupt();
+      step("prepare-disk", `Creating the disk (${config.disk}) over ${resolved.disk}`);
+      image = await prepareDisk(config, paths, resolved);
+    } else {
+      step("prepare-disk", "Using the existing disk");
+      checkPreparedDisk(paths, image);
+    }
+    interrupt();
+
+    step("user-key", "Ensuring the ssh user key");
+    const key = await ensureUserKey(home);
+    step("ssh-config", "Writing ssh.config");
+    const sshPort = await chooseSshPort(config);
+    writeSshConfig(paths, config, sshPort, key.privateKeyPath);
+    status.sshLocalPort = sshPort;
+
+    const qemuFacts = await probeQemu(config.arch, hostFacts);
+    if (qemuFacts.accelWarning) emit({ warning: qemuFacts.accelWarning });
+    plan = mountPlan(config, paths, { virtiofsd: findVirtiofsd(), memoryBytes: parseSize(config.memory) });
+    prepareMountLocations(plan);
+
+    step("cidata", "Writing cidata.iso");
+    writeCidata(paths, config, {
+      sshPublicKeys: sshPublicKeys(config, key.publicKey),
+      mounts: plan,
+      sshPort,
+      hostFacts,
+      macAddress: macAddress(paths.name),
+    });
+
+    if (plan.mounts.some((m) => m.daemons.length > 0)) {
+      step("start-daemons", "Starting mount daemons");
+      daemons.push(...(await startMountDaemons(plan, opts.stop)));
+    }
+    interrupt();
+
+    step("start-qemu", `Starting QEMU (${qemuFacts.binary}, accel ${qemuFacts.accel})`);
+    rmSync(paths.qemuPid, { force: true });
+    rmSync(paths.qmpSock, { force: true });
+    rmSync(paths.sshSock, { force: true });
+    if (image.kernel === undefined && qemuFacts.firmware !== undefined && !config.firmware.legacyBIOS) ensureEfiVars(paths, qemuFacts.firmware);
+    const argv = qemuArgv(config, paths, { host: hostFacts, qemu: qemuFacts, sshPort, image, mounts: plan });
+    io.log(`${qemuFacts.binary} ${argv.join(" ")}`);
+    qemu = supervise("qemu", qemuFacts.binary, argv);
+    void qemu.exited.then((e) => (qemuExit = e));
+    await waitForPidFile(paths, qemu, interrupt);
+    sshPossible = true;
+
+    await boot(paths, config, plan, { step, interrupt, stop: opts.stop, daemons, emit });
+    status.running = true;
+    status.ready = true;
+    emit({ message: "READY" });
+    portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort });
+  } catch (e) {
+    const err = e as Error;
+    const message = isTslimaError(e) && e.hint ? `${err.message}\nhint: ${e.hint}` : err.message;
+    io.log(`error: ${message}`);
+    const logTail: string[] = [];
+    if (sshPossible && !opts.stop.aborted && qemuExit === undefined) {
+      const ci = await cloudInitOutputTail(paths);
+      if (ci.length > 0) logTail.push("--- /var/log/cloud-init-output.log (tail) ---", ...ci);
+    }
+    const serial = tail(paths.serialLog, 20);
+    if (serial.length > 0) logTail.push("--- serial.log (tail) ---", ...serial);
+    status.errors = [message];
+    emit({ message: "failed", logTail });
+    status.errors = undefined;
+    return finish(1, false);
+  }
+
+  // Supervise: until qemu exits (guest halted, killed) or a stop is requested.
+  const stopped = new Promise<void>((resolve) => opts.stop.addEventListener("abort", () => resolve(), { once: true }));
+  const exit = await Promise.race([qemu.exited, stopped.then(() => undefined)]);
+  if (exit) io.log(`qemu ${describeExit(exit)}`);
+  else io.log("stop requested: powering the guest off");
+  return finish(0, exit === undefined);
+}
+
+async function waitForPidFile(paths: InstancePaths, qemu: Supervised, interrupt: () => void): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!existsSync(paths.qemuPid)) {
+    interrupt();
+    if (Date.now() > deadline) {
+      // An argv without -pidfile still gets one, so status can see qemu.
+      if (qemu.child.pid !== undefined) writeFileSync(paths.qemuPid, `${qemu.child.pid}\n`);
+      return;
+    }
+    await pause(100);
+  }
+}
+
+interface BootContext {
+  step: (s: Step, message: string) => void;
+  interrupt: () => void;
+  stop: AbortSignal;
+  daemons: Supervised[];
+  emit: (e: Omit<AgentEvent, "time" | "status">) => void;
+}
+
+/** The guest side of the boot: ssh, cloud-init, reverse-sshfs, mounts, probes. */
+async function boot(paths: InstancePaths, config: Config, plan: MountPlan, c: BootContext): Promise<void> {
+  c.step("wait-ssh", "Waiting for SSH");
+  await waitForSsh(paths, c.interrupt, c.stop);
+  c.step("wait-cloud-init", "Waiting for cloud-init to finish (/run/tslima-ready)");
+  await waitForReady(paths, c.interrupt, c.stop);
+  const sshfs = plan.mounts.filter((m) => m.sshfs !== undefined);
+  if (sshfs.length > 0) c.daemons.push(...(await startReverseSshfs(paths, sshfs, c.stop)));
+  if (plan.mounts.length > 0) {
+    c.step("verify-mounts", `Checking ${plan.mounts.length} mount(s)`);
+    await verifyMountsWithRetry(paths, plan, c.interrupt, c.stop);
+  }
+  if (config.probes.length > 0) {
+    c.step("probes", `Running ${config.probes.length} readiness probe(s)`);
+    await runProbes(paths, config.probes, c.interrupt, c.stop, (p) => c.emit({ message: `waiting for probe: ${p.description}` }));
+  }
+}
+
+/** sshfs mounts take a moment to appear; others are checked once ready. */
+async function verifyMountsWithRetry(paths: InstancePaths, plan: MountPlan, interrupt: () => void, stop: AbortSignal): Promise<void> {
+  const deadline = Date.now() + (plan.mounts.some((m) => m.sshfs) ? 30_000 : 0);
+  for (;;) {
+    interrupt();
+    try {
+      await verifyMounts(paths, plan);
+      return;
+    } catch (e) {
+      if (Date.now() >= deadline) throw e;
+      await pause(1000, stop);
+    }
+  }
+}

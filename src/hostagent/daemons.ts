@@ -1,0 +1,149 @@
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { TslimaError } from "../errors.js";
+import type { MountPlan, PlannedMount } from "../mounts/types.js";
+import type { InstancePaths } from "../instance/paths.js";
+import { isAlive, readPidFile } from "../instance/pidfile.js";
+import { sshArgv } from "../ssh/index.js";
+import { guestExec } from "../instance/guestexec.js";
+import { describeExit, pause, supervise, type Exit, type Supervised } from "./processes.js";
+
+/**
+ * Host side of every mount before QEMU starts: a writable location that does not exist is created
+ * (as Lima does); a read-only one must exist, or the start fails naming the mount.
+ */
+export function prepareMountLocations(plan: MountPlan): void {
+  plan.mounts.forEach((m, i) => {
+    const where = `mounts[${i}] (${m.mount.location} -> ${m.mount.mountPoint})`;
+    if (m.createLocation) {
+      try {
+        mkdirSync(m.mount.location, { recursive: true });
+      } catch (e) {
+        throw new TslimaError("MOUNT_LOCATION", `${where}: cannot create the location: ${(e as Error).message}`, {
+          hint: `create ${m.mount.location} yourself or point mounts[${i}].location in lima.yaml elsewhere`,
+        });
+      }
+    }
+    let isDir: boolean;
+    try {
+      isDir = statSync(m.mount.location).isDirectory();
+    } catch {
+      throw new TslimaError("MOUNT_LOCATION", `${where}: the location does not exist (a read-only mount is not created)`, {
+        hint: `create ${m.mount.location}, make the mount writable: true, or remove it from lima.yaml`,
+      });
+    }
+    if (!isDir) {
+      throw new TslimaError("MOUNT_LOCATION", `${where}: the location is not a directory`, {
+        hint: `point mounts[${i}].location in lima.yaml at a directory`,
+      });
+    }
+  });
+}
+
+/** Starts the host daemons of the mount plan (virtiofsd) and waits for their sockets. */
+export async function startMountDaemons(plan: MountPlan, signal: AbortSignal): Promise<Supervised[]> {
+  const started: Supervised[] = [];
+  for (const m of plan.mounts) {
+    for (const d of m.daemons) {
+      const s = supervise(`${d.command} (${m.mount.location})`, d.command, d.args);
+      started.push(s);
+      if (d.socket === undefined) continue;
+      const deadline = Date.now() + 15_000;
+      let exited = false;
+      void s.exited.then(() => (exited = true));
+      while (!existsSync(d.socket)) {
+        if (exited || Date.now() > deadline || signal.aborted) {
+          const how = exited ? describeExit(await s.exited) : "did not create its socket within 15s";
+          throw new TslimaError("MOUNT_DAEMON", `${d.command} for mount ${m.mount.location} ${how}: ${s.stderrTail().slice(-3).join(" / ")}`, {
+            hint: "check that the mount location exists and the daemon is installed, or use mountType: 9p",
+          });
+        }
+        await pause(100, signal);
+      }
+    }
+  }
+  return started;
+}
+
+function exitOf(c: ChildProcess): Promise<Exit> {
+  return new Promise((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve({ code: c.exitCode, signal: c.signalCode });
+    c.once("error", () => resolve({ code: 127, signal: null }));
+    c.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/** One sshfs session: the host SFTP server and the ssh running the guest's sshfs, stdio crossed. */
+function connect(paths: InstancePaths, p: NonNullable<PlannedMount["sshfs"]>, tail: string[]): { server: ChildProcess; client: ChildProcess } {
+  const [hostCmd = "", ...hostArgs] = p.hostCommand;
+  const server = spawn(hostCmd, hostArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const client = spawn("ssh", sshArgv(paths, { tty: false, command: p.guestCommand }), { stdio: ["pipe", "pipe", "pipe"] });
+  server.stdout?.pipe(client.stdin as NodeJS.WritableStream);
+  client.stdout?.pipe(server.stdin as NodeJS.WritableStream);
+  for (const s of [server.stdin, client.stdin]) s?.on("error", () => undefined);
+  for (const [name, c] of [["sftp-server", server], ["sshfs", client]] as const) {
+    c.on("error", (e) => tail.push(`${name}: ${e.message}`));
+    c.stderr?.on("data", (b: Buffer) => {
+      process.stderr.write(b);
+      tail.push(...b.toString("utf8").split("\n").filter((l) => l.trim() !== ""));
+      if (tail.length > 40) tail.splice(0, tail.length - 40);
+    });
+  }
+  return { server, client };
+}
+
+/**
+ * reverse-sshfs: runs the guest's sshfs over ssh with its stdio wired to a host SFTP server, and
+ * keeps it mounted: when the session ends (the ssh connection dropped, or sshfs was unmounted in the
+ * guest) it is connected again, as long as QEMU runs. It ends for good when the agent terminates the
+ * ssh client (cleanup), `signal` aborts, or QEMU is gone. Returns one Supervised per mount whose
+ * `child` is always the current ssh client (the agent terminates it on stop).
+ */
+export async function startReverseSshfs(paths: InstancePaths, mounts: PlannedMount[], signal?: AbortSignal): Promise<Supervised[]> {
+  const out: Supervised[] = [];
+  const qemuRunning = () => {
+    const pid = readPidFile(paths.qemuPid);
+    return pid !== undefined && isAlive(pid);
+  };
+  for (const m of mounts) {
+    const p = m.sshfs;
+    if (!p || p.hostCommand.length === 0) continue;
+    const prepare = async () => {
+      const prep = await guestExec(paths, p.guestPrepare, { timeoutMs: 60_000 });
+      if (prep.code !== 0) throw new TslimaError("SSHFS", `could not prepare ${m.mount.mountPoint} in the guest: ${prep.stderr.trim()}`);
+    };
+    await prepare();
+    const tail: string[] = [];
+    let current = connect(paths, p, tail);
+    const loop = async (): Promise<Exit> => {
+      for (;;) {
+        const exit = await exitOf(current.client);
+        if (current.server.exitCode === null) current.server.kill("SIGTERM");
+        // Terminated by the agent (stop), or nothing left to reconnect to.
+        if (exit.signal !== null || signal?.aborted || !qemuRunning()) return exit;
+        process.stderr.write(`${new Date().toISOString()} reverse-sshfs ${m.mount.mountPoint}: session ended (${describeExit(exit)}), reconnecting\n`);
+        await pause(1000, signal);
+        for (;;) {
+          if (signal?.aborted || !qemuRunning()) return exit;
+          try {
+            await prepare();
+            break;
+          } catch {
+            await pause(3000, signal);
+          }
+        }
+        current = connect(paths, p, tail);
+      }
+    };
+    const exited = loop();
+    out.push({
+      name: `sshfs (${m.mount.location} -> ${m.mount.mountPoint})`,
+      get child() {
+        return current.client;
+      },
+      exited,
+      stderrTail: () => [...tail],
+    });
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+/**
+ * The host agent's event log: one JSON object per line in ha.stdout.log. `start` follows it.
+ *
+ *   {"time":"2026-01-01T00:00:00.000Z","status":{"running":false},"step":"wait-ssh","message":"Waiting for SSH"}
+ *
+ * `status` is the agent's view of the instance after the event (Lima's shape: running, degraded,
+ * exiting, sshLocalPort, errors); `step` names the boot step that begins with this event.
+ */
+
+import type { PortForwardEvent } from "../portfwd/types.js";
+
+export const STEPS = [
+  "resolve-image",
+  "prepare-disk",
+  "user-key",
+  "cidata",
+  "ssh-config",
+  "start-daemons",
+  "start-qemu",
+  "wait-ssh",
+  "wait-cloud-init",
+  "verify-mounts",
+  "probes",
+] as const;
+export type Step = (typeof STEPS)[number];
+
+export interface AgentStatus {
+  running?: boolean;
+  ready?: boolean;
+  degraded?: boolean;
+  exiting?: boolean;
+  sshLocalPort?: number;
+  errors?: string[];
+}
+
+export interface AgentEvent {
+  time: string;
+  status: AgentStatus;
+  step?: Step;
+  message?: string;
+  /** Download/copy progress within a step. */
+  progress?: { done: number; total?: number };
+  /** Extra lines worth showing on failure (cloud-init output, serial console). */
+  logTail?: string[];
+  /** Peak resident set size of the agent in KiB, in the final event. */
+  maxRSSKiB?: number;
+  /** Warnings (e.g. accelerator fallback). */
+  warning?: string;
+  /** A port forward was added, removed or failed (see src/portfwd; the current set is in <instance>/portfwd.json). */
+  portForward?: PortForwardEvent;
+}
+
+export function formatEvent(e: Omit<AgentEvent, "time">, now: Date = new Date()): string {
+  return `${JSON.stringify({ time: now.toISOString(), ...e })}\n`;
+}
+
+/** Parses one line; undefined for blank or malformed lines (a half-written last line, say). */
+export function parseEvent(line: string): AgentEvent | undefined {
+  const t = line.trim();
+  if (t === "") return undefined;
+  try {
+    const v = JSON.parse(t) as unknown;
+    if (typeof v !== "object" || v === null) return undefined;
+    const o = v as Record<string, unknown>;
+    if (typeof o.time !== "string" || typeof o.status !== "object" || o.status === null) return undefined;
+    return v as AgentEvent;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Splits a growing buffer into complete lines, keeping the unterminated rest. Pure. */
+export function splitLines(buffered: string): { lines: string[]; rest: string } {
+  const i = buffered.lastIndexOf("\n");
+  if (i < 0) return { lines: [], rest: buffered };
+  return { lines: buffered.slice(0, i).split("\n"), rest: buffered.slice(i + 1) };
+}
+
+export type Outcome = { kind: "ready"; event: AgentEvent } | { kind: "failed"; event: AgentEvent } | { kind: "exited"; event: AgentEvent };
+
+/** What a single event means for someone waiting for the boot to finish. Pure. */
+export function outcomeOf(e: AgentEvent): Outcome | undefined {
+  if (e.status.errors && e.status.errors.length > 0) return { kind: "failed", event: e };
+  if (e.status.exiting) return { kind: "exited", event: e };
+  if (e.status.ready) return { kind: "ready", event: e };
+  return undefined;
+}
+
+/** Phase durations from a list of events: each step lasts until the next event that starts a step or ends the boot. Pure. */
+export function phaseDurations(events: AgentEvent[]): Array<{ step: Step | "total"; ms: number }> {
+  const out: Array<{ step: Step | "total"; ms: number }> = [];
+  let current: { step: Step; at: number } | undefined;
+  let first: number | undefined;
+  for (const e of events) {
+    const at = Date.parse(e.time);
+    first ??= at;
+    const ends = e.step !== undefined || e.status.ready === true || (e.status.errors?.length ?? 0) > 0;
+    if (ends && current && e.step !== current.step) {
+      out.push({ step: current.step, ms: at - current.at });
+      current = undefined;
+    }
+    if (e.step !== undefined && current?.step !== e.step) current = { step: e.step, at };
+    if (e.status.ready === true) {
+      out.push({ step: "total", ms: at - (first ?? at) });
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+import { TslimaError } from "../errors.js";
+import type { Probe } from "../config/types.js";
+import type { MountPlan } from "../mounts/types.js";
+import type { InstancePaths } from "../instance/paths.js";
+import { guestExec, shScript } from "../instance/guestexec.js";
+import { verifyGuestMounts } from "./mountcheck.js";
+import { pause } from "./processes.js";
+
+/** Something that ends a wait early: qemu died, or a stop was requested. Throws with the reason. */
+export type Interrupt = () => void;
+
+/** Waits until `ssh lima-NAME true` works (this also opens the ControlMaster). */
+export async function waitForSsh(paths: InstancePaths, interrupt: Interrupt, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    interrupt();
+    const r = await guestExec(paths, ["true"], { timeoutMs: 30_000 });
+    if (r.code === 0) return;
+    await pause(1000, signal);
+  }
+}
+
+const READY_CHECK = [
+  "if [ -e /run/tslima-ready ]; then echo ready; exit 0; fi",
+  "if [ -e /run/cloud-init/result.json ]; then echo cloud-init-finished; cat /run/cloud-init/result.json; else echo waiting; fi",
+].join("\n");
+
+/** Parses /run/cloud-init/result.json's errors. Pure. */
+export function cloudInitErrors(resultJson: string): string[] {
+  try {
+    const v = JSON.parse(resultJson) as { v1?: { errors?: unknown } };
+    const errs = v.v1?.errors;
+    return Array.isArray(errs) ? errs.map((e) => String(e)) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Waits for /run/tslima-ready (cloud-init done, mounts and provisioning finished). Fails when
+ * cloud-init reports errors, or finished `graceMs` ago without the ready file appearing.
+ */
+export async function waitForReady(paths: InstancePaths, interrupt: Interrupt, signal: AbortSignal, graceMs = 180_000): Promise<void> {
+  let finishedAt: number | undefined;
+  for (;;) {
+    interrupt();
+    const r = await guestExec(paths, shScript(READY_CHECK), { timeoutMs: 60_000 });
+    if (r.code === 0) {
+      const [first, ...rest] = r.stdout.split("\n");
+      if (first === "ready") return;
+      if (first === "cloud-init-finished") {
+        const errors = cloudInitErrors(rest.join("\n"));
+        if (errors.length > 0) {
+          throw new TslimaError("CLOUD_INIT", `cloud-init failed in the guest: ${errors.join("; ")}`, {
+            hint: "see /var/log/cloud-init-output.log in the guest (shown below)",
+          });
+        }
+        finishedAt ??= Date.now();
+        if (Date.now() - finishedAt > graceMs) {
+          throw new TslimaError("NOT_READY", "cloud-init finished but the guest never signalled readiness (/run/tslima-ready)", {
+            hint: "a provision script or mount may hang; see /var/log/cloud-init-output.log in the guest",
+          });
+        }
+      }
+    }
+    await pause(2000, signal);
+  }
+}
+
+/** Checks that every planned mount shows up in the guest as intended (see verifyGuestMounts). */
+export async function verifyMounts(paths: InstancePaths, plan: MountPlan): Promise<void> {
+  await verifyGuestMounts(paths, plan);
+}
+
+/** The interpreter of a script from its #! line, default /bin/sh. Pure. */
+export function interpreterOf(script: string): string[] {
+  const first = script.split("\n", 1)[0] ?? "";
+  if (!first.startsWith("#!")) return ["/bin/sh"];
+  const parts = first.slice(2).trim().split(/\s+/).filter((s) => s !== "");
+  return parts.length > 0 ? parts : ["/bin/sh"];
+}
+
+/** Runs each readiness probe until it succeeds (Lima retries them until the start times out). */
+export async function runProbes(
+  paths: InstancePaths,
+  probes: Probe[],
+  interrupt: Interrupt,
+  signal: AbortSignal,
+  onRetry: (p: Probe) => void,
+): Promise<void> {
+  for (const p of probes) {
+    let told = false;
+    for (;;) {
+      interrupt();
+      const r = await guestExec(paths, interpreterOf(p.script), { input: p.script, timeoutMs: 120_000 });
+      if (r.code === 0) break;
+      if (!told) {
+        onRetry(p);
+        told = true;
+      }
+      await pause(3000, signal);
+    }
+  }
+}
+
+/** The last lines of /var/log/cloud-init-output.log, when ssh works; [] otherwise. */
+export async function cloudInitOutputTail(paths: InstancePaths, lines = 30): Promise<string[]> {
+  const r = await guestExec(paths, shScript(`sudo tail -n ${lines} /var/log/cloud-init-output.log 2>/dev/null || tail -n ${lines} /var/log/cloud-init-output.log`), {
+    timeoutMs: 15_000,
+  });
+  return r.code === 0 ? r.stdout.split("\n").filter((l) => l !== "") : [];
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// The detached host agent: `node dist/src/hostagent/main.js <instance dir>`.
+// stdout (ha.stdout.log) gets JSON event lines, stderr (ha.stderr.log) a human log.
+import { runHostAgent } from "./agent.js";
+import { formatEvent } from "./events.js";
+
+const dir = process.argv[2];
+if (dir === undefined) {
+  process.stderr.write("usage: main.js <instance dir>\n");
+  process.exit(2);
+}
+const stop = new AbortController();
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+  process.on(sig, () => {
+    process.stderr.write(`${new Date().toISOString()} received ${sig}\n`);
+    stop.abort(sig);
+  });
+}
+const io = {
+  emit: (e: Parameters<typeof formatEvent>[0]) => void process.stdout.write(formatEvent(e)),
+  log: (m: string) => void process.stderr.write(`${new Date().toISOString()} ${m}\n`),
+};
+try {
+  process.exitCode = await runHostAgent(dir, io, { stop: stop.signal });
+} catch (e) {
+  io.emit({ status: { errors: [`host agent crashed: ${(e as Error).message}`], exiting: true } });
+  io.log((e as Error).stack ?? String(e));
+  process.exitCode = 1;
+}
+// Nothing is left to wait for; do not linger on stray handles.
+process.exit();

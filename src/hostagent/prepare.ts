@@ -1,0 +1,145 @@
+import { constants, copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "node:net";
+import { readdirSync } from "node:fs";
+import { TslimaError } from "../errors.js";
+import type { Config, HostFacts } from "../config/types.js";
+import { parseSize } from "../config/index.js";
+import type { ResolvedImage } from "../images/types.js";
+import { qemuImgCreateOverlay, findFreePort } from "../qemu/index.js";
+import { sshConfigText } from "../ssh/index.js";
+import { cidataFiles, isoImage } from "../cidata/index.js";
+import type { MountPlan } from "../mounts/types.js";
+import type { InstancePaths } from "../instance/paths.js";
+
+/** The image as booted the first time, kept so later starts use the same kernel as the disk's modules. */
+export function imageRecordPath(paths: InstancePaths): string {
+  return join(paths.dir, "image.json");
+}
+
+export function readImageRecord(paths: InstancePaths): ResolvedImage | undefined {
+  try {
+    return JSON.parse(readFileSync(imageRecordPath(paths), "utf8")) as ResolvedImage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the instance disk already exists (it is only prepared on the first start). */
+export function diskPrepared(paths: InstancePaths): boolean {
+  return existsSync(paths.diffdisk) && readImageRecord(paths) !== undefined;
+}
+
+function copyInto(src: string, dest: string): void {
+  if (!existsSync(src)) {
+    throw new TslimaError("IMAGE_MISSING", `image file ${src} does not exist`, {
+      hint: "check images[].location in lima.yaml, or rebuild the local image",
+    });
+  }
+  const tmp = `${dest}.tmp`;
+  copyFileSync(src, tmp, constants.COPYFILE_FICLONE);
+  renameSync(tmp, dest);
+}
+
+/**
+ * First start only: basedisk = copy of the image (as Lima does), diffdisk = qcow2 overlay of the
+ * configured size over it; kernel and initrd are copied next to it. Returns the image to boot from.
+ */
+export async function prepareDisk(config: Config, paths: InstancePaths, image: ResolvedImage): Promise<ResolvedImage> {
+  copyInto(image.disk, paths.basedisk);
+  const booted: ResolvedImage = { ...image, disk: paths.basedisk };
+  if (image.kernel !== undefined) {
+    copyInto(image.kernel, paths.kernel);
+    booted.kernel = paths.kernel;
+  }
+  if (image.initrd !== undefined) {
+    copyInto(image.initrd, paths.initrd);
+    booted.initrd = paths.initrd;
+  }
+  rmSync(paths.diffdisk, { force: true });
+  await qemuImgCreateOverlay(paths.basedisk, image.diskFormat, paths.diffdisk, parseSize(config.disk));
+  writeFileSync(imageRecordPath(paths), `${JSON.stringify(booted, null, 2)}\n`);
+  return booted;
+}
+
+/** Checks that the files of a prepared disk are still there. */
+export function checkPreparedDisk(paths: InstancePaths, image: ResolvedImage): void {
+  for (const f of [paths.diffdisk, paths.basedisk, image.kernel, image.initrd]) {
+    if (f !== undefined && !existsSync(f)) {
+      throw new TslimaError("DISK_MISSING", `disk file ${f} of instance ${paths.name} is missing`, {
+        hint: `delete and recreate the instance: tslima delete ${paths.name}`,
+      });
+    }
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen({ port, host: "127.0.0.1", exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** ssh.localPort when set (must be free), else a free port. */
+export async function chooseSshPort(config: Config): Promise<number> {
+  const wanted = config.ssh.localPort;
+  if (wanted > 0) {
+    if (!(await portIsFree(wanted))) {
+      throw new TslimaError("PORT_IN_USE", `ssh.localPort ${wanted} is already in use on 127.0.0.1`, {
+        hint: "set ssh.localPort to another port, or to 0 for a free one, in lima.yaml",
+      });
+    }
+    return wanted;
+  }
+  return findFreePort();
+}
+
+export function writeSshConfig(paths: InstancePaths, config: Config, port: number, identityFile: string): void {
+  writeFileSync(
+    paths.sshConfig,
+    sshConfigText(paths, {
+      user: config.user.name,
+      port,
+      identityFile,
+      instanceName: paths.name,
+      forwardAgent: config.ssh.forwardAgent,
+      forwardX11: config.ssh.forwardX11,
+      forwardX11Trusted: config.ssh.forwardX11Trusted,
+    }),
+  );
+}
+
+/** The user key plus ~/.ssh/*.pub when ssh.loadDotSSHPubKeys is set. */
+export function sshPublicKeys(config: Config, userPublicKey: string): string[] {
+  const keys = [userPublicKey.trim()];
+  if (config.ssh.loadDotSSHPubKeys) {
+    const dir = join(homedir(), ".ssh");
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith(".pub"));
+    } catch {
+      // no ~/.ssh
+    }
+    for (const n of names.sort()) {
+      try {
+        keys.push(readFileSync(join(dir, n), "utf8").trim());
+      } catch {
+        // unreadable key: skipped
+      }
+    }
+  }
+  return keys;
+}
+
+export function writeCidata(
+  paths: InstancePaths,
+  config: Config,
+  opts: { sshPublicKeys: string[]; mounts: MountPlan; sshPort: number; hostFacts: HostFacts; macAddress?: string },
+): void {
+  const files = cidataFiles(config, { instanceName: paths.name, ...opts });
+  const tmp = `${paths.cidataIso}.tmp`;
+  writeFileSync(tmp, isoImage("cidata", files));
+  renameSync(tmp, paths.cidataIso);
+}

@@ -1,0 +1,60 @@
+import { rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { QmpClient } from "../qemu/index.js";
+import type { InstancePaths } from "../instance/paths.js";
+import { readPidFile } from "../instance/pidfile.js";
+import { pause, terminate, type Supervised } from "./processes.js";
+
+/** Asks the guest to power off over QMP (ACPI power button). False when QMP is unreachable. */
+export async function qmpPowerdown(paths: InstancePaths): Promise<boolean> {
+  try {
+    const qmp = await QmpClient.connect(paths.qmpSock);
+    try {
+      await qmp.execute("system_powerdown");
+    } finally {
+      qmp.close();
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops qemu: graceful = ACPI powerdown and up to `powerdownMs` for the guest to halt; then SIGTERM,
+ * then SIGKILL. Resolves once qemu is gone.
+ */
+export async function stopQemu(qemu: Supervised, paths: InstancePaths, opts: { graceful: boolean; powerdownMs: number; log: (m: string) => void }): Promise<void> {
+  let gone = false;
+  void qemu.exited.then(() => (gone = true));
+  await pause(0);
+  if (gone) return;
+  if (opts.graceful && (await qmpPowerdown(paths))) {
+    opts.log(`sent system_powerdown, waiting up to ${Math.round(opts.powerdownMs / 1000)}s for the guest to halt`);
+    const timer = pause(opts.powerdownMs);
+    await Promise.race([qemu.exited, timer]);
+    if (gone) return;
+    opts.log("the guest did not halt in time; terminating qemu");
+  }
+  const pid = qemu.child.pid;
+  if (pid !== undefined) await terminate(pid, 10_000);
+  await Promise.race([qemu.exited, pause(2000)]);
+}
+
+/** Ends the ssh ControlMaster of the instance, if one runs. */
+export function closeSshMaster(paths: InstancePaths): void {
+  spawnSync("ssh", ["-F", paths.sshConfig, "-O", "exit", `lima-${paths.name}`], { stdio: "ignore", timeout: 5000 });
+}
+
+/** Stops daemons and removes what a running instance leaves: pid files and sockets. */
+export async function cleanupRuntime(paths: InstancePaths, daemons: Supervised[], extraSockets: string[]): Promise<void> {
+  await Promise.all(daemons.map(async (d) => {
+    if (d.child.pid !== undefined && d.child.exitCode === null) await terminate(d.child.pid, 3000);
+  }));
+  closeSshMaster(paths);
+  rmSync(paths.qemuPid, { force: true });
+  rmSync(paths.qmpSock, { force: true });
+  rmSync(paths.sshSock, { force: true });
+  for (const s of extraSockets) rmSync(s, { force: true });
+  if (readPidFile(paths.haPid) === process.pid) rmSync(paths.haPid, { force: true });
+}

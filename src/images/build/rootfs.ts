@@ -1,0 +1,110 @@
+import { chmod, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { BuildLog } from "./run.js";
+import { run } from "./run.js";
+import type { BuildSpec } from "./spec.js";
+import { guestFiles } from "./guest-files.js";
+
+/**
+ * Kernel module directories a QEMU guest never needs (radios, cameras, sound, exotic buses); removing
+ * them saves about 120 MiB. A kernel package upgrade in the guest brings them back.
+ */
+const UNUSED_MODULE_DIRS = [
+  "kernel/drivers/net/wireless",
+  "kernel/drivers/media",
+  "kernel/drivers/infiniband",
+  "kernel/drivers/iio",
+  "kernel/drivers/staging",
+  "kernel/drivers/comedi",
+  "kernel/drivers/bluetooth",
+  "kernel/drivers/isdn",
+  "kernel/sound",
+  "kernel/net/wireless",
+  "kernel/net/mac80211",
+  "kernel/net/bluetooth",
+];
+
+/** debootstrap: a minimal Debian with the spec's packages, into `root` (which must not exist yet). */
+export async function bootstrap(log: BuildLog, spec: BuildSpec, root: string, mirror: string, debCache: string) {
+  await mkdir(debCache, { recursive: true });
+  await run(log, [
+    "debootstrap",
+    "--variant=minbase",
+    `--arch=${spec.debianArch}`,
+    "--components=main",
+    `--cache-dir=${debCache}`,
+    `--include=${spec.packages.join(",")}`,
+    spec.suite,
+    root,
+    mirror,
+  ]);
+}
+
+/** Makes the bootstrapped tree a bootable, first-boot-clean guest (see guest-files.ts for the why). */
+export async function configureGuest(log: BuildLog, spec: BuildSpec, root: string, mirror: string): Promise<void> {
+  for (const [path, file] of Object.entries(guestFiles({ mirror, suite: spec.suite }))) {
+    const target = join(root, path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, file.content);
+    if (file.mode !== undefined) await chmod(target, file.mode);
+  }
+  await mkdir(join(root, "boot/efi"), { recursive: true });
+
+  await run(log, ["chroot", root, "locale-gen"]);
+  await run(log, [
+    "chroot",
+    root,
+    "systemctl",
+    "enable",
+    "systemd-networkd.service",
+    "systemd-resolved.service",
+    "tslima-ssh-keygen.service",
+  ]);
+
+  for (const version of await readdir(join(root, "usr/lib/modules"))) {
+    for (const d of UNUSED_MODULE_DIRS) await rm(join(root, "usr/lib/modules", version, d), { recursive: true, force: true });
+    await run(log, ["chroot", root, "depmod", "-a", version]);
+  }
+  await run(log, ["chroot", root, "update-initramfs", "-u", "-k", "all"]);
+}
+
+/** Removes caches and per-machine identity, so the image is small and every VM made from it unique. */
+export async function cleanGuest(log: BuildLog, root: string): Promise<void> {
+  await run(log, ["chroot", root, "apt-get", "clean"]);
+  await emptyDir(join(root, "var/lib/apt/lists"), (n) => n !== "lock" && n !== "partial");
+  await emptyDir(join(root, "usr/share/man"));
+  await emptyDir(join(root, "usr/share/info"));
+  // Documentation goes, the copyright files stay.
+  for (const pkg of await readdir(join(root, "usr/share/doc")).catch(() => [] as string[])) {
+    await emptyDir(join(root, "usr/share/doc", pkg), (n) => n !== "copyright");
+  }
+  // A fresh machine id and fresh SSH host keys on first boot (systemd, cloud-init / ssh-keygen -A).
+  await writeFile(join(root, "etc/machine-id"), "");
+  await rm(join(root, "var/lib/dbus/machine-id"), { force: true });
+  for (const name of await readdir(join(root, "etc/ssh"))) {
+    if (name.startsWith("ssh_host_")) await rm(join(root, "etc/ssh", name), { force: true });
+  }
+  await emptyDir(join(root, "var/log"), () => true, true);
+  await emptyDir(join(root, "tmp"));
+}
+
+/** Deletes the entries of `dir` that `remove` picks; with `filesOnly`, truncates files (also in subdirectories) instead. */
+async function emptyDir(dir: string, remove: (name: string) => boolean = () => true, filesOnly = false): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!remove(name)) continue;
+    const p = join(dir, name);
+    if (filesOnly) {
+      const entries = await readdir(p).catch(() => undefined);
+      if (entries === undefined) await writeFile(p, "");
+      else await emptyDir(p, remove, true);
+    } else {
+      await rm(p, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { createHash } from "node:crypto";
+import type { Arch } from "../../config/types.js";
+import { TslimaError } from "../../errors.js";
+
+/**
+ * Bumped whenever the build steps change what ends up in the image, so that cached builds made by an
+ * older builder are not reused.
+ */
+export const BUILDER_VERSION = 2;
+
+/** The file-system label of the guest's root partition; the kernel finds its root by it. */
+export const ROOT_LABEL = "tslima-root";
+/** The FAT label of the EFI system partition. */
+export const ESP_LABEL = "TSLIMA-ESP";
+
+/** Distributions tslima can build. The key is what `tslima image build NAME` and `build:NAME` take. */
+const distros: Record<string, { suite: string; kernelPackage: Record<string, string> }> = {
+  "debian-12": { suite: "bookworm", kernelPackage: { x86_64: "linux-image-amd64", aarch64: "linux-image-arm64" } },
+};
+
+/** Debian's names for tslima's architectures. */
+const debianArch: Partial<Record<Arch, string>> = { x86_64: "amd64", aarch64: "arm64" };
+/** systemd-boot's EFI binary and the removable-media boot path UEFI firmware looks for, per arch. */
+const efiNames: Partial<Record<Arch, { systemdBoot: string; removable: string }>> = {
+  x86_64: { systemdBoot: "systemd-bootx64.efi", removable: "BOOTX64.EFI" },
+  aarch64: { systemdBoot: "systemd-bootaa64.efi", removable: "BOOTAA64.EFI" },
+};
+
+/**
+ * Packages every tslima guest has besides debootstrap's minimal base. Notes:
+ * - the generic kernel (added per arch), because the cloud kernel has no 9p;
+ * - python3-cffi-backend: cloud-init needs it, and debootstrap's resolver misses it (virtual package);
+ * - locales: cloud-init's locale module fails without it;
+ * - systemd-boot-efi: its EFI binary boots the disk through UEFI firmware;
+ * - cloud-guest-utils + fdisk: cloud-init's growpart grows the root partition to the disk size.
+ */
+export const BASE_PACKAGES: readonly string[] = [
+  "initramfs-tools",
+  "systemd",
+  "systemd-sysv",
+  "systemd-resolved",
+  "udev",
+  "dbus",
+  "cloud-init",
+  "python3-cffi-backend",
+  "locales",
+  "openssh-server",
+  "openssh-sftp-server",
+  "sudo",
+  "sshfs",
+  "fio",
+  "ca-certificates",
+  "iproute2",
+  "procps",
+  "systemd-boot-efi",
+  "cloud-guest-utils",
+  "fdisk",
+];
+
+export interface BuildSpec {
+  /** As the user wrote it: "debian-12". */
+  name: string;
+  suite: string;
+  arch: Arch;
+  debianArch: string;
+  /** Everything passed to debootstrap --include, sorted and deduplicated. */
+  packages: string[];
+  efi: { systemdBoot: string; removable: string };
+  /** Directory name under the build cache: NAME-ARCH-KEY. */
+  dirName: string;
+  key: string;
+}
+
+const packageName = /^[a-z0-9][a-z0-9+.-]+$/;
+
+/** Pure: validates the inputs of a build and computes its cache key. */
+export function buildSpec(name: string, arch: Arch, extraPackages: readonly string[] = []): BuildSpec {
+  const distro = distros[name];
+  if (!distro) {
+    throw new TslimaError("IMAGE_BUILD_UNKNOWN", `tslima cannot build an image named "${name}"`, {
+      hint: `known names: ${Object.keys(distros).join(", ")} (e.g. \`tslima image build debian-12\`)`,
+    });
+  }
+  const kernel = distro.kernelPackage[arch];
+  const dArch = debianArch[arch];
+  const efi = efiNames[arch];
+  if (!kernel || !dArch || !efi) {
+    throw new TslimaError("IMAGE_BUILD_ARCH", `tslima cannot build ${name} for ${arch}`, {
+      hint: `use --arch ${Object.keys(distro.kernelPackage).join(" or --arch ")}`,
+    });
+  }
+  for (const p of extraPackages) {
+    if (!packageName.test(p)) {
+      throw new TslimaError("IMAGE_BUILD_PACKAGE", `"${p}" is not a Debian package name`, {
+        hint: "--package takes one package name per flag, e.g. --package docker.io --package jq",
+      });
+    }
+  }
+  const packages = [...new Set([kernel, ...BASE_PACKAGES, ...extraPackages])].sort();
+  const key = createHash("sha256")
+    .update(JSON.stringify({ builder: BUILDER_VERSION, name, suite: distro.suite, arch, packages }))
+    .digest("hex")
+    .slice(0, 12);
+  return { name, suite: distro.suite, arch, debianArch: dArch, packages, efi, dirName: `${name}-${arch}-${key}`, key };
+}
+
+/** The kernel command line for direct kernel boot and for the boot loader entry. */
+export function guestCmdline(): string {
+  return `root=LABEL=${ROOT_LABEL} ro console=tty0 console=ttyS0,115200n8`;
+}

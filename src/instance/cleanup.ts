@@ -1,0 +1,17 @@
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import type { InstancePaths } from "./paths.js";
+
+/** Removes what dead processes left behind: pid files, QMP/ssh/virtiofsd sockets, the ssh ControlMaster. */
+export function cleanStaleFiles(paths: InstancePaths): void {
+  spawnSync("ssh", ["-F", paths.sshConfig, "-O", "exit", `lima-${paths.name}`], { stdio: "ignore", timeout: 5000 });
+  for (const f of [paths.haPid, paths.qemuPid, paths.qmpSock, paths.sshSock]) rmSync(f, { force: true });
+  let names: string[];
+  try {
+    names = readdirSync(paths.dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (/^virtiofsd-\d+\.sock$/.test(n)) rmSync(join(paths.dir, n), { force: true });
+}

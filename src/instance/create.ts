@@ -1,0 +1,83 @@
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TslimaError } from "../errors.js";
+import { applySets, loadConfigText, probeHostFacts, resolveTemplate } from "../config/index.js";
+import type { Config } from "../config/types.js";
+import { instancePaths, tslimaHome, type InstancePaths } from "./paths.js";
+import { nameFromLocator, validateInstanceName } from "./names.js";
+import { overridesToSets, type Overrides } from "./overrides.js";
+
+export interface CreateOptions extends Overrides {
+  name?: string;
+  home?: string;
+  cwd?: string;
+  templatesPath?: string[];
+}
+
+export interface Created {
+  name: string;
+  paths: InstancePaths;
+  config: Config;
+  warnings: string[];
+}
+
+/** Whether a start/create argument is a locator (file, URL, template) rather than an instance name. Pure. */
+export function isLocator(arg: string): boolean {
+  return arg.startsWith("template:") || /^[a-z]+:\/\//i.test(arg) || arg.includes("/") || /\.ya?ml$/i.test(arg) || arg === "-";
+}
+
+/**
+ * Creates an instance from a locator without booting it: resolve the template, apply the flags,
+ * validate; only then write lima.yaml (into a temporary directory renamed into place, so bad input
+ * leaves nothing behind).
+ */
+export async function createInstance(locator: string, opts: CreateOptions = {}): Promise<Created> {
+  const home = opts.home ?? tslimaHome();
+  const cwd = opts.cwd ?? process.cwd();
+  const name = validateInstanceName(opts.name ?? nameFromLocator(locator));
+  const paths = instancePaths(home, name);
+  if (existsSync(paths.dir)) {
+    throw new TslimaError("INSTANCE_EXISTS", `instance ${JSON.stringify(name)} already exists (${paths.dir})`, {
+      hint: `start it with \`tslima start ${name}\`, or pick another name with --name`,
+    });
+  }
+  const { text, source } = await resolveTemplate(locator, {
+    tslimaHome: home,
+    cwd,
+    ...(opts.templatesPath ? { templatesPath: opts.templatesPath } : {}),
+  });
+  const sets = overridesToSets(opts, text, cwd);
+  const finalText = sets.length > 0 ? applySets(text, sets, source) : text;
+  const { config, warnings } = loadConfigText(finalText, source, { hostFacts: probeHostFacts(), tslimaHome: home, instanceName: name });
+
+  mkdirSync(home, { recursive: true });
+  const tmp = mkdtempSync(join(home, `.create-${name}-`));
+  try {
+    writeFileSync(join(tmp, "lima.yaml"), finalText.endsWith("\n") ? finalText : `${finalText}\n`);
+    try {
+      renameSync(tmp, paths.dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" || code === "ENOTEMPTY") {
+        throw new TslimaError("INSTANCE_EXISTS", `instance ${JSON.stringify(name)} was just created by someone else`, { hint: `use \`tslima start ${name}\`` });
+      }
+      throw e;
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { name, paths, config, warnings };
+}
+
+/** Applies flags to an existing instance's lima.yaml (validated before it is rewritten). */
+export function editInstance(home: string, paths: InstancePaths, currentText: string, o: Overrides, cwd: string): string[] {
+  const sets = overridesToSets(o, currentText, cwd);
+  if (sets.length === 0) return [];
+  const text = applySets(currentText, sets, paths.limaYaml);
+  const { warnings } = loadConfigText(text, paths.limaYaml, { hostFacts: probeHostFacts(), tslimaHome: home, instanceName: paths.name });
+  const tmp = `${paths.limaYaml}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, paths.limaYaml);
+  return warnings;
+}

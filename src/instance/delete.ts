@@ -1,0 +1,22 @@
+import { rmSync } from "node:fs";
+import { TslimaError } from "../errors.js";
+import { tslimaHome } from "./paths.js";
+import { requireInstance } from "./store.js";
+import { inspectStatus } from "./status.js";
+import { forceStop } from "./stop.js";
+
+/** Deletes an instance directory; a running (or broken) one only with `force`, which kills it first. */
+export async function deleteInstance(name: string, opts: { home?: string; force?: boolean } = {}): Promise<void> {
+  const home = opts.home ?? tslimaHome();
+  const paths = requireInstance(home, name);
+  const st = inspectStatus(paths);
+  if (st.status !== "Stopped") {
+    if (!opts.force) {
+      throw new TslimaError("INSTANCE_RUNNING", `instance ${name} is ${st.status}; refusing to delete it`, {
+        hint: `stop it first (tslima stop ${name}) or use tslima delete -f ${name}`,
+      });
+    }
+    await forceStop(paths);
+  }
+  rmSync(paths.dir, { recursive: true, force: true });
+}

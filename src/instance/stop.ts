@@ -1,0 +1,103 @@
+import { TslimaError } from "../errors.js";
+import { QmpClient } from "../qemu/index.js";
+import { tslimaHome, type InstancePaths } from "./paths.js";
+import { requireInstance } from "./store.js";
+import { inspectStatus } from "./status.js";
+import { isAlive } from "./pidfile.js";
+import { cleanStaleFiles } from "./cleanup.js";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface StopOptions {
+  home?: string;
+  force?: boolean;
+  /** How long the guest gets to power off before qemu is killed; default 2 minutes. */
+  timeoutMs?: number;
+  onMessage?: (m: string) => void;
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(200);
+  }
+  return !isAlive(pid);
+}
+
+function kill(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Kills whatever of the instance still runs (SIGKILL, no questions) and removes stale files. */
+export async function forceStop(paths: InstancePaths): Promise<void> {
+  const st = inspectStatus(paths);
+  kill(st.haPid, "SIGKILL");
+  kill(st.qemuPid, "SIGKILL");
+  for (const pid of [st.haPid, st.qemuPid]) if (pid !== undefined) await waitGone(pid, 5000);
+  cleanStaleFiles(paths);
+}
+
+async function powerdownViaQmp(paths: InstancePaths): Promise<boolean> {
+  try {
+    const qmp = await QmpClient.connect(paths.qmpSock);
+    try {
+      await qmp.execute("system_powerdown");
+    } finally {
+      qmp.close();
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops an instance: the host agent powers the guest off (QMP system_powerdown), kills qemu after
+ * the timeout, cleans up and exits. With no live agent, this does the same itself. `force` kills.
+ */
+export async function stopInstance(name: string, opts: StopOptions = {}): Promise<{ wasRunning: boolean }> {
+  const home = opts.home ?? tslimaHome();
+  const paths = requireInstance(home, name);
+  const say = opts.onMessage ?? (() => undefined);
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const st = inspectStatus(paths);
+  if (opts.force) {
+    await forceStop(paths);
+    return { wasRunning: st.status !== "Stopped" };
+  }
+  if (st.status === "Stopped") {
+    cleanStaleFiles(paths);
+    say(`instance ${name} is not running`);
+    return { wasRunning: false };
+  }
+  if (st.haPid !== undefined) {
+    say(`stopping ${name} (powering the guest off)`);
+    kill(st.haPid, "SIGTERM");
+    // The agent gives the guest its powerdown time, then 10s of SIGTERM, then SIGKILL.
+    if (!(await waitGone(st.haPid, timeoutMs + 30_000))) {
+      say("the host agent did not exit in time; killing it");
+      await forceStop(paths);
+    }
+  } else if (st.qemuPid !== undefined) {
+    say(`stopping ${name}: the host agent is gone, asking qemu directly`);
+    const asked = await powerdownViaQmp(paths);
+    if (!asked || !(await waitGone(st.qemuPid, timeoutMs))) {
+      kill(st.qemuPid, "SIGTERM");
+      if (!(await waitGone(st.qemuPid, 10_000))) kill(st.qemuPid, "SIGKILL");
+      await waitGone(st.qemuPid, 5000);
+    }
+  }
+  const after = inspectStatus(paths);
+  if (after.status !== "Stopped") {
+    throw new TslimaError("STOP_FAILED", `instance ${name} is still ${after.status} (${after.reason ?? "processes alive"})`, {
+      hint: `force it: tslima stop -f ${name}`,
+    });
+  }
+  cleanStaleFiles(paths);
+  return { wasRunning: true };
+}

@@ -1,0 +1,11 @@
+export type { MountDaemon, MountPlan, PlannedMount, ReverseSshfsPlan } from "./types.js";
+export type { MountContext, MountDriver } from "./driver.js";
+export { mountPlan, MOUNT_DRIVERS, type MountPlanOptions } from "./plan.js";
+export { mountTag } from "./tag.js";
+export { findVirtiofsd, type VirtiofsdInfo } from "./virtiofsd.js";
+export { NinePMount, VIRTIO_9P_MAX_MSIZE } from "./ninep.js";
+export { VirtiofsMount } from "./virtiofs.js";
+export { ReverseSshfsMount } from "./sshfs.js";
+export { fstabEscape, fstabUnescape } from "./fstab.js";
+export { sizeBytes } from "./size.js";
+export { mountMatches, parseProcMounts, type MountCheck, type MountEntry } from "./verify.js";

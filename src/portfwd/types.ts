@@ -1,0 +1,46 @@
+/**
+ * Port forwarding vocabulary. A guest `Listener` (seen by the watcher) meets the rules and becomes a
+ * `Forward`: one `ssh -O forward` request on the instance's ControlMaster.
+ */
+
+/** A TCP socket in LISTEN state in the guest. `ip` is in canonical text form ("127.0.0.1", "::1", "::"). */
+export interface Listener {
+  proto: "tcp";
+  ip: string;
+  port: number;
+}
+
+/** A TCP address (`ip` + `port`) or a unix socket path. */
+export type Endpoint = { ip: string; port: number } | { socket: string };
+
+/**
+ * One forward. `reverse: false`: the host listens on `host`, connections go to `guest` in the guest
+ * (ssh -L). `reverse: true`: the guest listens on `guest`, connections go to `host` (ssh -R).
+ * `rule` names the rule that produced it ("portForwards[2]", "default rule").
+ */
+export interface Forward {
+  host: Endpoint;
+  guest: Endpoint;
+  reverse: boolean;
+  rule: string;
+  /** The guest listener this forward serves (dynamic TCP forwards only). */
+  listener?: Listener;
+}
+
+/** A change in the forwards, reported in the host agent's event log (`portForward` field). */
+export interface PortForwardEvent {
+  action: "added" | "removed" | "failed";
+  /** "127.0.0.1:8123", "[::1]:8123" or a socket path. */
+  guest: string;
+  host: string;
+  reverse: boolean;
+  rule: string;
+  /** Why it failed ("failed" only). */
+  reason?: string;
+}
+
+/** What the forwarding reports to its owner (the host agent's emit); a subset of AgentEvent. */
+export interface PortForwardSink {
+  emit(e: { message?: string; warning?: string; portForward?: PortForwardEvent }): void;
+  log(message: string): void;
+}

@@ -1,0 +1,118 @@
+import { TslimaError } from "../errors.js";
+import type { Config } from "../config/types.js";
+import type { InstancePaths } from "../instance/paths.js";
+import type { Accel, QemuPlan } from "./types.js";
+import { checkSocketPath, cpuModel, macAddress, memoryMiB, optValue } from "./options.js";
+
+/** Lima's user-mode network: guest 192.168.5.15, host loopback 192.168.5.2, DNS 192.168.5.3. */
+export const USER_NET = "192.168.5.0/24";
+export const USER_NET_DHCP_START = "192.168.5.15";
+
+/** Translation cache for TCG in MiB (QEMU's default of 1GiB is a lot next to a 1GiB guest). */
+export const TCG_TB_SIZE_MIB = 512;
+
+function machineArgs(config: Config, accel: Accel): string[] {
+  const tcg = ["-accel", `tcg,thread=multi,tb-size=${TCG_TB_SIZE_MIB}`];
+  switch (config.arch) {
+    case "x86_64":
+      return accel === "tcg" ? ["-machine", "q35", ...tcg] : ["-machine", `q35,accel=${accel}`];
+    case "aarch64": {
+      // GIC: the host's under kvm, QEMU's emulated GICv3 under hvf, the newest QEMU emulates under tcg.
+      const gic = accel === "kvm" ? "host" : accel === "hvf" ? "3" : "max";
+      return accel === "tcg"
+        ? ["-machine", `virt,gic-version=${gic}`, ...tcg]
+        : ["-machine", `virt,accel=${accel},gic-version=${gic}`];
+    }
+    default:
+      throw new TslimaError("ARCH_UNSUPPORTED", `arch ${config.arch} is not supported by tslima's QEMU driver`, {
+        hint: "set arch to x86_64 or aarch64 in lima.yaml",
+      });
+  }
+}
+
+function cpuArgs(config: Config, accel: Accel): string[] {
+  const n = config.cpus;
+  return ["-cpu", cpuModel(config, accel), "-smp", `${n},sockets=1,cores=${n},threads=1`, "-m", String(memoryMiB(config.memory))];
+}
+
+/** Direct kernel boot when the image has a kernel, else UEFI (or SeaBIOS with firmware.legacyBIOS on x86_64). */
+function bootArgs(config: Config, paths: InstancePaths, plan: QemuPlan): string[] {
+  const { image } = plan;
+  if (image.kernel !== undefined) {
+    const args = ["-kernel", image.kernel];
+    if (image.initrd !== undefined) args.push("-initrd", image.initrd);
+    if (image.cmdline !== undefined && image.cmdline !== "") args.push("-append", image.cmdline);
+    return args;
+  }
+  if (config.firmware.legacyBIOS && config.arch === "x86_64") return [];
+  const fw = plan.qemu.firmware;
+  if (fw === undefined) {
+    throw new TslimaError("FIRMWARE_MISSING", `no UEFI firmware found for ${config.arch} guests`, {
+      hint:
+        config.arch === "x86_64"
+          ? "install it (Debian: apt-get install ovmf; macOS: brew install qemu), or set firmware.legacyBIOS: true in lima.yaml"
+          : "install it (Debian: apt-get install qemu-efi-aarch64; macOS: brew install qemu)",
+    });
+  }
+  return [
+    "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(fw.code)}`,
+    "-drive", `if=pflash,format=raw,unit=1,file=${optValue(paths.efiVars)}`,
+  ];
+}
+
+function diskArgs(paths: InstancePaths): string[] {
+  return [
+    "-drive", `file=${optValue(paths.diffdisk)},if=none,id=disk0,format=qcow2,discard=unmap,detect-zeroes=unmap,cache=writeback`,
+    "-device", "virtio-blk-pci,drive=disk0,bootindex=1",
+    // cidata: a read-only virtio disk holding the ISO9660 image; cloud-init finds it by its label.
+    "-drive", `file=${optValue(paths.cidataIso)},if=none,id=cidata,format=raw,readonly=on`,
+    "-device", "virtio-blk-pci,drive=cidata",
+  ];
+}
+
+function networkArgs(paths: InstancePaths, sshPort: number): string[] {
+  if (!Number.isInteger(sshPort) || sshPort < 1 || sshPort > 65535) {
+    throw new TslimaError("SSH_PORT", `ssh port ${sshPort} is not a TCP port`, {
+      hint: "set ssh.localPort to 0 (any free port) or to a port between 1024 and 65535 in lima.yaml",
+    });
+  }
+  return [
+    "-netdev", `user,id=net0,net=${USER_NET},dhcpstart=${USER_NET_DHCP_START},hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+    "-device", `virtio-net-pci,netdev=net0,mac=${macAddress(paths.name)}`,
+    "-device", "virtio-rng-pci",
+  ];
+}
+
+/** No display, no default devices; the first serial port goes to serial.log, QMP to qmp.sock. */
+function consoleArgs(paths: InstancePaths): string[] {
+  checkSocketPath(paths.qmpSock, "QMP socket");
+  return [
+    "-nodefaults",
+    "-display", "none",
+    "-vga", "none",
+    "-chardev", `file,id=serial0,path=${optValue(paths.serialLog)}`,
+    "-serial", "chardev:serial0",
+    "-chardev", `socket,id=qmp0,path=${optValue(paths.qmpSock)},server=on,wait=off`,
+    "-mon", "chardev=qmp0,mode=control",
+    "-pidfile", paths.qemuPid,
+  ];
+}
+
+/**
+ * The complete QEMU command line (without the binary) for one instance. Pure: everything it needs is
+ * passed in, and the order is stable so that golden files can pin it.
+ */
+export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): string[] {
+  const accel = plan.qemu.accel;
+  return [
+    "-name", optValue(`tslima-${paths.name}`),
+    ...machineArgs(config, accel),
+    ...cpuArgs(config, accel),
+    ...bootArgs(config, paths, plan),
+    ...diskArgs(paths),
+    ...networkArgs(paths, plan.sshPort),
+    ...consoleArgs(paths),
+    ...plan.mounts.qemuArgs,
+    ...plan.mounts.mounts.flatMap((m) => m.qemuArgs),
+  ];
+}

@@ -1,0 +1,63 @@
+import { processError, runProgram } from "./exec.js";
+
+const QEMU_IMG = "qemu-img";
+const TIMEOUT_MS = 10 * 60_000;
+const HINT_MISSING = "install qemu-img (Debian: apt-get install qemu-utils; macOS: brew install qemu)";
+
+/** The parts of `qemu-img info --output=json` tslima reads. */
+export interface ImageInfo {
+  format: string;
+  virtualSize: number;
+  actualSize?: number;
+  backingFile?: string;
+  backingFormat?: string;
+}
+
+/** Parses `qemu-img info --output=json` output. Pure. */
+export function parseImageInfo(json: string): ImageInfo {
+  const j = JSON.parse(json) as Record<string, unknown>;
+  const info: ImageInfo = { format: String(j.format), virtualSize: Number(j["virtual-size"]) };
+  if (typeof j["actual-size"] === "number") info.actualSize = j["actual-size"];
+  if (typeof j["backing-filename"] === "string") info.backingFile = j["backing-filename"];
+  if (typeof j["backing-filename-format"] === "string") info.backingFormat = j["backing-filename-format"];
+  return info;
+}
+
+async function qemuImg(what: string, args: string[], hint: string): Promise<string> {
+  const r = await runProgram(QEMU_IMG, args, { timeoutMs: TIMEOUT_MS });
+  if (r.code !== 0 || r.timedOut) {
+    throw processError("QEMU_IMG", what, r, r.spawnError?.code === "ENOENT" ? HINT_MISSING : hint, TIMEOUT_MS);
+  }
+  return r.stdout;
+}
+
+/** `qemu-img info`: format and sizes of an image file. */
+export async function qemuImgInfo(file: string): Promise<ImageInfo> {
+  const out = await qemuImg(`cannot read disk image ${file}`, ["info", "--output=json", file], `check that ${file} is a disk image`);
+  return parseImageInfo(out);
+}
+
+/** The argv of qemuImgCreateOverlay. Pure. */
+export function overlayArgs(base: string, baseFormat: string, diffdisk: string, sizeBytes: number): string[] {
+  return ["create", "-f", "qcow2", "-F", baseFormat, "-b", base, diffdisk, String(sizeBytes)];
+}
+
+/**
+ * Creates `diffdisk`, a qcow2 overlay of `sizeBytes` over `base`. The size is not allowed to be smaller
+ * than the base image (qemu-img would refuse anyway, less clearly).
+ */
+export async function qemuImgCreateOverlay(base: string, baseFormat: string, diffdisk: string, sizeBytes: number): Promise<void> {
+  const info = await qemuImgInfo(base);
+  const size = Math.max(sizeBytes, info.virtualSize);
+  await qemuImg(`cannot create the disk ${diffdisk}`, overlayArgs(base, baseFormat, diffdisk, size), "check free space and permissions of the instance directory");
+}
+
+/** `qemu-img convert -O <format>`. */
+export async function qemuImgConvert(src: string, dest: string, outFormat: "qcow2" | "raw"): Promise<void> {
+  await qemuImg(`cannot convert ${src}`, ["convert", "-O", outFormat, src, dest], `check that ${src} is a disk image and that there is free space`);
+}
+
+/** `qemu-img resize`: grows an image to `sizeBytes`. */
+export async function qemuImgResize(file: string, format: string, sizeBytes: number): Promise<void> {
+  await qemuImg(`cannot resize ${file}`, ["resize", "-f", format, file, String(sizeBytes)], "a disk can only grow; check the disk size in lima.yaml");
+}

@@ -1,0 +1,10 @@
+export type { Accel, Firmware, QemuFacts, QemuPlan } from "./types.js";
+export { qemuArgv, USER_NET, USER_NET_DHCP_START, TCG_TB_SIZE_MIB } from "./argv.js";
+export { cpuModel, macAddress, memoryMiB, optValue, qemuArchName, checkSocketPath, UNIX_PATH_MAX } from "./options.js";
+export { chooseAccel, cpuinfoHasVirt, probeAccelFacts, type AccelChoice, type AccelFacts } from "./accel.js";
+export { probeQemu, qemuInstallHint, parseQemuVersion, whichSync } from "./probe.js";
+export { findFirmware, selectFirmware, knownFirmwarePairs, ensureEfiVars, type FirmwareDescriptor } from "./firmware.js";
+export { QmpClient, QmpError, type QmpEvent, type QmpConnectOptions } from "./qmp.js";
+export { qemuImgInfo, qemuImgCreateOverlay, qemuImgConvert, qemuImgResize, parseImageInfo, overlayArgs, type ImageInfo } from "./img.js";
+export { findFreePort } from "./port.js";
+export { runProgram, processError, lastLines, type RunResult } from "./exec.js";

@@ -1,0 +1,91 @@
+import { createHash } from "node:crypto";
+import { TslimaError } from "../errors.js";
+import type { Arch, Config } from "../config/types.js";
+import type { Accel } from "./types.js";
+
+/**
+ * A value inside a QEMU `key=value,key=value` option: QEMU reads "," as the separator and ",," as a
+ * literal comma, so a path with a comma has to be doubled.
+ */
+export function optValue(value: string): string {
+  return value.replace(/,/g, ",,");
+}
+
+const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/**
+ * Bytes of a size string as Lima writes them ("4GiB", "512MiB", "1g"); binary units as Lima's
+ * units.RAMInBytes. Local to the QEMU planner so it does not depend on the config loader's copy.
+ */
+export function sizeToBytes(text: string, field: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?\s*$/.exec(text);
+  if (!m) {
+    throw new TslimaError("CONFIG_SIZE", `${field}: cannot read size ${JSON.stringify(text)}`, {
+      hint: `write ${field} with a unit in lima.yaml, e.g. "4GiB"`,
+    });
+  }
+  return Math.floor(Number(m[1]) * (UNITS[(m[2] ?? "").toLowerCase()] ?? 1));
+}
+
+/** `-m` value: whole MiB, at least 64. */
+export function memoryMiB(memory: string): number {
+  const mib = Math.floor(sizeToBytes(memory, "memory") / 1024 ** 2);
+  if (mib < 64) {
+    throw new TslimaError("CONFIG_MEMORY", `memory: ${memory} is less than the 64MiB a Linux guest needs`, {
+      hint: 'set memory to at least "512MiB" in lima.yaml or with --memory',
+    });
+  }
+  return mib;
+}
+
+/**
+ * A locally administered unicast MAC, stable for an instance name: Lima's 52:55:55 prefix followed by
+ * the first three bytes of sha256(name).
+ */
+export function macAddress(instanceName: string): string {
+  const h = createHash("sha256").update(instanceName).digest();
+  const tail = [h[0], h[1], h[2]].map((b) => (b ?? 0).toString(16).padStart(2, "0"));
+  return ["52", "55", "55", ...tail].join(":");
+}
+
+function stringMap(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The CPU model: `vmOpts.qemu.cpuType.<arch>` (Lima 2) or the older top-level `cpuType.<arch>` when the
+ * config sets one, else `host` under kvm/hvf and `max` (every feature TCG can emulate) under tcg.
+ */
+export function cpuModel(config: Pick<Config, "arch" | "extra">, accel: Accel): string {
+  const fromVmOpts = stringMap(stringMap(stringMap(config.extra.vmOpts)?.qemu)?.cpuType)?.[config.arch];
+  const fromTop = stringMap(config.extra.cpuType)?.[config.arch];
+  for (const v of [fromVmOpts, fromTop]) {
+    if (typeof v === "string" && v.trim() !== "") return v.trim();
+  }
+  return accel === "tcg" ? "max" : "host";
+}
+
+/** QEMU's name for a guest architecture (qemu-system-<name>). */
+export function qemuArchName(arch: Arch): string {
+  switch (arch) {
+    case "armv7l":
+      return "arm";
+    case "ppc64le":
+      return "ppc64";
+    default:
+      return arch;
+  }
+}
+
+/** Unix socket paths are limited to 107 bytes (sun_path); QEMU refuses longer ones. */
+export const UNIX_PATH_MAX = 107;
+
+export function checkSocketPath(path: string, what: string): void {
+  if (Buffer.byteLength(path) > UNIX_PATH_MAX) {
+    throw new TslimaError(
+      "SOCKET_PATH_TOO_LONG",
+      `${what} ${path} is ${Buffer.byteLength(path)} bytes long; unix sockets allow at most ${UNIX_PATH_MAX}`,
+      { hint: "set TSLIMA_HOME to a shorter directory, or use a shorter instance name" },
+    );
+  }
+}

@@ -1,0 +1,34 @@
+import type { Config, HostFacts } from "../config/types.js";
+import type { ResolvedImage } from "../images/types.js";
+import type { MountPlan } from "../mounts/types.js";
+
+export type Accel = "kvm" | "hvf" | "tcg";
+
+/** UEFI firmware: the read-only code image and the template of the per-instance variable store. */
+export interface Firmware {
+  code: string;
+  vars: string;
+}
+
+/** What probeQemu() found on the host for one guest architecture. */
+export interface QemuFacts {
+  /** Absolute path of qemu-system-<arch>. */
+  binary: string;
+  /** e.g. "7.2.22". */
+  version: string;
+  accel: Accel;
+  /** One line saying why no hardware accelerator is used and what it costs; set when accel is tcg. */
+  accelWarning?: string;
+  firmware?: Firmware;
+}
+
+/** Everything qemuArgv() needs besides the config and the instance paths. */
+export interface QemuPlan {
+  host: HostFacts;
+  qemu: QemuFacts;
+  sshPort: number;
+  image: ResolvedImage;
+  mounts: MountPlan;
+}
+
+export type { Config };

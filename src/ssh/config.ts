@@ -1,0 +1,59 @@
+import type { InstancePaths } from "../instance/paths.js";
+
+/** The ssh Host alias of an instance: `lima-NAME`, as Lima names it. */
+export function sshHostAlias(instanceName: string): string {
+  return `lima-${instanceName}`;
+}
+
+/**
+ * A value for ssh_config: double-quoted when it has blanks, quotes, `#` or backslashes (ssh reads
+ * `"..."` with `\"` and `\\` escapes); `%` doubled when the option expands %-tokens.
+ */
+export function sshConfigValue(value: string, expandsTokens = false): string {
+  const v = expandsTokens ? value.replace(/%/g, "%%") : value;
+  if (v !== "" && !/[\s"'#\\=]/.test(v)) return v;
+  return `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+export interface SshConfigOptions {
+  user: string;
+  port: number;
+  identityFile: string;
+  instanceName: string;
+  forwardAgent?: boolean;
+  forwardX11?: boolean;
+  forwardX11Trusted?: boolean;
+}
+
+/**
+ * The per-instance ssh.config: one `Host lima-NAME` block, so that
+ * `ssh -F <inst>/ssh.config lima-NAME` reaches the guest. Pure.
+ */
+export function sshConfigText(paths: InstancePaths, o: SshConfigOptions): string {
+  const lines: [string, string][] = [
+    ["IdentityFile", sshConfigValue(o.identityFile, true)],
+    ["IdentitiesOnly", "yes"],
+    ["PreferredAuthentications", "publickey"],
+    ["BatchMode", "yes"],
+    ["StrictHostKeyChecking", "no"],
+    ["UserKnownHostsFile", "/dev/null"],
+    ["NoHostAuthenticationForLocalhost", "yes"],
+    ["GSSAPIAuthentication", "no"],
+    ["Compression", "no"],
+    ["LogLevel", "ERROR"],
+    ["ControlMaster", "auto"],
+    ["ControlPath", sshConfigValue(paths.sshSock, true)],
+    ["ControlPersist", "yes"],
+    ["ServerAliveInterval", "10"],
+    ["ForwardAgent", o.forwardAgent === true ? "yes" : "no"],
+  ];
+  if (o.forwardX11 === true) lines.push(["ForwardX11", "yes"]);
+  if (o.forwardX11Trusted === true) lines.push(["ForwardX11Trusted", "yes"]);
+  lines.push(["Hostname", "127.0.0.1"], ["Port", String(o.port)], ["User", sshConfigValue(o.user)]);
+  return [
+    `# Written by tslima for instance ${o.instanceName}; use: ssh -F ${sshConfigValue(paths.sshConfig)} ${sshHostAlias(o.instanceName)}`,
+    `Host ${sshHostAlias(o.instanceName)}`,
+    ...lines.map(([k, v]) => `  ${k} ${v}`),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,80 @@
+import { connect } from "node:net";
+import type { InstancePaths } from "../instance/paths.js";
+import { TslimaError } from "../errors.js";
+import { lastLines, runProgram } from "../qemu/exec.js";
+import { sshArgv } from "./argv.js";
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One attempt to read an SSH identification line ("SSH-2.0-...") from 127.0.0.1:port; resolves with
+ * it, or undefined when the connection closes, fails or says something else within `timeoutMs`.
+ */
+export function readBanner(port: number, timeoutMs: number, host = "127.0.0.1"): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let buf = "";
+    let done = false;
+    const s = connect({ port, host });
+    const finish = (v: string | undefined) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    s.setEncoding("latin1");
+    s.on("data", (d: string) => {
+      buf += d;
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) {
+        const line = buf.slice(0, nl).trimEnd();
+        // RFC 4253: lines before the identification string are allowed; only SSH- counts.
+        if (line.startsWith("SSH-")) finish(line);
+        else buf = buf.slice(nl + 1);
+      } else if (buf.length > 1024) finish(undefined);
+    });
+    s.on("error", () => finish(undefined));
+    s.on("close", () => finish(undefined));
+  });
+}
+
+/**
+ * Waits until the guest's sshd answers on the forwarded port with its banner (QEMU's user network
+ * accepts connections before the guest listens, so an accepted connection alone means nothing).
+ */
+export async function waitForBanner(port: number, timeoutMs: number, opts: { signal?: AbortSignal } = {}): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (opts.signal?.aborted) throw new TslimaError("ABORTED", "waiting for the ssh banner was cancelled");
+    const banner = await readBanner(port, Math.min(5000, Math.max(1, deadline - Date.now())));
+    if (banner !== undefined) return banner;
+    if (Date.now() >= deadline) {
+      throw new TslimaError("SSH_TIMEOUT", `no ssh banner on 127.0.0.1:${port} within ${Math.round(timeoutMs / 1000)}s`, {
+        hint: "the guest did not start sshd in time: see serial.log in the instance directory, or raise --timeout",
+      });
+    }
+    await delay(500);
+  }
+}
+
+/**
+ * Retries `ssh -F ssh.config lima-NAME true` until it succeeds (the guest accepts our key, which also
+ * starts the ControlMaster). Resolves with the number of attempts.
+ */
+export async function waitForSsh(paths: InstancePaths, timeoutMs: number, opts: { signal?: AbortSignal; ssh?: string } = {}): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  const argv = ["-o", "ConnectTimeout=10", ...sshArgv(paths, { tty: false, command: ["true"], login: false })];
+  for (let attempt = 1; ; attempt++) {
+    if (opts.signal?.aborted) throw new TslimaError("ABORTED", "waiting for ssh was cancelled");
+    const r = await runProgram(opts.ssh ?? "ssh", argv, { timeoutMs: Math.min(30_000, Math.max(1000, deadline - Date.now())) });
+    if (r.code === 0) return attempt;
+    const lastErr = lastLines(r.stderr, 3).join(" | ") || (r.spawnError ? r.spawnError.message : `exit ${r.code ?? r.signal ?? "?"}`);
+    if (Date.now() >= deadline) {
+      throw new TslimaError("SSH_TIMEOUT", `ssh to instance ${paths.name} did not succeed within ${Math.round(timeoutMs / 1000)}s (last: ${lastErr})`, {
+        hint: "see serial.log in the instance directory (cloud-init may have failed to install the key), or raise --timeout",
+      });
+    }
+    await delay(1000);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * End to end: build (or reuse from ~/.cache/tslima) the local Debian 12 guest exactly as CI does
+ * (scripts/build-test-guest), then boot it under QEMU TCG twice, by direct kernel boot and through
+ * UEFI firmware (OVMF) from the disk's own partition table, until sshd answers with its banner on the
+ * forwarded port. No cidata: this checks the image alone (host keys, network, sshd).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { repoRoot } from "../helpers.js";
+
+const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+const OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
+interface Guest {
+  dir: string;
+  disk: string;
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+}
+
+let guest: Guest | undefined;
+
+/** scripts/build-test-guest prints the build directory first; build.json there has the cmdline. */
+function buildGuest(): Guest {
+  const started = Date.now();
+  const r = spawnSync(join(repoRoot, "scripts", "build-test-guest"), [], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 60 * 60 * 1000,
+  });
+  process.stderr.write(r.stderr ?? "");
+  assert.equal(r.status, 0, `scripts/build-test-guest failed:\n${r.stdout}\n${r.stderr}`);
+  const dir = r.stdout.split("\n")[0]!.trim();
+  const record = JSON.parse(readFileSync(join(dir, "build.json"), "utf8")) as { cmdline: string; buildSeconds: number };
+  console.log(
+    `guest ${dir}: build took ${record.buildSeconds} s when it ran; this step took ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  return {
+    dir,
+    disk: join(dir, "disk.qcow2"),
+    kernel: join(dir, "vmlinuz"),
+    initrd: join(dir, "initrd.img"),
+    cmdline: record.cmdline,
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The first line the port sends within `ms`, or "" (QEMU accepts and closes while the guest is not listening). */
+function banner(port: number, ms: number): Promise<string> {
+  return new Promise((resolve) => {
+    let data = "";
+    const sock = createConnection({ host: "127.0.0.1", port });
+    const done = (s: string) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(s);
+    };
+    const timer = setTimeout(() => done(""), ms);
+    sock.setEncoding("utf8");
+    sock.on("data", (d: string) => {
+      data += d;
+      if (data.includes("\n")) done(data.split("\n")[0]!.trim());
+    });
+    sock.on("error", () => done(""));
+    sock.on("close", () => done(data.trim()));
+  });
+}
+
+async function stopQemu(q: ChildProcess): Promise<void> {
+  if (q.exitCode !== null || q.signalCode !== null) return;
+  const exited = new Promise((r) => q.once("exit", r));
+  q.kill("SIGTERM");
+  if ((await Promise.race([exited, sleep(5000, "timeout")])) === "timeout") {
+    q.kill("SIGKILL");
+    await exited;
+  }
+}
+
+async function bootUntilSsh(mode: "direct" | "uefi", g: Guest, timeoutMs: number): Promise<number> {
+  const work = mkdtempSync(join(tmpdir(), `tslima-e2e-images-${mode}-`));
+  const overlay = join(work, "disk.qcow2");
+  const serial = join(work, "serial.log");
+  const ov = spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", g.disk, overlay, "10G"], {
+    encoding: "utf8",
+  });
+  assert.equal(ov.status, 0, ov.stderr);
+  const port = await freePort();
+  const args = [
+    "-accel", "tcg", "-machine", "q35", "-m", "1024", "-smp", "1",
+    "-nographic", "-monitor", "none", "-serial", `file:${serial}`,
+    "-drive", `file=${overlay},if=virtio,format=qcow2`,
+    "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${port}-:22`, "-device", "virtio-net-pci,netdev=net0",
+  ];
+  if (mode === "direct") {
+    args.push("-kernel", g.kernel, "-initrd", g.initrd, "-append", g.cmdline);
+  } else {
+    const vars = join(work, "efi-vars.fd");
+    copyFileSync(OVMF_VARS, vars);
+    args.push(
+      "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
+      "-drive", `if=pflash,format=raw,unit=1,file=${vars}`,
+    );
+  }
+  const started = Date.now();
+  const qemu = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  qemu.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const serialTail = () => {
+    try {
+      return readFileSync(serial, "utf8").split("\n").slice(-30).join("\n");
+    } catch {
+      return "(no serial log)";
+    }
+  };
+  try {
+    for (;;) {
+      if (qemu.exitCode !== null || qemu.signalCode !== null) {
+        assert.fail(`qemu exited early (${qemu.exitCode ?? qemu.signalCode}): ${stderr}\nserial:\n${serialTail()}`);
+      }
+      if (Date.now() - started > timeoutMs) {
+        assert.fail(`no SSH banner on 127.0.0.1:${port} after ${timeoutMs / 1000} s (${mode}); serial:\n${serialTail()}`);
+      }
+      const line = await banner(port, 5000);
+      if (line.startsWith("SSH-2.0-OpenSSH")) {
+        const seconds = (Date.now() - started) / 1000;
+        console.log(`${mode} boot: "${line}" after ${seconds.toFixed(1)} s`);
+        return seconds;
+      }
+      await sleep(2000);
+    }
+  } finally {
+    await stopQemu(qemu);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+test("the local guest builds (or comes from the cache)", { timeout: 60 * 60 * 1000 }, () => {
+  guest = buildGuest();
+  for (const f of [guest.disk, guest.kernel, guest.initrd]) assert.ok(statSync(f).size > 1024 * 1024, `${f} is there`);
+  assert.match(guest.cmdline, /root=LABEL=/);
+});
+
+test("the guest boots by direct kernel boot until sshd answers", { timeout: 10 * 60 * 1000 }, async () => {
+  assert.ok(guest, "the build step ran");
+  await bootUntilSsh("direct", guest, 8 * 60 * 1000);
+});
+
+test("the guest boots through UEFI firmware from its own partition table until sshd answers", { timeout: 15 * 60 * 1000 }, async () => {
+  assert.ok(guest, "the build step ran");
+  await bootUntilSsh("uefi", guest, 12 * 60 * 1000);
+});

@@ -1,0 +1,175 @@
+/**
+ * End to end, through the CLI as a user runs it, on the locally built Debian 12 guest under QEMU:
+ * start, shell (exit codes, stdin, workdir), copy in and out, stop and start again (data persists),
+ * two concurrent starts, Ctrl-C during a start, kill -9 of qemu and of the host agent, delete.
+ * One instance serves the whole file; it is stopped and deleted at the end, also on failure.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Cli, guestYaml, parseList } from "./harness.js";
+
+const NAME = "life";
+const cli = new Cli("lifecycle");
+const BOOT = { timeout: 15 * 60_000 };
+
+async function status(name = NAME): Promise<string> {
+  const r = await cli.ok(["list", "--json", name]);
+  return String(parseList(r.stdout)[0]?.status);
+}
+
+function pidOf(file: string): number {
+  return Number(readFileSync(join(cli.home, NAME, file), "utf8").trim());
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+before(() => mkdirSync(cli.root, { recursive: true }));
+after(() => cli.cleanup([NAME]));
+
+test("start creates the instance from a file, boots it and reports the phases", BOOT, async () => {
+  const yaml = cli.file("life.yaml", guestYaml());
+  const r = await cli.ok(["start", "--name", NAME, yaml]);
+  console.log(r.stderr);
+  for (const phase of ["Starting QEMU", "Waiting for SSH", "Waiting for cloud-init", "READY"]) {
+    assert.match(r.stderr, new RegExp(phase), `start shows the ${phase} phase`);
+  }
+  assert.match(r.stderr, /warning: using TCG/, "the accelerator fallback is announced");
+  assert.match(r.stdout, /Instance life is running/);
+  assert.equal(await status(), "Running");
+  const list = parseList((await cli.ok(["list", "--json"])).stdout)[0]!;
+  assert.equal(list.cpus, 1);
+  assert.equal(list.memory, 1024 ** 3);
+  assert.ok(Number(list.sshLocalPort) > 0);
+});
+
+test("shell runs commands: output, exit codes, stdin, login environment", async () => {
+  const u = await cli.ok(["shell", NAME, "uname", "-a"]);
+  assert.match(u.stdout, /^Linux lima-life .* x86_64 GNU\/Linux\n$/);
+  assert.equal((await cli.run(["shell", NAME, "sh", "-c", "exit 42"])).code, 42);
+  assert.equal((await cli.run(["shell", NAME, "false"])).code, 1);
+  const piped = await cli.ok(["shell", NAME, "sha256sum"], { input: "hello from the host\n" });
+  const expected = createHash("sha256").update("hello from the host\n").digest("hex");
+  assert.equal(piped.stdout.split(" ")[0], expected, "stdin reaches the command byte for byte");
+  const args = await cli.ok(["shell", NAME, "printf", "%s|", "a b", "$HOME", "it's"]);
+  assert.equal(args.stdout, "a b|$HOME|it's|", "arguments are passed without re-splitting or expansion");
+  const wd = await cli.ok(["shell", "--workdir", "/tmp", NAME, "pwd"]);
+  assert.equal(wd.stdout.trim(), "/tmp");
+  const home = await cli.ok(["shell", NAME, "sh", "-c", "pwd; id -un"]);
+  const [pwd, user] = home.stdout.trim().split("\n");
+  assert.match(pwd!, /^\/home\/.+\.guest$/, "outside any mount the command runs in the guest home");
+  assert.ok(user && user.length > 0);
+  const bad = await cli.run(["shell", "nosuch", "true"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /nosuch/);
+  assert.match(bad.stderr, /life/, "the error lists the existing instances");
+});
+
+test("copy: a file and a directory into the guest and back out", async () => {
+  const src = join(cli.root, "in.txt");
+  writeFileSync(src, "copied in\n");
+  await cli.ok(["copy", src, `${NAME}:/tmp/in.txt`]);
+  assert.equal((await cli.ok(["shell", NAME, "cat", "/tmp/in.txt"])).stdout, "copied in\n");
+  const dir = join(cli.root, "tree");
+  mkdirSync(join(dir, "sub"), { recursive: true });
+  writeFileSync(join(dir, "sub", "f"), "deep\n");
+  await cli.ok(["copy", "-r", dir, `${NAME}:/tmp/`]);
+  assert.equal((await cli.ok(["shell", NAME, "cat", "/tmp/tree/sub/f"])).stdout, "deep\n");
+  await cli.ok(["shell", NAME, "sh", "-c", "echo made in the guest > /tmp/out.txt"]);
+  const out = join(cli.root, "out.txt");
+  await cli.ok(["copy", `${NAME}:/tmp/out.txt`, out]);
+  assert.equal(readFileSync(out, "utf8"), "made in the guest\n");
+  const missing = await cli.run(["copy", `${NAME}:/tmp/no-such-file`, out]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /copy .* failed/);
+});
+
+test("delete refuses a running instance without -f", async () => {
+  const r = await cli.run(["delete", NAME]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /running/i);
+  assert.match(r.stderr, /stop|-f/);
+  assert.equal(await status(), "Running");
+});
+
+test("stop powers the guest off; two concurrent starts boot it once; data persists", BOOT, async () => {
+  await cli.ok(["shell", NAME, "sh", "-c", "echo kept > ~/persist.txt && sync"]);
+  const qemuPid = pidOf("qemu.pid");
+  await cli.ok(["stop", NAME]);
+  assert.equal(await status(), "Stopped");
+  assert.ok(!alive(qemuPid), "qemu is gone after stop");
+  const [a, b] = await Promise.all([cli.run(["start", NAME]), cli.run(["start", NAME])]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  const booted = [a, b].filter((r) => /Starting QEMU/.test(r.stderr)).length;
+  assert.equal(booted, 1, `exactly one start boots the VM:\n--- a ---\n${a.stderr}\n--- b ---\n${b.stderr}`);
+  assert.ok([a, b].some((r) => /already running/.test(r.stderr)), "the other one finds it running");
+  assert.equal(await status(), "Running");
+  assert.equal((await cli.ok(["shell", NAME, "cat", "persist.txt"])).stdout, "kept\n");
+});
+
+test("kill -9 of qemu: list shows Broken, start recovers", BOOT, async () => {
+  process.kill(pidOf("qemu.pid"), "SIGKILL");
+  let st = "";
+  for (let i = 0; i < 50 && st !== "Broken" && st !== "Stopped"; i++) {
+    st = await status();
+    if (st !== "Running") break;
+    await sleep(200);
+  }
+  // The host agent notices qemu's death and cleans up (Stopped); until then the instance is Broken.
+  assert.ok(st === "Broken" || st === "Stopped", `status after kill -9 of qemu: ${st}`);
+  const r = await cli.ok(["start", NAME]);
+  assert.match(r.stderr, /READY/);
+  assert.equal(await status(), "Running");
+  assert.equal((await cli.ok(["shell", NAME, "cat", "persist.txt"])).stdout, "kept\n");
+});
+
+test("kill -9 of the host agent: list shows Broken, stop -f recovers", async () => {
+  const ha = pidOf("ha.pid");
+  const qemu = pidOf("qemu.pid");
+  process.kill(ha, "SIGKILL");
+  await sleep(500);
+  assert.equal(await status(), "Broken");
+  const listed = await cli.ok(["list"]);
+  assert.match(listed.stdout, /life\s+Broken/);
+  await cli.ok(["stop", "-f", NAME]);
+  assert.equal(await status(), "Stopped");
+  assert.ok(!alive(qemu), "the orphaned qemu was killed");
+  assert.ok(!existsSync(join(cli.home, NAME, "qemu.pid")), "stale pid files are removed");
+});
+
+test("Ctrl-C during start stops the boot and leaves the instance Stopped", BOOT, async () => {
+  let pid = 0;
+  const running = cli.run(["start", NAME], { onSpawn: (p) => (pid = p) });
+  // Wait until QEMU runs, then interrupt as a terminal would.
+  const qemuPidFile = join(cli.home, NAME, "qemu.pid");
+  for (let i = 0; i < 300 && !existsSync(qemuPidFile); i++) await sleep(200);
+  assert.ok(existsSync(qemuPidFile), "qemu was started");
+  const qemu = pidOf("qemu.pid");
+  process.kill(pid, "SIGINT");
+  const r = await running;
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /interrupted/);
+  assert.equal(await status(), "Stopped");
+  assert.ok(!alive(qemu), "qemu was stopped");
+});
+
+test("delete removes the instance; unknown names are a clear error", async () => {
+  await cli.ok(["delete", NAME]);
+  assert.equal(existsSync(join(cli.home, NAME)), false);
+  const r = await cli.run(["list", "--json", NAME]);
+  assert.notEqual(r.code === 0 && r.stdout.trim() !== "", true, "the instance is no longer listed");
+  const d = await cli.run(["delete", NAME]);
+  assert.equal(d.code, 1);
+  assert.match(d.stderr, /does not exist|no instance/i);
+});

@@ -1,0 +1,220 @@
+/**
+ * 9p end to end, on one VM with many mounts: every security model, 9p2000.u, msize 4KiB and 1MiB,
+ * every cache mode, read-only (enforced by QEMU), a path with spaces/quotes/non-ASCII, a writable
+ * location that does not exist yet, `~` and template variables. tslima runs as an unprivileged host
+ * user (made with useradd when the tests run as root), as users do: QEMU then cannot chown on the
+ * host, which is what passthrough documents.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { Cli, guestYaml, hostUser, readableGuestImages } from "./harness.js";
+import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable, type ResultRow } from "./mounts-probe.js";
+import { mountTag } from "../../src/mounts/index.js";
+
+const NAME = "m9p";
+const user = hostUser();
+const cli = new Cli("mounts-9p", user ? { user } : {});
+const share = join(cli.root, "share");
+const ODD = `sp ace 'q' "dq" ünï`;
+const hostHome = user?.home ?? process.env.HOME ?? "/root";
+const tildeDir = join(hostHome, `tslima-e2e-${NAME}`);
+
+interface Spec {
+  key: string;
+  yaml: string;
+  /** host location, guest mount point (as expanded) */
+  location: string;
+  mountPoint: string;
+  writable: boolean;
+  /** tokens /proc/mounts must show */
+  shows?: RegExp[];
+}
+
+const guestHome = `/home/${user?.name ?? "lima"}.guest`;
+const simple = (key: string, opts: string, shows: RegExp[] = [], writable = true): Spec => ({
+  key,
+  location: join(share, key),
+  mountPoint: `/mnt/${key}`,
+  writable,
+  shows,
+  yaml: [`- location: ${JSON.stringify(join(share, key))}`, `  mountPoint: /mnt/${key}`, `  writable: ${writable}`, ...(opts ? [`  9p: {${opts}}`] : [])].join("\n"),
+});
+
+const SPECS: Spec[] = [
+  simple("sec-none", "securityModel: none", [/\bmmap\b|cache=(mmap|5)\b/]),
+  simple("sec-passthrough", "securityModel: passthrough"),
+  simple("sec-mapped-xattr", "securityModel: mapped-xattr"),
+  simple("sec-mapped-file", "securityModel: mapped-file"),
+  simple("ver-9p2000.u", 'protocolVersion: "9p2000.u"', [/version=9p2000\.u/]),
+  simple("msize-4KiB", 'msize: "4KiB"', [/msize=4096\b/]),
+  simple("msize-1MiB", 'msize: "1MiB"', [/msize=512000\b/]),
+  simple("cache-none", "cache: none"),
+  simple("cache-loose", "cache: loose", [/\bloose\b|cache=(loose|f)\b/]),
+  simple("cache-fscache", "cache: fscache", [/\bfscache\b|cache=(fscache|8f)\b/]),
+  simple("read-only", "", [/^ro,|,ro,|\bfscache\b/], false),
+  {
+    key: "odd-path",
+    location: join(share, ODD),
+    mountPoint: join(share, ODD),
+    writable: true,
+    yaml: [`- location: ${JSON.stringify(join(share, ODD))}`, "  writable: true"].join("\n"),
+  },
+  {
+    key: "not-yet-existing",
+    location: join(share, "new", "dir"),
+    mountPoint: "/mnt/new",
+    writable: true,
+    yaml: [`- location: ${JSON.stringify(join(share, "new", "dir"))}`, "  mountPoint: /mnt/new", "  writable: true"].join("\n"),
+  },
+  {
+    key: "tilde+template",
+    location: tildeDir,
+    mountPoint: `${guestHome}/tilde-${NAME}`,
+    writable: true,
+    yaml: ['- location: "~/tslima-e2e-{{.Name}}"', '  mountPoint: "{{.Home}}/tilde-{{.Name}}"', "  writable: true"].join("\n"),
+  },
+];
+
+const sh = (script: string, ...args: string[]) => cli.run(["shell", "--workdir", "/", NAME, "sudo", "sh", "-c", script, "sh", ...args], { timeoutMs: 180_000 });
+
+test("9p: every option on one VM, as an unprivileged host user", async (t) => {
+  t.after(async () => {
+    await cli.cleanup([NAME, `${NAME}-legacy`, `${NAME}-ro`]);
+    rmSync(tildeDir, { recursive: true, force: true });
+  });
+  mkdirSync(share, { recursive: true });
+  for (const s of SPECS) if (s.key !== "not-yet-existing" && s.key !== "tilde+template") mkdirSync(s.location, { recursive: true });
+  rmSync(tildeDir, { recursive: true, force: true });
+  const images = user ? readableGuestImages(join(cli.root, "image")) : undefined;
+  cli.chown();
+  const yaml = (mounts: string) => guestYaml(`mountType: 9p\nmounts:\n${mounts}`, images ? { images } : {});
+
+  await t.test("failure path, before boot: legacy 9p2000 is refused naming the mount", async () => {
+    const r = await cli.run(["start", "--name", `${NAME}-legacy`, cli.file("legacy.yaml", yaml(simple("legacy", 'protocolVersion: "9p2000"').yaml))], { timeoutMs: 300_000 });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /mounts\[0\] \(.*\/legacy -> \/mnt\/legacy\).*9p2000/);
+    assert.match(r.stderr, /9p2000\.L/);
+  });
+
+  await t.test("failure path, before boot: a read-only location that does not exist is an error", async () => {
+    const missing = join(share, "does-not-exist");
+    const r = await cli.run(["start", "--name", `${NAME}-ro`, cli.file("ro.yaml", yaml(`- location: ${JSON.stringify(missing)}\n  mountPoint: /mnt/x`))], { timeoutMs: 300_000 });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /does-not-exist -> \/mnt\/x\): the location does not exist/);
+    assert.equal(existsSync(missing), false);
+  });
+
+  const file = cli.file("lima.yaml", yaml(SPECS.map((s) => s.yaml).join("\n")));
+  const started = Date.now();
+  await cli.ok(["start", "--name", NAME, file], { timeoutMs: 20 * 60_000 });
+  console.log(`# ${NAME} ready after ${Math.round((Date.now() - started) / 1000)} s (${SPECS.length} 9p mounts, running as ${user?.name ?? "the current user"})`);
+
+  const procMounts = (await sh("cat /proc/mounts")).stdout;
+  const byMountPoint = new Map(
+    procMounts.split("\n").map((l) => l.split(" ")).filter((f) => f[2] === "9p").map((f) => [(f[1] ?? "").replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))), f] as const),
+  );
+
+  await t.test("every mount is there with its Lima 2.x tag and the intended options", () => {
+    const qemuLog = readFileSync(join(cli.home, NAME, "ha.stderr.log"), "utf8");
+    for (const s of SPECS) {
+      const f = byMountPoint.get(s.mountPoint);
+      assert.ok(f, `${s.key}: ${s.mountPoint} not in /proc/mounts:\n${procMounts}`);
+      assert.equal(f[0], mountTag(s.location, s.mountPoint), `${s.key}: tag`);
+      assert.ok(qemuLog.includes(`mount_tag=${mountTag(s.location, s.mountPoint)}`), `${s.key}: tag in qemu argv`);
+      for (const re of s.shows ?? []) assert.match(f[3] ?? "", re, `${s.key}: options ${f[3]}`);
+      assert.equal((f[3] ?? "").startsWith(s.writable ? "rw" : "ro"), true, `${s.key}: ${f[3]}`);
+    }
+    assert.ok(statSync(join(share, "new", "dir")).isDirectory(), "the missing writable location was created");
+    assert.ok(statSync(tildeDir).isDirectory(), "~ was expanded to the host user's home");
+  });
+
+  const rows: ResultRow[] = [];
+  await t.test("probe: chown, symlinks, chmod, hard link, rename, writes both ways (and after a remount)", async () => {
+    for (const s of SPECS) {
+      hostPrepare(s.location);
+      const guest = await guestProbe(cli, NAME, s.mountPoint);
+      const re = await sh('umount "$1" && mount "$1"', s.mountPoint);
+      assert.equal(re.code, 0, `remount ${s.mountPoint}: ${re.stderr}`);
+      const again = await guestProbe(cli, NAME, s.mountPoint, GUEST_REPROBE);
+      rows.push({ mount: s.key, guest, again, host: hostObserve(s.location) });
+    }
+    console.log(`\n9p results (QEMU runs as ${user ? `${user.name}, uid ${user.uid}` : `uid ${process.getuid?.()}`}; root in the guest does chown 1234:2345)\n${resultsTable(rows)}\n`);
+  });
+
+  await t.test("each security model does what it is documented to do", () => {
+    const row = (k: string) => {
+      const r = rows.find((x) => x.mount === k);
+      assert.ok(r, `no row for ${k}`);
+      return r;
+    };
+    const qemuUid = String(user?.uid ?? process.getuid?.());
+    for (const r of rows) {
+      if (r.mount === "read-only") continue;
+      assert.equal(r.host.gw, "from-guest", `${r.mount}: guest write seen on the host`);
+      assert.equal(r.guest.hostwrite, "ok:from-host", `${r.mount}: host write seen in the guest`);
+      assert.equal(r.guest.rename, "ok:", `${r.mount}: rename over an existing file`);
+      assert.equal(r.host.renamed, "a", `${r.mount}: renamed content on the host`);
+      assert.match(r.guest.hardlink ?? "", /^ok/, `${r.mount}: hard link`);
+      assert.equal(r.host.nlink, "2", `${r.mount}: hard link on the host`);
+    }
+    // passthrough: QEMU applies ownership for real, which an unprivileged QEMU may not do
+    const pt = row("sec-passthrough");
+    if (qemuUid !== "0") assert.match(pt.guest.chown ?? "", /^fail:.*Operation not permitted/, "passthrough chown fails unprivileged");
+    else assert.equal(pt.host.owner, "1234:2345");
+    assert.equal(pt.host.gl, "symlink -> gw.txt", "passthrough keeps symlinks");
+    assert.equal(pt.host.mode, "640");
+    // mapped-xattr: ownership and mode kept in user.virtfs.* xattrs; symlinks become regular files on the host
+    const mx = row("sec-mapped-xattr");
+    assert.match(mx.guest.chown ?? "", /^ok/);
+    assert.equal(mx.again.owner2, "ok:1234:2345", "mapped-xattr keeps chown across a remount");
+    assert.equal(mx.host.owner.split(":")[0], qemuUid, "the host file stays owned by QEMU's user");
+    assert.match(mx.host.ownerMeta, /xattr .*uid=1234.*gid=2345|xattr .*gid=2345.*uid=1234/);
+    assert.match(mx.host.gl, /^regular file "gw.txt"/, "mapped-xattr stores a guest symlink as a file");
+    assert.equal(mx.guest.symlinkread, "ok:gw.txt", "the guest still sees a symlink");
+    // mapped-file: the same, kept in .virtfs_metadata
+    const mf = row("sec-mapped-file");
+    assert.match(mf.guest.chown ?? "", /^ok/);
+    assert.equal(mf.again.owner2, "ok:1234:2345", "mapped-file keeps chown across a remount");
+    assert.equal(mf.host.owner.split(":")[0], qemuUid);
+    assert.match(mf.host.ownerMeta, /^\.virtfs_metadata .*1234/);
+    assert.match(mf.host.gl, /^regular file "gw.txt"/, "mapped-file stores a guest symlink as a file");
+    // none: like passthrough, but failures to set ownership are ignored, so chown "works" and is lost
+    const none = row("sec-none");
+    assert.match(none.guest.chown ?? "", /^ok/, "none ignores the failed chown");
+    assert.equal(none.host.owner.split(":")[0], qemuUid, "none: the host owner is unchanged");
+    assert.notEqual(none.again.owner2, "ok:1234:2345", "none: the chown is gone after a remount");
+    assert.equal(none.host.gl, "symlink -> gw.txt");
+    assert.equal(none.host.mode, "640");
+    for (const k of ["sec-none", "sec-passthrough"]) {
+      assert.equal(row(k).guest.hostlink, "ok:host-write.txt", `${k}: host symlink readable in the guest`);
+      assert.equal(row(k).guest.hostlinkcat, "ok:from-host", `${k}: host symlink followed in the guest`);
+    }
+  });
+
+  await t.test("read-only is enforced by QEMU (readonly=on), not just the guest's ro flag", async () => {
+    const ro = SPECS.find((s) => s.key === "read-only");
+    assert.ok(ro);
+    const r = await sh('mount -o remount,rw "$1" && touch "$1/sneaky"', ro.mountPoint);
+    console.log(`# read-only mount after a guest remount,rw: exit ${r.code}: ${r.stdout.trim()} ${r.stderr.trim()}`);
+    assert.notEqual(r.code, 0);
+    assert.equal(existsSync(join(ro.location, "sneaky")), false);
+  });
+
+  await t.test("msize 4KiB and 1MiB, every cache mode, 9p2000.u: a 2 MiB file crosses intact both ways", async () => {
+    for (const s of SPECS.filter((x) => /^(msize|cache|ver)-/.test(x.key) || x.key === "sec-none")) {
+      const w = await sh('head -c 2097152 /dev/urandom > "$1/big.bin" && sync && sha256sum "$1/big.bin"', s.mountPoint);
+      assert.equal(w.code, 0, `${s.key}: ${w.stderr}`);
+      const hostSum = createHash("sha256").update(readFileSync(join(s.location, "big.bin"))).digest("hex");
+      assert.equal(w.stdout.split(" ")[0], hostSum, `${s.key}: guest->host`);
+    }
+  });
+
+  await t.test("odd path: spaces, quotes and non-ASCII survive fstab escaping", () => {
+    const r = rows.find((x) => x.mount === "odd-path");
+    assert.equal(r?.guest.hostwrite, "ok:from-host");
+    assert.equal(r?.host.gw, "from-guest");
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * reverse-sshfs end to end on one VM: sshfs in the guest, OpenSSH's sftp-server on the host over the
+ * instance's SSH connection, sshfs.cache / followSymlinks honoured, remounted after the connection
+ * drops. Runs tslima as an unprivileged host user (as users do) when the tests run as root.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Cli, guestYaml, hostUser, readableGuestImages } from "./harness.js";
+import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
+
+const NAME = "msshfs";
+const user = hostUser();
+const cli = new Cli("mounts-sshfs", user ? { user } : {});
+const dirs = { rw: join(cli.root, "share", "rw"), follow: join(cli.root, "share", "follow"), ro: join(cli.root, "share", "ro") };
+
+const sh = (script: string, ...args: string[]) => cli.run(["shell", "--workdir", "/", NAME, "sudo", "sh", "-c", script, "sh", ...args], { timeoutMs: 180_000 });
+
+/** Children of the host agent running sftp-server. */
+function sftpServers(): number[] {
+  const agent = readFileSync(join(cli.home, NAME, "ha.pid"), "utf8").trim();
+  return readdirSync("/proc")
+    .filter((n) => /^\d+$/.test(n))
+    .filter((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+        const ppid = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
+        return ppid === agent && readFileSync(`/proc/${p}/cmdline`, "utf8").includes("sftp-server");
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Waits until every mount point is an sshfs mount again (the host agent reconnects). */
+async function waitMounted(points: string[], ms = 90_000): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const m = (await sh("cat /proc/mounts")).stdout;
+    if (points.every((p) => new RegExp(` ${p} fuse\\.sshfs `).test(m))) {
+      const ls = await sh('for d; do ls "$d" >/dev/null || exit 1; done', ...points);
+      if (ls.code === 0) return Date.now() - t0;
+    }
+    if (Date.now() - t0 > ms) throw new Error(`not remounted within ${ms} ms:\n${m}`);
+    await sleep(2000);
+  }
+}
+
+test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a reconnect", async (t) => {
+  t.after(() => cli.cleanup([NAME]));
+  for (const d of Object.values(dirs)) {
+    mkdirSync(d, { recursive: true });
+    hostPrepare(d);
+  }
+  const images = user ? readableGuestImages(join(cli.root, "image")) : undefined;
+  cli.chown();
+  const mounts = [
+    `- location: ${JSON.stringify(dirs.rw)}`, "  mountPoint: /mnt/rw", "  writable: true",
+    `- location: ${JSON.stringify(dirs.follow)}`, "  mountPoint: /mnt/follow", "  writable: true", "  sshfs: {cache: false, followSymlinks: true}",
+    `- location: ${JSON.stringify(dirs.ro)}`, "  mountPoint: /mnt/ro",
+  ].join("\n");
+  const started = Date.now();
+  await cli.ok(["start", "--name", NAME, cli.file("lima.yaml", guestYaml(`mountType: reverse-sshfs\nmounts:\n${mounts}`, images ? { images } : {}))], { timeoutMs: 20 * 60_000 });
+  console.log(`# ${NAME} ready after ${Math.round((Date.now() - started) / 1000)} s, as ${user?.name ?? "the current user"}`);
+
+  await t.test("mounted as fuse.sshfs; sshfs.cache and followSymlinks reach the guest's sshfs", async () => {
+    const m = (await sh("cat /proc/mounts")).stdout;
+    assert.match(m, / \/mnt\/rw fuse\.sshfs rw/);
+    assert.match(m, / \/mnt\/follow fuse\.sshfs rw/);
+    assert.match(m, / \/mnt\/ro fuse\.sshfs ro/);
+    const ps = (await sh("ps -eo args | grep '^sshfs'")).stdout;
+    assert.match(ps, /sshfs :\S*\/rw \/mnt\/rw .*dir_cache=yes/);
+    assert.match(ps, /sshfs :\S*\/follow \/mnt\/follow .*dir_cache=no,follow_symlinks/);
+    const types = await sh('stat -c %F /mnt/rw/host-link /mnt/follow/host-link');
+    assert.deepEqual(types.stdout.trim().split("\n"), ["symbolic link", "regular file"], "followSymlinks shows the link's target");
+    // no directory cache: a file made on the host now is listed at once
+    await sh("ls /mnt/follow >/dev/null");
+    writeFileSync(join(dirs.follow, "late.txt"), "late\n");
+    assert.match((await sh("ls /mnt/follow")).stdout, /late\.txt/);
+  });
+
+  await t.test("probe: chown, symlinks, chmod, hard link, rename, writes both ways (and after a remount)", async () => {
+    const guest = await guestProbe(cli, NAME, "/mnt/rw");
+    // unmounting in the guest ends the sshfs session: the host agent mounts it again
+    await sh('umount "$1"', "/mnt/rw");
+    const ms = await waitMounted(["/mnt/rw"]);
+    const again = await guestProbe(cli, NAME, "/mnt/rw", GUEST_REPROBE);
+    const row = { mount: `reverse-sshfs (sftp-server as ${user?.name ?? `uid ${process.getuid?.()}`})`, guest, again, host: hostObserve(dirs.rw) };
+    console.log(`\nreverse-sshfs results (remounted by the host agent ${ms} ms after a guest umount)\n${resultsTable([row])}\n`);
+    assert.equal(row.host.gw, "from-guest");
+    assert.equal(guest.hostwrite, "ok:from-host");
+    assert.equal(guest.hostlink, "ok:host-write.txt");
+    assert.equal(row.host.gl, "symlink -> gw.txt");
+    assert.equal(row.host.mode, "640");
+    assert.equal(row.host.renamed, "a");
+    if (user) assert.match(guest.chown ?? "", /^fail/, "an unprivileged sftp-server cannot chown");
+  });
+
+  await t.test("read-only: the guest cannot write", async () => {
+    const w = await sh("touch /mnt/ro/x");
+    assert.notEqual(w.code, 0);
+    assert.match(w.stdout + w.stderr, /Read-only file system|Permission denied/);
+  });
+
+  await t.test("reconnect: after the ssh connection drops, every mount comes back", async () => {
+    const before = sftpServers();
+    assert.equal(before.length, 3, `one sftp-server per mount, got ${before.join(",")}`);
+    const exit = spawnSync("ssh", ["-F", join(cli.home, NAME, "ssh.config"), "-O", "exit", `lima-${NAME}`], {
+      encoding: "utf8",
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    });
+    assert.equal(exit.status, 0, exit.stderr);
+    const ms = await waitMounted(["/mnt/rw", "/mnt/follow", "/mnt/ro"]);
+    console.log(`# reverse-sshfs: all mounts back ${ms} ms after the ControlMaster was closed`);
+    assert.equal((await sh("cat /mnt/rw/host-write.txt")).stdout.trim(), "from-host");
+    const after = sftpServers();
+    assert.equal(after.length, 3);
+    assert.notDeepEqual(after.sort(), before.sort(), "new sessions");
+  });
+
+  await t.test("stop: the sftp servers end with the VM", async () => {
+    const pids = sftpServers();
+    await cli.ok(["stop", NAME], { timeoutMs: 5 * 60_000 });
+    const alive = pids.filter((p) => {
+      try {
+        process.kill(p, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(alive, []);
+  });
+});

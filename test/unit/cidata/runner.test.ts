@@ -1,0 +1,118 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { dirname, join } from "node:path";
+import { parse } from "yaml";
+import { GUEST_LIB, PROVISION_LOG, READY_FILE, userData } from "../../../src/cidata/index.js";
+import { mountPlan } from "../../../src/mounts/index.js";
+import { testConfig, testPaths } from "../mounts/testconfig.js";
+import { hostFacts } from "./sample.js";
+
+interface WriteFile { path: string; content: string; permissions: string; encoding?: string }
+
+/**
+ * Runs the guest side for real, on this host, inside a temporary directory: every guest path in
+ * the cloud-config is moved under it, write_files are written like cloud-init does, bootcmd runs,
+ * then the per-boot runner. User scripts run as the current user (runuser needs root).
+ */
+function simulateBoot(root: string, text: string): void {
+  const targets: Record<string, string> = {
+    [READY_FILE]: join(root, "run/tslima-ready"),
+    [PROVISION_LOG]: join(root, "run/tslima-provision.log"),
+    "/run/tslima": join(root, "run/tslima"),
+    [GUEST_LIB]: join(root, "lib"),
+    "/etc/hosts": join(root, "etc/hosts"),
+  };
+  const pattern = new RegExp(Object.keys(targets).map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"), "g");
+  const map = (s: string) => s.replace(pattern, (m) => targets[m] ?? m);
+  const doc = parse(text) as { write_files: WriteFile[]; bootcmd?: string[] };
+  const boot = (doc.bootcmd ?? []).map(map).join("\n");
+  const r1 = spawnSync("/bin/sh", ["-c", boot], { encoding: "utf8" });
+  assert.equal(r1.status, 0, r1.stderr);
+  for (const f of doc.write_files) {
+    if (!f.path.startsWith(GUEST_LIB)) continue;
+    const p = map(f.path);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, f.encoding === "b64" ? Buffer.from(f.content, "base64") : map(f.content));
+    chmodSync(p, parseInt(f.permissions, 8));
+  }
+  const r2 = spawnSync(join(root, "lib/runner.sh"), [], { encoding: "utf8" });
+  assert.equal(r2.status, 0, r2.stdout + r2.stderr);
+}
+
+const asRoot = process.getuid?.() === 0;
+
+test("guest runner: provisioning order, env/param, data files, failures log, ready file; idempotent", { skip: asRoot ? false : "needs root (runuser)" }, (t) => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-runner-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const home = join(root, "home");
+  mkdirSync(home);
+  mkdirSync(join(root, "etc"));
+  writeFileSync(join(root, "etc/hosts"), "127.0.0.1 localhost\n");
+  const out = join(root, "out");
+  const me = userInfo().username;
+  const config = testConfig({
+    user: { name: me, comment: "", uid: userInfo().uid, home, shell: "/bin/sh" },
+    provision: [
+      { mode: "system", script: `#!/bin/sh\necho "system $FOO|$PARAM_NAME" >>${out}\n` },
+      { mode: "user", script: `echo "user $(id -un) $HOME $FOO" >>${out}` },
+      { mode: "boot", script: `#!/bin/sh\necho "boot $FOO" >>${out}\n` },
+      { mode: "dependency", script: `#!/bin/sh\necho dependency >>${out}\n` },
+      { mode: "data", path: join(root, "data/new.txt"), content: "first\n", owner: "root:root", permissions: "640", overwrite: false },
+      { mode: "system", script: "#!/bin/sh\nexit 7\n" },
+      { mode: "yq", script: "" },
+    ],
+    env: { FOO: "it's \"x\"" },
+    param: { NAME: "a b" },
+    hostResolver: { enabled: true, ipv6: false, hosts: { "db.internal": "10.1.2.3" } },
+  });
+  const ctx = { instanceName: "t", sshPublicKeys: [], mounts: mountPlan(config, testPaths, { memoryBytes: 1 }), sshPort: 22, hostFacts };
+  simulateBoot(root, userData(config, ctx));
+
+  assert.deepEqual(readFileSync(out, "utf8").split("\n"), [
+    `boot it's "x"`,
+    "dependency",
+    `system it's "x"|a b`,
+    `user ${me} ${home} it's "x"`,
+    "",
+  ]);
+  assert.equal(readFileSync(join(root, "data/new.txt"), "utf8"), "first\n");
+  assert.equal(statSync(join(root, "data/new.txt")).mode & 0o777, 0o640);
+  assert.ok(existsSync(join(root, "run/tslima-ready")));
+  const failures = readFileSync(join(root, "run/tslima-provision.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { mode: string; index: number; exit: number });
+  assert.deepEqual(failures.map((f) => [f.mode, f.index, f.exit]), [["system", 5, 7], ["yq", 6, 127]]);
+  const hosts = readFileSync(join(root, "etc/hosts"), "utf8");
+  assert.match(hosts, /^192\.168\.5\.2\thost\.lima\.internal$/m);
+  assert.match(hosts, /^10\.1\.2\.3\tdb\.internal$/m);
+
+  // second boot: same steps again, hosts not duplicated, overwrite:false keeps an edited data file
+  writeFileSync(join(root, "data/new.txt"), "edited\n");
+  simulateBoot(root, userData(config, ctx));
+  assert.equal(readFileSync(out, "utf8").split("\n").filter((l) => l.startsWith("system")).length, 2);
+  assert.equal(readFileSync(join(root, "data/new.txt"), "utf8"), "edited\n");
+  assert.equal(readFileSync(join(root, "etc/hosts"), "utf8").match(/host\.lima\.internal/g)?.length, 1);
+});
+
+test("guest runner: all steps succeed -> no provision log, ready file present", { skip: asRoot ? false : "needs root (runuser)" }, (t) => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-runner-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, "etc"));
+  writeFileSync(join(root, "etc/hosts"), "");
+  mkdirSync(join(root, "run/tslima"), { recursive: true });
+  writeFileSync(join(root, "run/tslima-provision.log"), "stale\n");
+  const config = testConfig({ provision: [{ mode: "system", script: "true" }] });
+  simulateBoot(root, userData(config, { instanceName: "t", sshPublicKeys: [], mounts: { mounts: [], qemuArgs: [] }, sshPort: 22, hostFacts }));
+  assert.ok(existsSync(join(root, "run/tslima-ready")));
+  assert.equal(existsSync(join(root, "run/tslima-provision.log")), false);
+});
+
+test("every generated shell text passes sh -n", () => {
+  const { sampleConfig, sampleContext } = { sampleConfig: () => testConfig({ provision: [{ mode: "boot", script: "echo 'x'" }, { mode: "system", script: "echo y" }] }), sampleContext: () => ({ instanceName: "t", sshPublicKeys: [], mounts: { mounts: [], qemuArgs: [] }, sshPort: 22, hostFacts }) };
+  const doc = parse(userData(sampleConfig(), sampleContext())) as { write_files: WriteFile[]; bootcmd: string[] };
+  for (const text of [...doc.write_files.filter((f) => f.path.endsWith(".sh")).map((f) => f.content), doc.bootcmd.join("\n")]) {
+    const r = spawnSync("sh", ["-n"], { input: text, encoding: "utf8" });
+    assert.equal(r.status, 0, `${r.stderr}\n${text}`);
+  }
+});

@@ -1,0 +1,180 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { resolveImage } from "../../../src/images/resolve.js";
+import type { BuildOptions, BuiltImage } from "../../../src/images/build/index.js";
+import type { ProgressEvent } from "../../../src/images/types.js";
+import type { Image } from "../../../src/config/types.js";
+import { isTslimaError } from "../../../src/errors.js";
+import { serve, serveHalfThenDrop, startServer } from "./server.js";
+
+const sha256 = (b: Buffer) => "sha256:" + createHash("sha256").update(b).digest("hex");
+const qcow2Header = Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]), randomBytes(500)]);
+
+async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "tslima-resolve-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function noBuild(): Promise<BuiltImage> {
+  throw new Error("the builder must not run in this test");
+}
+
+test("entries are tried in order: a failing one warns and the next one is used", async (t) => {
+  const good = randomBytes(10_000);
+  const srv = await startServer({ "/good.img": serve(good), "/half.img": serveHalfThenDrop(randomBytes(100_000)) });
+  t.after(() => srv.close());
+  const home = await tempDir(t);
+  const events: ProgressEvent[] = [];
+  const images: Image[] = [
+    { location: srv.url("/other-arch.img"), arch: "aarch64" },
+    { location: srv.url("/missing.img"), arch: "x86_64" },
+    { location: srv.url("/half.img"), arch: "x86_64" },
+    { location: srv.url("/good.img"), arch: "x86_64", digest: sha256(good) },
+  ];
+  const r = await resolveImage(
+    { arch: "x86_64", images },
+    { tslimaHome: home, buildCacheDir: join(home, "b"), onProgress: (e) => events.push(e), build: noBuild },
+  );
+  assert.equal(r.location, srv.url("/good.img"));
+  assert.deepEqual(await readFile(r.disk), good);
+  assert.equal(r.diskFormat, "raw");
+  assert.ok(r.disk.startsWith(join(home, "_cache", "download", "by-url-sha256")));
+  assert.equal(r.kernel, undefined);
+  assert.equal(srv.hits.get("/other-arch.img"), undefined, "entries for another arch are skipped");
+  const warnings = events.filter((e) => e.type === "warning").map((e) => (e.type === "warning" ? e.message : ""));
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[0]!, /missing\.img.*HTTP 404/);
+  assert.match(warnings[1]!, /half\.img/);
+});
+
+test("when every entry fails, one error lists each location and why", async (t) => {
+  const body = randomBytes(100);
+  const srv = await startServer({ "/bad-digest.img": serve(body) });
+  t.after(() => srv.close());
+  const home = await tempDir(t);
+  const images: Image[] = [
+    { location: srv.url("/nope.img"), arch: "x86_64" },
+    { location: srv.url("/bad-digest.img"), arch: "x86_64", digest: sha256(Buffer.from("other")) },
+    { location: join(home, "does-not-exist.qcow2"), arch: "x86_64" },
+  ];
+  await assert.rejects(
+    resolveImage({ arch: "x86_64", images }, { tslimaHome: home, buildCacheDir: home, build: noBuild }),
+    (e: unknown) => {
+      assert.ok(isTslimaError(e));
+      assert.equal(e.code, "ERR_TSLIMA_IMAGE_UNAVAILABLE");
+      const lines = e.message.split("\n").filter((l) => l.startsWith("  - "));
+      assert.equal(lines.length, 3);
+      assert.match(lines[0]!, /nope\.img.*HTTP 404/);
+      assert.match(lines[1]!, /bad-digest\.img.*digest mismatch/);
+      assert.match(lines[2]!, /does-not-exist\.qcow2.*no such file/);
+      assert.ok(e.hint && e.hint.includes("images[]"));
+      return true;
+    },
+  );
+});
+
+test("no entry for the arch is an error that names the arch", async (t) => {
+  const home = await tempDir(t);
+  await assert.rejects(
+    resolveImage(
+      { arch: "x86_64", images: [{ location: "http://127.0.0.1:9/a.img", arch: "aarch64" }] },
+      { tslimaHome: home, buildCacheDir: home, build: noBuild },
+    ),
+    (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_NONE_FOR_ARCH" && /x86_64/.test(e.message),
+  );
+});
+
+test("file:// URLs and plain paths (relative to cwd) are used in place, digest checked; qcow2 is detected", async (t) => {
+  const dir = await tempDir(t);
+  const disk = join(dir, "disk.qcow2");
+  await writeFile(disk, qcow2Header);
+  const opts = { tslimaHome: dir, buildCacheDir: dir, build: noBuild, cwd: dir };
+
+  const byUrl = await resolveImage(
+    { arch: "x86_64", images: [{ location: pathToFileURL(disk).href, arch: "x86_64", digest: sha256(qcow2Header) }] },
+    opts,
+  );
+  assert.equal(byUrl.disk, disk);
+  assert.equal(byUrl.diskFormat, "qcow2");
+
+  const byRelative = await resolveImage({ arch: "x86_64", images: [{ location: "disk.qcow2", arch: "x86_64" }] }, opts);
+  assert.equal(byRelative.disk, disk);
+
+  await assert.rejects(
+    resolveImage(
+      { arch: "x86_64", images: [{ location: disk, arch: "x86_64", digest: sha256(Buffer.from("x")) }] },
+      opts,
+    ),
+    /digest mismatch/,
+  );
+});
+
+test("kernel and initrd entries are fetched with the disk, with the cmdline", async (t) => {
+  const disk = randomBytes(4000);
+  const kernel = randomBytes(3000);
+  const initrd = randomBytes(2000);
+  const srv = await startServer({ "/disk": serve(disk), "/vmlinuz": serve(kernel), "/initrd": serve(initrd) });
+  t.after(() => srv.close());
+  const home = await tempDir(t);
+  const image: Image = {
+    location: srv.url("/disk"),
+    arch: "x86_64",
+    kernel: { location: srv.url("/vmlinuz"), arch: "x86_64", digest: sha256(kernel), cmdline: "root=/dev/vda1 console=ttyS0" },
+    initrd: { location: srv.url("/initrd"), arch: "x86_64", digest: sha256(initrd) },
+  };
+  const r = await resolveImage({ arch: "x86_64", images: [image] }, { tslimaHome: home, buildCacheDir: home, build: noBuild });
+  assert.deepEqual(await readFile(r.kernel!), kernel);
+  assert.deepEqual(await readFile(r.initrd!), initrd);
+  assert.equal(r.cmdline, "root=/dev/vda1 console=ttyS0");
+
+  // A kernel that fails makes the whole entry fail, so the next entry is tried.
+  const broken: Image = { ...image, kernel: { location: srv.url("/no-kernel"), arch: "x86_64" } };
+  const local = join(home, "local.img");
+  await writeFile(local, disk);
+  const r2 = await resolveImage(
+    { arch: "x86_64", images: [broken, { location: local, arch: "x86_64" }] },
+    { tslimaHome: home, buildCacheDir: home, build: noBuild },
+  );
+  assert.equal(r2.disk, local);
+  assert.equal(r2.kernel, undefined);
+});
+
+test("build:NAME asks the local builder for NAME and the configured arch", async (t) => {
+  const home = await tempDir(t);
+  const calls: BuildOptions[] = [];
+  const build = (o: BuildOptions): Promise<BuiltImage> => {
+    calls.push(o);
+    const dir = join(o.cacheDir, "build", "x");
+    return Promise.resolve({
+      dir,
+      disk: join(dir, "disk.qcow2"),
+      kernel: join(dir, "vmlinuz"),
+      initrd: join(dir, "initrd.img"),
+      cmdline: "root=LABEL=tslima-root ro",
+      imageYaml: join(dir, "image.yaml"),
+      digests: { disk: "", kernel: "", initrd: "" },
+      key: "k",
+      buildSeconds: 1,
+      cached: true,
+    });
+  };
+  const r = await resolveImage(
+    { arch: "x86_64", images: [{ location: "http://127.0.0.1:9/unreachable.img", arch: "x86_64" }, { location: "build:debian-12", arch: "x86_64" }] },
+    { tslimaHome: home, buildCacheDir: join(home, "cache"), build },
+  );
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]!.name, "debian-12");
+  assert.equal(calls[0]!.arch, "x86_64");
+  assert.equal(calls[0]!.cacheDir, join(home, "cache"));
+  assert.equal(r.location, "build:debian-12");
+  assert.equal(r.diskFormat, "qcow2");
+  assert.equal(r.disk, join(home, "cache", "build", "x", "disk.qcow2"));
+  assert.equal(r.cmdline, "root=LABEL=tslima-root ro");
+  assert.ok(r.kernel && r.initrd);
+});

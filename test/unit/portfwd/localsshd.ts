@@ -1,0 +1,64 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import { ensureUserKey, sshConfigText, sshControlExitArgv, waitForBanner, waitForSsh } from "../../../src/ssh/index.js";
+import { findFreePort } from "../../../src/qemu/index.js";
+import { instancePaths, type InstancePaths } from "../../../src/instance/paths.js";
+
+/** A real OpenSSH server on 127.0.0.1 standing in for the guest (needs root and /usr/sbin/sshd). */
+const SSHD = "/usr/sbin/sshd";
+export const canRunSshd = process.getuid?.() === 0 && existsSync(SSHD);
+
+export interface LocalGuest {
+  paths: InstancePaths;
+  /** A scratch directory ("the guest's" file system is the host's). */
+  root: string;
+  sshPort: number;
+  /** Ends the ControlMaster and sshd, removes the directories. */
+  close(): void;
+}
+
+/** Starts sshd with the tslima user key and an instance directory whose ssh.config reaches it; opens the ControlMaster. */
+export async function startLocalGuest(name: string): Promise<LocalGuest> {
+  const root = mkdtempSync(join(tmpdir(), "tslima-portfwd-"));
+  const sshdDir = join(root, "sshd");
+  mkdirSync(sshdDir);
+  mkdirSync("/run/sshd", { recursive: true });
+  const home = join(root, "home");
+  const key = await ensureUserKey(home);
+  const sshPort = await findFreePort();
+  spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(sshdDir, "hostkey")]);
+  writeFileSync(join(sshdDir, "authorized_keys"), `${key.publicKey}\n`);
+  writeFileSync(
+    join(sshdDir, "sshd_config"),
+    [
+      `Port ${sshPort}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${join(sshdDir, "hostkey")}`,
+      `AuthorizedKeysFile ${join(sshdDir, "authorized_keys")}`,
+      "PidFile none",
+      "UsePAM no",
+      "PermitRootLogin prohibit-password",
+      "StrictModes no",
+      "",
+    ].join("\n"),
+  );
+  const paths = instancePaths(home, name);
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.sshConfig, sshConfigText(paths, { user: userInfo().username, port: sshPort, identityFile: key.privateKeyPath, instanceName: name }));
+  const sshd = spawn(SSHD, ["-D", "-e", "-f", join(sshdDir, "sshd_config")], { stdio: ["ignore", "ignore", "ignore"] });
+  const close = () => {
+    spawnSync("ssh", sshControlExitArgv(paths), { stdio: "ignore", timeout: 5000 });
+    sshd.kill("SIGKILL");
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    await waitForBanner(sshPort, 20_000);
+    await waitForSsh(paths, 20_000);
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { paths, root, sshPort, close };
+}

@@ -1,0 +1,81 @@
+import type { Config, HostFacts } from "../../../src/config/types.js";
+import { instancePaths, type InstancePaths } from "../../../src/instance/paths.js";
+import type { QemuPlan } from "../../../src/qemu/index.js";
+
+/** A filled-in Config as the loader would produce it (only what the QEMU planner reads matters). */
+export function sampleConfig(over: Partial<Config> = {}): Config {
+  return {
+    vmType: "qemu",
+    os: "Linux",
+    arch: "x86_64",
+    images: [],
+    cpus: 1,
+    memory: "1GiB",
+    disk: "100GiB",
+    mounts: [],
+    mountType: "9p",
+    mountTypesUnsupported: [],
+    mountInotify: false,
+    ssh: { localPort: 0, loadDotSSHPubKeys: false, forwardAgent: false, forwardX11: false, forwardX11Trusted: false },
+    firmware: { legacyBIOS: false },
+    user: { name: "alice", comment: "", uid: 1000, home: "/home/alice.linux", shell: "/bin/bash" },
+    provision: [],
+    probes: [],
+    portForwards: [],
+    networks: [],
+    env: {},
+    param: {},
+    message: "",
+    containerd: { system: false, user: false },
+    hostResolver: { enabled: true, ipv6: false, hosts: {} },
+    propagateProxyEnv: true,
+    upgradePackages: false,
+    timezone: "UTC",
+    plain: false,
+    extra: {},
+    ...over,
+  };
+}
+
+export const linuxHost: HostFacts = {
+  os: "Linux",
+  arch: "x86_64",
+  cpus: 2,
+  memoryBytes: 24 * 1024 ** 3,
+  home: "/home/alice",
+  user: "alice",
+  uid: 1000,
+  gid: 1000,
+  tmpDir: "/tmp",
+};
+
+export const macHost: HostFacts = {
+  os: "Darwin",
+  arch: "aarch64",
+  cpus: 8,
+  memoryBytes: 16 * 1024 ** 3,
+  home: "/Users/alice",
+  user: "alice",
+  uid: 501,
+  gid: 20,
+  tmpDir: "/var/folders/xy/T",
+};
+
+export const linuxPaths: InstancePaths = instancePaths("/home/alice/.tslima", "default");
+export const macPaths: InstancePaths = instancePaths("/Users/alice/.tslima", "default");
+
+export function samplePlan(over: Partial<QemuPlan> = {}): QemuPlan {
+  return {
+    host: linuxHost,
+    qemu: {
+      binary: "/usr/bin/qemu-system-x86_64",
+      version: "7.2.22",
+      accel: "kvm",
+      firmware: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" },
+    },
+    sshPort: 60022,
+    image: { disk: "/home/alice/.tslima/default/basedisk", diskFormat: "qcow2", location: "https://example.org/debian-12.qcow2" },
+    mounts: { mounts: [], qemuArgs: [] },
+    ...over,
+  };
+}

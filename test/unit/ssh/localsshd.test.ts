@@ -1,0 +1,100 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import { ensureUserKey, sshArgv, sshCommandRunner, sshConfigText, sshControlExitArgv, waitForBanner, waitForSsh } from "../../../src/ssh/index.js";
+import { findFreePort } from "../../../src/qemu/index.js";
+import { instancePaths } from "../../../src/instance/paths.js";
+
+/**
+ * The SSH pieces against a real OpenSSH server on 127.0.0.1 (no VM): key generation, ssh.config,
+ * the argv, ControlMaster, banner and readiness waits, exit codes and stdin. Needs root (sshd checks
+ * the login user) and /usr/sbin/sshd; skipped otherwise.
+ */
+const SSHD = "/usr/sbin/sshd";
+const canRun = process.getuid?.() === 0 && existsSync(SSHD);
+
+test("ssh module end to end against a local sshd", { skip: canRun ? false : "needs root and /usr/sbin/sshd" }, async (t) => {
+  const root = mkdtempSync(join(tmpdir(), "tslima sshd %-"));
+  const home = join(root, "home");
+  const sshdDir = mkdtempSync(join(tmpdir(), "tslima-sshd-"));
+  const cleanups: (() => void)[] = [];
+  // One hook, in reverse order of set-up: the ControlMaster is told to exit while ssh.config still exists.
+  t.after(() => {
+    for (const c of cleanups.reverse()) c();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(sshdDir, { recursive: true, force: true });
+  });
+  mkdirSync("/run/sshd", { recursive: true });
+
+  const key = await ensureUserKey(home);
+  assert.equal(statSync(key.privateKeyPath).mode & 0o777, 0o600);
+  assert.match(key.publicKey, /^ssh-ed25519 \S+ tslima$/);
+
+  const port = await findFreePort();
+  spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(sshdDir, "hostkey")]);
+  writeFileSync(join(sshdDir, "authorized_keys"), `${key.publicKey}\n`);
+  writeFileSync(
+    join(sshdDir, "sshd_config"),
+    [
+      `Port ${port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${join(sshdDir, "hostkey")}`,
+      `AuthorizedKeysFile ${join(sshdDir, "authorized_keys")}`,
+      "PidFile none",
+      "UsePAM no",
+      "PermitRootLogin prohibit-password",
+      "StrictModes no",
+      "",
+    ].join("\n"),
+  );
+
+  const paths = instancePaths(home, "local");
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.sshConfig, sshConfigText(paths, { user: userInfo().username, port, identityFile: key.privateKeyPath, instanceName: "local" }));
+
+  // Start waiting before sshd is there: the wait has to retry.
+  const banner = waitForBanner(port, 20_000);
+  await new Promise((r) => setTimeout(r, 300));
+  const sshd = spawn(SSHD, ["-D", "-e", "-f", join(sshdDir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+  let sshdLog = "";
+  sshd.stderr.on("data", (b: Buffer) => (sshdLog += b.toString()));
+  cleanups.push(() => sshd.kill("SIGKILL"));
+  cleanups.push(() => {
+    const r = spawnSync("ssh", sshControlExitArgv(paths), { encoding: "utf8" });
+    assert.ok(r.status === 0 || !existsSync(paths.sshSock), `ssh -O exit failed: ${r.stderr}`);
+  });
+  assert.match(await banner, /^SSH-2\.0-OpenSSH/);
+
+  const attempts = await waitForSsh(paths, 20_000);
+  assert.ok(attempts >= 1, sshdLog);
+  assert.ok(existsSync(paths.sshSock), "ControlMaster socket ssh.sock exists after the first connection");
+
+  const r = spawnSync("ssh", sshArgv(paths, { tty: false, command: ["sh", "-c", "cat; printf '%s|' \"$@\"; exit 7", "sh", "a b", "$x", "it's"], workdir: "/nonexistent", home: "/" }), {
+    input: "from stdin\n",
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 7, r.stderr);
+  assert.equal(r.stdout, "from stdin\na b|$x|it's|");
+
+  const out = join(root, "runner.out");
+  const code = await sshCommandRunner(paths, { tty: false, command: ["sh", "-c", `pwd > '${out}'; exit 3`], workdir: "/tmp", stdio: ["ignore", "ignore", "inherit"] });
+  assert.equal(code, 3);
+  assert.equal(readFileSync(out, "utf8").trim(), "/tmp");
+});
+
+test("ensureUserKey: concurrent callers get one and the same key; a second call reuses it", async (t) => {
+  const home = mkdtempSync(join(tmpdir(), "tslima-key-"));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const keys = await Promise.all([1, 2, 3, 4].map(() => ensureUserKey(home)));
+  for (const k of keys) assert.deepEqual(k, keys[0]);
+  const pub = readFileSync(join(home, "_config", "user.pub"), "utf8").trim();
+  assert.equal(pub, keys[0]?.publicKey);
+  const derived = spawnSync("ssh-keygen", ["-y", "-f", join(home, "_config", "user")], { encoding: "utf8" }).stdout.trim();
+  assert.equal(derived, pub, "user.pub belongs to the private key");
+  assert.deepEqual(await ensureUserKey(home), keys[0]);
+  rmSync(join(home, "_config", "user.pub"));
+  assert.equal((await ensureUserKey(home)).publicKey, pub, "a lost user.pub is derived from the private key again");
+});
