@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { startInstance, type StartOptions } from "../instance/start.js";
+import { loadInstanceConfig } from "../instance/store.js";
+import { tslimaHome } from "../instance/paths.js";
 import type { AgentEvent } from "../hostagent/events.js";
 import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";
 import { parseDuration } from "./output.js";
@@ -29,6 +31,21 @@ export function progressPrinter(write: (s: string) => void = (s) => void process
     } else if (!e.step && e.message && !e.status.ready && !e.status.exiting) write(`${at}   ${e.message}\n`);
     if (e.status.ready) write(`${at} READY\n`);
   };
+}
+
+/**
+ * The config's `message` (already filled with the instance's template variables), as Lima shows it
+ * after a start: a header line naming the instance, then the text. "" when there is none.
+ */
+export function instanceMessage(name: string, message: () => string): string {
+  let text: string;
+  try {
+    text = message().trimEnd();
+  } catch {
+    return "";
+  }
+  if (text === "") return "";
+  return `Message from the instance "${name}":\n${text}\n`;
 }
 
 /** Forwards Ctrl-C / SIGTERM to an AbortController while `fn` runs. */
@@ -69,5 +86,6 @@ export function register(program: Command): void {
       if (!started.alreadyRunning && !flags.foreground) {
         process.stdout.write(`Instance ${started.name} is running. Run \`tslima shell ${started.name}\` to open a shell.\n`);
       }
+      if (!flags.foreground) process.stdout.write(instanceMessage(started.name, () => loadInstanceConfig(tslimaHome(), started.paths).message));
     });
 }

@@ -79,7 +79,10 @@ export function readLocator(
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     const why: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EISDIR: "it is a directory" };
-    throw new ConfigError([{ source: including ?? path, line: 1, col: 1, field: "(file)", message: `cannot read ${path}: ${why[code] ?? code}` }]);
+    const hint = including
+      ? `check the base: entry in ${including}`
+      : "check the path; an instance NAME, template:NAME or a URL are accepted too (`tslima template list`)";
+    throw new ConfigError([{ source: including ?? path, line: 1, col: 1, field: "(file)", message: `cannot read ${path}: ${why[code] ?? code}` }], { hint });
   }
 }
 

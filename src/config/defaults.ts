@@ -261,7 +261,8 @@ export function fillDefaults(yaml: Raw, host: HostFacts, instanceName: string, o
     networks,
     env: stringMap(yaml.env),
     param,
-    message: str(yaml.message) ?? "",
+    // Lima executes the message as a template with the instance's host-side variables ({{.Dir}}, {{.Name}}, ...).
+    message: str(yaml.message) ? tmpl(str(yaml.message) as string, { ...hostVars, Hostname: hostname }, ["message"]) : "",
     // tslima does not install containerd/nerdctl (Lima's default for user is true); see validate.ts
     containerd: { system: bool(cd.system, false), user: bool(cd.user, false) },
     hostResolver: { enabled: bool(hr.enabled, true), ipv6: bool(hr.ipv6, false), hosts: stringMap(hr.hosts) },

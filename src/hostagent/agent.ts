@@ -14,7 +14,7 @@ import type { AgentEvent, AgentStatus, Step } from "./events.js";
 import { describeExit, pause, supervise, type Exit, type Supervised } from "./processes.js";
 import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, sshPublicKeys, writeCidata, writeSshConfig } from "./prepare.js";
 import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";
-import { cloudInitOutputTail, runProbes, verifyMounts, waitForReady, waitForSsh } from "./guest.js";
+import { cloudInitOutputTail, provisionFailures, resetControlMaster, runProbes, verifyMounts, waitForReady, waitForSsh } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
 import { startPortForwarding, type PortForwarding } from "../portfwd/index.js";
 
@@ -219,6 +219,12 @@ async function boot(paths: InstancePaths, config: Config, plan: MountPlan, c: Bo
   await waitForSsh(paths, c.interrupt, c.stop);
   c.step("wait-cloud-init", "Waiting for cloud-init to finish (/run/tslima-ready)");
   await waitForReady(paths, c.interrupt, c.stop);
+  let failedSteps: string[] = [];
+  if (config.provision.length > 0) {
+    await resetControlMaster(paths);
+    failedSteps = await provisionFailures(paths);
+    for (const f of failedSteps) c.emit({ warning: f });
+  }
   const sshfs = plan.mounts.filter((m) => m.sshfs !== undefined);
   if (sshfs.length > 0) c.daemons.push(...(await startReverseSshfs(paths, sshfs, c.stop)));
   if (plan.mounts.length > 0) {
@@ -227,7 +233,7 @@ async function boot(paths: InstancePaths, config: Config, plan: MountPlan, c: Bo
   }
   if (config.probes.length > 0) {
     c.step("probes", `Running ${config.probes.length} readiness probe(s)`);
-    await runProbes(paths, config.probes, c.interrupt, c.stop, (p) => c.emit({ message: `waiting for probe: ${p.description}` }));
+    await runProbes(paths, config.probes, c.interrupt, c.stop, (p) => c.emit({ message: `waiting for probe: ${p.description}` }), failedSteps);
   }
 }
 

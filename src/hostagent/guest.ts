@@ -2,7 +2,9 @@ import { TslimaError } from "../errors.js";
 import type { Probe } from "../config/types.js";
 import type { MountPlan } from "../mounts/types.js";
 import type { InstancePaths } from "../instance/paths.js";
-import { guestExec, shScript } from "../instance/guestexec.js";
+import { guestExec, runCollect, shScript } from "../instance/guestexec.js";
+import { PROVISION_LOG } from "../cidata/index.js";
+import { sshControlExitArgv } from "../ssh/index.js";
 import { verifyGuestMounts } from "./mountcheck.js";
 import { pause } from "./processes.js";
 
@@ -71,6 +73,36 @@ export async function verifyMounts(paths: InstancePaths, plan: MountPlan): Promi
   await verifyGuestMounts(paths, plan);
 }
 
+/**
+ * Ends the ControlMaster; the next ssh command logs in afresh. sshd fixes a session's groups at
+ * login, so a user that provisioning added to a group (docker) only gets it on a new connection,
+ * and the forwards and commands after the boot need it (Lima resets its master at the same point).
+ */
+export async function resetControlMaster(paths: InstancePaths): Promise<void> {
+  await runCollect("ssh", sshControlExitArgv(paths), undefined, 10_000);
+}
+
+/** One line per failed provisioning step, from the runner's JSON lines. Pure. */
+export function describeProvisionFailures(log: string): string[] {
+  const out: string[] = [];
+  for (const line of log.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      const f = JSON.parse(line) as { mode?: string; index?: number; exit?: number; what?: string };
+      out.push(`provision[${f.index ?? "?"}] (${f.mode ?? "?"}) failed with exit code ${f.exit ?? "?"}: ${f.what ?? ""}`.trimEnd());
+    } catch {
+      out.push(line.trim());
+    }
+  }
+  return out;
+}
+
+/** The provisioning steps that failed on this boot ([] when all succeeded or the log cannot be read). */
+export async function provisionFailures(paths: InstancePaths): Promise<string[]> {
+  const r = await guestExec(paths, shScript(`if [ -s ${PROVISION_LOG} ]; then cat ${PROVISION_LOG}; fi`), { timeoutMs: 30_000 });
+  return r.code === 0 ? describeProvisionFailures(r.stdout) : [];
+}
+
 /** The interpreter of a script from its #! line, default /bin/sh. Pure. */
 export function interpreterOf(script: string): string[] {
   const first = script.split("\n", 1)[0] ?? "";
@@ -79,13 +111,18 @@ export function interpreterOf(script: string): string[] {
   return parts.length > 0 ? parts : ["/bin/sh"];
 }
 
-/** Runs each readiness probe until it succeeds (Lima retries them until the start times out). */
+/**
+ * Runs each readiness probe until it succeeds (Lima retries them until the start times out). When
+ * provisioning failed (`provisionFailed`, one line per step), what a probe waits for will most likely
+ * never come: a probe that fails then fails the start at once, naming the failed steps and its hint.
+ */
 export async function runProbes(
   paths: InstancePaths,
   probes: Probe[],
   interrupt: Interrupt,
   signal: AbortSignal,
   onRetry: (p: Probe) => void,
+  provisionFailed: string[] = [],
 ): Promise<void> {
   for (const p of probes) {
     let told = false;
@@ -93,6 +130,12 @@ export async function runProbes(
       interrupt();
       const r = await guestExec(paths, interpreterOf(p.script), { input: p.script, timeoutMs: 120_000 });
       if (r.code === 0) break;
+      if (provisionFailed.length > 0) {
+        const last = r.stderr.trim().split("\n").pop() ?? "";
+        throw new TslimaError("PROBE_FAILED", `readiness probe "${p.description}" failed${last ? ` (${last})` : ""} after provisioning failed: ${provisionFailed.join("; ")}`, {
+          hint: p.hint || "see /var/log/cloud-init-output.log in the guest (shown below)",
+        });
+      }
       if (!told) {
         onRetry(p);
         told = true;

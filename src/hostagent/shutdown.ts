@@ -1,24 +1,10 @@
 import { rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { QmpClient } from "../qemu/index.js";
+import { qmpPowerdown } from "../qemu/index.js";
+import { sshControlExitArgv } from "../ssh/index.js";
 import type { InstancePaths } from "../instance/paths.js";
 import { readPidFile } from "../instance/pidfile.js";
 import { pause, terminate, type Supervised } from "./processes.js";
-
-/** Asks the guest to power off over QMP (ACPI power button). False when QMP is unreachable. */
-export async function qmpPowerdown(paths: InstancePaths): Promise<boolean> {
-  try {
-    const qmp = await QmpClient.connect(paths.qmpSock);
-    try {
-      await qmp.execute("system_powerdown");
-    } finally {
-      qmp.close();
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Stops qemu: graceful = ACPI powerdown and up to `powerdownMs` for the guest to halt; then SIGTERM,
@@ -29,7 +15,7 @@ export async function stopQemu(qemu: Supervised, paths: InstancePaths, opts: { g
   void qemu.exited.then(() => (gone = true));
   await pause(0);
   if (gone) return;
-  if (opts.graceful && (await qmpPowerdown(paths))) {
+  if (opts.graceful && (await qmpPowerdown(paths.qmpSock))) {
     opts.log(`sent system_powerdown, waiting up to ${Math.round(opts.powerdownMs / 1000)}s for the guest to halt`);
     const timer = pause(opts.powerdownMs);
     await Promise.race([qemu.exited, timer]);
@@ -43,7 +29,7 @@ export async function stopQemu(qemu: Supervised, paths: InstancePaths, opts: { g
 
 /** Ends the ssh ControlMaster of the instance, if one runs. */
 export function closeSshMaster(paths: InstancePaths): void {
-  spawnSync("ssh", ["-F", paths.sshConfig, "-O", "exit", `lima-${paths.name}`], { stdio: "ignore", timeout: 5000 });
+  spawnSync("ssh", sshControlExitArgv(paths), { stdio: "ignore", timeout: 5000 });
 }
 
 /** Stops daemons and removes what a running instance leaves: pid files and sockets. */

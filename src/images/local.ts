@@ -21,7 +21,7 @@ export async function checkLocalFile(path: string, location: string, digest?: st
   } catch {
     // missing
   }
-  if (!isFile) throw new TslimaError("IMAGE_NOT_FOUND", `${location}: no such file (${path})`);
+  if (!isFile) throw new TslimaError("IMAGE_NOT_FOUND", path === location ? "no such file" : `no such file (${path})`);
   if (digest) {
     const want = parseDigest(digest, `digest of ${location}`);
     const got = await fileDigest(path, want.algorithm);

@@ -89,10 +89,14 @@ export async function startInstance(target: string, opts: StartOptions = {}): Pr
 }
 
 function failure(paths: InstancePaths, o: Outcome): TslimaError {
-  const reason = o.event.status.errors?.join("\n") ?? "the host agent exited before the guest was ready";
+  const text = o.event.status.errors?.join("\n") ?? "the host agent exited before the guest was ready";
+  // The agent's error may carry its own hint ("...\nhint: ..."): keep it, and add where the logs are.
+  const at = text.indexOf("\nhint: ");
+  const reason = at >= 0 ? text.slice(0, at) : text;
+  const agentHint = at >= 0 ? `${text.slice(at + "\nhint: ".length)}\n      ` : "";
   const tail = o.event.logTail && o.event.logTail.length > 0 ? `\n${o.event.logTail.join("\n")}` : "";
   return new TslimaError("START_FAILED", `starting ${paths.name} failed: ${reason}${tail}`, {
-    hint: `see ${paths.haStderrLog} and ${paths.serialLog}`,
+    hint: `${agentHint}logs: ${paths.haStderrLog} and ${paths.serialLog}`,
   });
 }
 

@@ -1,5 +1,5 @@
 import { TslimaError } from "../errors.js";
-import { QmpClient } from "../qemu/index.js";
+import { qmpPowerdown } from "../qemu/index.js";
 import { tslimaHome, type InstancePaths } from "./paths.js";
 import { requireInstance } from "./store.js";
 import { inspectStatus } from "./status.js";
@@ -42,20 +42,6 @@ export async function forceStop(paths: InstancePaths): Promise<void> {
   cleanStaleFiles(paths);
 }
 
-async function powerdownViaQmp(paths: InstancePaths): Promise<boolean> {
-  try {
-    const qmp = await QmpClient.connect(paths.qmpSock);
-    try {
-      await qmp.execute("system_powerdown");
-    } finally {
-      qmp.close();
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Stops an instance: the host agent powers the guest off (QMP system_powerdown), kills qemu after
  * the timeout, cleans up and exits. With no live agent, this does the same itself. `force` kills.
@@ -85,7 +71,7 @@ export async function stopInstance(name: string, opts: StopOptions = {}): Promis
     }
   } else if (st.qemuPid !== undefined) {
     say(`stopping ${name}: the host agent is gone, asking qemu directly`);
-    const asked = await powerdownViaQmp(paths);
+    const asked = await qmpPowerdown(paths.qmpSock);
     if (!asked || !(await waitGone(st.qemuPid, timeoutMs))) {
       kill(st.qemuPid, "SIGTERM");
       if (!(await waitGone(st.qemuPid, 10_000))) kill(st.qemuPid, "SIGKILL");

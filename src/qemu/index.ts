@@ -4,7 +4,7 @@ export { cpuModel, macAddress, memoryMiB, optValue, qemuArchName, checkSocketPat
 export { chooseAccel, cpuinfoHasVirt, probeAccelFacts, type AccelChoice, type AccelFacts } from "./accel.js";
 export { probeQemu, qemuInstallHint, parseQemuVersion, whichSync } from "./probe.js";
 export { findFirmware, selectFirmware, knownFirmwarePairs, ensureEfiVars, type FirmwareDescriptor } from "./firmware.js";
-export { QmpClient, QmpError, type QmpEvent, type QmpConnectOptions } from "./qmp.js";
+export { QmpClient, QmpError, qmpPowerdown, type QmpEvent, type QmpConnectOptions } from "./qmp.js";
 export { qemuImgInfo, qemuImgCreateOverlay, qemuImgConvert, qemuImgResize, parseImageInfo, overlayArgs, type ImageInfo } from "./img.js";
 export { findFreePort } from "./port.js";
 export { runProgram, processError, lastLines, type RunResult } from "./exec.js";

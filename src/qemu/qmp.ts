@@ -236,3 +236,18 @@ function openSocket(path: string, timeoutMs: number): Promise<Socket> {
     });
   });
 }
+
+/** Asks the guest to power off (QMP system_powerdown = the ACPI power button). False when QMP is unreachable. */
+export async function qmpPowerdown(socketPath: string): Promise<boolean> {
+  try {
+    const qmp = await QmpClient.connect(socketPath);
+    try {
+      await qmp.execute("system_powerdown");
+    } finally {
+      qmp.close();
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -142,9 +142,10 @@ const short = (s: string | undefined, n = 34) => {
 
 /** The results table, as printed into the test log. */
 export function resultsTable(rows: ResultRow[]): string {
-  const head = ["mount", "chown 1234:2345 (guest)", "owner after remount", "host owner", "host metadata", "guest symlink on host", "host symlink in guest", "chmod 640 guest/host", "hard link", "rename over", "guest->host", "host->guest"];
+  const head = ["mount", "mkdir as root", "chown 1234:2345 (guest)", "owner after remount", "host owner", "host metadata", "guest symlink on host", "host symlink in guest", "chmod 640 guest/host", "hard link", "rename over", "guest->host", "host->guest"];
   const body = rows.map((r) => [
     r.mount,
+    r.guest.mkdir?.startsWith("ok") ? "ok" : short(r.guest.mkdir, 60),
     `${r.guest.chown?.startsWith("ok") ? "ok" : short(r.guest.chown)} -> ${short(r.guest.owner)}`,
     short(r.again.owner2),
     r.host.owner,

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
-import { accessSync, constants, createWriteStream, type WriteStream } from "node:fs";
-import { delimiter, join } from "node:path";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { whichSync } from "../../qemu/probe.js";
+import { delimiter } from "node:path";
 import { TslimaError } from "../../errors.js";
 
 /** A build log: every command and all of its output go here; errors quote its last lines. */
@@ -29,18 +30,7 @@ export class BuildLog {
 
 /** Finds an executable on PATH, also in the sbin directories a non-login root shell may lack. */
 export function findExecutable(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dirs = [...(env.PATH ?? "").split(delimiter), "/usr/local/sbin", "/usr/sbin", "/sbin"];
-  for (const dir of dirs) {
-    if (dir === "") continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return whichSync(name, [env.PATH ?? "", "/usr/local/sbin", "/usr/sbin", "/sbin"].join(delimiter));
 }
 
 /** The environment for build commands: sbin on PATH, no prompts, a neutral locale. */

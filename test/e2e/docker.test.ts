@@ -1,0 +1,132 @@
+/**
+ * End to end, the path users run Lima for: `template:docker` boots the locally built Debian 12 guest,
+ * installs Docker Engine from Debian's packages, forwards /var/run/docker.sock to
+ * <instance>/sock/docker.sock, and the host's docker CLI (client only) imports a tiny image made from
+ * Debian's busybox-static and runs a container that bind-mounts a host folder (through the VM's 9p
+ * mount of the home directory, securityModel mapped-xattr), writes a file and chowns it: on the host
+ * the file stays owned by the user running QEMU, with the container's owner in user.virtfs.* xattrs.
+ * The tslima process runs with HOME set to a throw-away folder, so `~` (mounted writable) is not the
+ * real home. One instance; stopped and deleted at the end, also on failure.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Cli } from "./harness.js";
+import { buildCacheDir } from "../../src/instance/paths.js";
+
+const NAME = "docker";
+const cli = new Cli("docker");
+const instDir = join(cli.home, NAME);
+const hostHome = join(cli.root, "hosthome");
+const project = join(hostHome, "project");
+const dockerConfig = join(cli.root, "docker-config");
+const IMAGE = "tslima-e2e-busybox:1";
+// HOME is the throw-away folder; the guest image build cache stays where it is.
+const env = cli.env({ HOME: hostHome, XDG_CACHE_HOME: dirname(buildCacheDir()) });
+let message = "";
+
+before(() => {
+  mkdirSync(project, { recursive: true });
+  mkdirSync(dockerConfig, { recursive: true });
+  writeFileSync(join(project, "input.txt"), "written on the host\n");
+});
+after(() => cli.cleanup([NAME]));
+
+/** Runs the host's docker CLI against the VM (through the context the start message names). */
+function docker(args: string[], input?: Buffer): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync("docker", ["--context", `tslima-${NAME}`, ...args], {
+    env: { ...process.env, DOCKER_CONFIG: dockerConfig },
+    encoding: "utf8",
+    timeout: 10 * 60_000,
+    ...(input ? { input } : {}),
+  });
+  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr + (r.error ? String(r.error) : "") };
+}
+
+function dockerOk(args: string[]): string {
+  const r = docker(args);
+  assert.equal(r.code, 0, `docker ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+function sh(cmd: string, args: string[], cwd?: string): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8", ...(cwd ? { cwd } : {}) });
+  assert.equal(r.status, 0, `${cmd} ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Seconds from the progress line matching `from` to the one matching `to` in start's output. */
+function phaseSeconds(stderr: string, from: RegExp, to: RegExp): number | undefined {
+  const at = (re: RegExp) => {
+    const line = stderr.split("\n").find((l) => re.test(l));
+    const m = line ? /^\[\s*([\d.]+)s\]/.exec(line) : null;
+    return m ? Number(m[1]) : undefined;
+  };
+  const [a, b] = [at(from), at(to)];
+  return a !== undefined && b !== undefined ? b - a : undefined;
+}
+
+test("template:docker boots, provisions Docker Engine and shows the docker context message", { timeout: 30 * 60_000 }, async () => {
+  const t0 = Date.now();
+  const r = await cli.ok(["start", "--name", NAME, "--cpus", "1", "--memory", "2GiB", "--timeout", "25m", "template:docker"], { env, timeoutMs: 30 * 60_000 });
+  const total = (Date.now() - t0) / 1000;
+  console.log(r.stderr);
+  const provisioning = phaseSeconds(r.stderr, /Waiting for cloud-init/, /READY/);
+  console.log(`docker provisioning: ${provisioning?.toFixed(0) ?? "?"}s from "Waiting for cloud-init" to READY (apt-get install docker.io, dockerd up); start took ${total.toFixed(0)}s in all`);
+  assert.match(r.stderr, /probe/, "the readiness probe ran");
+  message = r.stdout;
+  const sock = join(instDir, "sock", "docker.sock");
+  assert.ok(message.includes(`docker context create tslima-${NAME} --docker "host=unix://${sock}"`), `start prints the docker context command:\n${message}`);
+  assert.ok(statSync(sock).isSocket(), "the guest's docker.sock is forwarded to <instance>/sock/docker.sock");
+  const mounts = await cli.ok(["shell", NAME, "sh", "-c", `grep ' ${hostHome} ' /proc/mounts`], { env });
+  assert.match(mounts.stdout, /9p rw,.*access=client/, "the (throw-away) home is mounted read-write over 9p with a mapped security model");
+});
+
+test("the host's docker CLI reaches dockerd through the forwarded socket (context from the message)", () => {
+  const create = message.split("\n").find((l) => l.startsWith("docker context create"));
+  assert.ok(create);
+  const args = (create.match(/"[^"]*"|\S+/g) ?? []).slice(1).map((a) => a.replace(/^"|"$/g, ""));
+  dockerOk(args);
+  const v = dockerOk(["version", "--format", "{{.Server.Version}} {{.Server.Os}}/{{.Server.Arch}}"]);
+  console.log(`dockerd in the VM: ${v.trim()}`);
+  assert.match(v, /^\d+\.\d+.* linux\/amd64/);
+});
+
+test("a busybox image from Debian's busybox-static imports and runs", () => {
+  const work = join(cli.root, "busybox");
+  mkdirSync(join(work, "rootfs", "bin"), { recursive: true });
+  sh("apt-get", ["download", "-q", "busybox-static"], work);
+  const deb = readdirSync(work).find((n) => n.startsWith("busybox-static") && n.endsWith(".deb"));
+  assert.ok(deb, "apt-get download busybox-static produced a .deb");
+  sh("dpkg-deb", ["-x", join(work, deb), join(work, "x")]);
+  sh("cp", [join(work, "x", "bin", "busybox"), join(work, "rootfs", "bin", "busybox")]);
+  sh("ln", ["-s", "busybox", join(work, "rootfs", "bin", "sh")]);
+  sh("tar", ["-C", join(work, "rootfs"), "-cf", join(work, "rootfs.tar"), "."]);
+  dockerOk(["import", join(work, "rootfs.tar"), IMAGE]);
+  const out = dockerOk(["run", "--rm", "--network", "none", IMAGE, "/bin/busybox", "echo", "busybox runs"]);
+  assert.equal(out, "busybox runs\n");
+});
+
+test("a container bind-mounts a host folder, writes a file and chowns it to 1234:1234", () => {
+  const script = [
+    "cat /src/input.txt",
+    "echo written in a container >/src/out.txt",
+    "busybox chown 1234:1234 /src/out.txt",
+    "busybox stat -c %u:%g /src/out.txt",
+  ].join(" && ");
+  const out = dockerOk(["run", "--rm", "--network", "none", "-v", `${project}:/src`, IMAGE, "sh", "-c", script]);
+  assert.equal(out, "written on the host\n1234:1234\n", "the container reads the host file and sees its chown");
+
+  const file = join(project, "out.txt");
+  assert.equal(readFileSync(file, "utf8"), "written in a container\n", "the file arrives on the host");
+  const st = statSync(file);
+  assert.equal(st.uid, process.getuid?.(), "on the host the file stays owned by the user running QEMU (mapped-xattr)");
+  const xattr = (name: string) => {
+    const hex = sh("getfattr", ["--only-values", "-e", "hex", "-n", name, file]).trim();
+    return Buffer.from(hex.replace(/^0x/, ""), "hex").readUInt32LE(0);
+  };
+  assert.equal(xattr("user.virtfs.uid"), 1234, "the container's owner is in user.virtfs.uid");
+  assert.equal(xattr("user.virtfs.gid"), 1234, "and its group in user.virtfs.gid");
+});

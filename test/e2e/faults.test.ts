@@ -1,0 +1,65 @@
+/**
+ * Bad input and missing pieces, through the CLI: each gives one clear error with a hint, nothing is
+ * left running, and the instance stays usable (Stopped). None of these boots a VM.
+ */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readdirSync, symlinkSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { join } from "node:path";
+import { Cli, guestYaml, parseList } from "./harness.js";
+
+const cli = new Cli("faults");
+after(() => cli.cleanup(["noqemu", "busyport", "noimage"]));
+
+async function statusOf(name: string): Promise<string> {
+  return String(parseList((await cli.ok(["list", "--json", name])).stdout)[0]?.status);
+}
+
+test("qemu-system-* missing: the error names the package to install", async () => {
+  // A PATH with the tools tslima needs except QEMU's system emulator.
+  const bin = join(cli.root, "bin");
+  mkdirSync(bin, { recursive: true });
+  for (const tool of ["ssh", "scp", "ssh-keygen", "qemu-img"]) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+  const r = await cli.run(["start", "--name", "noqemu", cli.file("noqemu.yaml", guestYaml())], { env: cli.env({ PATH: bin }) });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /qemu-system-x86_64 was not found/);
+  assert.match(r.stderr, /apt-get install qemu-system-x86/);
+  assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, "no stack trace");
+  assert.equal(await statusOf("noqemu"), "Stopped");
+});
+
+test("ssh.localPort already in use: a clear error that names the port and the field", async () => {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const yaml = cli.file("busyport.yaml", guestYaml(`ssh:\n  localPort: ${port}\n`));
+    const r = await cli.run(["start", "--name", "busyport", yaml]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`ssh.localPort ${port} is already in use`));
+    assert.match(r.stderr, /hint: .*ssh.localPort/);
+  } finally {
+    server.close();
+  }
+  assert.equal(await statusOf("busyport"), "Stopped");
+});
+
+test("a disk image that does not exist: the error names the location; no disk is made", async () => {
+  const yaml = cli.file("noimage.yaml", 'images:\n- location: "/nonexistent/disk.qcow2"\ncpus: 1\nmemory: 1GiB\n');
+  const r = await cli.run(["start", "--name", "noimage", yaml]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /\/nonexistent\/disk.qcow2: no such file/);
+  assert.match(r.stderr, /hint: .*images\[\]/);
+  assert.equal(await statusOf("noimage"), "Stopped");
+  assert.ok(!readdirSync(join(cli.home, "noimage")).includes("diffdisk"), "no disk was created");
+});
+
+test("an invalid lima.yaml is refused before anything is created", async () => {
+  const yaml = cli.file("bad.yaml", guestYaml('mounts:\n- location: "/tmp"\n  9p:\n    securityModel: "mapped"\n'));
+  const r = await cli.run(["start", "--name", "bad", yaml]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /bad.yaml:\d+:\d+: mounts\[0\]\.9p\.securityModel: must be one of "passthrough", "mapped-xattr", "mapped-file", "none"/);
+  const list = await cli.run(["list", "--json", "bad"]);
+  assert.equal(list.stdout.trim(), "", "no instance named bad exists");
+});
