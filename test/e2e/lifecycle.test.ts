@@ -7,14 +7,18 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { spawnSync } from "node:child_process";
+import { cliPath } from "../helpers.js";
 import { Cli, guestYaml, parseList } from "./harness.js";
 
 const NAME = "life";
 const cli = new Cli("lifecycle");
 const BOOT = { timeout: 15 * 60_000 };
+/** A host folder mounted writable with --mount (9p, the default mount type). */
+const project = join(cli.root, "project dir");
 
 async function status(name = NAME): Promise<string> {
   const r = await cli.ok(["list", "--json", name]);
@@ -39,7 +43,10 @@ after(() => cli.cleanup([NAME]));
 
 test("start creates the instance from a file, boots it and reports the phases", BOOT, async () => {
   const yaml = cli.file("life.yaml", guestYaml());
-  const r = await cli.ok(["start", "--name", NAME, yaml]);
+  mkdirSync(join(project, "sub"), { recursive: true });
+  // The tests run as root on the host while the guest user is uid 1000: let it write there.
+  for (const d of [project, join(project, "sub")]) chmodSync(d, 0o777);
+  const r = await cli.ok(["start", "--name", NAME, "--mount", `${project}:w`, yaml]);
   console.log(r.stderr);
   for (const phase of ["Starting QEMU", "Waiting for SSH", "Waiting for cloud-init", "READY"]) {
     assert.match(r.stderr, new RegExp(phase), `start shows the ${phase} phase`);
@@ -73,6 +80,25 @@ test("shell runs commands: output, exit codes, stdin, login environment", async 
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /nosuch/);
   assert.match(bad.stderr, /life/, "the error lists the existing instances");
+});
+
+test("--mount shares a host folder; shell follows the host cwd into it", async () => {
+  const r = await cli.ok(["shell", NAME, "sh", "-c", "pwd; echo from-guest > made-in-guest.txt"], { cwd: join(project, "sub") });
+  assert.equal(r.stdout.trim(), join(project, "sub"), "the guest cwd is the same path inside the mount");
+  assert.equal(readFileSync(join(project, "sub", "made-in-guest.txt"), "utf8"), "from-guest\n");
+  const m = await cli.ok(["shell", NAME, "findmnt", "-n", "-o", "FSTYPE,OPTIONS", "--target", project]);
+  assert.match(m.stdout, /^9p\s+rw,/);
+});
+
+test("shell on a terminal gets a TTY in the guest; without one it does not", async () => {
+  // script(1) gives the CLI a pseudo-terminal, as an interactive user has.
+  const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} shell ${NAME} tty`;
+  const viaTty = spawnSync("script", ["-q", "-e", "-c", cmd, "/dev/null"], { env: cli.env(), encoding: "utf8", timeout: 120_000 });
+  assert.equal(viaTty.status, 0, viaTty.stderr);
+  assert.match(viaTty.stdout, /\/dev\/pts\/\d+/);
+  const noTty = await cli.run(["shell", NAME, "tty"]);
+  assert.equal(noTty.code, 1);
+  assert.match(noTty.stdout, /not a tty/);
 });
 
 test("copy: a file and a directory into the guest and back out", async () => {
