@@ -114,6 +114,10 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
     const p9 = m["9p"];
     if (!SECURITY_MODELS.includes(p9.securityModel)) err(["mounts", i, "9p", "securityModel"], `must be one of ${oneOf(SECURITY_MODELS)}, got "${p9.securityModel}"`);
     if (!PROTOCOL_VERSIONS.includes(p9.protocolVersion)) err(["mounts", i, "9p", "protocolVersion"], `must be one of ${oneOf(PROTOCOL_VERSIONS)}, got "${p9.protocolVersion}"`);
+    else if (p9.protocolVersion === "9p2000" && config.vmType === "qemu" && config.mountType === "9p") {
+      // Seen on QEMU 7.2: its 9p server answers a plain "9P2000" Tversion with "unknown" and the mount fails.
+      err(["mounts", i, "9p", "protocolVersion"], `"9p2000" (legacy 9P) is not served by QEMU's 9p server, which speaks "9p2000.u" and "9p2000.L"; the guest's mount would fail ("Remote I/O error"): use "9p2000.L" (the default) or "9p2000.u"`);
+    }
     if (!NINEP_CACHES.includes(p9.cache)) err(["mounts", i, "9p", "cache"], `must be one of ${oneOf(NINEP_CACHES)}, got "${p9.cache}"`);
     const msize = trySize(p9.msize);
     if (msize === undefined) err(["mounts", i, "9p", "msize"], `must be a size such as "128KiB" (at least 4KiB), got "${p9.msize}"`);

@@ -95,7 +95,7 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
   await t.test("failure path, before boot: legacy 9p2000 is refused naming the mount", async () => {
     const r = await cli.run(["start", "--name", `${NAME}-legacy`, cli.file("legacy.yaml", yaml(simple("legacy", 'protocolVersion: "9p2000"').yaml))], { timeoutMs: 300_000 });
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /mounts\[0\] \(.*\/legacy -> \/mnt\/legacy\).*9p2000/);
+    assert.match(r.stderr, /legacy\.yaml:\d+:\d+: mounts\[0\]\.9p\.protocolVersion: "9p2000" \(legacy 9P\) is not served by QEMU's 9p server/);
     assert.match(r.stderr, /9p2000\.L/);
   });
 

@@ -67,6 +67,7 @@ test("9p options: securityModel, protocolVersion, cache (listing valid values) a
   const m = (p9: Record<string, unknown>) => ({ mounts: [{ location: "/data", "9p": p9 }] });
   one(m({ securityModel: "mapped" }), "mounts[0].9p.securityModel", /"passthrough", "mapped-xattr", "mapped-file", "none", got "mapped"/);
   one(m({ protocolVersion: "9p2000.X" }), "mounts[0].9p.protocolVersion", /"9p2000", "9p2000.u", "9p2000.L"/);
+  one(m({ protocolVersion: "9p2000" }), "mounts[0].9p.protocolVersion", /not served by QEMU's 9p server.*use "9p2000.L"/);
   one(m({ cache: "fast" }), "mounts[0].9p.cache", /"none", "loose", "fscache", "mmap"/);
   one(m({ msize: "1KiB" }), "mounts[0].9p.msize", /at least 4KiB/);
   one(m({ msize: "big" }), "mounts[0].9p.msize", /must be a size/);
