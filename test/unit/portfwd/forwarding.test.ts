@@ -9,7 +9,7 @@ import type { PortForward } from "../../../src/config/types.js";
 import { findFreePort } from "../../../src/qemu/index.js";
 import { sshControlExitArgv } from "../../../src/ssh/index.js";
 import { portForwardStatePath, readPortForwards, startPortForwarding, type PortForwardEvent, type PortForwarding } from "../../../src/portfwd/index.js";
-import { canRunSshd, startLocalGuest } from "./localsshd.js";
+import { canRunSshd, startLocalGuest } from "../support/localsshd.js";
 
 /**
  * Port forwarding end to end against a real sshd on 127.0.0.1 standing in for the guest: the

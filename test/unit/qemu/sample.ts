@@ -1,40 +1,17 @@
 import type { Config, HostFacts } from "../../../src/config/types.js";
 import { instancePaths, type InstancePaths } from "../../../src/instance/paths.js";
 import type { QemuPlan } from "../../../src/qemu/index.js";
+import { testConfig } from "../support/config.js";
 
 /** A filled-in Config as the loader would produce it (only what the QEMU planner reads matters). */
 export function sampleConfig(over: Partial<Config> = {}): Config {
-  return {
-    vmType: "qemu",
-    os: "Linux",
-    arch: "x86_64",
+  return testConfig({
     images: [],
-    cpus: 1,
-    memory: "1GiB",
     disk: "100GiB",
-    mounts: [],
-    mountType: "9p",
-    mountTypesUnsupported: [],
-    mountInotify: false,
-    ssh: { localPort: 0, loadDotSSHPubKeys: false, forwardAgent: false, forwardX11: false, forwardX11Trusted: false },
-    firmware: { legacyBIOS: false },
     user: { name: "alice", comment: "", uid: 1000, home: "/home/alice.linux", shell: "/bin/bash" },
-    provision: [],
-    probes: [],
-    portForwards: [],
-    networks: [],
-    env: {},
-    param: {},
-    message: "",
-    containerd: { system: false, user: false },
-    hostResolver: { enabled: true, ipv6: false, hosts: {} },
-    propagateProxyEnv: true,
-    upgradePackages: false,
     timezone: "UTC",
-    plain: false,
-    extra: {},
     ...over,
-  };
+  });
 }
 
 export const linuxHost: HostFacts = {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ensureUserKey, sshArgv, sshCommandRunner, sshConfigText, sshControlExitArgv, waitForBanner, waitForSsh } from "../../../src/ssh/index.js";
 import { findFreePort } from "../../../src/qemu/index.js";
 import { instancePaths } from "../../../src/instance/paths.js";
+import { writeSshdConfig } from "../support/localsshd.js";
 
 /**
  * The SSH pieces against a real OpenSSH server on 127.0.0.1 (no VM): key generation, ssh.config,
@@ -34,22 +35,7 @@ test("ssh module end to end against a local sshd", { skip: canRun ? false : "nee
   assert.match(key.publicKey, /^ssh-ed25519 \S+ tslima$/);
 
   const port = await findFreePort();
-  spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(sshdDir, "hostkey")]);
-  writeFileSync(join(sshdDir, "authorized_keys"), `${key.publicKey}\n`);
-  writeFileSync(
-    join(sshdDir, "sshd_config"),
-    [
-      `Port ${port}`,
-      "ListenAddress 127.0.0.1",
-      `HostKey ${join(sshdDir, "hostkey")}`,
-      `AuthorizedKeysFile ${join(sshdDir, "authorized_keys")}`,
-      "PidFile none",
-      "UsePAM no",
-      "PermitRootLogin prohibit-password",
-      "StrictModes no",
-      "",
-    ].join("\n"),
-  );
+  const sshdConfig = writeSshdConfig(sshdDir, port, key.publicKey);
 
   const paths = instancePaths(home, "local");
   mkdirSync(paths.dir, { recursive: true });
@@ -58,7 +44,7 @@ test("ssh module end to end against a local sshd", { skip: canRun ? false : "nee
   // Start waiting before sshd is there: the wait has to retry.
   const banner = waitForBanner(port, 20_000);
   await new Promise((r) => setTimeout(r, 300));
-  const sshd = spawn(SSHD, ["-D", "-e", "-f", join(sshdDir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+  const sshd = spawn(SSHD, ["-D", "-e", "-f", sshdConfig], { stdio: ["ignore", "ignore", "pipe"] });
   let sshdLog = "";
   sshd.stderr.on("data", (b: Buffer) => (sshdLog += b.toString()));
   cleanups.push(() => sshd.kill("SIGKILL"));

@@ -19,6 +19,28 @@ export interface LocalGuest {
   close(): void;
 }
 
+/** Writes a host key, authorized_keys and an sshd_config for 127.0.0.1:PORT into `dir`; returns the config's path. */
+export function writeSshdConfig(dir: string, port: number, publicKey: string): string {
+  spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "hostkey")]);
+  writeFileSync(join(dir, "authorized_keys"), `${publicKey}\n`);
+  const config = join(dir, "sshd_config");
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${join(dir, "hostkey")}`,
+      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+      "PidFile none",
+      "UsePAM no",
+      "PermitRootLogin prohibit-password",
+      "StrictModes no",
+      "",
+    ].join("\n"),
+  );
+  return config;
+}
+
 /** Starts sshd with the tslima user key and an instance directory whose ssh.config reaches it; opens the ControlMaster. */
 export async function startLocalGuest(name: string): Promise<LocalGuest> {
   const root = mkdtempSync(join(tmpdir(), "tslima-portfwd-"));
@@ -28,26 +50,11 @@ export async function startLocalGuest(name: string): Promise<LocalGuest> {
   const home = join(root, "home");
   const key = await ensureUserKey(home);
   const sshPort = await findFreePort();
-  spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(sshdDir, "hostkey")]);
-  writeFileSync(join(sshdDir, "authorized_keys"), `${key.publicKey}\n`);
-  writeFileSync(
-    join(sshdDir, "sshd_config"),
-    [
-      `Port ${sshPort}`,
-      "ListenAddress 127.0.0.1",
-      `HostKey ${join(sshdDir, "hostkey")}`,
-      `AuthorizedKeysFile ${join(sshdDir, "authorized_keys")}`,
-      "PidFile none",
-      "UsePAM no",
-      "PermitRootLogin prohibit-password",
-      "StrictModes no",
-      "",
-    ].join("\n"),
-  );
+  const sshdConfig = writeSshdConfig(sshdDir, sshPort, key.publicKey);
   const paths = instancePaths(home, name);
   mkdirSync(paths.dir, { recursive: true });
   writeFileSync(paths.sshConfig, sshConfigText(paths, { user: userInfo().username, port: sshPort, identityFile: key.privateKeyPath, instanceName: name }));
-  const sshd = spawn(SSHD, ["-D", "-e", "-f", join(sshdDir, "sshd_config")], { stdio: ["ignore", "ignore", "ignore"] });
+  const sshd = spawn(SSHD, ["-D", "-e", "-f", sshdConfig], { stdio: ["ignore", "ignore", "ignore"] });
   const close = () => {
     spawnSync("ssh", sshControlExitArgv(paths), { stdio: "ignore", timeout: 5000 });
     sshd.kill("SIGKILL");
