@@ -12,6 +12,8 @@ export function register(program: Command): void {
     .option("--workdir <dir>", "guest directory to run in (default: the current directory when it is mounted, else home)")
     .passThroughOptions()
     .action(async (name: string, command: string[], flags: { workdir?: string }) => {
-      process.exitCode = await shell(name, command, flags.workdir !== undefined ? { workdir: flags.workdir } : {});
+      // `tslima shell vm -- cmd --flag`: commander keeps the separator among the passed-through words.
+      const argv = command[0] === "--" ? command.slice(1) : command;
+      process.exitCode = await shell(name, argv, flags.workdir !== undefined ? { workdir: flags.workdir } : {});
     });
 }

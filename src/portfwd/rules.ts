@@ -5,8 +5,9 @@ import type { Endpoint, Forward, Listener } from "./types.js";
 /**
  * Lima's port forwarding rules. The list the host agent matches against is: an ignore rule for the
  * guest's port 22 and one for the host's ssh port (on any guest address, so no user rule can forward
- * them), then the user's `portForwards` in order, then Lima's fallback "default rule" (guest
- * 127.0.0.1, ::1 or 0.0.0.0/:: on any port -> the same port on the host's 127.0.0.1). The first
+ * them), then the user's `portForwards` in order, an ignore rule for LLMNR's port 5355, then Lima's
+ * fallback "default rule" (guest 127.0.0.1, ::1 or 0.0.0.0/:: on any port -> the same port on the
+ * host's 127.0.0.1). The first
  * matching rule decides; a listener no rule matches (e.g. 10.0.2.15:80) is not forwarded. Pure.
  */
 
@@ -41,6 +42,9 @@ export function forwardingRules(portForwards: readonly PortForward[], sshLocalPo
   const rules = [never("ssh port 22", 22)];
   if (sshLocalPort !== undefined && sshLocalPort !== 22) rules.push(never(`host ssh port ${sshLocalPort}`, sshLocalPort));
   rules.push(...portForwards.map((p, i) => ({ ...p, label: `portForwards[${i}]` })));
+  // systemd-resolved's LLMNR responder listens on 0.0.0.0:5355 in most guests; forwarding it by default
+  // only makes a second instance warn that the host port is taken. A user rule above still can.
+  rules.push(never("LLMNR port 5355 (systemd-resolved)", 5355));
   rules.push(rule("default rule", {}));
   return rules;
 }

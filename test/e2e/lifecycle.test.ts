@@ -70,6 +70,8 @@ test("shell runs commands: output, exit codes, stdin, login environment", async 
   assert.equal(piped.stdout.split(" ")[0], expected, "stdin reaches the command byte for byte");
   const args = await cli.ok(["shell", NAME, "printf", "%s|", "a b", "$HOME", "it's"]);
   assert.equal(args.stdout, "a b|$HOME|it's|", "arguments are passed without re-splitting or expansion");
+  const dashed = await cli.ok(["shell", NAME, "--", "ls", "-d", "/"]);
+  assert.equal(dashed.stdout, "/\n", "`shell NAME -- CMD` runs CMD");
   const wd = await cli.ok(["shell", "--workdir", "/tmp", NAME, "pwd"]);
   assert.equal(wd.stdout.trim(), "/tmp");
   const home = await cli.ok(["shell", NAME, "sh", "-c", "pwd; id -un"]);

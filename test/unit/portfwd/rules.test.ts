@@ -148,3 +148,12 @@ test("works on what fillDefaults produces (relative hostSocket under <instance>/
     { host: { socket: "/home/u/.tslima/pf/sock/d.sock" }, guest: { socket: "/run/user/1000/d.sock" }, reverse: false, rule: "portForwards[1]" },
   ]);
 });
+
+test("LLMNR's 5355 is not forwarded by the default rule, but a user rule can forward it", () => {
+  assert.equal(outcome([], "0.0.0.0", 5355), "ignore: 0.0.0.0 5355 (ignored by LLMNR port 5355 (systemd-resolved))");
+  assert.equal(outcome([], "::", 5355), "ignore: :: 5355 (ignored by LLMNR port 5355 (systemd-resolved))");
+  assert.equal(
+    outcome([pf({ guestPort: 5355, hostPort: 15355 })], "127.0.0.1", 5355),
+    "forward: 127.0.0.1 5355 -> 127.0.0.1:15355 via 127.0.0.1:5355 (portForwards[0])",
+  );
+});
