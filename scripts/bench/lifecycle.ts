@@ -116,9 +116,15 @@ async function main(): Promise<void> {
     const cfg = join(cli.home, name, "ssh.config");
     const shellTimes = await timeRuns(RUNS, () => cli.ok(["shell", name, "true"]));
     const sshTimes = await timeRuns(RUNS, () => ssh(["-F", cfg, `lima-${name}`, "true"]));
-    console.log(`\ncommand (median of ${RUNS})                  time`);
-    console.log(`tslima shell ${name} true                  ${median(shellTimes).toFixed(0)} ms`);
-    console.log(`ssh -F ssh.config lima-${name} true        ${median(sshTimes).toFixed(0)} ms`);
+    // Where the difference goes: tslima shell runs the command through the user's login shell (as
+    // limactl shell does), and starts Node.
+    const loginTimes = await timeRuns(RUNS, () => ssh(["-F", cfg, `lima-${name}`, "exec \"$SHELL\" -l -c true"]));
+    const cliTimes = await timeRuns(RUNS, () => cli.ok(["--version"]));
+    console.log(`\ncommand (median of ${RUNS})                            time`);
+    console.log(`tslima shell ${name} true                            ${median(shellTimes).toFixed(0)} ms`);
+    console.log(`ssh -F ssh.config lima-${name} true                  ${median(sshTimes).toFixed(0)} ms`);
+    console.log(`ssh ... 'exec $SHELL -l -c true' (login shell)     ${median(loginTimes).toFixed(0)} ms  <- what tslima shell runs`);
+    console.log(`tslima --version (Node + CLI start-up)             ${median(cliTimes).toFixed(0)} ms`);
 
     const hwm = vmHwmKiB(haPid);
     await cli.ok(["stop", name]);
