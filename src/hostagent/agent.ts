@@ -104,7 +104,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
 
     let image = readImageRecord(paths);
     if (image === undefined || !diskPrepared(paths)) {
-      step("resolve-image", `Resolving image ${config.images.map((i: { location: string }) => i.location).join(", ")}`);
+      const candidates = config.images.filter((i) => i.arch === config.arch).map((i) => i.location);
+      step("resolve-image", `Resolving the ${config.arch} image (${candidates.join(", ")})`);
       const resolved = await resolveImage(config, {
         tslimaHome: home,
         buildCacheDir: buildCacheDir(),
