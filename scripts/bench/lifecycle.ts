@@ -10,8 +10,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "../../test/helpers.js";
-import { Cli, guestYaml } from "../../test/e2e/harness.js";
+import { Cli, guestYaml, localGuestBuild, type LocalGuest } from "../../test/e2e/harness.js";
 import { findFreePort } from "../../src/qemu/index.js";
 import { waitForBanner } from "../../src/ssh/index.js";
 import type { AgentEvent } from "../../src/hostagent/events.js";
@@ -23,26 +22,18 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-function guestBuild(): { dir: string; cmdline: string } {
-  const r = spawnSync(join(repoRoot, "scripts", "build-test-guest"), [], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  if (r.status !== 0) throw new Error("scripts/build-test-guest failed");
-  const dir = r.stdout.split("\n")[0]!.trim();
-  const record = JSON.parse(readFileSync(join(dir, "build.json"), "utf8")) as { cmdline: string };
-  return { dir, cmdline: record.cmdline };
-}
-
 /** Boots the image with a plain QEMU command line (direct kernel boot, no cidata) until sshd answers. */
-async function rawBoot(g: { dir: string; cmdline: string }): Promise<number> {
+async function rawBoot(g: LocalGuest): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), "tslima-bench-raw-"));
   const overlay = join(work, "disk.qcow2");
-  spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", join(g.dir, "disk.qcow2"), overlay, "8G"]);
+  spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", g.disk, overlay, "8G"]);
   const port = await findFreePort();
   const t0 = Date.now();
   // prettier-ignore
   const qemu = spawn("qemu-system-x86_64", [
     "-accel", "tcg", "-machine", "q35", "-cpu", "max", "-smp", String(CPUS), "-m", String(MEMORY_MIB),
     "-nographic", "-monitor", "none", "-serial", `file:${join(work, "serial.log")}`,
-    "-kernel", join(g.dir, "vmlinuz"), "-initrd", join(g.dir, "initrd.img"), "-append", g.cmdline,
+    "-kernel", g.kernel, "-initrd", g.initrd, "-append", g.cmdline,
     "-drive", `file=${overlay},if=virtio,format=qcow2`,
     "-netdev", `user,id=net0,hostfwd=tcp:127.0.0.1:${port}-:22`, "-device", "virtio-net-pci,netdev=net0",
   ], { stdio: "ignore" });
@@ -94,7 +85,7 @@ function vmHwmKiB(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const g = guestBuild();
+  const g = localGuestBuild();
   console.log(`guest: ${g.dir}; ${CPUS} vCPU, ${MEMORY_MIB} MiB, accel tcg (no usable KVM here)\n`);
   const raw = await rawBoot(g);
 

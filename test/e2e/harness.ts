@@ -9,7 +9,7 @@ import { chownSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { cliPath } from "../helpers.js";
+import { cliPath, repoRoot } from "../helpers.js";
 import { buildCacheDir } from "../../src/instance/paths.js";
 
 export interface Run {
@@ -129,6 +129,38 @@ export class Cli {
     }
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** The locally built test guest, as scripts/build-test-guest leaves it (built, or taken from the cache). */
+export interface LocalGuest {
+  dir: string;
+  disk: string;
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+  /** How long the build took when it ran (not now, when it came from the cache). */
+  buildSeconds: number;
+}
+
+/** Runs scripts/build-test-guest (instant when cached); it prints the build directory first. */
+export function localGuestBuild(): LocalGuest {
+  const r = spawnSync(join(repoRoot, "scripts", "build-test-guest"), [], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 60 * 60 * 1000,
+  });
+  if (r.status !== 0) throw new Error(`scripts/build-test-guest failed (exit ${r.status ?? r.signal}):\n${r.stdout}`);
+  const dir = r.stdout.split("\n")[0]!.trim();
+  const record = JSON.parse(readFileSync(join(dir, "build.json"), "utf8")) as { cmdline: string; buildSeconds: number };
+  return {
+    dir,
+    disk: join(dir, "disk.qcow2"),
+    kernel: join(dir, "vmlinuz"),
+    initrd: join(dir, "initrd.img"),
+    cmdline: record.cmdline,
+    buildSeconds: record.buildSeconds,
+  };
 }
 
 /**

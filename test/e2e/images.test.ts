@@ -8,82 +8,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { repoRoot } from "../helpers.js";
+import { findFreePort } from "../../src/qemu/index.js";
+import { readBanner } from "../../src/ssh/index.js";
+import { localGuestBuild, type LocalGuest } from "./harness.js";
 
 const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
-interface Guest {
-  dir: string;
-  disk: string;
-  kernel: string;
-  initrd: string;
-  cmdline: string;
-}
-
-let guest: Guest | undefined;
-
-/** scripts/build-test-guest prints the build directory first; build.json there has the cmdline. */
-function buildGuest(): Guest {
-  const started = Date.now();
-  const r = spawnSync(join(repoRoot, "scripts", "build-test-guest"), [], {
-    cwd: repoRoot,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    timeout: 60 * 60 * 1000,
-  });
-  process.stderr.write(r.stderr ?? "");
-  assert.equal(r.status, 0, `scripts/build-test-guest failed:\n${r.stdout}\n${r.stderr}`);
-  const dir = r.stdout.split("\n")[0]!.trim();
-  const record = JSON.parse(readFileSync(join(dir, "build.json"), "utf8")) as { cmdline: string; buildSeconds: number };
-  console.log(
-    `guest ${dir}: build took ${record.buildSeconds} s when it ran; this step took ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
-  return {
-    dir,
-    disk: join(dir, "disk.qcow2"),
-    kernel: join(dir, "vmlinuz"),
-    initrd: join(dir, "initrd.img"),
-    cmdline: record.cmdline,
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** The first line the port sends within `ms`, or "" (QEMU accepts and closes while the guest is not listening). */
-function banner(port: number, ms: number): Promise<string> {
-  return new Promise((resolve) => {
-    let data = "";
-    const sock = createConnection({ host: "127.0.0.1", port });
-    const done = (s: string) => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(s);
-    };
-    const timer = setTimeout(() => done(""), ms);
-    sock.setEncoding("utf8");
-    sock.on("data", (d: string) => {
-      data += d;
-      if (data.includes("\n")) done(data.split("\n")[0]!.trim());
-    });
-    sock.on("error", () => done(""));
-    sock.on("close", () => done(data.trim()));
-  });
-}
+let guest: LocalGuest | undefined;
 
 async function stopQemu(q: ChildProcess): Promise<void> {
   if (q.exitCode !== null || q.signalCode !== null) return;
@@ -95,7 +30,7 @@ async function stopQemu(q: ChildProcess): Promise<void> {
   }
 }
 
-async function bootUntilSsh(mode: "direct" | "uefi", g: Guest, timeoutMs: number): Promise<number> {
+async function bootUntilSsh(mode: "direct" | "uefi", g: LocalGuest, timeoutMs: number): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), `tslima-e2e-images-${mode}-`));
   const overlay = join(work, "disk.qcow2");
   const serial = join(work, "serial.log");
@@ -103,7 +38,7 @@ async function bootUntilSsh(mode: "direct" | "uefi", g: Guest, timeoutMs: number
     encoding: "utf8",
   });
   assert.equal(ov.status, 0, ov.stderr);
-  const port = await freePort();
+  const port = await findFreePort();
   const args = [
     "-accel", "tcg", "-machine", "q35", "-m", "1024", "-smp", "1",
     "-nographic", "-monitor", "none", "-serial", `file:${serial}`,
@@ -139,7 +74,7 @@ async function bootUntilSsh(mode: "direct" | "uefi", g: Guest, timeoutMs: number
       if (Date.now() - started > timeoutMs) {
         assert.fail(`no SSH banner on 127.0.0.1:${port} after ${timeoutMs / 1000} s (${mode}); serial:\n${serialTail()}`);
       }
-      const line = await banner(port, 5000);
+      const line = (await readBanner(port, 5000)) ?? "";
       if (line.startsWith("SSH-2.0-OpenSSH")) {
         const seconds = (Date.now() - started) / 1000;
         console.log(`${mode} boot: "${line}" after ${seconds.toFixed(1)} s`);
@@ -154,7 +89,11 @@ async function bootUntilSsh(mode: "direct" | "uefi", g: Guest, timeoutMs: number
 }
 
 test("the local guest builds (or comes from the cache)", { timeout: 60 * 60 * 1000 }, () => {
-  guest = buildGuest();
+  const started = Date.now();
+  guest = localGuestBuild();
+  console.log(
+    `guest ${guest.dir}: build took ${guest.buildSeconds} s when it ran; this step took ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   for (const f of [guest.disk, guest.kernel, guest.initrd]) assert.ok(statSync(f).size > 1024 * 1024, `${f} is there`);
   assert.match(guest.cmdline, /root=LABEL=/);
 });
