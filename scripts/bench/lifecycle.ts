@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Cli, guestYaml, localGuestBuild, type LocalGuest } from "../../test/e2e/harness.js";
 import { findFreePort } from "../../src/qemu/index.js";
 import { waitForBanner } from "../../src/ssh/index.js";
-import type { AgentEvent } from "../../src/hostagent/events.js";
+import type { AgentEvent } from "../../src/store/events.js";
 
 const CPUS = Number(process.env.BENCH_CPUS ?? 1);
 const MEMORY_MIB = Number(process.env.BENCH_MEMORY_MIB ?? 1024);

@@ -4,7 +4,7 @@ import { TslimaError } from "../errors.js";
 import { buildImage } from "../images/build/index.js";
 import { hostArch } from "../images/build/preflight.js";
 import { progressPrinter } from "../images/progress.js";
-import { buildCacheDir } from "../instance/paths.js";
+import { buildCacheDir } from "../store/paths.js";
 
 const arches: Arch[] = ["x86_64", "aarch64", "armv7l", "ppc64le", "riscv64", "s390x"];
 

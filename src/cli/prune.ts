@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { pruneBuilds, pruneDownloads } from "../images/prune.js";
 import { formatBytes } from "../images/progress.js";
-import { buildCacheDir, globalPaths, tslimaHome } from "../instance/paths.js";
+import { buildCacheDir, globalPaths, tslimaHome } from "../store/paths.js";
 
 /** `tslima prune`: empties the download cache; with --builds also the local image builds. */
 export function register(program: Command): void {

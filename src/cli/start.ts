@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { startInstance, type StartOptions } from "../instance/start.js";
 import { loadInstanceConfig } from "../instance/store.js";
-import { tslimaHome } from "../instance/paths.js";
-import type { AgentEvent } from "../hostagent/events.js";
+import { tslimaHome } from "../store/paths.js";
+import type { AgentEvent } from "../store/events.js";
 import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";
 import { parseDuration } from "./output.js";
 

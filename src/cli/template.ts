@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import { findTemplate, listTemplates, resolveTemplate, templateSearchDirs } from "../config/index.js";
-import { tslimaHome } from "../instance/paths.js";
+import { tslimaHome } from "../store/paths.js";
 
 function locate(name: string): string {
   const bare = name.replace(/^template:(\/\/)?/, "");

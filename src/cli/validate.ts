@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { configToYaml, isConfigError, loadConfig, probeHostFacts, formatIssue } from "../config/index.js";
-import { tslimaHome } from "../instance/paths.js";
+import { tslimaHome } from "../store/paths.js";
 
 /**
  * `tslima validate [--fill] FILE...`: loads each file like `create` would (base:, default.yaml,

@@ -8,9 +8,9 @@ import { ensureEfiVars, macAddress, probeQemu, qemuArgv } from "../qemu/index.js
 import { ensureUserKey } from "../ssh/index.js";
 import { findVirtiofsd, mountPlan } from "../mounts/index.js";
 import type { MountPlan } from "../mounts/types.js";
-import { buildCacheDir, instancePaths, type InstancePaths } from "../instance/paths.js";
-import { isOurProcess, readPidFile } from "../instance/pidfile.js";
-import type { AgentEvent, AgentStatus, Step } from "./events.js";
+import { buildCacheDir, instancePaths, type InstancePaths } from "../store/paths.js";
+import { isOurProcess, readPidFile } from "../store/pidfile.js";
+import type { AgentEvent, AgentStatus, Step } from "../store/events.js";
 import { describeExit, pause, supervise, type Exit, type Supervised } from "./processes.js";
 import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, sshPublicKeys, writeCidata, writeSshConfig } from "./prepare.js";
 import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";

@@ -2,7 +2,7 @@
 // The detached host agent: `node dist/src/hostagent/main.js <instance dir>`.
 // stdout (ha.stdout.log) gets JSON event lines, stderr (ha.stderr.log) a human log.
 import { runHostAgent } from "./agent.js";
-import { formatEvent } from "./events.js";
+import { formatEvent } from "../store/events.js";
 
 const dir = process.argv[2];
 if (dir === undefined) {

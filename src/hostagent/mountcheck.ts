@@ -1,7 +1,7 @@
 import { TslimaError } from "../errors.js";
 import { mountMatches } from "../mounts/index.js";
 import type { MountPlan, PlannedMount } from "../mounts/types.js";
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 import { guestExec, shScript } from "../instance/guestexec.js";
 
 /** Filesystem types the guest kernel knows (/proc/filesystems). Pure. */

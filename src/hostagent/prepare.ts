@@ -11,7 +11,7 @@ import { qemuImgCreateOverlay, findFreePort } from "../qemu/index.js";
 import { sshConfigText } from "../ssh/index.js";
 import { cidataFiles, isoImage } from "../cidata/index.js";
 import type { MountPlan } from "../mounts/types.js";
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 
 /** The image as booted the first time, kept so later starts use the same kernel as the disk's modules. */
 export function imageRecordPath(paths: InstancePaths): string {

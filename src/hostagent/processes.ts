@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isAlive } from "../instance/pidfile.js";
+import { isAlive } from "../store/pidfile.js";
 
 export interface Exit {
   code: number | null;

@@ -2,8 +2,8 @@ import { rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { qmpPowerdown } from "../qemu/index.js";
 import { sshControlExitArgv } from "../ssh/index.js";
-import type { InstancePaths } from "../instance/paths.js";
-import { readPidFile } from "../instance/pidfile.js";
+import type { InstancePaths } from "../store/paths.js";
+import { readPidFile } from "../store/pidfile.js";
 import { pause, terminate, type Supervised } from "./processes.js";
 
 /**

@@ -1,6 +1,6 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { globalPaths } from "../instance/paths.js";
+import { globalPaths } from "../store/paths.js";
 
 export interface PruneResult {
   removed: number;

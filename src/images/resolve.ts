@@ -1,7 +1,7 @@
 import { open } from "node:fs/promises";
 import type { Arch, Config, Image } from "../config/types.js";
 import { TslimaError } from "../errors.js";
-import { globalPaths } from "../instance/paths.js";
+import { globalPaths } from "../store/paths.js";
 import { buildImage, type BuildOptions, type BuiltImage } from "./build/index.js";
 import { download } from "./download.js";
 import { checkLocalFile, localPath } from "./local.js";

@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import type { InstancePaths } from "./paths.js";
+import type { InstancePaths } from "../store/paths.js";
 
 /** Removes what dead processes left behind: pid files, QMP/ssh/virtiofsd sockets, the ssh ControlMaster. */
 export function cleanStaleFiles(paths: InstancePaths): void {

@@ -3,9 +3,9 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { TslimaError } from "../errors.js";
-import { tslimaHome } from "./paths.js";
+import { tslimaHome } from "../store/paths.js";
 import { listInstanceNames, requireInstance } from "./store.js";
-import { inspectStatus } from "./status.js";
+import { inspectStatus } from "../store/status.js";
 
 export interface CopyEndpoint {
   /** Instance name, or undefined for a host path. */

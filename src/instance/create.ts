@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { TslimaError } from "../errors.js";
 import { applySets, loadConfigText, probeHostFacts, resolveTemplate } from "../config/index.js";
 import type { Config } from "../config/types.js";
-import { instancePaths, tslimaHome, type InstancePaths } from "./paths.js";
+import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
 import { nameFromLocator, validateInstanceName } from "./names.js";
 import { overridesToSets, type Overrides } from "./overrides.js";
 

@@ -1,8 +1,8 @@
 import { rmSync } from "node:fs";
 import { TslimaError } from "../errors.js";
-import { tslimaHome } from "./paths.js";
+import { tslimaHome } from "../store/paths.js";
 import { requireInstance } from "./store.js";
-import { inspectStatus } from "./status.js";
+import { inspectStatus } from "../store/status.js";
 import { forceStop } from "./stop.js";
 
 /** Deletes an instance directory; a running (or broken) one only with `force`, which kills it first. */

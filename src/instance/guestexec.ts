@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { sshArgv } from "../ssh/index.js";
-import type { InstancePaths } from "./paths.js";
+import type { InstancePaths } from "../store/paths.js";
 
 export interface ExecResult {
   code: number;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { probeHostFacts, listTemplates, templateSearchDirs } from "../config/index.js";
 import { probeQemu } from "../qemu/index.js";
 import { findVirtiofsd } from "../mounts/index.js";
-import { tslimaHome, buildCacheDir } from "./paths.js";
+import { tslimaHome, buildCacheDir } from "../store/paths.js";
 
 export interface HostInfo {
   version: string;

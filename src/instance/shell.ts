@@ -2,9 +2,9 @@ import { spawn } from "node:child_process";
 import { TslimaError } from "../errors.js";
 import type { Mount } from "../config/types.js";
 import { sshArgv } from "../ssh/index.js";
-import { tslimaHome, type InstancePaths } from "./paths.js";
+import { tslimaHome, type InstancePaths } from "../store/paths.js";
 import { loadInstanceConfig, requireInstance } from "./store.js";
-import { inspectStatus } from "./status.js";
+import { inspectStatus } from "../store/status.js";
 import { guestExec, type ExecResult } from "./guestexec.js";
 
 /**

@@ -1,9 +1,9 @@
 import { TslimaError } from "../errors.js";
 import { qmpPowerdown } from "../qemu/index.js";
-import { tslimaHome, type InstancePaths } from "./paths.js";
+import { tslimaHome, type InstancePaths } from "../store/paths.js";
 import { requireInstance } from "./store.js";
-import { inspectStatus } from "./status.js";
-import { isAlive } from "./pidfile.js";
+import { inspectStatus } from "../store/status.js";
+import { isAlive } from "../store/pidfile.js";
 import { cleanStaleFiles } from "./cleanup.js";
 import { setTimeout as sleep } from "node:timers/promises";
 

@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import { loadConfigText, parseSize, probeHostFacts } from "../config/index.js";
 import type { Arch, Config, HostFacts } from "../config/types.js";
-import { instancePaths, tslimaHome, type InstancePaths } from "./paths.js";
+import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
 import { instanceNameProblem } from "./names.js";
-import { inspectStatus, type InstanceStatus } from "./status.js";
+import { inspectStatus, type InstanceStatus } from "../store/status.js";
 
 /** What `list` and `getInstance` report about one instance (JSON field names as Lima's `list --json`). */
 export interface InstanceInfo {

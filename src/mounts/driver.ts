@@ -1,5 +1,5 @@
 import type { Config, HostFacts, Mount, MountType } from "../config/types.js";
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 import type { PlannedMount } from "./types.js";
 import type { VirtiofsdInfo } from "./virtiofsd.js";
 

@@ -1,6 +1,6 @@
 import type { Config, HostFacts, Mount, MountType } from "../config/types.js";
 import { TslimaError } from "../errors.js";
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 import type { MountContext, MountDriver } from "./driver.js";
 import { NinePMount } from "./ninep.js";
 import { ReverseSshfsMount } from "./sshfs.js";

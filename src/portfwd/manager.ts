@@ -1,5 +1,5 @@
 import type { Config } from "../config/types.js";
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 import { addForward, cancelForward } from "./forwarder.js";
 import { describeForward, desiredForwards, diffForwards, endpointText, forwardKey } from "./plan.js";
 import { forwardingRules, socketForwards } from "./rules.js";

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 import { sshArgv } from "../ssh/index.js";
 import type { Listener } from "./types.js";
 import { parseWatcherLine, watcherScript } from "./watchscript.js";

@@ -1,6 +1,6 @@
 import { TslimaError } from "../errors.js";
 import type { Config } from "../config/types.js";
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 import type { Accel, QemuPlan } from "./types.js";
 import { checkSocketPath, cpuModel, macAddress, memoryMiB, optValue } from "./options.js";
 

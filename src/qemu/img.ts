@@ -1,4 +1,4 @@
-import { processError, runProgram } from "./exec.js";
+import { processError, runProgram } from "../proc/run.js";
 
 const QEMU_IMG = "qemu-img";
 const TIMEOUT_MS = 10 * 60_000;

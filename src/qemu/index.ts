@@ -7,4 +7,4 @@ export { findFirmware, selectFirmware, knownFirmwarePairs, ensureEfiVars, type F
 export { QmpClient, QmpError, qmpPowerdown, type QmpEvent, type QmpConnectOptions } from "./qmp.js";
 export { qemuImgInfo, qemuImgCreateOverlay, qemuImgConvert, qemuImgResize, parseImageInfo, overlayArgs, type ImageInfo } from "./img.js";
 export { findFreePort } from "./port.js";
-export { runProgram, processError, lastLines, type RunResult } from "./exec.js";
+export { runProgram, processError, lastLines, type RunResult } from "../proc/run.js";

@@ -3,7 +3,7 @@ import { delimiter, join } from "node:path";
 import type { Arch, HostFacts, OS } from "../config/types.js";
 import { TslimaError } from "../errors.js";
 import { chooseAccel, probeAccelFacts } from "./accel.js";
-import { processError, runProgram } from "./exec.js";
+import { processError, runProgram } from "../proc/run.js";
 import { findFirmware } from "./firmware.js";
 import { qemuArchName } from "./options.js";
 import type { QemuFacts } from "./types.js";

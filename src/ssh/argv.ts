@@ -1,4 +1,4 @@
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 import { sshHostAlias } from "./config.js";
 import { shellJoin, shellQuote } from "./quote.js";
 

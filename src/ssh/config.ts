@@ -1,4 +1,4 @@
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 
 /** The ssh Host alias of an instance: `lima-NAME`, as Lima names it. */
 export function sshHostAlias(instanceName: string): string {

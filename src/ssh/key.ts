@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { globalPaths } from "../instance/paths.js";
-import { processError, runProgram } from "../qemu/exec.js";
+import { globalPaths } from "../store/paths.js";
+import { processError, runProgram } from "../proc/run.js";
 
 const HINT = "install OpenSSH's client tools (Debian: apt-get install openssh-client), and check that TSLIMA_HOME/_config is writable";
 

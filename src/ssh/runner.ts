@@ -1,5 +1,5 @@
 import { spawn, type StdioOptions } from "node:child_process";
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 import { sshArgv, type SshArgvOptions } from "./argv.js";
 
 export interface SshRunOptions extends Omit<SshArgvOptions, "tty"> {

@@ -1,7 +1,7 @@
 import { connect } from "node:net";
-import type { InstancePaths } from "../instance/paths.js";
+import type { InstancePaths } from "../store/paths.js";
 import { TslimaError } from "../errors.js";
-import { lastLines, runProgram } from "../qemu/exec.js";
+import { lastLines, runProgram } from "../proc/run.js";
 import { sshArgv } from "./argv.js";
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

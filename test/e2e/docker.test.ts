@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Cli } from "./harness.js";
-import { buildCacheDir } from "../../src/instance/paths.js";
+import { buildCacheDir } from "../../src/store/paths.js";
 
 const NAME = "docker";
 const cli = new Cli("docker");

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { cliPath, repoRoot } from "../helpers.js";
-import { buildCacheDir } from "../../src/instance/paths.js";
+import { buildCacheDir } from "../../src/store/paths.js";
 
 export interface Run {
   code: number;

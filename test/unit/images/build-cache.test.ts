@@ -9,7 +9,7 @@ import { buildImage, buildOutputDir, buildSpec } from "../../../src/images/build
 import { hostArch, preflight } from "../../../src/images/build/preflight.js";
 import { removeStaleWorkDirs } from "../../../src/images/build/workdir.js";
 import { pruneBuilds, pruneDownloads } from "../../../src/images/prune.js";
-import { globalPaths } from "../../../src/instance/paths.js";
+import { globalPaths } from "../../../src/store/paths.js";
 import { isTslimaError } from "../../../src/errors.js";
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {

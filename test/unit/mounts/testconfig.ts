@@ -2,7 +2,7 @@ import type { Mount } from "../../../src/config/types.js";
 import { testConfig } from "../support/config.js";
 
 export { testConfig };
-import { instancePaths, type InstancePaths } from "../../../src/instance/paths.js";
+import { instancePaths, type InstancePaths } from "../../../src/store/paths.js";
 
 /** A mount with Lima's builtin defaults filled (writable picks the 9p cache default). */
 export function testMount(location: string, over: Partial<Mount> & { cache?: Mount["9p"]["cache"] } = {}): Mount {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { qemuArgv, macAddress, memoryMiB, cpuModel } from "../../../src/qemu/index.js";
-import { instancePaths } from "../../../src/instance/paths.js";
+import { instancePaths } from "../../../src/store/paths.js";
 import type { MountPlan } from "../../../src/mounts/types.js";
 import { isTslimaError } from "../../../src/errors.js";
 import { linuxPaths, macHost, macPaths, sampleConfig, samplePlan } from "./sample.js";

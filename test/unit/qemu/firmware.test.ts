@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureEfiVars, knownFirmwarePairs, selectFirmware, type FirmwareDescriptor } from "../../../src/qemu/index.js";
-import { instancePaths } from "../../../src/instance/paths.js";
+import { instancePaths } from "../../../src/store/paths.js";
 
 function descriptor(name: string, over: Record<string, unknown> = {}, code = `/fw/${name}.code`, vars = `/fw/${name}.vars`): FirmwareDescriptor {
   return {

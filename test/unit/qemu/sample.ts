@@ -1,5 +1,5 @@
 import type { Config, HostFacts } from "../../../src/config/types.js";
-import { instancePaths, type InstancePaths } from "../../../src/instance/paths.js";
+import { instancePaths, type InstancePaths } from "../../../src/store/paths.js";
 import type { QemuPlan } from "../../../src/qemu/index.js";
 import { testConfig } from "../support/config.js";
 

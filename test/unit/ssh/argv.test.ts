@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { remoteScript, sshArgv, sshControlExitArgv } from "../../../src/ssh/index.js";
-import { instancePaths } from "../../../src/instance/paths.js";
+import { instancePaths } from "../../../src/store/paths.js";
 
 const paths = instancePaths("/home/alice/.tslima", "default");
 

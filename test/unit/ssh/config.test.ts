@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sshConfigText, sshConfigValue } from "../../../src/ssh/index.js";
-import { instancePaths } from "../../../src/instance/paths.js";
+import { instancePaths } from "../../../src/store/paths.js";
 
 test("ssh.config: one Host lima-NAME block with Lima's options", () => {
   const paths = instancePaths("/home/alice/.tslima", "default");

@@ -6,7 +6,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { ensureUserKey, sshArgv, sshCommandRunner, sshConfigText, sshControlExitArgv, waitForBanner, waitForSsh } from "../../../src/ssh/index.js";
 import { findFreePort } from "../../../src/qemu/index.js";
-import { instancePaths } from "../../../src/instance/paths.js";
+import { instancePaths } from "../../../src/store/paths.js";
 import { writeSshdConfig } from "../support/localsshd.js";
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { ensureUserKey, sshConfigText, sshControlExitArgv, waitForBanner, waitForSsh } from "../../../src/ssh/index.js";
 import { findFreePort } from "../../../src/qemu/index.js";
-import { instancePaths, type InstancePaths } from "../../../src/instance/paths.js";
+import { instancePaths, type InstancePaths } from "../../../src/store/paths.js";
 
 /** A real OpenSSH server on 127.0.0.1 standing in for the guest (needs root and /usr/sbin/sshd). */
 const SSHD = "/usr/sbin/sshd";

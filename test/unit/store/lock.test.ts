@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { acquireLock, tryLock } from "../../../src/instance/lock.js";
+import { acquireLock, tryLock } from "../../../src/store/lock.js";
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const d = mkdtempSync(join(tmpdir(), "tslima-lock-"));

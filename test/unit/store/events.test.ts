@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, appendFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatEvent, outcomeOf, parseEvent, phaseDurations, splitLines, type AgentEvent } from "../../../src/hostagent/events.js";
+import { formatEvent, outcomeOf, parseEvent, phaseDurations, splitLines, type AgentEvent } from "../../../src/store/events.js";
 import { EventFollower } from "../../../src/instance/follow.js";
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));

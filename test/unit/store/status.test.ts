@@ -4,9 +4,9 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
-import { classifyStatus, inspectStatus } from "../../../src/instance/status.js";
-import { cmdlineMentions, isOurProcess } from "../../../src/instance/pidfile.js";
-import { instancePaths } from "../../../src/instance/paths.js";
+import { classifyStatus, inspectStatus } from "../../../src/store/status.js";
+import { cmdlineMentions, isOurProcess } from "../../../src/store/pidfile.js";
+import { instancePaths } from "../../../src/store/paths.js";
 
 test("both alive = Running, neither = Stopped, one = Broken with the reason", () => {
   assert.deepEqual(classifyStatus({ haPidFile: 10, haAlive: true, qemuPidFile: 11, qemuAlive: true }), { status: "Running", haPid: 10, qemuPid: 11 });
