@@ -8,7 +8,7 @@ export { stopInstance, type StopOptions } from "./instance/stop.js";
 export { deleteInstance } from "./instance/delete.js";
 export { listInstancesApi as listInstances, getInstance, type InstanceInfo } from "./instance/store.js";
 export { shell, exec, type ShellOptions } from "./instance/shell.js";
-export type { ExecResult } from "./instance/guestexec.js";
+export type { ExecResult } from "./ssh/exec.js";
 export { copy } from "./instance/copy.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";
 export type { AgentEvent, AgentStatus, Step } from "./store/events.js";

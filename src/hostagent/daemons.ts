@@ -5,7 +5,7 @@ import type { MountPlan, PlannedMount } from "../mounts/types.js";
 import type { InstancePaths } from "../store/paths.js";
 import { isAlive, readPidFile } from "../store/pidfile.js";
 import { sshArgv } from "../ssh/index.js";
-import { guestExec } from "../instance/guestexec.js";
+import { guestExec } from "../ssh/exec.js";
 import { describeExit, pause, supervise, type Exit, type Supervised } from "./processes.js";
 
 /**

@@ -2,7 +2,7 @@ import { TslimaError } from "../errors.js";
 import type { Probe } from "../config/types.js";
 import type { MountPlan } from "../mounts/types.js";
 import type { InstancePaths } from "../store/paths.js";
-import { guestExec, runCollect, shScript } from "../instance/guestexec.js";
+import { guestExec, runCollect, shScript } from "../ssh/exec.js";
 import { PROVISION_LOG } from "../cidata/index.js";
 import { sshControlExitArgv } from "../ssh/index.js";
 import { verifyGuestMounts } from "./mountcheck.js";

@@ -2,7 +2,7 @@ import { TslimaError } from "../errors.js";
 import { mountMatches } from "../mounts/index.js";
 import type { MountPlan, PlannedMount } from "../mounts/types.js";
 import type { InstancePaths } from "../store/paths.js";
-import { guestExec, shScript } from "../instance/guestexec.js";
+import { guestExec, shScript } from "../ssh/exec.js";
 
 /** Filesystem types the guest kernel knows (/proc/filesystems). Pure. */
 export function parseProcFilesystems(text: string): Set<string> {

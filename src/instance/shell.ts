@@ -5,7 +5,7 @@ import { sshArgv } from "../ssh/index.js";
 import { tslimaHome, type InstancePaths } from "../store/paths.js";
 import { loadInstanceConfig, requireInstance } from "./store.js";
 import { inspectStatus } from "../store/status.js";
-import { guestExec, type ExecResult } from "./guestexec.js";
+import { guestExec, type ExecResult } from "../ssh/exec.js";
 
 /**
  * Lima's rule for the guest working directory: the host's cwd when it lies inside a mount

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, posix } from "node:path";
 import type { InstancePaths } from "../store/paths.js";
-import { guestExec, runCollect, shScript } from "../instance/guestexec.js";
+import { guestExec, runCollect, shScript } from "../ssh/exec.js";
 import { shellQuote, sshHostAlias } from "../ssh/index.js";
 import { endpointText, sshForwardArgs } from "./plan.js";
 import type { Forward } from "./types.js";

@@ -27,17 +27,9 @@ export interface Forward {
   listener?: Listener;
 }
 
-/** A change in the forwards, reported in the host agent's event log (`portForward` field). */
-export interface PortForwardEvent {
-  action: "added" | "removed" | "failed";
-  /** "127.0.0.1:8123", "[::1]:8123" or a socket path. */
-  guest: string;
-  host: string;
-  reverse: boolean;
-  rule: string;
-  /** Why it failed ("failed" only). */
-  reason?: string;
-}
+import type { PortForwardEvent } from "../store/events.js";
+
+export type { PortForwardEvent };
 
 /** What the forwarding reports to its owner (the host agent's emit); a subset of AgentEvent. */
 export interface PortForwardSink {

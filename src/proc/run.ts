@@ -14,9 +14,9 @@ export interface RunResult {
 }
 
 /** Runs a program to completion, collecting output; SIGTERM then SIGKILL after `timeoutMs`. Never throws. */
-export function runProgram(command: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export function runProgram(command: string, args: string[], opts: { timeoutMs?: number; input?: string; cwd?: string } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;

@@ -1,10 +1,9 @@
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
 import type { Arch, HostFacts, OS } from "../config/types.js";
 import { TslimaError } from "../errors.js";
 import { chooseAccel, probeAccelFacts } from "./accel.js";
 import { processError, runProgram } from "../proc/run.js";
 import { findFirmware } from "./firmware.js";
+import { whichSync } from "../proc/which.js";
 import { qemuArchName } from "./options.js";
 import type { QemuFacts } from "./types.js";
 
@@ -18,21 +17,6 @@ export function qemuInstallHint(arch: Arch, os: OS): string {
 /** "QEMU emulator version 7.2.22 (Debian ...)" -> "7.2.22". Pure. */
 export function parseQemuVersion(text: string): string | undefined {
   return /QEMU emulator version (\d+\.\d+(?:\.\d+)?)/.exec(text)?.[1];
-}
-
-/** The first executable `name` on PATH. */
-export function whichSync(name: string, pathEnv: string = process.env.PATH ?? ""): string | undefined {
-  for (const dir of pathEnv.split(delimiter)) {
-    if (dir === "") continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
 }
 
 /**

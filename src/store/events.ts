@@ -7,7 +7,17 @@
  * exiting, sshLocalPort, errors); `step` names the boot step that begins with this event.
  */
 
-import type { PortForwardEvent } from "../portfwd/types.js";
+/** A change in the forwards, reported in the host agent's event log (`portForward` field). */
+export interface PortForwardEvent {
+  action: "added" | "removed" | "failed";
+  /** "127.0.0.1:8123", "[::1]:8123" or a socket path. */
+  guest: string;
+  host: string;
+  reverse: boolean;
+  rule: string;
+  /** Why it failed ("failed" only). */
+  reason?: string;
+}
 
 export const STEPS = [
   "resolve-image",

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { whichSync } from "../../qemu/probe.js";
+import { whichSync } from "../../proc/which.js";
 import { delimiter } from "node:path";
 import { TslimaError } from "../../errors.js";
 

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { sshArgv } from "../ssh/index.js";
+import { sshArgv } from "./index.js";
 import type { InstancePaths } from "../store/paths.js";
 
 export interface ExecResult {
