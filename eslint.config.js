@@ -1,9 +1,10 @@
 // @ts-check
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { PLANNERS } from "./.dependency-cruiser.mjs";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "bin/**", "scripts/*.js"] },
+  { ignores: ["dist/**", "node_modules/**", "bin/**", "scripts/*.js", "test/fixtures/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -21,7 +22,17 @@ export default tseslint.config(
     },
   },
   {
-    files: ["eslint.config.js"],
+    // Planners are pure (see .dependency-cruiser.mjs for their list and the import rules).
+    files: PLANNERS,
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "env", message: "planners are pure: take the value as a parameter from the caller" },
+      ],
+    },
+  },
+  {
+    files: ["eslint.config.js", ".dependency-cruiser.mjs"],
     extends: [tseslint.configs.disableTypeChecked],
   },
 );

@@ -1,0 +1,44 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ESLint } from "eslint";
+import { runProgram } from "../../src/proc/run.js";
+import { fixturesDir, repoRoot } from "../helpers.js";
+
+interface Violation {
+  from: string;
+  to: string;
+  rule: { name: string };
+}
+
+async function cruise(cwd: string, dir: string): Promise<Violation[]> {
+  const bin = join(repoRoot, "node_modules", ".bin", "depcruise");
+  const r = await runProgram(bin, [dir, "--config", join(repoRoot, ".dependency-cruiser.mjs"), "--output-type", "json"], { cwd, timeoutMs: 60_000 });
+  assert.equal(r.spawnError, undefined);
+  const out = JSON.parse(r.stdout) as { summary: { violations: Violation[] } };
+  return out.summary.violations;
+}
+
+test("the layer rules report each kind of violation in a fixture tree, and nothing it does right", async () => {
+  const found = await cruise(join(fixturesDir, "layers"), "src");
+  const seen = found.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort();
+  assert.deepEqual(seen, [
+    "declared-folders-only: src/extra/thing.ts -> src/proc/run.ts",
+    "layer-store: src/store/paths.ts -> src/instance/start.ts",
+    "no-circular: src/proc/a.ts -> src/proc/b.ts",
+    "planners-are-pure: src/qemu/argv.ts -> fs",
+  ]);
+});
+
+test("the project's own source keeps to the layer rules", async () => {
+  assert.deepEqual(await cruise(repoRoot, "src"), []);
+});
+
+test("a planner that reads process.env fails eslint; an executor may", async () => {
+  const eslint = new ESLint({ cwd: repoRoot });
+  const code = "export const home = process.env.HOME;\n";
+  const [planner] = await eslint.lintText(code, { filePath: join(repoRoot, "src", "qemu", "argv.ts") });
+  assert.deepEqual(planner?.messages.map((m) => m.ruleId), ["no-restricted-properties"]);
+  const [executor] = await eslint.lintText(code, { filePath: join(repoRoot, "src", "qemu", "probe.ts") });
+  assert.deepEqual(executor?.messages.map((m) => m.ruleId), []);
+});
