@@ -107,6 +107,13 @@ export default {
       to: {},
     },
     {
+      name: "spawn-only-in-proc",
+      comment: "Programs run through src/proc (runProgram, startChild): one place for timeouts, kills and errors",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/proc/" },
+      to: { path: "^(node:)?child_process$", dependencyTypesNot: ["type-only"] },
+    },
+    {
       name: "planners-are-pure",
       comment: "Planners compute data; reading files or running programs belongs to their callers",
       severity: "error",

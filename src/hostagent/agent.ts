@@ -11,10 +11,13 @@ import type { MountPlan } from "../mounts/types.js";
 import { buildCacheDir, instancePaths, type InstancePaths } from "../store/paths.js";
 import { isOurProcess, readPidFile } from "../store/pidfile.js";
 import type { AgentEvent, AgentStatus, Step } from "../store/events.js";
-import { describeExit, pause, supervise, type Exit, type Supervised } from "./processes.js";
+import { supervise, type Supervised } from "./processes.js";
+import { describeExit, type Exit } from "../proc/child.js";
+import { poll, retry } from "../proc/wait.js";
+import { waitForSsh } from "../ssh/wait.js";
 import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, sshPublicKeys, writeCidata, writeSshConfig } from "./prepare.js";
 import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";
-import { cloudInitOutputTail, provisionFailures, resetControlMaster, runProbes, verifyMounts, waitForReady, waitForSsh } from "./guest.js";
+import { cloudInitOutputTail, provisionFailures, resetControlMaster, runProbes, verifyMounts, waitForReady } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
 import { startPortForwarding, type PortForwarding } from "../portfwd/index.js";
 
@@ -194,16 +197,9 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
 }
 
 async function waitForPidFile(paths: InstancePaths, qemu: Supervised, interrupt: () => void): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!existsSync(paths.qemuPid)) {
-    interrupt();
-    if (Date.now() > deadline) {
-      // An argv without -pidfile still gets one, so status can see qemu.
-      if (qemu.child.pid !== undefined) writeFileSync(paths.qemuPid, `${qemu.child.pid}\n`);
-      return;
-    }
-    await pause(100);
-  }
+  const found = await poll(() => existsSync(paths.qemuPid) || undefined, { timeoutMs: 15_000, intervalMs: 100, beforeAttempt: interrupt });
+  // An argv without -pidfile still gets one, so status can see qemu.
+  if (found === undefined && qemu.child.pid !== undefined) writeFileSync(paths.qemuPid, `${qemu.child.pid}\n`);
 }
 
 interface BootContext {
@@ -217,7 +213,7 @@ interface BootContext {
 /** The guest side of the boot: ssh, cloud-init, reverse-sshfs, mounts, probes. */
 async function boot(paths: InstancePaths, config: Config, plan: MountPlan, c: BootContext): Promise<void> {
   c.step("wait-ssh", "Waiting for SSH");
-  await waitForSsh(paths, c.interrupt, c.stop);
+  await waitForSsh(paths, Infinity, { signal: c.stop, beforeAttempt: c.interrupt });
   c.step("wait-cloud-init", "Waiting for cloud-init to finish (/run/tslima-ready)");
   await waitForReady(paths, c.interrupt, c.stop);
   let failedSteps: string[] = [];
@@ -240,15 +236,6 @@ async function boot(paths: InstancePaths, config: Config, plan: MountPlan, c: Bo
 
 /** sshfs mounts take a moment to appear; others are checked once ready. */
 async function verifyMountsWithRetry(paths: InstancePaths, plan: MountPlan, interrupt: () => void, stop: AbortSignal): Promise<void> {
-  const deadline = Date.now() + (plan.mounts.some((m) => m.sshfs) ? 30_000 : 0);
-  for (;;) {
-    interrupt();
-    try {
-      await verifyMounts(paths, plan);
-      return;
-    } catch (e) {
-      if (Date.now() >= deadline) throw e;
-      await pause(1000, stop);
-    }
-  }
+  const timeoutMs = plan.mounts.some((m) => m.sshfs) ? 30_000 : 0;
+  await retry(() => verifyMounts(paths, plan), { timeoutMs, intervalMs: 1000, signal: stop, beforeAttempt: interrupt });
 }

@@ -1,12 +1,15 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { TslimaError } from "../errors.js";
 import type { MountPlan, PlannedMount } from "../mounts/types.js";
 import type { InstancePaths } from "../store/paths.js";
-import { isAlive, readPidFile } from "../store/pidfile.js";
+import { readPidFile } from "../store/pidfile.js";
+import { isAlive } from "../proc/pid.js";
 import { sshArgv } from "../ssh/index.js";
 import { guestExec } from "../ssh/exec.js";
-import { describeExit, pause, supervise, type Exit, type Supervised } from "./processes.js";
+import { supervise, type Supervised } from "./processes.js";
+import { describeExit, exitOf, startChild, type Exit } from "../proc/child.js";
+import { pause, poll } from "../proc/wait.js";
 
 /**
  * Host side of every mount before QEMU starts: a writable location that does not exist is created
@@ -48,36 +51,26 @@ export async function startMountDaemons(plan: MountPlan, signal: AbortSignal): P
       const s = supervise(`${d.command} (${m.mount.location})`, d.command, d.args);
       started.push(s);
       if (d.socket === undefined) continue;
-      const deadline = Date.now() + 15_000;
+      const socket = d.socket;
       let exited = false;
       void s.exited.then(() => (exited = true));
-      while (!existsSync(d.socket)) {
-        if (exited || Date.now() > deadline || signal.aborted) {
-          const how = exited ? describeExit(await s.exited) : "did not create its socket within 15s";
-          throw new TslimaError("MOUNT_DAEMON", `${d.command} for mount ${m.mount.location} ${how}: ${s.stderrTail().slice(-3).join(" / ")}`, {
-            hint: "check that the mount location exists and the daemon is installed, or use mountType: 9p",
-          });
-        }
-        await pause(100, signal);
+      const ready = await poll(() => (existsSync(socket) ? true : exited || signal.aborted ? false : undefined), { timeoutMs: 15_000, intervalMs: 100 });
+      if (ready !== true) {
+        const how = exited ? describeExit(await s.exited) : "did not create its socket within 15s";
+        throw new TslimaError("MOUNT_DAEMON", `${d.command} for mount ${m.mount.location} ${how}: ${s.stderrTail().slice(-3).join(" / ")}`, {
+          hint: "check that the mount location exists and the daemon is installed, or use mountType: 9p",
+        });
       }
     }
   }
   return started;
 }
 
-function exitOf(c: ChildProcess): Promise<Exit> {
-  return new Promise((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve({ code: c.exitCode, signal: c.signalCode });
-    c.once("error", () => resolve({ code: 127, signal: null }));
-    c.once("exit", (code, signal) => resolve({ code, signal }));
-  });
-}
-
 /** One sshfs session: the host SFTP server and the ssh running the guest's sshfs, stdio crossed. */
 function connect(paths: InstancePaths, p: NonNullable<PlannedMount["sshfs"]>, tail: string[]): { server: ChildProcess; client: ChildProcess } {
   const [hostCmd = "", ...hostArgs] = p.hostCommand;
-  const server = spawn(hostCmd, hostArgs, { stdio: ["pipe", "pipe", "pipe"] });
-  const client = spawn("ssh", sshArgv(paths, { tty: false, command: p.guestCommand }), { stdio: ["pipe", "pipe", "pipe"] });
+  const server = startChild(hostCmd, hostArgs, { stdio: ["pipe", "pipe", "pipe"] });
+  const client = startChild("ssh", sshArgv(paths, { tty: false, command: p.guestCommand }), { stdio: ["pipe", "pipe", "pipe"] });
   server.stdout?.pipe(client.stdin as NodeJS.WritableStream);
   client.stdout?.pipe(server.stdin as NodeJS.WritableStream);
   for (const s of [server.stdin, client.stdin]) s?.on("error", () => undefined);

@@ -6,20 +6,10 @@ import { guestExec, runCollect, shScript } from "../ssh/exec.js";
 import { PROVISION_LOG } from "../cidata/index.js";
 import { sshControlExitArgv } from "../ssh/index.js";
 import { verifyGuestMounts } from "./mountcheck.js";
-import { pause } from "./processes.js";
+import { Deadline, poll } from "../proc/wait.js";
 
 /** Something that ends a wait early: qemu died, or a stop was requested. Throws with the reason. */
 export type Interrupt = () => void;
-
-/** Waits until `ssh lima-NAME true` works (this also opens the ControlMaster). */
-export async function waitForSsh(paths: InstancePaths, interrupt: Interrupt, signal: AbortSignal): Promise<void> {
-  for (;;) {
-    interrupt();
-    const r = await guestExec(paths, ["true"], { timeoutMs: 30_000 });
-    if (r.code === 0) return;
-    await pause(1000, signal);
-  }
-}
 
 const READY_CHECK = [
   "if [ -e /run/tslima-ready ]; then echo ready; exit 0; fi",
@@ -42,30 +32,30 @@ export function cloudInitErrors(resultJson: string): string[] {
  * cloud-init reports errors, or finished `graceMs` ago without the ready file appearing.
  */
 export async function waitForReady(paths: InstancePaths, interrupt: Interrupt, signal: AbortSignal, graceMs = 180_000): Promise<void> {
-  let finishedAt: number | undefined;
-  for (;;) {
-    interrupt();
-    const r = await guestExec(paths, shScript(READY_CHECK), { timeoutMs: 60_000 });
-    if (r.code === 0) {
+  let grace: Deadline | undefined;
+  await poll(
+    async () => {
+      const r = await guestExec(paths, shScript(READY_CHECK), { timeoutMs: 60_000 });
+      if (r.code !== 0) return undefined;
       const [first, ...rest] = r.stdout.split("\n");
-      if (first === "ready") return;
-      if (first === "cloud-init-finished") {
-        const errors = cloudInitErrors(rest.join("\n"));
-        if (errors.length > 0) {
-          throw new TslimaError("CLOUD_INIT", `cloud-init failed in the guest: ${errors.join("; ")}`, {
-            hint: "see /var/log/cloud-init-output.log in the guest (shown below)",
-          });
-        }
-        finishedAt ??= Date.now();
-        if (Date.now() - finishedAt > graceMs) {
-          throw new TslimaError("NOT_READY", "cloud-init finished but the guest never signalled readiness (/run/tslima-ready)", {
-            hint: "a provision script or mount may hang; see /var/log/cloud-init-output.log in the guest",
-          });
-        }
+      if (first === "ready") return true;
+      if (first !== "cloud-init-finished") return undefined;
+      const errors = cloudInitErrors(rest.join("\n"));
+      if (errors.length > 0) {
+        throw new TslimaError("CLOUD_INIT", `cloud-init failed in the guest: ${errors.join("; ")}`, {
+          hint: "see /var/log/cloud-init-output.log in the guest (shown below)",
+        });
       }
-    }
-    await pause(2000, signal);
-  }
+      grace ??= new Deadline(graceMs);
+      if (grace.expired()) {
+        throw new TslimaError("NOT_READY", "cloud-init finished but the guest never signalled readiness (/run/tslima-ready)", {
+          hint: "a provision script or mount may hang; see /var/log/cloud-init-output.log in the guest",
+        });
+      }
+      return undefined;
+    },
+    { timeoutMs: Infinity, intervalMs: 2000, signal, beforeAttempt: interrupt },
+  );
 }
 
 /** Checks that every planned mount shows up in the guest as intended (see verifyGuestMounts). */
@@ -125,23 +115,21 @@ export async function runProbes(
   provisionFailed: string[] = [],
 ): Promise<void> {
   for (const p of probes) {
-    let told = false;
-    for (;;) {
-      interrupt();
-      const r = await guestExec(paths, interpreterOf(p.script), { input: p.script, timeoutMs: 120_000 });
-      if (r.code === 0) break;
-      if (provisionFailed.length > 0) {
-        const last = r.stderr.trim().split("\n").pop() ?? "";
-        throw new TslimaError("PROBE_FAILED", `readiness probe "${p.description}" failed${last ? ` (${last})` : ""} after provisioning failed: ${provisionFailed.join("; ")}`, {
-          hint: p.hint || "see /var/log/cloud-init-output.log in the guest (shown below)",
-        });
-      }
-      if (!told) {
-        onRetry(p);
-        told = true;
-      }
-      await pause(3000, signal);
-    }
+    await poll(
+      async (_d, n) => {
+        const r = await guestExec(paths, interpreterOf(p.script), { input: p.script, timeoutMs: 120_000 });
+        if (r.code === 0) return true;
+        if (provisionFailed.length > 0) {
+          const last = r.stderr.trim().split("\n").pop() ?? "";
+          throw new TslimaError("PROBE_FAILED", `readiness probe "${p.description}" failed${last ? ` (${last})` : ""} after provisioning failed: ${provisionFailed.join("; ")}`, {
+            hint: p.hint || "see /var/log/cloud-init-output.log in the guest (shown below)",
+          });
+        }
+        if (n === 1) onRetry(p);
+        return undefined;
+      },
+      { timeoutMs: Infinity, intervalMs: 3000, signal, beforeAttempt: interrupt },
+    );
   }
 }
 

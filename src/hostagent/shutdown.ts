@@ -1,10 +1,11 @@
 import { rmSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { qmpPowerdown } from "../qemu/index.js";
-import { sshControlExitArgv } from "../ssh/index.js";
+import { closeControlMaster } from "../ssh/exec.js";
 import type { InstancePaths } from "../store/paths.js";
 import { readPidFile } from "../store/pidfile.js";
-import { pause, terminate, type Supervised } from "./processes.js";
+import type { Supervised } from "./processes.js";
+import { terminate } from "../proc/pid.js";
+import { pause } from "../proc/wait.js";
 
 /**
  * Stops qemu: graceful = ACPI powerdown and up to `powerdownMs` for the guest to halt; then SIGTERM,
@@ -27,17 +28,12 @@ export async function stopQemu(qemu: Supervised, paths: InstancePaths, opts: { g
   await Promise.race([qemu.exited, pause(2000)]);
 }
 
-/** Ends the ssh ControlMaster of the instance, if one runs. */
-export function closeSshMaster(paths: InstancePaths): void {
-  spawnSync("ssh", sshControlExitArgv(paths), { stdio: "ignore", timeout: 5000 });
-}
-
 /** Stops daemons and removes what a running instance leaves: pid files and sockets. */
 export async function cleanupRuntime(paths: InstancePaths, daemons: Supervised[], extraSockets: string[]): Promise<void> {
   await Promise.all(daemons.map(async (d) => {
     if (d.child.pid !== undefined && d.child.exitCode === null) await terminate(d.child.pid, 3000);
   }));
-  closeSshMaster(paths);
+  closeControlMaster(paths);
   rmSync(paths.qemuPid, { force: true });
   rmSync(paths.qmpSock, { force: true });
   rmSync(paths.sshSock, { force: true });

@@ -1,11 +1,11 @@
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
+import { closeControlMaster } from "../ssh/exec.js";
 import type { InstancePaths } from "../store/paths.js";
 
 /** Removes what dead processes left behind: pid files, QMP/ssh/virtiofsd sockets, the ssh ControlMaster. */
 export function cleanStaleFiles(paths: InstancePaths): void {
-  spawnSync("ssh", ["-F", paths.sshConfig, "-O", "exit", `lima-${paths.name}`], { stdio: "ignore", timeout: 5000 });
+  closeControlMaster(paths);
   for (const f of [paths.haPid, paths.qemuPid, paths.qmpSock, paths.sshSock]) rmSync(f, { force: true });
   let names: string[];
   try {

@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
+import { startChild } from "../proc/child.js";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { TslimaError } from "../errors.js";
@@ -57,9 +57,9 @@ export async function copy(src: string, dst: string, opts: { home?: string; recu
     writeFileSync(cfg, involved.map((n) => readFileSync(requireInstance(home, n).sshConfig, "utf8")).join("\n"));
     const args = ["-F", cfg, "-q", "-p", ...(opts.recursive ? ["-r"] : []), ...(a.instance && b.instance ? ["-3"] : []), scpArg(a), scpArg(b)];
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const child = spawn("scp", args, { stdio: ["ignore", "inherit", "pipe"] });
+      const child = startChild("scp", args, { stdio: ["ignore", "inherit", "pipe"] });
       let stderr = "";
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+      child.stderr?.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
       child.once("error", (e) => resolve({ code: 255, stderr: e.message }));
       child.once("close", (code) => resolve({ code: code ?? 255, stderr }));
     });

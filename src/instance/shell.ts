@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { shellStatus, startChild } from "../proc/child.js";
 import { TslimaError } from "../errors.js";
 import type { Mount } from "../config/types.js";
 import { sshArgv } from "../ssh/index.js";
@@ -67,9 +67,9 @@ export function shell(name: string, command: string[], opts: ShellOptions = {}):
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const argv = sshArgv(paths, { tty, ...(command.length > 0 ? { command } : {}), ...wd });
   return new Promise((resolve, reject) => {
-    const child = spawn("ssh", argv, { stdio: "inherit" });
+    const child = startChild("ssh", argv, { stdio: "inherit" });
     child.once("error", (e) => reject(new TslimaError("SSH", `could not run ssh: ${e.message}`, { hint: "install the OpenSSH client" })));
-    child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 + 15 : 255)));
+    child.once("exit", (code, signal) => resolve(shellStatus({ code, signal })));
   });
 }
 

@@ -1,7 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { spawn } from "node:child_process";
+import { startChild } from "../proc/child.js";
 import { fileURLToPath } from "node:url";
-import { setTimeout as sleep } from "node:timers/promises";
 import { TslimaError } from "../errors.js";
 import { outcomeOf, type AgentEvent, type Outcome } from "../store/events.js";
 import { runHostAgent } from "../hostagent/agent.js";
@@ -9,7 +8,8 @@ import { formatEvent } from "../store/events.js";
 import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
 import { acquireLock } from "../store/lock.js";
 import { inspectStatus } from "../store/status.js";
-import { isAlive } from "../store/pidfile.js";
+import { isAlive, signalProcess, waitGone } from "../proc/pid.js";
+import { poll } from "../proc/wait.js";
 import { createInstance, editInstance, isLocator, type CreateOptions } from "./create.js";
 import { EventFollower } from "./follow.js";
 import { forceStop } from "./stop.js";
@@ -103,52 +103,54 @@ function failure(paths: InstancePaths, o: Outcome): TslimaError {
 async function runDetached(paths: InstancePaths, opts: StartOptions, timeoutMs: number, events: AgentEvent[]): Promise<void> {
   const out = openSync(paths.haStdoutLog, "a");
   const err = openSync(paths.haStderrLog, "a");
-  const child = spawn(process.execPath, [AGENT_MAIN, paths.dir], { detached: true, stdio: ["ignore", out, err] });
+  const child = startChild(process.execPath, [AGENT_MAIN, paths.dir], { detached: true, stdio: ["ignore", out, err] });
   closeSync(out);
   closeSync(err);
   let agentExited = false;
   child.once("exit", () => (agentExited = true));
   child.unref();
   const pid = child.pid;
-  const follower = new EventFollower(paths.haStdoutLog);
-  const deadline = Date.now() + timeoutMs;
+  const agentGone = (ms: number) => (pid === undefined ? Promise.resolve(true) : waitGone(pid, ms));
   const stopAgent = async () => {
-    if (pid !== undefined && isAlive(pid)) process.kill(pid, "SIGTERM");
-    for (let i = 0; i < 600 && pid !== undefined && isAlive(pid) && !agentExited; i++) await sleep(200);
+    if (pid !== undefined) signalProcess(pid, "SIGTERM");
+    await agentGone(120_000);
   };
-  for (;;) {
+  const follower = new EventFollower(paths.haStdoutLog);
+  const next = (): Outcome | undefined => {
     for (const e of follower.poll()) {
       events.push(e);
       opts.onEvent?.(e);
       const o = outcomeOf(e);
-      if (o?.kind === "ready") return;
-      if (o) {
-        await waitExit(pid, () => agentExited, 60_000);
-        throw failure(paths, o);
-      }
+      if (o) return o;
     }
-    if (opts.signal?.aborted) {
-      await stopAgent();
-      throw new TslimaError("INTERRUPTED", `the start of ${paths.name} was interrupted; the instance is stopped`);
-    }
-    if (Date.now() > deadline) {
-      await stopAgent();
-      throw new TslimaError("TIMEOUT", `${paths.name} was not ready within ${Math.round(timeoutMs / 1000)}s; the boot was stopped`, {
-        hint: `pass a longer --timeout, and see ${paths.serialLog} and ${paths.haStderrLog}`,
-      });
-    }
-    if (agentExited || (pid !== undefined && !isAlive(pid))) {
-      for (const e of follower.poll()) events.push(e);
-      const last = [...events].reverse().find((e) => outcomeOf(e) !== undefined);
-      throw failure(paths, last ? outcomeOf(last)! : { kind: "exited", event: { time: "", status: { errors: [`the host agent exited unexpectedly; see ${paths.haStderrLog}`] } } });
-    }
-    await sleep(200);
+    return undefined;
+  };
+  let outcome: Outcome | undefined;
+  try {
+    outcome = await poll(
+      () => {
+        const o = next();
+        if (o !== undefined || !(agentExited || (pid !== undefined && !isAlive(pid)))) return o;
+        for (const e of follower.poll()) events.push(e);
+        const last = [...events].reverse().find((e) => outcomeOf(e) !== undefined);
+        throw failure(paths, last ? outcomeOf(last)! : { kind: "exited", event: { time: "", status: { errors: [`the host agent exited unexpectedly; see ${paths.haStderrLog}`] } } });
+      },
+      { timeoutMs, intervalMs: 200, ...(opts.signal ? { signal: opts.signal } : {}) },
+    );
+  } catch (e) {
+    if (!opts.signal?.aborted) throw e;
+    await stopAgent();
+    throw new TslimaError("INTERRUPTED", `the start of ${paths.name} was interrupted; the instance is stopped`);
   }
-}
-
-async function waitExit(pid: number | undefined, exited: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (pid !== undefined && !exited() && isAlive(pid) && Date.now() < deadline) await sleep(200);
+  if (outcome === undefined) {
+    await stopAgent();
+    throw new TslimaError("TIMEOUT", `${paths.name} was not ready within ${Math.round(timeoutMs / 1000)}s; the boot was stopped`, {
+      hint: `pass a longer --timeout, and see ${paths.serialLog} and ${paths.haStderrLog}`,
+    });
+  }
+  if (outcome.kind === "ready") return;
+  await agentGone(60_000);
+  throw failure(paths, outcome);
 }
 
 /** --foreground: the agent runs here; resolves when the VM stops. The lock is released once ready. */

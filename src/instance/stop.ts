@@ -3,9 +3,8 @@ import { qmpPowerdown } from "../qemu/index.js";
 import { tslimaHome, type InstancePaths } from "../store/paths.js";
 import { requireInstance } from "./store.js";
 import { inspectStatus } from "../store/status.js";
-import { isAlive } from "../store/pidfile.js";
+import { signalProcess, waitGone } from "../proc/pid.js";
 import { cleanStaleFiles } from "./cleanup.js";
-import { setTimeout as sleep } from "node:timers/promises";
 
 export interface StopOptions {
   home?: string;
@@ -15,22 +14,8 @@ export interface StopOptions {
   onMessage?: (m: string) => void;
 }
 
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await sleep(200);
-  }
-  return !isAlive(pid);
-}
-
 function kill(pid: number | undefined, sig: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
+  if (pid !== undefined) signalProcess(pid, sig);
 }
 
 /** Kills whatever of the instance still runs (SIGKILL, no questions) and removes stale files. */

@@ -1,5 +1,5 @@
 import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { runProgramSync } from "../proc/run.js";
 import { delimiter, join } from "node:path";
 
 /** A virtiofsd binary found on the host, and which command-line dialect it speaks. */
@@ -27,8 +27,8 @@ function executable(p: string): boolean {
 }
 
 function describe(binary: string): VirtiofsdInfo {
-  const r = spawnSync(binary, ["--help"], { encoding: "utf8", timeout: 5000 });
-  const help = `${r.stdout ?? ""}${r.stderr ?? ""}`;
+  const r = runProgramSync(binary, ["--help"], { timeoutMs: 5000 });
+  const help = `${r.stdout}${r.stderr}`;
   if (help.includes("--shared-dir")) {
     return { binary, flavor: "rust", readonlyFlag: help.includes("--readonly"), needsRoot: false };
   }

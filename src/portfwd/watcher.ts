@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { startChild } from "../proc/child.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { InstancePaths } from "../store/paths.js";
 import { sshArgv } from "../ssh/index.js";
@@ -30,7 +31,7 @@ export function watchGuestListeners(paths: InstancePaths, o: WatcherOptions): Wa
 
   const runOnce = (): Promise<{ code: number | null; stderr: string; sawOutput: boolean }> =>
     new Promise((resolve) => {
-      const c = spawn("ssh", argv, { stdio: ["ignore", "pipe", "pipe"] });
+      const c = startChild("ssh", argv, { stdio: ["ignore", "pipe", "pipe"] });
       child = c;
       let buffered = "";
       let stderr = "";

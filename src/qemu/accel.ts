@@ -1,5 +1,5 @@
 import { constants, openSync, closeSync, readFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { runProgramSync } from "../proc/run.js";
 import type { Arch, OS } from "../config/types.js";
 import type { Accel } from "./types.js";
 
@@ -79,11 +79,8 @@ export function probeAccelFacts(os: OS, hostArch: Arch, guestArch: Arch): AccelF
       // left undefined
     }
   } else if (os === "Darwin") {
-    try {
-      facts.hvSupport = execFileSync("sysctl", ["-n", "kern.hv_support"], { encoding: "utf8", timeout: 5000 }).trim() === "1";
-    } catch {
-      facts.hvSupport = false;
-    }
+    const r = runProgramSync("sysctl", ["-n", "kern.hv_support"], { timeoutMs: 5000 });
+    facts.hvSupport = r.code === 0 && r.stdout.trim() === "1";
   }
   return facts;
 }

@@ -26,7 +26,7 @@ export function parseImageInfo(json: string): ImageInfo {
 async function qemuImg(what: string, args: string[], hint: string): Promise<string> {
   const r = await runProgram(QEMU_IMG, args, { timeoutMs: TIMEOUT_MS });
   if (r.code !== 0 || r.timedOut) {
-    throw processError("QEMU_IMG", what, r, r.spawnError?.code === "ENOENT" ? HINT_MISSING : hint, TIMEOUT_MS);
+    throw processError("QEMU_IMG", what, r, r.spawnError?.code === "ENOENT" ? HINT_MISSING : hint);
   }
   return r.stdout;
 }

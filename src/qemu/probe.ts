@@ -34,7 +34,7 @@ export async function probeQemu(arch: Arch, host: HostFacts): Promise<QemuFacts>
   const r = await runProgram(binary, ["--version"], { timeoutMs: 20_000 });
   const version = r.code === 0 ? parseQemuVersion(r.stdout) : undefined;
   if (version === undefined) {
-    throw processError("QEMU_BROKEN", `${binary} does not report its version`, r, qemuInstallHint(arch, host.os), 20_000);
+    throw processError("QEMU_BROKEN", `${binary} does not report its version`, r, qemuInstallHint(arch, host.os));
   }
   const choice = chooseAccel(probeAccelFacts(host.os, host.arch, arch));
   const facts: QemuFacts = { binary, version, accel: choice.accel };

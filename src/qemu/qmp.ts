@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { TslimaError } from "../errors.js";
+import { Deadline, poll } from "../proc/wait.js";
 
 export interface QmpEvent {
   event: string;
@@ -22,8 +23,6 @@ export interface QmpConnectOptions {
   /** Default timeout of execute(). Default 30s. */
   commandTimeoutMs?: number;
 }
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A QMP error reply: `class` is QEMU's error class (e.g. "CommandNotFound"). */
 export class QmpError extends TslimaError {
@@ -62,29 +61,30 @@ export class QmpClient {
   /** Connects, waits for the greeting and enters command mode. */
   static async connect(path: string, opts: QmpConnectOptions = {}): Promise<QmpClient> {
     const timeoutMs = opts.timeoutMs ?? 10_000;
-    const deadline = Date.now() + timeoutMs;
-    let socket: Socket;
-    for (;;) {
-      try {
-        socket = await openSocket(path, Math.max(1, deadline - Date.now()));
-        break;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        const retriable = code === "ENOENT" || code === "ECONNREFUSED";
-        if (!opts.retry || !retriable || Date.now() + 100 > deadline) {
-          throw new TslimaError("QMP_CONNECT", `cannot connect to QMP socket ${path}: ${(e as Error).message}`, {
-            hint: "is the instance running? see `tslima list`",
-          });
+    const deadline = new Deadline(timeoutMs);
+    const cannot = (e: unknown) =>
+      new TslimaError("QMP_CONNECT", `cannot connect to QMP socket ${path}: ${(e as Error).message}`, { hint: "is the instance running? see `tslima list`" });
+    let lastError: unknown;
+    const socket = await poll(
+      async () => {
+        try {
+          return await openSocket(path, Math.max(1, deadline.remaining()));
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (!opts.retry || (code !== "ENOENT" && code !== "ECONNREFUSED")) throw cannot(e);
+          lastError = e;
+          return undefined;
         }
-        await delay(100);
-      }
-    }
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+    if (socket === undefined) throw cannot(lastError);
     const client = new QmpClient(socket, path, opts.commandTimeoutMs ?? 30_000);
     try {
-      const greeting = await client.nextMessage(Math.max(1, deadline - Date.now()));
+      const greeting = await client.nextMessage(Math.max(1, deadline.remaining()));
       if (!("QMP" in greeting)) throw new TslimaError("QMP_PROTOCOL", `${path} did not greet with QMP: ${JSON.stringify(greeting)}`);
       client.greeting = (greeting.QMP as { version?: unknown }).version;
-      await client.execute("qmp_capabilities", undefined, Math.max(1, deadline - Date.now()));
+      await client.execute("qmp_capabilities", undefined, Math.max(1, deadline.remaining()));
     } catch (e) {
       client.close();
       throw e;

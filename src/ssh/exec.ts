@@ -1,5 +1,6 @@
-import { spawn } from "node:child_process";
-import { sshArgv } from "./index.js";
+import { shellStatus } from "../proc/child.js";
+import { runProgram, runProgramSync } from "../proc/run.js";
+import { sshArgv, sshControlExitArgv } from "./argv.js";
 import type { InstancePaths } from "../store/paths.js";
 
 export interface ExecResult {
@@ -28,33 +29,16 @@ export function guestExec(
   return runCollect("ssh", argv, opts.input, opts.timeoutMs);
 }
 
-/** Spawns a program and collects stdout/stderr; code 255 + message when it cannot be started. */
-export function runCollect(program: string, argv: string[], input?: string | Buffer, timeoutMs?: number): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    const child = spawn(program, argv, { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    }
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.stdin.on("error", () => undefined);
-    child.on("error", (e) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code: 255, stdout: "", stderr: `${program}: ${e.message}` });
-    });
-    child.on("close", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({
-        code: code ?? (signal ? 128 + 9 : 255),
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-      });
-    });
-    child.stdin.end(input ?? "");
-  });
+/** Runs a program to completion (see runProgram); code 255 + message when it cannot be started. */
+export async function runCollect(program: string, argv: string[], input?: string | Buffer, timeoutMs?: number): Promise<ExecResult> {
+  const r = await runProgram(program, argv, { ...(input !== undefined ? { input } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  if (r.spawnError) return { code: 255, stdout: "", stderr: `${program}: ${r.spawnError.message}` };
+  return { code: shellStatus(r), stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Ends the instance's ssh ControlMaster, if one runs (synchronously: also used on the way out). */
+export function closeControlMaster(paths: InstancePaths): void {
+  runProgramSync("ssh", sshControlExitArgv(paths), { timeoutMs: 5000 });
 }
 
 /** `sh -c SCRIPT` as an argv (the guest's login shell may not be sh). */

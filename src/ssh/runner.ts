@@ -1,4 +1,5 @@
-import { spawn, type StdioOptions } from "node:child_process";
+import type { StdioOptions } from "node:child_process";
+import { shellStatus, startChild } from "../proc/child.js";
 import type { InstancePaths } from "../store/paths.js";
 import { sshArgv, type SshArgvOptions } from "./argv.js";
 
@@ -19,14 +20,11 @@ export function sshCommandRunner(paths: InstancePaths, o: SshRunOptions = {}): P
   const tty = o.tty ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
   const argv = sshArgv(paths, { ...o, tty });
   return new Promise((resolve) => {
-    const child = spawn(o.ssh ?? "ssh", argv, { stdio: o.stdio ?? "inherit" });
+    const child = startChild(o.ssh ?? "ssh", argv, { stdio: o.stdio ?? "inherit" });
     child.on("error", (e) => {
       process.stderr.write(`tslima: cannot run ssh: ${e.message}\n`);
       resolve(255);
     });
-    child.on("close", (code, signal) => {
-      if (code !== null) resolve(code);
-      else resolve(128 + (signal === "SIGKILL" ? 9 : signal === "SIGINT" ? 2 : 15));
-    });
+    child.on("close", (code, signal) => resolve(shellStatus({ code, signal })));
   });
 }

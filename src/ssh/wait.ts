@@ -2,9 +2,8 @@ import { connect } from "node:net";
 import type { InstancePaths } from "../store/paths.js";
 import { TslimaError } from "../errors.js";
 import { lastLines, runProgram } from "../proc/run.js";
+import { poll } from "../proc/wait.js";
 import { sshArgv } from "./argv.js";
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One attempt to read an SSH identification line ("SSH-2.0-...") from 127.0.0.1:port; resolves with
@@ -44,37 +43,36 @@ export function readBanner(port: number, timeoutMs: number, host = "127.0.0.1"):
  * accepts connections before the guest listens, so an accepted connection alone means nothing).
  */
 export async function waitForBanner(port: number, timeoutMs: number, opts: { signal?: AbortSignal } = {}): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (opts.signal?.aborted) throw new TslimaError("ABORTED", "waiting for the ssh banner was cancelled");
-    const banner = await readBanner(port, Math.min(5000, Math.max(1, deadline - Date.now())));
-    if (banner !== undefined) return banner;
-    if (Date.now() >= deadline) {
-      throw new TslimaError("SSH_TIMEOUT", `no ssh banner on 127.0.0.1:${port} within ${Math.round(timeoutMs / 1000)}s`, {
-        hint: "the guest did not start sshd in time: see serial.log in the instance directory, or raise --timeout",
-      });
-    }
-    await delay(500);
-  }
+  const banner = await poll((d) => readBanner(port, Math.min(5000, Math.max(1, d.remaining()))), { timeoutMs, intervalMs: 500, ...opts });
+  if (banner !== undefined) return banner;
+  throw new TslimaError("SSH_TIMEOUT", `no ssh banner on 127.0.0.1:${port} within ${Math.round(timeoutMs / 1000)}s`, {
+    hint: "the guest did not start sshd in time: see serial.log in the instance directory, or raise --timeout",
+  });
 }
 
 /**
  * Retries `ssh -F ssh.config lima-NAME true` until it succeeds (the guest accepts our key, which also
- * starts the ControlMaster). Resolves with the number of attempts.
+ * starts the ControlMaster). Resolves with the number of attempts. `beforeAttempt` may throw to end
+ * the wait (the host agent's check that QEMU still runs).
  */
-export async function waitForSsh(paths: InstancePaths, timeoutMs: number, opts: { signal?: AbortSignal; ssh?: string } = {}): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  const argv = ["-o", "ConnectTimeout=10", ...sshArgv(paths, { tty: false, command: ["true"], login: false })];
-  for (let attempt = 1; ; attempt++) {
-    if (opts.signal?.aborted) throw new TslimaError("ABORTED", "waiting for ssh was cancelled");
-    const r = await runProgram(opts.ssh ?? "ssh", argv, { timeoutMs: Math.min(30_000, Math.max(1000, deadline - Date.now())) });
-    if (r.code === 0) return attempt;
-    const lastErr = lastLines(r.stderr, 3).join(" | ") || (r.spawnError ? r.spawnError.message : `exit ${r.code ?? r.signal ?? "?"}`);
-    if (Date.now() >= deadline) {
-      throw new TslimaError("SSH_TIMEOUT", `ssh to instance ${paths.name} did not succeed within ${Math.round(timeoutMs / 1000)}s (last: ${lastErr})`, {
-        hint: "see serial.log in the instance directory (cloud-init may have failed to install the key), or raise --timeout",
-      });
-    }
-    await delay(1000);
-  }
+export async function waitForSsh(
+  paths: InstancePaths,
+  timeoutMs: number,
+  opts: { signal?: AbortSignal; ssh?: string; beforeAttempt?: () => void } = {},
+): Promise<number> {
+  const argv = sshArgv(paths, { tty: false, command: ["true"], login: false });
+  let lastErr = "";
+  const attempts = await poll(
+    async (d, n) => {
+      const r = await runProgram(opts.ssh ?? "ssh", argv, { timeoutMs: Math.min(30_000, Math.max(1000, d.remaining())) });
+      if (r.code === 0) return n;
+      lastErr = lastLines(r.stderr, 3).join(" | ") || (r.spawnError ? r.spawnError.message : `exit ${r.code ?? r.signal ?? "?"}`);
+      return undefined;
+    },
+    { timeoutMs, intervalMs: 1000, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.beforeAttempt ? { beforeAttempt: opts.beforeAttempt } : {}) },
+  );
+  if (attempts !== undefined) return attempts;
+  throw new TslimaError("SSH_TIMEOUT", `ssh to instance ${paths.name} did not succeed within ${Math.round(timeoutMs / 1000)}s (last: ${lastErr})`, {
+    hint: "see serial.log in the instance directory (cloud-init may have failed to install the key), or raise --timeout",
+  });
 }

@@ -1,21 +1,13 @@
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
+import { closeSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { TslimaError } from "../errors.js";
-import { isAlive } from "./pidfile.js";
+import { isAlive } from "../proc/pid.js";
+import { poll } from "../proc/wait.js";
+import { readPidFile } from "./pidfile.js";
 
-/** A held per-instance lock; release() removes the file if we still own it. */
+/** A held pid-file lock (an instance's, an image build's); release() removes the file if we still own it. */
 export interface InstanceLock {
   path: string;
   release(): void;
-}
-
-function readOwner(path: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(path, "utf8").trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function youngerThan(path: string, ms: number): boolean {
@@ -43,13 +35,13 @@ export function tryLock(path: string, pid: number = process.pid): InstanceLock |
       return {
         path,
         release: () => {
-          if (readOwner(path) === pid) rmSync(path, { force: true });
+          if (readPidFile(path) === pid) rmSync(path, { force: true });
         },
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
-    const owner = readOwner(path);
+    const owner = readPidFile(path);
     if (owner === undefined && youngerThan(path, 2000)) return { heldBy: 0 }; // being written right now
     if (owner !== undefined && owner !== pid && isAlive(owner)) return { heldBy: owner };
     if (owner === pid) return { heldBy: owner };
@@ -67,20 +59,19 @@ export async function acquireLock(
   path: string,
   opts: { timeoutMs: number; onWait?: (holder: number) => void; pollMs?: number },
 ): Promise<InstanceLock> {
-  const deadline = Date.now() + opts.timeoutMs;
-  let told = false;
-  for (;;) {
-    const r = tryLock(path);
-    if ("release" in r) return r;
-    if (!told) {
-      opts.onWait?.(r.heldBy);
-      told = true;
-    }
-    if (Date.now() >= deadline) {
-      throw new TslimaError("LOCKED", `another tslima process (pid ${r.heldBy}) is working on this instance`, {
-        hint: `wait for it to finish, or stop it (kill ${r.heldBy})`,
-      });
-    }
-    await sleep(opts.pollMs ?? 250);
-  }
+  let holder = 0;
+  const lock = await poll(
+    (_d, n) => {
+      const r = tryLock(path);
+      if ("release" in r) return r;
+      holder = r.heldBy;
+      if (n === 1) opts.onWait?.(holder);
+      return undefined;
+    },
+    { timeoutMs: opts.timeoutMs, intervalMs: opts.pollMs ?? 250 },
+  );
+  if (lock !== undefined) return lock;
+  throw new TslimaError("LOCKED", `another tslima process (pid ${holder}) is working on this instance`, {
+    hint: `wait for it to finish, or stop it (kill ${holder})`,
+  });
 }

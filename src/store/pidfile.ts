@@ -1,4 +1,5 @@
 import { readFileSync, rmSync } from "node:fs";
+import { isAlive } from "../proc/pid.js";
 
 /** Reads a pid file; undefined when it is missing or does not hold a positive integer. */
 export function readPidFile(path: string): number | undefined {
@@ -10,16 +11,6 @@ export function readPidFile(path: string): number | undefined {
   }
   const pid = Number.parseInt(text.trim(), 10);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** The NUL-separated command line of a process (Linux /proc), or undefined where unavailable. */

@@ -27,6 +27,7 @@ test("the layer rules report each kind of violation in a fixture tree, and nothi
     "layer-store: src/store/paths.ts -> src/instance/start.ts",
     "no-circular: src/proc/a.ts -> src/proc/b.ts",
     "planners-are-pure: src/qemu/argv.ts -> fs",
+    "spawn-only-in-proc: src/qemu/img.ts -> child_process",
   ]);
 });
 

@@ -1,7 +1,5 @@
 import { copyFile, mkdir, readFile, readdir, rename, rmdir, writeFile } from "node:fs/promises";
-import { openSync, closeSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join, dirname, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { stringify } from "yaml";
 import type { Arch } from "../../config/types.js";
 import { TslimaError } from "../../errors.js";
@@ -13,7 +11,8 @@ import { preflight } from "./preflight.js";
 import { bootstrap, cleanGuest, configureGuest } from "./rootfs.js";
 import { BuildLog } from "./run.js";
 import { buildSpec, guestCmdline, type BuildSpec } from "./spec.js";
-import { pidAlive, removeStaleWorkDirs, removeWorkDir } from "./workdir.js";
+import { removeStaleWorkDirs, removeWorkDir } from "./workdir.js";
+import { acquireLock } from "../../store/lock.js";
 
 export { buildSpec, guestCmdline, BUILDER_VERSION, ROOT_LABEL } from "./spec.js";
 
@@ -248,37 +247,12 @@ async function removeEmptyDir(dir: string): Promise<void> {
   }
 }
 
-/** An exclusive lock file holding our pid; waits while a live process holds it, takes over a dead one's. */
+/** An exclusive lock file holding our pid (see store/lock); waits while a live process holds it, takes over a dead one's. */
 async function lock(path: string, emit: ProgressListener): Promise<() => void> {
-  let told = false;
-  let emptyReads = 0;
-  for (;;) {
-    try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
-    let holder: number;
-    try {
-      holder = Number(readFileSync(path, "utf8").trim());
-    } catch {
-      continue;
-    }
-    if (!(holder > 0) && ++emptyReads < 20) {
-      await sleep(100); // its owner has not written its pid yet
-      continue;
-    }
-    if (!pidAlive(holder)) {
-      rmSync(path, { force: true });
-      continue;
-    }
-    if (!told) {
-      emit({ type: "build-step", step: "wait", message: `waiting for the build in process ${holder} (${path})` });
-      told = true;
-    }
-    await sleep(3000);
-  }
+  const held = await acquireLock(path, {
+    timeoutMs: Infinity,
+    pollMs: 3000,
+    onWait: (holder) => emit({ type: "build-step", step: "wait", message: `waiting for the build in process ${holder} (${path})` }),
+  });
+  return () => held.release();
 }

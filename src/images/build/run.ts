@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { startChild } from "../../proc/child.js";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { whichSync } from "../../proc/which.js";
 import { delimiter } from "node:path";
@@ -52,9 +52,9 @@ export async function run(log: BuildLog, argv: string[], opts: { env?: NodeJS.Pr
   const [cmd, ...args] = argv;
   if (cmd === undefined) throw new Error("run: empty argv");
   log.write(`\n$ ${argv.join(" ")}\n`);
-  const child = spawn(cmd, args, { env: opts.env ?? buildEnv(), stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout.setEncoding("utf8").on("data", (d: string) => log.write(d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => log.write(d));
+  const child = startChild(cmd, args, { env: opts.env ?? buildEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => log.write(d));
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => log.write(d));
   const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
     (resolve) => {
       child.on("error", (error) => resolve({ code: null, signal: null, error }));
@@ -79,10 +79,10 @@ export async function capture(log: BuildLog, argv: string[]): Promise<string> {
   const [cmd, ...args] = argv;
   if (cmd === undefined) throw new Error("capture: empty argv");
   log.write(`\n$ ${argv.join(" ")}\n`);
-  const child = spawn(cmd, args, { env: buildEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = startChild(cmd, args, { env: buildEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => log.write(d));
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => log.write(d));
   const code = await new Promise<number | null>((resolve) => {
     child.on("error", () => resolve(null));
     child.on("close", (c) => resolve(c));

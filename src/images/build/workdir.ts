@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { isAlive } from "../../proc/pid.js";
+import { runProgramSync } from "../../proc/run.js";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -24,18 +25,8 @@ export function mountsUnder(dir: string): string[] {
  * can leave them mounted, so unmount first and never cross into another file system.
  */
 export function removeWorkDir(dir: string): void {
-  for (const p of mountsUnder(dir)) spawnSync("umount", ["-l", p], { stdio: "ignore" });
-  spawnSync("rm", ["-rf", "--one-file-system", dir], { stdio: "ignore" });
-}
-
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+  for (const p of mountsUnder(dir)) runProgramSync("umount", ["-l", p]);
+  runProgramSync("rm", ["-rf", "--one-file-system", dir]);
 }
 
 /** Removes `.tmp-*-PID` work directories of builds whose process is gone. */
@@ -48,6 +39,6 @@ export function removeStaleWorkDirs(parent: string): void {
   }
   for (const name of names) {
     const m = /^\.tmp-.*-(\d+)$/.exec(name);
-    if (m && !pidAlive(Number(m[1]))) removeWorkDir(join(parent, name));
+    if (m && !isAlive(Number(m[1]))) removeWorkDir(join(parent, name));
   }
 }
