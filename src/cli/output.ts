@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { TslimaError } from "../errors.js";
+import { scaleBytes } from "../config/sizes.js";
 
 /** Renders rows as a left-aligned table with a header, columns separated by 4 spaces. Pure. */
 export function table(header: string[], rows: string[][]): string {
@@ -15,15 +16,9 @@ export function table(header: string[], rows: string[][]): string {
 /** Bytes as Lima prints them: "4GiB", "512MiB", "1.5GiB". Pure. */
 export function humanBytes(n: number): string {
   if (n <= 0) return "?";
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
+  const [v, unit] = scaleBytes(n);
   const s = Number.isInteger(v) ? String(v) : v.toFixed(1).replace(/\.0$/, "");
-  return `${s}${units[u]}`;
+  return `${s}${unit}`;
 }
 
 /** A path with the home directory shown as "~". Pure given `home`. */

@@ -2,18 +2,31 @@ import type { Command } from "commander";
 import { stopInstance } from "../instance/stop.js";
 import { parseDuration } from "./output.js";
 
-export function register(program: Command): void {
-  program
-    .command("stop")
-    .description("stop an instance (ACPI power-off, killed after the timeout)")
+export interface StopFlags {
+  force?: boolean;
+  timeout: string;
+}
+
+/** A command on one instance with -f/--force and --timeout: what stop and restart share. */
+export function stopLikeCommand(program: Command, name: string, description: string, help: { force: string; timeout: string; timeoutDefault: string }): Command {
+  return program
+    .command(name)
+    .description(description)
     .argument("[name]", "instance name", "default")
-    .option("-f, --force", "kill the VM and the host agent at once, and clean stale files")
-    .option("--timeout <duration>", "how long the guest gets to power off", "2m")
-    .action(async (name: string, flags: { force?: boolean; timeout: string }) => {
-      await stopInstance(name, {
-        force: flags.force === true,
-        timeoutMs: parseDuration(flags.timeout),
-        onMessage: (m) => void process.stderr.write(`${m}\n`),
-      });
-    });
+    .option("-f, --force", help.force)
+    .option("--timeout <duration>", help.timeout, help.timeoutDefault);
+}
+
+const HELP = {
+  force: "kill the VM and the host agent at once, and clean stale files",
+  timeout: "how long the guest gets to power off",
+  timeoutDefault: "2m",
+};
+
+async function stop(name: string, flags: StopFlags): Promise<void> {
+  await stopInstance(name, { force: flags.force === true, timeoutMs: parseDuration(flags.timeout), onMessage: (m) => void process.stderr.write(`${m}\n`) });
+}
+
+export function register(program: Command): void {
+  stopLikeCommand(program, "stop", "stop an instance (ACPI power-off, killed after the timeout)", HELP).action(stop);
 }

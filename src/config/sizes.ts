@@ -27,6 +27,18 @@ export function parseSize(value: string | number): number {
   return n;
 }
 
+/** Bytes in the largest binary unit that keeps the value at least 1: 1536 -> [1.5, "KiB"]. */
+export function scaleBytes(n: number): [number, string] {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return [v, units[u] ?? "B"];
+}
+
 /** Formats bytes the way Lima writes default sizes: "4GiB", "1536MiB", "100KiB", or bytes. */
 export function formatSize(bytes: number): string {
   for (const [suffix, unit] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {

@@ -81,18 +81,13 @@ export function validatePortForwards(config: Config, raw: Record<string, unknown
     if (isIP(r.hostIP) === 0) add(at("hostIP"), `must be an IP address, got "${r.hostIP}"`);
     if (r.guestIPMustBeZero && r.guestIP !== "0.0.0.0") add(at("guestIPMustBeZero"), "can only be true when guestIP is 0.0.0.0");
     let portsOk = true;
-    if (r.guestPort !== 0) {
+    for (const side of ["guest", "host"] as const) {
+      const port = r[`${side}Port`];
+      if (port === 0) continue;
       const before = out.length;
-      if (r.guestSocket !== "") add(at("guestPort"), "must not be set together with guestSocket");
-      else if (r.guestPort !== r.guestPortRange[0]) add(at("guestPort"), "must match guestPortRange[0]");
-      else validatePort(at("guestPort"), r.guestPort, out);
-      portsOk &&= out.length === before;
-    }
-    if (r.hostPort !== 0) {
-      const before = out.length;
-      if (r.hostSocket !== "") add(at("hostPort"), "must not be set together with hostSocket");
-      else if (r.hostPort !== r.hostPortRange[0]) add(at("hostPort"), "must match hostPortRange[0]");
-      else validatePort(at("hostPort"), r.hostPort, out);
+      if (r[`${side}Socket`] !== "") add(at(`${side}Port`), `must not be set together with ${side}Socket`);
+      else if (port !== r[`${side}PortRange`][0]) add(at(`${side}Port`), `must match ${side}PortRange[0]`);
+      else validatePort(at(`${side}Port`), port, out);
       portsOk &&= out.length === before;
     }
     if (rangeSet("guestPortRange")) portsOk = validateRange(at("guestPortRange"), r.guestPortRange, out) && portsOk;

@@ -1,15 +1,10 @@
 import type { ProgressEvent, ProgressListener } from "./types.js";
+import { scaleBytes } from "../config/sizes.js";
 
 /** Pure: "1.5 GiB", "12.0 MiB", "512 B". */
 export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+  const [v, unit] = scaleBytes(n);
+  return unit === "B" ? `${v} B` : `${v.toFixed(1)} ${unit}`;
 }
 
 /** Pure: "1m05s", "42s". */
