@@ -1,6 +1,6 @@
 import type { InstancePaths } from "../store/paths.js";
 import { sshHostAlias } from "./config.js";
-import { shellJoin, shellQuote } from "./quote.js";
+import { shellJoin, shellQuote } from "../proc/quote.js";
 
 export interface SshArgvOptions {
   /** Ask for a remote terminal (-t) or not (-T). */

@@ -1,4 +1,4 @@
-export { shellQuote, shellJoin } from "./quote.js";
+export { shellQuote, shellJoin } from "../proc/quote.js";
 export { sshConfigText, sshConfigValue, sshHostAlias, type SshConfigOptions } from "./config.js";
 export { sshArgv, remoteScript, sshControlExitArgv, type SshArgvOptions } from "./argv.js";
 export { ensureUserKey, type UserKey } from "./key.js";
