@@ -1,7 +1,8 @@
-/** A POSIX shell single-quoted word: safe for any bytes except NUL. */
+import { shellQuote } from "../proc/quote.js";
+
+/** A POSIX shell single-quoted word, always quoted (see shellQuote): safe for any bytes except NUL. */
 export function shQuote(s: string): string {
-  if (s.includes("\0")) throw new Error("a shell word cannot contain a NUL byte");
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+  return shellQuote(s, { always: true });
 }
 
 /** An environment variable name a shell can export. */

@@ -16,15 +16,21 @@ export function trySize(value: string | number): number | undefined {
   return Math.floor(n * unit);
 }
 
-/** parseSize("4GiB") -> 4294967296; throws a TslimaError for text that is not a size. */
-export function parseSize(value: string | number): number {
+/**
+ * parseSize("4GiB") -> 4294967296; throws a TslimaError for text that is not a size. `field` names
+ * the config field ("memory", "mounts[0].9p.msize") in the error.
+ */
+export function parseSize(value: string | number, field?: string): number {
   const n = trySize(value);
-  if (n === undefined) {
-    throw new TslimaError("BAD_SIZE", `invalid size ${JSON.stringify(value)}`, {
-      hint: 'write sizes like "4GiB", "512MiB", "100G" or a plain number of bytes',
+  if (n !== undefined) return n;
+  if (field !== undefined) {
+    throw new TslimaError("CONFIG_SIZE", `${field}: cannot read size ${JSON.stringify(value)}`, {
+      hint: `write ${field} as a number of bytes or with a unit in lima.yaml, e.g. "4GiB" or "128KiB"`,
     });
   }
-  return n;
+  throw new TslimaError("BAD_SIZE", `invalid size ${JSON.stringify(value)}`, {
+    hint: 'write sizes like "4GiB", "512MiB", "100G" or a plain number of bytes',
+  });
 }
 
 /** Bytes in the largest binary unit that keeps the value at least 1: 1536 -> [1.5, "KiB"]. */

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { homedir } from "node:os";
 import { parse } from "yaml";
 import { TslimaError } from "../errors.js";
+import { trySize } from "../config/sizes.js";
 
 /** The command-line overrides of `create`/`start`, as Lima's flags. */
 export interface Overrides {
@@ -19,7 +20,7 @@ export interface Overrides {
 function size(flag: string, v: string): string {
   const t = v.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return `${t}GiB`;
-  if (/^\d+(\.\d+)?\s*[KMGT]i?B?$/i.test(t)) return t;
+  if (trySize(t) !== undefined) return t;
   throw new TslimaError("INVALID_FLAG", `${flag} ${JSON.stringify(v)} is not a size`, { hint: `use e.g. ${flag} 4 (GiB) or ${flag} 512MiB` });
 }
 

@@ -7,5 +7,4 @@ export { NinePMount, VIRTIO_9P_MAX_MSIZE } from "./ninep.js";
 export { VirtiofsMount } from "./virtiofs.js";
 export { ReverseSshfsMount } from "./sshfs.js";
 export { fstabEscape, fstabUnescape } from "./fstab.js";
-export { sizeBytes } from "./size.js";
 export { mountMatches, parseProcMounts, type MountCheck, type MountEntry } from "./verify.js";

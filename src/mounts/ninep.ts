@@ -2,7 +2,7 @@ import type { Mount, NinePCache, ProtocolVersion } from "../config/types.js";
 import { TslimaError } from "../errors.js";
 import { qemuOptValue, type MountContext, type MountDriver } from "./driver.js";
 import { fstabEscape } from "./fstab.js";
-import { sizeBytes } from "./size.js";
+import { parseSize } from "../config/sizes.js";
 import { mountTag } from "./tag.js";
 import type { PlannedMount } from "./types.js";
 
@@ -42,7 +42,7 @@ export const NinePMount: MountDriver = {
   plan(mount: Mount, index: number, _ctx: MountContext): PlannedMount {
     const o = mount["9p"];
     const where = `mounts[${index}].9p.msize`;
-    const msize = sizeBytes(o.msize, where);
+    const msize = parseSize(o.msize, where);
     if (msize < MIN_MSIZE) {
       throw new TslimaError("CONFIG_9P_MSIZE", `${where}: ${o.msize} is below the 9p minimum of 4KiB`, {
         hint: `set ${where} to at least "4KiB" in lima.yaml`,

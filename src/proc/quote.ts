@@ -7,20 +7,20 @@ const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
  * One argument quoted for a POSIX shell (sh, dash, bash, zsh): left bare when it is made only of
  * safe characters, else single-quoted with each `'` written as `'\''`. Inside single quotes nothing
  * is special, so $, backticks, backslashes, newlines and any Unicode pass through unchanged.
- * NUL cannot be passed in a shell word at all and is refused.
+ * NUL cannot be passed in a shell word at all and is refused. `always` quotes safe words too (the
+ * generated cloud-init scripts quote every value the same way).
  */
-export function shellQuote(arg: string): string {
+export function shellQuote(arg: string, opts: { always?: boolean } = {}): string {
   if (arg.includes("\0")) {
     throw new TslimaError("SHELL_ARG_NUL", "a command argument contains a NUL character, which no shell can pass", {
       hint: "remove the NUL byte from the command",
     });
   }
-  if (arg === "") return "''";
-  if (SAFE.test(arg)) return arg;
+  if (opts.always !== true && SAFE.test(arg)) return arg;
   return `'${arg.replace(/'/g, "'\\''")}'`;
 }
 
 /** An argv as one shell command line: every argument quoted, joined with spaces. */
 export function shellJoin(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(" ");
+  return argv.map((a) => shellQuote(a)).join(" ");
 }

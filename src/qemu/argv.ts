@@ -2,7 +2,8 @@ import { TslimaError } from "../errors.js";
 import type { Config } from "../config/types.js";
 import type { InstancePaths } from "../store/paths.js";
 import type { Accel, QemuPlan } from "./types.js";
-import { checkSocketPath, cpuModel, macAddress, memoryMiB, optValue } from "./options.js";
+import { checkSocketPath, cpuModel, macAddress, memoryMiB } from "./options.js";
+import { qemuOptValue as optValue } from "../mounts/driver.js";
 
 /** Lima's user-mode network: guest 192.168.5.15, host loopback 192.168.5.2, DNS 192.168.5.3. */
 export const USER_NET = "192.168.5.0/24";

@@ -1,35 +1,12 @@
 import { createHash } from "node:crypto";
 import { TslimaError } from "../errors.js";
 import type { Arch, Config } from "../config/types.js";
+import { parseSize } from "../config/sizes.js";
 import type { Accel } from "./types.js";
-
-/**
- * A value inside a QEMU `key=value,key=value` option: QEMU reads "," as the separator and ",," as a
- * literal comma, so a path with a comma has to be doubled.
- */
-export function optValue(value: string): string {
-  return value.replace(/,/g, ",,");
-}
-
-const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/**
- * Bytes of a size string as Lima writes them ("4GiB", "512MiB", "1g"); binary units as Lima's
- * units.RAMInBytes. Local to the QEMU planner so it does not depend on the config loader's copy.
- */
-export function sizeToBytes(text: string, field: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?\s*$/.exec(text);
-  if (!m) {
-    throw new TslimaError("CONFIG_SIZE", `${field}: cannot read size ${JSON.stringify(text)}`, {
-      hint: `write ${field} with a unit in lima.yaml, e.g. "4GiB"`,
-    });
-  }
-  return Math.floor(Number(m[1]) * (UNITS[(m[2] ?? "").toLowerCase()] ?? 1));
-}
 
 /** `-m` value: whole MiB, at least 64. */
 export function memoryMiB(memory: string): number {
-  const mib = Math.floor(sizeToBytes(memory, "memory") / 1024 ** 2);
+  const mib = Math.floor(parseSize(memory, "memory") / 1024 ** 2);
   if (mib < 64) {
     throw new TslimaError("CONFIG_MEMORY", `memory: ${memory} is less than the 64MiB a Linux guest needs`, {
       hint: 'set memory to at least "512MiB" in lima.yaml or with --memory',

@@ -26,3 +26,12 @@ test("formatSize writes whole units", () => {
   assert.equal(formatSize(128 * 1024), "128KiB");
   assert.equal(formatSize(1000), "1000");
 });
+
+test("a size of a config field names the field when it does not parse", () => {
+  assert.equal(parseSize("4k", "mounts[0].9p.msize"), 4096);
+  assert.equal(parseSize("512KB", "mounts[0].9p.msize"), 524288);
+  assert.throws(
+    () => parseSize("lots", "mounts[0].9p.msize"),
+    (e: unknown) => e instanceof TslimaError && e.code === "ERR_TSLIMA_CONFIG_SIZE" && /^mounts\[0\]\.9p\.msize: cannot read size "lots"/.test(e.message),
+  );
+});

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fstabEscape, fstabUnescape, sizeBytes } from "../../../src/mounts/index.js";
+import { fstabEscape, fstabUnescape } from "../../../src/mounts/index.js";
 
 test("fstabEscape writes space, tab, newline, backslash as octal", () => {
   assert.equal(fstabEscape("/a b"), "/a\\040b");
@@ -14,14 +14,4 @@ test("fstabUnescape inverts fstabEscape, also for non-ASCII and octal-looking te
     assert.equal(fstabUnescape(fstabEscape(s)), s);
   }
   assert.equal(fstabUnescape("/m\\303\\274"), "/mü");
-});
-
-test("sizeBytes reads Lima size strings (binary units)", () => {
-  assert.equal(sizeBytes("128KiB", "msize"), 131072);
-  assert.equal(sizeBytes("1MiB", "msize"), 1048576);
-  assert.equal(sizeBytes("4k", "msize"), 4096);
-  assert.equal(sizeBytes("512KB", "msize"), 524288);
-  assert.equal(sizeBytes("65536", "msize"), 65536);
-  assert.equal(sizeBytes("1.5GiB", "m"), 1.5 * 1024 ** 3);
-  assert.throws(() => sizeBytes("lots", "mounts[0].9p.msize"), /mounts\[0\]\.9p\.msize/);
 });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { shellJoin, shellQuote } from "../../../src/ssh/index.js";
+import { shellJoin, shellQuote } from "../../../src/proc/quote.js";
 import { isTslimaError } from "../../../src/errors.js";
 
 const NASTY: string[] = [
@@ -55,6 +55,8 @@ test("bare words stay bare, everything else is single-quoted", () => {
   assert.equal(shellQuote("$x"), "'$x'");
   assert.equal(shellQuote("~"), "'~'");
   assert.equal(shellQuote("a\nb"), "'a\nb'");
+  assert.equal(shellQuote("safe", { always: true }), "'safe'");
+  assert.equal(shellQuote("", { always: true }), "''");
 });
 
 for (const shell of ["sh", "bash"]) {
