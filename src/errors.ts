@@ -1,16 +1,123 @@
 /**
- * One error type for everything a user can cause or fix. The CLI's single top-level handler prints
- * `error: MESSAGE` and `hint: HINT`, never a stack trace, and exits 1.
+ * Every error a user can cause or fix is a TslimaError with one of these codes (a closed list: add
+ * a code here, with one line on what it means, before throwing it). `error.code` is the code with
+ * the ERR_TSLIMA_ prefix. The CLI's single top-level handler prints `error: MESSAGE`,
+ * `hint: HINT` and `code: CODE`, never a stack trace, and exits 1. Errors of the host agent cross to
+ * the CLI as data (see AgentError in src/store/events.ts) and keep their code and hint.
  */
+export const ERROR_CODES = {
+  // Configuration (lima.yaml, flags) — found before anything starts
+  CONFIG_INVALID: "lima.yaml breaks one or more rules; every issue is listed as FILE:LINE:COL: field: message",
+  CONFIG_SIZE: "a size field (memory, disk, 9p.msize) cannot be read",
+  CONFIG_MEMORY: "memory is below what a Linux guest needs",
+  CONFIG_9P_MSIZE: "a 9p mount's msize is below the protocol minimum",
+  CONFIG_MOUNT_TYPE: "a mount asks for a mount type that is not known",
+  CONFIG_MOUNT_PATH: "a mount's location or mountPoint is not an absolute path",
+  CONFIG_MOUNT_DUPLICATE: "two mounts share a mountPoint",
+  CONFIG_ENV_NAME: "an env/param name cannot be exported by a shell",
+  CONFIG_PARAM_NAME: "a param name is not a valid identifier",
+  CONFIG_PROVISION_FILE: "a provision script file cannot be read",
+  CONFIG_PROVISION_PATH: "a provision step lacks the path it needs",
+  BAD_SIZE: "a size given to the library or CLI cannot be read",
+  BAD_SET_EXPRESSION: "a --set KEY=VALUE expression cannot be applied",
+  INVALID_FLAG: "a command-line flag has a value that cannot be used",
+  INVALID_FORMAT: "an unknown --format",
+  INVALID_NAME: "an instance name that Lima would not accept",
+  ARCH_UNSUPPORTED: "the configured arch is not supported by the QEMU driver",
+  SSH_PORT: "ssh.localPort is not a TCP port",
+  SOCKET_PATH_TOO_LONG: "a unix socket path in the instance directory is longer than the OS allows",
+  // Instances and templates
+  UNKNOWN_INSTANCE: "no instance of that name",
+  INSTANCE_EXISTS: "an instance of that name already exists",
+  INSTANCE_RUNNING: "the instance must be stopped first",
+  NOT_RUNNING: "the instance must be running",
+  TEMPLATE_NOT_FOUND: "no template of that name",
+  FILE_EXISTS: "a file would be overwritten",
+  LOCK: "the lock file cannot be taken (stale and cannot be removed)",
+  LOCKED: "another tslima process works on the same instance",
+  // Images
+  IMAGE_LOCATION: "an image location of a kind that is not supported",
+  IMAGE_NONE_FOR_ARCH: "lima.yaml lists no image for the instance's arch",
+  IMAGE_UNAVAILABLE: "none of the images could be fetched",
+  IMAGE_NOT_FOUND: "a local image file does not exist",
+  IMAGE_MISSING: "an image file to copy does not exist",
+  IMAGE_DOWNLOAD_FAILED: "an image download failed",
+  IMAGE_DIGEST_INVALID: "an image digest is not in algorithm:hex form",
+  IMAGE_DIGEST_MISMATCH: "an image does not match its digest",
+  IMAGE_BUILD_UNKNOWN: "no local build recipe for that image name",
+  IMAGE_BUILD_ARCH: "a local image build for an arch this host cannot build",
+  IMAGE_BUILD_PACKAGE: "a package name for a local build is not a package name",
+  IMAGE_BUILD_ROOT: "a local image build needs root",
+  IMAGE_BUILD_TOOLS: "a local image build needs tools that are not installed",
+  IMAGE_BUILD_MIRROR: "no Debian mirror found for a local build",
+  IMAGE_BUILD_OUTPUT: "the output directory of a local build is not a build",
+  IMAGE_BUILD_FAILED: "a step of a local image build failed",
+  DISK_MISSING: "a disk file of the instance is missing",
+  // Host programs
+  QEMU_MISSING: "qemu-system-<arch> is not installed",
+  QEMU_BROKEN: "qemu-system-<arch> does not run",
+  QEMU_IMG: "qemu-img failed",
+  QEMU_EXITED: "QEMU exited while the guest was booting",
+  FIRMWARE_MISSING: "no UEFI firmware for the arch",
+  QMP_CONNECT: "QEMU's monitor socket cannot be reached",
+  QMP_CLOSED: "QEMU's monitor connection closed",
+  QMP_PROTOCOL: "QEMU's monitor did not speak QMP",
+  QMP_TIMEOUT: "QEMU's monitor did not answer in time",
+  QMP_ERROR: "QEMU refused a monitor command",
+  SSH: "the ssh client cannot be run",
+  SSH_KEY: "the user's ssh key cannot be read",
+  SSH_KEYGEN: "ssh-keygen failed",
+  SSH_TIMEOUT: "the guest's sshd did not answer in time",
+  SHELL_ARG_NUL: "a command argument contains a NUL byte",
+  PORT_IN_USE: "ssh.localPort is taken by another program",
+  // Mounts
+  MOUNT_LOCATION: "a mount's host directory is missing or not a directory",
+  MOUNT_9P_LEGACY: "a 9p mount asks for the legacy protocol QEMU does not speak",
+  MOUNT_NO_VIRTIOFSD: "virtiofs needs virtiofsd, which is not installed",
+  MOUNT_VIRTIOFSD_ROOT: "the installed virtiofsd only runs as root",
+  MOUNT_VIRTIOFS_COMMA: "the C virtiofsd cannot share a path with a comma",
+  MOUNT_VIRTIOFS_UNSUPPORTED: "virtiofs is not available on this host",
+  MOUNT_DAEMON: "a mount daemon (virtiofsd) did not start",
+  MOUNTS: "a mount is missing or wrong in the guest",
+  SSHFS: "a reverse-sshfs mount could not be prepared in the guest",
+  // Boot and lifecycle
+  AGENT_RUNNING: "a host agent already runs for the instance",
+  CLOUD_INIT: "cloud-init reported errors in the guest",
+  NOT_READY: "cloud-init finished but the guest never became ready",
+  PROBE_FAILED: "a readiness probe failed after provisioning failed",
+  TIMEOUT: "the instance was not ready within --timeout",
+  INTERRUPTED: "the operation was interrupted (Ctrl-C, stop, abort signal)",
+  START_FAILED: "the host agent ended without saying why",
+  STOP_FAILED: "the instance could not be stopped",
+  COPY_LOCAL: "a copy names no instance",
+  COPY_FAILED: "scp failed",
+  INTERNAL: "a bug: an unexpected error (reported with its stack in the logs)",
+} as const satisfies Record<string, string>;
+
+/** One of the codes above. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** What `error.code` holds. */
+export type TslimaErrorCode = `ERR_TSLIMA_${ErrorCode}`;
+
+export function isErrorCode(s: string): s is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, s);
+}
+
 export class TslimaError extends Error {
-  readonly code: string;
+  readonly code: TslimaErrorCode;
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options?: { hint?: string; cause?: unknown }) {
+  constructor(code: ErrorCode | TslimaErrorCode, message: string, options?: { hint?: string; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "TslimaError";
-    this.code = code.startsWith("ERR_TSLIMA_") ? code : `ERR_TSLIMA_${code}`;
+    this.code = code.startsWith("ERR_TSLIMA_") ? (code as TslimaErrorCode) : `ERR_TSLIMA_${code as ErrorCode}`;
     this.hint = options?.hint;
+  }
+
+  /** The code without its prefix: "MOUNT_LOCATION". */
+  get kind(): ErrorCode {
+    return this.code.slice("ERR_TSLIMA_".length) as ErrorCode;
   }
 }
 

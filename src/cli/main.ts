@@ -27,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     if (isTslimaError(e)) {
       process.stderr.write(`error: ${e.message}\n`);
       if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+      process.stderr.write(`code: ${e.code}\n`);
       if (process.env.TSLIMA_DEBUG && e.stack) process.stderr.write(`${e.stack}\n`);
       return 1;
     }

@@ -11,6 +11,7 @@ import type { MountPlan } from "../mounts/types.js";
 import { buildCacheDir, instancePaths, type InstancePaths } from "../store/paths.js";
 import { isOurProcess, readPidFile } from "../store/pidfile.js";
 import type { AgentEvent, AgentStatus, Step } from "../store/events.js";
+import { toAgentError } from "../store/agent-error.js";
 import { supervise, type Supervised } from "./processes.js";
 import { describeExit, type Exit } from "../proc/child.js";
 import { poll, retry } from "../proc/wait.js";
@@ -94,8 +95,9 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   try {
     claimPidFile(paths);
   } catch (e) {
-    status.errors = [(e as Error).message];
-    emit({ message: "failed" });
+    const error = toAgentError(e);
+    status.errors = [error.message];
+    emit({ message: "failed", error });
     return 1;
   }
 
@@ -173,8 +175,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort });
   } catch (e) {
     const err = e as Error;
-    const message = isTslimaError(e) && e.hint ? `${err.message}\nhint: ${e.hint}` : err.message;
-    io.log(`error: ${message}`);
+    io.log(`error: ${isTslimaError(e) && e.hint ? `${err.message}\nhint: ${e.hint}` : err.message}`);
     const logTail: string[] = [];
     if (sshPossible && !opts.stop.aborted && qemuExit === undefined) {
       const ci = await cloudInitOutputTail(paths);
@@ -182,8 +183,9 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     }
     const serial = tail(paths.serialLog, 20);
     if (serial.length > 0) logTail.push("--- serial.log (tail) ---", ...serial);
-    status.errors = [message];
-    emit({ message: "failed", logTail });
+    const error = toAgentError(e, logTail);
+    status.errors = [error.message];
+    emit({ message: "failed", error });
     status.errors = undefined;
     return finish(1, false);
   }

@@ -23,7 +23,8 @@ const io = {
 try {
   process.exitCode = await runHostAgent(dir, io, { stop: stop.signal });
 } catch (e) {
-  io.emit({ status: { errors: [`host agent crashed: ${(e as Error).message}`], exiting: true } });
+  const message = `host agent crashed: ${(e as Error).message}`;
+  io.emit({ status: { errors: [message], exiting: true }, error: { code: "INTERNAL", message, hint: "this is a bug in tslima; the stack is in ha.stderr.log" } });
   io.log((e as Error).stack ?? String(e));
   process.exitCode = 1;
 }

@@ -3,6 +3,7 @@ import { startChild } from "../proc/child.js";
 import { fileURLToPath } from "node:url";
 import { TslimaError } from "../errors.js";
 import { outcomeOf, type AgentEvent, type Outcome } from "../store/events.js";
+import { fromAgentError } from "../store/agent-error.js";
 import { runHostAgent } from "../hostagent/agent.js";
 import { formatEvent } from "../store/events.js";
 import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
@@ -88,16 +89,10 @@ export async function startInstance(target: string, opts: StartOptions = {}): Pr
   }
 }
 
-function failure(paths: InstancePaths, o: Outcome): TslimaError {
-  const text = o.event.status.errors?.join("\n") ?? "the host agent exited before the guest was ready";
-  // The agent's error may carry its own hint ("...\nhint: ..."): keep it, and add where the logs are.
-  const at = text.indexOf("\nhint: ");
-  const reason = at >= 0 ? text.slice(0, at) : text;
-  const agentHint = at >= 0 ? `${text.slice(at + "\nhint: ".length)}\n      ` : "";
-  const tail = o.event.logTail && o.event.logTail.length > 0 ? `\n${o.event.logTail.join("\n")}` : "";
-  return new TslimaError("START_FAILED", `starting ${paths.name} failed: ${reason}${tail}`, {
-    hint: `${agentHint}logs: ${paths.haStderrLog} and ${paths.serialLog}`,
-  });
+/** The agent's failure, rethrown with its own code and hint (START_FAILED only when it said nothing). */
+export function startFailure(paths: InstancePaths, o: Outcome): TslimaError {
+  const said = o.event.error ?? { code: "START_FAILED", message: o.event.status.errors?.join("\n") ?? "the host agent exited before the guest was ready" };
+  return fromAgentError(said, `starting ${paths.name} failed`, `logs: ${paths.haStderrLog} and ${paths.serialLog}`);
 }
 
 async function runDetached(paths: InstancePaths, opts: StartOptions, timeoutMs: number, events: AgentEvent[]): Promise<void> {
@@ -133,7 +128,7 @@ async function runDetached(paths: InstancePaths, opts: StartOptions, timeoutMs: 
         if (o !== undefined || !(agentExited || (pid !== undefined && !isAlive(pid)))) return o;
         for (const e of follower.poll()) events.push(e);
         const last = [...events].reverse().find((e) => outcomeOf(e) !== undefined);
-        throw failure(paths, last ? outcomeOf(last)! : { kind: "exited", event: { time: "", status: { errors: [`the host agent exited unexpectedly; see ${paths.haStderrLog}`] } } });
+        throw startFailure(paths, last ? outcomeOf(last)! : { kind: "exited", event: { time: "", status: { errors: [`the host agent exited unexpectedly; see ${paths.haStderrLog}`] } } });
       },
       { timeoutMs, intervalMs: 200, ...(opts.signal ? { signal: opts.signal } : {}) },
     );
@@ -150,7 +145,7 @@ async function runDetached(paths: InstancePaths, opts: StartOptions, timeoutMs: 
   }
   if (outcome.kind === "ready") return;
   await agentGone(60_000);
-  throw failure(paths, outcome);
+  throw startFailure(paths, outcome);
 }
 
 /** --foreground: the agent runs here; resolves when the VM stops. The lock is released once ready. */
@@ -175,5 +170,5 @@ async function runForeground(paths: InstancePaths, opts: StartOptions, events: A
     },
     { stop: stop.signal },
   );
-  if (failed && code !== 0) throw failure(paths, failed);
+  if (failed && code !== 0) throw startFailure(paths, failed);
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { TslimaError } from "../errors.js";
+import { TslimaError, type ErrorCode } from "../errors.js";
 import { startChild, type Exit } from "./child.js";
 
 export interface RunOptions {
@@ -118,7 +118,7 @@ export function describeEnd(r: RunResult): string {
 }
 
 /** A TslimaError saying what ran, how it ended and the last lines it printed on stderr. */
-export function processError(code: string, what: string, r: RunResult, hint: string): TslimaError {
+export function processError(code: ErrorCode, what: string, r: RunResult, hint: string): TslimaError {
   const tail = lastLines(r.stderr, 5);
   const cmd = [r.command, ...r.args].map((a) => (/[\s"'$]/.test(a) ? JSON.stringify(a) : a)).join(" ");
   const msg = `${what}: \`${cmd}\` ${describeEnd(r)}${tail.length > 0 ? `:\n  ${tail.join("\n  ")}` : ""}`;

@@ -7,6 +7,8 @@
  * exiting, sshLocalPort, errors); `step` names the boot step that begins with this event.
  */
 
+import { readAgentError, type AgentError } from "./agent-error.js";
+
 /** A change in the forwards, reported in the host agent's event log (`portForward` field). */
 export interface PortForwardEvent {
   action: "added" | "removed" | "failed";
@@ -50,8 +52,8 @@ export interface AgentEvent {
   message?: string;
   /** Download/copy progress within a step. */
   progress?: { done: number; total?: number };
-  /** Extra lines worth showing on failure (cloud-init output, serial console). */
-  logTail?: string[];
+  /** Why the boot failed, as data with its own code and hint (set with status.errors; see agent-error.ts). */
+  error?: AgentError;
   /** Peak resident set size of the agent in KiB, in the final event. */
   maxRSSKiB?: number;
   /** Warnings (e.g. accelerator fallback). */
@@ -73,7 +75,13 @@ export function parseEvent(line: string): AgentEvent | undefined {
     if (typeof v !== "object" || v === null) return undefined;
     const o = v as Record<string, unknown>;
     if (typeof o.time !== "string" || typeof o.status !== "object" || o.status === null) return undefined;
-    return v as AgentEvent;
+    const event = v as AgentEvent;
+    if (o.error !== undefined) {
+      const error = readAgentError(o.error);
+      if (error === undefined) delete event.error;
+      else event.error = error;
+    }
+    return event;
   } catch {
     return undefined;
   }

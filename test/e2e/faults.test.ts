@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Cli, guestYaml, parseList } from "./harness.js";
 
 const cli = new Cli("faults");
-after(() => cli.cleanup(["noqemu", "busyport", "noimage"]));
+after(() => cli.cleanup(["noqemu", "busyport", "noimage", "nomount"]));
 
 async function statusOf(name: string): Promise<string> {
   return String(parseList((await cli.ok(["list", "--json", name])).stdout)[0]?.status);
@@ -53,6 +53,16 @@ test("a disk image that does not exist: the error names the location; no disk is
   assert.match(r.stderr, /hint: .*images\[\]/);
   assert.equal(await statusOf("noimage"), "Stopped");
   assert.ok(!readdirSync(join(cli.home, "noimage")).includes("diffdisk"), "no disk was created");
+});
+
+test("a read-only mount whose directory is missing: the host agent's own code and hint reach the CLI", async () => {
+  const yaml = cli.file("nomount.yaml", guestYaml('mounts:\n- location: "/nonexistent/tslima-src"\n  mountPoint: "/mnt/src"\n'));
+  const r = await cli.run(["start", "--name", "nomount", yaml]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^error: starting nomount failed: mounts\[0\] \(\/nonexistent\/tslima-src -> \/mnt\/src\): the location does not exist/m);
+  assert.match(r.stderr, /^hint: create \/nonexistent\/tslima-src, make the mount writable: true, or remove it from lima.yaml$/m);
+  assert.match(r.stderr, /^code: ERR_TSLIMA_MOUNT_LOCATION$/m);
+  assert.equal(await statusOf("nomount"), "Stopped");
 });
 
 test("an invalid lima.yaml is refused before anything is created", async () => {
