@@ -6,7 +6,7 @@ export { createInstance, type CreateOptions, type Created } from "./instance/cre
 export { startInstance, type StartOptions, type Started } from "./instance/start.js";
 export { stopInstance, type StopOptions } from "./instance/stop.js";
 export { deleteInstance } from "./instance/delete.js";
-export { listInstancesApi as listInstances, getInstance, type InstanceInfo } from "./instance/store.js";
+export { listInstancesApi as listInstances, getInstance, type InstanceInfo } from "./instance/inventory.js";
 export { shell, exec, type ShellOptions } from "./instance/shell.js";
 export type { ExecResult } from "./ssh/exec.js";
 export { copy } from "./instance/copy.js";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { listInstancesApi } from "../instance/store.js";
-import type { InstanceInfo } from "../instance/store.js";
+import { listInstancesApi } from "../instance/inventory.js";
+import type { InstanceInfo } from "../instance/inventory.js";
 import { checkFormat, humanBytes, renderFormat, table, tildePath } from "./output.js";
 
 export function listRows(list: InstanceInfo[]): string[][] {

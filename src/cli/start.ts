@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { startInstance, type StartOptions } from "../instance/start.js";
-import { loadInstanceConfig } from "../instance/store.js";
+import { loadInstanceConfig } from "../instance/inventory.js";
 import { tslimaHome } from "../store/paths.js";
 import type { AgentEvent } from "../store/events.js";
 import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { TslimaError } from "../errors.js";
 import { tslimaHome } from "../store/paths.js";
-import { listInstanceNames, requireInstance } from "./store.js";
+import { listInstanceNames, requireInstance } from "./inventory.js";
 import { inspectStatus } from "../store/status.js";
 
 export interface CopyEndpoint {

@@ -3,7 +3,7 @@ import { TslimaError } from "../errors.js";
 import type { Mount } from "../config/types.js";
 import { sshArgv } from "../ssh/index.js";
 import { tslimaHome, type InstancePaths } from "../store/paths.js";
-import { loadInstanceConfig, requireInstance } from "./store.js";
+import { loadInstanceConfig, requireInstance } from "./inventory.js";
 import { inspectStatus } from "../store/status.js";
 import { guestExec, type ExecResult } from "../ssh/exec.js";
 

@@ -12,7 +12,7 @@ import { inspectStatus } from "../store/status.js";
 import { isAlive, signalProcess, waitGone } from "../proc/pid.js";
 import { poll } from "../proc/wait.js";
 import { createInstance, editInstance, isLocator, type CreateOptions } from "./create.js";
-import { EventFollower } from "./follow.js";
+import { EventFollower } from "../store/follow.js";
 import { forceStop } from "./stop.js";
 import { validateInstanceName } from "./names.js";
 import { appendFileSync } from "node:fs";

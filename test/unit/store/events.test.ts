@@ -4,7 +4,7 @@ import { mkdtempSync, appendFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatEvent, outcomeOf, parseEvent, phaseDurations, splitLines, type AgentEvent } from "../../../src/store/events.js";
-import { EventFollower } from "../../../src/instance/follow.js";
+import { EventFollower } from "../../../src/store/follow.js";
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 

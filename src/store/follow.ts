@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from "node:fs";
-import { parseEvent, splitLines, type AgentEvent } from "../store/events.js";
+import { parseEvent, splitLines, type AgentEvent } from "./events.js";
 
 /** Reads the event lines appended to ha.stdout.log since the last call. */
 export class EventFollower {
