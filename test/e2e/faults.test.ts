@@ -25,6 +25,7 @@ test("qemu-system-* missing: the error names the package to install", async () =
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /qemu-system-x86_64 was not found/);
   assert.match(r.stderr, /apt-get install qemu-system-x86/);
+  assert.match(r.stderr, /^code: ERR_TSLIMA_QEMU_MISSING$/m, "the agent's own code, not START_FAILED");
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, "no stack trace");
   assert.equal(await statusOf("noqemu"), "Stopped");
 });
@@ -39,6 +40,7 @@ test("ssh.localPort already in use: a clear error that names the port and the fi
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`ssh.localPort ${port} is already in use`));
     assert.match(r.stderr, /hint: .*ssh.localPort/);
+    assert.match(r.stderr, /^code: ERR_TSLIMA_PORT_IN_USE$/m);
   } finally {
     server.close();
   }
@@ -51,6 +53,7 @@ test("a disk image that does not exist: the error names the location; no disk is
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /\/nonexistent\/disk.qcow2: no such file/);
   assert.match(r.stderr, /hint: .*images\[\]/);
+  assert.match(r.stderr, /^code: ERR_TSLIMA_IMAGE_UNAVAILABLE$/m);
   assert.equal(await statusOf("noimage"), "Stopped");
   assert.ok(!readdirSync(join(cli.home, "noimage")).includes("diffdisk"), "no disk was created");
 });
@@ -69,6 +72,7 @@ test("an invalid lima.yaml is refused before anything is created", async () => {
   const yaml = cli.file("bad.yaml", guestYaml('mounts:\n- location: "/tmp"\n  9p:\n    securityModel: "mapped"\n'));
   const r = await cli.run(["start", "--name", "bad", yaml]);
   assert.equal(r.code, 1);
+  assert.match(r.stderr, /^code: ERR_TSLIMA_CONFIG_INVALID$/m);
   assert.match(r.stderr, /bad.yaml:\d+:\d+: mounts\[0\]\.9p\.securityModel: must be one of "passthrough", "mapped-xattr", "mapped-file", "none"/);
   const list = await cli.run(["list", "--json", "bad"]);
   assert.equal(list.stdout.trim(), "", "no instance named bad exists");
