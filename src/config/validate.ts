@@ -144,7 +144,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
   const dns = config.extra.dns;
   if (Array.isArray(dns)) {
     dns.forEach((d, i) => {
-      if (isIP(String(d)) === 0) err(["dns", i], `must be an IP address, got "${String(d)}"`);
+      if (isIP(asText(d)) === 0) err(["dns", i], `must be an IP address, got "${asText(d)}"`);
     });
     if (dns.length > 0 && config.hostResolver.enabled) err(["dns"], "must be empty when hostResolver.enabled is true (set hostResolver.enabled: false to use dns)");
   }
