@@ -14,8 +14,8 @@ export function register(program: Command): void {
     .argument("<files...>", "YAML files, template:NAME or http(s) URLs")
     .option("--fill", "print the YAML with every default filled in")
     .action(async (files: string[], options: { fill?: boolean }) => {
-      const host = probeHostFacts();
       const home = tslimaHome();
+      const host = probeHostFacts(home);
       const filled: string[] = [];
       let failed = false;
       for (const file of files) {
