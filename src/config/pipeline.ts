@@ -41,11 +41,6 @@ function resolveOpts(opts: LoadOptions): ResolveOptions {
   return { tslimaHome: opts.tslimaHome, templatesPath: opts.templatesPath, cwd: opts.cwd, home: opts.hostFacts.home };
 }
 
-/** `mounts[0].9p.msize` is within `mounts[0]` and `mounts[0].9p`, not within `mounts[0].9`. */
-function isWithin(field: string, parent: string): boolean {
-  return field === parent || field.startsWith(`${parent}.`) || field.startsWith(`${parent}[`);
-}
-
 function readOptional(path: string): LoadedYaml | undefined {
   if (!existsSync(path)) return undefined;
   let text: string;
@@ -101,15 +96,14 @@ function finish(loaded: LoadedYaml, opts: LoadOptions): LoadedConfig {
     return { ...pos, field: fieldPath(f.path), message: f.message };
   };
   const warning = (i: ConfigIssue) => formatIssue({ ...i, message: `warning: ${i.message}` });
-  const badPaths = shapeErrors.map((e) => fieldPath(e.path));
-  const errors = [
-    ...shapeErrors.map((e) => issue(e)),
-    ...findings.filter((f) => !f.warning && !badPaths.some((b) => isWithin(fieldPath(f.path), b))).map((f) => issue(f)),
-  ];
+  // a field with the wrong type is one problem: nothing else is said within it
+  const badFields = new Set(shapeErrors.map((e) => fieldPath(e.path)));
+  const checked = findings.filter((f) => !f.path.some((_, i) => badFields.has(fieldPath(f.path.slice(0, i + 1)))));
+  const errors = [...shapeErrors.map((e) => issue(e)), ...checked.filter((f) => !f.warning).map((f) => issue(f))];
   const warnings = [
     // an unknown field is pointed at by its key
     ...shapeWarnings.map((w) => warning(issue(w, true))),
-    ...[...notes, ...findings.filter((f) => f.warning)].map((w) => warning(issue(w))),
+    ...[...notes, ...checked.filter((f) => f.warning)].map((w) => warning(issue(w))),
   ];
   if (errors.length > 0) throw new ConfigError(errors);
   return { config, warnings };

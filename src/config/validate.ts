@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { posix } from "node:path";
 import { isEnvName } from "../cidata/shell.js";
 import { asText } from "./ast.js";
+import { ignoredFields } from "./ignored.js";
 import type { Config, HostFacts } from "./types.js";
 import { NOT_SUPPORTED, oneOf, validatePort, type Finding } from "./validate-common.js";
 import { validateNetworks, validatePortForwards, validateProvision } from "./validate-lists.js";
@@ -24,7 +25,6 @@ const semverish = /^v?\d+(\.\d+){0,2}([-+][0-9A-Za-z.-]+)?$/;
 export function validateConfig(config: Config, raw: Record<string, unknown>, host: HostFacts): Finding[] {
   const out: Finding[] = [];
   const err = (path: Array<string | number>, message: string) => out.push({ path, message });
-  const warn = (path: Array<string | number>, message: string) => out.push({ path, message, warning: true });
 
   const minLima = config.extra.minimumLimaVersion;
   if (minLima !== undefined && minLima !== null && !semverish.test(asText(minLima))) {
@@ -115,8 +115,6 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
 
   const disks = config.extra.additionalDisks;
   if (Array.isArray(disks) && disks.length > 0) err(["additionalDisks"], `additionalDisks are ${NOT_SUPPORTED}`);
-  if (config.containerd.system || config.containerd.user) {
-    warn(["containerd"], `containerd/nerdctl installation is ${NOT_SUPPORTED}; the setting is ignored (install a container engine with a provision script)`);
-  }
+  out.push(...ignoredFields(raw));
   return out;
 }
