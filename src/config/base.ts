@@ -73,7 +73,8 @@ export function readLocator(
   const hint = including
     ? `check the base: entry in ${including}`
     : "check the path; an instance NAME, template:NAME or a URL are accepted too (`tslima template list`)";
-  const fail = (message: string) => new ConfigError([{ source: including ?? locator, line: 1, col: 1, field: "(file)", message }], { hint });
+  const fail = (message: string) => new ConfigError([{ source: including ?? (locator.trim() || "(empty locator)"), line: 1, col: 1, field: "(file)", message }], { hint });
+  if (locator.trim() === "") throw fail("the locator is empty; name a file, template:NAME or an http(s) URL");
   let path = target;
   if (target.startsWith("file://")) {
     try {

@@ -63,6 +63,9 @@ test("file:// locators with a host or an encoded slash are positioned errors (ba
   assert.match(prov[0] ?? "", /^provision\[0\]\.file: "file:\/\/h\/x\.sh" is not a local file URL/);
   const top = await issuesOfAsync(loadConfig("file://h/x.yaml", { hostFacts: linuxHost, tslimaHome: t.path("home") }));
   assert.match(top[0] ?? "", /^\(file\): "file:\/\/h\/x\.yaml" is not a local file URL/);
+  // found by the fuzz test: an empty argument was read as the working directory, and named no FILE
+  const empty = await issuesOfAsync(loadConfig("", { hostFacts: linuxHost, tslimaHome: t.path("home") }));
+  assert.deepEqual(empty, ["(file): the locator is empty; name a file, template:NAME or an http(s) URL"]);
 }));
 
 test("a base locator with an unknown scheme names the scheme and Lima's plugin instead of a missing file", withTree((t) => {
