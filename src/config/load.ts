@@ -1,7 +1,7 @@
 import { Document, isMap, isScalar, LineCounter, parseDocument, YAMLMap, type YAMLError } from "yaml";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { registerOrigins } from "./positions.js";
-import { findStructureProblem, resolveAliases } from "./structure.js";
+import { applyMergeKeys, findStructureProblem, resolveAliases } from "./structure.js";
 
 /** A parsed YAML file: its root map (every node knows its origin, see positions.ts). */
 export interface LoadedYaml {
@@ -74,7 +74,7 @@ export function parseYaml(text: string, source: string): LoadedYaml {
     const issue = syntaxIssue(first, text, source);
     throw new ConfigError([issue], { hint: `fix the YAML syntax of ${source} at line ${issue.line}` });
   }
-  const problem = resolveAliases(doc) ?? findStructureProblem(doc.contents);
+  const problem = resolveAliases(doc) ?? applyMergeKeys(doc.contents) ?? findStructureProblem(doc.contents);
   if (problem) {
     const p = lineCounter.linePos(problem.offset);
     throw new ConfigError([{ source, line: p.line, col: p.col, field: problem.field, message: problem.message }]);

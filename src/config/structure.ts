@@ -7,6 +7,7 @@ import { fieldPath } from "./errors.js";
  * - aliases (`*name`) are replaced by copies of their anchored nodes, as Lima's YAML decoder resolves
  *   them, within a budget of copied nodes (an "alias bomb" of nested aliases is refused);
  * - nesting deeper than MAX_DEPTH is refused (Lima's own files nest a handful of levels);
+ * - merge keys (`<<: *name`) are applied, as Lima's decoder applies them;
  * - a key set twice in one map is refused (a Set per map; the yaml package's check is quadratic).
  */
 
@@ -99,6 +100,38 @@ export function resolveAliases(doc: Document): StructureProblem | undefined {
     }
     if (isNode(n) && n.anchor) anchors.set(n.anchor, n);
     stack.push(...children(n, cur.path).reverse());
+  }
+  return undefined;
+}
+
+const isMergeKey = (key: unknown) => isScalar(key) && key.value === "<<" && key.type === "PLAIN";
+
+/**
+ * Applies merge keys (`<<: *defaults`, `<<: [*a, *b]`) after aliases are resolved, as Lima's YAML
+ * decoder does: the map gets every field of the merged maps that it does not set itself, earlier
+ * maps of a list winning over later ones. Returns the first merge key whose value is not a map.
+ */
+export function applyMergeKeys(root: unknown): StructureProblem | undefined {
+  const stack: Array<{ node: unknown; path: Path }> = [{ node: root, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop() as { node: unknown; path: Path };
+    if (isMap(node) && node.items.some((p) => isMergeKey(p.key))) {
+      const merges = node.items.filter((p) => isMergeKey(p.key));
+      node.items = node.items.filter((p) => !isMergeKey(p.key));
+      const keys = new Set(node.items.map((p) => keyText(p.key)));
+      for (const merge of merges) {
+        const sources = isSeq(merge.value) ? merge.value.items : [merge.value];
+        for (const source of sources) {
+          if (!isMap(source)) return { offset: offsetOf(source ?? merge.key), field: fieldPath([...path, "<<"]), message: "a merge key (<<) takes a map or a list of maps, such as <<: *defaults" };
+          for (const pair of source.items) {
+            if (keys.has(keyText(pair.key))) continue;
+            keys.add(keyText(pair.key));
+            node.items.push(pair);
+          }
+        }
+      }
+    }
+    for (const c of children(node, path)) stack.push({ node: c.node, path: c.path });
   }
   return undefined;
 }

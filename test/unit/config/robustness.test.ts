@@ -136,6 +136,21 @@ test("aliases are resolved as Lima resolves them; alias bombs and unknown anchor
   assert.equal(issuesOf(() => load(t, "mounts: *nothing\n")).length, 1);
 }));
 
+test("merge keys (<<) are applied as Lima's decoder applies them: own fields win, then earlier maps", withTree((t) => {
+  const text = [
+    "x-defaults: &d {writable: true, mountPoint: /mnt/d}",
+    "mounts:",
+    "- location: /a",
+    "  <<: *d",
+    "- <<: [{location: /b, mountPoint: /mnt/b}, *d]",
+    "  location: /c",
+  ].join("\n");
+  const { config, warnings } = load(t, `${text}\n`);
+  assert.deepEqual(config.mounts.map((m) => [m.location, m.mountPoint, m.writable]), [["/a", "/mnt/d", true], ["/c", "/mnt/b", true]]);
+  assert.ok(!warnings.some((w) => w.includes("<<")), warnings.join("\n"));
+  assert.deepEqual(issuesOf(() => load(t, "env:\n  <<: 1\n")), ["env.<<: a merge key (<<) takes a map or a list of maps, such as <<: *defaults"]);
+}));
+
 test("an issue is one line even when a key or value holds a newline", withTree((t) => {
   try {
     load(t, 'vmType: "q\\nemu"\nenv:\n  "A\\nB": 1\n');

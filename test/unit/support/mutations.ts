@@ -21,7 +21,7 @@ export type Mutation =
   | { kind: "locator"; field: number; locator: string }
   | { kind: "nest"; spot: number; depth: number; list: boolean }
   | { kind: "huge"; spot: number; size: number; list: boolean }
-  | { kind: "alias"; from: number; to: number }
+  | { kind: "alias"; from: number; to: number; merge: boolean }
   | { kind: "aliasBomb"; fanOut: number; levels: number }
   | { kind: "template"; spot: number; text: string }
   | { kind: "duplicate"; spot: number }
@@ -60,7 +60,7 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant("locator" as const), field: fc.nat(), locator: fc.constantFrom(...ODD_LOCATORS) }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant("nest" as const), spot: fc.nat(), depth: fc.integer({ min: 1, max: 200 }), list: fc.boolean() }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant("huge" as const), spot: fc.nat(), size: fc.integer({ min: 100, max: 1000 }), list: fc.boolean() }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant("alias" as const), from: fc.nat(), to: fc.nat() }), weight: 4 },
+  { arbitrary: fc.record({ kind: fc.constant("alias" as const), from: fc.nat(), to: fc.nat(), merge: fc.boolean() }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant("aliasBomb" as const), fanOut: fc.integer({ min: 2, max: 12 }), levels: fc.integer({ min: 1, max: 8 }) }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant("template" as const), spot: fc.nat(), text: fc.constantFrom(...TEMPLATES) }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant("duplicate" as const), spot: fc.nat() }), weight: 2 },
@@ -163,7 +163,9 @@ function applyOne(doc: Document, m: Mutation, files: CaseFiles): void {
       const to = pick(all, m.to);
       const target = from?.get();
       if (!from || !to || !(target instanceof YAMLMap || target instanceof YAMLSeq || target instanceof Scalar)) return;
-      to.set(doc.createAlias(target));
+      // merge: `<<: *alias` into the map at `to` (a merge key), else the alias replaces its value
+      if (m.merge && to.map) to.map.items.push(new Pair(new Scalar("<<"), doc.createAlias(target)));
+      else to.set(doc.createAlias(target));
       return;
     }
     case "aliasBomb": {
