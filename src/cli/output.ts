@@ -31,10 +31,11 @@ function lookup(value: unknown, path: string[]): unknown {
   for (const key of path) {
     if (typeof cur !== "object" || cur === null) return undefined;
     const obj = cur as Record<string, unknown>;
-    if (key in obj) {
+    if (Object.hasOwn(obj, key)) {
       cur = obj[key];
       continue;
     }
+    // own fields only: {{.constructor}} is no field, not Object's constructor
     const found = Object.keys(obj).find((k) => k.toLowerCase() === key.toLowerCase());
     cur = found === undefined ? undefined : obj[found];
   }

@@ -13,6 +13,13 @@ export function getPair(map: YAMLMap, key: string): Pair | undefined {
   return map.items.find((p: Pair) => keyName(p) === key);
 }
 
+/** The first pair of each key of a map, for many lookups in one map (getPair is a linear search). */
+export function pairIndex(map: YAMLMap): Map<string, Pair> {
+  const index = new Map<string, Pair>();
+  for (const p of map.items) if (!index.has(keyName(p))) index.set(keyName(p), p);
+  return index;
+}
+
 export function getValue(map: YAMLMap, key: string): AnyNode {
   return getPair(map, key)?.value as AnyNode;
 }
@@ -57,6 +64,14 @@ export function newSeq(items: unknown[], originFrom?: Node | null): YAMLSeq {
   return s;
 }
 
+/**
+ * Sets an own property, also for keys named like Object.prototype members: `obj["__proto__"] = v`
+ * would replace the prototype instead of storing the value.
+ */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Plain JavaScript value of a node (maps -> objects with string keys, seqs -> arrays, scalars -> values). */
 export function toJS(node: unknown): unknown {
   if (node === null || node === undefined) return null;
@@ -65,7 +80,7 @@ export function toJS(node: unknown): unknown {
   if (isMap(node)) {
     const out: Record<string, unknown> = {};
     for (const p of node.items) {
-      if (isPair(p)) out[keyName(p)] = toJS(p.value);
+      if (isPair(p)) setOwn(out, keyName(p), toJS(p.value));
     }
     return out;
   }
@@ -79,13 +94,17 @@ export function toJS(node: unknown): unknown {
  * the top level. Used to combine list entries that share a key (mounts by mountPoint, ...).
  */
 export function fillMissing(dest: YAMLMap, src: YAMLMap, skip: string[] = []): void {
+  const index = pairIndex(dest);
   for (const p of src.items) {
     const k = keyName(p);
     if (skip.includes(k) || isUnset(p.value)) continue;
-    const cur = getPair(dest, k);
+    const cur = index.get(k);
     if (!cur || isUnset(cur.value)) {
       if (cur) cur.value = p.value;
-      else dest.items.push(p);
+      else {
+        dest.items.push(p);
+        index.set(k, p);
+      }
     } else if (isMap(cur.value) && isMap(p.value)) {
       fillMissing(cur.value, p.value);
     }
@@ -94,10 +113,11 @@ export function fillMissing(dest: YAMLMap, src: YAMLMap, skip: string[] = []): v
 
 /** Like fillMissing, but `src` wins wherever it sets a value (higher priority entry). */
 export function overwriteWith(dest: YAMLMap, src: YAMLMap): void {
+  const index = pairIndex(dest);
   for (const p of src.items) {
     const k = keyName(p);
     if (isUnset(p.value)) continue;
-    const cur = getPair(dest, k);
+    const cur = index.get(k);
     if (cur && isMap(cur.value) && isMap(p.value)) {
       const copy = shallowCopyMap(cur.value);
       overwriteWith(copy, p.value);
@@ -106,6 +126,7 @@ export function overwriteWith(dest: YAMLMap, src: YAMLMap): void {
       cur.value = p.value;
     } else {
       dest.items.push(p);
+      index.set(k, p);
     }
   }
 }

@@ -9,7 +9,7 @@ import { mergeBaseInto } from "./embed.js";
 import { ConfigError, fieldPath } from "./errors.js";
 import { parseYaml, type LoadedYaml } from "./load.js";
 import { nodePosition } from "./positions.js";
-import { findTemplate, readTemplateFile, templateSearchDirs } from "./templates.js";
+import { findTemplate, NotRegularFileError, readTemplateFile, templateSearchDirs } from "./templates.js";
 
 export interface ResolveOptions {
   /** TSLIMA_HOME, for `_config/base.yaml` (a base every template gets first, with `defaultBase`). */
@@ -70,19 +70,34 @@ export function readLocator(
     if (text === undefined) throw new NeedFetch(target);
     return { text, source: target };
   }
-  let path = target.startsWith("file://") ? fileURLToPath(target) : target;
+  const hint = including
+    ? `check the base: entry in ${including}`
+    : "check the path; an instance NAME, template:NAME or a URL are accepted too (`tslima template list`)";
+  const fail = (message: string) => new ConfigError([{ source: including ?? (locator.trim() || "(empty locator)"), line: 1, col: 1, field: "(file)", message }], { hint });
+  if (locator.trim() === "") throw fail("the locator is empty; name a file, template:NAME or an http(s) URL");
+  let path = target;
+  if (target.startsWith("file://")) {
+    try {
+      path = fileURLToPath(target);
+    } catch (e) {
+      // file://HOST/... and encoded slashes (%2f) name no local file
+      throw fail(`"${locator}" is not a local file URL (${(e as Error).message}); write file:///ABSOLUTE/PATH or a plain path`);
+    }
+  }
   if ((path === "~" || path.startsWith("~/")) && opts.home) path = join(opts.home, path.slice(1));
   const baseDir = including && !isUrl(including) ? dirname(resolve(opts.cwd ?? process.cwd(), including)) : (opts.cwd ?? process.cwd());
   path = resolve(baseDir, path);
   try {
     return readTemplateFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    const why: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EISDIR: "it is a directory" };
-    const hint = including
-      ? `check the base: entry in ${including}`
-      : "check the path; an instance NAME, template:NAME or a URL are accepted too (`tslima template list`)";
-    throw new ConfigError([{ source: including ?? path, line: 1, col: 1, field: "(file)", message: `cannot read ${path}: ${why[code] ?? code}` }], { hint });
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(locator)?.[1];
+    if (code === "ENOENT" && scheme !== undefined && !target.startsWith("file://")) {
+      throw fail(`"${locator}" has the locator scheme "${scheme}:", which tslima does not know (Lima hands such locators to a limactl-url-${scheme} plugin; tslima has no plugins): use template:NAME, an http(s) URL, file:// or a path`);
+    }
+    const why: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EISDIR: "it is a directory", ELOOP: "too many symbolic links", ENAMETOOLONG: "the name is too long", ENOTDIR: "a part of the path is not a directory", ENXIO: "it is a socket or device without a reader" };
+    const reason = e instanceof NotRegularFileError ? e.message : (why[code] ?? (code || (e as Error).message));
+    throw fail(`cannot read ${path}: ${reason}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { isAbsolute, join } from "node:path";
-import { asText } from "./ast.js";
+import { asText, setOwn } from "./ast.js";
 import { executeTemplate } from "./gotemplate.js";
 import { formatSize } from "./sizes.js";
 import type { Arch, Config, HostFacts, Image, Mount, MountType, Network, PortForward, Probe, Provision } from "./types.js";
@@ -224,7 +224,7 @@ export function fillDefaults(yaml: Raw, host: HostFacts, instanceName: string, o
   const cd = obj(yaml.containerd);
   const hostMem = Math.floor(host.memoryBytes / 2);
   const extra: Raw = {};
-  for (const [k, v] of Object.entries(yaml)) if (!CONFIG_KEYS.has(k)) extra[k] = v;
+  for (const [k, v] of Object.entries(yaml)) if (!CONFIG_KEYS.has(k)) setOwn(extra, k, v);
   if (Array.isArray(extra.copyToHost)) {
     extra.copyToHost = extra.copyToHost.map((x, i) => {
       const c = { ...obj(x) };

@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from "yaml";
-import { getPair, getValue, isUnset, keyName, scalarText, setValue } from "./ast.js";
+import { getPair, getValue, isUnset, keyName, pairIndex, scalarText, setValue } from "./ast.js";
 
 /**
  * Merges a fully resolved base template into a template, the way Lima 2.x embeds `base:`
@@ -62,12 +62,14 @@ function scalarString(n: unknown): string | undefined {
 }
 
 function mergeMaps(a: YAMLMap, b: YAMLMap, depth: number): void {
+  const index = pairIndex(a);
   for (const bp of b.items) {
     const k = keyName(bp);
     if (depth === 0 && k === "base") continue;
-    const ap = getPair(a, k);
+    const ap = index.get(k);
     if (!ap) {
       a.items.push(bp);
+      index.set(k, bp);
       continue;
     }
     const av = ap.value;

@@ -10,9 +10,15 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** `FILE:LINE:COL: field: message`, the one format every config error and warning is printed in. */
+/** Control characters (a newline in a key or value quoted in a message) escaped, so an issue stays one line. */
+function oneLine(s: string): string {
+  const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+  return s.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** `FILE:LINE:COL: field: message`, the one format every config error and warning is printed in; always one line. */
 export function formatIssue(issue: ConfigIssue): string {
-  return `${issue.source}:${issue.line}:${issue.col}: ${issue.field}: ${issue.message}`;
+  return `${oneLine(issue.source)}:${issue.line}:${issue.col}: ${oneLine(issue.field)}: ${oneLine(issue.message)}`;
 }
 
 /** Every error of one configuration at once; its message has one `FILE:LINE:COL: field: message` line per issue. */

@@ -138,7 +138,8 @@ function evalExpr(e: Expr, data: unknown): unknown {
   if (e.k === "field") {
     let v: unknown = data;
     for (const p of e.path) {
-      if (v === null || typeof v !== "object") return undefined;
+      // own fields only: {{.Param.constructor}} is a missing param, not Object's constructor
+      if (v === null || typeof v !== "object" || !Object.hasOwn(v, p)) return undefined;
       v = (v as Record<string, unknown>)[p];
     }
     return v;

@@ -1,9 +1,13 @@
-import { readFileSync, readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync, statfsSync } from "node:fs";
+import { dirname } from "node:path";
 import { arch, cpus, homedir, platform, tmpdir, totalmem, userInfo } from "node:os";
 import type { Arch, HostFacts, OS } from "./types.js";
 
-/** Probes the facts about this host that configuration defaults depend on (the only I/O in src/config). */
-export function probeHostFacts(): HostFacts {
+/**
+ * Probes the facts about this host that configuration defaults depend on (the only I/O in src/config).
+ * With `dataDir` (TSLIMA_HOME), also the free space of the file system that will hold the disk images.
+ */
+export function probeHostFacts(dataDir?: string): HostFacts {
   const info = userInfo();
   const osMap: Record<string, OS> = { linux: "Linux", darwin: "Darwin", freebsd: "FreeBSD", win32: "Windows" };
   const archMap: Record<string, Arch> = { x64: "x86_64", arm64: "aarch64", arm: "armv7l", ppc64: "ppc64le", riscv64: "riscv64", s390x: "s390x" };
@@ -19,7 +23,20 @@ export function probeHostFacts(): HostFacts {
     // Lima: "The global temp dir is always /tmp on Unix"
     tmpDir: platform() === "win32" ? tmpdir() : "/tmp",
     timezone: hostTimezone(),
+    ...(dataDir === undefined ? {} : freeBytes(dataDir)),
   };
+}
+
+/** Free bytes for an unprivileged user on the file system of `dir` or of its nearest existing parent. */
+function freeBytes(dir: string): { diskFreeBytes?: number } {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      const s = statfsSync(d);
+      return { diskFreeBytes: s.bavail * s.bsize };
+    } catch {
+      if (dirname(d) === d) return {};
+    }
+  }
 }
 
 /** The zoneinfo name from /etc/timezone or the /etc/localtime symlink, as Lima does; "" if unknown. */

@@ -1,6 +1,7 @@
-import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLMap, type YAMLError } from "yaml";
-import { ConfigError, fieldPath, type ConfigIssue } from "./errors.js";
+import { Document, isMap, isScalar, LineCounter, parseDocument, YAMLMap, type YAMLError } from "yaml";
+import { ConfigError, type ConfigIssue } from "./errors.js";
 import { registerOrigins } from "./positions.js";
+import { applyMergeKeys, findStructureProblem, resolveAliases } from "./structure.js";
 
 /** A parsed YAML file: its root map (every node knows its origin, see positions.ts). */
 export interface LoadedYaml {
@@ -17,28 +18,6 @@ function cleanMessage(e: YAMLError): string {
   return m.trim().replace(/\s+/g, " ");
 }
 
-/** The field path of the map key that starts at `offset` (for duplicate-key errors). */
-function pathOfKeyAt(text: string, offset: number): string | undefined {
-  const doc = parseDocument(text, { uniqueKeys: false });
-  const walk = (node: unknown, path: Array<string | number>): string | undefined => {
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : "?";
-        if (isScalar(pair.key) && pair.key.range?.[0] === offset) return fieldPath([...path, key]);
-        const r = walk(pair.value, [...path, key]);
-        if (r) return r;
-      }
-    } else if (isSeq(node)) {
-      for (let i = 0; i < node.items.length; i++) {
-        const r = walk(node.items[i], [...path, i]);
-        if (r) return r;
-      }
-    }
-    return undefined;
-  };
-  return walk(doc.contents, []);
-}
-
 /** The index of the first line after `line` (1-based) that holds more than blanks or a comment. */
 function nextContentLine(lines: string[], line: number): number | undefined {
   for (let i = line; i < lines.length; i++) {
@@ -51,11 +30,10 @@ function nextContentLine(lines: string[], line: number): number | undefined {
 function syntaxIssue(first: YAMLError, text: string, source: string): ConfigIssue {
   const lines = text.split(/\r?\n/);
   const pos = { ...(first.linePos?.[0] ?? { line: 1, col: 1 }) };
-  let field = "(yaml)";
+  const field = "(yaml)";
   let message = `YAML syntax error: ${cleanMessage(first)}`;
-  if (first.code === "DUPLICATE_KEY") {
-    field = pathOfKeyAt(text, first.pos[0]) ?? field;
-    message = "duplicate key: this key is already set earlier in the same map";
+  if (first.code === "RESOURCE_EXHAUSTION") {
+    message = `nested too deeply for a configuration file (${cleanMessage(first)})`;
   } else if (first.code === "BLOCK_AS_IMPLICIT_KEY" || first.code === "MULTILINE_IMPLICIT_KEY") {
     const rest = (lines[pos.line - 1] ?? "").slice(pos.col - 1);
     const next = nextContentLine(lines, pos.line);
@@ -89,11 +67,17 @@ function syntaxIssue(first: YAMLError, text: string, source: string): ConfigIssu
  */
 export function parseYaml(text: string, source: string): LoadedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, keepSourceTokens: false });
+  // duplicate keys are checked by findStructureProblem: the yaml package's check is quadratic
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: true, keepSourceTokens: false });
   const first = doc.errors[0];
   if (first) {
     const issue = syntaxIssue(first, text, source);
     throw new ConfigError([issue], { hint: `fix the YAML syntax of ${source} at line ${issue.line}` });
+  }
+  const problem = resolveAliases(doc) ?? applyMergeKeys(doc.contents) ?? findStructureProblem(doc.contents);
+  if (problem) {
+    const p = lineCounter.linePos(problem.offset);
+    throw new ConfigError([{ source, line: p.line, col: p.col, field: problem.field, message: problem.message }]);
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     const root = new YAMLMap();

@@ -1,5 +1,5 @@
 import { isMap, isSeq, Pair, YAMLMap, type YAMLSeq } from "yaml";
-import { getValue, isUnset, keyName, newSeq, scalarText } from "./ast.js";
+import { getValue, isUnset, keyName, newSeq, pairIndex, scalarText } from "./ast.js";
 import { combineByPriority } from "./combine.js";
 import { copyOrigin } from "./positions.js";
 
@@ -53,14 +53,12 @@ export function mergeDefaultOverride(
 function overlay(upper: YAMLMap, lower: YAMLMap, depth: number, upperFirst: boolean): YAMLMap {
   const out = new YAMLMap();
   copyOrigin(out, upper.items.length > 0 ? upper : lower);
-  const keys: string[] = [];
-  for (const p of upperFirst ? [...upper.items, ...lower.items] : [...lower.items, ...upper.items]) {
-    const k = keyName(p);
-    if (!keys.includes(k)) keys.push(k);
-  }
+  const upperPairs = pairIndex(upper);
+  const lowerPairs = pairIndex(lower);
+  const keys = new Set(upperFirst ? [...upperPairs.keys(), ...lowerPairs.keys()] : [...lowerPairs.keys(), ...upperPairs.keys()]);
   for (const k of keys) {
-    const up = upper.items.find((p) => keyName(p) === k);
-    const lp = lower.items.find((p) => keyName(p) === k);
+    const up = upperPairs.get(k);
+    const lp = lowerPairs.get(k);
     const u = up?.value;
     const l = lp?.value;
     let value: unknown;

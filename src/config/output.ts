@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { setOwn } from "./ast.js";
 import type { Config } from "./types.js";
 
 /**
@@ -12,7 +13,7 @@ function pruneUnset(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const pruned = pruneUnset(v);
-    if (pruned !== undefined) out[k] = pruned;
+    if (pruned !== undefined) setOwn(out, k, pruned);
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }

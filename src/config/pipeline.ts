@@ -1,15 +1,16 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { YAMLMap } from "yaml";
-import { getValue, scalarText, toJS } from "./ast.js";
+import { asText, getValue, scalarText, setOwn, toJS } from "./ast.js";
 import { readTopLocator, resolveBases, resolveBasesSync, type ResolveOptions } from "./base.js";
 import { expandTilde, fillDefaults } from "./defaults.js";
-import { ConfigError, fieldPath, formatIssue, type ConfigIssue } from "./errors.js";
+import { ConfigError, fieldPath, fileError, formatIssue, type ConfigIssue } from "./errors.js";
 import { executeTemplate } from "./gotemplate.js";
 import { parseYaml, type LoadedYaml } from "./load.js";
 import { mergeDefaultOverride } from "./merge.js";
-import { locate } from "./positions.js";
+import { locate, type KeyIndex } from "./positions.js";
 import { checkShape, LIMA_SCHEMA, type ShapeIssue } from "./schema.js";
+import { NotRegularFileError, readRegularFile } from "./templates.js";
 import type { Config, HostFacts } from "./types.js";
 import { validateConfig, type Finding } from "./validate.js";
 
@@ -40,14 +41,16 @@ function resolveOpts(opts: LoadOptions): ResolveOptions {
   return { tslimaHome: opts.tslimaHome, templatesPath: opts.templatesPath, cwd: opts.cwd, home: opts.hostFacts.home };
 }
 
-/** `mounts[0].9p.msize` is within `mounts[0]` and `mounts[0].9p`, not within `mounts[0].9`. */
-function isWithin(field: string, parent: string): boolean {
-  return field === parent || field.startsWith(`${parent}.`) || field.startsWith(`${parent}[`);
-}
-
 function readOptional(path: string): LoadedYaml | undefined {
   if (!existsSync(path)) return undefined;
-  return parseYaml(readFileSync(path, "utf8"), path);
+  let text: string;
+  try {
+    text = readRegularFile(path);
+  } catch (e) {
+    const why = e instanceof NotRegularFileError ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    throw fileError(path, `cannot read ${path}: ${why}`, "(file)", `fix or remove ${path}`);
+  }
+  return parseYaml(text, path);
 }
 
 /**
@@ -61,10 +64,11 @@ function finish(loaded: LoadedYaml, opts: LoadOptions): LoadedConfig {
   const d = readOptional(join(opts.tslimaHome, "_config", "default.yaml"));
   const o = readOptional(join(opts.tslimaHome, "_config", "override.yaml"));
 
+  // param values are not type-checked yet: a map or list (even one with a key named toString) becomes JSON
   const param: Record<string, string> = {};
   for (const m of [d?.root, loaded.root, o?.root]) {
     const p = m ? toJS(getValue(m, "param")) : null;
-    if (p && typeof p === "object") for (const [k, v] of Object.entries(p)) param[k] = String(v as string);
+    if (p && typeof p === "object" && !Array.isArray(p)) for (const [k, v] of Object.entries(p)) setOwn(param, k, asText(v));
   }
   const hostVars = { Dir: instanceDir, Home: host.home, Name: name, UID: String(host.uid), User: host.user, Param: param, GlobalTempDir: host.tmpDir, TempDir: host.tmpDir };
   const mountKey = (m: YAMLMap): string | undefined => {
@@ -86,20 +90,20 @@ function finish(loaded: LoadedYaml, opts: LoadOptions): LoadedConfig {
   const findings: Finding[] = validateConfig(config, raw, host);
 
   const fallback = { source: loaded.source, line: 1, col: 1 };
+  const keyIndex: KeyIndex = new WeakMap();
   const issue = (f: { path: Array<string | number>; message: string }, atKey = false): ConfigIssue => {
-    const pos = locate(merged, f.path, fallback, atKey);
+    const pos = locate(merged, f.path, fallback, atKey, keyIndex);
     return { ...pos, field: fieldPath(f.path), message: f.message };
   };
   const warning = (i: ConfigIssue) => formatIssue({ ...i, message: `warning: ${i.message}` });
-  const badPaths = shapeErrors.map((e) => fieldPath(e.path));
-  const errors = [
-    ...shapeErrors.map((e) => issue(e)),
-    ...findings.filter((f) => !f.warning && !badPaths.some((b) => isWithin(fieldPath(f.path), b))).map((f) => issue(f)),
-  ];
+  // a field with the wrong type is one problem: nothing else is said within it
+  const badFields = new Set(shapeErrors.map((e) => fieldPath(e.path)));
+  const checked = findings.filter((f) => !f.path.some((_, i) => badFields.has(fieldPath(f.path.slice(0, i + 1)))));
+  const errors = [...shapeErrors.map((e) => issue(e)), ...checked.filter((f) => !f.warning).map((f) => issue(f))];
   const warnings = [
     // an unknown field is pointed at by its key
     ...shapeWarnings.map((w) => warning(issue(w, true))),
-    ...[...notes, ...findings.filter((f) => f.warning)].map((w) => warning(issue(w))),
+    ...[...notes, ...checked.filter((f) => f.warning)].map((w) => warning(issue(w))),
   ];
   if (errors.length > 0) throw new ConfigError(errors);
   return { config, warnings };

@@ -1,4 +1,4 @@
-import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, visit, type Document, type Node } from "yaml";
+import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 
 /**
  * Where each YAML node came from. Base templates, default.yaml and override.yaml are merged by moving
@@ -40,6 +40,9 @@ export function copyOrigin(target: Node, from: Node | null | undefined): void {
   if (from.range) target.range = [...from.range];
 }
 
+/** The pairs of each map by key text, built by locate() as it goes. */
+export type KeyIndex = WeakMap<YAMLMap, Map<string, Pair>>;
+
 export function nodePosition(node: unknown): Position | undefined {
   if (!isNode(node)) return undefined;
   const o = origins.get(node);
@@ -51,15 +54,28 @@ export function nodePosition(node: unknown): Position | undefined {
 /**
  * The position of the field at `path` below `root`, or of its nearest ancestor that exists
  * (so a missing field points at the map that should hold it), else `fallback`. With `atKey`, a field
- * of a map is located at its key (used for unknown fields) instead of its value.
+ * of a map is located at its key (used for unknown fields) instead of its value. Many lookups in a tree
+ * that no longer changes share `keyIndex`, so locating every key of a large map stays linear.
  */
-export function locate(root: unknown, path: ReadonlyArray<string | number>, fallback: Position, atKey = false): Position {
+export function locate(
+  root: unknown,
+  path: ReadonlyArray<string | number>,
+  fallback: Position,
+  atKey = false,
+  keyIndex: KeyIndex = new WeakMap(),
+): Position {
   let best = nodePosition(root) ?? fallback;
   let node: unknown = root;
   for (const [i, step] of path.entries()) {
     let next: unknown;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(step));
+      let keys = keyIndex.get(node);
+      if (!keys) {
+        keys = new Map();
+        for (const p of node.items) if (isScalar(p.key) && !keys.has(String(p.key.value))) keys.set(String(p.key.value), p);
+        keyIndex.set(node, keys);
+      }
+      const pair = keys.get(String(step));
       if (!pair) break;
       next = atKey && i === path.length - 1 ? pair.key : (pair.value ?? pair.key);
       if (next === null || (isScalar(next) && next.range === undefined)) next = pair.key;

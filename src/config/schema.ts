@@ -177,7 +177,7 @@ export function checkShape(node: unknown, shape: Shape, path: Array<string | num
       checkShape(pair.value, shape.dict, [...path, k], errors, warnings);
       continue;
     }
-    const sub = shape.map[k];
+    const sub = Object.hasOwn(shape.map, k) ? shape.map[k] : undefined;
     if (sub === undefined) warnings.push({ path: [...path, k], message: "unknown field (ignored); check the spelling against Lima's default.yaml" });
     else checkShape(pair.value, sub, [...path, k], errors, warnings);
   }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, statSync, type Stats } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -79,6 +79,38 @@ function walkYaml(dir: string): string[] {
   return out;
 }
 
+/** Refusal to read something that is not a regular file (reading a FIFO would block forever). */
+export class NotRegularFileError extends Error {}
+
+/** A configuration file larger than this is refused before it is read. */
+export const MAX_CONFIG_BYTES = 16 * 1024 ** 2;
+
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  return "not a regular file";
+}
+
+/**
+ * Reads a regular file as UTF-8. Anything else (FIFO, device, directory) and files over
+ * MAX_CONFIG_BYTES are refused with NotRegularFileError before a byte is read: the file is opened
+ * non-blocking and checked on the open descriptor, so reading can never wait for a writer.
+ */
+export function readRegularFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new NotRegularFileError(`it is ${fileKind(st)}, not a regular file`);
+    if (st.size > MAX_CONFIG_BYTES) throw new NotRegularFileError(`it is ${st.size} bytes, more than a configuration file may have (${MAX_CONFIG_BYTES})`);
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Reads a template file, following "symlink stubs": a file whose whole text is just another file
  * name ending in .yaml in the same directory (how git checks out Lima's symlinked templates such as
@@ -87,12 +119,12 @@ function walkYaml(dir: string): string[] {
 export function readTemplateFile(path: string): { text: string; source: string } {
   let current = path;
   for (let hops = 0; hops < 8; hops++) {
-    const text = readFileSync(current, "utf8");
+    const text = readRegularFile(current);
     const stub = /^\s*([^\s:/][^\s:]*\.ya?ml)\s*$/.exec(text);
     if (!stub) return { text, source: current };
     const next = join(dirname(current), stub[1] as string);
     if (!existsSync(next)) return { text, source: current };
     current = next;
   }
-  return { text: readFileSync(current, "utf8"), source: current };
+  return { text: readRegularFile(current), source: current };
 }

@@ -152,6 +152,8 @@ export interface HostFacts {
   gid: number;
   /** Directory for temporary files ({{.GlobalTempDir}}). */
   tmpDir: string;
+  /** Free bytes on the file system that holds the instances (disk images), if known. */
+  diskFreeBytes?: number;
   /** The host's zoneinfo name (e.g. "Europe/Berlin"), the default for `timezone`; "" or absent if unknown. */
   timezone?: string;
 }

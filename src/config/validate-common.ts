@@ -6,6 +6,9 @@ export interface Finding {
   warning?: boolean;
 }
 
+/** `"a", "b", "c"`: the values a field may take, for messages. */
+export const oneOf = (values: string[]): string => values.map((v) => `"${v}"`).join(", ");
+
 /** Every refusal of a feature tslima leaves out on purpose says this, so callers can tell them apart. */
 export const NOT_SUPPORTED = "not supported by tslima";
 

@@ -1,10 +1,9 @@
 import { isIP } from "node:net";
 import { isAbsolute, posix } from "node:path";
 import type { Config, HostFacts } from "./types.js";
-import { NOT_SUPPORTED, validatePort, type Finding } from "./validate-common.js";
+import { NOT_SUPPORTED, oneOf, validatePort, type Finding } from "./validate-common.js";
 
 export const PROVISION_MODES = ["system", "user", "boot", "dependency", "data", "yq", "ansible"];
-const quoteAll = (v: string[]) => v.map((x) => `"${x}"`).join(", ");
 
 /** provision[]: modes and which fields each mode allows (Lima's rules). */
 export function validateProvision(config: Config, raw: Record<string, unknown>, out: Finding[]): void {
@@ -14,7 +13,7 @@ export function validateProvision(config: Config, raw: Record<string, unknown>, 
     const at = (k: string) => ["provision", i, k];
     const isSet = (k: string) => r[k] !== undefined && r[k] !== null;
     if (!PROVISION_MODES.includes(p.mode)) {
-      out.push({ path: at("mode"), message: `must be one of ${quoteAll(PROVISION_MODES.filter((m) => m !== "ansible"))}, got "${p.mode}"` });
+      out.push({ path: at("mode"), message: `must be one of ${oneOf(PROVISION_MODES.filter((m) => m !== "ansible"))}, got "${p.mode}"` });
       return;
     }
     if (p.mode === "ansible") {

@@ -1,38 +1,21 @@
 import { isIP } from "node:net";
-import { isAbsolute, posix } from "node:path";
+import { posix } from "node:path";
+import { isEnvName } from "../cidata/shell.js";
 import { asText } from "./ast.js";
-import { trySize } from "./sizes.js";
+import { ignoredFields } from "./ignored.js";
 import type { Config, HostFacts } from "./types.js";
-import { NOT_SUPPORTED, validatePort, type Finding } from "./validate-common.js";
+import { NOT_SUPPORTED, oneOf, validatePort, type Finding } from "./validate-common.js";
 import { validateNetworks, validatePortForwards, validateProvision } from "./validate-lists.js";
+import { validateMounts } from "./validate-mounts.js";
+import { validateResources } from "./validate-resources.js";
 
 export { NOT_SUPPORTED, type Finding };
 
 export const ARCHES = ["x86_64", "aarch64", "armv7l", "ppc64le", "riscv64", "s390x"];
 export const VM_TYPES = ["qemu", "vz", "wsl2", "krunkit"];
 export const MOUNT_TYPES = ["reverse-sshfs", "9p", "virtiofs", "wsl2"];
-export const SECURITY_MODELS = ["passthrough", "mapped-xattr", "mapped-file", "none"];
-export const PROTOCOL_VERSIONS = ["9p2000", "9p2000.u", "9p2000.L"];
-export const NINEP_CACHES = ["none", "loose", "fscache", "mmap"];
-/** Guest paths a mount must not hide (Lima's list). */
-export const FORBIDDEN_MOUNT_POINTS = ["/", "/bin", "/dev", "/etc", "/home", "/opt", "/sbin", "/tmp", "/usr", "/var"];
 
-const oneOf = (values: string[]) => values.map((v) => `"${v}"`).join(", ");
 const semverish = /^v?\d+(\.\d+){0,2}([-+][0-9A-Za-z.-]+)?$/;
-
-/** A guest mount point: absolute, no `~`, not a system directory nor the user's home. One finding at most. */
-function validateMountPoint(mp: string, home: string, path: Array<string | number>, out: Finding[]): void {
-  const err = (message: string): void => {
-    out.push({ path, message });
-  };
-  if (mp.startsWith("~")) return err('must not start with "~" (guest paths have no tilde expansion)');
-  if (!posix.isAbsolute(mp)) return err(`must be an absolute path in the guest, got "${mp}"`);
-  const normalized = posix.normalize(mp).replace(/(.)\/$/, "$1");
-  if (FORBIDDEN_MOUNT_POINTS.includes(normalized)) {
-    return err(`must not be a system path such as /etc or /usr (forbidden: ${FORBIDDEN_MOUNT_POINTS.join(" ")}), got "${mp}"`);
-  }
-  if (normalized === home) err(`is the guest user's home directory "${home}", which tslima manages; mount somewhere else`);
-}
 
 /**
  * Checks a filled Config the way Lima's Validate does, plus the 9p options Lima leaves unchecked, and
@@ -42,7 +25,6 @@ function validateMountPoint(mp: string, home: string, path: Array<string | numbe
 export function validateConfig(config: Config, raw: Record<string, unknown>, host: HostFacts): Finding[] {
   const out: Finding[] = [];
   const err = (path: Array<string | number>, message: string) => out.push({ path, message });
-  const warn = (path: Array<string | number>, message: string) => out.push({ path, message, warning: true });
 
   const minLima = config.extra.minimumLimaVersion;
   if (minLima !== undefined && minLima !== null && !semverish.test(asText(minLima))) {
@@ -84,12 +66,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
     }
   });
 
-  if (!Number.isInteger(config.cpus) || config.cpus <= 0) err(["cpus"], `must be a positive integer, got ${config.cpus}`);
-  for (const key of ["memory", "disk"] as const) {
-    const n = trySize(config[key]);
-    if (n === undefined) err([key], `must be a size such as "4GiB", "512MiB" or "100G", got "${config[key]}"`);
-    else if (n === 0) err([key], "must be larger than 0");
-  }
+  validateResources(config, raw, host, out);
 
   if (!MOUNT_TYPES.includes(config.mountType)) err(["mountType"], `must be one of ${oneOf(MOUNT_TYPES.filter((m) => m !== "wsl2"))}, got "${config.mountType}"`);
   else if ((config.mountType as string) === "wsl2") err(["mountType"], `mountType "wsl2" is ${NOT_SUPPORTED}`);
@@ -102,29 +79,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
     if (!MOUNT_TYPES.includes(m)) err(["mountTypesUnsupported", i], `must be one of ${oneOf(MOUNT_TYPES)}, got "${m}"`);
   });
 
-  config.mounts.forEach((m, i) => {
-    const rawMount = Array.isArray(raw.mounts) ? (raw.mounts[i] as Record<string, unknown> | null) : null;
-    const rawLoc = typeof rawMount?.location === "string" ? rawMount.location : m.location;
-    const locationOk = isAbsolute(m.location);
-    if (!locationOk) err(["mounts", i, "location"], `must be an absolute path or start with "~", got "${rawLoc}"`);
-    const mp = m.mountPoint;
-    // a mountPoint derived from a bad location is not a second problem
-    const mountPointSet = rawMount?.mountPoint !== undefined && rawMount.mountPoint !== null;
-    if (locationOk || mountPointSet) validateMountPoint(mp, config.user.home, ["mounts", i, "mountPoint"], out);
-    const p9 = m["9p"];
-    if (!SECURITY_MODELS.includes(p9.securityModel)) err(["mounts", i, "9p", "securityModel"], `must be one of ${oneOf(SECURITY_MODELS)}, got "${p9.securityModel}"`);
-    if (!PROTOCOL_VERSIONS.includes(p9.protocolVersion)) err(["mounts", i, "9p", "protocolVersion"], `must be one of ${oneOf(PROTOCOL_VERSIONS)}, got "${p9.protocolVersion}"`);
-    else if (p9.protocolVersion === "9p2000" && config.vmType === "qemu" && config.mountType === "9p") {
-      // Seen on QEMU 7.2: its 9p server answers a plain "9P2000" Tversion with "unknown" and the mount fails.
-      err(["mounts", i, "9p", "protocolVersion"], `"9p2000" (legacy 9P) is not served by QEMU's 9p server, which speaks "9p2000.u" and "9p2000.L"; the guest's mount would fail ("Remote I/O error"): use "9p2000.L" (the default) or "9p2000.u"`);
-    }
-    if (!NINEP_CACHES.includes(p9.cache)) err(["mounts", i, "9p", "cache"], `must be one of ${oneOf(NINEP_CACHES)}, got "${p9.cache}"`);
-    const msize = trySize(p9.msize);
-    if (msize === undefined) err(["mounts", i, "9p", "msize"], `must be a size such as "128KiB" (at least 4KiB), got "${p9.msize}"`);
-    else if (msize < 4096) err(["mounts", i, "9p", "msize"], `must be at least 4KiB (4096 bytes), got "${p9.msize}" (${msize} bytes)`);
-    const qs = m.virtiofs.queueSize;
-    if (qs !== undefined && (qs <= 0 || (qs & (qs - 1)) !== 0 || qs > 1024)) err(["mounts", i, "virtiofs", "queueSize"], `must be a power of 2 from 1 to 1024, got ${qs}`);
-  });
+  validateMounts(config, raw, out);
 
   if (config.ssh.localPort !== 0) validatePort(["ssh", "localPort"], config.ssh.localPort, out);
 
@@ -144,11 +99,15 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
   const dns = config.extra.dns;
   if (Array.isArray(dns)) {
     dns.forEach((d, i) => {
-      if (isIP(String(d)) === 0) err(["dns", i], `must be an IP address, got "${String(d)}"`);
+      if (isIP(asText(d)) === 0) err(["dns", i], `must be an IP address, got "${asText(d)}"`);
     });
     if (dns.length > 0 && config.hostResolver.enabled) err(["dns"], "must be empty when hostResolver.enabled is true (set hostResolver.enabled: false to use dns)");
   }
 
+  for (const [k, v] of Object.entries(config.env)) {
+    if (!isEnvName(k)) err(["env", k], `"${k}" is not a valid environment variable name (letters, digits and "_", not starting with a digit)`);
+    if (v.includes("\0")) err(["env", k], "value must not contain a NUL byte");
+  }
   for (const [k, v] of Object.entries(config.param)) {
     if (!/^[a-zA-Z][a-zA-Z0-9_]*$/.test(k)) err(["param", k], `param name "${k}" must start with a letter followed by letters, digits or "_"`);
     if ([...v].some((c) => c !== " " && c !== "\t" && /[\p{Cc}\p{Cn}]/u.test(c))) err(["param", k], "value must not contain non-printable characters");
@@ -156,8 +115,6 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
 
   const disks = config.extra.additionalDisks;
   if (Array.isArray(disks) && disks.length > 0) err(["additionalDisks"], `additionalDisks are ${NOT_SUPPORTED}`);
-  if (config.containerd.system || config.containerd.user) {
-    warn(["containerd"], `containerd/nerdctl installation is ${NOT_SUPPORTED}; the setting is ignored (install a container engine with a provision script)`);
-  }
+  out.push(...ignoredFields(raw));
   return out;
 }

@@ -48,7 +48,7 @@ export async function createInstance(locator: string, opts: CreateOptions = {}):
   });
   const sets = overridesToSets(opts, text, cwd);
   const finalText = sets.length > 0 ? applySets(text, sets, source) : text;
-  const { config, warnings } = loadConfigText(finalText, source, { hostFacts: probeHostFacts(), tslimaHome: home, instanceName: name });
+  const { config, warnings } = loadConfigText(finalText, source, { hostFacts: probeHostFacts(home), tslimaHome: home, instanceName: name });
 
   mkdirSync(home, { recursive: true });
   const tmp = mkdtempSync(join(home, `.create-${name}-`));

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { isConfigError, loadConfig, NOT_SUPPORTED, type HostFacts } from "../../../src/config/index.js";
-import { sharedDir } from "../../helpers.js";
+import { sharedDir, yamlFilesUnder } from "../../helpers.js";
 import { linuxHost, macHost, tempTree } from "./support.js";
 
 /**
@@ -12,16 +12,6 @@ import { linuxHost, macHost, tempTree } from "./support.js";
  * the feature on purpose ("not supported by tslima": macOS/FreeBSD/Windows guests, vmType vz, ...).
  */
 const limaDir = join(sharedDir, "lima-templates");
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((e) => {
-      const p = join(dir, e);
-      if (statSync(p).isDirectory()) return yamlFiles(p);
-      return p.endsWith(".yaml") ? [p] : [];
-    });
-}
 
 interface Outcome {
   ok: string[];
@@ -54,7 +44,7 @@ async function loadAll(host: HostFacts, home: string, files: string[], fragments
 
 test("every Lima template loads, resolves base:, fills and validates (or is refused on purpose)", async (t) => {
   assert.ok(existsSync(limaDir), `Lima's templates are expected at ${limaDir} (the shared directory beside the repository)`);
-  const files = yamlFiles(limaDir);
+  const files = yamlFilesUnder(limaDir);
   assert.ok(files.length > 50, `expected Lima's templates in ${limaDir}, found ${files.length} files`);
   const fragmentFiles: Record<string, string> = {};
   for (const f of files) {

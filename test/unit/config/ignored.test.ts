@@ -1,0 +1,89 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fillDefaults, loadConfigText, validateConfig } from "../../../src/config/index.js";
+import { fieldPath } from "../../../src/config/errors.js";
+import { IMAGE, linuxHost, tempTree } from "./support.js";
+
+/** Fields tslima accepts but does not act on are never ignored silently: one warning each. */
+const image = { location: "build:debian-12", arch: "x86_64" };
+
+function warnings(y: Record<string, unknown>): string[] {
+  const yaml = { images: [image], ...y };
+  return validateConfig(fillDefaults(yaml, linuxHost, "t").config, yaml, linuxHost)
+    .filter((f) => f.warning)
+    .map((f) => fieldPath(f.path));
+}
+
+const asking: Array<[Record<string, unknown>, string]> = [
+  [{ vmOpts: { qemu: { minimumVersion: "8.2.1" } } }, "vmOpts.qemu.minimumVersion"],
+  [{ vmOpts: { vz: { diskImageFormat: "raw" } } }, "vmOpts.vz"],
+  [{ osOpts: { freebsd: { x: 1 } } }, "osOpts"],
+  [{ rosetta: { enabled: true } }, "rosetta"],
+  [{ mountInotify: true }, "mountInotify"],
+  [{ mounts: [{ location: "/a", sshfs: { sftpDriver: "openssh-sftp-server" } }] }, "mounts[0].sshfs.sftpDriver"],
+  [{ ssh: { overVsock: true } }, "ssh.overVsock"],
+  [{ caCerts: { removeDefaults: true } }, "caCerts.removeDefaults"],
+  [{ caCerts: { files: ["/etc/ca.pem"] } }, "caCerts.files"],
+  [{ containerd: { user: true } }, "containerd"],
+  [{ provision: [{ mode: "system", script: "#!/bin/sh" }, { mode: "yq", path: "/etc/x.json", expression: ".a=1" }] }, "provision[1].mode"],
+  [{ provision: [{ mode: "system", script: "#!/bin/sh", user: "root" }] }, "provision[0].user"],
+  [{ portForwards: [{ guestPort: 8080 }, { guestPort: 53, proto: "udp" }] }, "portForwards[1].proto"],
+  [{ copyToHost: [{ guest: "/etc/x", host: "/tmp/x" }] }, "copyToHost"],
+  [{ networks: [{ socket: "/var/run/socket_vmnet" }] }, "networks[0].socket"],
+  [{ dns: ["1.1.1.1"], hostResolver: { enabled: false } }, "dns"],
+  [{ hostResolver: { enabled: true } }, "hostResolver.enabled"],
+  [{ hostResolver: { ipv6: true } }, "hostResolver.ipv6"],
+  [{ propagateProxyEnv: true }, "propagateProxyEnv"],
+  [{ firmware: { images: [{ location: "/fw.fd" }] } }, "firmware.images"],
+  [{ audio: { device: "coreaudio" } }, "audio.device"],
+  [{ video: { display: "vnc" } }, "video.display"],
+  [{ video: { vnc: { display: "127.0.0.1:0" } } }, "video.vnc.display"],
+  [{ guestInstallPrefix: "/opt/lima" }, "guestInstallPrefix"],
+  [{ nestedVirtualization: true }, "nestedVirtualization"],
+  [{ tpm: true }, "tpm"],
+];
+
+for (const [yaml, field] of asking) {
+  test(`${field} set: one warning at the field`, () => {
+    assert.deepEqual(warnings(yaml), [field]);
+  });
+}
+
+test("values that ask for nothing, and what tslima implements, give no warning", () => {
+  const quiet = {
+    rosetta: { enabled: false, binfmt: null },
+    mountInotify: false,
+    ssh: { overVsock: false, forwardAgent: true },
+    containerd: { system: false, user: false },
+    portForwards: [{ guestPort: 8080, proto: "tcp" }, { guestSocket: "/run/x.sock", hostSocket: "x.sock" }],
+    hostResolver: { enabled: false, hosts: { "a.internal": "10.0.0.1" } },
+    propagateProxyEnv: false,
+    video: { display: "none", vnc: { display: null } },
+    audio: { device: "" },
+    caCerts: { certs: ["-----BEGIN CERTIFICATE-----"], files: [] },
+    user: { passwordlessSudo: false },
+    nestedVirtualization: false,
+    vmOpts: { qemu: { cpuType: { x86_64: "host" } }, vz: { rosetta: { enabled: null } } },
+    minimumLimaVersion: "2.0.0",
+  };
+  assert.deepEqual(warnings(quiet), []);
+});
+
+test("a field set in several list entries is warned about once", () => {
+  const rules = [1, 2, 3].map((n) => ({ guestPort: 5000 + n, proto: "udp" }));
+  assert.deepEqual(warnings({ portForwards: rules }), ["portForwards[0].proto"]);
+});
+
+test("the warning is positioned like an error: FILE:LINE:COL: field: warning: is ignored by tslima", () => {
+  const t = tempTree({});
+  try {
+    const file = t.path("inst.yaml");
+    const { warnings: w } = loadConfigText(`${IMAGE}propagateProxyEnv: true\nvideo:\n  display: vnc\n`, file, { hostFacts: linuxHost, tslimaHome: t.path("home") });
+    assert.deepEqual(w, [
+      `${file}:4:20: propagateProxyEnv: warning: is ignored by tslima: the host's proxy variables are not passed to the guest; set them under env:`,
+      `${file}:6:12: video.display: warning: is ignored by tslima: the guest has no display`,
+    ]);
+  } finally {
+    t.cleanup();
+  }
+});
