@@ -4,7 +4,8 @@ import { TslimaError } from "../errors.js";
 import { GUEST_LIB } from "./context.js";
 import { fstabUnescape } from "../mounts/fstab.js";
 import type { MountPlan } from "../mounts/types.js";
-import { isEnvName, shQuote } from "./shell.js";
+import { isEnvName } from "../proc/quote.js";
+import { shQuote } from "./shell.js";
 
 /** A file for cloud-init's write_files. */
 export interface WriteFile {

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { posix } from "node:path";
-import { isEnvName } from "../cidata/shell.js";
+import { isEnvName } from "../proc/quote.js";
 import { asText } from "./ast.js";
 import { ignoredFields } from "./ignored.js";
 import type { Config, HostFacts } from "./types.js";

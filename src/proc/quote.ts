@@ -24,3 +24,8 @@ export function shellQuote(arg: string, opts: { always?: boolean } = {}): string
 export function shellJoin(argv: readonly string[]): string {
   return argv.map((a) => shellQuote(a)).join(" ");
 }
+
+/** An environment variable name a shell can export. */
+export function isEnvName(s: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(s);
+}
