@@ -190,7 +190,10 @@ export function fillDefaults(yaml: Raw, host: HostFacts, instanceName: string, o
     let hostSocket = str(r.hostSocket) ?? "";
     if (hostSocket !== "") {
       hostSocket = tmpl(hostSocket, hostVars, ["portForwards", i, "hostSocket"]);
-      if (!isAbsolute(hostSocket)) hostSocket = join(instDir, "sock", hostSocket);
+      // A relative path lives under <instance>/sock/; one that escapes it stays relative, which validation refuses.
+      const sockDir = join(instDir, "sock");
+      const under = join(sockDir, hostSocket);
+      if (!isAbsolute(hostSocket) && under.startsWith(`${sockDir}/`)) hostSocket = under;
     }
     const guestSocket = str(r.guestSocket) ? tmpl(str(r.guestSocket) as string, guestVars, ["portForwards", i, "guestSocket"]) : "";
     return {
