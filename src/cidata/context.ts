@@ -11,6 +11,8 @@ export interface CidataContext {
   hostFacts: HostFacts;
   /** MAC of the guest's user-mode NIC, when the QEMU planner fixes one: the network config matches it. */
   macAddress?: string;
+  /** The guest's ed25519 ssh host key, generated on the host and pinned there (see ssh/hostkey.ts). */
+  hostKey?: { privateKey: string; publicKey: string };
 }
 
 /** Where the guest side of tslima lives (installed by write_files). */

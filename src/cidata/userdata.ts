@@ -65,6 +65,12 @@ export function userData(config: Config, ctx: CidataContext): string {
     ssh_pwauth: false,
     disable_root: true,
   };
+  if (ctx.hostKey) {
+    // The pinned host key replaces the image's keys; cloud-init generates no others.
+    doc.ssh_keys = { ed25519_private: ctx.hostKey.privateKey, ed25519_public: ctx.hostKey.publicKey.trim() };
+    doc.ssh_deletekeys = true;
+    doc.ssh_genkeytypes = [];
+  }
   if (config.timezone !== "") doc.timezone = config.timezone;
   if (config.upgradePackages) doc.package_upgrade = true;
   const certs = caCerts(config);

@@ -3,6 +3,7 @@ import type { InstancePaths } from "../instance/paths.js";
 import { TslimaError } from "../errors.js";
 import { lastLines, runProgram } from "../qemu/exec.js";
 import { sshArgv } from "./argv.js";
+import { hostKeyMismatchError, isHostKeyMismatch } from "./hostkey.js";
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,6 +70,8 @@ export async function waitForSsh(paths: InstancePaths, timeoutMs: number, opts: 
     if (opts.signal?.aborted) throw new TslimaError("ABORTED", "waiting for ssh was cancelled");
     const r = await runProgram(opts.ssh ?? "ssh", argv, { timeoutMs: Math.min(30_000, Math.max(1000, deadline - Date.now())) });
     if (r.code === 0) return attempt;
+    // Not the guest's pinned key: waiting longer cannot help, and must not look like a slow boot.
+    if (isHostKeyMismatch(r.stderr)) throw hostKeyMismatchError(paths);
     const lastErr = lastLines(r.stderr, 3).join(" | ") || (r.spawnError ? r.spawnError.message : `exit ${r.code ?? r.signal ?? "?"}`);
     if (Date.now() >= deadline) {
       throw new TslimaError("SSH_TIMEOUT", `ssh to instance ${paths.name} did not succeed within ${Math.round(timeoutMs / 1000)}s (last: ${lastErr})`, {

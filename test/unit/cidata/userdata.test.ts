@@ -145,6 +145,17 @@ test("reverse-sshfs: the helper and its allow-list are installed; without passwo
   assert.ok(!(parse(userData(sampleConfig(), sampleContext())) as CloudConfig).write_files.some((f) => f.path === SSHFS_HELPER), "no helper without sshfs mounts");
 });
 
+test("the pinned host key replaces the image's keys and cloud-init generates no other", () => {
+  const doc = parse(userData(sampleConfig(), sampleContext())) as CloudConfig & { ssh_keys: Record<string, string>; ssh_deletekeys: boolean; ssh_genkeytypes: string[] };
+  assert.deepEqual(Object.keys(doc.ssh_keys), ["ed25519_private", "ed25519_public"]);
+  assert.equal(doc.ssh_keys.ed25519_private, sampleContext().hostKey?.privateKey);
+  assert.equal(doc.ssh_keys.ed25519_public, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDummyHostKeyForTestsOnly tslima-host-default");
+  assert.equal(doc.ssh_deletekeys, true);
+  assert.deepEqual(doc.ssh_genkeytypes, []);
+  const { hostKey: _unused, ...noKey } = sampleContext();
+  assert.doesNotMatch(userData(sampleConfig(), noKey), /ssh_keys|ssh_genkeytypes/);
+});
+
 test("env.sh (env: and param: values) is installed readable by root only; the runner opens it to the user's group", () => {
   const doc = parse(userData(sampleConfig(), sampleContext())) as CloudConfig;
   const env = doc.write_files.find((f) => f.path.endsWith("/env.sh"));
