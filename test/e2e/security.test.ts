@@ -1,7 +1,8 @@
 /**
  * Security and honesty end to end, on one VM (the locally built Debian 12 guest, 1 vCPU, 1 GiB):
  * a hostSocket naming an existing regular file leaves it intact and says why; passwordlessSudo:
- * false makes `sudo -n` fail while the password in ~/password works; an env: secret is not readable
+ * false makes `sudo -n` fail while the password in ~/password works (and reverse-sshfs, which tslima
+ * mounts through sudo, still works); an env: secret is not readable
  * by `nobody`; and once the VM is gone, an impostor sshd with another host key on the instance's
  * ssh port is refused, by plain `ssh -F ssh.config` and by tslima's own wait, with the key mismatch named.
  */
@@ -22,6 +23,7 @@ const cli = new Cli("security");
 const BOOT = { timeout: 15 * 60_000 };
 const paths = instancePaths(cli.home, NAME);
 const precious = join(cli.root, "precious.txt");
+const share = join(cli.root, "share");
 const SECRET = `tslima-secret-${randomBytes(8).toString("hex")}`;
 const ENV_SH = "/usr/local/libexec/tslima/env.sh";
 let impostor: ChildProcess | undefined;
@@ -48,8 +50,10 @@ function asNobody(script: string) {
   return cli.run(["shell", "--workdir", "/", NAME, "sh", "-c", `sudo -S -p '' -u nobody sh -c "$1" <"$HOME/password"`, "sh", script]);
 }
 
-test("start: passwordlessSudo false, an env: secret, a hostSocket naming a regular file", BOOT, async () => {
+test("start: passwordlessSudo false, an env: secret, a reverse-sshfs mount, a hostSocket naming a regular file", BOOT, async () => {
   writeFileSync(precious, "my notes, not a socket\n");
+  mkdirSync(share);
+  writeFileSync(join(share, "hello.txt"), "from the host\n");
   const yaml = cli.file(
     "sec.yaml",
     guestYaml(
@@ -58,6 +62,10 @@ test("start: passwordlessSudo false, an env: secret, a hostSocket naming a regul
         "  passwordlessSudo: false",
         "env:",
         `  TSLIMA_SECRET: ${JSON.stringify(SECRET)}`,
+        "mountType: reverse-sshfs",
+        "mounts:",
+        `- location: ${JSON.stringify(share)}`,
+        "  mountPoint: /mnt/share",
         "portForwards:",
         "- guestSocket: /tmp/tslima-e2e/app.sock",
         `  hostSocket: ${JSON.stringify(precious)}`,
@@ -101,6 +109,11 @@ test("passwordlessSudo false: sudo -n fails for the user; the password in ~/pass
   assert.match(mode.stdout, /^600 \S+\n$/);
   const s = await cli.ok(["shell", NAME, "sh", "-c", 'sudo -S -p "" id -u <"$HOME/password"']);
   assert.equal(s.stdout, "0\n");
+  // tslima's own root work (the reverse-sshfs mount) did not need the password.
+  assert.equal((await cli.ok(["shell", NAME, "cat", "/mnt/share/hello.txt"])).stdout, "from the host\n");
+  const helper = await cli.run(["shell", NAME, "sudo", "-n", "/usr/local/libexec/tslima/sshfs-helper", "mount", "/", "/etc", "ro"]);
+  assert.match(helper.stderr, /is not a reverse-sshfs mount of this instance/, "the password-free helper mounts only the configured mounts");
+  assert.equal(helper.code, 1);
 });
 
 test("an env: secret reaches the user's login shell and nobody else", async () => {
