@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   SSH_KEY: "the user's ssh key cannot be read",
   SSH_KEYGEN: "ssh-keygen failed",
   SSH_TIMEOUT: "the guest's sshd did not answer in time",
+  SSH_HOST_KEY: "the ssh server on an instance's port did not present the instance's pinned host key",
   SHELL_ARG_NUL: "a command argument contains a NUL byte",
   PORT_IN_USE: "ssh.localPort is taken by another program",
   // Mounts

@@ -60,6 +60,7 @@ export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string)
     lines.push(`mount_point ${shQuote(fstabUnescape(escaped))} ${shQuote(escaped)}`);
   }
   if (fstabMounts.length > 0) lines.push("mount_all");
+  if (!config.user.passwordlessSudo) lines.push("user_password");
   const steps: string[][] = [[], [], [], []]; // data, dependency, system, user
   config.provision.forEach((p, i) => {
     const idx = indexName(i);
@@ -109,11 +110,13 @@ export function bootCommands(config: Config, env: string): string[] {
     out.push(
       [
         `mkdir -p /run/tslima/boot`,
+        // the .env copy holds env: and param: values: root only
+        "umask 077",
         `cat >${f} <<'${eof}'`,
         body + eof,
         `cat >${f}.env <<'${envEof}'`,
         env + envEof,
-        `chmod 755 ${f}`,
+        `chmod 700 ${f}`,
         `if head -c 2 ${f} | grep -q '^#!'; then set -- ${f}; else set -- /bin/sh ${f}; fi`,
         `( . ${f}.env; cd / && "$@" ) || printf '{"mode":"boot","index":${idx},"exit":%s,"what":"boot script ${idx}"}\\n' "$?" >>/run/tslima/boot-failures`,
         "",

@@ -5,11 +5,22 @@ import { bootCommands, envScript, provisionPlan, type WriteFile } from "./provis
 import { fstabUnescape } from "../mounts/fstab.js";
 import { shQuote } from "./shell.js";
 import { PER_BOOT_SH, PROFILE_SH, RUNNER_SH } from "./scripts/runner.js";
+import { SSHFS_HELPER_SH } from "./scripts/sshfs.js";
+import { SSHFS_ALLOW, SSHFS_HELPER, sshfsAllowKey } from "../mounts/sshfs-helper.js";
 
 /** CA certificates given inline under Lima's caCerts.certs (kept in config.extra). */
 function caCerts(config: Config): string[] {
   const ca = config.extra.caCerts as { certs?: unknown } | undefined;
   return Array.isArray(ca?.certs) ? ca.certs.filter((c): c is string => typeof c === "string") : [];
+}
+
+/**
+ * The user's sudo rules, as Lima writes them: NOPASSWD for everything, or (passwordlessSudo: false)
+ * every command with the password from ~/password, plus tslima's reverse-sshfs helper without one.
+ */
+function sudoRules(config: Config, sshfs: boolean): string | string[] {
+  if (config.user.passwordlessSudo) return "ALL=(ALL) NOPASSWD:ALL";
+  return sshfs ? ["ALL=(ALL) ALL", `ALL=(root) NOPASSWD: ${SSHFS_HELPER}`] : "ALL=(ALL) ALL";
 }
 
 /** The #cloud-config document. */
@@ -18,11 +29,19 @@ export function userData(config: Config, ctx: CidataContext): string {
   const hostname = guestHostname(ctx.instanceName);
   const env = envScript(config);
   const plan = provisionPlan(config, ctx.mounts, HOST_IP);
+  const sshfsKeys = ctx.mounts.mounts.flatMap((m) => (m.sshfs ? [sshfsAllowKey(m.sshfs.target)] : []));
   const writeFiles: WriteFile[] = [
     { path: `${GUEST_LIB}/runner.sh`, content: RUNNER_SH, permissions: "0755" },
     { path: `${GUEST_LIB}/plan.sh`, content: plan.planSh, permissions: "0644" },
-    { path: `${GUEST_LIB}/env.sh`, content: env, permissions: "0644" },
+    // env: and param: values: root only here; the runner opens it to the user's group (user + root)
+    { path: `${GUEST_LIB}/env.sh`, content: env, permissions: "0600" },
     ...plan.files,
+    ...(sshfsKeys.length > 0
+      ? [
+          { path: SSHFS_HELPER, content: SSHFS_HELPER_SH, permissions: "0755" },
+          { path: SSHFS_ALLOW, content: `${sshfsKeys.join("\n")}\n`, permissions: "0644" },
+        ]
+      : []),
     { path: "/var/lib/cloud/scripts/per-boot/90-tslima.sh", content: PER_BOOT_SH, permissions: "0755" },
     { path: "/etc/profile.d/90-tslima-env.sh", content: PROFILE_SH, permissions: "0644" },
   ];
@@ -38,14 +57,21 @@ export function userData(config: Config, ctx: CidataContext): string {
         gecos: u.comment,
         homedir: u.home,
         shell: u.shell,
-        sudo: "ALL=(ALL) NOPASSWD:ALL",
-        lock_passwd: true,
+        sudo: sudoRules(config, sshfsKeys.length > 0),
+        // a password set by the runner (passwordlessSudo: false) must survive cloud-init's users module
+        lock_passwd: config.user.passwordlessSudo,
         ssh_authorized_keys: ctx.sshPublicKeys.map((k) => k.trim()).filter((k) => k !== ""),
       },
     ],
     ssh_pwauth: false,
     disable_root: true,
   };
+  if (ctx.hostKey) {
+    // The pinned host key replaces the image's keys; cloud-init generates no others.
+    doc.ssh_keys = { ed25519_private: ctx.hostKey.privateKey, ed25519_public: ctx.hostKey.publicKey.trim() };
+    doc.ssh_deletekeys = true;
+    doc.ssh_genkeytypes = [];
+  }
   if (config.timezone !== "") doc.timezone = config.timezone;
   if (config.upgradePackages) doc.package_upgrade = true;
   const certs = caCerts(config);

@@ -75,7 +75,7 @@ export function fillDefaults(yaml: Raw, host: HostFacts, instanceName: string, o
   const uid = int(u.uid, host.uid === 0 ? 1000 : host.uid);
   const guestBase: Raw = { Name: instanceName, Hostname: hostname, UID: String(uid), User: userName, Param: param };
   const home = tmpl(str(u.home) ?? "/home/{{.User}}.guest", guestBase, ["user", "home"]);
-  const user = { name: userName, comment: str(u.comment) ?? userName, uid, home, shell: str(u.shell) ?? "/bin/bash" };
+  const user = { name: userName, comment: str(u.comment) ?? userName, uid, home, shell: str(u.shell) ?? "/bin/bash", passwordlessSudo: bool(u.passwordlessSudo, true) };
   const guestVars: Raw = { ...guestBase, Home: home };
   const hostVars: Raw = {
     Dir: instDir, Home: host.home, Name: instanceName, UID: String(host.uid), User: host.user, Param: param,
@@ -190,7 +190,10 @@ export function fillDefaults(yaml: Raw, host: HostFacts, instanceName: string, o
     let hostSocket = str(r.hostSocket) ?? "";
     if (hostSocket !== "") {
       hostSocket = tmpl(hostSocket, hostVars, ["portForwards", i, "hostSocket"]);
-      if (!isAbsolute(hostSocket)) hostSocket = join(instDir, "sock", hostSocket);
+      // A relative path lives under <instance>/sock/; one that escapes it stays relative, which validation refuses.
+      const sockDir = join(instDir, "sock");
+      const under = join(sockDir, hostSocket);
+      if (!isAbsolute(hostSocket) && under.startsWith(`${sockDir}/`)) hostSocket = under;
     }
     const guestSocket = str(r.guestSocket) ? tmpl(str(r.guestSocket) as string, guestVars, ["portForwards", i, "guestSocket"]) : "";
     return {

@@ -121,7 +121,8 @@ export interface Config {
     forwardX11Trusted: boolean;
   };
   firmware: { legacyBIOS: boolean };
-  user: { name: string; comment: string; uid: number; home: string; shell: string };
+  /** passwordlessSudo: Lima's default true (NOPASSWD sudo); false = sudo asks for the password in ~/password. */
+  user: { name: string; comment: string; uid: number; home: string; shell: string; passwordlessSudo: boolean };
   provision: Provision[];
   probes: Probe[];
   portForwards: PortForward[];

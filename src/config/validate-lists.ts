@@ -100,7 +100,7 @@ export function validatePortForwards(config: Config, raw: Record<string, unknown
       if (r.hostSocket === "" && r.hostPortRange[1] - r.hostPortRange[0] > 0) add(at("guestSocket"), "can only be mapped to a single port or socket, not a range");
     }
     if (r.hostSocket !== "") {
-      if (!isAbsolute(r.hostSocket)) add(at("hostSocket"), `must be an absolute path, got "${r.hostSocket}"`);
+      if (!isAbsolute(r.hostSocket)) add(at("hostSocket"), `must be an absolute path, or a relative one that stays under <instance>/sock/, got "${r.hostSocket}"`);
       if (r.guestSocket === "" && r.guestPortRange[1] - r.guestPortRange[0] > 0) add(at("hostSocket"), "can only be mapped from a single port or socket, not a range");
       if (r.hostSocket.length >= unixPathMax) add(at("hostSocket"), `must be shorter than ${unixPathMax} characters (UNIX_PATH_MAX), is ${r.hostSocket.length}: "${r.hostSocket}"`);
     }

@@ -5,7 +5,7 @@ import { loadConfigText, parseSize, probeHostFacts } from "../config/index.js";
 import type { Config } from "../config/types.js";
 import { resolveImage } from "../images/index.js";
 import { ensureEfiVars, macAddress, probeQemu, qemuArgv } from "../qemu/index.js";
-import { ensureUserKey } from "../ssh/index.js";
+import { ensureHostKey, ensureUserKey } from "../ssh/index.js";
 import { findVirtiofsd, mountPlan } from "../mounts/index.js";
 import type { MountPlan } from "../mounts/types.js";
 import { buildCacheDir, instancePaths, type InstancePaths } from "../store/paths.js";
@@ -108,7 +108,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     for (const w of warnings) emit({ warning: w });
 
     let image = readImageRecord(paths);
-    if (image === undefined || !diskPrepared(paths)) {
+    const firstStart = image === undefined || !diskPrepared(paths);
+    if (image === undefined || firstStart) {
       const candidates = config.images.filter((i) => i.arch === config.arch).map((i) => i.location);
       step("resolve-image", `Resolving the ${config.arch} image (${candidates.join(", ")})`);
       const resolved = await resolveImage(config, {
@@ -129,8 +130,11 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     }
     interrupt();
 
-    step("user-key", "Ensuring the ssh user key");
+    step("user-key", "Ensuring the ssh user key and the guest's pinned host key");
     const key = await ensureUserKey(home);
+    const hostKey = await ensureHostKey(paths);
+    // An instance made before tslima pinned host keys: its guest is re-keyed by cloud-init on this boot.
+    if (hostKey.created && !firstStart) emit({ message: `Generated an ssh host key for ${paths.name}, pinned in ${paths.knownHosts}; the guest takes it on this boot` });
     step("ssh-config", "Writing ssh.config");
     const sshPort = await chooseSshPort(config);
     writeSshConfig(paths, config, sshPort, key.privateKeyPath);
@@ -148,6 +152,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       sshPort,
       hostFacts,
       macAddress: macAddress(paths.name),
+      hostKey,
     });
 
     if (plan.mounts.some((m) => m.daemons.length > 0)) {

@@ -135,7 +135,7 @@ export async function runProbes(
 
 /** The last lines of /var/log/cloud-init-output.log, when ssh works; [] otherwise. */
 export async function cloudInitOutputTail(paths: InstancePaths, lines = 30): Promise<string[]> {
-  const r = await guestExec(paths, shScript(`sudo tail -n ${lines} /var/log/cloud-init-output.log 2>/dev/null || tail -n ${lines} /var/log/cloud-init-output.log`), {
+  const r = await guestExec(paths, shScript(`sudo -n tail -n ${lines} /var/log/cloud-init-output.log 2>/dev/null || tail -n ${lines} /var/log/cloud-init-output.log`), {
     timeoutMs: 15_000,
   });
   return r.code === 0 ? r.stdout.split("\n").filter((l) => l !== "") : [];

@@ -99,7 +99,7 @@ export async function verifyGuestMounts(paths: InstancePaths, plan: MountPlan): 
   const missing = plan.mounts.filter((p) => p.fstab !== undefined && !mountMatches(p.expect, seen.mounts).ok && mountMatches(p.expect, seen.mounts).entry === undefined);
   const diagnoses: Record<string, MountDiagnosis> = {};
   for (const p of missing) {
-    const r = await guestExec(paths, ["sudo", "sh", "-c", DIAGNOSE_SCRIPT, "tslima-diagnose", kernelFsOf(p.expect.fstype), p.expect.mountPoint], { timeoutMs: 60_000 });
+    const r = await guestExec(paths, ["sudo", "-n", "sh", "-c", DIAGNOSE_SCRIPT, "tslima-diagnose", kernelFsOf(p.expect.fstype), p.expect.mountPoint], { timeoutMs: 60_000 });
     diagnoses[p.expect.mountPoint] = r.code === 0 ? parseDiagnosis(r.stdout) : { mountError: r.stderr.trim() };
   }
   if (missing.length > 0) seen = await readGuest(paths);

@@ -8,7 +8,7 @@ import type { Config, HostFacts } from "../config/types.js";
 import { parseSize } from "../config/index.js";
 import type { ResolvedImage } from "../images/types.js";
 import { qemuImgCreateOverlay, findFreePort } from "../qemu/index.js";
-import { sshConfigText } from "../ssh/index.js";
+import { sshConfigText, type HostKey } from "../ssh/index.js";
 import { cidataFiles, isoImage } from "../cidata/index.js";
 import type { MountPlan } from "../mounts/types.js";
 import type { InstancePaths } from "../store/paths.js";
@@ -136,10 +136,12 @@ export function sshPublicKeys(config: Config, userPublicKey: string): string[] {
 export function writeCidata(
   paths: InstancePaths,
   config: Config,
-  opts: { sshPublicKeys: string[]; mounts: MountPlan; sshPort: number; hostFacts: HostFacts; macAddress?: string },
+  opts: { sshPublicKeys: string[]; mounts: MountPlan; sshPort: number; hostFacts: HostFacts; macAddress?: string; hostKey: HostKey },
 ): void {
   const files = cidataFiles(config, { instanceName: paths.name, ...opts });
   const tmp = `${paths.cidataIso}.tmp`;
-  writeFileSync(tmp, isoImage("cidata", files));
+  rmSync(tmp, { force: true });
+  // it holds the guest's private host key: the user's only
+  writeFileSync(tmp, isoImage("cidata", files), { mode: 0o600 });
   renameSync(tmp, paths.cidataIso);
 }

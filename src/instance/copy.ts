@@ -6,6 +6,8 @@ import { TslimaError } from "../errors.js";
 import { tslimaHome } from "../store/paths.js";
 import { listInstanceNames, requireInstance } from "./inventory.js";
 import { inspectStatus } from "../store/status.js";
+import { hostKeyMismatchError, isHostKeyMismatch } from "../ssh/index.js";
+import { guestExec } from "../ssh/exec.js";
 
 export interface CopyEndpoint {
   /** Instance name, or undefined for a host path. */
@@ -63,6 +65,13 @@ export async function copy(src: string, dst: string, opts: { home?: string; recu
       child.once("error", (e) => resolve({ code: 255, stderr: e.message }));
       child.once("close", (code) => resolve({ code: code ?? 255, stderr }));
     });
+    // scp -q keeps ssh quiet, so a refused host key is told apart by asking ssh once more per instance.
+    if (r.code === 255) {
+      for (const n of involved) {
+        const paths = requireInstance(home, n);
+        if (isHostKeyMismatch((await guestExec(paths, ["true"], { timeoutMs: 30_000 })).stderr)) throw hostKeyMismatchError(paths);
+      }
+    }
     if (r.code !== 0) {
       throw new TslimaError("COPY_FAILED", `copy ${src} -> ${dst} failed: ${r.stderr.trim() || `scp exited with ${r.code}`}`, {
         hint: opts.recursive ? "check both paths exist" : "check both paths exist; use -r for directories",

@@ -1,7 +1,6 @@
-import { shellStatus, startChild } from "../proc/child.js";
 import { TslimaError } from "../errors.js";
 import type { Mount } from "../config/types.js";
-import { sshArgv } from "../ssh/index.js";
+import { sshCommandRunner } from "../ssh/index.js";
 import { tslimaHome, type InstancePaths } from "../store/paths.js";
 import { loadInstanceConfig, requireInstance } from "./inventory.js";
 import { inspectStatus } from "../store/status.js";
@@ -65,12 +64,7 @@ export function shell(name: string, command: string[], opts: ShellOptions = {}):
   const paths = runningInstance(name, home);
   const wd = workdirFor(home, paths, opts);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const argv = sshArgv(paths, { tty, ...(command.length > 0 ? { command } : {}), ...wd });
-  return new Promise((resolve, reject) => {
-    const child = startChild("ssh", argv, { stdio: "inherit" });
-    child.once("error", (e) => reject(new TslimaError("SSH", `could not run ssh: ${e.message}`, { hint: "install the OpenSSH client" })));
-    child.once("exit", (code, signal) => resolve(shellStatus({ code, signal })));
-  });
+  return sshCommandRunner(paths, { tty, ...(command.length > 0 ? { command } : {}), ...wd });
 }
 
 /** Runs a command in the guest and collects its output. */

@@ -1,4 +1,5 @@
 import type { Mount, MountType } from "../config/types.js";
+import type { SshfsTarget } from "./sshfs-helper.js";
 
 /** A host daemon a mount needs while the VM runs (virtiofsd, sftp-server), started by the host agent. */
 export interface MountDaemon {
@@ -14,7 +15,9 @@ export interface MountDaemon {
  * (`ssh ... -- guestCommand`, stdin/stdout wired to the SFTP server).
  */
 export interface ReverseSshfsPlan {
-  /** argv to run in the guest (as root, via sudo), e.g. ["sudo", "sshfs", ":/host/dir", "/mnt", "-o", "slave,..."]. */
+  /** What the guest helper mounts; cloud-init allows exactly these (see cidata/scripts/sshfs.ts). */
+  target: SshfsTarget;
+  /** argv to run in the guest (the helper, as root via sudo -n), e.g. ["sudo", "-n", HELPER, "mount", "/host/dir", "/mnt", "dir_cache=yes"]. */
   guestCommand: string[];
   /** argv of the host SFTP server whose stdio is connected to the guest sshfs (OpenSSH's sftp-server). */
   hostCommand: string[];

@@ -1,9 +1,10 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, posix } from "node:path";
 import type { InstancePaths } from "../store/paths.js";
 import { guestExec, runCollect, shScript } from "../ssh/exec.js";
 import { shellQuote, sshHostAlias } from "../ssh/index.js";
+import { prepareListenSocket, removeListenSocket } from "./hostsocket.js";
 import { endpointText, sshForwardArgs } from "./plan.js";
 import type { Forward } from "./types.js";
 
@@ -48,16 +49,17 @@ async function explainFailure(f: Forward, sshReason: string): Promise<string> {
 }
 
 /**
- * Sets up one forward. A unix socket that will be listened on is removed first (a stale one from a
- * previous run would make ssh fail) and its directory created: on the host for -L, in the guest for -R.
- * The directory of a host socket that -R connects to is created too.
+ * Sets up one forward. A unix socket that will be listened on gets its directory created and a stale
+ * socket there removed (it would make ssh fail): on the host for -L (only a stale socket, see
+ * hostsocket.ts), in the guest for -R. The directory of a host socket that -R connects to is created too.
  */
 export async function addForward(paths: InstancePaths, f: Forward): Promise<ForwardResult> {
   if ("socket" in f.host) {
     try {
       // -R: the host socket is the user's to create; its directory (e.g. <instance>/sock) is made ready for it.
-      mkdirSync(dirname(f.host.socket), { recursive: true });
-      if (!f.reverse) rmSync(f.host.socket, { force: true });
+      if (f.reverse) mkdirSync(dirname(f.host.socket), { recursive: true });
+      const refused = f.reverse ? undefined : await prepareListenSocket(f.host.socket);
+      if (refused !== undefined) return { ok: false, reason: refused };
     } catch (e) {
       return { ok: false, reason: `cannot prepare ${f.host.socket}: ${(e as Error).message}` };
     }
@@ -71,9 +73,9 @@ export async function addForward(paths: InstancePaths, f: Forward): Promise<Forw
   return r.ok ? r : { ok: false, reason: await explainFailure(f, r.reason) };
 }
 
-/** Cancels one forward; the host socket file of a -L socket forward is removed (ssh leaves it). */
+/** Cancels one forward; the host socket of a -L socket forward is removed (ssh leaves it), if still a socket. */
 export async function cancelForward(paths: InstancePaths, f: Forward): Promise<ForwardResult> {
   const r = await controlRequest(paths, "cancel", f);
-  if (!f.reverse && "socket" in f.host) rmSync(f.host.socket, { force: true });
+  if (!f.reverse && "socket" in f.host) removeListenSocket(f.host.socket);
   return r;
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { globalPaths } from "../store/paths.js";
 import { processError, runProgram } from "../proc/run.js";
 
-const HINT = "install OpenSSH's client tools (Debian: apt-get install openssh-client), and check that TSLIMA_HOME/_config is writable";
+const HINT = "install OpenSSH's client tools (Debian: apt-get install openssh-client), and check that TSLIMA_HOME and its directories are writable";
 
 export interface UserKey {
   privateKeyPath: string;
@@ -19,10 +19,23 @@ async function derivePublicKey(privateKeyPath: string): Promise<string> {
   return line.split(/\s+/).length >= 3 ? line : `${line} tslima`;
 }
 
-function writeAtomic(path: string, text: string): void {
+/** Writes `path` through a temporary file renamed into place (readers never see half a file). */
+export function writeAtomic(path: string, text: string, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  writeFileSync(tmp, text, { mode: 0o644 });
+  writeFileSync(tmp, text, { mode });
   renameSync(tmp, path);
+}
+
+/** A unique temporary name next to `path`'s directory for a key being generated. */
+export function keyTempPath(dir: string, base: string): string {
+  return join(dir, `.${base}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+}
+
+/** ssh-keygen: a new ed25519 key without passphrase at `path` (+ `path`.pub), private part mode 0600. */
+export async function generateEd25519Key(path: string, comment: string, what: string): Promise<void> {
+  const r = await runProgram("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw processError("SSH_KEYGEN", `cannot generate ${what}`, r, HINT);
+  chmodSync(path, 0o600);
 }
 
 /**
@@ -35,11 +48,9 @@ export async function ensureUserKey(tslimaHome: string): Promise<UserKey> {
   const g = globalPaths(tslimaHome);
   if (!existsSync(g.userKey)) {
     mkdirSync(g.configDir, { recursive: true, mode: 0o700 });
-    const tmp = join(g.configDir, `.user.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+    const tmp = keyTempPath(g.configDir, "user");
     try {
-      const r = await runProgram("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "tslima", "-f", tmp], { timeoutMs: 60_000 });
-      if (r.code !== 0) throw processError("SSH_KEYGEN", `cannot generate the ssh key ${g.userKey}`, r, HINT);
-      chmodSync(tmp, 0o600);
+      await generateEd25519Key(tmp, "tslima", `the ssh key ${g.userKey}`);
       try {
         linkSync(tmp, g.userKey);
         renameSync(`${tmp}.pub`, g.userPubKey);

@@ -4,6 +4,7 @@ import { TslimaError } from "../errors.js";
 import { lastLines, runProgram } from "../proc/run.js";
 import { poll } from "../proc/wait.js";
 import { sshArgv } from "./argv.js";
+import { hostKeyMismatchError, isHostKeyMismatch } from "./hostkey.js";
 
 /**
  * One attempt to read an SSH identification line ("SSH-2.0-...") from 127.0.0.1:port; resolves with
@@ -66,6 +67,8 @@ export async function waitForSsh(
     async (d, n) => {
       const r = await runProgram(opts.ssh ?? "ssh", argv, { timeoutMs: Math.min(30_000, Math.max(1000, d.remaining())) });
       if (r.code === 0) return n;
+      // Not the guest's pinned key: waiting longer cannot help, and must not look like a slow boot.
+      if (isHostKeyMismatch(r.stderr)) throw hostKeyMismatchError(paths);
       lastErr = lastLines(r.stderr, 3).join(" | ") || (r.spawnError ? r.spawnError.message : `exit ${r.code ?? r.signal ?? "?"}`);
       return undefined;
     },

@@ -25,6 +25,10 @@ export interface InstancePaths {
   efiVars: string;
   sshConfig: string;
   sshSock: string;
+  /** The guest's ssh host key, generated on the host and handed to the guest through cidata (+ .pub). */
+  hostKey: string;
+  /** The guest's pinned public host key, the only one ssh accepts for the instance. */
+  knownHosts: string;
   qmpSock: string;
   serialLog: string;
   qemuPid: string;
@@ -51,6 +55,8 @@ export function instancePaths(home: string, name: string): InstancePaths {
     efiVars: join(dir, "efi-vars.fd"),
     sshConfig: join(dir, "ssh.config"),
     sshSock: join(dir, "ssh.sock"),
+    hostKey: join(dir, "ssh_host_ed25519_key"),
+    knownHosts: join(dir, "known_hosts"),
     qmpSock: join(dir, "qmp.sock"),
     serialLog: join(dir, "serial.log"),
     qemuPid: join(dir, "qemu.pid"),

@@ -20,6 +20,13 @@ touch "$FAILURES"
 
 say() { echo "tslima: $*"; }
 
+# env.sh holds env: and param: values that login shells read: root and the user's group only
+if gid=$(id -g "$TSLIMA_USER" 2>/dev/null); then
+  chgrp "$gid" "$LIB/env.sh" && chmod 0640 "$LIB/env.sh"
+else
+  say "user $TSLIMA_USER not found: $LIB/env.sh stays readable by root only"
+fi
+
 # failure MODE INDEX EXIT WHAT: one JSON line per failed step
 failure() {
   what=$(printf '%s' "$4" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g')
@@ -42,6 +49,21 @@ mount_point() {
 
 mount_all() {
   mount -a -t 9p,virtiofs 2>&1 | sed 's/^/tslima: mount: /' || true
+}
+
+# user_password: once per disk (user.passwordlessSudo: false), a random password for sudo, which
+# the user can read in ~/password (written as the user, mode 0600)
+user_password() {
+  mark=/var/lib/tslima/password-set
+  [ -e "$mark" ] && return 0
+  pw=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | cut -c1-16)
+  if [ "\${#pw}" -eq 16 ] && printf '%s:%s\\n' "$TSLIMA_USER" "$pw" | chpasswd &&
+    printf '%s\\n' "$pw" | runuser -u "$TSLIMA_USER" -- sh -c 'umask 077 && cat >"$1"' sh "$TSLIMA_USER_HOME/password" &&
+    mkdir -p "\${mark%/*}" && touch "$mark"; then
+    say "sudo password of $TSLIMA_USER set; it is in $TSLIMA_USER_HOME/password"
+  else
+    failure password 0 1 "set a sudo password for $TSLIMA_USER"
+  fi
 }
 
 # data INDEX PATH OWNER PERMISSIONS OVERWRITE: install $LIB/data/INDEX at PATH

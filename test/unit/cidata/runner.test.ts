@@ -54,7 +54,7 @@ test("guest runner: provisioning order, env/param, data files, failures log, rea
   const out = join(root, "out");
   const me = userInfo().username;
   const config = testConfig({
-    user: { name: me, comment: "", uid: userInfo().uid, home, shell: "/bin/sh" },
+    user: { name: me, comment: "", uid: userInfo().uid, home, shell: "/bin/sh", passwordlessSudo: true },
     provision: [
       { mode: "system", script: `#!/bin/sh\necho "system $FOO|$PARAM_NAME" >>${out}\n` },
       { mode: "user", script: `echo "user $(id -un) $HOME $FOO" >>${out}` },
@@ -79,6 +79,10 @@ test("guest runner: provisioning order, env/param, data files, failures log, rea
     "",
   ]);
   assert.equal(readFileSync(join(root, "data/new.txt"), "utf8"), "first\n");
+  const env = statSync(join(root, "lib/env.sh"));
+  assert.equal(env.mode & 0o777, 0o640, "env: values readable by root and the user's group only");
+  assert.equal(env.gid, userInfo().gid);
+  for (const f of ["2", "2.env"]) assert.equal(statSync(join(root, "run/tslima/boot", f)).mode & 0o077, 0, `boot/${f} is root's only`);
   assert.equal(statSync(join(root, "data/new.txt")).mode & 0o777, 0o640);
   assert.ok(existsSync(join(root, "run/tslima-ready")));
   const failures = readFileSync(join(root, "run/tslima-provision.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { mode: string; index: number; exit: number });

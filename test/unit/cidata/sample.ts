@@ -33,5 +33,9 @@ export function sampleContext(): CidataContext {
     mounts: mountPlan(config, testPaths, { memoryBytes: 1024 ** 3 }),
     sshPort: 60022,
     hostFacts,
+    hostKey: {
+      privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nDummyHostKeyForTestsOnly\n-----END OPENSSH PRIVATE KEY-----\n",
+      publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDummyHostKeyForTestsOnly tslima-host-default\n",
+    },
   };
 }

@@ -5,13 +5,16 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { parse } from "yaml";
 import { cidataFiles, userData } from "../../../src/cidata/index.js";
+import { SSHFS_ALLOW, SSHFS_HELPER, sshfsAllowKey } from "../../../src/mounts/sshfs-helper.js";
+import { mountPlan } from "../../../src/mounts/index.js";
 import { fixturesDir } from "../../helpers.js";
+import { testPaths } from "../mounts/testconfig.js";
 import { sampleConfig, sampleContext } from "./sample.js";
 
 interface WriteFile { path: string; content: string; permissions: string; owner: string; encoding?: string }
 interface CloudConfig {
   hostname: string;
-  users: { name: string; uid: number; homedir: string; shell: string; sudo: string; lock_passwd: boolean; ssh_authorized_keys: string[] }[];
+  users: { name: string; uid: number; homedir: string; shell: string; sudo: string | string[]; lock_passwd: boolean; ssh_authorized_keys: string[] }[];
   mounts: string[][];
   mount_default_fields: (string | null)[];
   write_files: WriteFile[];
@@ -113,4 +116,49 @@ test("cloud-init schema check when cloud-init is on the host", (t) => {
   writeFileSync(f, userData(sampleConfig(), sampleContext()));
   const r = spawnSync("cloud-init", ["schema", "-c", f], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
+test("user.passwordlessSudo: NOPASSWD by default; false = sudo with a password set once by the runner", () => {
+  const [dflt] = (parse(userData(sampleConfig(), sampleContext())) as CloudConfig).users;
+  assert.deepEqual([dflt?.sudo, dflt?.lock_passwd], ["ALL=(ALL) NOPASSWD:ALL", true]);
+  const c = sampleConfig();
+  c.user.passwordlessSudo = false;
+  const doc = parse(userData(c, sampleContext())) as CloudConfig;
+  assert.deepEqual([doc.users[0]?.sudo, doc.users[0]?.lock_passwd], ["ALL=(ALL) ALL", false], "the password the runner sets must stay unlocked");
+  const plan = doc.write_files.find((f) => f.path.endsWith("/plan.sh"))?.content ?? "";
+  assert.match(plan, /^user_password$/m);
+  assert.doesNotMatch(userData(sampleConfig(), sampleContext()), /^\s*user_password$/m);
+});
+
+test("reverse-sshfs: the helper and its allow-list are installed; without passwordless sudo only the helper runs without a password", () => {
+  const c = sampleConfig();
+  c.mountType = "reverse-sshfs";
+  c.user.passwordlessSudo = false;
+  const ctx = { ...sampleContext(), mounts: mountPlan(c, testPaths, { memoryBytes: 1024 ** 3 }) };
+  const doc = parse(userData(c, ctx)) as CloudConfig;
+  assert.deepEqual(doc.users[0]?.sudo, ["ALL=(ALL) ALL", `ALL=(root) NOPASSWD: ${SSHFS_HELPER}`]);
+  const allow = doc.write_files.find((f) => f.path === SSHFS_ALLOW)?.content ?? "";
+  const targets = ctx.mounts.mounts.map((m) => m.sshfs?.target);
+  assert.equal(targets.length, 2);
+  assert.deepEqual(allow.trim().split("\n"), targets.map((t) => (t ? sshfsAllowKey(t) : "")));
+  assert.ok(doc.write_files.some((f) => f.path === SSHFS_HELPER && f.permissions === "0755"));
+  assert.ok(!(parse(userData(sampleConfig(), sampleContext())) as CloudConfig).write_files.some((f) => f.path === SSHFS_HELPER), "no helper without sshfs mounts");
+});
+
+test("the pinned host key replaces the image's keys and cloud-init generates no other", () => {
+  const doc = parse(userData(sampleConfig(), sampleContext())) as CloudConfig & { ssh_keys: Record<string, string>; ssh_deletekeys: boolean; ssh_genkeytypes: string[] };
+  assert.deepEqual(Object.keys(doc.ssh_keys), ["ed25519_private", "ed25519_public"]);
+  assert.equal(doc.ssh_keys.ed25519_private, sampleContext().hostKey?.privateKey);
+  assert.equal(doc.ssh_keys.ed25519_public, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDummyHostKeyForTestsOnly tslima-host-default");
+  assert.equal(doc.ssh_deletekeys, true);
+  assert.deepEqual(doc.ssh_genkeytypes, []);
+  const { hostKey: _unused, ...noKey } = sampleContext();
+  assert.doesNotMatch(userData(sampleConfig(), noKey), /ssh_keys|ssh_genkeytypes/);
+});
+
+test("env.sh (env: and param: values) is installed readable by root only; the runner opens it to the user's group", () => {
+  const doc = parse(userData(sampleConfig(), sampleContext())) as CloudConfig;
+  const env = doc.write_files.find((f) => f.path.endsWith("/env.sh"));
+  assert.deepEqual([env?.permissions, env?.owner], ["0600", "root:root"]);
+  assert.match(doc.bootcmd[1] ?? "", /^umask 077$/m, "the boot-mode copy of env.sh is root's only too");
 });

@@ -16,7 +16,7 @@ test("builtin defaults on a Linux x86_64 host with 8 cores and 16GiB", () => {
   assert.equal(config.disk, "100GiB");
   assert.equal(config.mountType, "9p");
   assert.deepEqual(config.ssh, { localPort: 0, loadDotSSHPubKeys: false, forwardAgent: false, forwardX11: false, forwardX11Trusted: false });
-  assert.deepEqual(config.user, { name: "alice", comment: "alice", uid: 1001, home: "/home/alice.guest", shell: "/bin/bash" });
+  assert.deepEqual(config.user, { name: "alice", comment: "alice", uid: 1001, home: "/home/alice.guest", shell: "/bin/bash", passwordlessSudo: true });
   assert.equal(config.timezone, "Europe/Berlin");
   assert.equal(config.hostResolver.enabled, true);
   assert.equal(config.propagateProxyEnv, true);

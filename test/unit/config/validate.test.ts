@@ -99,13 +99,17 @@ test("portForwards: ports, ranges, IPs, sockets, proto, reverse", () => {
   one({ portForwards: [{ guestPort: 80, reverse: true }] }, "portForwards[0].reverse", /guestSocket and hostSocket/);
   one({ portForwards: [{ guestIPMustBeZero: true, guestIP: "127.0.0.1" }] }, "portForwards[0].guestIPMustBeZero", /0\.0\.0\.0/);
   one({ portForwards: [{ guestSocket: "/s", hostSocket: `/${"x".repeat(120)}` }] }, "portForwards[0].hostSocket", /UNIX_PATH_MAX/);
+  // a relative hostSocket lives under <instance>/sock/ and may not climb out of it
+  one({ portForwards: [{ guestSocket: "/s", hostSocket: "../lima.yaml" }] }, "portForwards[0].hostSocket", /stays under <instance>\/sock\/, got "\.\.\/lima\.yaml"/);
+  one({ portForwards: [{ guestSocket: "/s", hostSocket: "a/../../../x" }] }, "portForwards[0].hostSocket", /stays under <instance>\/sock\//);
+  one({ portForwards: [{ guestSocket: "/s", hostSocket: ".." }] }, "portForwards[0].hostSocket", /stays under/);
   // a range that is wrong at both ends, or derived from a wrong port, is one problem
   one({ portForwards: [{ guestPort: 80, hostPortRange: [22, 22] }] }, "portForwards[0].hostPortRange[0]", /must not be 22/);
   one({ portForwards: [{ guestPortRange: [22, 22] }] }, "portForwards[0].guestPortRange[0]", /must not be 22/);
   one({ portForwards: [{ guestPort: 70000 }] }, "portForwards[0].guestPort", /< 65536/);
   one({ portForwards: [{ guestPortRange: [10, 5], hostPortRange: [10, 11] }] }, "portForwards[0].guestPortRange[1]", /greater than or equal/);
   one({ portForwards: [{ guestPort: 80, hostPort: 8080, hostPortRange: [8081, 8081] }] }, "portForwards[0].hostPort", /hostPortRange\[0\]/);
-  assert.deepEqual(errors({ portForwards: [{ guestSocket: "/var/run/docker.sock", hostSocket: "docker.sock" }, { guestPort: 8080, hostIP: "0.0.0.0", proto: "any" }] }), []);
+  assert.deepEqual(errors({ portForwards: [{ guestSocket: "/var/run/docker.sock", hostSocket: "docker.sock" }, { guestSocket: "/s", hostSocket: "a/../b.sock" }, { guestPort: 8080, hostIP: "0.0.0.0", proto: "any" }] }), []);
 });
 
 test("provision modes and per-mode fields", () => {

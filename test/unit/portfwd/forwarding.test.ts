@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -10,6 +10,7 @@ import { findFreePort } from "../../../src/qemu/index.js";
 import { sshControlExitArgv } from "../../../src/ssh/index.js";
 import { portForwardStatePath, readPortForwards, startPortForwarding, type PortForwardEvent, type PortForwarding } from "../../../src/portfwd/index.js";
 import { canRunSshd, startLocalGuest } from "../support/localsshd.js";
+import { makeStaleSocket } from "../support/stalesocket.js";
 
 /**
  * Port forwarding end to end against a real sshd on 127.0.0.1 standing in for the guest: the
@@ -104,7 +105,7 @@ test("port forwarding over the ControlMaster of a local sshd", { skip: canRunSsh
   await serve({ path: guestSock }, "app");
   const hostSock = join(paths.sockDir, "app.sock");
   mkdirSync(paths.sockDir, { recursive: true });
-  writeFileSync(hostSock, "stale"); // left over from an earlier run
+  makeStaleSocket(hostSock); // left over from an earlier run
   const revHostSock = join(root, "host-agent.sock");
   await serve({ path: revHostSock }, "hostside");
   const revGuestSock = join(root, "guest", "run", "agent.sock");
@@ -139,7 +140,7 @@ test("port forwarding over the ControlMaster of a local sshd", { skip: canRunSsh
   assert.match(warnings[0] ?? "", /portForwards\[1\]/);
   assert.equal(await roundTrip({ port: busyHostPort, host: "127.0.0.1" }, "x"), "busy:x", "the busy port still belongs to its owner");
 
-  // Unix sockets: guest -> host (stale file replaced) and host -> guest (reverse).
+  // Unix sockets: guest -> host (stale socket replaced) and host -> guest (reverse).
   assert.equal(await roundTrip({ path: hostSock }, "s"), "app:s");
   await until("the reverse socket in the guest", () => existsSync(revGuestSock));
   assert.equal(await roundTrip({ path: revGuestSock }, "r"), "hostside:r");

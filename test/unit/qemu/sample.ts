@@ -8,7 +8,7 @@ export function sampleConfig(over: Partial<Config> = {}): Config {
   return testConfig({
     images: [],
     disk: "100GiB",
-    user: { name: "alice", comment: "", uid: 1000, home: "/home/alice.linux", shell: "/bin/bash" },
+    user: { name: "alice", comment: "", uid: 1000, home: "/home/alice.linux", shell: "/bin/bash", passwordlessSudo: true },
     timezone: "UTC",
     ...over,
   });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { sshConfigText, sshConfigValue } from "../../../src/ssh/index.js";
 import { instancePaths } from "../../../src/store/paths.js";
 
-test("ssh.config: one Host lima-NAME block with Lima's options", () => {
+test("ssh.config: one Host lima-NAME block with Lima's options, the guest's host key pinned", () => {
   const paths = instancePaths("/home/alice/.tslima", "default");
   const text = sshConfigText(paths, { user: "alice", port: 60022, identityFile: "/home/alice/.tslima/_config/user", instanceName: "default" });
   const lines = text.split("\n").map((l) => l.trim());
@@ -20,9 +20,11 @@ test("ssh.config: one Host lima-NAME block with Lima's options", () => {
     "IdentityFile /home/alice/.tslima/_config/user",
     "IdentitiesOnly yes",
     "BatchMode yes",
-    "StrictHostKeyChecking no",
-    "UserKnownHostsFile /dev/null",
-    "NoHostAuthenticationForLocalhost yes",
+    "StrictHostKeyChecking yes",
+    "UserKnownHostsFile /home/alice/.tslima/default/known_hosts",
+    "GlobalKnownHostsFile /dev/null",
+    "HostKeyAlias lima-default",
+    "UpdateHostKeys no",
     "LogLevel ERROR",
     "ControlMaster auto",
     "ControlPath /home/alice/.tslima/default/ssh.sock",
@@ -30,6 +32,7 @@ test("ssh.config: one Host lima-NAME block with Lima's options", () => {
   ]) {
     assert.ok(lines.includes(want), `missing: ${want}`);
   }
+  assert.ok(!lines.some((l) => l.startsWith("NoHostAuthenticationForLocalhost")), "it would skip the check for 127.0.0.1");
 });
 
 test("values with spaces, quotes and % are quoted/escaped for ssh_config", () => {
@@ -64,7 +67,10 @@ test("real ssh -G reads back the options exactly, also for paths with spaces, qu
     assert.deepEqual(opts.get("identitiesonly"), ["yes"]);
     assert.deepEqual(opts.get("controlmaster"), ["auto"]);
     assert.deepEqual(opts.get("controlpersist"), ["yes"]);
-    assert.deepEqual(opts.get("userknownhostsfile"), ["/dev/null"]);
+    assert.deepEqual(expand(opts.get("userknownhostsfile")), [paths.knownHosts]);
+    assert.deepEqual(opts.get("stricthostkeychecking"), ["true"]);
+    assert.deepEqual(opts.get("hostkeyalias"), ["lima-my-vm"]);
+    assert.deepEqual(opts.get("nohostauthenticationforlocalhost"), ["no"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

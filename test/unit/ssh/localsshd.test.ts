@@ -4,9 +4,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { ensureUserKey, sshArgv, sshCommandRunner, sshConfigText, sshControlExitArgv, waitForBanner, waitForSsh } from "../../../src/ssh/index.js";
+import { ensureHostKey, ensureUserKey, sshArgv, sshCommandRunner, sshConfigText, sshControlExitArgv, waitForBanner, waitForSsh } from "../../../src/ssh/index.js";
 import { findFreePort } from "../../../src/qemu/index.js";
 import { instancePaths } from "../../../src/store/paths.js";
+import { knownHostsLine } from "../../../src/ssh/hostkey.js";
 import { writeSshdConfig } from "../support/localsshd.js";
 
 /**
@@ -35,10 +36,11 @@ test("ssh module end to end against a local sshd", { skip: canRun ? false : "nee
   assert.match(key.publicKey, /^ssh-ed25519 \S+ tslima$/);
 
   const port = await findFreePort();
-  const sshdConfig = writeSshdConfig(sshdDir, port, key.publicKey);
-
   const paths = instancePaths(home, "local");
   mkdirSync(paths.dir, { recursive: true });
+  await ensureHostKey(paths);
+  const sshdConfig = writeSshdConfig(sshdDir, port, key.publicKey, paths.hostKey);
+
   writeFileSync(paths.sshConfig, sshConfigText(paths, { user: userInfo().username, port, identityFile: key.privateKeyPath, instanceName: "local" }));
 
   // Start waiting before sshd is there: the wait has to retry.
@@ -83,4 +85,61 @@ test("ensureUserKey: concurrent callers get one and the same key; a second call 
   assert.deepEqual(await ensureUserKey(home), keys[0]);
   rmSync(join(home, "_config", "user.pub"));
   assert.equal((await ensureUserKey(home)).publicKey, pub, "a lost user.pub is derived from the private key again");
+});
+
+test("ensureHostKey: one ed25519 key per instance (private part 0600), pinned in known_hosts under the alias", async (t) => {
+  const home = mkdtempSync(join(tmpdir(), "tslima-hostkey-"));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const paths = instancePaths(home, "vm1");
+  mkdirSync(paths.dir);
+  const first = await ensureHostKey(paths);
+  assert.equal(first.created, true);
+  assert.equal(statSync(paths.hostKey).mode & 0o777, 0o600);
+  assert.match(first.privateKey, /^-----BEGIN OPENSSH PRIVATE KEY-----/);
+  assert.match(first.publicKey, /^ssh-ed25519 \S+ tslima-host-vm1$/);
+  assert.equal(readFileSync(paths.knownHosts, "utf8"), `${knownHostsLine("vm1", first.publicKey)}\n`);
+  assert.match(readFileSync(paths.knownHosts, "utf8"), /^lima-vm1 ssh-ed25519 \S+\n$/);
+  const derived = spawnSync("ssh-keygen", ["-y", "-f", paths.hostKey], { encoding: "utf8" }).stdout.trim().split(" ").slice(0, 2).join(" ");
+  assert.equal(derived, first.publicKey.split(" ").slice(0, 2).join(" "), "the pin belongs to the private key");
+  writeFileSync(paths.knownHosts, "tampered\n");
+  const again = await ensureHostKey(paths);
+  assert.deepEqual({ ...again, created: true }, first, "the key is kept");
+  assert.equal(again.created, false);
+  assert.equal(readFileSync(paths.knownHosts, "utf8"), `${knownHostsLine("vm1", first.publicKey)}\n`, "known_hosts is rewritten from the key");
+});
+
+test("an sshd with another host key on the instance's port: one coded error naming the mismatch, no waiting", { skip: canRun ? false : "needs root and /usr/sbin/sshd" }, async (t) => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-mitm-"));
+  const cleanups: (() => void)[] = [];
+  t.after(() => {
+    for (const c of cleanups.reverse()) c();
+    rmSync(root, { recursive: true, force: true });
+  });
+  mkdirSync("/run/sshd", { recursive: true });
+  const home = join(root, "home");
+  const key = await ensureUserKey(home);
+  const port = await findFreePort();
+  const paths = instancePaths(home, "pinned");
+  mkdirSync(paths.dir, { recursive: true });
+  await ensureHostKey(paths);
+  writeFileSync(paths.sshConfig, sshConfigText(paths, { user: userInfo().username, port, identityFile: key.privateKeyPath, instanceName: "pinned" }));
+  // The impostor accepts the user's key, so only the host key check stands between it and the session.
+  const fakeDir = join(root, "fake");
+  mkdirSync(fakeDir);
+  const sshd = spawn(SSHD, ["-D", "-e", "-f", writeSshdConfig(fakeDir, port, key.publicKey)], { stdio: "ignore" });
+  cleanups.push(() => sshd.kill("SIGKILL"));
+  await waitForBanner(port, 20_000);
+
+  const t0 = Date.now();
+  await assert.rejects(waitForSsh(paths, 60_000), (e: Error & { code?: string; hint?: string }) => {
+    assert.equal(e.code, "ERR_TSLIMA_SSH_HOST_KEY");
+    assert.match(e.message, /host key mismatch/);
+    assert.match(e.hint ?? "", /another program may be listening/);
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 15_000, `refused at once, not after the 60 s wait (${Date.now() - t0} ms)`);
+  const marker = join(root, "reached");
+  await assert.rejects(sshCommandRunner(paths, { tty: false, command: ["touch", marker], stdio: ["ignore", "ignore", "ignore"] }), /host key mismatch/);
+  assert.ok(!existsSync(marker), "no command ran on the impostor");
+  assert.ok(!existsSync(paths.sshSock), "no ControlMaster to the impostor");
 });

@@ -16,7 +16,7 @@ export function testConfig(over: Partial<Config> = {}): Config {
     mountInotify: false,
     ssh: { localPort: 0, loadDotSSHPubKeys: false, forwardAgent: false, forwardX11: false, forwardX11Trusted: false },
     firmware: { legacyBIOS: false },
-    user: { name: "alice", comment: "Alice", uid: 1001, home: "/home/alice.linux", shell: "/bin/bash" },
+    user: { name: "alice", comment: "Alice", uid: 1001, home: "/home/alice.linux", shell: "/bin/bash", passwordlessSudo: true },
     provision: [],
     probes: [],
     portForwards: [],

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { ensureUserKey, sshConfigText, sshControlExitArgv, waitForBanner, waitForSsh } from "../../../src/ssh/index.js";
+import { ensureHostKey, ensureUserKey, sshConfigText, sshControlExitArgv, waitForBanner, waitForSsh } from "../../../src/ssh/index.js";
 import { findFreePort } from "../../../src/qemu/index.js";
 import { instancePaths, type InstancePaths } from "../../../src/store/paths.js";
 
@@ -19,9 +19,13 @@ export interface LocalGuest {
   close(): void;
 }
 
-/** Writes a host key, authorized_keys and an sshd_config for 127.0.0.1:PORT into `dir`; returns the config's path. */
-export function writeSshdConfig(dir: string, port: number, publicKey: string): string {
-  spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "hostkey")]);
+/**
+ * Writes authorized_keys and an sshd_config for 127.0.0.1:PORT into `dir`; returns the config's path.
+ * The server's host key is `hostKey` (an instance's pinned one), or else a new one made in `dir`.
+ */
+export function writeSshdConfig(dir: string, port: number, publicKey: string, hostKey?: string): string {
+  const key = hostKey ?? join(dir, "hostkey");
+  if (hostKey === undefined) spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
   writeFileSync(join(dir, "authorized_keys"), `${publicKey}\n`);
   const config = join(dir, "sshd_config");
   writeFileSync(
@@ -29,7 +33,7 @@ export function writeSshdConfig(dir: string, port: number, publicKey: string): s
     [
       `Port ${port}`,
       "ListenAddress 127.0.0.1",
-      `HostKey ${join(dir, "hostkey")}`,
+      `HostKey "${key}"`,
       `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
       "PidFile none",
       "UsePAM no",
@@ -50,9 +54,10 @@ export async function startLocalGuest(name: string): Promise<LocalGuest> {
   const home = join(root, "home");
   const key = await ensureUserKey(home);
   const sshPort = await findFreePort();
-  const sshdConfig = writeSshdConfig(sshdDir, sshPort, key.publicKey);
   const paths = instancePaths(home, name);
   mkdirSync(paths.dir, { recursive: true });
+  await ensureHostKey(paths);
+  const sshdConfig = writeSshdConfig(sshdDir, sshPort, key.publicKey, paths.hostKey);
   writeFileSync(paths.sshConfig, sshConfigText(paths, { user: userInfo().username, port: sshPort, identityFile: key.privateKeyPath, instanceName: name }));
   const sshd = spawn(SSHD, ["-D", "-e", "-f", sshdConfig], { stdio: ["ignore", "ignore", "ignore"] });
   const close = () => {
