@@ -93,6 +93,13 @@ export default {
     },
     ...layerRules,
     {
+      name: "cli-uses-the-library",
+      comment: "src/cli is a client of the library: it imports only src/index.ts (the public API) and its own files",
+      severity: "error",
+      from: { path: "^src/cli/" },
+      to: { path: "^src/", pathNot: "^src/(cli/|index\\.ts$)" },
+    },
+    {
       name: "errors-is-a-leaf",
       comment: "src/errors.ts is the bottom of the stack: it imports nothing of src",
       severity: "error",

@@ -1,8 +1,5 @@
 import type { Command } from "commander";
-import { startInstance, type StartOptions } from "../instance/start.js";
-import { loadInstanceConfig } from "../instance/inventory.js";
-import { tslimaHome } from "../store/paths.js";
-import type { AgentEvent } from "../store/events.js";
+import { loadInstanceConfig, startInstance, tslimaHome, type AgentEvent, type StartOptions } from "../index.js";
 import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";
 import { parseDuration } from "./output.js";
 
