@@ -1,9 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Instance } from "../../../src/index.js";
+import { repoRoot } from "../../helpers.js";
+import { EXAMPLE_MARKER, readmeExample } from "../../readme-example.js";
 
 const YAML = 'images:\n- location: "build:debian-12"\n  arch: "x86_64"\ncpus: 1\nmemory: "1GiB"\n';
 
@@ -50,3 +52,10 @@ test(
     assert.throws(() => Instance.get("nope", { home }), (e: Error & { code?: string }) => e.code === "ERR_TSLIMA_UNKNOWN_INSTANCE");
   }),
 );
+
+test("the README's library example is found after its marker and uses await using", () => {
+  const code = readmeExample(readFileSync(join(repoRoot, "README.md"), "utf8"));
+  assert.match(code, /^import \{ Instance \} from "tslima";$/m);
+  assert.match(code, /await using vm = await Instance\.create\(/);
+  assert.throws(() => readmeExample("# no example"), new RegExp(EXAMPLE_MARKER.slice(0, 20)));
+});
