@@ -138,7 +138,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
 
     const qemuFacts = await probeQemu(config.arch, hostFacts);
     if (qemuFacts.accelWarning) emit({ warning: qemuFacts.accelWarning });
-    plan = mountPlan(config, paths, { virtiofsd: findVirtiofsd(), memoryBytes: parseSize(config.memory) });
+    plan = mountPlan(config, paths, { virtiofsd: findVirtiofsd(), memoryBytes: parseSize(config.memory), host: hostFacts });
     prepareMountLocations(plan);
 
     step("cidata", "Writing cidata.iso");
