@@ -171,7 +171,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     await boot(paths, config, plan, { step, interrupt, stop: opts.stop, daemons, emit });
     status.running = true;
     status.ready = true;
-    emit({ message: "READY" });
+    emit({ message: "READY", ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}) });
     portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort });
   } catch (e) {
     const err = e as Error;

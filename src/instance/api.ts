@@ -100,8 +100,8 @@ export class Instance implements AsyncDisposable {
    * once). A failed start leaves it Stopped, with its logs, and rejects with the agent's error.
    */
   async start(opts: InstanceStartOptions = {}): Promise<RunningInstance> {
-    await startInstance(this.name, { ...opts, home: this.home });
-    return new RunningInstance(this);
+    const started = await startInstance(this.name, { ...opts, home: this.home });
+    return new RunningInstance(this, started.message);
   }
 
   /** Deletes the instance; a running one only with `force` (which kills it). Nothing to do when gone. */
@@ -130,9 +130,12 @@ async function stopQuietly(instance: Instance): Promise<void> {
 /** A booted instance: run commands, copy files, stop. `await using` stops it (see DisposePolicy). */
 export class RunningInstance implements AsyncDisposable {
   readonly instance: Instance;
+  /** The config's `message` (Lima's note to the user, template variables filled); "" when none. */
+  readonly message: string;
 
-  constructor(instance: Instance) {
+  constructor(instance: Instance, message = "") {
     this.instance = instance;
+    this.message = message;
   }
 
   get name(): string {

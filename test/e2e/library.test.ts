@@ -41,12 +41,13 @@ test("the README's library example runs as written and leaves nothing behind", B
 });
 
 test("await using stops and deletes the VM when the block throws", BOOT, async () => {
-  const yaml = cli.file("thrower.yaml", guestYaml());
+  const yaml = cli.file("thrower.yaml", guestYaml('message: "this is {{.Name}}"'));
   let qemuPid: number | undefined;
   let events = 0;
   await assert.rejects(async () => {
     await using vm = await Instance.create(yaml, { name: "thrower", home: cli.home }).then((i) => i.start({ onEvent: () => events++ }));
     qemuPid = vm.info().driverPID;
+    assert.equal(vm.message, "this is thrower", "the agent fills the config's message and start passes it on");
     assert.equal((await vm.exec(["true"])).exitCode, 0);
     throw new Error("the test body failed");
   }, /the test body failed/);
