@@ -52,6 +52,7 @@ export const PLANNERS = [
   "src/config/embed.ts",
   "src/config/errors.ts",
   "src/config/gotemplate.ts",
+  "src/config/images.ts",
   "src/config/merge.ts",
   "src/config/output.ts",
   "src/config/positions.ts",

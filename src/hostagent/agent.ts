@@ -3,6 +3,7 @@ import { basename, dirname } from "node:path";
 import { TslimaError, isTslimaError } from "../errors.js";
 import { loadConfigText, parseSize, probeHostFacts } from "../config/index.js";
 import type { Config } from "../config/types.js";
+import { imageCandidates } from "../config/images.js";
 import { resolveImage } from "../images/index.js";
 import { ensureEfiVars, macAddress, probeQemu, qemuArgv } from "../qemu/index.js";
 import { ensureUserKey } from "../ssh/index.js";
@@ -109,7 +110,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
 
     let image = readImageRecord(paths);
     if (image === undefined || !diskPrepared(paths)) {
-      const candidates = config.images.filter((i) => i.arch === config.arch).map((i) => i.location);
+      const candidates = imageCandidates(config).map((i) => i.location);
       step("resolve-image", `Resolving the ${config.arch} image (${candidates.join(", ")})`);
       const resolved = await resolveImage(config, {
         tslimaHome: home,
