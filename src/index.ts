@@ -1,10 +1,8 @@
 // The public library API of tslima: everything a program (and tslima's own CLI, src/cli) may use.
 // Nothing else of src/ is public; the lint (dependency-cruiser) keeps src/cli to this file.
 
-// Node 20.4+ has Symbol.asyncDispose; older 20.x lack it, and `await using` needs it.
-(Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for("nodejs.asyncDispose");
-
-// Lifecycle objects: Instance.create(...).then((i) => i.start()) -> RunningInstance.
+// Lifecycle objects: Instance.create(...).then((i) => i.start()) -> RunningInstance. Importing them
+// defines Symbol.asyncDispose where Node lacks it (src/instance/dispose-symbol.ts).
 export {
   Instance,
   RunningInstance,

@@ -1,3 +1,4 @@
+import "./dispose-symbol.js";
 import { existsSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import type { AgentEvent } from "../store/events.js";
