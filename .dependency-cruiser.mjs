@@ -55,6 +55,7 @@ export const PLANNERS = [
   "src/config/errors.ts",
   "src/config/gotemplate.ts",
   "src/config/guest.ts",
+  "src/config/images.ts",
   "src/config/merge.ts",
   "src/config/output.ts",
   "src/config/positions.ts",
@@ -95,6 +96,13 @@ export default {
       to: { circular: true },
     },
     ...layerRules,
+    {
+      name: "cli-uses-the-library",
+      comment: "src/cli is a client of the library: it imports only src/index.ts (the public API) and its own files",
+      severity: "error",
+      from: { path: "^src/cli/" },
+      to: { path: "^src/", pathNot: "^src/(cli/|index\\.ts$)" },
+    },
     {
       name: "errors-is-a-leaf",
       comment: "src/errors.ts is the bottom of the stack: it imports nothing of src",

@@ -1,15 +1,50 @@
-// The public library API. The CLI (src/cli) is a thin layer over what is exported here.
-export * from "./config/types.js";
-export { TslimaError, isTslimaError } from "./errors.js";
-export { tslimaHome, instancePaths, type InstancePaths } from "./store/paths.js";
+// The public library API of tslima: everything a program (and tslima's own CLI, src/cli) may use.
+// Nothing else of src/ is public; the lint (dependency-cruiser) keeps src/cli to this file.
+
+// Lifecycle objects: Instance.create(...).then((i) => i.start()) -> RunningInstance. Importing them
+// defines Symbol.asyncDispose where Node lacks it (src/instance/dispose-symbol.ts).
+export {
+  Instance,
+  RunningInstance,
+  type DisposePolicy,
+  type InstanceCreateOptions,
+  type InstanceStartOptions,
+  type ExecOptions,
+  type ExecOutput,
+} from "./instance/api.js";
+export type { InstanceInfo } from "./instance/inventory.js";
+export type { InstanceStatus } from "./store/status.js";
+export type { AgentEvent, AgentStatus, Step } from "./store/events.js";
+export { TslimaError, isTslimaError, ERROR_CODES, type ErrorCode } from "./errors.js";
+
+// The configuration users write (Lima's YAML) and load.
+export type { Arch, Config, HostFacts, Image, Mount, MountType, Network, PortForward, Probe, Provision } from "./config/types.js";
+export { loadConfig, type LoadOptions, type LoadedConfig } from "./config/pipeline.js";
+export { ConfigError, isConfigError, formatIssue, type ConfigIssue } from "./config/errors.js";
+export { configToYaml } from "./config/output.js";
+export { probeHostFacts } from "./config/host.js";
+export { applySets } from "./config/sets.js";
+export { parseSize, formatSize, scaleBytes } from "./config/sizes.js";
+
+// Templates (template:NAME).
+export { listTemplates, templateSearchDirs, type TemplateEntry } from "./config/templates.js";
+export { locateTemplate, templateText, copyTemplate } from "./config/template-files.js";
+
+// The same operations as functions keyed by instance name (what the CLI commands call).
+export { tslimaHome, buildCacheDir, globalPaths, instancePaths, type InstancePaths } from "./store/paths.js";
 export { createInstance, type CreateOptions, type Created } from "./instance/create.js";
+export type { Overrides } from "./instance/overrides.js";
 export { startInstance, type StartOptions, type Started } from "./instance/start.js";
 export { stopInstance, type StopOptions } from "./instance/stop.js";
 export { deleteInstance } from "./instance/delete.js";
-export { listInstancesApi as listInstances, getInstance, type InstanceInfo } from "./instance/inventory.js";
+export { listInstancesApi as listInstances, getInstance, loadInstanceConfig } from "./instance/inventory.js";
 export { shell, exec, type ShellOptions } from "./instance/shell.js";
 export type { ExecResult } from "./ssh/exec.js";
 export { copy } from "./instance/copy.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";
-export type { AgentEvent, AgentStatus, Step } from "./store/events.js";
-export * from "./config/index.js";
+
+// Guest images: local builds and the caches.
+export { buildImage } from "./images/build/index.js";
+export { hostArch } from "./images/build/preflight.js";
+export { progressPrinter as imageProgressPrinter, formatBytes } from "./images/progress.js";
+export { pruneBuilds, pruneDownloads, type PruneResult } from "./images/prune.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { copy } from "../instance/copy.js";
+import { copy } from "../index.js";
 
 export function register(program: Command): void {
   program

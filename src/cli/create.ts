@@ -1,6 +1,5 @@
 import { Command, Option } from "commander";
-import { createInstance } from "../instance/create.js";
-import type { Overrides } from "../instance/overrides.js";
+import { createInstance, type Overrides } from "../index.js";
 
 export interface CreateFlags {
   name?: string;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { deleteInstance } from "../instance/delete.js";
+import { deleteInstance } from "../index.js";
 
 export function register(program: Command): void {
   program

@@ -1,10 +1,5 @@
 import type { Command } from "commander";
-import type { Arch } from "../config/types.js";
-import { TslimaError } from "../errors.js";
-import { buildImage } from "../images/build/index.js";
-import { hostArch } from "../images/build/preflight.js";
-import { progressPrinter } from "../images/progress.js";
-import { buildCacheDir } from "../store/paths.js";
+import { buildCacheDir, buildImage, hostArch, imageProgressPrinter, TslimaError, type Arch } from "../index.js";
 
 const arches: Arch[] = ["x86_64", "aarch64", "armv7l", "ppc64le", "riscv64", "s390x"];
 
@@ -31,7 +26,7 @@ export function register(program: Command): void {
         packages: o.package,
         ...(o.output !== undefined ? { output: o.output } : {}),
         cacheDir: buildCacheDir(),
-        onProgress: progressPrinter(process.stderr),
+        onProgress: imageProgressPrinter(process.stderr),
       });
       const how = built.cached ? `cached (built earlier in ${built.buildSeconds} s)` : `built in ${built.buildSeconds} s`;
       process.stdout.write(

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { hostInfo } from "../instance/info.js";
+import { hostInfo } from "../index.js";
 
 export function register(program: Command): void {
   program

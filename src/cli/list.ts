@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { listInstancesApi } from "../instance/inventory.js";
-import type { InstanceInfo } from "../instance/inventory.js";
+import { listInstances, type InstanceInfo } from "../index.js";
 import { checkFormat, humanBytes, renderFormat, table, tildePath } from "./output.js";
 
 export function listRows(list: InstanceInfo[]): string[][] {
@@ -27,7 +26,7 @@ export function register(program: Command): void {
     .option("-q, --quiet", "names only")
     .action((names: string[], flags: { json?: boolean; format?: string; quiet?: boolean }) => {
       if (flags.format !== undefined) checkFormat(flags.format);
-      const list = listInstancesApi({ names });
+      const list = listInstances({ names });
       const out = process.stdout;
       if (flags.quiet) list.forEach((i) => out.write(`${i.name}\n`));
       else if (flags.json) list.forEach((i) => out.write(`${JSON.stringify(i)}\n`));

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
-import { isTslimaError } from "../errors.js";
+import { isTslimaError } from "../index.js";
 import { commands } from "./commands.js";
 
 export const version: string = (

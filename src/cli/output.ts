@@ -1,6 +1,5 @@
 import { homedir } from "node:os";
-import { TslimaError } from "../errors.js";
-import { scaleBytes } from "../config/sizes.js";
+import { scaleBytes, TslimaError } from "../index.js";
 
 /** Renders rows as a left-aligned table with a header, columns separated by 4 spaces. Pure. */
 export function table(header: string[], rows: string[][]): string {

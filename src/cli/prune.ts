@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { pruneBuilds, pruneDownloads } from "../images/prune.js";
-import { formatBytes } from "../images/progress.js";
-import { buildCacheDir, globalPaths, tslimaHome } from "../store/paths.js";
+import { buildCacheDir, formatBytes, globalPaths, pruneBuilds, pruneDownloads, tslimaHome } from "../index.js";
 
 /** `tslima prune`: empties the download cache; with --builds also the local image builds. */
 export function register(program: Command): void {

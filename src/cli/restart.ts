@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { stopInstance } from "../instance/stop.js";
-import { startInstance } from "../instance/start.js";
+import { startInstance, stopInstance } from "../index.js";
 import { parseDuration } from "./output.js";
 import { progressPrinter, withInterrupt } from "./start.js";
 import { stopLikeCommand, type StopFlags } from "./stop.js";

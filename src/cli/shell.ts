@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { shell } from "../instance/shell.js";
+import { shell } from "../index.js";
 
 export function register(program: Command): void {
   // Everything after NAME belongs to the guest command (`tslima shell vm sh -c 'exit 7'`).

@@ -1,8 +1,5 @@
 import type { Command } from "commander";
-import { startInstance, type StartOptions } from "../instance/start.js";
-import { loadInstanceConfig } from "../instance/inventory.js";
-import { tslimaHome } from "../store/paths.js";
-import type { AgentEvent } from "../store/events.js";
+import { startInstance, type AgentEvent, type StartOptions } from "../index.js";
 import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";
 import { parseDuration } from "./output.js";
 
@@ -86,6 +83,7 @@ export function register(program: Command): void {
       if (!started.alreadyRunning && !flags.foreground) {
         process.stdout.write(`Instance ${started.name} is running. Run \`tslima shell ${started.name}\` to open a shell.\n`);
       }
-      if (!flags.foreground) process.stdout.write(instanceMessage(started.name, () => loadInstanceConfig(tslimaHome(), started.paths).message));
+      // The agent filled it from the one lima.yaml it loaded (READY event): no second load here.
+      if (!flags.foreground) process.stdout.write(instanceMessage(started.name, () => started.message));
     });
 }

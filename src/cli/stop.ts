@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { stopInstance } from "../instance/stop.js";
+import { stopInstance } from "../index.js";
 import { parseDuration } from "./output.js";
 
 export interface StopFlags {

@@ -1,19 +1,5 @@
 import type { Command } from "commander";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { TslimaError } from "../errors.js";
-import { findTemplate, listTemplates, resolveTemplate, templateSearchDirs } from "../config/index.js";
-import { tslimaHome } from "../store/paths.js";
-
-function locate(name: string): string {
-  const bare = name.replace(/^template:(\/\/)?/, "");
-  const found = findTemplate(bare, templateSearchDirs());
-  if (!found) {
-    throw new TslimaError("TEMPLATE_NOT_FOUND", `no template named "${bare}"`, {
-      hint: "run `tslima template list` to see the templates; add directories with TSLIMA_TEMPLATES_PATH",
-    });
-  }
-  return found;
-}
+import { copyTemplate, listTemplates, templateSearchDirs, templateText, tslimaHome } from "../index.js";
 
 /**
  * `tslima template list|show|copy`. Templates are tslima's bundled ones, then those in the
@@ -37,9 +23,7 @@ export function register(program: Command): void {
     .argument("<name>", "template name, e.g. default or template:docker")
     .option("--embed", "resolve base: and inline script files")
     .action(async (name: string, options: { embed?: boolean }) => {
-      const path = locate(name);
-      const text = options.embed ? (await resolveTemplate(path, { tslimaHome: tslimaHome() })).text : readFileSync(path, "utf8");
-      process.stdout.write(text);
+      process.stdout.write(await templateText(name, { embed: options.embed === true, tslimaHome: tslimaHome() }));
     });
   template
     .command("copy")
@@ -49,15 +33,8 @@ export function register(program: Command): void {
     .option("--embed", "resolve base: and inline script files into the copy")
     .option("-f, --force", "overwrite FILE if it exists (Lima's `limactl template copy` always overwrites)")
     .action(async (name: string, file: string, options: { embed?: boolean; force?: boolean }) => {
-      const path = locate(name);
-      const text = options.embed ? (await resolveTemplate(path, { tslimaHome: tslimaHome() })).text : readFileSync(path, "utf8");
-      if (file === "-") {
-        process.stdout.write(text);
-        return;
-      }
-      if (existsSync(file) && !options.force) {
-        throw new TslimaError("FILE_EXISTS", `${file} already exists`, { hint: "pass --force to overwrite it, or choose another file name" });
-      }
-      writeFileSync(file, text);
+      const opts = { embed: options.embed === true, force: options.force === true, tslimaHome: tslimaHome() };
+      if (file === "-") process.stdout.write(await templateText(name, opts));
+      else await copyTemplate(name, file, opts);
     });
 }

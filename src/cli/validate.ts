@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { configToYaml, isConfigError, loadConfig, probeHostFacts, formatIssue } from "../config/index.js";
-import { tslimaHome } from "../store/paths.js";
+import { configToYaml, formatIssue, isConfigError, loadConfig, probeHostFacts, tslimaHome } from "../index.js";
 
 /** Where `validate` writes: stdout gets the filled YAML, stderr the issues and OK lines. */
 export interface ValidateOutput {

@@ -3,6 +3,7 @@ import { basename, dirname } from "node:path";
 import { TslimaError, isTslimaError } from "../errors.js";
 import { loadConfigText, parseSize, probeHostFacts } from "../config/index.js";
 import type { Config } from "../config/types.js";
+import { imageCandidates } from "../config/images.js";
 import { resolveImage } from "../images/index.js";
 import { ensureEfiVars, macAddress, probeQemu, qemuArgv } from "../qemu/index.js";
 import { ensureHostKey, ensureUserKey } from "../ssh/index.js";
@@ -110,7 +111,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     let image = readImageRecord(paths);
     const firstStart = image === undefined || !diskPrepared(paths);
     if (image === undefined || firstStart) {
-      const candidates = config.images.filter((i) => i.arch === config.arch).map((i) => i.location);
+      const candidates = imageCandidates(config).map((i) => i.location);
       step("resolve-image", `Resolving the ${config.arch} image (${candidates.join(", ")})`);
       const resolved = await resolveImage(config, {
         tslimaHome: home,
@@ -142,7 +143,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
 
     const qemuFacts = await probeQemu(config.arch, hostFacts);
     if (qemuFacts.accelWarning) emit({ warning: qemuFacts.accelWarning });
-    plan = mountPlan(config, paths, { virtiofsd: findVirtiofsd(), memoryBytes: parseSize(config.memory) });
+    plan = mountPlan(config, paths, { virtiofsd: findVirtiofsd(), memoryBytes: parseSize(config.memory), host: hostFacts });
     prepareMountLocations(plan);
 
     step("cidata", "Writing cidata.iso");
@@ -176,7 +177,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     await boot(paths, config, plan, { step, interrupt, stop: opts.stop, daemons, emit });
     status.running = true;
     status.ready = true;
-    emit({ message: "READY" });
+    emit({ message: "READY", ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}) });
     portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort });
   } catch (e) {
     const err = e as Error;

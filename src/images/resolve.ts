@@ -1,6 +1,7 @@
 import { open } from "node:fs/promises";
 import type { Arch, Config, Image } from "../config/types.js";
 import { TslimaError } from "../errors.js";
+import { imageCandidates } from "../config/images.js";
 import { globalPaths } from "../store/paths.js";
 import { buildImage, type BuildOptions, type BuiltImage } from "./build/index.js";
 import { download } from "./download.js";
@@ -27,12 +28,7 @@ const BUILD_SCHEME = "build:";
  */
 export async function resolveImage(config: Pick<Config, "arch" | "images">, opts: ResolveOptions): Promise<ResolvedImage> {
   const emit = opts.onProgress ?? (() => {});
-  const candidates = config.images.filter((i) => i.arch === config.arch);
-  if (candidates.length === 0) {
-    throw new TslimaError("IMAGE_NONE_FOR_ARCH", `images[] lists no image for arch ${config.arch}`, {
-      hint: `add an entry with \`arch: ${config.arch}\` to images[] in lima.yaml, e.g. \`location: build:debian-12\``,
-    });
-  }
+  const candidates = imageCandidates(config);
   const failures: string[] = [];
   for (const [i, image] of candidates.entries()) {
     try {

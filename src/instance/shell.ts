@@ -68,7 +68,7 @@ export function shell(name: string, command: string[], opts: ShellOptions = {}):
 }
 
 /** Runs a command in the guest and collects its output. */
-export function exec(name: string, command: string[], opts: ShellOptions & { input?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
+export function exec(name: string, command: string[], opts: ShellOptions & { input?: string | Buffer; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
   const home = opts.home ?? tslimaHome();
   const paths = runningInstance(name, home);
   return guestExec(paths, command, {
@@ -76,5 +76,6 @@ export function exec(name: string, command: string[], opts: ShellOptions & { inp
     ...workdirFor(home, paths, opts),
     ...(opts.input !== undefined ? { input: opts.input } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
   });
 }

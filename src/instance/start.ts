@@ -12,7 +12,7 @@ import { inspectStatus } from "../store/status.js";
 import { isAlive, signalProcess, waitGone } from "../proc/pid.js";
 import { poll } from "../proc/wait.js";
 import { createInstance, editInstance, isLocator, type CreateOptions } from "./create.js";
-import { EventFollower } from "../store/follow.js";
+import { EventFollower, readEvents } from "../store/follow.js";
 import { forceStop } from "./stop.js";
 import { validateInstanceName } from "./names.js";
 import { appendFileSync } from "node:fs";
@@ -35,6 +35,13 @@ export interface Started {
   paths: InstancePaths;
   alreadyRunning: boolean;
   events: AgentEvent[];
+  /** The config's `message`, filled by the agent (from its READY event); "" when there is none. */
+  message: string;
+}
+
+/** The instanceMessage of the last READY event among `events`, or "". */
+function readyMessage(events: AgentEvent[]): string {
+  return [...events].reverse().find((e) => e.status.ready === true)?.instanceMessage ?? "";
 }
 
 const AGENT_MAIN = fileURLToPath(new URL("../hostagent/main.js", import.meta.url));
@@ -85,7 +92,7 @@ export async function startInstance(target: string, options: StartOptions = {}):
     const st = inspectStatus(paths);
     if (st.status === "Running") {
       say(`instance ${paths.name} is already running`);
-      return { name: paths.name, paths, alreadyRunning: true, events: [] };
+      return { name: paths.name, paths, alreadyRunning: true, events: [], message: readyMessage(readEvents(paths.haStdoutLog)) };
     }
     if (st.status === "Broken") say(`instance ${paths.name} is Broken (${st.reason}): stopping what is left`);
     await forceStop(paths);
@@ -94,10 +101,10 @@ export async function startInstance(target: string, options: StartOptions = {}):
     const events: AgentEvent[] = [];
     if (opts.foreground) {
       await runForeground(paths, opts, events, () => lock.release());
-      return { name: paths.name, paths, alreadyRunning: false, events };
+      return { name: paths.name, paths, alreadyRunning: false, events, message: readyMessage(events) };
     }
     await runDetached(paths, opts, timeoutMs, events);
-    return { name: paths.name, paths, alreadyRunning: false, events };
+    return { name: paths.name, paths, alreadyRunning: false, events, message: readyMessage(events) };
   } finally {
     lock.release();
   }

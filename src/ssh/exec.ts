@@ -17,7 +17,7 @@ export interface ExecResult {
 export function guestExec(
   paths: InstancePaths,
   command: string[],
-  opts: { input?: string | Buffer; timeoutMs?: number; workdir?: string; home?: string; login?: boolean } = {},
+  opts: { input?: string | Buffer; timeoutMs?: number; signal?: AbortSignal; workdir?: string; home?: string; login?: boolean } = {},
 ): Promise<ExecResult> {
   const argv = sshArgv(paths, {
     tty: false,
@@ -26,12 +26,16 @@ export function guestExec(
     ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}),
     ...(opts.home !== undefined ? { home: opts.home } : {}),
   });
-  return runCollect("ssh", argv, opts.input, opts.timeoutMs);
+  return runCollect("ssh", argv, opts.input, opts.timeoutMs, opts.signal);
 }
 
 /** Runs a program to completion (see runProgram); code 255 + message when it cannot be started. */
-export async function runCollect(program: string, argv: string[], input?: string | Buffer, timeoutMs?: number): Promise<ExecResult> {
-  const r = await runProgram(program, argv, { ...(input !== undefined ? { input } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+export async function runCollect(program: string, argv: string[], input?: string | Buffer, timeoutMs?: number, signal?: AbortSignal): Promise<ExecResult> {
+  const r = await runProgram(program, argv, {
+    ...(input !== undefined ? { input } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(signal !== undefined ? { signal } : {}),
+  });
   if (r.spawnError) return { code: 255, stdout: "", stderr: `${program}: ${r.spawnError.message}` };
   return { code: shellStatus(r), stdout: r.stdout, stderr: r.stderr };
 }

@@ -56,6 +56,8 @@ export interface AgentEvent {
   error?: AgentError;
   /** Peak resident set size of the agent in KiB, in the final event. */
   maxRSSKiB?: number;
+  /** The config's `message` with its template variables filled (READY event only, when there is one). */
+  instanceMessage?: string;
   /** Warnings (e.g. accelerator fallback). */
   warning?: string;
   /** A port forward was added, removed or failed (see src/portfwd; the current set is in <instance>/portfwd.json). */

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, symlinkSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { Cli, guestYaml, parseList } from "./harness.js";
+import { Cli, guestYaml, hostUser, parseList, readableGuestImages } from "./harness.js";
+import { findVirtiofsd } from "../../src/mounts/index.js";
 
 const cli = new Cli("faults");
 after(() => cli.cleanup(["noqemu", "busyport", "noimage", "nomount"]));
@@ -77,3 +78,27 @@ test("an invalid lima.yaml is refused before anything is created", async () => {
   const list = await cli.run(["list", "--json", "bad"]);
   assert.equal(list.stdout.trim(), "", "no instance named bad exists");
 });
+
+const cDaemonAsRoot = findVirtiofsd()?.needsRoot === true && process.getuid?.() === 0;
+
+test(
+  "virtiofs with QEMU's C virtiofsd for an unprivileged user: the agent's host check refuses it before QEMU starts",
+  { skip: cDaemonAsRoot ? false : "needs root and QEMU's C virtiofsd (to start tslima as another user)" },
+  async () => {
+    const as = new Cli("faults-user", { user: hostUser()! });
+    try {
+      const images = readableGuestImages(join(as.root, "images"));
+      const share = join(as.root, "share");
+      mkdirSync(share);
+      as.chown();
+      const yaml = as.file("vfsuser.yaml", guestYaml(`mountType: virtiofs\nmounts:\n- location: "${share}"\n`, { images }));
+      const r = await as.run(["start", "--name", "vfsuser", yaml]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /QEMU's C virtiofsd\) only runs as root/);
+      assert.match(r.stderr, /^code: ERR_TSLIMA_MOUNT_VIRTIOFSD_ROOT$/m);
+      assert.doesNotMatch(r.stderr, /Starting QEMU/, "refused before QEMU starts");
+    } finally {
+      await as.cleanup(["vfsuser"]);
+    }
+  },
+);

@@ -23,6 +23,7 @@ test("the layer rules report each kind of violation in a fixture tree, and nothi
   const found = await cruise(join(fixturesDir, "layers"), "src");
   const seen = found.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort();
   assert.deepEqual(seen, [
+    "cli-uses-the-library: src/cli/start.ts -> src/proc/run.ts",
     "declared-folders-only: src/extra/thing.ts -> src/proc/run.ts",
     "layer-store: src/store/paths.ts -> src/instance/start.ts",
     "no-circular: src/proc/a.ts -> src/proc/b.ts",

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatSize, parseSize, TslimaError, trySize } from "../../../src/index.js";
+import { formatSize, parseSize, trySize } from "../../../src/config/sizes.js";
+import { TslimaError } from "../../../src/errors.js";
 
 test("sizes in Lima's forms are binary", () => {
   assert.equal(parseSize("4GiB"), 4 * 1024 ** 3);

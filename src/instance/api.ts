@@ -1,0 +1,182 @@
+import "./dispose-symbol.js";
+import { existsSync } from "node:fs";
+import { TslimaError } from "../errors.js";
+import type { AgentEvent } from "../store/events.js";
+import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
+import { inspectStatus, type InstanceStatus } from "../store/status.js";
+import { copy } from "./copy.js";
+import { createInstance, type CreateOptions } from "./create.js";
+import { deleteInstance } from "./delete.js";
+import { describeInstance, listInstances, requireInstance, type InstanceInfo } from "./inventory.js";
+import { exec, shell } from "./shell.js";
+import { startInstance } from "./start.js";
+import { forceStop, stopInstance } from "./stop.js";
+
+/**
+ * What disposing an object of this API does: `"stop"` stops the VM; `"delete"` stops it and deletes
+ * the instance. `Instance.create` defaults to `"delete"` (it removes what it created, like
+ * testcontainers); `Instance.get` to `"stop"` (it never deletes what it did not create).
+ */
+export type DisposePolicy = "stop" | "delete";
+
+export interface InstanceCreateOptions extends CreateOptions {
+  dispose?: DisposePolicy;
+}
+
+export interface InstanceStartOptions {
+  /** Give up (and stop the boot) after this long; default 10 minutes. */
+  timeoutMs?: number;
+  /** Aborting stops the boot; start() then rejects with INTERRUPTED and the instance is Stopped. */
+  signal?: AbortSignal;
+  /** Every event of the host agent (boot steps, progress, warnings, ready), as it arrives. */
+  onEvent?: (e: AgentEvent) => void;
+  /** Human messages (waiting for a lock, cleaning up a broken instance). */
+  onMessage?: (m: string) => void;
+}
+
+export interface ExecOptions {
+  /** Goes to the command's stdin. */
+  input?: string | Buffer;
+  /** Guest directory to run in; default the guest home (or the mounted host cwd, as `tslima shell`). */
+  workdir?: string;
+  timeoutMs?: number;
+  /** Aborting kills the command; exec() then rejects with INTERRUPTED. */
+  signal?: AbortSignal;
+}
+
+/** A finished guest command. A non-zero exit is a result, not an error. */
+export interface ExecOutput {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** An instance on disk (created or stopped). `start()` boots it. Disposing it applies its policy. */
+export class Instance implements AsyncDisposable {
+  readonly name: string;
+  readonly home: string;
+  readonly disposePolicy: DisposePolicy;
+
+  private constructor(name: string, home: string, dispose: DisposePolicy) {
+    this.name = name;
+    this.home = home;
+    this.disposePolicy = dispose;
+  }
+
+  /** Creates an instance from a locator (template:NAME, FILE.yaml, URL) without booting it. */
+  static async create(locator: string, opts: InstanceCreateOptions = {}): Promise<Instance> {
+    const home = opts.home ?? tslimaHome();
+    const created = await createInstance(locator, { ...opts, home });
+    return new Instance(created.name, home, opts.dispose ?? "delete");
+  }
+
+  /** An existing instance; an unknown name is an UNKNOWN_INSTANCE error listing the existing ones. */
+  static get(name: string, opts: { home?: string; dispose?: DisposePolicy } = {}): Instance {
+    const home = opts.home ?? tslimaHome();
+    requireInstance(home, name);
+    return new Instance(name, home, opts.dispose ?? "stop");
+  }
+
+  /** Every instance, as `tslima list` reports them (or the named ones). */
+  static list(opts: { home?: string; names?: string[] } = {}): InstanceInfo[] {
+    return listInstances(opts.home ?? tslimaHome(), opts.names ?? []);
+  }
+
+  get paths(): InstancePaths {
+    return instancePaths(this.home, this.name);
+  }
+
+  /** Running, Stopped or Broken (from the pid files, not cached). */
+  status(): InstanceStatus {
+    return inspectStatus(requireInstance(this.home, this.name)).status;
+  }
+
+  /** What `tslima list` says about it: config, status, pids (`driverPID` is QEMU's). */
+  info(): InstanceInfo {
+    return describeInstance(this.home, this.name);
+  }
+
+  /**
+   * Boots the instance and resolves once the guest is ready (an already running one resolves at
+   * once). A failed start leaves it Stopped, with its logs, and rejects with the agent's error.
+   */
+  async start(opts: InstanceStartOptions = {}): Promise<RunningInstance> {
+    const started = await startInstance(this.name, { ...opts, home: this.home });
+    return new RunningInstance(this, started.message);
+  }
+
+  /** Deletes the instance; a running one only with `force` (which kills it). Nothing to do when gone. */
+  async delete(opts: { force?: boolean } = {}): Promise<void> {
+    if (!existsSync(this.paths.limaYaml)) return;
+    await deleteInstance(this.name, { home: this.home, ...opts });
+  }
+
+  /** Applies the dispose policy: stop (when running), and delete when it is `"delete"`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!existsSync(this.paths.limaYaml)) return;
+    await stopQuietly(this);
+    if (this.disposePolicy === "delete") await this.delete({ force: true });
+  }
+}
+
+/** Stops gracefully; when that fails, kills what is left (dispose must not leave a VM behind). */
+async function stopQuietly(instance: Instance): Promise<void> {
+  try {
+    await stopInstance(instance.name, { home: instance.home });
+  } catch {
+    await forceStop(instance.paths);
+  }
+}
+
+/** A booted instance: run commands, copy files, stop. `await using` stops it (see DisposePolicy). */
+export class RunningInstance implements AsyncDisposable {
+  readonly instance: Instance;
+  /** The config's `message` (Lima's note to the user, template variables filled); "" when none. */
+  readonly message: string;
+
+  constructor(instance: Instance, message = "") {
+    this.instance = instance;
+    this.message = message;
+  }
+
+  get name(): string {
+    return this.instance.name;
+  }
+
+  info(): InstanceInfo {
+    return this.instance.info();
+  }
+
+  /** Runs an argv in the guest (login shell, as `tslima shell NAME -- ...`) and collects its output. */
+  async exec(command: string[], opts: ExecOptions = {}): Promise<ExecOutput> {
+    const r = await exec(this.name, command, { home: this.instance.home, ...opts });
+    if (opts.signal?.aborted) throw new TslimaError("INTERRUPTED", `${command.join(" ")} in ${this.name} was aborted`);
+    return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Runs a command (or a login shell) with this process's stdio; resolves with its exit code. */
+  shell(command: string[] = [], opts: { workdir?: string } = {}): Promise<number> {
+    return shell(this.name, command, { home: this.instance.home, ...opts });
+  }
+
+  /** Copies a host file or directory into the guest (scp -r). */
+  copyIn(hostPath: string, guestPath: string): Promise<void> {
+    return copy(hostPath, `${this.name}:${guestPath}`, { home: this.instance.home, recursive: true });
+  }
+
+  /** Copies a guest file or directory to the host (scp -r). */
+  copyOut(guestPath: string, hostPath: string): Promise<void> {
+    return copy(`${this.name}:${guestPath}`, hostPath, { home: this.instance.home, recursive: true });
+  }
+
+  /** Powers the guest off (QMP system_powerdown; QEMU is killed after `timeoutMs`, default 2 min). */
+  async stop(opts: { timeoutMs?: number; force?: boolean } = {}): Promise<Instance> {
+    await stopInstance(this.name, { home: this.instance.home, ...opts });
+    return this.instance;
+  }
+
+  /** Stops the VM, and deletes the instance when its policy is `"delete"`. Never leaves QEMU running. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.instance[Symbol.asyncDispose]();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * End to end, through the library as a TypeScript program uses it, on the locally built Debian 12
+ * guest: the README's library example runs as it stands (extracted from README.md, compiled with
+ * TypeScript, run with node), and `await using` leaves no VM behind even when its block throws.
+ */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import ts from "typescript";
+import { Instance } from "../../src/index.js";
+import { isAlive } from "../../src/proc/pid.js";
+import { runProgram } from "../../src/proc/run.js";
+import { repoRoot } from "../helpers.js";
+import { Cli, guestYaml } from "./harness.js";
+import { readmeExample } from "../readme-example.js";
+
+const cli = new Cli("library");
+const BOOT = { timeout: 15 * 60_000 };
+
+/** Processes whose command line mentions this test's root (QEMU, the agent, ssh), as pgrep -af prints them. */
+async function leftovers(): Promise<string> {
+  const r = await runProgram("pgrep", ["-af", cli.root], { timeoutMs: 10_000 });
+  return r.stdout.trim();
+}
+
+after(() => cli.cleanup(["example", "thrower"]));
+
+test("the README's library example runs as written and leaves nothing behind", BOOT, async () => {
+  const library = pathToFileURL(join(repoRoot, "dist", "src", "index.js")).href;
+  const source = readmeExample(readFileSync(join(repoRoot, "README.md"), "utf8")).replace(/from "tslima"/, `from ${JSON.stringify(library)}`);
+  const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
+  const script = cli.file("example.mjs", js);
+  const yaml = cli.file("example.yaml", guestYaml());
+  const r = await runProgram(process.execPath, [script, yaml], { env: cli.env(), cwd: cli.root, timeoutMs: 14 * 60_000 });
+  assert.equal(r.code, 0, `the example failed:\n${r.stdout}\n${r.stderr}`);
+  assert.deepEqual(r.stdout.trim().split("\n"), ["0 Linux", "3 hello from the host oops", "made in the guest", "[]"]);
+  assert.equal(existsSync(join(cli.home, "example")), false, "the instance it created is deleted");
+  assert.equal(await leftovers(), "", "no QEMU, agent or ssh of the example is left");
+});
+
+test("await using stops and deletes the VM when the block throws", BOOT, async () => {
+  const yaml = cli.file("thrower.yaml", guestYaml('message: "this is {{.Name}}"'));
+  let qemuPid: number | undefined;
+  let events = 0;
+  await assert.rejects(async () => {
+    await using vm = await Instance.create(yaml, { name: "thrower", home: cli.home }).then((i) => i.start({ onEvent: () => events++ }));
+    qemuPid = vm.info().driverPID;
+    assert.equal(vm.message, "this is thrower", "the agent fills the config's message and start passes it on");
+    assert.equal((await vm.exec(["true"])).exitCode, 0);
+    throw new Error("the test body failed");
+  }, /the test body failed/);
+  assert.ok(qemuPid !== undefined && qemuPid > 0, "the running instance reports its QEMU pid");
+  assert.ok(events > 0, "start reported the agent's events");
+  assert.equal(isAlive(qemuPid), false, `qemu (pid ${qemuPid}) is gone after the block`);
+  assert.equal(existsSync(join(cli.home, "thrower")), false, "the instance is deleted");
+  assert.deepEqual(Instance.list({ home: cli.home }), []);
+});
