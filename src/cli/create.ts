@@ -1,9 +1,9 @@
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { createInstance, type Overrides } from "../index.js";
 
 export interface CreateFlags {
   name?: string;
-  cpus?: string;
+  cpus?: number;
   memory?: string;
   disk?: string;
   mount?: string[];
@@ -13,11 +13,17 @@ export interface CreateFlags {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** --cpus: a whole number of at least 1, refused as typed (commander names the flag). */
+function cpuCount(v: string): number {
+  if (!/^[1-9][0-9]*$/.test(v.trim())) throw new InvalidArgumentError("must be a whole number of at least 1, e.g. --cpus 2.");
+  return Number(v);
+}
+
 /** The flags `create` and `start` share (Lima's). */
 export function addCreateFlags(cmd: Command): Command {
   return cmd
     .option("--name <name>", "instance name (default: from the file or template name)")
-    .option("--cpus <n>", "number of CPUs")
+    .option("--cpus <n>", "number of CPUs", cpuCount)
     .option("--memory <size>", "memory in GiB, or a size like 512MiB")
     .option("--disk <size>", "disk size in GiB, or a size like 20GiB")
     .option("--mount <dir[:w]>", "mount a host directory (append :w for writable); repeatable", collect)
@@ -28,7 +34,7 @@ export function addCreateFlags(cmd: Command): Command {
 export function overridesFrom(f: CreateFlags): Overrides & { name?: string } {
   return {
     ...(f.name !== undefined ? { name: f.name } : {}),
-    ...(f.cpus !== undefined ? { cpus: Number(f.cpus) } : {}),
+    ...(f.cpus !== undefined ? { cpus: f.cpus } : {}),
     ...(f.memory !== undefined ? { memory: f.memory } : {}),
     ...(f.disk !== undefined ? { disk: f.disk } : {}),
     ...(f.mount ? { mounts: f.mount } : {}),

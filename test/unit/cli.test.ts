@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliPath, repoRoot } from "../helpers.js";
 
@@ -22,4 +23,18 @@ test("an unknown command exits non-zero with a message", () => {
   const r = spawnSync(process.execPath, [cliPath, "no-such-command"], { encoding: "utf8" });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /^error: /m);
+});
+
+test("a bad --cpus is refused as typed, naming the flag, before anything is created", () => {
+  const home = mkdtempSync(join(tmpdir(), "tslima-cli-"));
+  try {
+    for (const [cmd, value] of [["start", "abc"], ["create", "0"], ["create", "1.5"]] as const) {
+      const r = spawnSync(process.execPath, [cliPath, cmd, "--cpus", value, "--name", "x"], { encoding: "utf8", env: { ...process.env, TSLIMA_HOME: home } });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`--cpus <n>' argument '${value.replace(".", "\\.")}' is invalid`));
+      assert.equal(existsSync(join(home, "x")), false, `${cmd} --cpus ${value} made no instance`);
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
