@@ -38,6 +38,8 @@ export const PLANNERS = [
   "src/mounts/types.ts",
   "src/mounts/verify.ts",
   "src/mounts/virtiofs.ts",
+  "src/hostagent/plan.ts",
+  "src/hostagent/readiness-plan.ts",
   "src/cidata/context.ts",
   "src/cidata/files.ts",
   "src/cidata/iso-fields.ts",

@@ -10,10 +10,6 @@ export const ERROR_CODES = {
   CONFIG_INVALID: "lima.yaml breaks one or more rules; every issue is listed as FILE:LINE:COL: field: message",
   CONFIG_SIZE: "a size field (memory, disk, 9p.msize) cannot be read",
   CONFIG_MEMORY: "memory is below what a Linux guest needs",
-  CONFIG_9P_MSIZE: "a 9p mount's msize is below the protocol minimum",
-  CONFIG_MOUNT_TYPE: "a mount asks for a mount type that is not known",
-  CONFIG_MOUNT_PATH: "a mount's location or mountPoint is not an absolute path",
-  CONFIG_MOUNT_DUPLICATE: "two mounts share a mountPoint",
   CONFIG_ENV_NAME: "an env/param name cannot be exported by a shell",
   CONFIG_PARAM_NAME: "a param name is not a valid identifier",
   CONFIG_PROVISION_FILE: "a provision script file cannot be read",
@@ -73,7 +69,6 @@ export const ERROR_CODES = {
   PORT_IN_USE: "ssh.localPort is taken by another program",
   // Mounts
   MOUNT_LOCATION: "a mount's host directory is missing or not a directory",
-  MOUNT_9P_LEGACY: "a 9p mount asks for the legacy protocol QEMU does not speak",
   MOUNT_NO_VIRTIOFSD: "virtiofs needs virtiofsd, which is not installed",
   MOUNT_VIRTIOFSD_ROOT: "the installed virtiofsd only runs as root",
   MOUNT_VIRTIOFS_COMMA: "the C virtiofsd cannot share a path with a comma",

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { TslimaError, isTslimaError } from "../errors.js";
-import { loadConfigText, parseSize, probeHostFacts } from "../config/index.js";
-import type { Config } from "../config/types.js";
+import { loadConfigText, probeHostFacts } from "../config/index.js";
 import { imageCandidates } from "../config/images.js";
 import { resolveImage } from "../images/index.js";
-import { ensureEfiVars, macAddress, probeQemu, qemuArgv } from "../qemu/index.js";
+import { ensureEfiVars, probeQemu } from "../qemu/index.js";
 import { ensureHostKey, ensureUserKey } from "../ssh/index.js";
-import { findVirtiofsd, mountPlan } from "../mounts/index.js";
+import { findVirtiofsd } from "../mounts/index.js";
 import type { MountPlan } from "../mounts/types.js";
 import { buildCacheDir, instancePaths, type InstancePaths } from "../store/paths.js";
 import { isOurProcess, readPidFile } from "../store/pidfile.js";
@@ -15,11 +14,12 @@ import type { AgentEvent, AgentStatus, Step } from "../store/events.js";
 import { toAgentError } from "../store/agent-error.js";
 import { supervise, type Supervised } from "./processes.js";
 import { describeExit, type Exit } from "../proc/child.js";
-import { poll, retry } from "../proc/wait.js";
-import { waitForSsh } from "../ssh/wait.js";
-import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, sshPublicKeys, writeCidata, writeSshConfig } from "./prepare.js";
-import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";
-import { cloudInitOutputTail, provisionFailures, resetControlMaster, runProbes, verifyMounts, waitForReady } from "./guest.js";
+import { poll } from "../proc/wait.js";
+import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, sshPublicKeys, writeCidata } from "./prepare.js";
+import { prepareMountLocations, startMountDaemons } from "./daemons.js";
+import { planBoot } from "./plan.js";
+import { runReadiness } from "./readiness.js";
+import { cloudInitOutputTail } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
 import { startPortForwarding, type PortForwarding } from "../portfwd/index.js";
 
@@ -136,29 +136,32 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const hostKey = await ensureHostKey(paths);
     // An instance made before tslima pinned host keys: its guest is re-keyed by cloud-init on this boot.
     if (hostKey.created && !firstStart) emit({ message: `Generated an ssh host key for ${paths.name}, pinned in ${paths.knownHosts}; the guest takes it on this boot` });
-    step("ssh-config", "Writing ssh.config");
     const sshPort = await chooseSshPort(config);
-    writeSshConfig(paths, config, sshPort, key.privateKeyPath);
-    status.sshLocalPort = sshPort;
-
     const qemuFacts = await probeQemu(config.arch, hostFacts);
     if (qemuFacts.accelWarning) emit({ warning: qemuFacts.accelWarning });
-    plan = mountPlan(config, paths, { virtiofsd: findVirtiofsd(), memoryBytes: parseSize(config.memory), host: hostFacts });
-    prepareMountLocations(plan);
-
-    step("cidata", "Writing cidata.iso");
-    writeCidata(paths, config, {
-      sshPublicKeys: sshPublicKeys(config, key.publicKey),
-      mounts: plan,
+    const virtiofsd = config.mountType === "virtiofs" && config.mounts.length > 0 ? findVirtiofsd() : undefined;
+    const boot = planBoot(config, {
+      facts: hostFacts,
+      qemu: qemuFacts,
+      image,
       sshPort,
-      hostFacts,
-      macAddress: macAddress(paths.name),
+      sshIdentityFile: key.privateKeyPath,
+      sshPublicKeys: sshPublicKeys(config, key.publicKey),
       hostKey,
-    });
+      ...(virtiofsd ? { virtiofsd } : {}),
+    }, paths);
+    plan = boot.mounts;
 
-    if (plan.mounts.some((m) => m.daemons.length > 0)) {
+    step("ssh-config", "Writing ssh.config");
+    writeFileSync(paths.sshConfig, boot.sshConfig);
+    status.sshLocalPort = sshPort;
+    prepareMountLocations(boot.mounts);
+    step("cidata", "Writing cidata.iso");
+    writeCidata(paths, boot.cidata);
+
+    if (boot.daemons.length > 0) {
       step("start-daemons", "Starting mount daemons");
-      daemons.push(...(await startMountDaemons(plan, opts.stop)));
+      daemons.push(...(await startMountDaemons(boot.daemons, opts.stop)));
     }
     interrupt();
 
@@ -166,15 +169,14 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     rmSync(paths.qemuPid, { force: true });
     rmSync(paths.qmpSock, { force: true });
     rmSync(paths.sshSock, { force: true });
-    if (image.kernel === undefined && qemuFacts.firmware !== undefined && !config.firmware.legacyBIOS) ensureEfiVars(paths, qemuFacts.firmware);
-    const argv = qemuArgv(config, paths, { host: hostFacts, qemu: qemuFacts, sshPort, image, mounts: plan });
-    io.log(`${qemuFacts.binary} ${argv.join(" ")}`);
-    qemu = supervise("qemu", qemuFacts.binary, argv);
+    if (boot.efiVars && qemuFacts.firmware !== undefined) ensureEfiVars(paths, qemuFacts.firmware);
+    io.log(`${boot.qemu.binary} ${boot.qemu.argv.join(" ")}`);
+    qemu = supervise("qemu", boot.qemu.binary, boot.qemu.argv);
     void qemu.exited.then((e) => (qemuExit = e));
     await waitForPidFile(paths, qemu, interrupt);
     sshPossible = true;
 
-    await boot(paths, config, plan, { step, interrupt, stop: opts.stop, daemons, emit });
+    await runReadiness(boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: opts.stop, daemons });
     status.running = true;
     status.ready = true;
     emit({ message: "READY", ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}) });
@@ -208,42 +210,4 @@ async function waitForPidFile(paths: InstancePaths, qemu: Supervised, interrupt:
   const found = await poll(() => existsSync(paths.qemuPid) || undefined, { timeoutMs: 15_000, intervalMs: 100, beforeAttempt: interrupt });
   // An argv without -pidfile still gets one, so status can see qemu.
   if (found === undefined && qemu.child.pid !== undefined) writeFileSync(paths.qemuPid, `${qemu.child.pid}\n`);
-}
-
-interface BootContext {
-  step: (s: Step, message: string) => void;
-  interrupt: () => void;
-  stop: AbortSignal;
-  daemons: Supervised[];
-  emit: (e: Omit<AgentEvent, "time" | "status">) => void;
-}
-
-/** The guest side of the boot: ssh, cloud-init, reverse-sshfs, mounts, probes. */
-async function boot(paths: InstancePaths, config: Config, plan: MountPlan, c: BootContext): Promise<void> {
-  c.step("wait-ssh", "Waiting for SSH");
-  await waitForSsh(paths, Infinity, { signal: c.stop, beforeAttempt: c.interrupt });
-  c.step("wait-cloud-init", "Waiting for cloud-init to finish (/run/tslima-ready)");
-  await waitForReady(paths, c.interrupt, c.stop);
-  let failedSteps: string[] = [];
-  if (config.provision.length > 0) {
-    await resetControlMaster(paths);
-    failedSteps = await provisionFailures(paths);
-    for (const f of failedSteps) c.emit({ warning: f });
-  }
-  const sshfs = plan.mounts.filter((m) => m.sshfs !== undefined);
-  if (sshfs.length > 0) c.daemons.push(...(await startReverseSshfs(paths, sshfs, c.stop)));
-  if (plan.mounts.length > 0) {
-    c.step("verify-mounts", `Checking ${plan.mounts.length} mount(s)`);
-    await verifyMountsWithRetry(paths, plan, c.interrupt, c.stop);
-  }
-  if (config.probes.length > 0) {
-    c.step("probes", `Running ${config.probes.length} readiness probe(s)`);
-    await runProbes(paths, config.probes, c.interrupt, c.stop, (p) => c.emit({ message: `waiting for probe: ${p.description}` }), failedSteps);
-  }
-}
-
-/** sshfs mounts take a moment to appear; others are checked once ready. */
-async function verifyMountsWithRetry(paths: InstancePaths, plan: MountPlan, interrupt: () => void, stop: AbortSignal): Promise<void> {
-  const timeoutMs = plan.mounts.some((m) => m.sshfs) ? 30_000 : 0;
-  await retry(() => verifyMounts(paths, plan), { timeoutMs, intervalMs: 1000, signal: stop, beforeAttempt: interrupt });
 }

@@ -3,6 +3,7 @@ import type { ChildProcess } from "node:child_process";
 import { TslimaError } from "../errors.js";
 import type { MountPlan, PlannedMount } from "../mounts/types.js";
 import type { InstancePaths } from "../store/paths.js";
+import type { PlannedDaemon } from "./plan.js";
 import { readPidFile } from "../store/pidfile.js";
 import { isAlive } from "../proc/pid.js";
 import { sshArgv } from "../ssh/index.js";
@@ -43,24 +44,22 @@ export function prepareMountLocations(plan: MountPlan): void {
   });
 }
 
-/** Starts the host daemons of the mount plan (virtiofsd) and waits for their sockets. */
-export async function startMountDaemons(plan: MountPlan, signal: AbortSignal): Promise<Supervised[]> {
+/** Starts the mount daemons of a boot plan (virtiofsd) in order, each waited for until its socket exists. */
+export async function startMountDaemons(planned: PlannedDaemon[], signal: AbortSignal): Promise<Supervised[]> {
   const started: Supervised[] = [];
-  for (const m of plan.mounts) {
-    for (const d of m.daemons) {
-      const s = supervise(`${d.command} (${m.mount.location})`, d.command, d.args);
-      started.push(s);
-      if (d.socket === undefined) continue;
-      const socket = d.socket;
-      let exited = false;
-      void s.exited.then(() => (exited = true));
-      const ready = await poll(() => (existsSync(socket) ? true : exited || signal.aborted ? false : undefined), { timeoutMs: 15_000, intervalMs: 100 });
-      if (ready !== true) {
-        const how = exited ? describeExit(await s.exited) : "did not create its socket within 15s";
-        throw new TslimaError("MOUNT_DAEMON", `${d.command} for mount ${m.mount.location} ${how}: ${s.stderrTail().slice(-3).join(" / ")}`, {
-          hint: "check that the mount location exists and the daemon is installed, or use mountType: 9p",
-        });
-      }
+  for (const d of planned) {
+    const s = supervise(`${d.command} (${d.location})`, d.command, d.args);
+    started.push(s);
+    if (d.socket === undefined) continue;
+    const socket = d.socket;
+    let exited = false;
+    void s.exited.then(() => (exited = true));
+    const ready = await poll(() => (existsSync(socket) ? true : exited || signal.aborted ? false : undefined), { timeoutMs: 15_000, intervalMs: 100 });
+    if (ready !== true) {
+      const how = exited ? describeExit(await s.exited) : "did not create its socket within 15s";
+      throw new TslimaError("MOUNT_DAEMON", `${d.command} for mount ${d.location} ${how}: ${s.stderrTail().slice(-3).join(" / ")}`, {
+        hint: "check that the mount location exists and the daemon is installed, or use mountType: 9p",
+      });
     }
   }
   return started;

@@ -1,20 +1,11 @@
 import { TslimaError } from "../errors.js";
-import type { Probe } from "../config/types.js";
-import type { MountPlan } from "../mounts/types.js";
 import type { InstancePaths } from "../store/paths.js";
 import { guestExec, runCollect, shScript } from "../ssh/exec.js";
-import { PROVISION_LOG } from "../cidata/index.js";
 import { sshControlExitArgv } from "../ssh/index.js";
-import { verifyGuestMounts } from "./mountcheck.js";
 import { Deadline, poll } from "../proc/wait.js";
 
 /** Something that ends a wait early: qemu died, or a stop was requested. Throws with the reason. */
 export type Interrupt = () => void;
-
-const READY_CHECK = [
-  "if [ -e /run/tslima-ready ]; then echo ready; exit 0; fi",
-  "if [ -e /run/cloud-init/result.json ]; then echo cloud-init-finished; cat /run/cloud-init/result.json; else echo waiting; fi",
-].join("\n");
 
 /** Parses /run/cloud-init/result.json's errors. Pure. */
 export function cloudInitErrors(resultJson: string): string[] {
@@ -28,14 +19,14 @@ export function cloudInitErrors(resultJson: string): string[] {
 }
 
 /**
- * Waits for /run/tslima-ready (cloud-init done, mounts and provisioning finished). Fails when
+ * Waits until `script` (see the "ready-file" readiness step) says the ready file exists. Fails when
  * cloud-init reports errors, or finished `graceMs` ago without the ready file appearing.
  */
-export async function waitForReady(paths: InstancePaths, interrupt: Interrupt, signal: AbortSignal, graceMs = 180_000): Promise<void> {
+export async function waitForReady(paths: InstancePaths, script: string, interrupt: Interrupt, signal: AbortSignal, graceMs: number, hint: string): Promise<void> {
   let grace: Deadline | undefined;
   await poll(
     async () => {
-      const r = await guestExec(paths, shScript(READY_CHECK), { timeoutMs: 60_000 });
+      const r = await guestExec(paths, shScript(script), { timeoutMs: 60_000 });
       if (r.code !== 0) return undefined;
       const [first, ...rest] = r.stdout.split("\n");
       if (first === "ready") return true;
@@ -47,20 +38,11 @@ export async function waitForReady(paths: InstancePaths, interrupt: Interrupt, s
         });
       }
       grace ??= new Deadline(graceMs);
-      if (grace.expired()) {
-        throw new TslimaError("NOT_READY", "cloud-init finished but the guest never signalled readiness (/run/tslima-ready)", {
-          hint: "a provision script or mount may hang; see /var/log/cloud-init-output.log in the guest",
-        });
-      }
+      if (grace.expired()) throw new TslimaError("NOT_READY", "cloud-init finished but the guest never signalled readiness (/run/tslima-ready)", { hint });
       return undefined;
     },
     { timeoutMs: Infinity, intervalMs: 2000, signal, beforeAttempt: interrupt },
   );
-}
-
-/** Checks that every planned mount shows up in the guest as intended (see verifyGuestMounts). */
-export async function verifyMounts(paths: InstancePaths, plan: MountPlan): Promise<void> {
-  await verifyGuestMounts(paths, plan);
 }
 
 /**
@@ -87,50 +69,40 @@ export function describeProvisionFailures(log: string): string[] {
   return out;
 }
 
-/** The provisioning steps that failed on this boot ([] when all succeeded or the log cannot be read). */
-export async function provisionFailures(paths: InstancePaths): Promise<string[]> {
-  const r = await guestExec(paths, shScript(`if [ -s ${PROVISION_LOG} ]; then cat ${PROVISION_LOG}; fi`), { timeoutMs: 30_000 });
+/** The provisioning steps that failed on this boot, from `script`'s output ([] when all succeeded or it cannot be read). */
+export async function provisionFailures(paths: InstancePaths, script: string): Promise<string[]> {
+  const r = await guestExec(paths, shScript(script), { timeoutMs: 30_000 });
   return r.code === 0 ? describeProvisionFailures(r.stdout) : [];
 }
 
-/** The interpreter of a script from its #! line, default /bin/sh. Pure. */
-export function interpreterOf(script: string): string[] {
-  const first = script.split("\n", 1)[0] ?? "";
-  if (!first.startsWith("#!")) return ["/bin/sh"];
-  const parts = first.slice(2).trim().split(/\s+/).filter((s) => s !== "");
-  return parts.length > 0 ? parts : ["/bin/sh"];
-}
-
 /**
- * Runs each readiness probe until it succeeds (Lima retries them until the start times out). When
+ * Runs one readiness probe until it succeeds (Lima retries them until the start times out). When
  * provisioning failed (`provisionFailed`, one line per step), what a probe waits for will most likely
  * never come: a probe that fails then fails the start at once, naming the failed steps and its hint.
  */
-export async function runProbes(
+export async function runProbe(
   paths: InstancePaths,
-  probes: Probe[],
+  probe: { description: string; script: string; interpreter: string[]; hint: string },
   interrupt: Interrupt,
   signal: AbortSignal,
-  onRetry: (p: Probe) => void,
-  provisionFailed: string[] = [],
+  onRetry: () => void,
+  provisionFailed: string[],
 ): Promise<void> {
-  for (const p of probes) {
-    await poll(
-      async (_d, n) => {
-        const r = await guestExec(paths, interpreterOf(p.script), { input: p.script, timeoutMs: 120_000 });
-        if (r.code === 0) return true;
-        if (provisionFailed.length > 0) {
-          const last = r.stderr.trim().split("\n").pop() ?? "";
-          throw new TslimaError("PROBE_FAILED", `readiness probe "${p.description}" failed${last ? ` (${last})` : ""} after provisioning failed: ${provisionFailed.join("; ")}`, {
-            hint: p.hint || "see /var/log/cloud-init-output.log in the guest (shown below)",
-          });
-        }
-        if (n === 1) onRetry(p);
-        return undefined;
-      },
-      { timeoutMs: Infinity, intervalMs: 3000, signal, beforeAttempt: interrupt },
-    );
-  }
+  await poll(
+    async (_d, n) => {
+      const r = await guestExec(paths, probe.interpreter, { input: probe.script, timeoutMs: 120_000 });
+      if (r.code === 0) return true;
+      if (provisionFailed.length > 0) {
+        const last = r.stderr.trim().split("\n").pop() ?? "";
+        throw new TslimaError("PROBE_FAILED", `readiness probe "${probe.description}" failed${last ? ` (${last})` : ""} after provisioning failed: ${provisionFailed.join("; ")}`, {
+          hint: probe.hint,
+        });
+      }
+      if (n === 1) onRetry();
+      return undefined;
+    },
+    { timeoutMs: Infinity, intervalMs: 3000, signal, beforeAttempt: interrupt },
+  );
 }
 
 /** The last lines of /var/log/cloud-init-output.log, when ssh works; [] otherwise. */

@@ -81,8 +81,8 @@ export function parseDiagnosis(stdout: string): MountDiagnosis {
   return { mountError: t.replace(/^mount: /, "") };
 }
 
-async function readGuest(paths: InstancePaths): Promise<{ mounts: string; filesystems: string }> {
-  const r = await guestExec(paths, shScript("cat /proc/mounts; echo ===; cat /proc/filesystems"), { timeoutMs: 60_000 });
+async function readGuest(paths: InstancePaths, script: string): Promise<{ mounts: string; filesystems: string }> {
+  const r = await guestExec(paths, shScript(script), { timeoutMs: 60_000 });
   if (r.code !== 0) throw new TslimaError("MOUNTS", `could not read /proc/mounts in the guest: ${r.stderr.trim()}`);
   const [mounts = "", filesystems = ""] = r.stdout.split("===\n");
   return { mounts, filesystems };
@@ -91,18 +91,19 @@ async function readGuest(paths: InstancePaths): Promise<{ mounts: string; filesy
 /**
  * After boot: every planned mount must be mounted in the guest with the intended type and options
  * (`nofail` would hide a failure). A missing fstab mount is retried once to learn why; a mount still
- * missing or wrong fails with an error naming it and the cause.
+ * missing or wrong fails with an error naming it and the cause. `tableScript` prints /proc/mounts,
+ * a line "===", then /proc/filesystems (the readiness step's script).
  */
-export async function verifyGuestMounts(paths: InstancePaths, plan: MountPlan): Promise<void> {
+export async function verifyGuestMounts(paths: InstancePaths, plan: MountPlan, tableScript: string): Promise<void> {
   if (plan.mounts.length === 0) return;
-  let seen = await readGuest(paths);
+  let seen = await readGuest(paths, tableScript);
   const missing = plan.mounts.filter((p) => p.fstab !== undefined && !mountMatches(p.expect, seen.mounts).ok && mountMatches(p.expect, seen.mounts).entry === undefined);
   const diagnoses: Record<string, MountDiagnosis> = {};
   for (const p of missing) {
     const r = await guestExec(paths, ["sudo", "-n", "sh", "-c", DIAGNOSE_SCRIPT, "tslima-diagnose", kernelFsOf(p.expect.fstype), p.expect.mountPoint], { timeoutMs: 60_000 });
     diagnoses[p.expect.mountPoint] = r.code === 0 ? parseDiagnosis(r.stdout) : { mountError: r.stderr.trim() };
   }
-  if (missing.length > 0) seen = await readGuest(paths);
+  if (missing.length > 0) seen = await readGuest(paths, tableScript);
   const problems = mountProblems(plan.mounts, seen.mounts, seen.filesystems, diagnoses);
   if (problems.length > 0) {
     throw new TslimaError("MOUNTS", problems.join("; "), {

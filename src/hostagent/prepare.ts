@@ -4,13 +4,11 @@ import { join } from "node:path";
 import { createServer } from "node:net";
 import { readdirSync } from "node:fs";
 import { TslimaError } from "../errors.js";
-import type { Config, HostFacts } from "../config/types.js";
+import type { Config } from "../config/types.js";
 import { parseSize } from "../config/index.js";
 import type { ResolvedImage } from "../images/types.js";
 import { qemuImgCreateOverlay, findFreePort } from "../qemu/index.js";
-import { sshConfigText, type HostKey } from "../ssh/index.js";
-import { cidataFiles, isoImage } from "../cidata/index.js";
-import type { MountPlan } from "../mounts/types.js";
+import { isoImage } from "../cidata/index.js";
 import type { InstancePaths } from "../store/paths.js";
 
 /** The image as booted the first time, kept so later starts use the same kernel as the disk's modules. */
@@ -96,21 +94,6 @@ export async function chooseSshPort(config: Config): Promise<number> {
   return findFreePort();
 }
 
-export function writeSshConfig(paths: InstancePaths, config: Config, port: number, identityFile: string): void {
-  writeFileSync(
-    paths.sshConfig,
-    sshConfigText(paths, {
-      user: config.user.name,
-      port,
-      identityFile,
-      instanceName: paths.name,
-      forwardAgent: config.ssh.forwardAgent,
-      forwardX11: config.ssh.forwardX11,
-      forwardX11Trusted: config.ssh.forwardX11Trusted,
-    }),
-  );
-}
-
 /** The user key plus ~/.ssh/*.pub when ssh.loadDotSSHPubKeys is set. */
 export function sshPublicKeys(config: Config, userPublicKey: string): string[] {
   const keys = [userPublicKey.trim()];
@@ -133,15 +116,10 @@ export function sshPublicKeys(config: Config, userPublicKey: string): string[] {
   return keys;
 }
 
-export function writeCidata(
-  paths: InstancePaths,
-  config: Config,
-  opts: { sshPublicKeys: string[]; mounts: MountPlan; sshPort: number; hostFacts: HostFacts; macAddress?: string; hostKey: HostKey },
-): void {
-  const files = cidataFiles(config, { instanceName: paths.name, ...opts });
+/** Writes the instance's cidata.iso from the plan's files (it holds the guest's private host key: mode 0600). */
+export function writeCidata(paths: InstancePaths, files: Record<string, string>): void {
   const tmp = `${paths.cidataIso}.tmp`;
   rmSync(tmp, { force: true });
-  // it holds the guest's private host key: the user's only
   writeFileSync(tmp, isoImage("cidata", files), { mode: 0o600 });
   renameSync(tmp, paths.cidataIso);
 }

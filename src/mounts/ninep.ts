@@ -1,5 +1,4 @@
 import type { Mount, NinePCache, ProtocolVersion } from "../config/types.js";
-import { TslimaError } from "../errors.js";
 import { qemuOptValue, type MountContext, type MountDriver } from "./driver.js";
 import { fstabEscape } from "./fstab.js";
 import { parseSize } from "../config/sizes.js";
@@ -10,7 +9,6 @@ import type { PlannedMount } from "./types.js";
 export const VIRTIO_9P_MAX_MSIZE = 4096 * (128 - 3);
 /** Linux's default msize since 5.15; /proc/mounts omits msize when it equals the default. */
 export const LINUX_9P_DEFAULT_MSIZE = 128 * 1024;
-const MIN_MSIZE = 4096;
 
 /**
  * How Linux prints each cache mode in /proc/mounts, over kernel versions:
@@ -41,22 +39,8 @@ export const NinePMount: MountDriver = {
   sharedQemuArgs: () => [],
   plan(mount: Mount, index: number, _ctx: MountContext): PlannedMount {
     const o = mount["9p"];
-    const where = `mounts[${index}].9p.msize`;
-    const msize = parseSize(o.msize, where);
-    if (msize < MIN_MSIZE) {
-      throw new TslimaError("CONFIG_9P_MSIZE", `${where}: ${o.msize} is below the 9p minimum of 4KiB`, {
-        hint: `set ${where} to at least "4KiB" in lima.yaml`,
-      });
-    }
-    if (o.protocolVersion === "9p2000") {
-      // QEMU's 9p server (hw/9pfs) answers a Tversion of plain "9P2000" with "unknown": the guest's
-      // mount fails with EREMOTEIO ("Remote I/O error"), which nofail would hide. Refuse it up front.
-      throw new TslimaError(
-        "MOUNT_9P_LEGACY",
-        `mounts[${index}] (${mount.location} -> ${mount.mountPoint}): 9p.protocolVersion "9p2000" (legacy 9P) is not spoken by QEMU's 9p server; the guest could not mount it ("Remote I/O error")`,
-        { hint: `set mounts[${index}].9p.protocolVersion to "9p2000.L" (the default) or "9p2000.u" in lima.yaml` },
-      );
-    }
+    // msize (at least 4KiB) and protocolVersion (not legacy 9p2000) were checked by config validation
+    const msize = parseSize(o.msize, `mounts[${index}].9p.msize`);
     const tag = mountTag(mount.location, mount.mountPoint);
     const fsdev = `fsdev${index}`;
     const fsdevOpts = [

@@ -62,17 +62,6 @@ test("9p options: versions, msize sizes, cache modes map to fstab and /proc/moun
   }
 });
 
-test("9p msize below 4KiB or unreadable is a config error naming the field", () => {
-  const m = testMount("/data");
-  m["9p"].msize = "2KiB";
-  assert.throws(() => mountPlan(testConfig({ mounts: [testMount("/ok"), m] }), testPaths, opts), (e: Error) => {
-    assert.match(e.message, /mounts\[1\]\.9p\.msize/);
-    return true;
-  });
-  m["9p"].msize = "big";
-  assert.throws(() => mountPlan(testConfig({ mounts: [m] }), testPaths, opts), /cannot read size/);
-});
-
 test("9p paths with spaces, commas, quotes, tabs, newlines, backslashes and non-ASCII", () => {
   const location = "/home/zoë/My Files, \"quoted\" 'single'\tand\\back";
   const mountPoint = "/mnt/zoë dir\nline";
@@ -86,8 +75,8 @@ test("9p paths with spaces, commas, quotes, tabs, newlines, backslashes and non-
   assert.equal(p.expect.mountPoint, mountPoint, "expect holds the real (unescaped) path");
 });
 
-test("each mount gets its own fsdev id; ~ expands against host home; tags differ per mountPoint", () => {
-  const mounts = [testMount("~"), testMount("~/src", { mountPoint: "/work", writable: true }), testMount("~", { mountPoint: "/home2" })];
+test("each mount gets its own fsdev id; tags differ per mountPoint", () => {
+  const mounts = [testMount("/home/alice"), testMount("/home/alice/src", { mountPoint: "/work", writable: true }), testMount("/home/alice", { mountPoint: "/home2" })];
   const plan = mountPlan(testConfig({ mounts }), testPaths, { ...opts, host: { os: "Linux", uid: 1000, home: "/home/alice" } });
   assert.deepEqual(plan.mounts.map((p) => p.mount.location), ["/home/alice", "/home/alice/src", "/home/alice"]);
   assert.deepEqual(plan.mounts.map((p) => p.fstab?.[1]), ["/home/alice", "/work", "/home2"]);
@@ -95,25 +84,3 @@ test("each mount gets its own fsdev id; ~ expands against host home; tags differ
   assert.equal(new Set(plan.mounts.map((p) => p.tag)).size, 3);
 });
 
-test("relative paths and duplicate mount points are errors naming the field", () => {
-  assert.throws(() => mountPlan(testConfig({ mounts: [testMount("rel/dir")] }), testPaths, opts), /mounts\[0\]\.location/);
-  assert.throws(
-    () => mountPlan(testConfig({ mounts: [testMount("/a", { mountPoint: "/m" }), testMount("/b", { mountPoint: "/m" })] }), testPaths, opts),
-    /mounts\[1\]\.mountPoint \/m is used twice/,
-  );
-  assert.throws(
-    () => mountPlan(testConfig({ mounts: [testMount("/a")], mountTypesUnsupported: ["9p"] }), testPaths, opts),
-    /mountTypesUnsupported/,
-  );
-});
-
-test("9p protocolVersion 9p2000 (legacy) is refused: QEMU's 9p server only speaks 9p2000.u and 9p2000.L", () => {
-  const m = testMount("/data", { mountPoint: "/mnt/legacy", writable: true });
-  m["9p"].protocolVersion = "9p2000";
-  assert.throws(() => mountPlan(testConfig({ mounts: [testMount("/ok"), m] }), testPaths, opts), (e: Error & { code?: string; hint?: string }) => {
-    assert.match(e.message, /mounts\[1\] \(\/data -> \/mnt\/legacy\)/);
-    assert.match(e.message, /Remote I\/O error/);
-    assert.match(e.hint ?? "", /9p2000\.L/);
-    return true;
-  });
-});

@@ -1,0 +1,104 @@
+import type { Config, HostFacts } from "../config/types.js";
+import { parseSize } from "../config/sizes.js";
+import type { ResolvedImage } from "../images/types.js";
+import { mountPlan } from "../mounts/plan.js";
+import type { MountPlan } from "../mounts/types.js";
+import type { VirtiofsdInfo } from "../mounts/virtiofsd.js";
+import { macAddress } from "../qemu/options.js";
+import { qemuArgv } from "../qemu/argv.js";
+import type { QemuFacts } from "../qemu/types.js";
+import { cidataFiles } from "../cidata/files.js";
+import { sshConfigText } from "../ssh/config.js";
+import type { InstancePaths } from "../store/paths.js";
+import { readinessSteps, type ReadinessStep } from "./readiness-plan.js";
+
+/**
+ * What the host found or prepared before planning a boot (all I/O happens before planBoot): the
+ * host's facts, the QEMU binary and firmware, the disk image as booted, the ssh port and keys.
+ */
+export interface BootHost {
+  facts: HostFacts;
+  qemu: QemuFacts;
+  /** The image as booted (its files inside the instance directory after the first start). */
+  image: ResolvedImage;
+  sshPort: number;
+  /** The user's private key file, for ssh.config. */
+  sshIdentityFile: string;
+  /** Public keys allowed to log in (the user key, plus ~/.ssh/*.pub when ssh.loadDotSSHPubKeys). */
+  sshPublicKeys: string[];
+  /** The guest's pinned ssh host key (ssh/hostkey.ts). */
+  hostKey: { privateKey: string; publicKey: string };
+  /** The host's virtiofsd, when one was found. */
+  virtiofsd?: VirtiofsdInfo;
+}
+
+/** A host daemon to start (and wait for) before QEMU, on behalf of one mount. */
+export interface PlannedDaemon {
+  /** What the daemon serves, for messages: the mount's host location. */
+  location: string;
+  command: string;
+  args: string[];
+  /** Unix socket the daemon creates; the agent waits for it before QEMU starts. */
+  socket?: string;
+}
+
+/** Everything one boot needs, as data. The host agent only carries it out (hostagent/agent.ts). */
+export interface BootPlan {
+  mounts: MountPlan;
+  /** Mount daemons (virtiofsd), started in this order before QEMU. */
+  daemons: PlannedDaemon[];
+  /** The cloud-init NoCloud files, by name, for cidata.iso. */
+  cidata: Record<string, string>;
+  /** The text of the instance's ssh.config. */
+  sshConfig: string;
+  /** Whether the instance needs its own UEFI variable store (firmware boot). */
+  efiVars: boolean;
+  qemu: { binary: string; argv: string[] };
+  /** What must hold in the guest before the instance counts as READY, in order. */
+  readiness: ReadinessStep[];
+}
+
+/**
+ * Plans a boot of a filled, validated config on a probed host (pure): QEMU's command line, the cidata
+ * files, ssh.config, the mount daemons and the readiness steps. Throws a TslimaError when a mount
+ * cannot be served on this host (e.g. virtiofs without a usable virtiofsd).
+ */
+export function planBoot(config: Config, host: BootHost, paths: InstancePaths): BootPlan {
+  const mounts = mountPlan(config, paths, {
+    memoryBytes: parseSize(config.memory),
+    host: host.facts,
+    ...(host.virtiofsd ? { virtiofsd: host.virtiofsd } : {}),
+  });
+  const daemons = mounts.mounts.flatMap((m) =>
+    m.daemons.map((d): PlannedDaemon => ({ location: m.mount.location, command: d.command, args: d.args, ...(d.socket ? { socket: d.socket } : {}) })),
+  );
+  const mac = macAddress(paths.name);
+  const cidata = cidataFiles(config, {
+    instanceName: paths.name,
+    sshPublicKeys: host.sshPublicKeys,
+    mounts,
+    sshPort: host.sshPort,
+    hostFacts: host.facts,
+    macAddress: mac,
+    hostKey: host.hostKey,
+  });
+  const sshConfig = sshConfigText(paths, {
+    user: config.user.name,
+    port: host.sshPort,
+    identityFile: host.sshIdentityFile,
+    instanceName: paths.name,
+    forwardAgent: config.ssh.forwardAgent,
+    forwardX11: config.ssh.forwardX11,
+    forwardX11Trusted: config.ssh.forwardX11Trusted,
+  });
+  const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image: host.image, mounts });
+  return {
+    mounts,
+    daemons,
+    cidata,
+    sshConfig,
+    efiVars: host.image.kernel === undefined && host.qemu.firmware !== undefined && !config.firmware.legacyBIOS,
+    qemu: { binary: host.qemu.binary, argv },
+    readiness: readinessSteps(config, mounts),
+  };
+}

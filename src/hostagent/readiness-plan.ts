@@ -1,0 +1,121 @@
+import type { Config } from "../config/types.js";
+import { PROVISION_LOG, READY_FILE } from "../config/guest.js";
+import type { MountPlan } from "../mounts/types.js";
+import type { Step } from "../store/events.js";
+
+/** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
+interface StepBase {
+  /** Shown when the step begins (the agent's progress event), when set. */
+  announce?: { step: Step; message: string };
+  /** One line: what is waited for. */
+  description: string;
+  /** What to do when it fails. */
+  hint: string;
+  /** A fatal step fails the start; a non-fatal one becomes a warning and the boot goes on. */
+  fatal: boolean;
+}
+
+/**
+ * One thing that must hold in the guest before the instance is READY, as data: the host agent's
+ * executor (hostagent/readiness.ts) runs `script` in the guest (over ssh) and reads its output as the
+ * kind says. Steps run in order; each waits until it holds, the start is stopped, or QEMU exits.
+ */
+export type ReadinessStep =
+  /** sshd answers and accepts the user's key (no guest script: a plain login). */
+  | (StepBase & { kind: "ssh" })
+  /**
+   * `script` prints "ready" once the ready file exists, else "cloud-init-finished" and cloud-init's
+   * result.json, else "waiting". Errors in result.json fail at once; a finished cloud-init without
+   * the ready file fails after `graceMs`.
+   */
+  | (StepBase & { kind: "ready-file"; script: string; graceMs: number })
+  /** `script` prints the provisioning runner's failure lines (JSON, one per failed step); each is a warning. */
+  | (StepBase & { kind: "provision-report"; script: string })
+  /** Starts the reverse-sshfs sessions of the mount plan (host sftp-server <-> guest sshfs). */
+  | (StepBase & { kind: "reverse-sshfs" })
+  /**
+   * `script` prints /proc/mounts, "===", /proc/filesystems; every planned mount must show up as
+   * planned (retried for `retryMs`, as sshfs mounts take a moment), a missing one is diagnosed.
+   */
+  | (StepBase & { kind: "mounts"; script: string; retryMs: number })
+  /** A user's readiness probe (`probes:`): `script` run by `interpreter` until it exits 0. */
+  | (StepBase & { kind: "probe"; script: string; interpreter: string[] });
+
+const READY_CHECK = [
+  `if [ -e ${READY_FILE} ]; then echo ready; exit 0; fi`,
+  "if [ -e /run/cloud-init/result.json ]; then echo cloud-init-finished; cat /run/cloud-init/result.json; else echo waiting; fi",
+].join("\n");
+
+/** The guest's mount table and known file systems, for the mounts step. */
+export const MOUNT_TABLE_SCRIPT = "cat /proc/mounts; echo ===; cat /proc/filesystems";
+
+/** The interpreter of a script from its #! line, default /bin/sh. Pure. */
+export function interpreterOf(script: string): string[] {
+  const first = script.split("\n", 1)[0] ?? "";
+  if (!first.startsWith("#!")) return ["/bin/sh"];
+  const parts = first.slice(2).trim().split(/\s+/).filter((s) => s !== "");
+  return parts.length > 0 ? parts : ["/bin/sh"];
+}
+
+/** The readiness steps of a boot, in order (pure). */
+export function readinessSteps(config: Config, mounts: MountPlan): ReadinessStep[] {
+  const steps: ReadinessStep[] = [
+    {
+      kind: "ssh",
+      announce: { step: "wait-ssh", message: "Waiting for SSH" },
+      description: "sshd in the guest accepts the user's key",
+      hint: "see serial.log: the guest may not have booted, or cloud-init did not install the key",
+      fatal: true,
+    },
+    {
+      kind: "ready-file",
+      announce: { step: "wait-cloud-init", message: `Waiting for cloud-init to finish (${READY_FILE})` },
+      description: `cloud-init finished and the boot script wrote ${READY_FILE}`,
+      hint: "a provision script or mount may hang; see /var/log/cloud-init-output.log in the guest",
+      fatal: true,
+      script: READY_CHECK,
+      graceMs: 180_000,
+    },
+  ];
+  if (config.provision.length > 0) {
+    steps.push({
+      kind: "provision-report",
+      description: "the provisioning scripts succeeded",
+      hint: `see ${PROVISION_LOG} and /var/log/cloud-init-output.log in the guest`,
+      fatal: false,
+      script: `if [ -s ${PROVISION_LOG} ]; then cat ${PROVISION_LOG}; fi`,
+    });
+  }
+  const sshfs = mounts.mounts.some((m) => m.sshfs !== undefined);
+  if (sshfs) {
+    steps.push({
+      kind: "reverse-sshfs",
+      description: "the reverse-sshfs sessions are connected",
+      hint: "check that sshfs is installed in the guest and sftp-server on the host, or choose another mountType",
+      fatal: true,
+    });
+  }
+  if (mounts.mounts.length > 0) {
+    steps.push({
+      kind: "mounts",
+      announce: { step: "verify-mounts", message: `Checking ${mounts.mounts.length} mount(s)` },
+      description: "every mount is mounted in the guest with its planned type and options",
+      hint: "fix or remove the mount in lima.yaml (mounts:), or choose another mountType",
+      fatal: true,
+      script: MOUNT_TABLE_SCRIPT,
+      retryMs: sshfs ? 30_000 : 0,
+    });
+  }
+  config.probes.forEach((p, i) => {
+    steps.push({
+      kind: "probe",
+      ...(i === 0 ? { announce: { step: "probes" as const, message: `Running ${config.probes.length} readiness probe(s)` } } : {}),
+      description: p.description,
+      hint: p.hint || "see /var/log/cloud-init-output.log in the guest (shown below)",
+      fatal: true,
+      script: p.script,
+      interpreter: interpreterOf(p.script),
+    });
+  });
+  return steps;
+}

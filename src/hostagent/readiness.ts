@@ -1,0 +1,70 @@
+import { TslimaError, isTslimaError } from "../errors.js";
+import type { MountPlan } from "../mounts/types.js";
+import type { AgentEvent, Step } from "../store/events.js";
+import type { InstancePaths } from "../store/paths.js";
+import { waitForSsh } from "../ssh/wait.js";
+import { retry } from "../proc/wait.js";
+import type { ReadinessStep } from "./readiness-plan.js";
+import { provisionFailures, resetControlMaster, runProbe, waitForReady, type Interrupt } from "./guest.js";
+import { verifyGuestMounts } from "./mountcheck.js";
+import { startReverseSshfs } from "./daemons.js";
+import type { Supervised } from "./processes.js";
+
+export interface ReadinessContext {
+  paths: InstancePaths;
+  mounts: MountPlan;
+  step: (s: Step, message: string) => void;
+  emit: (e: Omit<AgentEvent, "time" | "status">) => void;
+  interrupt: Interrupt;
+  stop: AbortSignal;
+  /** Daemons started by a step (reverse-sshfs sessions) join the agent's, which stops them. */
+  daemons: Supervised[];
+}
+
+/** Carries out the readiness steps of a boot plan, in order (see readiness-plan.ts). */
+export async function runReadiness(steps: ReadinessStep[], c: ReadinessContext): Promise<void> {
+  let provisionFailed: string[] = [];
+  for (const s of steps) {
+    if (s.announce) c.step(s.announce.step, s.announce.message);
+    try {
+      provisionFailed = (await runStep(s, c, provisionFailed)) ?? provisionFailed;
+    } catch (e) {
+      if (c.stop.aborted || s.fatal) throw withHint(e, s.hint);
+      c.emit({ warning: `${s.description}: not so (${(e as Error).message}); ${s.hint}` });
+    }
+  }
+}
+
+/** A step's hint on an error that brings none of its own. */
+function withHint(e: unknown, hint: string): unknown {
+  if (!isTslimaError(e) || e.hint) return e;
+  return new TslimaError(e.code, e.message, { hint });
+}
+
+/** Runs one step; the provision-report step returns the failed provisioning steps. */
+async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: string[]): Promise<string[] | undefined> {
+  const { paths } = c;
+  switch (s.kind) {
+    case "ssh":
+      await waitForSsh(paths, Infinity, { signal: c.stop, beforeAttempt: c.interrupt });
+      return undefined;
+    case "ready-file":
+      await waitForReady(paths, s.script, c.interrupt, c.stop, s.graceMs, s.hint);
+      return undefined;
+    case "provision-report": {
+      await resetControlMaster(paths);
+      const failed = await provisionFailures(paths, s.script);
+      for (const f of failed) c.emit({ warning: f });
+      return failed;
+    }
+    case "reverse-sshfs":
+      c.daemons.push(...(await startReverseSshfs(paths, c.mounts.mounts.filter((m) => m.sshfs !== undefined), c.stop)));
+      return undefined;
+    case "mounts":
+      await retry(() => verifyGuestMounts(paths, c.mounts, s.script), { timeoutMs: s.retryMs, intervalMs: 1000, signal: c.stop, beforeAttempt: c.interrupt });
+      return undefined;
+    case "probe":
+      await runProbe(paths, s, c.interrupt, c.stop, () => c.emit({ message: `waiting for probe: ${s.description}` }), provisionFailed);
+      return undefined;
+  }
+}

@@ -1,0 +1,94 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { planBoot, type BootHost, type BootPlan } from "../../../src/hostagent/plan.js";
+import type { Config } from "../../../src/config/types.js";
+import { isTslimaError } from "../../../src/errors.js";
+import { fixturesDir } from "../../helpers.js";
+import { testConfig, testMount, testPaths } from "../mounts/testconfig.js";
+import { linuxHost } from "../qemu/sample.js";
+
+const kernelImage = {
+  disk: "/home/alice/.tslima/default/basedisk",
+  diskFormat: "qcow2" as const,
+  kernel: "/home/alice/.tslima/default/kernel",
+  initrd: "/home/alice/.tslima/default/initrd",
+  cmdline: "root=LABEL=tslima-root ro console=tty0 console=ttyS0,115200n8",
+  location: "build:debian-12",
+};
+
+const host: BootHost = {
+  facts: linuxHost,
+  qemu: { binary: "/usr/bin/qemu-system-x86_64", version: "7.2.22", accel: "tcg", firmware: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" } },
+  image: kernelImage,
+  sshPort: 60022,
+  sshIdentityFile: "/home/alice/.tslima/_config/user",
+  sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeUserKeyForTheGoldenFileOnly alice@host"],
+  hostKey: {
+    privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nfake-host-key-for-the-golden-file\n-----END OPENSSH PRIVATE KEY-----\n",
+    publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyForTheGoldenFileOnly lima-default",
+  },
+};
+
+/** The plan as JSON; cidata files by size and hash (their text is pinned by test/fixtures/cidata). */
+function planJson(plan: BootPlan): string {
+  const cidata = Object.fromEntries(
+    Object.entries(plan.cidata).map(([name, text]) => [name, `${text.length} bytes, sha256 ${createHash("sha256").update(text).digest("hex").slice(0, 16)}`]),
+  );
+  const { mounts: _mounts, ...rest } = plan;
+  return `${JSON.stringify({ ...rest, cidata }, null, 2)}\n`;
+}
+
+/** Compares with test/fixtures/boot/<name>.json; UPDATE_GOLDEN=1 rewrites it (review the diff). */
+function assertGolden(name: string, plan: BootPlan): void {
+  const dir = join(fixturesDir, "boot");
+  const file = join(dir, `${name}.json`);
+  const text = planJson(plan);
+  if (process.env.UPDATE_GOLDEN === "1") {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, text);
+    return;
+  }
+  assert.equal(text, readFileSync(file, "utf8"), `the boot plan differs from ${file} (UPDATE_GOLDEN=1 rewrites it)`);
+}
+
+const withEverything: Partial<Config> = {
+  mounts: [testMount("/home/alice/src", { writable: true, "9p": { securityModel: "mapped-xattr", protocolVersion: "9p2000.L", msize: "128KiB", cache: "mmap" } })],
+  provision: [{ mode: "system", script: "#!/bin/sh\napt-get install -y jq\n" }],
+  probes: [{ mode: "readiness", description: "jq is installed", script: "#!/bin/bash\ncommand -v jq\n", hint: "see the provision script" }],
+};
+
+test("golden boot plan: direct kernel boot, a 9p mount, provisioning and a probe", () => {
+  assertGolden("kernel-9p-provision-probe", planBoot(testConfig(withEverything), host, testPaths));
+});
+
+test("golden boot plan: UEFI firmware, reverse-sshfs", () => {
+  const config = testConfig({ mountType: "reverse-sshfs", mounts: [testMount("/home/alice/src", { writable: true })] });
+  const plan = planBoot(config, { ...host, image: { disk: kernelImage.disk, diskFormat: "qcow2", location: "https://example.org/debian-12.qcow2" } }, testPaths);
+  assert.equal(plan.efiVars, true);
+  assertGolden("uefi-reverse-sshfs", plan);
+});
+
+test("golden boot plan: virtiofs starts one daemon per mount before QEMU", () => {
+  const virtiofsd = { binary: "/usr/libexec/virtiofsd", flavor: "rust" as const, readonlyFlag: true, needsRoot: false };
+  const config = testConfig({ mountType: "virtiofs", mounts: [testMount("/home/alice/src", { writable: true }), testMount("/home/alice/ro")] });
+  const plan = planBoot(config, { ...host, virtiofsd }, testPaths);
+  assert.deepEqual(plan.daemons.map((d) => d.location), ["/home/alice/src", "/home/alice/ro"]);
+  assertGolden("kernel-virtiofs", plan);
+});
+
+test("readiness steps: order and fatality follow the config", () => {
+  const kinds = (c: Partial<Config>) => planBoot(testConfig(c), host, testPaths).readiness.map((s) => `${s.kind}${s.fatal ? "" : "?"}`);
+  assert.deepEqual(kinds({}), ["ssh", "ready-file"]);
+  assert.deepEqual(kinds(withEverything), ["ssh", "ready-file", "provision-report?", "mounts", "probe"]);
+  assert.deepEqual(kinds({ mountType: "reverse-sshfs", mounts: [testMount("/x")] }), ["ssh", "ready-file", "reverse-sshfs", "mounts"]);
+  const probe = planBoot(testConfig(withEverything), host, testPaths).readiness.find((s) => s.kind === "probe");
+  assert.deepEqual(probe?.kind === "probe" && probe.interpreter, ["/bin/bash"]);
+});
+
+test("planBoot refuses virtiofs that cannot be served on this host, naming the fix", () => {
+  const config = testConfig({ mountType: "virtiofs", mounts: [testMount("/src")] });
+  assert.throws(() => planBoot(config, host, testPaths), (e) => isTslimaError(e) && e.code === "ERR_TSLIMA_MOUNT_NO_VIRTIOFSD" && /install virtiofsd/.test(e.hint ?? ""));
+});
