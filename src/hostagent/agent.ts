@@ -12,6 +12,7 @@ import { buildCacheDir, instancePaths, type InstancePaths } from "../store/paths
 import { isOurProcess, readPidFile } from "../store/pidfile.js";
 import type { AgentEvent, AgentStatus, Step } from "../store/events.js";
 import { toAgentError } from "../store/agent-error.js";
+import { writeFileAtomic } from "../store/atomic.js";
 import { supervise, type Supervised } from "./processes.js";
 import { describeExit, type Exit } from "../proc/child.js";
 import { poll } from "../proc/wait.js";
@@ -153,7 +154,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     plan = boot.mounts;
 
     step("ssh-config", "Writing ssh.config");
-    writeFileSync(paths.sshConfig, boot.sshConfig);
+    writeFileAtomic(paths.sshConfig, boot.sshConfig);
     status.sshLocalPort = sshPort;
     prepareMountLocations(boot.mounts);
     step("cidata", "Writing cidata.iso");

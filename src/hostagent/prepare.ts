@@ -1,4 +1,5 @@
-import { constants, copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { copyFileAtomic, writeFileAtomic } from "../store/atomic.js";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -35,9 +36,7 @@ function copyInto(src: string, dest: string): void {
       hint: "check images[].location in lima.yaml, or rebuild the local image",
     });
   }
-  const tmp = `${dest}.tmp`;
-  copyFileSync(src, tmp, constants.COPYFILE_FICLONE);
-  renameSync(tmp, dest);
+  copyFileAtomic(src, dest);
 }
 
 /**
@@ -57,7 +56,7 @@ export async function prepareDisk(config: Config, paths: InstancePaths, image: R
   }
   rmSync(paths.diffdisk, { force: true });
   await qemuImgCreateOverlay(paths.basedisk, image.diskFormat, paths.diffdisk, parseSize(config.disk));
-  writeFileSync(imageRecordPath(paths), `${JSON.stringify(booted, null, 2)}\n`);
+  writeFileAtomic(imageRecordPath(paths), `${JSON.stringify(booted, null, 2)}\n`);
   return booted;
 }
 
@@ -118,8 +117,5 @@ export function sshPublicKeys(config: Config, userPublicKey: string): string[] {
 
 /** Writes the instance's cidata.iso from the plan's files (it holds the guest's private host key: mode 0600). */
 export function writeCidata(paths: InstancePaths, files: Record<string, string>): void {
-  const tmp = `${paths.cidataIso}.tmp`;
-  rmSync(tmp, { force: true });
-  writeFileSync(tmp, isoImage("cidata", files), { mode: 0o600 });
-  renameSync(tmp, paths.cidataIso);
+  writeFileAtomic(paths.cidataIso, isoImage("cidata", files), 0o600);
 }

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileAtomic } from "../store/atomic.js";
 import { join } from "node:path";
 import { TslimaError } from "../errors.js";
 import { applySets, loadConfigText, probeHostFacts, resolveTemplate } from "../config/index.js";
@@ -76,8 +77,6 @@ export function editInstance(home: string, paths: InstancePaths, currentText: st
   if (sets.length === 0) return [];
   const text = applySets(currentText, sets, paths.limaYaml);
   const { warnings } = loadConfigText(text, paths.limaYaml, { hostFacts: probeHostFacts(), tslimaHome: home, instanceName: paths.name });
-  const tmp = `${paths.limaYaml}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, paths.limaYaml);
+  writeFileAtomic(paths.limaYaml, text);
   return warnings;
 }

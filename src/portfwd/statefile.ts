@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { writeFileAtomic } from "../store/atomic.js";
 import { join } from "node:path";
 import { endpointText } from "./plan.js";
 import type { Forward } from "./types.js";
@@ -30,8 +31,7 @@ export function formatPortForwardState(forwards: readonly Forward[]): string {
 
 export function writePortForwardState(instanceDir: string, forwards: readonly Forward[]): void {
   const path = portForwardStatePath(instanceDir);
-  writeFileSync(`${path}.tmp`, formatPortForwardState(forwards));
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, formatPortForwardState(forwards));
 }
 
 export function removePortForwardState(instanceDir: string): void {

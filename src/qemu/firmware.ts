@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileAtomic } from "../store/atomic.js";
 import { dirname, join } from "node:path";
 import type { Arch } from "../config/types.js";
 import type { InstancePaths } from "../store/paths.js";
@@ -125,7 +126,5 @@ export function ensureEfiVars(paths: InstancePaths, firmware: Firmware): void {
       hint: "reinstall the firmware package (Debian: ovmf or qemu-efi-aarch64; macOS: brew reinstall qemu)",
     });
   }
-  const tmp = `${paths.efiVars}.tmp`;
-  copyFileSync(firmware.vars, tmp);
-  renameSync(tmp, paths.efiVars);
+  copyFileAtomic(firmware.vars, paths.efiVars);
 }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import type { InstancePaths } from "../store/paths.js";
 import { TslimaError } from "../errors.js";
 import { sshHostAlias } from "./config.js";
-import { generateEd25519Key, keyTempPath, writeAtomic } from "./key.js";
+import { generateEd25519Key, keyTempPath } from "./key.js";
+import { writeFileAtomic } from "../store/atomic.js";
 
 /**
  * Guest host key pinning (beyond Lima, which does not check the guest's key): the host generates
@@ -47,7 +48,7 @@ export async function ensureHostKey(paths: InstancePaths): Promise<HostKey> {
   }
   const privateKey = readFileSync(paths.hostKey, "utf8");
   const publicKey = readFileSync(`${paths.hostKey}.pub`, "utf8").trim();
-  writeAtomic(paths.knownHosts, `${knownHostsLine(paths.name, publicKey)}\n`);
+  writeFileAtomic(paths.knownHosts, `${knownHostsLine(paths.name, publicKey)}\n`);
   return { privateKey, publicKey, created };
 }
 

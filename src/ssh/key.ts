@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { writeFileAtomic } from "../store/atomic.js";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { globalPaths } from "../store/paths.js";
@@ -17,13 +18,6 @@ async function derivePublicKey(privateKeyPath: string): Promise<string> {
   if (r.code !== 0) throw processError("SSH_KEY", `cannot read the public part of ${privateKeyPath}`, r, HINT);
   const line = r.stdout.trim();
   return line.split(/\s+/).length >= 3 ? line : `${line} tslima`;
-}
-
-/** Writes `path` through a temporary file renamed into place (readers never see half a file). */
-export function writeAtomic(path: string, text: string, mode = 0o644): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  writeFileSync(tmp, text, { mode });
-  renameSync(tmp, path);
 }
 
 /** A unique temporary name next to `path`'s directory for a key being generated. */
@@ -71,7 +65,7 @@ export async function ensureUserKey(tslimaHome: string): Promise<UserKey> {
   }
   if (publicKey === undefined || publicKey === "") {
     publicKey = await derivePublicKey(g.userKey);
-    writeAtomic(g.userPubKey, `${publicKey}\n`);
+    writeFileAtomic(g.userPubKey, `${publicKey}\n`);
   }
   return { privateKeyPath: g.userKey, publicKey };
 }
