@@ -47,43 +47,29 @@ function readyMessage(events: AgentEvent[]): string {
 const AGENT_MAIN = fileURLToPath(new URL("../hostagent/main.js", import.meta.url));
 
 /** Resolves `start`'s argument to an instance, creating it from a locator (or template:default) when needed. */
-async function ensureInstance(target: string, opts: StartOptions, home: string, say: (m: string) => void, warn: (w: string) => void): Promise<InstancePaths> {
+async function ensureInstance(target: string, opts: StartOptions, home: string, say: (m: string) => void): Promise<InstancePaths> {
   if (!isLocator(target)) {
     const name = validateInstanceName(opts.name ?? target);
     const paths = instancePaths(home, name);
     if (existsSync(paths.limaYaml)) {
-      const warnings = editInstance(home, paths, readFileSync(paths.limaYaml, "utf8"), opts, opts.cwd ?? process.cwd());
-      warnings.forEach(warn);
+      editInstance(home, paths, readFileSync(paths.limaYaml, "utf8"), opts, opts.cwd ?? process.cwd());
       return paths;
     }
     say(`creating instance ${name} from template:default`);
     return (await createInstance("template:default", { ...opts, name, home })).paths;
   }
-  const created = await createInstance(target, { ...opts, home });
-  created.warnings.forEach(warn);
-  return created.paths;
-}
-
-function withoutShownWarning(e: AgentEvent, shown: Set<string>): AgentEvent {
-  if (e.warning === undefined || !shown.has(e.warning)) return e;
-  const { warning: _shown, ...rest } = e;
-  return rest;
+  return (await createInstance(target, { ...opts, home })).paths;
 }
 
 /** Boots an instance (creating it first when given a locator) and resolves once the guest is ready. */
 export async function startInstance(target: string, options: StartOptions = {}): Promise<Started> {
   const home = options.home ?? tslimaHome();
   const say = options.onMessage ?? (() => undefined);
-  // the host agent loads lima.yaml again and reports the same configuration warnings: each is shown once
-  const shown = new Set<string>();
-  const warn = (w: string) => {
-    shown.add(w);
-    say(`warning: ${w}`);
-  };
-  const onEvent = options.onEvent;
-  const opts: StartOptions = onEvent ? { ...options, onEvent: (e) => onEvent(withoutShownWarning(e, shown)) } : options;
+  // The config's warnings reach the caller once, as the agent's warning events: the agent loads
+  // lima.yaml on every start; create and edit here only validate what they write.
+  const opts = options;
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
-  const paths = await ensureInstance(target, opts, home, say, warn);
+  const paths = await ensureInstance(target, opts, home, say);
   const lock = await acquireLock(paths.lock, {
     timeoutMs,
     onWait: (pid) => say(`waiting for another tslima process (pid ${pid}) that is starting ${paths.name}`),
