@@ -32,6 +32,17 @@ export interface InstanceStartOptions {
   onEvent?: (e: AgentEvent) => void;
   /** Human messages (waiting for a lock, cleaning up a broken instance). */
   onMessage?: (m: string) => void;
+  /**
+   * The host agent's environment, which QEMU, the mount daemons and ssh inherit (e.g. `HOME`, which
+   * `~` in mount locations expands to); default this process's, as for the CLI.
+   */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Run the host agent, and so QEMU and the mount daemons, as this host user (this process must be
+   * root). The instance's directory and its TSLIMA_HOME must be theirs (chown them after `create`);
+   * the agent then writes everything else itself. Commands and stop/dispose still work from here.
+   */
+  user?: { uid: number; gid: number };
 }
 
 export interface ExecOptions {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { chownSync, closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { startChild } from "../proc/child.js";
 import { fileURLToPath } from "node:url";
 import { TslimaError } from "../errors.js";
@@ -28,6 +28,10 @@ export interface StartOptions extends CreateOptions {
   onEvent?: (e: AgentEvent) => void;
   /** Human messages (waiting for a lock, cleaning up a broken instance). */
   onMessage?: (m: string) => void;
+  /** The detached host agent's environment (QEMU and the mount daemons inherit it); default this process's. */
+  env?: NodeJS.ProcessEnv;
+  /** Run the detached host agent (and so QEMU) as this host user; see InstanceStartOptions.user. */
+  user?: { uid: number; gid: number };
 }
 
 export interface Started {
@@ -64,6 +68,9 @@ async function ensureInstance(target: string, opts: StartOptions, home: string, 
 /** Boots an instance (creating it first when given a locator) and resolves once the guest is ready. */
 export async function startInstance(target: string, options: StartOptions = {}): Promise<Started> {
   const home = options.home ?? tslimaHome();
+  if (options.foreground && (options.env !== undefined || options.user !== undefined)) {
+    throw new TslimaError("INVALID_FLAG", "env and user apply to a detached host agent, not to a foreground one", { hint: "start it detached" });
+  }
   const say = options.onMessage ?? (() => undefined);
   // The config's warnings reach the caller once, as the agent's warning events: the agent loads
   // lima.yaml on every start; create and edit here only validate what they write.
@@ -84,6 +91,8 @@ export async function startInstance(target: string, options: StartOptions = {}):
     await forceStop(paths);
     closeSync(openSync(paths.haStdoutLog, "w"));
     closeSync(openSync(paths.haStderrLog, "w"));
+    // the agent's user must be able to start the instance again later (which truncates its logs)
+    if (opts.user) for (const log of [paths.haStdoutLog, paths.haStderrLog]) chownSync(log, opts.user.uid, opts.user.gid);
     const events: AgentEvent[] = [];
     if (opts.foreground) {
       await runForeground(paths, opts, events, () => lock.release());
@@ -105,7 +114,12 @@ export function startFailure(paths: InstancePaths, o: Outcome): TslimaError {
 async function runDetached(paths: InstancePaths, opts: StartOptions, timeoutMs: number, events: AgentEvent[]): Promise<void> {
   const out = openSync(paths.haStdoutLog, "a");
   const err = openSync(paths.haStderrLog, "a");
-  const child = startChild(process.execPath, [AGENT_MAIN, paths.dir], { detached: true, stdio: ["ignore", out, err] });
+  const child = startChild(process.execPath, [AGENT_MAIN, paths.dir], {
+    detached: true,
+    stdio: ["ignore", out, err],
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}),
+  });
   closeSync(out);
   closeSync(err);
   let agentExited = false;

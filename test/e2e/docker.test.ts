@@ -6,14 +6,16 @@
  * mount of the home directory, securityModel mapped-xattr), writes a file and chowns it: on the host
  * the file stays owned by the user running QEMU, with the container's owner in user.virtfs.* xattrs.
  * The tslima process runs with HOME set to a throw-away folder, so `~` (mounted writable) is not the
- * real home. One instance; stopped and deleted at the end, also on failure.
+ * real home (the library's start passes that environment to the host agent). One VM, booted through
+ * the library (FileGuest) and disposed at the end, also on failure.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Cli } from "./harness.js";
+import { Cli, FileGuest } from "./harness.js";
+import type { AgentEvent } from "../../src/index.js";
 import { buildCacheDir } from "../../src/store/paths.js";
 
 const NAME = "docker";
@@ -24,15 +26,23 @@ const project = join(hostHome, "project");
 const dockerConfig = join(cli.root, "docker-config");
 const IMAGE = "tslima-e2e-busybox:1";
 // HOME is the throw-away folder; the guest image build cache stays where it is.
-const env = cli.env({ HOME: hostHome, XDG_CACHE_HOME: dirname(buildCacheDir()) });
+const hostEnv = { HOME: hostHome, XDG_CACHE_HOME: dirname(buildCacheDir()) };
+const env = cli.env(hostEnv);
 let message = "";
+const guest = new FileGuest(cli);
+const bootEvents: AgentEvent[] = [];
+let bootSeconds = 0;
 
-before(() => {
+before(async () => {
   mkdirSync(project, { recursive: true });
   mkdirSync(dockerConfig, { recursive: true });
   writeFileSync(join(project, "input.txt"), "written on the host\n");
-});
-after(() => cli.cleanup([NAME]));
+  const t0 = Date.now();
+  // as `tslima start --cpus 1 --memory 2GiB --timeout 25m template:docker` with HOME=hostHome
+  await guest.boot({ name: NAME, locator: "template:docker", cpus: 1, memory: "2GiB", timeoutMs: 25 * 60_000, env: hostEnv, onEvent: (e) => bootEvents.push(e) });
+  bootSeconds = (Date.now() - t0) / 1000;
+}, { timeout: 30 * 60_000 });
+after(() => guest[Symbol.asyncDispose]());
 
 /** Runs the host's docker CLI against the VM (through the context the start message names). */
 function docker(args: string[], input?: Buffer): { code: number; stdout: string; stderr: string } {
@@ -57,26 +67,30 @@ function sh(cmd: string, args: string[], cwd?: string): string {
   return r.stdout;
 }
 
-/** Seconds from the progress line matching `from` to the one matching `to` in start's output. */
-function phaseSeconds(stderr: string, from: RegExp, to: RegExp): number | undefined {
+/** The boot's events as start's progress lines: the message, "READY" for the ready event. */
+const said = (e: AgentEvent): string => (e.status.ready ? "READY" : (e.message ?? ""));
+
+/** Seconds from the boot event whose line matches `from` to the one matching `to`. */
+function phaseSeconds(from: RegExp, to: RegExp): number | undefined {
   const at = (re: RegExp) => {
-    const line = stderr.split("\n").find((l) => re.test(l));
-    const m = line ? /^\[\s*([\d.]+)s\]/.exec(line) : null;
-    return m ? Number(m[1]) : undefined;
+    const e = bootEvents.find((x) => re.test(said(x)));
+    return e ? Date.parse(e.time) / 1000 : undefined;
   };
   const [a, b] = [at(from), at(to)];
   return a !== undefined && b !== undefined ? b - a : undefined;
 }
 
-test("template:docker boots, provisions Docker Engine and shows the docker context message", { timeout: 30 * 60_000 }, async () => {
-  const t0 = Date.now();
-  const r = await cli.ok(["start", "--name", NAME, "--cpus", "1", "--memory", "2GiB", "--timeout", "25m", "template:docker"], { env, timeoutMs: 30 * 60_000 });
-  const total = (Date.now() - t0) / 1000;
-  console.log(r.stderr);
-  const provisioning = phaseSeconds(r.stderr, /Waiting for cloud-init/, /READY/);
-  console.log(`docker provisioning: ${provisioning?.toFixed(0) ?? "?"}s from "Waiting for cloud-init" to READY (apt-get install docker.io, dockerd up); start took ${total.toFixed(0)}s in all`);
-  assert.match(r.stderr, /probe/, "the readiness probe ran");
-  message = r.stdout;
+test("template:docker boots, provisions Docker Engine and shows the docker context message", async () => {
+  const lines = bootEvents.map(said).join("\n");
+  console.log(lines);
+  const provisioning = phaseSeconds(/Waiting for cloud-init/, /READY/);
+  console.log(`docker provisioning: ${provisioning?.toFixed(0) ?? "?"}s from "Waiting for cloud-init" to READY (apt-get install docker.io, dockerd up); start took ${bootSeconds.toFixed(0)}s in all`);
+  assert.match(lines, /probe/, "the readiness probe ran");
+  // `tslima start` on the running instance prints the config's message again, as after the boot
+  const again = await cli.ok(["start", NAME], { env });
+  assert.match(again.stderr, /already running/);
+  message = again.stdout;
+  assert.ok(guest.vm.message.trim() !== "" && message.includes(guest.vm.message.trim()), "the library's message is the one the CLI prints");
   const sock = join(instDir, "sock", "docker.sock");
   assert.ok(message.includes(`docker context create tslima-${NAME} --docker "host=unix://${sock}"`), `start prints the docker context command:\n${message}`);
   assert.ok(statSync(sock).isSocket(), "the guest's docker.sock is forwarded to <instance>/sock/docker.sock");

@@ -1,8 +1,10 @@
 /**
- * Shared pieces of the end-to-end tests: run the real CLI (bin/tslima.js) against a throw-away
- * TSLIMA_HOME, write instance YAML for the locally built guest (`build:debian-12`, built by
- * scripts/build-test-guest), and make sure every instance a test starts is stopped and deleted again,
- * also when the test fails.
+ * Shared pieces of the end-to-end tests: boot VMs through the library (bootGuest: `Instance.create`
+ * then `start()`, a `RunningInstance` the test holds with `await using`, or FileGuest for one VM
+ * that a file's tests share), run the real CLI (bin/tslima.js) against the same throw-away
+ * TSLIMA_HOME, and write instance YAML for the locally built guest (`build:debian-12`, built by
+ * scripts/build-test-guest). Every VM belongs to a library object whose disposal stops it and
+ * deletes its instance, also when the test fails; Cli.cleanup disposes whatever else is left.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { chownSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -10,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { cliPath, repoRoot } from "../helpers.js";
+import { Instance, type AgentEvent, type RunningInstance } from "../../src/index.js";
 import { buildCacheDir } from "../../src/store/paths.js";
 
 export interface Run {
@@ -121,13 +124,121 @@ export class Cli {
     return p;
   }
 
-  /** Stops (forced) and deletes every instance, then removes the whole root. Never throws. */
-  async cleanup(names: string[]): Promise<void> {
-    for (const n of names) {
-      await this.run(["stop", "-f", n], { timeoutMs: 120_000 });
-      await this.run(["delete", "-f", n], { timeoutMs: 120_000 });
+  /**
+   * Stops and deletes every instance left in the home (`names` and any other; through the library,
+   * as disposing an `Instance` does), then removes the whole root. Never throws.
+   */
+  async cleanup(names: string[] = []): Promise<void> {
+    let left: string[] = [];
+    try {
+      left = Instance.list({ home: this.home }).map((i) => i.name);
+    } catch {
+      // no home (yet)
+    }
+    for (const n of new Set([...names, ...left])) {
+      try {
+        await Instance.get(n, { home: this.home, dispose: "delete" })[Symbol.asyncDispose]();
+      } catch {
+        // unknown name, or already gone
+      }
     }
     rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** What bootGuest boots: the locally built guest (guestYaml), or a locator such as template:docker. */
+export interface GuestBoot {
+  name: string;
+  /** lima.yaml text, written to ROOT/NAME.yaml; default guestYaml() (1 vCPU, 1 GiB, no mounts). */
+  yaml?: string;
+  /** A locator (template:NAME, FILE.yaml, URL) instead of `yaml`. */
+  locator?: string;
+  /** Overrides as the CLI's flags (--cpus, --memory, --mount DIR[:w]). */
+  cpus?: number;
+  memory?: string;
+  mounts?: string[];
+  /** The boot's timeout; default 15 minutes. */
+  timeoutMs?: number;
+  /** Aborting stops the boot (and deletes the instance). */
+  signal?: AbortSignal;
+  onEvent?: (e: AgentEvent) => void;
+  /** The host agent's environment over cli.env() (the CLI's environment: TSLIMA_HOME, the user's HOME). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A fresh running VM in cli's TSLIMA_HOME, made through the library (`Instance.create`, then
+ * `start()`), its host agent and QEMU running as cli's user and with cli's environment, as after
+ * `tslima start` by that user. Disposing it stops the VM and deletes the instance; a failed start
+ * deletes the instance before this rejects. The one place that makes a running test VM: today a
+ * cold boot, later a start from a booted snapshot (issue 11) by changing only this body.
+ */
+export async function bootGuest(cli: Cli, o: GuestBoot): Promise<RunningInstance> {
+  mkdirSync(cli.root, { recursive: true });
+  const locator = o.locator ?? cli.file(`${o.name}.yaml`, o.yaml ?? guestYaml());
+  const instance = await Instance.create(locator, {
+    name: o.name,
+    home: cli.home,
+    cwd: cli.root,
+    ...(o.cpus !== undefined ? { cpus: o.cpus } : {}),
+    ...(o.memory !== undefined ? { memory: o.memory } : {}),
+    ...(o.mounts !== undefined ? { mounts: o.mounts } : {}),
+  });
+  try {
+    cli.chown();
+    return await instance.start({
+      timeoutMs: o.timeoutMs ?? 15 * 60_000,
+      env: cli.env(o.env),
+      ...(cli.user ? { user: { uid: cli.user.uid, gid: cli.user.gid } } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+    });
+  } catch (e) {
+    await instance[Symbol.asyncDispose]();
+    throw e;
+  }
+}
+
+/**
+ * The one VM a file's tests share: `boot()` in `before`, `vm` in the tests, disposal in `after`
+ * (`await using` cannot span node:test's hooks). Disposing also covers a boot that failed or is
+ * still running (a `before` that timed out): it aborts the boot, waits for it to settle (bootGuest
+ * then deletes the instance) and disposes the VM. Then the root is removed (Cli.cleanup).
+ */
+export class FileGuest implements AsyncDisposable {
+  private readonly abort = new AbortController();
+  private booting: Promise<RunningInstance> | undefined;
+  private running: RunningInstance | undefined;
+
+  constructor(readonly cli: Cli) {}
+
+  /** Boots the VM (bootGuest) and logs how long that took. */
+  async boot(o: GuestBoot): Promise<RunningInstance> {
+    const t0 = Date.now();
+    this.booting = bootGuest(this.cli, { ...o, signal: this.abort.signal });
+    this.running = await this.booting;
+    console.log(`# ${o.name} booted through the library in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    return this.running;
+  }
+
+  /** The running VM; throws when the boot failed (so each test fails with that, not a TypeError). */
+  get vm(): RunningInstance {
+    if (this.running === undefined) throw new Error("the file's VM did not boot (see the before hook)");
+    return this.running;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.abort.abort();
+    try {
+      await this.booting;
+    } catch {
+      // the boot failed or was aborted: bootGuest deleted the instance
+    }
+    try {
+      await this.running?.[Symbol.asyncDispose]();
+    } finally {
+      await this.cli.cleanup();
+    }
   }
 }
 

@@ -2,7 +2,9 @@
  * End to end, through the CLI as a user runs it, on the locally built Debian 12 guest under QEMU:
  * start, shell (exit codes, stdin, workdir), copy in and out, stop and start again (data persists),
  * two concurrent starts, Ctrl-C during a start, kill -9 of qemu and of the host agent, delete.
- * One instance serves the whole file; it is stopped and deleted at the end, also on failure.
+ * One instance serves the whole file: created and first booted through the library (FileGuest, with
+ * the same mount option as `--mount`), which disposes of it at the end, also on failure; every later
+ * start, stop and delete is the CLI's.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +14,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawnSync } from "node:child_process";
 import { cliPath } from "../helpers.js";
-import { Cli, guestYaml, parseList } from "./harness.js";
+import { Cli, FileGuest, guestYaml, parseList } from "./harness.js";
+import type { AgentEvent } from "../../src/index.js";
 
 const NAME = "life";
 const cli = new Cli("lifecycle");
@@ -38,21 +41,32 @@ function alive(pid: number): boolean {
   }
 }
 
-before(() => mkdirSync(cli.root, { recursive: true }));
-after(() => cli.cleanup([NAME]));
+/** The phases a boot goes through, as `tslima start` prints them and as the agent's events say them. */
+const PHASES = ["Starting QEMU", "Waiting for SSH", "Waiting for cloud-init", "READY"];
 
-test("start creates the instance from a file, boots it and reports the phases", BOOT, async () => {
-  const yaml = cli.file("life.yaml", guestYaml());
+/** `tslima start`'s output for a start that booted the VM: every phase, the TCG warning, the note. */
+function assertBootOutput(r: { stdout: string; stderr: string }): void {
+  for (const phase of PHASES) assert.match(r.stderr, new RegExp(phase), `start shows the ${phase} phase`);
+  assert.match(r.stderr, /warning: using TCG/, "the accelerator fallback is announced");
+  assert.match(r.stdout, /Instance life is running/);
+}
+
+const guest = new FileGuest(cli);
+const bootEvents: AgentEvent[] = [];
+
+before(async () => {
   mkdirSync(join(project, "sub"), { recursive: true });
   // The tests run as root on the host while the guest user is uid 1000: let it write there.
   for (const d of [project, join(project, "sub")]) chmodSync(d, 0o777);
-  const r = await cli.ok(["start", "--name", NAME, "--mount", `${project}:w`, yaml]);
-  console.log(r.stderr);
-  for (const phase of ["Starting QEMU", "Waiting for SSH", "Waiting for cloud-init", "READY"]) {
-    assert.match(r.stderr, new RegExp(phase), `start shows the ${phase} phase`);
-  }
-  assert.match(r.stderr, /warning: using TCG/, "the accelerator fallback is announced");
-  assert.match(r.stdout, /Instance life is running/);
+  await guest.boot({ name: NAME, yaml: guestYaml(), mounts: [`${project}:w`], onEvent: (e) => bootEvents.push(e) });
+}, BOOT);
+after(() => guest[Symbol.asyncDispose]());
+
+test("the library creates the instance from a file and boots it; its events report the phases", async () => {
+  const said = bootEvents.map((e) => (e.status.ready ? "READY" : (e.message ?? ""))).join("\n");
+  console.log(said);
+  for (const phase of PHASES) assert.match(said, new RegExp(phase), `an event reports the ${phase} phase`);
+  assert.ok(bootEvents.some((e) => /using TCG/.test(e.warning ?? "")), "the accelerator fallback is announced");
   assert.equal(await status(), "Running");
   const list = parseList((await cli.ok(["list", "--json"])).stdout)[0]!;
   assert.equal(list.cpus, 1);
@@ -139,8 +153,10 @@ test("stop powers the guest off; two concurrent starts boot it once; data persis
   const [a, b] = await Promise.all([cli.run(["start", NAME]), cli.run(["start", NAME])]);
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
-  const booted = [a, b].filter((r) => /Starting QEMU/.test(r.stderr)).length;
-  assert.equal(booted, 1, `exactly one start boots the VM:\n--- a ---\n${a.stderr}\n--- b ---\n${b.stderr}`);
+  const booted = [a, b].filter((r) => /Starting QEMU/.test(r.stderr));
+  assert.equal(booted.length, 1, `exactly one start boots the VM:\n--- a ---\n${a.stderr}\n--- b ---\n${b.stderr}`);
+  console.log(booted[0]!.stderr);
+  assertBootOutput(booted[0]!);
   assert.ok([a, b].some((r) => /already running/.test(r.stderr)), "the other one finds it running");
   assert.equal(await status(), "Running");
   assert.equal((await cli.ok(["shell", NAME, "cat", "persist.txt"])).stdout, "kept\n");

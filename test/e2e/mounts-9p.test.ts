@@ -3,14 +3,15 @@
  * every cache mode, read-only (enforced by QEMU), a path with spaces/quotes/non-ASCII, a writable
  * location that does not exist yet, `~` and template variables. tslima runs as an unprivileged host
  * user (made with useradd when the tests run as root), as users do: QEMU then cannot chown on the
- * host, which is what passthrough documents.
+ * host, which is what passthrough documents. The VM is booted through the library (held with
+ * `await using`, its host agent running as that user); the tests use the CLI as that user.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { Cli, guestYaml, hostUser, readableGuestImages } from "./harness.js";
+import { bootGuest, Cli, guestYaml, hostUser, readableGuestImages } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable, type ResultRow } from "./mounts-probe.js";
 import { mountTag } from "../../src/mounts/index.js";
 
@@ -107,10 +108,9 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     assert.equal(existsSync(missing), false);
   });
 
-  const file = cli.file("lima.yaml", yaml(SPECS.map((s) => s.yaml).join("\n")));
   const started = Date.now();
-  await cli.ok(["start", "--name", NAME, file], { timeoutMs: 20 * 60_000 });
-  console.log(`# ${NAME} ready after ${Math.round((Date.now() - started) / 1000)} s (${SPECS.length} 9p mounts, running as ${user?.name ?? "the current user"})`);
+  await using vm = await bootGuest(cli, { name: NAME, yaml: yaml(SPECS.map((s) => s.yaml).join("\n")), timeoutMs: 20 * 60_000 });
+  console.log(`# ${vm.name} ready after ${Math.round((Date.now() - started) / 1000)} s (${SPECS.length} 9p mounts, running as ${user?.name ?? "the current user"})`);
 
   const procMounts = (await sh("cat /proc/mounts")).stdout;
   const byMountPoint = new Map(

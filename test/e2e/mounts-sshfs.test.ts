@@ -1,7 +1,9 @@
 /**
  * reverse-sshfs end to end on one VM: sshfs in the guest, OpenSSH's sftp-server on the host over the
  * instance's SSH connection, sshfs.cache / followSymlinks honoured, remounted after the connection
- * drops. Runs tslima as an unprivileged host user (as users do) when the tests run as root.
+ * drops. Runs tslima as an unprivileged host user (as users do) when the tests run as root: the VM
+ * is booted through the library (held with `await using`) with its host agent running as that user,
+ * and the tests use the CLI as that user.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Cli, guestYaml, hostUser, readableGuestImages } from "./harness.js";
+import { bootGuest, Cli, guestYaml, hostUser, readableGuestImages } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
 
 const NAME = "msshfs";
@@ -51,21 +53,20 @@ async function waitMounted(points: string[], ms = 90_000): Promise<number> {
 }
 
 test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a reconnect", async (t) => {
-  t.after(() => cli.cleanup([NAME]));
+  t.after(() => cli.cleanup());
   for (const d of Object.values(dirs)) {
     mkdirSync(d, { recursive: true });
     hostPrepare(d);
   }
   const images = user ? readableGuestImages(join(cli.root, "image")) : undefined;
-  cli.chown();
   const mounts = [
     `- location: ${JSON.stringify(dirs.rw)}`, "  mountPoint: /mnt/rw", "  writable: true",
     `- location: ${JSON.stringify(dirs.follow)}`, "  mountPoint: /mnt/follow", "  writable: true", "  sshfs: {cache: false, followSymlinks: true}",
     `- location: ${JSON.stringify(dirs.ro)}`, "  mountPoint: /mnt/ro",
   ].join("\n");
   const started = Date.now();
-  await cli.ok(["start", "--name", NAME, cli.file("lima.yaml", guestYaml(`mountType: reverse-sshfs\nmounts:\n${mounts}`, images ? { images } : {}))], { timeoutMs: 20 * 60_000 });
-  console.log(`# ${NAME} ready after ${Math.round((Date.now() - started) / 1000)} s, as ${user?.name ?? "the current user"}`);
+  await using vm = await bootGuest(cli, { name: NAME, yaml: guestYaml(`mountType: reverse-sshfs\nmounts:\n${mounts}`, images ? { images } : {}), timeoutMs: 20 * 60_000 });
+  console.log(`# ${vm.name} ready after ${Math.round((Date.now() - started) / 1000)} s, as ${user?.name ?? "the current user"}`);
 
   await t.test("mounted as fuse.sshfs; sshfs.cache and followSymlinks reach the guest's sshfs", async () => {
     const m = (await sh("cat /proc/mounts")).stdout;

@@ -2,12 +2,13 @@
  * virtiofs end to end on one VM: virtiofsd found on the host (Rust on PATH / vhost-user descriptors,
  * or Debian QEMU 7.2's C daemon), one per mount under the host agent, guest RAM shared with them,
  * stopped with the VM. The C daemon only runs as root, so this file runs tslima as the current user.
+ * The VM is booted through the library and held with `await using`; the tests use the CLI on it.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Cli, guestYaml } from "./harness.js";
+import { bootGuest, Cli, guestYaml } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
 import { findVirtiofsd, mountTag } from "../../src/mounts/index.js";
 
@@ -34,7 +35,7 @@ function virtiofsdPids(dir: string): number[] {
 const sh = (script: string, ...args: string[]) => cli.run(["shell", "--workdir", "/", NAME, "sudo", "sh", "-c", script, "sh", ...args], { timeoutMs: 180_000 });
 
 test("virtiofs: virtiofsd per mount, semantics, read-only, stopped with the VM", { skip: info === undefined || (info.needsRoot && process.getuid?.() !== 0) ? "no usable virtiofsd on this host" : false }, async (t) => {
-  t.after(() => cli.cleanup([NAME]));
+  t.after(() => cli.cleanup());
   mkdirSync(rw, { recursive: true });
   mkdirSync(ro, { recursive: true });
   hostPrepare(ro);
@@ -43,8 +44,8 @@ test("virtiofs: virtiofsd per mount, semantics, read-only, stopped with the VM",
     `- location: ${JSON.stringify(ro)}`, "  mountPoint: /mnt/ro",
   ].join("\n");
   const started = Date.now();
-  await cli.ok(["start", "--name", NAME, cli.file("lima.yaml", guestYaml(`mountType: virtiofs\nmounts:\n${mounts}`))], { timeoutMs: 20 * 60_000 });
-  console.log(`# ${NAME} ready after ${Math.round((Date.now() - started) / 1000)} s, virtiofsd: ${info?.binary} (${info?.flavor})`);
+  await using vm = await bootGuest(cli, { name: NAME, yaml: guestYaml(`mountType: virtiofs\nmounts:\n${mounts}`), timeoutMs: 20 * 60_000 });
+  console.log(`# ${vm.name} ready after ${Math.round((Date.now() - started) / 1000)} s, virtiofsd: ${info?.binary} (${info?.flavor})`);
 
   await t.test("one virtiofsd per mount runs while the VM runs; the guest mounts virtiofs with the Lima tag", async () => {
     assert.equal(virtiofsdPids(rw).length >= 1, true, "virtiofsd for the writable mount");

@@ -4,7 +4,8 @@
  * static `portForwards` rule maps a guest port to another host port; a host port that is already in
  * use gives a warning event while the other forwards keep working; a reverse unix socket rule makes
  * a host socket reachable in the guest. Nothing listens on the host beyond 127.0.0.1.
- * One instance serves the whole file; it is stopped and deleted at the end, also on failure.
+ * One VM serves the whole file, booted through the library (FileGuest) and disposed at the end, also
+ * on failure; the tests drive it with the CLI (`tslima shell`, `tslima stop`).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +13,8 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Cli, guestYaml } from "./harness.js";
+import { Cli, FileGuest, guestYaml } from "./harness.js";
+import type { AgentEvent } from "../../src/index.js";
 import { parseProcNetAddress, readPortForwards } from "../../src/portfwd/index.js";
 
 const NAME = "pf";
@@ -20,11 +22,26 @@ const cli = new Cli("portfwd");
 const BOOT = { timeout: 15 * 60_000 };
 const instDir = join(cli.home, NAME);
 const servers: Server[] = [];
+const guest = new FileGuest(cli);
+const bootEvents: AgentEvent[] = [];
 
-before(() => mkdirSync(cli.root, { recursive: true }));
+before(async () => {
+  mkdirSync(cli.root, { recursive: true });
+  const yaml = guestYaml(
+    [
+      "portForwards:",
+      "- guestPort: 8124",
+      "  hostPort: 18124",
+      "- guestSocket: /tmp/tslima-e2e/host.sock",
+      "  hostSocket: rev.sock",
+      "  reverse: true",
+    ].join("\n"),
+  );
+  await guest.boot({ name: NAME, yaml, onEvent: (e) => bootEvents.push(e) });
+}, BOOT);
 after(async () => {
   for (const s of servers) s.close();
-  await cli.cleanup([NAME]);
+  await guest[Symbol.asyncDispose]();
 });
 
 /** Starts `python3 -m http.server PORT --bind ADDR` in the guest's /tmp/www, detached. */
@@ -100,22 +117,9 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
-test("start with a static rule and a reverse socket rule", BOOT, async () => {
-  const yaml = cli.file(
-    "pf.yaml",
-    guestYaml(
-      [
-        "portForwards:",
-        "- guestPort: 8124",
-        "  hostPort: 18124",
-        "- guestSocket: /tmp/tslima-e2e/host.sock",
-        "  hostSocket: rev.sock",
-        "  reverse: true",
-      ].join("\n"),
-    ),
-  );
-  const r = await cli.ok(["start", "--name", NAME, yaml]);
-  assert.match(r.stderr, /READY/);
+test("started with a static rule and a reverse socket rule", async () => {
+  assert.ok(bootEvents.some((e) => e.status.ready === true), "start reported READY");
+  assert.equal(guest.vm.info().status, "Running");
   const py = await cli.ok(["shell", NAME, "python3", "--version"]);
   console.log(`guest: ${py.stdout.trim()}`);
 });

@@ -5,6 +5,8 @@
  * mounts through sudo, still works); an env: secret is not readable
  * by `nobody`; and once the VM is gone, an impostor sshd with another host key on the instance's
  * ssh port is refused, by plain `ssh -F ssh.config` and by tslima's own wait, with the key mismatch named.
+ * The VM is booted through the library (FileGuest) and disposed at the end, also on failure; the
+ * tests drive it with the CLI.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +15,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Cli, guestYaml, parseList } from "./harness.js";
+import { Cli, FileGuest, guestYaml, parseList } from "./harness.js";
+import type { AgentEvent } from "../../src/index.js";
 import { instancePaths } from "../../src/store/paths.js";
 import { readBanner, waitForSsh } from "../../src/ssh/index.js";
 import { writeSshdConfig } from "../unit/support/localsshd.js";
@@ -27,11 +30,34 @@ const share = join(cli.root, "share");
 const SECRET = `tslima-secret-${randomBytes(8).toString("hex")}`;
 const ENV_SH = "/usr/local/libexec/tslima/env.sh";
 let impostor: ChildProcess | undefined;
+const guest = new FileGuest(cli);
+const bootEvents: AgentEvent[] = [];
 
-before(() => mkdirSync(cli.root, { recursive: true }));
+before(async () => {
+  mkdirSync(cli.root, { recursive: true });
+  writeFileSync(precious, "my notes, not a socket\n");
+  mkdirSync(share);
+  writeFileSync(join(share, "hello.txt"), "from the host\n");
+  const yaml = guestYaml(
+    [
+      "user:",
+      "  passwordlessSudo: false",
+      "env:",
+      `  TSLIMA_SECRET: ${JSON.stringify(SECRET)}`,
+      "mountType: reverse-sshfs",
+      "mounts:",
+      `- location: ${JSON.stringify(share)}`,
+      "  mountPoint: /mnt/share",
+      "portForwards:",
+      "- guestSocket: /tmp/tslima-e2e/app.sock",
+      `  hostSocket: ${JSON.stringify(precious)}`,
+    ].join("\n"),
+  );
+  await guest.boot({ name: NAME, yaml, onEvent: (e) => bootEvents.push(e) });
+}, BOOT);
 after(async () => {
   impostor?.kill("SIGKILL");
-  await cli.cleanup([NAME]);
+  await guest[Symbol.asyncDispose]();
 });
 
 async function status(): Promise<string> {
@@ -50,32 +76,8 @@ function asNobody(script: string) {
   return cli.run(["shell", "--workdir", "/", NAME, "sh", "-c", `sudo -S -p '' -u nobody sh -c "$1" <"$HOME/password"`, "sh", script]);
 }
 
-test("start: passwordlessSudo false, an env: secret, a reverse-sshfs mount, a hostSocket naming a regular file", BOOT, async () => {
-  writeFileSync(precious, "my notes, not a socket\n");
-  mkdirSync(share);
-  writeFileSync(join(share, "hello.txt"), "from the host\n");
-  const yaml = cli.file(
-    "sec.yaml",
-    guestYaml(
-      [
-        "user:",
-        "  passwordlessSudo: false",
-        "env:",
-        `  TSLIMA_SECRET: ${JSON.stringify(SECRET)}`,
-        "mountType: reverse-sshfs",
-        "mounts:",
-        `- location: ${JSON.stringify(share)}`,
-        "  mountPoint: /mnt/share",
-        "portForwards:",
-        "- guestSocket: /tmp/tslima-e2e/app.sock",
-        `  hostSocket: ${JSON.stringify(precious)}`,
-      ].join("\n"),
-    ),
-  );
-  const t0 = Date.now();
-  const r = await cli.ok(["start", "--name", NAME, yaml]);
-  console.log(`boot: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  assert.match(r.stderr, /READY/);
+test("started: passwordlessSudo false, an env: secret, a reverse-sshfs mount, a hostSocket naming a regular file", async () => {
+  assert.ok(bootEvents.some((e) => e.status.ready === true), "start reported READY");
   // The pin: private key the user's only, the public half in known_hosts under the alias.
   assert.equal(statSync(paths.hostKey).mode & 0o777, 0o600);
   assert.equal(statSync(paths.cidataIso).mode & 0o777, 0o600, "cidata.iso carries the private host key");

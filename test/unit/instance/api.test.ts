@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Instance } from "../../../src/index.js";
+import { Instance, startInstance } from "../../../src/index.js";
 import { repoRoot } from "../../helpers.js";
 import { EXAMPLE_MARKER, readmeExample } from "../../readme-example.js";
 
@@ -59,3 +59,14 @@ test("the README's library example is found after its marker and uses await usin
   assert.match(code, /await using vm = await Instance\.create\(/);
   assert.throws(() => readmeExample("# no example"), new RegExp(EXAMPLE_MARKER.slice(0, 20)));
 });
+
+test(
+  "start's env and user are for the detached host agent: a foreground start refuses them before doing anything",
+  withHome(async (home, file) => {
+    await Instance.create(file, { name: "fg", home });
+    for (const extra of [{ env: { HOME: "/tmp" } }, { user: { uid: 1, gid: 1 } }]) {
+      await assert.rejects(startInstance("fg", { home, foreground: true, ...extra }), (e: Error & { code?: string }) => e.code === "ERR_TSLIMA_INVALID_FLAG");
+    }
+    assert.equal(existsSync(join(home, "fg", "ha.stdout.log")), false, "nothing was started");
+  }),
+);
