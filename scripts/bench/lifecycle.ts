@@ -2,7 +2,11 @@
  * Lifecycle benchmark (run it with scripts/bench/lifecycle): prints, from one run on this machine,
  *   1. a raw QEMU boot of the local test guest to the sshd banner vs `tslima start` to READY, with
  *      tslima's phases from the host agent's event log (same image, vCPUs and memory);
- *   2. `tslima shell NAME true` vs raw `ssh -F ssh.config lima-NAME true`, median of 20 each;
+ *   2. `tslima shell NAME true` vs raw `ssh -F ssh.config lima-NAME true` vs the login-shell ssh
+ *      that `tslima shell` runs (`exec $SHELL -l -c true`), and `tslima --version`/`--help`: median of
+ *      20 each, measured in interleaved rounds (one of each per round, so load from other processes
+ *      hits all alike), with the ratio tslima shell / login-shell ssh (issue 11: at most 1.2);
+ *      BENCH_BASELINE=/path/to/other/bin/tslima.js adds the same commands of another build (A/B);
  *   3. the host agent's peak RSS (VmHWM while running, and the agent's own figure at exit).
  * Nothing here is asserted; the figures are for people.
  */
@@ -11,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Cli, guestYaml, localGuestBuild, type LocalGuest } from "../../test/e2e/harness.js";
+import { cliPath } from "../../test/helpers.js";
 import { findFreePort } from "../../src/qemu/index.js";
 import { waitForBanner } from "../../src/ssh/index.js";
 import type { AgentEvent } from "../../src/store/events.js";
@@ -18,6 +23,9 @@ import type { AgentEvent } from "../../src/store/events.js";
 const CPUS = Number(process.env.BENCH_CPUS ?? 1);
 const MEMORY_MIB = Number(process.env.BENCH_MEMORY_MIB ?? 1024);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+/** BENCH_SKIP_RAW=1: no raw QEMU boot (on a loaded machine, for the command timings only). */
+const SKIP_RAW = process.env.BENCH_SKIP_RAW === "1";
+const START_TIMEOUT = process.env.BENCH_START_TIMEOUT ?? "10m";
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -62,20 +70,24 @@ function phases(evs: AgentEvent[]): Array<[string, number]> {
   return out;
 }
 
-async function timeRuns(n: number, run: () => Promise<unknown>): Promise<number[]> {
-  const times: number[] = [];
+/** Runs each command once per round, `n` rounds; returns each one's times (ms) by label. */
+async function timeRounds(n: number, commands: Array<[string, () => Promise<unknown>]>): Promise<Map<string, number[]>> {
+  const times = new Map(commands.map(([label]) => [label, [] as number[]]));
   for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    await run();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    for (const [label, run] of commands) {
+      const t0 = process.hrtime.bigint();
+      await run();
+      times.get(label)?.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
   }
   return times;
 }
 
-function ssh(args: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    const c = spawn("ssh", args, { stdio: "ignore" });
-    c.once("exit", (code) => resolve(code ?? 255));
+/** Runs a program to its exit with no output; rejects on a non-zero exit (a broken measurement). */
+function quiet(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: "ignore", ...(env ? { env } : {}) });
+    c.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")}: exit ${code}`))));
   });
 }
 
@@ -87,35 +99,52 @@ function vmHwmKiB(pid: number): number {
 async function main(): Promise<void> {
   const g = localGuestBuild();
   console.log(`guest: ${g.dir}; ${CPUS} vCPU, ${MEMORY_MIB} MiB, accel tcg (no usable KVM here)\n`);
-  const raw = await rawBoot(g);
+  const raw = SKIP_RAW ? NaN : await rawBoot(g);
 
   const cli = new Cli("bench");
   const name = "bench";
   try {
     const yaml = cli.file("bench.yaml", guestYaml("", { cpus: CPUS, memory: `${MEMORY_MIB}MiB` }));
     const t0 = Date.now();
-    await cli.ok(["start", "--name", name, yaml]);
+    await cli.ok(["start", "--name", name, "--timeout", START_TIMEOUT, yaml]);
     const total = Date.now() - t0;
     const evs = events(cli, name);
     const haPid = Number(readFileSync(join(cli.home, name, "ha.pid"), "utf8"));
 
     console.log("boot                                      time");
-    console.log(`raw qemu, to sshd banner                  ${secs(raw)}`);
+    console.log(`raw qemu, to sshd banner                  ${SKIP_RAW ? "skipped (BENCH_SKIP_RAW=1)" : secs(raw)}`);
     console.log(`tslima start (create + boot), to READY    ${secs(total)}`);
     for (const [step, ms] of phases(evs)) console.log(`  ${step.padEnd(40)}${secs(ms)}`);
 
     const cfg = join(cli.home, name, "ssh.config");
-    const shellTimes = await timeRuns(RUNS, () => cli.ok(["shell", name, "true"]));
-    const sshTimes = await timeRuns(RUNS, () => ssh(["-F", cfg, `lima-${name}`, "true"]));
-    // Where the difference goes: tslima shell runs the command through the user's login shell (as
-    // limactl shell does), and starts Node.
-    const loginTimes = await timeRuns(RUNS, () => ssh(["-F", cfg, `lima-${name}`, "exec \"$SHELL\" -l -c true"]));
-    const cliTimes = await timeRuns(RUNS, () => cli.ok(["--version"]));
-    console.log(`\ncommand (median of ${RUNS})                            time`);
-    console.log(`tslima shell ${name} true                            ${median(shellTimes).toFixed(0)} ms`);
-    console.log(`ssh -F ssh.config lima-${name} true                  ${median(sshTimes).toFixed(0)} ms`);
-    console.log(`ssh ... 'exec $SHELL -l -c true' (login shell)     ${median(loginTimes).toFixed(0)} ms  <- what tslima shell runs`);
-    console.log(`tslima --version (Node + CLI start-up)             ${median(cliTimes).toFixed(0)} ms`);
+    const baseline = process.env.BENCH_BASELINE;
+    const tslima = (bin: string) => (args: string[]) => () => quiet(process.execPath, [bin, ...args], cli.env());
+    const ours = tslima(cliPath);
+    const commands: Array<[string, () => Promise<unknown>]> = [
+      [`tslima shell ${name} true`, ours(["shell", name, "true"])],
+      [`ssh -F ssh.config lima-${name} true`, () => quiet("ssh", ["-F", cfg, `lima-${name}`, "true"])],
+      // What tslima shell runs: the command through the user's login shell (as limactl shell does).
+      [`ssh ... 'exec $SHELL -l -c true'`, () => quiet("ssh", ["-F", cfg, `lima-${name}`, 'exec "$SHELL" -l -c true'])],
+      ["tslima --version", ours(["--version"])],
+      ["tslima --help", ours(["--help"])],
+      ...(baseline
+        ? ([
+            [`baseline: tslima shell ${name} true`, tslima(baseline)(["shell", name, "true"])],
+            ["baseline: tslima --version", tslima(baseline)(["--version"])],
+            ["baseline: tslima --help", tslima(baseline)(["--help"])],
+          ] as Array<[string, () => Promise<unknown>]>)
+        : []),
+    ];
+    const times = await timeRounds(RUNS, commands);
+    const med = (label: string) => median(times.get(label) ?? []);
+    console.log(`\ncommand (median of ${RUNS}, interleaved)             time`);
+    for (const [label] of commands) console.log(`${label.padEnd(50)} ${med(label).toFixed(0).padStart(5)} ms`);
+    const ratio = med(`tslima shell ${name} true`) / med(`ssh ... 'exec $SHELL -l -c true'`);
+    console.log(`ratio tslima shell / login-shell ssh               ${ratio.toFixed(2)}  (goal: <= 1.2)`);
+    if (baseline) {
+      const base = med(`baseline: tslima shell ${name} true`) / med(`ssh ... 'exec $SHELL -l -c true'`);
+      console.log(`ratio baseline shell / login-shell ssh             ${base.toFixed(2)}  (${baseline})`);
+    }
 
     const hwm = vmHwmKiB(haPid);
     await cli.ok(["stop", name]);

@@ -1,17 +1,50 @@
 import type { Command } from "commander";
-import { register as image } from "./image.js";
-import { register as prune } from "./prune.js";
-import { register as create } from "./create.js";
-import { register as start } from "./start.js";
-import { register as stop } from "./stop.js";
-import { register as restart } from "./restart.js";
-import { register as shell } from "./shell.js";
-import { register as copy } from "./copy.js";
-import { register as delete_ } from "./delete.js";
-import { register as list } from "./list.js";
-import { register as info } from "./info.js";
-import { register as validate } from "./validate.js";
-import { register as template } from "./template.js";
 
-/** Every CLI command registers itself here; one file per command under src/cli/. */
-export const commands: Array<(program: Command) => void> = [create, start, stop, restart, shell, copy, delete_, list, info, image, prune, validate, template];
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+/** A CLI command: the names it answers to (name, then aliases) and its module, imported on use. */
+export interface CommandEntry {
+  names: string[];
+  load: () => Promise<CommandModule>;
+}
+
+/**
+ * Every CLI command, in the order `--help` lists them; one file per command under src/cli/. The
+ * names must match what the file registers (test/unit/cli-lazy.test.ts checks it): `tslima NAME`
+ * imports that one file only (and what it imports), so a command never loads the others.
+ */
+export const commands: CommandEntry[] = [
+  { names: ["create"], load: () => import("./create.js") },
+  { names: ["start"], load: () => import("./start.js") },
+  { names: ["stop"], load: () => import("./stop.js") },
+  { names: ["restart"], load: () => import("./restart.js") },
+  { names: ["shell"], load: () => import("./shell.js") },
+  { names: ["copy", "cp"], load: () => import("./copy.js") },
+  { names: ["delete", "rm"], load: () => import("./delete.js") },
+  { names: ["list", "ls"], load: () => import("./list.js") },
+  { names: ["info"], load: () => import("./info.js") },
+  { names: ["image"], load: () => import("./image.js") },
+  { names: ["prune"], load: () => import("./prune.js") },
+  { names: ["validate"], load: () => import("./validate.js") },
+  { names: ["template"], load: () => import("./template.js") },
+];
+
+/**
+ * The commands to register for `argv`: the one it names first, none for `--version`, and all of
+ * them for anything else (`--help`, `help`, no command, a mistyped one: help and "did you mean"
+ * need every name).
+ */
+export function commandsFor(argv: string[]): CommandEntry[] {
+  const first = argv[0];
+  if (first === "-v" || first === "--version") return [];
+  const named = commands.find((c) => first !== undefined && c.names.includes(first));
+  return named ? [named] : commands;
+}
+
+/** Registers the commands `argv` needs (see commandsFor), importing only their modules. */
+export async function registerCommands(program: Command, argv: string[]): Promise<void> {
+  const modules = await Promise.all(commandsFor(argv).map((c) => c.load()));
+  for (const m of modules) m.register(program);
+}

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { copy } from "../index.js";
 
 export function register(program: Command): void {
   program
@@ -12,6 +11,7 @@ export function register(program: Command): void {
       if (args.length < 2) {
         program.error("error: copy needs a source and a destination, e.g. tslima copy ./f default:/tmp/", { exitCode: 1 });
       }
+      const { copy } = await import("../index.js");
       const dst = args[args.length - 1] ?? "";
       for (const src of args.slice(0, -1)) await copy(src, dst, { recursive: flags.recursive === true });
     });

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { createInstance, type Overrides } from "../index.js";
+import type { Overrides } from "../index.js";
 
 export interface CreateFlags {
   name?: string;
@@ -50,6 +50,7 @@ export function register(program: Command): void {
       .description("create an instance from a file, template:NAME or URL, without starting it")
       .argument("[locator]", "FILE.yaml, template:NAME or URL", "template:default"),
   ).action(async (locator: string, flags: CreateFlags) => {
+    const { createInstance } = await import("../index.js");
     const created = await createInstance(locator, overridesFrom(flags));
     for (const w of created.warnings) process.stderr.write(`warning: ${w}\n`);
     process.stderr.write(`created instance ${created.name} in ${created.paths.dir}\n`);

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { deleteInstance } from "../index.js";
 
 export function register(program: Command): void {
   program
@@ -9,6 +8,7 @@ export function register(program: Command): void {
     .argument("<names...>", "instance names")
     .option("-f, --force", "stop running instances first")
     .action(async (names: string[], flags: { force?: boolean }) => {
+      const { deleteInstance } = await import("../index.js");
       for (const name of names) {
         await deleteInstance(name, { force: flags.force === true });
         process.stderr.write(`deleted instance ${name}\n`);

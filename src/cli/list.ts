@@ -1,20 +1,4 @@
 import type { Command } from "commander";
-import { listInstances, type InstanceInfo } from "../index.js";
-import { checkFormat, humanBytes, renderFormat, table, tildePath } from "./output.js";
-
-export function listRows(list: InstanceInfo[]): string[][] {
-  return list.map((i) => [
-    i.name,
-    i.status,
-    i.sshLocalPort > 0 ? `127.0.0.1:${i.sshLocalPort}` : "127.0.0.1:0",
-    i.arch,
-    String(i.cpus),
-    humanBytes(i.memory),
-    humanBytes(i.disk),
-    tildePath(i.dir),
-  ]);
-}
-
 export function register(program: Command): void {
   program
     .command("list")
@@ -24,8 +8,10 @@ export function register(program: Command): void {
     .option("--json", "one JSON object per line")
     .option("-f, --format <template>", "Go-template-like format per instance, e.g. '{{.Name}} {{.Status}}'")
     .option("-q, --quiet", "names only")
-    .action((names: string[], flags: { json?: boolean; format?: string; quiet?: boolean }) => {
+    .action(async (names: string[], flags: { json?: boolean; format?: string; quiet?: boolean }) => {
+      const { checkFormat, listRows, renderFormat, table } = await import("./output.js");
       if (flags.format !== undefined) checkFormat(flags.format);
+      const { listInstances } = await import("../index.js");
       const list = listInstances({ names });
       const out = process.stdout;
       if (flags.quiet) list.forEach((i) => out.write(`${i.name}\n`));

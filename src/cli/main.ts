@@ -1,7 +1,5 @@
-import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
-import { isTslimaError } from "../index.js";
-import { commands } from "./commands.js";
+import { isTslimaError } from "../errors.js";
 
 export const version: string = (
   JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
@@ -9,14 +7,22 @@ export const version: string = (
 
 /** Runs the CLI and returns the process exit code. The one place where errors become text. */
 export async function main(argv: string[]): Promise<number> {
+  // `tslima --version` answers before commander (most of the start-up of a command) is loaded.
+  if (argv.length === 1 && (argv[0] === "-v" || argv[0] === "--version")) {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  const [{ Command, CommanderError }, { registerCommands }] = await Promise.all([import("commander"), import("./commands.js")]);
   const program = new Command("tslima")
     .description("Linux virtual machines on QEMU, configured with Lima's YAML")
     .version(version, "-v, --version")
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
   program.showHelpAfterError("(run `tslima --help` for usage)");
-  for (const register of commands) register(program);
+  // Program options only before the command: everything after `shell NAME` belongs to the guest command.
+  program.enablePositionalOptions();
   try {
+    await registerCommands(program, argv);
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {

@@ -1,5 +1,9 @@
 import { homedir } from "node:os";
-import { scaleBytes, TslimaError } from "../index.js";
+import { TslimaError } from "../errors.js";
+// list's formatting: loaded by the list command only, so it may use the whole library.
+import { scaleBytes, type InstanceInfo } from "../index.js";
+
+export { parseDuration } from "./duration.js";
 
 /** Renders rows as a left-aligned table with a header, columns separated by 4 spaces. Pure. */
 export function table(header: string[], rows: string[][]): string {
@@ -72,21 +76,16 @@ export function checkFormat(format: string): void {
   }
 }
 
-/** Durations for --timeout: "10m", "90s", "1h30m", "500ms", or plain seconds. Pure. */
-export function parseDuration(s: string): number {
-  const t = s.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of t.matchAll(re)) {
-    const n = Number(m[1]);
-    const unit = m[2];
-    total += unit === "h" ? n * 3_600_000 : unit === "m" ? n * 60_000 : unit === "s" ? n * 1000 : n;
-    consumed += m[0].length;
-  }
-  if (consumed !== t.length || t.length === 0) {
-    throw new TslimaError("INVALID_FLAG", `--timeout ${JSON.stringify(s)} is not a duration`, { hint: "use e.g. --timeout 10m, 90s or 1h" });
-  }
-  return total;
+/** The rows of `tslima list`'s table. */
+export function listRows(list: InstanceInfo[]): string[][] {
+  return list.map((i) => [
+    i.name,
+    i.status,
+    i.sshLocalPort > 0 ? `127.0.0.1:${i.sshLocalPort}` : "127.0.0.1:0",
+    i.arch,
+    String(i.cpus),
+    humanBytes(i.memory),
+    humanBytes(i.disk),
+    tildePath(i.dir),
+  ]);
 }

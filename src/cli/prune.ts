@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { buildCacheDir, formatBytes, globalPaths, pruneBuilds, pruneDownloads, tslimaHome } from "../index.js";
 
 /** `tslima prune`: empties the download cache; with --builds also the local image builds. */
 export function register(program: Command): void {
@@ -8,6 +7,7 @@ export function register(program: Command): void {
     .description("Empty the image download cache (TSLIMA_HOME/_cache/download); local builds stay unless --builds")
     .option("--builds", "also remove locally built images and their package cache (~/.cache/tslima)")
     .action(async (o: { builds?: boolean }) => {
+      const { buildCacheDir, formatBytes, globalPaths, pruneBuilds, pruneDownloads, tslimaHome } = await import("../index.js");
       const home = tslimaHome();
       const d = await pruneDownloads(home);
       process.stdout.write(

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { startInstance, stopInstance } from "../index.js";
-import { parseDuration } from "./output.js";
+import { parseDuration } from "./duration.js";
 import { progressPrinter, withInterrupt } from "./start.js";
 import { stopLikeCommand, type StopFlags } from "./stop.js";
 
@@ -10,6 +9,7 @@ export function register(program: Command): void {
     timeout: "give up starting after this long",
     timeoutDefault: "10m",
   }).action(async (name: string, flags: StopFlags) => {
+    const { startInstance, stopInstance } = await import("../index.js");
     const say = (m: string) => void process.stderr.write(`${m}\n`);
     await stopInstance(name, { force: flags.force === true, onMessage: say });
     await withInterrupt((signal) =>

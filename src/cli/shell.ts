@@ -1,9 +1,8 @@
 import type { Command } from "commander";
-import { shell } from "../index.js";
 
 export function register(program: Command): void {
-  // Everything after NAME belongs to the guest command (`tslima shell vm sh -c 'exit 7'`).
-  program.enablePositionalOptions();
+  // Everything after NAME belongs to the guest command (`tslima shell vm sh -c 'exit 7'`); main.ts
+  // enables positional options for the program, which passThroughOptions needs.
   program
     .command("shell")
     .description("run a command (or a login shell) in an instance")
@@ -14,6 +13,7 @@ export function register(program: Command): void {
     .action(async (name: string, command: string[], flags: { workdir?: string }) => {
       // `tslima shell vm -- cmd --flag`: commander keeps the separator among the passed-through words.
       const argv = command[0] === "--" ? command.slice(1) : command;
+      const { shell } = await import("../shell.js");
       process.exitCode = await shell(name, argv, flags.workdir !== undefined ? { workdir: flags.workdir } : {});
     });
 }

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { stopInstance } from "../index.js";
-import { parseDuration } from "./output.js";
+import { parseDuration } from "./duration.js";
 
 export interface StopFlags {
   force?: boolean;
@@ -24,6 +23,7 @@ const HELP = {
 };
 
 async function stop(name: string, flags: StopFlags): Promise<void> {
+  const { stopInstance } = await import("../index.js");
   await stopInstance(name, { force: flags.force === true, timeoutMs: parseDuration(flags.timeout), onMessage: (m) => void process.stderr.write(`${m}\n`) });
 }
 

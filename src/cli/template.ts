@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { copyTemplate, listTemplates, templateSearchDirs, templateText, tslimaHome } from "../index.js";
 
 /**
  * `tslima template list|show|copy`. Templates are tslima's bundled ones, then those in the
@@ -12,7 +11,8 @@ export function register(program: Command): void {
     .description("List the templates by name")
     .option("--all", "also list building blocks under _images/ and _default/")
     .option("--path", "show the file each name resolves to")
-    .action((options: { all?: boolean; path?: boolean }) => {
+    .action(async (options: { all?: boolean; path?: boolean }) => {
+      const { listTemplates, templateSearchDirs } = await import("../index.js");
       for (const t of listTemplates(templateSearchDirs(), options.all === true)) {
         process.stdout.write(options.path ? `${t.name}\t${t.path}\n` : `${t.name}\n`);
       }
@@ -23,6 +23,7 @@ export function register(program: Command): void {
     .argument("<name>", "template name, e.g. default or template:docker")
     .option("--embed", "resolve base: and inline script files")
     .action(async (name: string, options: { embed?: boolean }) => {
+      const { templateText, tslimaHome } = await import("../index.js");
       process.stdout.write(await templateText(name, { embed: options.embed === true, tslimaHome: tslimaHome() }));
     });
   template
@@ -33,6 +34,7 @@ export function register(program: Command): void {
     .option("--embed", "resolve base: and inline script files into the copy")
     .option("-f, --force", "overwrite FILE if it exists (Lima's `limactl template copy` always overwrites)")
     .action(async (name: string, file: string, options: { embed?: boolean; force?: boolean }) => {
+      const { copyTemplate, templateText, tslimaHome } = await import("../index.js");
       const opts = { embed: options.embed === true, force: options.force === true, tslimaHome: tslimaHome() };
       if (file === "-") process.stdout.write(await templateText(name, opts));
       else await copyTemplate(name, file, opts);

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { configToYaml, formatIssue, isConfigError, loadConfig, probeHostFacts, tslimaHome } from "../index.js";
 
 /** Where `validate` writes: stdout gets the filled YAML, stderr the issues and OK lines. */
 export interface ValidateOutput {
@@ -14,6 +13,7 @@ export interface ValidateOutput {
  * filled YAML (stable key order). Anything but a ConfigError is thrown (an internal error).
  */
 export async function runValidate(files: string[], options: { fill?: boolean; home?: string }, out: ValidateOutput): Promise<number> {
+  const { configToYaml, formatIssue, isConfigError, loadConfig, probeHostFacts, tslimaHome } = await import("../index.js");
   const home = options.home ?? tslimaHome();
   const host = probeHostFacts(home);
   const filled: string[] = [];

@@ -10,6 +10,7 @@ import { findVirtiofsd } from "../mounts/index.js";
 import type { MountPlan } from "../mounts/types.js";
 import { buildCacheDir, instancePaths, type InstancePaths } from "../store/paths.js";
 import { isOurProcess, readPidFile } from "../store/pidfile.js";
+import { writeShellFacts } from "../store/shell-facts.js";
 import type { AgentEvent, AgentStatus, Step } from "../store/events.js";
 import { toAgentError } from "../store/agent-error.js";
 import { writeFileAtomic } from "../store/atomic.js";
@@ -108,6 +109,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const text = readFileSync(paths.limaYaml, "utf8");
     const { config, warnings } = loadConfigText(text, paths.limaYaml, { hostFacts, tslimaHome: home, instanceName: paths.name });
     for (const w of warnings) emit({ warning: w });
+    // Before QEMU starts (so before the instance can be Running): what `shell` reads instead of lima.yaml.
+    writeShellFacts(paths, { home: config.user.home, mounts: config.mounts });
 
     let image = readImageRecord(paths);
     const firstStart = image === undefined || !diskPrepared(paths);

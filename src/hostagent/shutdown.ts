@@ -37,6 +37,7 @@ export async function cleanupRuntime(paths: InstancePaths, daemons: Supervised[]
   rmSync(paths.qemuPid, { force: true });
   rmSync(paths.qmpSock, { force: true });
   rmSync(paths.sshSock, { force: true });
+  rmSync(paths.shellFacts, { force: true });
   for (const s of extraSockets) rmSync(s, { force: true });
   if (readPidFile(paths.haPid) === process.pid) rmSync(paths.haPid, { force: true });
 }

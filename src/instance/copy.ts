@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { TslimaError } from "../errors.js";
 import { tslimaHome } from "../store/paths.js";
-import { listInstanceNames, requireInstance } from "./inventory.js";
+import { listInstanceNames, requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
 import { hostKeyMismatchError, isHostKeyMismatch } from "../ssh/index.js";
 import { guestExec } from "../ssh/exec.js";

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import { tslimaHome } from "../store/paths.js";
-import { requireInstance } from "./inventory.js";
+import { requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
 import { forceStop } from "./stop.js";
 

@@ -1,9 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { TslimaError } from "../errors.js";
+import { readFileSync } from "node:fs";
 import { loadConfigText, parseSize, probeHostFacts } from "../config/index.js";
 import type { Arch, Config, HostFacts } from "../config/types.js";
-import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
-import { instanceNameProblem } from "./names.js";
+import { tslimaHome, type InstancePaths } from "../store/paths.js";
+import { listInstanceNames, requireInstance } from "./lookup.js";
 import { inspectStatus, type InstanceStatus } from "../store/status.js";
 
 /** What `list` and `getInstance` report about one instance (JSON field names as Lima's `list --json`). */
@@ -24,30 +23,6 @@ export interface InstanceInfo {
   driverPID?: number;
   /** Why it is Broken, or what is wrong with lima.yaml. */
   errors: string[];
-}
-
-/** Names of all instances under TSLIMA_HOME (directories holding a lima.yaml), sorted. */
-export function listInstanceNames(home: string): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(home);
-  } catch {
-    return [];
-  }
-  return entries
-    .filter((n) => !n.startsWith("_") && !n.startsWith(".") && instanceNameProblem(n) === undefined)
-    .filter((n) => existsSync(instancePaths(home, n).limaYaml))
-    .sort();
-}
-
-/** The paths of an existing instance; an unknown name is an error that lists the existing ones. */
-export function requireInstance(home: string, name: string): InstancePaths {
-  const paths = instancePaths(home, name);
-  if (instanceNameProblem(name) === undefined && existsSync(paths.limaYaml)) return paths;
-  const names = listInstanceNames(home);
-  throw new TslimaError("UNKNOWN_INSTANCE", `instance ${JSON.stringify(name)} does not exist`, {
-    hint: names.length > 0 ? `existing instances: ${names.join(", ")}` : "there are no instances yet; create one with `tslima start template:default`",
-  });
 }
 
 /** The ssh port recorded in ssh.config (Port line), if any. Pure on the text. */

@@ -1,10 +1,14 @@
 import { TslimaError } from "../errors.js";
 import type { Mount } from "../config/types.js";
-import { sshCommandRunner } from "../ssh/index.js";
+import { sshCommandRunner } from "../ssh/runner.js";
 import { tslimaHome, type InstancePaths } from "../store/paths.js";
-import { loadInstanceConfig, requireInstance } from "./inventory.js";
+import { requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
+import { readShellFacts, type ShellFacts } from "../store/shell-facts.js";
 import { guestExec, type ExecResult } from "../ssh/exec.js";
+
+// The path of every `tslima shell`: keep its imports light. Nothing here loads src/config (the YAML
+// pipeline) unless the agent's record (shell.json) is missing; test/unit/cli-lazy.test.ts checks it.
 
 /**
  * Lima's rule for the guest working directory: the host's cwd when it lies inside a mount
@@ -43,13 +47,22 @@ function runningInstance(name: string, home: string): InstancePaths {
   return paths;
 }
 
+/** The booted config's home and mounts: the agent's record, else (an agent without one) lima.yaml. */
+async function shellFacts(home: string, paths: InstancePaths): Promise<ShellFacts> {
+  const recorded = readShellFacts(paths);
+  if (recorded !== undefined) return recorded;
+  const { loadInstanceConfig } = await import("./inventory.js");
+  const config = loadInstanceConfig(home, paths);
+  return { home: config.user.home, mounts: config.mounts };
+}
+
 /** Where to run: --workdir (must exist), else the mounted cwd falling back to the guest home. */
-function workdirFor(home: string, paths: InstancePaths, opts: ShellOptions): { workdir?: string; home?: string } {
+async function workdirFor(home: string, paths: InstancePaths, opts: ShellOptions): Promise<{ workdir?: string; home?: string }> {
   if (opts.workdir !== undefined) return { workdir: opts.workdir };
   try {
-    const config = loadInstanceConfig(home, paths);
-    const dir = guestWorkdir(opts.cwd ?? process.cwd(), config.mounts);
-    return dir === undefined ? {} : { workdir: dir, home: config.user.home };
+    const facts = await shellFacts(home, paths);
+    const dir = guestWorkdir(opts.cwd ?? process.cwd(), facts.mounts);
+    return dir === undefined ? {} : { workdir: dir, home: facts.home };
   } catch {
     return {};
   }
@@ -59,21 +72,21 @@ function workdirFor(home: string, paths: InstancePaths, opts: ShellOptions): { w
  * Runs a command (or a login shell when `command` is empty) in the guest with this process's stdio;
  * resolves with its exit code. A TTY is requested when stdin and stdout are terminals.
  */
-export function shell(name: string, command: string[], opts: ShellOptions = {}): Promise<number> {
+export async function shell(name: string, command: string[], opts: ShellOptions = {}): Promise<number> {
   const home = opts.home ?? tslimaHome();
   const paths = runningInstance(name, home);
-  const wd = workdirFor(home, paths, opts);
+  const wd = await workdirFor(home, paths, opts);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   return sshCommandRunner(paths, { tty, ...(command.length > 0 ? { command } : {}), ...wd });
 }
 
 /** Runs a command in the guest and collects its output. */
-export function exec(name: string, command: string[], opts: ShellOptions & { input?: string | Buffer; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
+export async function exec(name: string, command: string[], opts: ShellOptions & { input?: string | Buffer; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
   const home = opts.home ?? tslimaHome();
   const paths = runningInstance(name, home);
   return guestExec(paths, command, {
     login: true,
-    ...workdirFor(home, paths, opts),
+    ...(await workdirFor(home, paths, opts)),
     ...(opts.input !== undefined ? { input: opts.input } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),

@@ -1,7 +1,7 @@
 import { TslimaError } from "../errors.js";
 import { qmpPowerdown } from "../qemu/index.js";
 import { tslimaHome, type InstancePaths } from "../store/paths.js";
-import { requireInstance } from "./inventory.js";
+import { requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
 import { signalProcess, waitGone } from "../proc/pid.js";
 import { cleanStaleFiles } from "./cleanup.js";

@@ -35,6 +35,8 @@ export interface InstancePaths {
   haPid: string;
   haStdoutLog: string;
   haStderrLog: string;
+  /** What `shell`/`exec` need of the booted config (guest home, mounts), written by the agent at boot. */
+  shellFacts: string;
   sockDir: string;
   lock: string;
   /** Unix socket of the N-th virtiofsd. */
@@ -63,6 +65,7 @@ export function instancePaths(home: string, name: string): InstancePaths {
     haPid: join(dir, "ha.pid"),
     haStdoutLog: join(dir, "ha.stdout.log"),
     haStderrLog: join(dir, "ha.stderr.log"),
+    shellFacts: join(dir, "shell.json"),
     sockDir: join(dir, "sock"),
     lock: join(dir, "lock"),
     virtiofsdSock: (index: number) => join(dir, `virtiofsd-${index}.sock`),

@@ -25,6 +25,7 @@ test("the layer rules report each kind of violation in a fixture tree, and nothi
   assert.deepEqual(seen, [
     "cli-uses-the-library: src/cli/start.ts -> src/proc/run.ts",
     "declared-folders-only: src/extra/thing.ts -> src/proc/run.ts",
+    "layer-qemu: src/qemu/img.ts -> src/shell.ts",
     "layer-store: src/store/paths.ts -> src/instance/start.ts",
     "no-circular: src/proc/a.ts -> src/proc/b.ts",
     "planners-are-pure: src/qemu/argv.ts -> fs",

@@ -1,0 +1,30 @@
+import { existsSync, readdirSync } from "node:fs";
+import { TslimaError } from "../errors.js";
+import { instancePaths, type InstancePaths } from "../store/paths.js";
+import { instanceNameProblem } from "./names.js";
+
+// Finding instances by name: light (no config loading), as every command starts here.
+
+/** Names of all instances under TSLIMA_HOME (directories holding a lima.yaml), sorted. */
+export function listInstanceNames(home: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(home);
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((n) => !n.startsWith("_") && !n.startsWith(".") && instanceNameProblem(n) === undefined)
+    .filter((n) => existsSync(instancePaths(home, n).limaYaml))
+    .sort();
+}
+
+/** The paths of an existing instance; an unknown name is an error that lists the existing ones. */
+export function requireInstance(home: string, name: string): InstancePaths {
+  const paths = instancePaths(home, name);
+  if (instanceNameProblem(name) === undefined && existsSync(paths.limaYaml)) return paths;
+  const names = listInstanceNames(home);
+  throw new TslimaError("UNKNOWN_INSTANCE", `instance ${JSON.stringify(name)} does not exist`, {
+    hint: names.length > 0 ? `existing instances: ${names.join(", ")}` : "there are no instances yet; create one with `tslima start template:default`",
+  });
+}

@@ -1,0 +1,5 @@
+// A light entry of the library (`tslima/shell`): run commands in a running instance by its name.
+// The same functions as in src/index.ts, without evaluating the rest of the library (config, YAML,
+// images, QEMU): what `tslima shell` loads before it runs ssh. See docs/architecture.md.
+export { shell, exec, type ShellOptions } from "./instance/shell.js";
+export type { ExecResult } from "./ssh/exec.js";

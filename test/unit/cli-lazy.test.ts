@@ -1,0 +1,164 @@
+// The CLI loads only what the command that runs needs (issue 11): `--version` nothing of the library,
+// `shell` neither the YAML pipeline (src/config, the yaml package) nor images, QEMU or the other
+// commands. Checked with a module hook that logs every module Node loads (test/fixtures/load-log),
+// so a new static import on these paths fails here; no timing is measured.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command } from "commander";
+import { commands, commandsFor } from "../../src/cli/commands.js";
+import { cliPath, fixturesDir, repoRoot } from "../helpers.js";
+
+const hook = join(fixturesDir, "load-log", "register.mjs");
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** Loaded modules, relative to the repository (dist/src/..., node_modules/...). */
+  loaded: string[];
+}
+
+function runCli(dir: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = dir): Run {
+  const log = join(dir, `load-${Math.random().toString(36).slice(2)}.log`);
+  writeFileSync(log, "");
+  const r = spawnSync(process.execPath, ["--import", hook, cliPath, ...args], {
+    encoding: "utf8",
+    cwd,
+    env: { ...process.env, TSLIMA_LOAD_LOG: log, ...env },
+  });
+  const loaded = readFileSync(log, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((u) => relative(repoRoot, fileURLToPath(u)));
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, loaded };
+}
+
+/** Parts of the library a command that only talks to a running guest must not load. */
+const HEAVY = /^dist\/src\/(config|images|qemu|cidata|mounts|portfwd|hostagent)\/|^dist\/src\/index\.js$|\/node_modules\/yaml\/|^node_modules\/yaml\//;
+
+/** An instance directory that `inspectStatus` sees as Running: two live processes naming it. */
+function fakeRunning(home: string, name: string): { dir: string; stop: () => void } {
+  const dir = join(home, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "lima.yaml"), 'images:\n- location: "/nonexistent.qcow2"\n  arch: "x86_64"\n');
+  const procs: ChildProcess[] = ["ha", "qemu"].map((what) => {
+    const c = spawn(process.execPath, ["-e", "setInterval(() => {}, 1e9)", join(dir, what)], { stdio: "ignore" });
+    writeFileSync(join(dir, `${what}.pid`), `${c.pid}\n`);
+    return c;
+  });
+  return { dir, stop: () => procs.forEach((c) => c.kill("SIGKILL")) };
+}
+
+/** A fake `ssh` on PATH: writes its argv to ssh.args and exits 7. */
+function fakeSsh(dir: string): { env: NodeJS.ProcessEnv; args: () => string[] } {
+  const bin = join(dir, "bin");
+  mkdirSync(bin, { recursive: true });
+  const out = join(dir, "ssh.args");
+  writeFileSync(join(bin, "ssh"), `#!/bin/sh\nprintf '%s\\n' "$@" > '${out}'\nexit 7\n`);
+  chmodSync(join(bin, "ssh"), 0o755);
+  return { env: { PATH: `${bin}:${process.env.PATH ?? ""}` }, args: () => readFileSync(out, "utf8").trimEnd().split("\n") };
+}
+
+/** Runs `fn` in a fresh temporary directory, removed afterwards. */
+function inTmp(fn: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "tslima-lazy-"));
+  try {
+    fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `fn` with a fake running instance "vm" under `home`, a fake ssh and a host folder `share`. */
+function withRunningVm(fn: (t: { dir: string; home: string; vmDir: string; share: string; ssh: ReturnType<typeof fakeSsh> }) => void): void {
+  inTmp((dir) => {
+    const home = join(dir, "home");
+    const vm = fakeRunning(home, "vm");
+    try {
+      const share = join(dir, "share");
+      mkdirSync(join(share, "sub"), { recursive: true });
+      fn({ dir, home, vmDir: vm.dir, share, ssh: fakeSsh(dir) });
+    } finally {
+      vm.stop();
+    }
+  });
+}
+
+test("the load-log hook sees the library when it is loaded (so the tests below can fail)", () =>
+  inTmp((dir) => {
+    const r = runCli(dir, ["list"], { TSLIMA_HOME: join(dir, "home") });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.loaded.includes("dist/src/config/pipeline.js"), r.loaded.join("\n"));
+    assert.ok(r.loaded.some((f) => HEAVY.test(f)));
+  }));
+
+test("tslima --version loads nothing of the library, nor commander", () =>
+  inTmp((dir) => {
+    const r = runCli(dir, ["--version"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.loaded.filter((f) => f.startsWith("dist/src/") || f.includes("node_modules/")), ["dist/src/cli/main.js", "dist/src/errors.js"]);
+  }));
+
+test("tslima --help loads every command's file but not the library", () =>
+  inTmp((dir) => {
+    const r = runCli(dir, ["--help"]);
+    assert.equal(r.status, 0, r.stderr);
+    for (const c of commands) assert.match(r.stdout, new RegExp(`^  ${c.names[0]}\\b`, "m"));
+    assert.deepEqual(r.loaded.filter((f) => f.startsWith("dist/src/") && !f.startsWith("dist/src/cli/") && f !== "dist/src/errors.js"), []);
+  }));
+
+test("tslima shell NAME CMD on a running instance runs ssh without loading config, YAML, images or other commands", () =>
+  withRunningVm(({ dir, home, vmDir, share, ssh }) => {
+    // What the agent records at boot: the cwd lies in a mount, so the guest command runs at its mount point.
+    writeFileSync(join(vmDir, "shell.json"), JSON.stringify({ home: "/home/u.guest", mounts: [{ location: share, mountPoint: "/mnt/share" }] }));
+    const r = runCli(dir, ["shell", "vm", "true"], { TSLIMA_HOME: home, ...ssh.env }, join(share, "sub"));
+    assert.equal(r.status, 7, r.stderr);
+    const args = ssh.args();
+    assert.deepEqual(args.slice(0, 4), ["-F", join(vmDir, "ssh.config"), "-T", "lima-vm"]);
+    assert.match(args.at(-1) ?? "", /^cd '?\/mnt\/share\/sub'? \|\| cd '?\/home\/u\.guest'? \|\| exit 1 ; exec "\$SHELL" -l -c '?true'?$/);
+    assert.deepEqual(r.loaded.filter((f) => HEAVY.test(f)), []);
+    const otherCommands = r.loaded.filter((f) => f.startsWith("dist/src/cli/") && !["main.js", "commands.js", "shell.js"].includes(f.slice("dist/src/cli/".length)));
+    assert.deepEqual(otherCommands, []);
+  }));
+
+test("without the agent's shell.json, shell finds the workdir in lima.yaml (loading the config then)", () =>
+  withRunningVm(({ dir, home, vmDir, share, ssh }) => {
+    writeFileSync(join(vmDir, "lima.yaml"), `images:\n- location: "/nonexistent.qcow2"\n  arch: "x86_64"\nmounts:\n- location: ${JSON.stringify(share)}\n  mountPoint: "/mnt/yaml"\n`);
+    const r = runCli(dir, ["shell", "vm", "true"], { TSLIMA_HOME: home, ...ssh.env }, share);
+    assert.equal(r.status, 7, r.stderr);
+    assert.match(ssh.args().at(-1) ?? "", /^cd '?\/mnt\/yaml'? /);
+    assert.ok(r.loaded.includes("dist/src/config/pipeline.js"));
+  }));
+
+test("shell on a missing or stopped instance keeps its errors, without loading the config", () =>
+  inTmp((dir) => {
+    const home = join(dir, "home");
+    mkdirSync(join(home, "stopped"), { recursive: true });
+    writeFileSync(join(home, "stopped", "lima.yaml"), "{}\n");
+    const missing = runCli(dir, ["shell", "nope", "true"], { TSLIMA_HOME: home });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /^error: instance "nope" does not exist\nhint: existing instances: stopped\ncode: ERR_TSLIMA_UNKNOWN_INSTANCE\n$/);
+    assert.deepEqual(missing.loaded.filter((f) => HEAVY.test(f)), []);
+    const stopped = runCli(dir, ["shell", "stopped", "true"], { TSLIMA_HOME: home });
+    assert.equal(stopped.status, 1);
+    assert.match(stopped.stderr, /^error: instance stopped is Stopped\nhint: start it: tslima start stopped\ncode: ERR_TSLIMA_NOT_RUNNING\n$/);
+    assert.deepEqual(stopped.loaded.filter((f) => HEAVY.test(f)), []);
+  }));
+
+test("the command table names what each command file registers; a command name selects its file only", async () => {
+  for (const entry of commands) {
+    const program = new Command("tslima").enablePositionalOptions();
+    (await entry.load()).register(program);
+    assert.deepEqual(program.commands.map((c) => [c.name(), ...c.aliases()]), [entry.names]);
+  }
+  assert.deepEqual(commandsFor(["rm", "x"]).map((c) => c.names[0]), ["delete"]);
+  assert.deepEqual(commandsFor(["--version"]), []);
+  assert.equal(commandsFor(["--help"]).length, commands.length);
+  assert.equal(commandsFor(["shel"]).length, commands.length);
+  assert.equal(commandsFor([]).length, commands.length);
+});
