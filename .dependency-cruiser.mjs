@@ -41,6 +41,7 @@ export const PLANNERS = [
   "src/mounts/virtiofs.ts",
   "src/hostagent/plan.ts",
   "src/hostagent/readiness-plan.ts",
+  "src/cidata/boot-mode.ts",
   "src/cidata/context.ts",
   "src/cidata/files.ts",
   "src/cidata/iso-fields.ts",

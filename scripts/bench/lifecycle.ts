@@ -7,7 +7,8 @@
  *      20 each, measured in interleaved rounds (one of each per round, so load from other processes
  *      hits all alike), with the ratio tslima shell / login-shell ssh (issue 11: at most 1.2);
  *      BENCH_BASELINE=/path/to/other/bin/tslima.js adds the same commands of another build (A/B);
- *   3. the host agent's peak RSS (VmHWM while running, and the agent's own figure at exit).
+ *   3. the host agent's peak RSS (VmHWM while running, and the agent's own figure at exit);
+ *   4. a second cold boot (stop, start: cloud-init switched off) next to the first start, and their ratio.
  * Nothing here is asserted; the figures are for people.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -151,6 +152,18 @@ async function main(): Promise<void> {
     const final = events(cli, name).reverse().find((e) => e.maxRSSKiB !== undefined);
     console.log(`\nhost agent peak RSS: ${(hwm / 1024).toFixed(1)} MiB while running (VmHWM)` +
       (final?.maxRSSKiB ? `, ${(final.maxRSSKiB / 1024).toFixed(1)} MiB at exit (getrusage)` : ""));
+
+    // a second cold boot of the unchanged instance: cloud-init switched off (issue 11)
+    const t1 = Date.now();
+    const second = await cli.ok(["start", "--timeout", START_TIMEOUT, name]);
+    const again = Date.now() - t1;
+    const mode = /cloud-init: [^\n]*/.exec(second.stderr)?.[0] ?? "cloud-init: ?";
+    console.log("\ncold boot                                 time");
+    console.log(`first start (create + boot), to READY     ${secs(total)}`);
+    console.log(`second cold boot (stop, start), to READY  ${secs(again)}  (${mode})`);
+    for (const [step, ms] of phases(events(cli, name))) console.log(`  ${step.padEnd(40)}${secs(ms)}`);
+    console.log(`ratio second / first                      ${(again / total).toFixed(2)}`);
+    await cli.ok(["stop", name]);
   } finally {
     await cli.cleanup([name]);
   }

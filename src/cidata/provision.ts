@@ -47,9 +47,10 @@ function scriptText(p: Provision, i: number): string | undefined {
 }
 
 /** The ordered steps (plan.sh, sourced by the runner) and the files they use. */
-export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string): { planSh: string; files: WriteFile[] } {
+export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string): { planSh: string; files: WriteFile[]; bootIndices: string[] } {
   const lines = ["# tslima: generated boot plan, run in this order on every boot"];
   const files: WriteFile[] = [];
+  const bootIndices: string[] = [];
   lines.push(`hosts_entry ${shQuote(hostIp)} host.lima.internal`);
   for (const [name, ip] of Object.entries(config.hostResolver.hosts)) {
     if (/^[0-9.]+$|^[0-9a-fA-F:]+:[0-9a-fA-F:.]*$/.test(ip)) lines.push(`hosts_entry ${shQuote(ip)} ${shQuote(name)}`);
@@ -82,15 +83,24 @@ export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string)
         steps[p.mode === "dependency" ? 1 : p.mode === "system" ? 2 : 3]?.push(`script ${p.mode} ${idx}`);
         break;
       }
-      case "boot":
-        break; // bootcmd, see bootCommands()
+      case "boot": {
+        // run by bootcmd on a full boot (see bootCommands()), from this copy by boot.sh on a light one
+        const text = scriptText(p, i);
+        if (text === undefined) break;
+        files.push({ path: `${GUEST_LIB}/boot/${idx}`, content: text, permissions: "0700" });
+        bootIndices.push(idx);
+        break;
+      }
       default:
         steps[2]?.push(`unsupported ${p.mode} ${idx}`);
     }
   });
   lines.push(...steps.flat());
-  return { planSh: `${lines.join("\n")}\n`, files };
+  return { planSh: `${lines.join("\n")}\n`, files, bootIndices };
 }
+
+/** Where bootcmd puts the mode "boot" scripts (root's only, on the root file system). */
+export const BOOT_SCRIPT_DIR = "/var/lib/tslima/boot";
 
 /**
  * bootcmd entries for mode "boot" scripts: cloud-init runs them early on every boot (before the
@@ -106,10 +116,11 @@ export function bootCommands(config: Config, env: string): string[] {
     const eof = `TSLIMA_EOF_${createHash("sha256").update(body).digest("hex").slice(0, 16)}`;
     const envEof = `${eof}_ENV`;
     const idx = indexName(i);
-    const f = `/run/tslima/boot/${idx}`;
+    // not under /run: initramfs-tools mounts it noexec, and a script with a #! line is executed
+    const f = `${BOOT_SCRIPT_DIR}/${idx}`;
     out.push(
       [
-        `mkdir -p /run/tslima/boot`,
+        `mkdir -p /run/tslima && mkdir -p -m 700 ${BOOT_SCRIPT_DIR}`,
         // the .env copy holds env: and param: values: root only
         "umask 077",
         `cat >${f} <<'${eof}'`,

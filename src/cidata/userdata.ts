@@ -4,7 +4,17 @@ import { GUEST_LIB, HOST_IP, guestHostname, type CidataContext } from "./context
 import { bootCommands, envScript, provisionPlan, type WriteFile } from "./provision.js";
 import { fstabUnescape } from "../mounts/fstab.js";
 import { shQuote } from "./shell.js";
-import { PER_BOOT_SH, PROFILE_SH, RUNNER_SH } from "./scripts/runner.js";
+import {
+  LIGHT_BOOT_DROPIN,
+  LIGHT_BOOT_DROPIN_PATH,
+  LIGHT_BOOT_SH_PATH,
+  LIGHT_BOOT_UNIT,
+  LIGHT_BOOT_UNIT_PATH,
+  PER_BOOT_SH,
+  PROFILE_SH,
+  RUNNER_SH,
+  lightBootScript,
+} from "./scripts/runner.js";
 import { SSHFS_HELPER_SH } from "./scripts/sshfs.js";
 import { SSHFS_ALLOW, SSHFS_HELPER, sshfsAllowKey } from "../mounts/sshfs-helper.js";
 
@@ -43,6 +53,10 @@ export function userData(config: Config, ctx: CidataContext): string {
         ]
       : []),
     { path: "/var/lib/cloud/scripts/per-boot/90-tslima.sh", content: PER_BOOT_SH, permissions: "0755" },
+    // a light boot (cloud-init=disabled, see cidata/boot-mode.ts) runs the same work from this unit
+    { path: LIGHT_BOOT_SH_PATH, content: lightBootScript(plan.bootIndices), permissions: "0755" },
+    { path: LIGHT_BOOT_UNIT_PATH, content: LIGHT_BOOT_UNIT, permissions: "0644" },
+    { path: LIGHT_BOOT_DROPIN_PATH, content: LIGHT_BOOT_DROPIN, permissions: "0644" },
     { path: "/etc/profile.d/90-tslima-env.sh", content: PROFILE_SH, permissions: "0644" },
   ];
   const doc: Record<string, unknown> = {

@@ -17,7 +17,7 @@ import { writeFileAtomic } from "../store/atomic.js";
 import { supervise, type Supervised } from "./processes.js";
 import { describeExit, type Exit } from "../proc/child.js";
 import { poll } from "../proc/wait.js";
-import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, sshPublicKeys, writeCidata } from "./prepare.js";
+import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, recordReadyCidata, sshPublicKeys, takeReadyCidata, writeCidata } from "./prepare.js";
 import { prepareMountLocations, startMountDaemons } from "./daemons.js";
 import { planBoot } from "./plan.js";
 import { runReadiness } from "./readiness.js";
@@ -153,8 +153,11 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       sshPublicKeys: sshPublicKeys(config, key.publicKey),
       hostKey,
       ...(virtiofsd ? { virtiofsd } : {}),
+      freshDisk: firstStart,
+      readyCidata: takeReadyCidata(paths),
     }, paths);
     plan = boot.mounts;
+    emit({ message: `cloud-init: ${boot.cloudInit.cloudInit === "light" ? "switched off" : "full run"} (${boot.cloudInit.reason})` });
 
     step("ssh-config", "Writing ssh.config");
     writeFileAtomic(paths.sshConfig, boot.sshConfig);
@@ -181,6 +184,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     sshPossible = true;
 
     await runReadiness(boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: opts.stop, daemons });
+    recordReadyCidata(paths, boot.cloudInit.cidata);
     status.running = true;
     status.ready = true;
     emit({ message: "READY", ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}) });

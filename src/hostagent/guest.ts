@@ -18,6 +18,13 @@ export function cloudInitErrors(resultJson: string): string[] {
   }
 }
 
+/** What the ready-file script's "light-*" answers mean (see readiness-plan.ts). */
+const LIGHT_BOOT_FAILURES: Record<string, string> = {
+  "light-missing": "the guest has no tslima-boot.service to do the per-boot work",
+  "light-failed": "tslima-boot.service failed in the guest",
+  "light-skipped": "tslima-boot.service did not run in the guest",
+};
+
 /**
  * Waits until `script` (see the "ready-file" readiness step) says the ready file exists. Fails when
  * cloud-init reports errors, or finished `graceMs` ago without the ready file appearing.
@@ -30,6 +37,8 @@ export async function waitForReady(paths: InstancePaths, script: string, interru
       if (r.code !== 0) return undefined;
       const [first, ...rest] = r.stdout.split("\n");
       if (first === "ready") return true;
+      const light = first?.startsWith("light-") ? LIGHT_BOOT_FAILURES[first] : undefined;
+      if (light !== undefined) throw new TslimaError("NOT_READY", `cloud-init was switched off for this boot (cidata unchanged), but ${light}`, { hint });
       if (first !== "cloud-init-finished") return undefined;
       const errors = cloudInitErrors(rest.join("\n"));
       if (errors.length > 0) {

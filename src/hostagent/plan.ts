@@ -8,6 +8,8 @@ import { macAddress } from "../qemu/options.js";
 import { qemuArgv } from "../qemu/argv.js";
 import type { QemuFacts } from "../qemu/types.js";
 import { cidataFiles } from "../cidata/files.js";
+import { isoImage } from "../cidata/iso.js";
+import { bootMode, cidataDigest, kernelCmdline, type BootMode } from "../cidata/boot-mode.js";
 import { sshConfigText } from "../ssh/config.js";
 import type { InstancePaths } from "../store/paths.js";
 import { readinessSteps, type ReadinessStep } from "./readiness-plan.js";
@@ -30,6 +32,10 @@ export interface BootHost {
   hostKey: { privateKey: string; publicKey: string };
   /** The host's virtiofsd, when one was found. */
   virtiofsd?: VirtiofsdInfo;
+  /** The disk was made for this boot (its guest has never run cloud-init). */
+  freshDisk: boolean;
+  /** The cidata digest recorded by the last boot that reached READY, if any (see cidata/boot-mode.ts). */
+  readyCidata: string | undefined;
 }
 
 /** A host daemon to start (and wait for) before QEMU, on behalf of one mount. */
@@ -56,6 +62,8 @@ export interface BootPlan {
   qemu: { binary: string; argv: string[] };
   /** What must hold in the guest before the instance counts as READY, in order. */
   readiness: ReadinessStep[];
+  /** Whether cloud-init runs in full or is switched off on this boot, why, and the cidata's digest (recorded on READY). */
+  cloudInit: BootMode & { cidata: string };
 }
 
 /**
@@ -91,7 +99,11 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     forwardX11: config.ssh.forwardX11,
     forwardX11Trusted: config.ssh.forwardX11Trusted,
   });
-  const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image: host.image, mounts });
+  // issue 11: an unchanged cidata boots with cloud-init switched off (cidata/boot-mode.ts)
+  const digest = cidataDigest(isoImage("cidata", cidata));
+  const mode = bootMode({ cidata: digest, lastReady: host.readyCidata, freshDisk: host.freshDisk, directKernelBoot: host.image.kernel !== undefined });
+  const image = { ...host.image, cmdline: kernelCmdline(host.image.cmdline, mode.cloudInit) };
+  const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image, mounts });
   return {
     mounts,
     daemons,
@@ -99,6 +111,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     sshConfig,
     efiVars: host.image.kernel === undefined && host.qemu.firmware !== undefined && !config.firmware.legacyBIOS,
     qemu: { binary: host.qemu.binary, argv },
-    readiness: readinessSteps(config, mounts),
+    readiness: readinessSteps(config, mounts, mode.cloudInit),
+    cloudInit: { ...mode, cidata: digest },
   };
 }

@@ -9,7 +9,7 @@ import type { Config } from "../config/types.js";
 import { parseSize } from "../config/index.js";
 import type { ResolvedImage } from "../images/types.js";
 import { qemuImgCreateOverlay, findFreePort } from "../qemu/index.js";
-import { isoImage } from "../cidata/index.js";
+import { isoImage, parseReadyMarker, readyMarkerText } from "../cidata/index.js";
 import type { InstancePaths } from "../store/paths.js";
 
 /** The image as booted the first time, kept so later starts use the same kernel as the disk's modules. */
@@ -118,4 +118,24 @@ export function sshPublicKeys(config: Config, userPublicKey: string): string[] {
 /** Writes the instance's cidata.iso from the plan's files (it holds the guest's private host key: mode 0600). */
 export function writeCidata(paths: InstancePaths, files: Record<string, string>): void {
   writeFileAtomic(paths.cidataIso, isoImage("cidata", files), 0o600);
+}
+
+/**
+ * The cidata digest recorded by the last boot that reached READY, and forgets it: a boot that does
+ * not reach READY leaves none, so the start after it runs cloud-init in full (cidata/boot-mode.ts).
+ */
+export function takeReadyCidata(paths: InstancePaths): string | undefined {
+  let text: string | undefined;
+  try {
+    text = readFileSync(paths.cidataReady, "utf8");
+  } catch {
+    return undefined;
+  }
+  rmSync(paths.cidataReady, { force: true });
+  return parseReadyMarker(text);
+}
+
+/** Records that a boot with this cidata reached READY (the next boot with the same cidata may be light). */
+export function recordReadyCidata(paths: InstancePaths, digest: string): void {
+  writeFileAtomic(paths.cidataReady, readyMarkerText(digest));
 }

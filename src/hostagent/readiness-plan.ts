@@ -2,6 +2,8 @@ import type { Config } from "../config/types.js";
 import { PROVISION_LOG, READY_FILE } from "../config/guest.js";
 import type { MountPlan } from "../mounts/types.js";
 import type { Step } from "../store/events.js";
+import type { CloudInitRun } from "../cidata/boot-mode.js";
+import { LIGHT_BOOT_UNIT_PATH } from "../cidata/scripts/runner.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
 interface StepBase {
@@ -26,7 +28,8 @@ export type ReadinessStep =
   /**
    * `script` prints "ready" once the ready file exists, else "cloud-init-finished" and cloud-init's
    * result.json, else "waiting". Errors in result.json fail at once; a finished cloud-init without
-   * the ready file fails after `graceMs`.
+   * the ready file fails after `graceMs`. On a light boot it prints "light-missing", "light-failed"
+   * or "light-skipped" when tslima-boot.service will not write the ready file: that fails at once.
    */
   | (StepBase & { kind: "ready-file"; script: string; graceMs: number })
   /** `script` prints the provisioning runner's failure lines (JSON, one per failed step); each is a warning. */
@@ -46,6 +49,19 @@ const READY_CHECK = [
   "if [ -e /run/cloud-init/result.json ]; then echo cloud-init-finished; cat /run/cloud-init/result.json; else echo waiting; fi",
 ].join("\n");
 
+/**
+ * On a light boot (cloud-init switched off) tslima-boot.service makes the ready file; a unit that is
+ * missing, failed, or did not run by the end of the boot never will ("light-missing", "light-failed",
+ * "light-skipped").
+ */
+const LIGHT_READY_CHECK = [
+  `if [ -e ${READY_FILE} ]; then echo ready; exit 0; fi`,
+  `if [ ! -e ${LIGHT_BOOT_UNIT_PATH} ]; then echo light-missing; exit 0; fi`,
+  "state=$(systemctl show -p ActiveState --value tslima-boot.service 2>/dev/null)",
+  'if [ "$state" = failed ]; then echo light-failed; exit 0; fi',
+  'case "$state/$(systemctl is-system-running 2>/dev/null)" in inactive/running|inactive/degraded) echo light-skipped;; *) echo waiting;; esac',
+].join("\n");
+
 /** The guest's mount table and known file systems, for the mounts step. */
 export const MOUNT_TABLE_SCRIPT = "cat /proc/mounts; echo ===; cat /proc/filesystems";
 
@@ -58,7 +74,8 @@ export function interpreterOf(script: string): string[] {
 }
 
 /** The readiness steps of a boot, in order (pure). */
-export function readinessSteps(config: Config, mounts: MountPlan): ReadinessStep[] {
+export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: CloudInitRun = "full"): ReadinessStep[] {
+  const light = cloudInit === "light";
   const steps: ReadinessStep[] = [
     {
       kind: "ssh",
@@ -67,15 +84,25 @@ export function readinessSteps(config: Config, mounts: MountPlan): ReadinessStep
       hint: "see serial.log: the guest may not have booted, or cloud-init did not install the key",
       fatal: true,
     },
-    {
-      kind: "ready-file",
-      announce: { step: "wait-cloud-init", message: `Waiting for cloud-init to finish (${READY_FILE})` },
-      description: `cloud-init finished and the boot script wrote ${READY_FILE}`,
-      hint: "a provision script or mount may hang; see /var/log/cloud-init-output.log in the guest",
-      fatal: true,
-      script: READY_CHECK,
-      graceMs: 180_000,
-    },
+    light
+      ? {
+          kind: "ready-file",
+          announce: { step: "wait-cloud-init", message: `Waiting for the guest's boot setup (tslima-boot.service, ${READY_FILE})` },
+          description: `cloud-init switched off (cidata unchanged): tslima-boot.service wrote ${READY_FILE}`,
+          hint: "start the instance again, the next start runs cloud-init in full; see /var/log/cloud-init-output.log in the guest",
+          fatal: true,
+          script: LIGHT_READY_CHECK,
+          graceMs: 180_000,
+        }
+      : {
+          kind: "ready-file",
+          announce: { step: "wait-cloud-init", message: `Waiting for cloud-init to finish (${READY_FILE})` },
+          description: `cloud-init finished and the boot script wrote ${READY_FILE}`,
+          hint: "a provision script or mount may hang; see /var/log/cloud-init-output.log in the guest",
+          fatal: true,
+          script: READY_CHECK,
+          graceMs: 180_000,
+        },
   ];
   if (config.provision.length > 0) {
     steps.push({

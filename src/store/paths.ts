@@ -18,6 +18,8 @@ export interface InstancePaths {
   dir: string;
   limaYaml: string;
   cidataIso: string;
+  /** The digest of the cidata the last boot that reached READY had (see cidata/boot-mode.ts). */
+  cidataReady: string;
   basedisk: string;
   diffdisk: string;
   kernel: string;
@@ -50,6 +52,7 @@ export function instancePaths(home: string, name: string): InstancePaths {
     dir,
     limaYaml: join(dir, "lima.yaml"),
     cidataIso: join(dir, "cidata.iso"),
+    cidataReady: join(dir, "cidata.ready"),
     basedisk: join(dir, "basedisk"),
     diffdisk: join(dir, "diffdisk"),
     kernel: join(dir, "kernel"),

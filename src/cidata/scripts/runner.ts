@@ -109,6 +109,64 @@ touch "$READY"
 say "ready"
 `;
 
+/** The systemd unit that does the per-boot work when cloud-init is switched off (see cidata/boot-mode.ts). */
+export const LIGHT_BOOT_UNIT_PATH = "/etc/systemd/system/tslima-boot.service";
+/** Makes multi-user.target want the unit; a drop-in, because write_files cannot make the .wants symlink. */
+export const LIGHT_BOOT_DROPIN_PATH = "/etc/systemd/system/multi-user.target.d/tslima-boot.conf";
+/** The unit's program: mode "boot" scripts, then the runner (generated per config by lightBootScript()). */
+export const LIGHT_BOOT_SH_PATH = `${GUEST_LIB}/boot.sh`;
+
+/**
+ * Runs only when the kernel command line has cloud-init=disabled (a light boot: the cidata is the
+ * one this unit was installed from). Ordered and killed like cloud-final, which starts the runner on
+ * a full boot: after the network is online, no timeout, processes a provision script leaves running stay.
+ */
+export const LIGHT_BOOT_UNIT = `[Unit]
+Description=tslima per-boot setup while cloud-init is switched off (cloud-init=disabled)
+ConditionKernelCommandLine=cloud-init=disabled
+Wants=network-online.target
+After=network-online.target local-fs.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+KillMode=process
+TimeoutSec=0
+ExecStart=${LIGHT_BOOT_SH_PATH}
+StandardOutput=append:/var/log/cloud-init-output.log
+StandardError=inherit
+`;
+
+export const LIGHT_BOOT_DROPIN = `[Unit]
+Wants=tslima-boot.service
+`;
+
+/**
+ * boot.sh: on a light boot, what cloud-init would have run: the mode "boot" scripts (its bootcmd;
+ * \`bootIndices\` are their indexes in provision, files under ${GUEST_LIB}/boot), then the runner.
+ */
+export function lightBootScript(bootIndices: readonly string[]): string {
+  return `#!/bin/sh
+# tslima light boot (cloud-init=disabled: the cidata is unchanged). Written by tslima; do not edit.
+set -u
+LIB=${GUEST_LIB}
+echo "tslima: light boot $(date -Iseconds): cloud-init is switched off, the cidata is unchanged"
+mkdir -p /run/tslima
+rm -f /run/tslima/boot-failures
+# boot_script INDEX: as the bootcmd entry of a full boot does
+boot_script() {
+  f="$LIB/boot/$1"
+  if head -c 2 "$f" | grep -q '^#!'; then set -- "$1" "$f"; else set -- "$1" /bin/sh "$f"; fi
+  i=$1
+  shift
+  ( . "$LIB/env.sh"; cd / && "$@" ) ||
+    printf '{"mode":"boot","index":%s,"exit":%s,"what":"boot script %s"}\n' "$i" "$?" "$i" >>/run/tslima/boot-failures
+}
+${bootIndices.map((i) => `boot_script ${i}
+`).join("")}exec "$LIB/runner.sh"
+`;
+}
+
 /** Starts the runner from cloud-init's scripts-per-boot directory. */
 export const PER_BOOT_SH = `#!/bin/sh
 exec ${GUEST_LIB}/runner.sh

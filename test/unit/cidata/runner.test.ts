@@ -17,11 +17,12 @@ interface WriteFile { path: string; content: string; permissions: string; encodi
  * the cloud-config is moved under it, write_files are written like cloud-init does, bootcmd runs,
  * then the per-boot runner. User scripts run as the current user (runuser needs root).
  */
-function simulateBoot(root: string, text: string): void {
+function simulateBoot(root: string, text: string, o: { light?: boolean } = {}): void {
   const targets: Record<string, string> = {
     [READY_FILE]: join(root, "run/tslima-ready"),
     [PROVISION_LOG]: join(root, "run/tslima-provision.log"),
     "/run/tslima": join(root, "run/tslima"),
+    "/var/lib/tslima": join(root, "var/lib/tslima"),
     [GUEST_LIB]: join(root, "lib"),
     "/etc/hosts": join(root, "etc/hosts"),
   };
@@ -29,6 +30,12 @@ function simulateBoot(root: string, text: string): void {
   const map = (s: string) => s.replace(pattern, (m) => targets[m] ?? m);
   const doc = parse(text) as { write_files: WriteFile[]; bootcmd?: string[] };
   const boot = (doc.bootcmd ?? []).map(map).join("\n");
+  // a light boot (cloud-init switched off) runs neither bootcmd nor write_files: tslima-boot.service runs boot.sh
+  if (o.light) {
+    const r = spawnSync(join(root, "lib/boot.sh"), [], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    return;
+  }
   const r1 = spawnSync("/bin/sh", ["-c", boot], { encoding: "utf8" });
   assert.equal(r1.status, 0, r1.stderr);
   for (const f of doc.write_files) {
@@ -82,7 +89,7 @@ test("guest runner: provisioning order, env/param, data files, failures log, rea
   const env = statSync(join(root, "lib/env.sh"));
   assert.equal(env.mode & 0o777, 0o640, "env: values readable by root and the user's group only");
   assert.equal(env.gid, userInfo().gid);
-  for (const f of ["2", "2.env"]) assert.equal(statSync(join(root, "run/tslima/boot", f)).mode & 0o077, 0, `boot/${f} is root's only`);
+  for (const f of ["2", "2.env"]) assert.equal(statSync(join(root, "var/lib/tslima/boot", f)).mode & 0o077, 0, `boot/${f} is root's only`);
   assert.equal(statSync(join(root, "data/new.txt")).mode & 0o777, 0o640);
   assert.ok(existsSync(join(root, "run/tslima-ready")));
   const failures = readFileSync(join(root, "run/tslima-provision.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { mode: string; index: number; exit: number });
@@ -97,6 +104,39 @@ test("guest runner: provisioning order, env/param, data files, failures log, rea
   assert.equal(readFileSync(out, "utf8").split("\n").filter((l) => l.startsWith("system")).length, 2);
   assert.equal(readFileSync(join(root, "data/new.txt"), "utf8"), "edited\n");
   assert.equal(readFileSync(join(root, "etc/hosts"), "utf8").match(/host\.lima\.internal/g)?.length, 1);
+});
+
+test("light boot: boot.sh runs the boot scripts, then the runner, as a full boot does", { skip: asRoot ? false : "needs root (runuser)" }, (t) => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-runner-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const home = join(root, "home");
+  mkdirSync(home);
+  mkdirSync(join(root, "etc"));
+  writeFileSync(join(root, "etc/hosts"), "");
+  const out = join(root, "out");
+  const me = userInfo().username;
+  const config = testConfig({
+    user: { name: me, comment: "", uid: userInfo().uid, home, shell: "/bin/sh", passwordlessSudo: true },
+    provision: [
+      { mode: "boot", script: `#!/bin/sh\necho "boot $FOO" >>${out}\n` },
+      { mode: "system", script: `echo "system $FOO" >>${out}` },
+      { mode: "boot", script: "exit 3" },
+      { mode: "user", script: `echo "user $(id -un)" >>${out}` },
+    ],
+    env: { FOO: "bar" },
+  });
+  const text = userData(config, { instanceName: "t", sshPublicKeys: [], mounts: { mounts: [], qemuArgs: [] }, sshPort: 22, hostFacts });
+  simulateBoot(root, text);
+  const full = readFileSync(out, "utf8");
+  const fullLog = readFileSync(join(root, "run/tslima-provision.log"), "utf8");
+  rmSync(out);
+  rmSync(join(root, "run/tslima-ready"));
+  simulateBoot(root, text, { light: true });
+  assert.equal(readFileSync(out, "utf8"), full, "the same steps in the same order");
+  assert.deepEqual(full.split("\n"), ["boot bar", "system bar", `user ${me}`, ""]);
+  assert.ok(existsSync(join(root, "run/tslima-ready")));
+  assert.equal(readFileSync(join(root, "run/tslima-provision.log"), "utf8"), fullLog, "a failed boot script is reported the same way");
+  assert.match(fullLog, /"mode":"boot","index":2,"exit":3/);
 });
 
 test("guest runner: all steps succeed -> no provision log, ready file present", { skip: asRoot ? false : "needs root (runuser)" }, (t) => {

@@ -30,6 +30,8 @@ const host: BootHost = {
     privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nfake-host-key-for-the-golden-file\n-----END OPENSSH PRIVATE KEY-----\n",
     publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyForTheGoldenFileOnly lima-default",
   },
+  freshDisk: false,
+  readyCidata: undefined,
 };
 
 /** The plan as JSON; cidata files by size and hash (their text is pinned by test/fixtures/cidata). */
@@ -91,4 +93,28 @@ test("readiness steps: order and fatality follow the config", () => {
 test("planBoot refuses virtiofs that cannot be served on this host, naming the fix", () => {
   const config = testConfig({ mountType: "virtiofs", mounts: [testMount("/src")] });
   assert.throws(() => planBoot(config, host, testPaths), (e) => isTslimaError(e) && e.code === "ERR_TSLIMA_MOUNT_NO_VIRTIOFSD" && /install virtiofsd/.test(e.hint ?? ""));
+});
+
+test("light boot: the same cidata as at the last READY switches cloud-init off on the kernel command line", () => {
+  const config = testConfig(withEverything);
+  const full = planBoot(config, host, testPaths);
+  assert.equal(full.cloudInit.cloudInit, "full");
+  assert.match(full.cloudInit.cidata, /^sha256:[0-9a-f]{64}$/);
+  const light = planBoot(config, { ...host, readyCidata: full.cloudInit.cidata }, testPaths);
+  assert.equal(light.cloudInit.cloudInit, "light");
+  assert.equal(light.cloudInit.cidata, full.cloudInit.cidata);
+  const append = (p: BootPlan) => p.qemu.argv[p.qemu.argv.indexOf("-append") + 1];
+  assert.equal(append(light), `${kernelImage.cmdline} cloud-init=disabled`);
+  assert.equal(append(full), kernelImage.cmdline);
+  assert.deepEqual(light.cidata, full.cidata, "the guest gets the same cidata either way");
+  const ready = light.readiness.find((s) => s.kind === "ready-file");
+  assert.ok(ready?.kind === "ready-file" && /tslima-boot\.service/.test(ready.script) && /light-failed/.test(ready.script));
+  assert.deepEqual(light.readiness.map((s) => s.kind), full.readiness.map((s) => s.kind), "the same readiness steps: mounts and probes are checked as on a full boot");
+  // a changed cidata, a fresh disk, a firmware boot: full
+  const changed = testConfig({ ...withEverything, env: { NEW: "1" } });
+  assert.equal(planBoot(changed, { ...host, readyCidata: full.cloudInit.cidata }, testPaths).cloudInit.cloudInit, "full");
+  assert.equal(planBoot(config, { ...host, readyCidata: full.cloudInit.cidata, freshDisk: true }, testPaths).cloudInit.cloudInit, "full");
+  const uefi = { ...host, image: { disk: kernelImage.disk, diskFormat: "qcow2" as const, location: "https://example.org/debian-12.qcow2" } };
+  const uefiDigest = planBoot(config, uefi, testPaths).cloudInit.cidata;
+  assert.equal(planBoot(config, { ...uefi, readyCidata: uefiDigest }, testPaths).cloudInit.cloudInit, "full");
 });
