@@ -4,6 +4,7 @@ import type { InstancePaths } from "../store/paths.js";
 import type { Accel, QemuPlan } from "./types.js";
 import { checkSocketPath, cpuModel, macAddress, memoryMiB } from "./options.js";
 import { qemuOptValue as optValue } from "../mounts/driver.js";
+import { shellQuote } from "../proc/quote.js";
 
 /** Lima's user-mode network: guest 192.168.5.15, host loopback 192.168.5.2, DNS 192.168.5.3. */
 export const USER_NET = "192.168.5.0/24";
@@ -115,5 +116,35 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
     ...consoleArgs(paths),
     ...plan.mounts.qemuArgs,
     ...plan.mounts.mounts.flatMap((m) => m.qemuArgs),
+    ...(plan.incoming !== undefined ? ["-incoming", plan.incoming] : []),
   ];
+}
+
+const SSH_HOSTFWD = /(hostfwd=tcp:127\.0\.0\.1:)\d+(-:22)/;
+
+/**
+ * The part of a command line a saved state depends on: the argv without `-incoming` and with the
+ * host port of ssh's forward blanked (a host-side detail a restore may change). Two command lines
+ * whose hardwareArgv() are equal run the same virtual machine. Pure.
+ */
+export function hardwareArgv(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "-incoming") {
+      i++;
+      continue;
+    }
+    out.push(argv[i]!.replace(SSH_HOSTFWD, "$1PORT$2"));
+  }
+  return out;
+}
+
+/** QMP migrate URI that writes the state to `file` (QEMU runs it with /bin/sh -c). Pure. */
+export function saveStateUri(file: string): string {
+  return `exec:cat > ${shellQuote(file)}`;
+}
+
+/** QMP migrate-incoming URI that reads the state from `file`. Pure. */
+export function loadStateUri(file: string): string {
+  return `exec:cat ${shellQuote(file)}`;
 }
