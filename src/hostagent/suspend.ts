@@ -14,7 +14,7 @@
  */
 import { rmSync, statSync } from "node:fs";
 import { TslimaError } from "../errors.js";
-import type { MountPlan, PlannedMount } from "../mounts/types.js";
+import type { MountPlan } from "../mounts/types.js";
 import { asRoot, BUSY_SCRIPT, describeBusy, parseBusy, parseUnmount, REMOUNT_SCRIPT, UNMOUNT_SCRIPT, unsuspendableMounts } from "../mounts/index.js";
 import { hardwareArgv, loadStateUri, loadVmState, migrationBlockers, QmpClient, saveStateUri, saveVmState, type QemuFacts } from "../qemu/index.js";
 import { guestExec } from "../ssh/exec.js";
@@ -135,9 +135,9 @@ export async function suspendVm(c: SuspendContext): Promise<SuspendRecord> {
   }
 }
 
-async function remount(paths: InstancePaths, mountPoints: string[]): Promise<void> {
+async function remount(paths: InstancePaths, mountPoints: string[], script = REMOUNT_SCRIPT): Promise<void> {
   if (mountPoints.length === 0) return;
-  const r = await guestExec(paths, asRoot(REMOUNT_SCRIPT, "tslima-remount", mountPoints), { timeoutMs: 120_000 });
+  const r = await guestExec(paths, asRoot(script, "tslima-remount", mountPoints), { timeoutMs: 120_000 });
   if (r.code !== 0) throw new TslimaError("MOUNTS", `mounting ${mountPoints.join(", ")} again in the guest failed: ${r.stderr.trim() || `exit ${r.code}`}`);
 }
 
@@ -196,7 +196,7 @@ export async function syncGuestClock(paths: InstancePaths): Promise<void> {
   }
 }
 
-/** Mounts the fstab mounts (9p) again; reverse-sshfs is the agent's to reconnect. */
-export async function remountGuest(paths: InstancePaths, mounts: PlannedMount[]): Promise<void> {
-  await remount(paths, mounts.filter((m) => m.fstab !== undefined).map((m) => m.expect.mountPoint));
+/** Mounts the fstab mounts (9p) again with `script` (REMOUNT_SCRIPT); reverse-sshfs is the agent's to reconnect. */
+export async function remountGuest(paths: InstancePaths, script: string, mountPoints: string[]): Promise<void> {
+  await remount(paths, mountPoints, script);
 }

@@ -116,8 +116,15 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
     ...consoleArgs(paths),
     ...plan.mounts.qemuArgs,
     ...plan.mounts.mounts.flatMap((m) => m.qemuArgs),
-    ...(plan.incoming !== undefined ? ["-incoming", plan.incoming] : []),
   ];
+}
+
+/**
+ * A boot's command line made to receive a saved state instead of booting: `-incoming defer` (QEMU
+ * waits for QMP migrate-incoming). Everything else stays exactly the boot's. Pure.
+ */
+export function incomingArgv(argv: string[]): string[] {
+  return [...argv, "-incoming", "defer"];
 }
 
 const SSH_HOSTFWD = /(hostfwd=tcp:127\.0\.0\.1:)\d+(-:22)/;

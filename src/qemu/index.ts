@@ -1,5 +1,5 @@
 export type { Accel, Firmware, QemuFacts, QemuPlan } from "./types.js";
-export { qemuArgv, hardwareArgv, saveStateUri, loadStateUri, USER_NET, USER_NET_DHCP_START, TCG_TB_SIZE_MIB } from "./argv.js";
+export { qemuArgv, incomingArgv, hardwareArgv, saveStateUri, loadStateUri, USER_NET, USER_NET_DHCP_START, TCG_TB_SIZE_MIB } from "./argv.js";
 export { cpuModel, macAddress, memoryMiB, qemuArchName, checkSocketPath, UNIX_PATH_MAX } from "./options.js";
 export { chooseAccel, cpuinfoHasVirt, probeAccelFacts, type AccelChoice, type AccelFacts } from "./accel.js";
 export { probeQemu, qemuInstallHint, parseQemuVersion } from "./probe.js";

@@ -29,11 +29,6 @@ export interface QemuPlan {
   sshPort: number;
   image: ResolvedImage;
   mounts: MountPlan;
-  /**
-   * "defer": start to receive a saved state (`-incoming defer`, then QMP migrate-incoming) instead
-   * of booting; the rest of the command line is exactly a boot's.
-   */
-  incoming?: "defer";
 }
 
 export type { Config };
