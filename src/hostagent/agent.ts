@@ -255,6 +255,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       return finish(0, exit === "stop");
     }
     suspendRequested = () => undefined; // one at a time
+    status.ready = false;
     emit({ suspend: "requested", message: `Suspending ${paths.name}` });
     try {
       const record = await suspendVm(suspender);
@@ -264,6 +265,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       return finish(0, false);
     } catch (e) {
       io.log(`suspend failed: ${(e as Error).message}`);
+      status.ready = true;
       emit({ suspend: "failed", message: "suspend failed; the VM keeps running", error: toAgentError(e) });
       if (opts.stop.aborted) return finish(0, true);
     }

@@ -71,7 +71,7 @@ async function refuseIfBusy(paths: InstancePaths, mountPoints: string[], failedU
   if (holders.length === 0 && failedUnmount === undefined) return;
   const what = holders.length > 0 ? describeBusy(holders) : `umount said: ${failedUnmount}`;
   throw new TslimaError("SUSPEND_BUSY", `cannot suspend ${paths.name}: a mount is in use in the guest: ${what}; it keeps running`, {
-    hint: `end ${holders.length === 1 ? "that process" : "those processes"} (or make them leave the mount), then suspend again; or stop the instance instead: tslima stop ${paths.name}`,
+    hint: `end ${holders.length === 1 ? "that process (or make it" : "those processes (or make them"} leave the mount), then suspend again; or stop the instance instead: tslima stop ${paths.name}`,
   });
 }
 
@@ -173,8 +173,9 @@ export function resumeDecision(paths: InstancePaths, now: { qemu: Pick<QemuFacts
 export async function restoreState(paths: InstancePaths, log: (m: string) => void): Promise<void> {
   const qmp = await QmpClient.connect(paths.qmpSock, { retry: true, timeoutMs: 30_000 });
   try {
-    const r = await loadVmState(qmp, loadStateUri(paths.vmState));
-    log(`restored ${r.ramBytes} bytes of RAM in ${r.ms} ms`);
+    const t0 = Date.now();
+    await loadVmState(qmp, loadStateUri(paths.vmState));
+    log(`restored the VM state in ${Date.now() - t0} ms`);
   } finally {
     qmp.close();
     rmSync(paths.vmState, { force: true });
@@ -183,13 +184,9 @@ export async function restoreState(paths: InstancePaths, log: (m: string) => voi
 
 /** Sets the guest's clock to the host's (it stood still while the state was saved). */
 export async function syncGuestClock(paths: InstancePaths): Promise<void> {
-  const t0 = Date.now();
-  // the command reaches the guest about half a round trip later; a first ssh gives its measure
-  const probe = await guestExec(paths, ["true"], { timeoutMs: 30_000 });
-  const half = (Date.now() - t0) / 2;
-  const at = ((Date.now() + half) / 1000).toFixed(3);
-  const r = await guestExec(paths, ["sudo", "-n", "date", "-u", "-s", `@${at}`], { timeoutMs: 30_000 });
-  if (probe.code !== 0 || r.code !== 0) {
+  // the ControlMaster is up (the ssh step): the command reaches the guest a fraction of a second later
+  const r = await guestExec(paths, ["sudo", "-n", "date", "-u", "-s", `@${(Date.now() / 1000).toFixed(3)}`], { timeoutMs: 30_000 });
+  if (r.code !== 0) {
     throw new TslimaError("RESUME_FAILED", `cannot set the guest's clock: ${r.stderr.trim() || `exit ${r.code}`}`, {
       hint: "resume sets the clock with sudo -n date: it needs user.passwordlessSudo (the default)",
     });
