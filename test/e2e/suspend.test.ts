@@ -77,8 +77,11 @@ test("cold boot with a 9p mount, memory marker and a forwarded guest server", LO
 
 test("suspend saves the VM; list shows Suspended; start resumes it with memory, clock, mount and forward", LONG, async () => {
   const qemuPid = Number(readFileSync(join(dir, "qemu.pid"), "utf8"));
+  const s0 = Date.now();
   const s = await cli.run(["suspend", NAME]);
+  const suspendMs = Date.now() - s0;
   assert.equal(s.code, 0, s.stderr);
+  console.log(`suspend: ${(suspendMs / 1000).toFixed(1)} s (ratio ${(suspendMs / coldMs).toFixed(3)} of the cold start)\n${s.stderr}`);
   assert.match(s.stdout, /is suspended/);
   assert.equal(await status(), "Suspended");
   assert.ok(existsSync(join(dir, "vmstate")) && existsSync(join(dir, "suspend.json")), "the state is in the instance directory");
