@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { suspendInstance } from "../index.js";
-import { parseDuration } from "./output.js";
+import { parseDuration } from "./duration.js";
 import { progressPrinter } from "./start.js";
 
 export function register(program: Command): void {
@@ -10,6 +9,7 @@ export function register(program: Command): void {
     .argument("[name]", "instance name", "default")
     .option("--timeout <duration>", "give up waiting after this long", "10m")
     .action(async (name: string, flags: { timeout: string }) => {
+      const { suspendInstance } = await import("../index.js");
       const r = await suspendInstance(name, {
         timeoutMs: parseDuration(flags.timeout),
         onEvent: progressPrinter(),

@@ -8,7 +8,7 @@ import { tslimaHome } from "../store/paths.js";
 import { inspectStatus } from "../store/status.js";
 import { isAlive, signalProcess, waitGone } from "../proc/pid.js";
 import { poll } from "../proc/wait.js";
-import { requireInstance } from "./inventory.js";
+import { requireInstance } from "./lookup.js";
 
 export interface SuspendOptions {
   home?: string;
