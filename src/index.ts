@@ -36,6 +36,7 @@ export { createInstance, type CreateOptions, type Created } from "./instance/cre
 export type { Overrides } from "./instance/overrides.js";
 export { startInstance, type StartOptions, type Started } from "./instance/start.js";
 export { stopInstance, type StopOptions } from "./instance/stop.js";
+export { suspendInstance, type SuspendOptions, type Suspended } from "./instance/suspend.js";
 export { deleteInstance } from "./instance/delete.js";
 export { listInstancesApi as listInstances, getInstance, loadInstanceConfig } from "./instance/inventory.js";
 export { shell, exec, type ShellOptions } from "./instance/shell.js";

@@ -8,7 +8,9 @@
  *      hits all alike), with the ratio tslima shell / login-shell ssh (issue 11: at most 1.2);
  *      BENCH_BASELINE=/path/to/other/bin/tslima.js adds the same commands of another build (A/B);
  *   3. the host agent's peak RSS (VmHWM while running, and the agent's own figure at exit);
- *   4. a second cold boot (stop, start: cloud-init switched off) next to the first start, and their ratio.
+ *   4. `tslima suspend` and the resume (`tslima start` of the Suspended instance) to READY, as
+ *      ratios to the cold start (one run each);
+ *   5. a second cold boot (stop, start: cloud-init switched off) next to the first start, and their ratio.
  * Nothing here is asserted; the figures are for people.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -148,10 +150,24 @@ async function main(): Promise<void> {
     }
 
     const hwm = vmHwmKiB(haPid);
+    console.log(`\nhost agent peak RSS: ${(hwm / 1024).toFixed(1)} MiB while running (VmHWM)`);
+
+    // Suspend and resume: the same instance, its cold start as the yardstick.
+    const s0 = Date.now();
+    await cli.ok(["suspend", name]);
+    const suspendMs = Date.now() - s0;
+    const r0 = Date.now();
+    await cli.ok(["start", name]);
+    const resumeMs = Date.now() - r0;
+    const ofCold = (ms: number) => (ms / total).toFixed(3);
+    console.log("\nsuspend / resume                          time     / cold start");
+    console.log(`tslima suspend                            ${secs(suspendMs).padEnd(9)}${ofCold(suspendMs)}`);
+    console.log(`tslima start (resume), to READY           ${secs(resumeMs).padEnd(9)}${ofCold(resumeMs)}`);
+    for (const [step, ms] of phases(events(cli, name))) console.log(`  ${step.padEnd(40)}${secs(ms)}`);
+
     await cli.ok(["stop", name]);
     const final = events(cli, name).reverse().find((e) => e.maxRSSKiB !== undefined);
-    console.log(`\nhost agent peak RSS: ${(hwm / 1024).toFixed(1)} MiB while running (VmHWM)` +
-      (final?.maxRSSKiB ? `, ${(final.maxRSSKiB / 1024).toFixed(1)} MiB at exit (getrusage)` : ""));
+    if (final?.maxRSSKiB) console.log(`host agent peak RSS at exit (getrusage): ${(final.maxRSSKiB / 1024).toFixed(1)} MiB`);
 
     // a second cold boot of the unchanged instance: cloud-init switched off (issue 11)
     const t1 = Date.now();

@@ -4,7 +4,7 @@ import { TslimaError, isTslimaError } from "../errors.js";
 import { loadConfigText, probeHostFacts } from "../config/index.js";
 import { imageCandidates } from "../config/images.js";
 import { resolveImage } from "../images/index.js";
-import { ensureEfiVars, probeQemu } from "../qemu/index.js";
+import { ensureEfiVars, incomingArgv, probeQemu } from "../qemu/index.js";
 import { ensureHostKey, ensureUserKey } from "../ssh/index.js";
 import { findVirtiofsd } from "../mounts/index.js";
 import type { MountPlan } from "../mounts/types.js";
@@ -23,6 +23,10 @@ import { planBoot } from "./plan.js";
 import { runReadiness } from "./readiness.js";
 import { cloudInitOutputTail } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
+import { resumeDecision, restoreState, suspendVm, type SuspendContext } from "./suspend.js";
+import { resumeSteps } from "./readiness-plan.js";
+import { startReverseSshfs } from "./daemons.js";
+import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js";
 import { startPortForwarding, type PortForwarding } from "../portfwd/index.js";
 
 export interface AgentIO {
@@ -37,6 +41,8 @@ export interface AgentOptions {
   stop: AbortSignal;
   /** How long the guest gets to halt after system_powerdown. */
   powerdownMs?: number;
+  /** Emits "suspend" for each suspend request (SIGUSR2): save the VM's state and exit. */
+  requests?: { on(event: "suspend", listener: () => void): unknown };
 }
 
 function tail(path: string, lines: number): string[] {
@@ -73,6 +79,14 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   let plan: MountPlan | undefined;
   let sshPossible = false;
   let portfwd: PortForwarding | undefined;
+  let suspender: SuspendContext | undefined;
+  // ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent
+  let sessions = new AbortController();
+  let suspendRequested: (() => void) | undefined;
+  opts.requests?.on("suspend", () => {
+    if (suspendRequested) suspendRequested();
+    else emit({ suspend: "failed", error: { code: "NOT_RUNNING", message: `${paths.name} is not ready yet (booting or stopping)` } });
+  });
 
   const interrupt = () => {
     if (opts.stop.aborted) throw new TslimaError("INTERRUPTED", "the start was interrupted");
@@ -140,7 +154,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const hostKey = await ensureHostKey(paths);
     // An instance made before tslima pinned host keys: its guest is re-keyed by cloud-init on this boot.
     if (hostKey.created && !firstStart) emit({ message: `Generated an ssh host key for ${paths.name}, pinned in ${paths.knownHosts}; the guest takes it on this boot` });
-    const sshPort = await chooseSshPort(config);
+    const saved = readSuspendRecord(paths);
+    const sshPort = await chooseSshPort(config, saved && "record" in saved ? saved.record.sshPort : undefined);
     const qemuFacts = await probeQemu(config.arch, hostFacts);
     if (qemuFacts.accelWarning) emit({ warning: qemuFacts.accelWarning });
     const virtiofsd = config.mountType === "virtiofs" && config.mounts.length > 0 ? findVirtiofsd() : undefined;
@@ -157,14 +172,19 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       readyCidata: takeReadyCidata(paths),
     }, paths);
     plan = boot.mounts;
-    emit({ message: `cloud-init: ${boot.cloudInit.cloudInit === "light" ? "switched off" : "full run"} (${boot.cloudInit.reason})` });
+    const decision = resumeDecision(paths, { qemu: qemuFacts, argv: boot.qemu.argv });
+    if (decision && "reason" in decision) emit({ warning: `not resuming ${paths.name}: ${decision.reason}; booting it instead (the saved state is discarded)` });
+    const resume = decision && "record" in decision ? decision.record : undefined;
+    if (!resume) emit({ message: `cloud-init: ${boot.cloudInit.cloudInit === "light" ? "switched off" : "full run"} (${boot.cloudInit.reason})` });
 
     step("ssh-config", "Writing ssh.config");
     writeFileAtomic(paths.sshConfig, boot.sshConfig);
     status.sshLocalPort = sshPort;
     prepareMountLocations(boot.mounts);
-    step("cidata", "Writing cidata.iso");
-    writeCidata(paths, boot.cidata);
+    if (!resume) {
+      step("cidata", "Writing cidata.iso");
+      writeCidata(paths, boot.cidata);
+    }
 
     if (boot.daemons.length > 0) {
       step("start-daemons", "Starting mount daemons");
@@ -172,23 +192,47 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     }
     interrupt();
 
-    step("start-qemu", `Starting QEMU (${qemuFacts.binary}, accel ${qemuFacts.accel})`);
+    step("start-qemu", `Starting QEMU${resume ? " to restore the saved state" : ""} (${qemuFacts.binary}, accel ${qemuFacts.accel})`);
     rmSync(paths.qemuPid, { force: true });
     rmSync(paths.qmpSock, { force: true });
     rmSync(paths.sshSock, { force: true });
     if (boot.efiVars && qemuFacts.firmware !== undefined) ensureEfiVars(paths, qemuFacts.firmware);
-    io.log(`${boot.qemu.binary} ${boot.qemu.argv.join(" ")}`);
-    qemu = supervise("qemu", boot.qemu.binary, boot.qemu.argv);
+    // A kill from here on must boot cold next time: the record goes before the guest can run.
+    if (resume) invalidateSuspendRecord(paths);
+    const argv = resume ? incomingArgv(boot.qemu.argv) : boot.qemu.argv;
+    io.log(`${boot.qemu.binary} ${argv.join(" ")}`);
+    qemu = supervise("qemu", boot.qemu.binary, argv);
     void qemu.exited.then((e) => (qemuExit = e));
     await waitForPidFile(paths, qemu, interrupt);
     sshPossible = true;
+    if (resume) {
+      step("restore-state", `Restoring the state saved at ${resume.savedAt} (${Math.round(resume.stateBytes / 1048576)} MiB)`);
+      await restoreState(paths, (m) => io.log(m));
+    }
 
-    await runReadiness(boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: opts.stop, daemons });
-    recordReadyCidata(paths, boot.cloudInit.cidata);
+    const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
+    await runReadiness(resume ? resumeSteps(boot.mounts) : boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
+    // After a resume the guest has not seen this cidata: no marker, so the next cold boot runs cloud-init in full.
+    if (!resume) recordReadyCidata(paths, boot.cloudInit.cidata);
     status.running = true;
     status.ready = true;
-    emit({ message: "READY", ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}) });
-    portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort });
+    emit({ message: "READY", ...(resume ? { resumed: true } : {}), ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}) });
+    const forward = () => (portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort }));
+    forward();
+    const running = qemu;
+    suspender = {
+      paths, plan: boot.mounts, qemu: running, qemuFacts, argv, sshPort, step, log: (m) => io.log(m),
+      stopSshfs: () => Promise.resolve(sessions.abort()),
+      startSshfs: async () => {
+        sessions = new AbortController();
+        daemons.push(...(await startReverseSshfs(paths, boot.mounts.mounts.filter((m) => m.sshfs !== undefined), guestStop())));
+      },
+      stopForwarding: async () => {
+        await portfwd?.stop();
+        portfwd = undefined;
+      },
+      startForwarding: forward,
+    };
   } catch (e) {
     const err = e as Error;
     io.log(`error: ${isTslimaError(e) && e.hint ? `${err.message}\nhint: ${e.hint}` : err.message}`);
@@ -206,12 +250,31 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     return finish(1, false);
   }
 
-  // Supervise: until qemu exits (guest halted, killed) or a stop is requested.
-  const stopped = new Promise<void>((resolve) => opts.stop.addEventListener("abort", () => resolve(), { once: true }));
-  const exit = await Promise.race([qemu.exited, stopped.then(() => undefined)]);
-  if (exit) io.log(`qemu ${describeExit(exit)}`);
-  else io.log("stop requested: powering the guest off");
-  return finish(0, exit === undefined);
+  // Supervise: until qemu exits (guest halted, killed), a stop is requested or a suspend succeeds.
+  const stopped = new Promise<"stop">((resolve) => opts.stop.addEventListener("abort", () => resolve("stop"), { once: true }));
+  for (;;) {
+    const asked = new Promise<"suspend">((resolve) => (suspendRequested = () => resolve("suspend")));
+    const exit = await Promise.race([qemu.exited, stopped, asked]);
+    if (exit !== "suspend") {
+      io.log(exit === "stop" ? "stop requested: powering the guest off" : `qemu ${describeExit(exit)}`);
+      return finish(0, exit === "stop");
+    }
+    suspendRequested = () => undefined; // one at a time
+    status.ready = false;
+    emit({ suspend: "requested", message: `Suspending ${paths.name}` });
+    try {
+      const record = await suspendVm(suspender);
+      status.running = false;
+      status.ready = false;
+      emit({ suspend: "saved", stateBytes: record.stateBytes, message: `Saved the VM state (${Math.round(record.stateBytes / 1048576)} MiB)` });
+      return finish(0, false);
+    } catch (e) {
+      io.log(`suspend failed: ${(e as Error).message}`);
+      status.ready = true;
+      emit({ suspend: "failed", message: "suspend failed; the VM keeps running", error: toAgentError(e) });
+      if (opts.stop.aborted) return finish(0, true);
+    }
+  }
 }
 
 async function waitForPidFile(paths: InstancePaths, qemu: Supervised, interrupt: () => void): Promise<void> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The detached host agent: `node dist/src/hostagent/main.js <instance dir>`.
 // stdout (ha.stdout.log) gets JSON event lines, stderr (ha.stderr.log) a human log.
+import { EventEmitter } from "node:events";
 import { runHostAgent } from "./agent.js";
 import { formatEvent } from "../store/events.js";
 
@@ -16,12 +17,18 @@ for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
     stop.abort(sig);
   });
 }
+// SIGUSR2 = suspend (SIGUSR1 would start Node's inspector)
+const requests = new EventEmitter();
+process.on("SIGUSR2", () => {
+  process.stderr.write(`${new Date().toISOString()} received SIGUSR2: suspend\n`);
+  requests.emit("suspend");
+});
 const io = {
   emit: (e: Parameters<typeof formatEvent>[0]) => void process.stdout.write(formatEvent(e)),
   log: (m: string) => void process.stderr.write(`${new Date().toISOString()} ${m}\n`),
 };
 try {
-  process.exitCode = await runHostAgent(dir, io, { stop: stop.signal });
+  process.exitCode = await runHostAgent(dir, io, { stop: stop.signal, requests });
 } catch (e) {
   const message = `host agent crashed: ${(e as Error).message}`;
   io.emit({ status: { errors: [message], exiting: true }, error: { code: "INTERNAL", message, hint: "this is a bug in tslima; the stack is in ha.stderr.log" } });

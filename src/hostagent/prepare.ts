@@ -79,8 +79,8 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** ssh.localPort when set (must be free), else a free port. */
-export async function chooseSshPort(config: Config): Promise<number> {
+/** ssh.localPort when set (must be free), else `preferred` when free (a resume's port), else a free port. */
+export async function chooseSshPort(config: Config, preferred?: number): Promise<number> {
   const wanted = config.ssh.localPort;
   if (wanted > 0) {
     if (!(await portIsFree(wanted))) {
@@ -90,6 +90,7 @@ export async function chooseSshPort(config: Config): Promise<number> {
     }
     return wanted;
   }
+  if (preferred !== undefined && (await portIsFree(preferred))) return preferred;
   return findFreePort();
 }
 

@@ -4,6 +4,7 @@ import type { MountPlan } from "../mounts/types.js";
 import type { Step } from "../store/events.js";
 import type { CloudInitRun } from "../cidata/boot-mode.js";
 import { LIGHT_BOOT_UNIT_PATH } from "../cidata/scripts/runner.js";
+import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
 interface StepBase {
@@ -42,7 +43,11 @@ export type ReadinessStep =
    */
   | (StepBase & { kind: "mounts"; script: string; retryMs: number })
   /** A user's readiness probe (`probes:`): `script` run by `interpreter` until it exits 0. */
-  | (StepBase & { kind: "probe"; script: string; interpreter: string[] });
+  | (StepBase & { kind: "probe"; script: string; interpreter: string[] })
+  /** Resume: set the guest's clock to the host's (it stood still while the state was saved). */
+  | (StepBase & { kind: "clock" })
+  /** Resume: `script` (as root, mount points as arguments) mounts the fstab mounts again. */
+  | (StepBase & { kind: "remount"; script: string; mountPoints: string[] });
 
 const READY_CHECK = [
   `if [ -e ${READY_FILE} ]; then echo ready; exit 0; fi`,
@@ -73,17 +78,74 @@ export function interpreterOf(script: string): string[] {
   return parts.length > 0 ? parts : ["/bin/sh"];
 }
 
+const SSH_STEP: ReadinessStep = {
+  kind: "ssh",
+  announce: { step: "wait-ssh", message: "Waiting for SSH" },
+  description: "sshd in the guest accepts the user's key",
+  hint: "see serial.log: the guest may not have booted, or cloud-init did not install the key",
+  fatal: true,
+};
+
+function sshfsStep(): ReadinessStep {
+  return {
+    kind: "reverse-sshfs",
+    description: "the reverse-sshfs sessions are connected",
+    hint: "check that sshfs is installed in the guest and sftp-server on the host, or choose another mountType",
+    fatal: true,
+  };
+}
+
+function mountsStep(mounts: MountPlan, sshfs: boolean): ReadinessStep {
+  return {
+    kind: "mounts",
+    announce: { step: "verify-mounts", message: `Checking ${mounts.mounts.length} mount(s)` },
+    description: "every mount is mounted in the guest with its planned type and options",
+    hint: "fix or remove the mount in lima.yaml (mounts:), or choose another mountType",
+    fatal: true,
+    script: MOUNT_TABLE_SCRIPT,
+    retryMs: sshfs ? 30_000 : 0,
+  };
+}
+
+/**
+ * The readiness steps of a resume (a restored state; pure): ssh, the guest clock, the mounts the
+ * suspend unmounted (fstab ones with REMOUNT_SCRIPT, reverse-sshfs reconnected), then the same
+ * check of every mount as a boot's. cloud-init, provisioning and probes ran before the suspend.
+ */
+export function resumeSteps(mounts: MountPlan): ReadinessStep[] {
+  const fstab = mounts.mounts.filter((m) => m.fstab !== undefined).map((m) => m.expect.mountPoint);
+  const sshfs = mounts.mounts.some((m) => m.sshfs !== undefined);
+  const steps: ReadinessStep[] = [
+    SSH_STEP,
+    {
+      kind: "clock",
+      announce: { step: "sync-clock", message: "Setting the guest's clock" },
+      description: "the guest's clock is the host's",
+      hint: "resume sets the clock with sudo -n date: it needs user.passwordlessSudo (the default)",
+      fatal: false,
+    },
+  ];
+  if (fstab.length > 0) {
+    steps.push({
+      kind: "remount",
+      announce: { step: "remount", message: `Mounting ${fstab.length} mount(s) again` },
+      description: "the mounts the suspend unmounted are mounted again",
+      hint: "see `journalctl -b` in the guest; stop and start the instance to boot it afresh",
+      fatal: true,
+      script: REMOUNT_SCRIPT,
+      mountPoints: fstab,
+    });
+  }
+  if (sshfs) steps.push(sshfsStep());
+  if (mounts.mounts.length > 0) steps.push(mountsStep(mounts, sshfs));
+  return steps;
+}
+
 /** The readiness steps of a boot, in order (pure). */
 export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: CloudInitRun = "full"): ReadinessStep[] {
   const light = cloudInit === "light";
   const steps: ReadinessStep[] = [
-    {
-      kind: "ssh",
-      announce: { step: "wait-ssh", message: "Waiting for SSH" },
-      description: "sshd in the guest accepts the user's key",
-      hint: "see serial.log: the guest may not have booted, or cloud-init did not install the key",
-      fatal: true,
-    },
+    SSH_STEP,
     light
       ? {
           kind: "ready-file",
@@ -114,25 +176,8 @@ export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: Clo
     });
   }
   const sshfs = mounts.mounts.some((m) => m.sshfs !== undefined);
-  if (sshfs) {
-    steps.push({
-      kind: "reverse-sshfs",
-      description: "the reverse-sshfs sessions are connected",
-      hint: "check that sshfs is installed in the guest and sftp-server on the host, or choose another mountType",
-      fatal: true,
-    });
-  }
-  if (mounts.mounts.length > 0) {
-    steps.push({
-      kind: "mounts",
-      announce: { step: "verify-mounts", message: `Checking ${mounts.mounts.length} mount(s)` },
-      description: "every mount is mounted in the guest with its planned type and options",
-      hint: "fix or remove the mount in lima.yaml (mounts:), or choose another mountType",
-      fatal: true,
-      script: MOUNT_TABLE_SCRIPT,
-      retryMs: sshfs ? 30_000 : 0,
-    });
-  }
+  if (sshfs) steps.push(sshfsStep());
+  if (mounts.mounts.length > 0) steps.push(mountsStep(mounts, sshfs));
   config.probes.forEach((p, i) => {
     steps.push({
       kind: "probe",

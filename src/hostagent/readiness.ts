@@ -9,6 +9,7 @@ import { provisionFailures, resetControlMaster, runProbe, waitForReady, type Int
 import { verifyGuestMounts } from "./mountcheck.js";
 import { startReverseSshfs } from "./daemons.js";
 import type { Supervised } from "./processes.js";
+import { remountGuest, syncGuestClock } from "./suspend.js";
 
 export interface ReadinessContext {
   paths: InstancePaths;
@@ -65,6 +66,12 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       return undefined;
     case "probe":
       await runProbe(paths, s, c.interrupt, c.stop, () => c.emit({ message: `waiting for probe: ${s.description}` }), provisionFailed);
+      return undefined;
+    case "clock":
+      await syncGuestClock(paths);
+      return undefined;
+    case "remount":
+      await remountGuest(paths, s.script, s.mountPoints);
       return undefined;
   }
 }

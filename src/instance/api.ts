@@ -12,10 +12,11 @@ import { requireInstance } from "./lookup.js";
 import { exec, shell } from "./shell.js";
 import { startInstance } from "./start.js";
 import { forceStop, stopInstance } from "./stop.js";
+import { suspendInstance } from "./suspend.js";
 
 /**
- * What disposing an object of this API does: `"stop"` stops the VM; `"delete"` stops it and deletes
- * the instance. `Instance.create` defaults to `"delete"` (it removes what it created, like
+ * What disposing an object of this API does: `"stop"` stops the VM (a Suspended instance is left
+ * suspended); `"delete"` stops it and deletes the instance (a saved state with it). `Instance.create` defaults to `"delete"` (it removes what it created, like
  * testcontainers); `Instance.get` to `"stop"` (it never deletes what it did not create).
  */
 export type DisposePolicy = "stop" | "delete";
@@ -98,7 +99,7 @@ export class Instance implements AsyncDisposable {
     return instancePaths(this.home, this.name);
   }
 
-  /** Running, Stopped or Broken (from the pid files, not cached). */
+  /** Running, Stopped, Suspended or Broken (from the pid files and the saved state, not cached). */
   status(): InstanceStatus {
     return inspectStatus(requireInstance(this.home, this.name)).status;
   }
@@ -110,7 +111,9 @@ export class Instance implements AsyncDisposable {
 
   /**
    * Boots the instance and resolves once the guest is ready (an already running one resolves at
-   * once). A failed start leaves it Stopped, with its logs, and rejects with the agent's error.
+   * once; a Suspended one is resumed from its saved state, or booted when the state may not be
+   * used, with a warning event saying why). A failed start leaves it Stopped, with its logs, and
+   * rejects with the agent's error.
    */
   async start(opts: InstanceStartOptions = {}): Promise<RunningInstance> {
     const started = await startInstance(this.name, { ...opts, home: this.home });
@@ -126,6 +129,7 @@ export class Instance implements AsyncDisposable {
   /** Applies the dispose policy: stop (when running), and delete when it is `"delete"`. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (!existsSync(this.paths.limaYaml)) return;
+    if (this.disposePolicy === "stop" && this.status() === "Suspended") return;
     await stopQuietly(this);
     if (this.disposePolicy === "delete") await this.delete({ force: true });
   }
@@ -184,6 +188,16 @@ export class RunningInstance implements AsyncDisposable {
   /** Powers the guest off (QMP system_powerdown; QEMU is killed after `timeoutMs`, default 2 min). */
   async stop(opts: { timeoutMs?: number; force?: boolean } = {}): Promise<Instance> {
     await stopInstance(this.name, { home: this.instance.home, ...opts });
+    return this.instance;
+  }
+
+  /**
+   * Saves the VM's state and stops it (the guest's mounts are unmounted first; a busy one refuses,
+   * naming the guest processes, and the VM keeps running). The instance is then Suspended; its
+   * `start()` resumes it.
+   */
+  async suspend(opts: { timeoutMs?: number; onEvent?: (e: AgentEvent) => void } = {}): Promise<Instance> {
+    await suspendInstance(this.name, { home: this.instance.home, ...opts });
     return this.instance;
   }
 

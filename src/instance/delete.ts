@@ -5,12 +5,12 @@ import { requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
 import { forceStop } from "./stop.js";
 
-/** Deletes an instance directory; a running (or broken) one only with `force`, which kills it first. */
+/** Deletes an instance directory (a Suspended one with its saved state); a running (or broken) one only with `force`, which kills it first. */
 export async function deleteInstance(name: string, opts: { home?: string; force?: boolean } = {}): Promise<void> {
   const home = opts.home ?? tslimaHome();
   const paths = requireInstance(home, name);
   const st = inspectStatus(paths);
-  if (st.status !== "Stopped") {
+  if (st.status !== "Stopped" && st.status !== "Suspended") {
     if (!opts.force) {
       throw new TslimaError("INSTANCE_RUNNING", `instance ${name} is ${st.status}; refusing to delete it`, {
         hint: `stop it first (tslima stop ${name}) or use tslima delete -f ${name}`,

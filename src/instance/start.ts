@@ -16,6 +16,7 @@ import { EventFollower, readEvents } from "../store/follow.js";
 import { forceStop } from "./stop.js";
 import { validateInstanceName } from "./names.js";
 import { appendFileSync } from "node:fs";
+import { EventEmitter } from "node:events";
 
 export interface StartOptions extends CreateOptions {
   /** Give up (and stop the boot) after this long; default 10 minutes. */
@@ -174,6 +175,10 @@ async function runForeground(paths: InstancePaths, opts: StartOptions, events: A
   const stop = new AbortController();
   opts.signal?.addEventListener("abort", () => stop.abort(), { once: true });
   let failed: Outcome | undefined;
+  // `tslima suspend` signals the process in ha.pid: this one
+  const requests = new EventEmitter();
+  const onSuspend = () => requests.emit("suspend");
+  process.on("SIGUSR2", onSuspend);
   const code = await runHostAgent(
     paths.dir,
     {
@@ -189,7 +194,7 @@ async function runForeground(paths: InstancePaths, opts: StartOptions, events: A
       },
       log: (m) => appendFileSync(paths.haStderrLog, `${new Date().toISOString()} ${m}\n`),
     },
-    { stop: stop.signal },
-  );
+    { stop: stop.signal, requests },
+  ).finally(() => process.off("SIGUSR2", onSuspend));
   if (failed && code !== 0) throw startFailure(paths, failed);
 }

@@ -5,6 +5,7 @@ import { requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
 import { signalProcess, waitGone } from "../proc/pid.js";
 import { cleanStaleFiles } from "./cleanup.js";
+import { discardSavedState } from "../store/suspend.js";
 
 export interface StopOptions {
   home?: string;
@@ -30,6 +31,7 @@ export async function forceStop(paths: InstancePaths): Promise<void> {
 /**
  * Stops an instance: the host agent powers the guest off (QMP system_powerdown), kills qemu after
  * the timeout, cleans up and exits. With no live agent, this does the same itself. `force` kills.
+ * A Suspended instance's saved state is discarded (it boots cold next time).
  */
 export async function stopInstance(name: string, opts: StopOptions = {}): Promise<{ wasRunning: boolean }> {
   const home = opts.home ?? tslimaHome();
@@ -37,6 +39,11 @@ export async function stopInstance(name: string, opts: StopOptions = {}): Promis
   const say = opts.onMessage ?? (() => undefined);
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const st = inspectStatus(paths);
+  if (st.status === "Suspended") {
+    discardSavedState(paths);
+    say(`instance ${name} was suspended: its saved state is discarded (the next start boots it)`);
+    return { wasRunning: false };
+  }
   if (opts.force) {
     await forceStop(paths);
     return { wasRunning: st.status !== "Stopped" };

@@ -8,3 +8,4 @@ export { VirtiofsMount } from "./virtiofs.js";
 export { ReverseSshfsMount } from "./sshfs.js";
 export { fstabEscape, fstabUnescape } from "./fstab.js";
 export { mountMatches, parseProcMounts, type MountCheck, type MountEntry } from "./verify.js";
+export { unsuspendableMounts, BUSY_SCRIPT, UNMOUNT_SCRIPT, REMOUNT_SCRIPT, parseBusy, describeBusy, parseUnmount, asRoot, type BusyHolder, type UnmountOutcome } from "./suspend.js";

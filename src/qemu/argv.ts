@@ -4,6 +4,7 @@ import type { InstancePaths } from "../store/paths.js";
 import type { Accel, QemuPlan } from "./types.js";
 import { checkSocketPath, cpuModel, macAddress, memoryMiB } from "./options.js";
 import { qemuOptValue as optValue } from "../mounts/driver.js";
+import { shellQuote } from "../proc/quote.js";
 
 /** Lima's user-mode network: guest 192.168.5.15, host loopback 192.168.5.2, DNS 192.168.5.3. */
 export const USER_NET = "192.168.5.0/24";
@@ -116,4 +117,48 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
     ...plan.mounts.qemuArgs,
     ...plan.mounts.mounts.flatMap((m) => m.qemuArgs),
   ];
+}
+
+/**
+ * A boot's command line made to receive a saved state instead of booting: `-incoming defer` (QEMU
+ * waits for QMP migrate-incoming). Everything else stays exactly the boot's. Pure.
+ */
+export function incomingArgv(argv: string[]): string[] {
+  return [...argv, "-incoming", "defer"];
+}
+
+const SSH_HOSTFWD = /(hostfwd=tcp:127\.0\.0\.1:)\d+(-:22)/;
+
+/**
+ * The part of a command line a saved state depends on: the argv without `-incoming`, with the
+ * host port of ssh's forward blanked (a host-side detail a restore may change) and the kernel
+ * command line blanked (read only when the guest boots: a light or full cloud-init choice made
+ * after the suspend must not refuse the resume). Two command lines whose hardwareArgv() are equal
+ * run the same virtual machine. Pure.
+ */
+export function hardwareArgv(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "-incoming") {
+      i++;
+      continue;
+    }
+    if (argv[i] === "-append") {
+      out.push("-append", "CMDLINE");
+      i++;
+      continue;
+    }
+    out.push(argv[i]!.replace(SSH_HOSTFWD, "$1PORT$2"));
+  }
+  return out;
+}
+
+/** QMP migrate URI that writes the state to `file` (QEMU runs it with /bin/sh -c). Pure. */
+export function saveStateUri(file: string): string {
+  return `exec:cat > ${shellQuote(file)}`;
+}
+
+/** QMP migrate-incoming URI that reads the state from `file`. Pure. */
+export function loadStateUri(file: string): string {
+  return `exec:cat ${shellQuote(file)}`;
 }

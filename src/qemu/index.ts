@@ -1,11 +1,12 @@
 export type { Accel, Firmware, QemuFacts, QemuPlan } from "./types.js";
-export { qemuArgv, USER_NET, USER_NET_DHCP_START, TCG_TB_SIZE_MIB } from "./argv.js";
+export { qemuArgv, incomingArgv, hardwareArgv, saveStateUri, loadStateUri, USER_NET, USER_NET_DHCP_START, TCG_TB_SIZE_MIB } from "./argv.js";
 export { cpuModel, macAddress, memoryMiB, qemuArchName, checkSocketPath, UNIX_PATH_MAX } from "./options.js";
 export { chooseAccel, cpuinfoHasVirt, probeAccelFacts, type AccelChoice, type AccelFacts } from "./accel.js";
 export { probeQemu, qemuInstallHint, parseQemuVersion } from "./probe.js";
 export { whichSync } from "../proc/which.js";
 export { findFirmware, selectFirmware, knownFirmwarePairs, ensureEfiVars, type FirmwareDescriptor } from "./firmware.js";
 export { QmpClient, QmpError, qmpPowerdown, type QmpEvent, type QmpConnectOptions } from "./qmp.js";
+export { migrationBlockers, saveVmState, loadVmState, type MigrationResult } from "./migrate.js";
 export { qemuImgInfo, qemuImgCreateOverlay, qemuImgConvert, qemuImgResize, parseImageInfo, overlayArgs, type ImageInfo } from "./img.js";
 export { findFreePort } from "./port.js";
 export { runProgram, processError, lastLines, type RunResult } from "../proc/run.js";

@@ -33,6 +33,13 @@ export const STEPS = [
   "wait-cloud-init",
   "verify-mounts",
   "probes",
+  // a resume (start of a Suspended instance) instead of wait-cloud-init and probes
+  "restore-state",
+  "sync-clock",
+  "remount",
+  // a suspend (SIGUSR2 to the agent), after READY
+  "unmount",
+  "save-state",
 ] as const;
 export type Step = (typeof STEPS)[number];
 
@@ -62,7 +69,18 @@ export interface AgentEvent {
   warning?: string;
   /** A port forward was added, removed or failed (see src/portfwd; the current set is in <instance>/portfwd.json). */
   portForward?: PortForwardEvent;
+  /**
+   * A suspend's progress: "requested" (it begins), "failed" (with `error`; the VM keeps running),
+   * "saved" (the state is committed; the agent exits next). Not a boot failure: status.errors stays unset.
+   */
+  suspend?: SuspendPhase;
+  /** Bytes of the saved state ("saved" only). */
+  stateBytes?: number;
+  /** Set on READY when the boot restored a saved state instead of booting. */
+  resumed?: boolean;
 }
+
+export type SuspendPhase = "requested" | "failed" | "saved";
 
 export function formatEvent(e: Omit<AgentEvent, "time">, now: Date = new Date()): string {
   return `${JSON.stringify({ time: now.toISOString(), ...e })}\n`;

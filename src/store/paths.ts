@@ -41,6 +41,9 @@ export interface InstancePaths {
   shellFacts: string;
   sockDir: string;
   lock: string;
+  /** The saved VM state of a suspended instance (QEMU's migration stream), and its record (see suspend.ts). */
+  vmState: string;
+  suspendRecord: string;
   /** Unix socket of the N-th virtiofsd. */
   virtiofsdSock(index: number): string;
 }
@@ -71,6 +74,8 @@ export function instancePaths(home: string, name: string): InstancePaths {
     shellFacts: join(dir, "shell.json"),
     sockDir: join(dir, "sock"),
     lock: join(dir, "lock"),
+    vmState: join(dir, "vmstate"),
+    suspendRecord: join(dir, "suspend.json"),
     virtiofsdSock: (index: number) => join(dir, `virtiofsd-${index}.sock`),
   };
 }

@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
 import type { InstancePaths } from "./paths.js";
 import { isOurProcess, readPidFile } from "./pidfile.js";
+import { hasSavedState } from "./suspend.js";
 
-export type InstanceStatus = "Running" | "Stopped" | "Broken";
+/** Suspended: nothing runs, and a saved VM state (store/suspend.ts) waits for the next start. */
+export type InstanceStatus = "Running" | "Stopped" | "Suspended" | "Broken";
 
 export interface StatusReport {
   status: InstanceStatus;
@@ -18,14 +20,20 @@ export interface PidFacts {
   haAlive: boolean;
   qemuPidFile?: number;
   qemuAlive: boolean;
+  /** A valid saved state exists (suspend.json + vmstate). */
+  savedState?: boolean;
 }
 
-/** Classifies pid facts: Running when both are alive, Stopped when neither, Broken when one. Pure. */
+/**
+ * Classifies pid facts: Running when both are alive, Stopped (or Suspended, with a saved state)
+ * when neither, Broken when one. Pure.
+ */
 export function classifyStatus(f: PidFacts): StatusReport {
   const haPid = f.haAlive ? f.haPidFile : undefined;
   const qemuPid = f.qemuAlive ? f.qemuPidFile : undefined;
   if (f.haAlive && f.qemuAlive) return { status: "Running", haPid, qemuPid };
   if (!f.haAlive && !f.qemuAlive) {
+    if (f.savedState === true) return { status: "Suspended" };
     const stale = [f.haPidFile !== undefined ? "ha.pid" : "", f.qemuPidFile !== undefined ? "qemu.pid" : ""].filter(Boolean);
     return stale.length > 0 ? { status: "Stopped", reason: `stale ${stale.join(" and ")}` } : { status: "Stopped" };
   }
@@ -51,6 +59,7 @@ export function inspectStatus(paths: InstancePaths): StatusReport {
     haAlive: haPidFile !== undefined && isOurProcess(haPidFile, paths.dir, foregroundAgent(paths.name)),
     qemuPidFile,
     qemuAlive: qemuPidFile !== undefined && isOurProcess(qemuPidFile, paths.dir),
+    savedState: hasSavedState(paths),
   });
 }
 

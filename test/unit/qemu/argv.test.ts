@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { qemuArgv, macAddress, memoryMiB, cpuModel } from "../../../src/qemu/index.js";
+import { qemuArgv, macAddress, memoryMiB, cpuModel, incomingArgv, hardwareArgv, saveStateUri, loadStateUri } from "../../../src/qemu/index.js";
 import { instancePaths } from "../../../src/store/paths.js";
 import type { MountPlan } from "../../../src/mounts/types.js";
 import { isTslimaError } from "../../../src/errors.js";
@@ -175,4 +175,19 @@ test("mount arguments come last: shared ones, then each mount's, in plan order",
   const argv = qemuArgv(sampleConfig(), linuxPaths, samplePlan({ mounts: mountsWithVirtiofs }));
   const tail = [...mountsWithVirtiofs.qemuArgs, ...(mountsWithVirtiofs.mounts[0]?.qemuArgs ?? [])];
   assert.deepEqual(argv.slice(-tail.length), tail);
+});
+
+test("incoming: the boot's argv plus -incoming defer; hardwareArgv ignores it and the ssh host port", () => {
+  const argv = qemuArgv(sampleConfig(), linuxPaths, samplePlan());
+  const incoming = incomingArgv(argv);
+  assert.deepEqual(incoming.slice(0, argv.length), argv);
+  assert.deepEqual(incoming.slice(argv.length), ["-incoming", "defer"]);
+  assert.deepEqual(hardwareArgv(incoming), hardwareArgv(argv));
+  const otherPort = qemuArgv(sampleConfig(), linuxPaths, samplePlan({ sshPort: 61000 }));
+  assert.notDeepEqual(otherPort, argv);
+  assert.deepEqual(hardwareArgv(otherPort), hardwareArgv(argv));
+  const otherMemory = qemuArgv(sampleConfig({ memory: "2GiB" }), linuxPaths, samplePlan());
+  assert.notDeepEqual(hardwareArgv(otherMemory), hardwareArgv(argv));
+  assert.equal(saveStateUri("/home/a b/vmstate.tmp"), "exec:cat > '/home/a b/vmstate.tmp'");
+  assert.equal(loadStateUri("/home/it's/vmstate"), "exec:cat '/home/it'\\''s/vmstate'");
 });
