@@ -12,6 +12,7 @@ import { register as list } from "./list.js";
 import { register as info } from "./info.js";
 import { register as validate } from "./validate.js";
 import { register as template } from "./template.js";
+import { register as doctor } from "./doctor.js";
 
 /** Every CLI command registers itself here; one file per command under src/cli/. */
-export const commands: Array<(program: Command) => void> = [create, start, stop, restart, shell, copy, delete_, list, info, image, prune, validate, template];
+export const commands: Array<(program: Command) => void> = [create, start, stop, restart, shell, copy, delete_, list, info, image, prune, validate, template, doctor];
