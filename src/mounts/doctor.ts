@@ -635,7 +635,10 @@ export function advice(check: CheckName, r: Pick<MountReport, "type" | "configur
   }
 }
 
+/** Puts the checks in CHECKS order (the JSON's field order) and adds the advice of every failing one. */
 function addProblems(report: MountReport, _f: MountFacts): void {
+  const c = report.checks;
+  report.checks = Object.fromEntries(CHECKS.map((k) => [k, c[k]])) as Record<CheckName, Check>;
   for (const k of CHECKS) {
     const c = report.checks[k];
     if (c.status === "fail") report.problems.push(advice(k, report, c.detail));
