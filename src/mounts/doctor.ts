@@ -596,7 +596,7 @@ export function advice(check: CheckName, r: Pick<MountReport, "type" | "configur
     case "chownRemount":
       return `chown not kept across a remount (${detail}): ${ninep}; use 9p with securityModel mapped-xattr or mapped-file`;
     case "symlinkGuest":
-      if (mapped) return `guest symlinks become regular files on the host: 9p securityModel ${sm} stores them as files; use none (chown then refused) or virtiofs`;
+      if (mapped) return `guest symlinks become regular files on the host: 9p securityModel ${sm} stores them as files; use none (chown then refused unless QEMU runs as root) or virtiofs`;
       return `guest symlinks do not reach the host as symlinks (${detail}) on ${ninep}; use 9p with securityModel none, or virtiofs`;
     case "symlinkHost":
       if (mapped) return `host symlinks cannot be followed in the guest: 9p securityModel ${sm} reads them as metadata files; use none or virtiofs`;
