@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { doctorMounts, isTslimaError } from "../../../src/index.js";
 import { fixturesDir } from "../../helpers.js";
 import {
   advice,
@@ -150,4 +152,22 @@ test("doctorTable: one row per mount, one column per check", () => {
   assert.match(lines[0] ?? "", /^MOUNT +TYPE +RW +write +chown +remount +symlink>host +symlink<host +hardlink/);
   assert.match(lines[2] ?? "", /^\/mnt\/mx +9p mapped-xattr +rw +ok +ok +ok +FAIL +FAIL +ok/);
   assert.match(lines[3] ?? "", /^\/mnt\/ro +9p none +ro +ok$/);
+});
+
+test("doctorMounts on a stopped instance: NOT_RUNNING with the hint to start it; an unknown one: UNKNOWN_INSTANCE", async () => {
+  const home = mkdtempSync(join(tmpdir(), "tslima-doctor-"));
+  try {
+    mkdirSync(join(home, "x"));
+    writeFileSync(join(home, "x", "lima.yaml"), "images:\n- location: /nonexistent.qcow2\n");
+    await assert.rejects(doctorMounts("x", { home }), (e: unknown) => {
+      assert.ok(isTslimaError(e));
+      assert.equal(e.code, "ERR_TSLIMA_NOT_RUNNING");
+      assert.equal(e.message, "instance x is Stopped");
+      assert.equal(e.hint, "start it: tslima start x");
+      return true;
+    });
+    await assert.rejects(doctorMounts("nope", { home }), { code: "ERR_TSLIMA_UNKNOWN_INSTANCE" });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
