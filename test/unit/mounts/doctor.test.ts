@@ -71,6 +71,12 @@ const EXPECTED: Record<string, { checks: Partial<Record<CheckName, Status>>; pro
     problems: [/^guest symlinks become regular files on the host: 9p securityModel mapped-xattr/, /^host symlinks cannot be followed in the guest: 9p securityModel mapped-xattr/, /^modes differ \(chmod 750: host sees 600\)/],
   },
   "9p-read-only.root-qemu": { checks: { readOnly: "ok", write: "n/a", chown: "n/a" }, problems: [] },
+  // sftp-server as an unprivileged host user (test/e2e/mounts-sshfs)
+  "sshfs-rw.unprivileged": {
+    checks: { write: "ok", chown: "fail", chownRemount: "not-tested", symlinkGuest: "ok", symlinkHost: "ok", hardlink: "ok", rename: "ok", mode: "ok", xattr: "fail", mmapShared: "ok", unixSocket: "fail", sparse: "ok", flock: "ok", fcntlLock: "ok" },
+    problems: [/^chown refused: reverse-sshfs's sftp-server runs as your host user/, /^user\.\* xattrs refused \(not supported\) on reverse-sshfs/, /^unix sockets cannot be created \(Operation not permitted\) on reverse-sshfs/],
+  },
+  "sshfs-read-only": { checks: { readOnly: "ok", write: "n/a" }, problems: [] },
 };
 
 for (const [name, want] of Object.entries(EXPECTED)) {
@@ -143,6 +149,12 @@ test("a read-only mount that accepts a write fails, with advice", () => {
   const r = mountReport({ ...f, readOnly: parseProbeOutput("ls\tok\t\nrowrite\tok\t\n") });
   assert.equal(r.checks.readOnly.status, "fail");
   assert.match(r.problems[0] ?? "", /^a read-only mount accepted a write .*QEMU's readonly=on is missing/);
+});
+
+test("sshfs: the hard link is there (host nlink 2) though the guest shows 1; sparse is judged on the host", () => {
+  const r = mountReport(fixture("sshfs-rw.unprivileged"));
+  assert.equal(r.checks.hardlink.detail, "nlink 2 on the host, 1 in the guest");
+  assert.equal(r.checks.sparse.detail, "sparse on the host; the guest shows 67108864 bytes allocated");
 });
 
 test("doctorTable: one row per mount, one column per check", () => {
