@@ -77,6 +77,12 @@ const EXPECTED: Record<string, { checks: Partial<Record<CheckName, Status>>; pro
     problems: [/^chown refused: reverse-sshfs's sftp-server runs as your host user/, /^user\.\* xattrs refused \(not supported\) on reverse-sshfs/, /^unix sockets cannot be created \(Operation not permitted\) on reverse-sshfs/],
   },
   "sshfs-read-only": { checks: { readOnly: "ok", write: "n/a" }, problems: [] },
+  // Debian's C virtiofsd as root (test/e2e/mounts-virtiofs): real chown; user xattrs off by default
+  "virtiofs-rw.root-daemon": {
+    checks: { write: "ok", chown: "ok", chownRemount: "ok", symlinkGuest: "ok", symlinkHost: "ok", hardlink: "ok", xattr: "fail", unixSocket: "ok", mmapShared: "ok" },
+    problems: [/^user\.\* xattrs refused \(not supported\) on virtiofs/],
+  },
+  "virtiofs-read-only": { checks: { readOnly: "ok", write: "n/a" }, problems: [] },
 };
 
 for (const [name, want] of Object.entries(EXPECTED)) {
