@@ -29,6 +29,7 @@ export const PLANNERS = [
   "src/qemu/argv.ts",
   "src/qemu/options.ts",
   "src/qemu/types.ts",
+  "src/mounts/doctor.ts",
   "src/mounts/driver.ts",
   "src/mounts/fstab.ts",
   "src/mounts/ninep.ts",

@@ -43,6 +43,8 @@ export { shell, exec, type ShellOptions } from "./instance/shell.js";
 export type { ExecResult } from "./ssh/exec.js";
 export { copy } from "./instance/copy.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";
+export { doctorMounts, type DoctorMountsOptions } from "./instance/doctor.js";
+export { doctorTable, CHECKS as DOCTOR_CHECKS, CHECK_MEANING as DOCTOR_CHECK_MEANING, type DoctorReport, type MountReport, type Check as DoctorCheck, type CheckName as DoctorCheckName } from "./mounts/doctor.js";
 
 // Guest images: local builds and the caches.
 export { buildImage } from "./images/build/index.js";

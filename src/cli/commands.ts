@@ -30,6 +30,7 @@ export const commands: CommandEntry[] = [
   { names: ["prune"], load: () => import("./prune.js") },
   { names: ["validate"], load: () => import("./validate.js") },
   { names: ["template"], load: () => import("./template.js") },
+  { names: ["doctor"], load: () => import("./doctor.js") },
 ];
 
 /**

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { bootGuest, Cli, guestYaml, hostUser, readableGuestImages } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable, type ResultRow } from "./mounts-probe.js";
 import { mountTag } from "../../src/mounts/index.js";
+import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
 
 const NAME = "m9p";
 const user = hostUser();
@@ -227,5 +228,23 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     const r = rows.find((x) => x.mount === "odd-path");
     assert.equal(r?.guest.hostwrite, "ok:from-host");
     assert.equal(r?.host.gw, "from-guest");
+  });
+
+  await t.test("doctor mounts --json: chown, symlinks both ways and hard links as the README's table says", async () => {
+    const keys = ["sec-none", "sec-mapped-xattr", "sec-mapped-file", "sec-passthrough", "read-only"];
+    const report = await doctorJson(cli, NAME, keys.map((k) => `/mnt/${k}`));
+    const unprivileged = (user?.uid ?? process.getuid?.()) !== 0;
+    const mapped = { write: "ok", chown: "ok", chownRemount: "ok", symlinkGuest: "fail", symlinkHost: "fail", hardlink: "ok" } as const;
+    assertVerdicts(report, {
+      "/mnt/sec-none": { write: "ok", chown: unprivileged ? "fail" : "ok", symlinkGuest: "ok", symlinkHost: "ok", hardlink: "ok" },
+      "/mnt/sec-mapped-xattr": mapped,
+      "/mnt/sec-mapped-file": mapped,
+      ...(unprivileged ? { "/mnt/sec-passthrough": { write: "fail" } } : {}),
+      "/mnt/read-only": { readOnly: "ok" },
+    }, keys.map((k) => join(share, k)));
+    const none = report.mounts.find((m) => m.mountPoint === "/mnt/sec-none");
+    assert.equal(none?.qemu?.securityModel, "none");
+    if (unprivileged) assert.ok(none?.problems.some((p) => p.startsWith("chown refused: 9p securityModel none; use mapped-xattr")), none?.problems.join("\n"));
+    assert.match(report.mounts.find((m) => m.mountPoint === "/mnt/sec-mapped-xattr")?.checks.chown.detail ?? "", /user\.virtfs/);
   });
 });

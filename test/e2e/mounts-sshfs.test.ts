@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { bootGuest, Cli, guestYaml, hostUser, readableGuestImages } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
+import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
 
 const NAME = "msshfs";
 const user = hostUser();
@@ -121,6 +122,14 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
     const after = sftpServers();
     assert.equal(after.length, 3);
     assert.notDeepEqual(after.sort(), before.sort(), "new sessions");
+  });
+
+  await t.test("doctor mounts --json: chown, symlinks both ways and hard links as the README's table says", async () => {
+    const report = await doctorJson(cli, NAME, ["/mnt/rw", "/mnt/ro"]);
+    assertVerdicts(report, {
+      "/mnt/rw": { write: "ok", ...(user ? { chown: "fail" } : {}), symlinkGuest: "ok", symlinkHost: "ok", hardlink: "ok" },
+      "/mnt/ro": { readOnly: "ok" },
+    }, [dirs.rw, dirs.ro]);
   });
 
   await t.test("stop: the sftp servers end with the VM", async () => {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { bootGuest, Cli, guestYaml } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
 import { findVirtiofsd, mountTag } from "../../src/mounts/index.js";
+import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
 
 const NAME = "mvfs";
 const cli = new Cli("mounts-virtiofs");
@@ -87,6 +88,15 @@ test("virtiofs: virtiofsd per mount, semantics, read-only, stopped with the VM",
     assert.equal(existsSync(join(ro, "sneaky")), false, "the host refused the write");
     const r = await sh("cat /mnt/ro/host-write.txt");
     assert.equal(r.stdout.trim(), "from-host");
+  });
+
+  await t.test("doctor mounts --json: chown, symlinks both ways and hard links as the README's table says", async () => {
+    const report = await doctorJson(cli, NAME, ["/mnt/rw", "/mnt/ro"]);
+    const rootDaemon = process.getuid?.() === 0;
+    assertVerdicts(report, {
+      "/mnt/rw": { write: "ok", chown: rootDaemon ? "ok" : "fail", symlinkGuest: "ok", symlinkHost: "ok", hardlink: "ok" },
+      "/mnt/ro": { readOnly: "ok" },
+    }, [rw, ro]);
   });
 
   await t.test("stop: the virtiofsd daemons end with the VM", async () => {
