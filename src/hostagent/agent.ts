@@ -159,6 +159,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const qemuFacts = await probeQemu(config.arch, hostFacts);
     if (qemuFacts.accelWarning) emit({ warning: qemuFacts.accelWarning });
     const virtiofsd = config.mountType === "virtiofs" && config.mounts.length > 0 ? findVirtiofsd() : undefined;
+    // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).
+    const readyCidata = takeReadyCidata(paths);
     const boot = planBoot(config, {
       facts: hostFacts,
       qemu: qemuFacts,
@@ -169,7 +171,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       hostKey,
       ...(virtiofsd ? { virtiofsd } : {}),
       freshDisk: firstStart,
-      readyCidata: takeReadyCidata(paths),
+      readyCidata,
     }, paths);
     plan = boot.mounts;
     const decision = resumeDecision(paths, { qemu: qemuFacts, argv: boot.qemu.argv });
@@ -212,8 +214,9 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
 
     const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
     await runReadiness(resume ? resumeSteps(boot.mounts) : boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
-    // After a resume the guest has not seen this cidata: no marker, so the next cold boot runs cloud-init in full.
-    if (!resume) recordReadyCidata(paths, boot.cloudInit.cidata);
+    // A resumed guest continues the boot that saw the previous cidata, not this one.
+    const seen = resume ? readyCidata : boot.cloudInit.cidata;
+    if (seen !== undefined) recordReadyCidata(paths, seen);
     status.running = true;
     status.ready = true;
     emit({ message: "READY", ...(resume ? { resumed: true } : {}), ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}) });
