@@ -44,9 +44,12 @@ export interface Started {
   message: string;
 }
 
-/** The instanceMessage of the last READY event among `events`, or "". */
-function readyMessage(events: AgentEvent[]): string {
-  return [...events].reverse().find((e) => e.status.ready === true)?.instanceMessage ?? "";
+/**
+ * The instanceMessage of the boot's READY event among `events` (one boot's log), or "". Events after
+ * READY (port forwards, ...) carry the ready status too, but not the message: the first one counts. Pure.
+ */
+export function readyMessage(events: AgentEvent[]): string {
+  return events.find((e) => e.status.ready === true)?.instanceMessage ?? "";
 }
 
 const AGENT_MAIN = fileURLToPath(new URL("../hostagent/main.js", import.meta.url));

@@ -41,12 +41,16 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The phases a boot goes through, as `tslima start` prints them and as the agent's events say them. */
-const PHASES = ["Starting QEMU", "Waiting for SSH", "Waiting for cloud-init", "READY"];
+/**
+ * The phases a later boot of the unchanged instance goes through, as `tslima start` prints them: the
+ * cidata is the same as at the last READY, so cloud-init is switched off and tslima-boot.service
+ * does the per-boot work (issue 11; test/e2e/boot-light.test.ts covers it in depth).
+ */
+const PHASES = ["cloud-init: switched off", "Starting QEMU", "Waiting for SSH", "Waiting for the guest's boot setup", "READY"];
 
-/** `tslima start`'s output for a start that booted the VM: every phase, the TCG warning, the note. */
+/** `tslima start`'s output for a later start that booted the VM: every phase, the TCG warning, the note. */
 function assertBootOutput(r: { stdout: string; stderr: string }): void {
-  for (const phase of PHASES) assert.match(r.stderr, new RegExp(phase), `start shows the ${phase} phase`);
+  for (const phase of PHASES) assert.ok(r.stderr.includes(phase), `start shows the ${phase} phase`);
   assert.match(r.stderr, /warning: using TCG/, "the accelerator fallback is announced");
   assert.match(r.stdout, /Instance life is running/);
 }
