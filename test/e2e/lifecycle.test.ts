@@ -47,6 +47,8 @@ function alive(pid: number): boolean {
  * does the per-boot work (issue 11; test/e2e/boot-light.test.ts covers it in depth).
  */
 const PHASES = ["cloud-init: switched off", "Starting QEMU", "Waiting for SSH", "Waiting for the guest's boot setup", "READY"];
+/** The phases of the first boot: cloud-init runs in full. */
+const FIRST_PHASES = ["cloud-init: full run (first boot of the disk)", "Starting QEMU", "Waiting for SSH", "Waiting for cloud-init", "READY"];
 
 /** `tslima start`'s output for a later start that booted the VM: every phase, the TCG warning, the note. */
 function assertBootOutput(r: { stdout: string; stderr: string }): void {
@@ -69,7 +71,7 @@ after(() => guest[Symbol.asyncDispose]());
 test("the library creates the instance from a file and boots it; its events report the phases", async () => {
   const said = bootEvents.map((e) => (e.status.ready ? "READY" : (e.message ?? ""))).join("\n");
   console.log(said);
-  for (const phase of PHASES) assert.match(said, new RegExp(phase), `an event reports the ${phase} phase`);
+  for (const phase of FIRST_PHASES) assert.ok(said.includes(phase), `an event reports the ${phase} phase`);
   assert.ok(bootEvents.some((e) => /using TCG/.test(e.warning ?? "")), "the accelerator fallback is announced");
   assert.equal(await status(), "Running");
   const list = parseList((await cli.ok(["list", "--json"])).stdout)[0]!;
