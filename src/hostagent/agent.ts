@@ -18,14 +18,13 @@ import { supervise, type Supervised } from "./processes.js";
 import { describeExit, type Exit } from "../proc/child.js";
 import { poll } from "../proc/wait.js";
 import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, recordReadyCidata, sshPublicKeys, takeReadyCidata, writeCidata } from "./prepare.js";
-import { prepareMountLocations, startMountDaemons } from "./daemons.js";
+import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";
 import { planBoot } from "./plan.js";
 import { runReadiness } from "./readiness.js";
 import { cloudInitOutputTail } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
 import { resumeDecision, restoreState, suspendVm, type SuspendContext } from "./suspend.js";
 import { resumeSteps } from "./readiness-plan.js";
-import { startReverseSshfs } from "./daemons.js";
 import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js";
 import { startPortForwarding, type PortForwarding } from "../portfwd/index.js";
 
@@ -174,7 +173,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       readyCidata,
     }, paths);
     plan = boot.mounts;
-    const decision = resumeDecision(paths, { qemu: qemuFacts, argv: boot.qemu.argv });
+    const decision = resumeDecision(paths, saved, { qemu: qemuFacts, argv: boot.qemu.argv });
     if (decision && "reason" in decision) emit({ warning: `not resuming ${paths.name}: ${decision.reason}; booting it instead (the saved state is discarded)` });
     const resume = decision && "record" in decision ? decision.record : undefined;
     if (!resume) emit({ message: `cloud-init: ${boot.cloudInit.cloudInit === "light" ? "switched off" : "full run"} (${boot.cloudInit.reason})` });

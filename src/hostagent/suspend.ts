@@ -145,12 +145,15 @@ async function remount(paths: InstancePaths, mountPoints: string[], script = REM
 export type ResumeDecision = { record: SuspendRecord } | { reason: string } | undefined;
 
 /**
- * Whether this boot restores the saved state: compares the record with the QEMU and the command
+ * Whether this boot restores the saved state: compares the record (`saved`, read once by the agent) with the QEMU and the command
  * line (`argv`, as a boot would run it now) and with the disks as they are. A state that may not be
  * restored is discarded here.
  */
-export function resumeDecision(paths: InstancePaths, now: { qemu: Pick<QemuFacts, "binary" | "version">; argv: string[] }): ResumeDecision {
-  const saved = readSuspendRecord(paths);
+export function resumeDecision(
+  paths: InstancePaths,
+  saved: ReturnType<typeof readSuspendRecord>,
+  now: { qemu: Pick<QemuFacts, "binary" | "version">; argv: string[] },
+): ResumeDecision {
   if (saved === undefined) {
     discardSavedState(paths); // a state file without a record (a suspend or resume that was killed)
     return undefined;
