@@ -10,7 +10,9 @@
  *   3. the host agent's peak RSS (VmHWM while running, and the agent's own figure at exit);
  *   4. `tslima suspend` and the resume (`tslima start` of the Suspended instance) to READY, as
  *      ratios to the cold start (one run each);
- *   5. a second cold boot (stop, start: cloud-init switched off) next to the first start, and their ratio.
+ *   5. a second cold boot (stop, start: cloud-init switched off) next to the first start, and their ratio;
+ *   6. `tslima snapshot create --running` of the running instance and `tslima start --from SNAP NEW`
+ *      to READY (a new instance resumed from the booted snapshot), as ratios to the cold start.
  * Nothing here is asserted; the figures are for people.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -152,6 +154,21 @@ async function main(): Promise<void> {
     const hwm = vmHwmKiB(haPid);
     console.log(`\nhost agent peak RSS: ${(hwm / 1024).toFixed(1)} MiB while running (VmHWM)`);
 
+    // A booted snapshot of the running instance, and a new instance from it.
+    const ofCold = (ms: number) => (ms / total).toFixed(3);
+    const n0 = Date.now();
+    await cli.ok(["snapshot", "create", "--running", name, "bench-snap"]);
+    const snapMs = Date.now() - n0;
+    const f0 = Date.now();
+    await cli.ok(["start", "--from", "bench-snap", "bench-clone"]);
+    const fromMs = Date.now() - f0;
+    console.log("\nbooted snapshot                           time     / cold start");
+    console.log(`tslima snapshot create --running          ${secs(snapMs).padEnd(9)}${ofCold(snapMs)}`);
+    console.log(`tslima start --from SNAP NEW, to READY    ${secs(fromMs).padEnd(9)}${ofCold(fromMs)}`);
+    for (const [step, ms] of phases(events(cli, "bench-clone"))) console.log(`  ${step.padEnd(40)}${secs(ms)}`);
+    await cli.ok(["delete", "-f", "bench-clone"]);
+    await cli.ok(["snapshot", "delete", "bench-snap"]);
+
     // Suspend and resume: the same instance, its cold start as the yardstick.
     const s0 = Date.now();
     await cli.ok(["suspend", name]);
@@ -159,7 +176,6 @@ async function main(): Promise<void> {
     const r0 = Date.now();
     await cli.ok(["start", name]);
     const resumeMs = Date.now() - r0;
-    const ofCold = (ms: number) => (ms / total).toFixed(3);
     console.log("\nsuspend / resume                          time     / cold start");
     console.log(`tslima suspend                            ${secs(suspendMs).padEnd(9)}${ofCold(suspendMs)}`);
     console.log(`tslima start (resume), to READY           ${secs(resumeMs).padEnd(9)}${ofCold(resumeMs)}`);
@@ -181,7 +197,7 @@ async function main(): Promise<void> {
     console.log(`ratio second / first                      ${(again / total).toFixed(2)}`);
     await cli.ok(["stop", name]);
   } finally {
-    await cli.cleanup([name]);
+    await cli.cleanup([name, "bench-clone"]);
   }
 }
 

@@ -21,6 +21,7 @@ export const commands: CommandEntry[] = [
   { names: ["stop"], load: () => import("./stop.js") },
   { names: ["restart"], load: () => import("./restart.js") },
   { names: ["suspend"], load: () => import("./suspend.js") },
+  { names: ["snapshot"], load: () => import("./snapshot.js") },
   { names: ["shell"], load: () => import("./shell.js") },
   { names: ["copy", "cp"], load: () => import("./copy.js") },
   { names: ["delete", "rm"], load: () => import("./delete.js") },

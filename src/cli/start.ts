@@ -6,6 +6,7 @@ import { parseDuration } from "./duration.js";
 interface StartFlags extends CreateFlags {
   timeout: string;
   foreground?: boolean;
+  from?: string;
 }
 
 function seconds(ms: number): string {
@@ -71,10 +72,24 @@ export function register(program: Command): void {
   )
     .option("--timeout <duration>", "give up after this long (e.g. 10m, 90s)", "10m")
     .option("--foreground", "run the host agent in this process, until the VM stops")
+    .option("--from <snapshot>", "create instance NAME from a booted snapshot (tslima snapshot create --running) and resume it instead of booting")
     .action(async (target: string, flags: StartFlags) => {
-      const { startInstance } = await import("../index.js");
+      const { startInstance, createFromSnapshot, TslimaError } = await import("../index.js");
+      const overrides = overridesFrom(flags);
+      if (flags.from !== undefined) {
+        const { name, ...rest } = overrides;
+        const flagOf: Record<string, string> = { cpus: "--cpus", memory: "--memory", disk: "--disk", mounts: "--mount", mountType: "--mount-type", sets: "--set" };
+        const given = Object.keys(rest).map((k) => flagOf[k] ?? k);
+        if (given.length > 0) {
+          throw new TslimaError("SNAPSHOT_MISMATCH", `--from cannot be combined with ${given.join(", ")}: an instance made from a snapshot runs the snapshot's guest as it booted`, {
+            hint: "start it from the snapshot as it is, or boot an instance with that config and snapshot it",
+          });
+        }
+        target = name ?? target;
+        await createFromSnapshot(flags.from, target);
+      }
       const opts: StartOptions = {
-        ...overridesFrom(flags),
+        ...(flags.from !== undefined ? {} : overrides),
         timeoutMs: parseDuration(flags.timeout),
         foreground: flags.foreground === true,
         onEvent: progressPrinter(),

@@ -8,7 +8,7 @@ import { ensureEfiVars, incomingArgv, probeQemu } from "../qemu/index.js";
 import { ensureHostKey, ensureUserKey } from "../ssh/index.js";
 import { findVirtiofsd } from "../mounts/index.js";
 import type { MountPlan } from "../mounts/types.js";
-import { buildCacheDir, instancePaths, type InstancePaths } from "../store/paths.js";
+import { buildCacheDir, instancePaths, snapshotPathsIn, type InstancePaths } from "../store/paths.js";
 import { isOurProcess, readPidFile } from "../store/pidfile.js";
 import { writeShellFacts } from "../store/shell-facts.js";
 import type { AgentEvent, AgentStatus, Step } from "../store/events.js";
@@ -23,8 +23,10 @@ import { planBoot } from "./plan.js";
 import { runReadiness } from "./readiness.js";
 import { cloudInitOutputTail } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
-import { resumeDecision, restoreState, suspendVm, type SuspendContext } from "./suspend.js";
-import { resumeSteps } from "./readiness-plan.js";
+import { resumeDecision, restoreState, snapshotTakenPath, snapshotVm, suspendVm, syncGuestClock, type SuspendContext } from "./suspend.js";
+import { IDENTITY_SCRIPT, resumeSteps } from "./readiness-plan.js";
+import { guestHostname } from "../config/guest.js";
+import { takeRequest } from "../store/request.js";
 import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js";
 import { startPortForwarding, type PortForwarding } from "../portfwd/index.js";
 
@@ -40,8 +42,11 @@ export interface AgentOptions {
   stop: AbortSignal;
   /** How long the guest gets to halt after system_powerdown. */
   powerdownMs?: number;
-  /** Emits "suspend" for each suspend request (SIGUSR2): save the VM's state and exit. */
-  requests?: { on(event: "suspend", listener: () => void): unknown };
+  /**
+   * Emits "request" for each SIGUSR2: the agent takes `<instance>/request.json` (store/request.ts):
+   * a suspend (save the VM's state and exit) or a booted snapshot (save it into a directory, run on).
+   */
+  requests?: { on(event: "request", listener: () => void): unknown };
 }
 
 function tail(path: string, lines: number): string[] {
@@ -81,10 +86,12 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   let suspender: SuspendContext | undefined;
   // ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent
   let sessions = new AbortController();
-  let suspendRequested: (() => void) | undefined;
-  opts.requests?.on("suspend", () => {
-    if (suspendRequested) suspendRequested();
-    else emit({ suspend: "failed", error: { code: "NOT_RUNNING", message: `${paths.name} is not ready yet (booting or stopping)` } });
+  let requested: (() => void) | undefined;
+  opts.requests?.on("request", () => {
+    if (requested) return requested();
+    const req = takeRequest(paths);
+    const error = { code: "NOT_RUNNING" as const, message: `${paths.name} is not ready yet (booting, stopping, or busy with another request)` };
+    emit("action" in req && req.action === "snapshot" ? { snapshot: "failed", error } : { suspend: "failed", error });
   });
 
   const interrupt = () => {
@@ -182,7 +189,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     writeFileAtomic(paths.sshConfig, boot.sshConfig);
     status.sshLocalPort = sshPort;
     prepareMountLocations(boot.mounts);
-    if (!resume) {
+    // a resumed guest read its cidata when it booted; an instance made from a snapshot has none yet
+    if (!resume || !existsSync(paths.cidataIso)) {
       step("cidata", "Writing cidata.iso");
       writeCidata(paths, boot.cidata);
     }
@@ -212,7 +220,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     }
 
     const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
-    await runReadiness(resume ? resumeSteps(boot.mounts) : boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
+    await runReadiness(resume ? resumeSteps(boot.mounts, guestHostname(paths.name)) : boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
     // A resumed guest continues the boot that saw the previous cidata, not this one.
     const seen = resume ? readyCidata : boot.cloudInit.cidata;
     if (seen !== undefined) recordReadyCidata(paths, seen);
@@ -252,16 +260,42 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     return finish(1, false);
   }
 
+  const takeSnapshot = async (dir: string): Promise<void> => {
+    status.ready = false;
+    emit({ snapshot: "requested", message: `Taking a booted snapshot of ${paths.name}` });
+    try {
+      const target = snapshotPathsIn(dir, basename(dir));
+      const taken = await snapshotVm(suspender, target, () => syncGuestClock(paths, IDENTITY_SCRIPT, guestHostname(paths.name)).then(() => undefined));
+      writeFileAtomic(snapshotTakenPath(target), `${JSON.stringify(taken)}\n`);
+      status.ready = true;
+      emit({ snapshot: "saved", stateBytes: taken.stateBytes, message: `Saved the VM state (${Math.round(taken.stateBytes / 1048576)} MiB) and the disk; the VM runs on` });
+    } catch (e) {
+      io.log(`snapshot failed: ${(e as Error).message}`);
+      status.ready = true;
+      emit({ snapshot: "failed", message: "the snapshot failed; the VM keeps running", error: toAgentError(e) });
+    }
+  };
+
   // Supervise: until qemu exits (guest halted, killed), a stop is requested or a suspend succeeds.
   const stopped = new Promise<"stop">((resolve) => opts.stop.addEventListener("abort", () => resolve("stop"), { once: true }));
   for (;;) {
-    const asked = new Promise<"suspend">((resolve) => (suspendRequested = () => resolve("suspend")));
+    const asked = new Promise<"request">((resolve) => (requested = () => resolve("request")));
     const exit = await Promise.race([qemu.exited, stopped, asked]);
-    if (exit !== "suspend") {
+    if (exit !== "request") {
       io.log(exit === "stop" ? "stop requested: powering the guest off" : `qemu ${describeExit(exit)}`);
       return finish(0, exit === "stop");
     }
-    suspendRequested = () => undefined; // one at a time
+    requested = undefined; // one at a time: another SIGUSR2 now is refused
+    const req = takeRequest(paths);
+    if ("problem" in req) {
+      emit({ suspend: "failed", error: { code: "INTERNAL", message: req.problem } });
+      continue;
+    }
+    if (req.action === "snapshot") {
+      await takeSnapshot(req.dir);
+      if (opts.stop.aborted) return finish(0, true);
+      continue;
+    }
     status.ready = false;
     emit({ suspend: "requested", message: `Suspending ${paths.name}` });
     try {

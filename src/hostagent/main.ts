@@ -17,11 +17,11 @@ for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
     stop.abort(sig);
   });
 }
-// SIGUSR2 = suspend (SIGUSR1 would start Node's inspector)
+// SIGUSR2 = a request in <instance>/request.json: suspend or snapshot (SIGUSR1 would start Node's inspector)
 const requests = new EventEmitter();
 process.on("SIGUSR2", () => {
-  process.stderr.write(`${new Date().toISOString()} received SIGUSR2: suspend\n`);
-  requests.emit("suspend");
+  process.stderr.write(`${new Date().toISOString()} received SIGUSR2: a request\n`);
+  requests.emit("request");
 });
 const io = {
   emit: (e: Parameters<typeof formatEvent>[0]) => void process.stdout.write(formatEvent(e)),

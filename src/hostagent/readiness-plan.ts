@@ -44,8 +44,12 @@ export type ReadinessStep =
   | (StepBase & { kind: "mounts"; script: string; retryMs: number })
   /** A user's readiness probe (`probes:`): `script` run by `interpreter` until it exits 0. */
   | (StepBase & { kind: "probe"; script: string; interpreter: string[] })
-  /** Resume: set the guest's clock to the host's (it stood still while the state was saved). */
-  | (StepBase & { kind: "clock" })
+  /**
+   * Resume: `script` (as root; the host's time in seconds and `hostname` as arguments) sets the
+   * guest's clock to the host's (it stood still while the state was saved) and its hostname (an
+   * instance made from a booted snapshot wakes up with the snapshot source's).
+   */
+  | (StepBase & { kind: "clock"; script: string; hostname: string })
   /** Resume: `script` (as root, mount points as arguments) mounts the fstab mounts again. */
   | (StepBase & { kind: "remount"; script: string; mountPoints: string[] });
 
@@ -65,6 +69,19 @@ const LIGHT_READY_CHECK = [
   "state=$(systemctl show -p ActiveState --value tslima-boot.service 2>/dev/null)",
   'if [ "$state" = failed ]; then echo light-failed; exit 0; fi',
   'case "$state/$(systemctl is-system-running 2>/dev/null)" in inactive/running|inactive/degraded) echo light-skipped;; *) echo waiting;; esac',
+].join("\n");
+
+/**
+ * The resumed guest's clock and name, as root: `$1` the host's time (seconds since the epoch),
+ * `$2` the hostname it must have. A new name goes to the kernel, /etc/hostname and /etc/hosts.
+ */
+export const IDENTITY_SCRIPT = [
+  'date -u -s "@$1" >/dev/null || exit 1',
+  'old=$(hostname); [ "$old" = "$2" ] && exit 0',
+  'hostname "$2" && echo "$2" > /etc/hostname || exit 1',
+  // twice: "lima-a lima-a" shares the blank between two matches
+  'e="s/\\(^\\|[[:space:]]\\)$(printf %s "$old" | sed "s/[.]/[.]/g")\\([[:space:]]\\|$\\)/\\1$2\\2/g"; sed -i -e "$e" -e "$e" /etc/hosts',
+  'echo "hostname: $old -> $2"',
 ].join("\n");
 
 /** The guest's mount table and known file systems, for the mounts step. */
@@ -112,17 +129,19 @@ function mountsStep(mounts: MountPlan, sshfs: boolean): ReadinessStep {
  * suspend unmounted (fstab ones with REMOUNT_SCRIPT, reverse-sshfs reconnected), then the same
  * check of every mount as a boot's. cloud-init, provisioning and probes ran before the suspend.
  */
-export function resumeSteps(mounts: MountPlan): ReadinessStep[] {
+export function resumeSteps(mounts: MountPlan, hostname: string): ReadinessStep[] {
   const fstab = mounts.mounts.filter((m) => m.fstab !== undefined).map((m) => m.expect.mountPoint);
   const sshfs = mounts.mounts.some((m) => m.sshfs !== undefined);
   const steps: ReadinessStep[] = [
     SSH_STEP,
     {
       kind: "clock",
-      announce: { step: "sync-clock", message: "Setting the guest's clock" },
-      description: "the guest's clock is the host's",
-      hint: "resume sets the clock with sudo -n date: it needs user.passwordlessSudo (the default)",
+      announce: { step: "sync-clock", message: "Setting the guest's clock and hostname" },
+      description: `the guest's clock is the host's and its hostname ${hostname}`,
+      hint: "resume sets them with sudo -n: it needs user.passwordlessSudo (the default)",
       fatal: false,
+      script: IDENTITY_SCRIPT,
+      hostname,
     },
   ];
   if (fstab.length > 0) {

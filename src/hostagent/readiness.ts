@@ -67,9 +67,11 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
     case "probe":
       await runProbe(paths, s, c.interrupt, c.stop, () => c.emit({ message: `waiting for probe: ${s.description}` }), provisionFailed);
       return undefined;
-    case "clock":
-      await syncGuestClock(paths);
+    case "clock": {
+      const said = await syncGuestClock(paths, s.script, s.hostname);
+      if (said !== "") c.emit({ message: said });
       return undefined;
+    }
     case "remount":
       await remountGuest(paths, s.script, s.mountPoints);
       return undefined;

@@ -178,9 +178,9 @@ async function runForeground(paths: InstancePaths, opts: StartOptions, events: A
   const stop = new AbortController();
   opts.signal?.addEventListener("abort", () => stop.abort(), { once: true });
   let failed: Outcome | undefined;
-  // `tslima suspend` signals the process in ha.pid: this one
+  // `tslima suspend` and `snapshot create` signal the process in ha.pid: this one
   const requests = new EventEmitter();
-  const onSuspend = () => requests.emit("suspend");
+  const onSuspend = () => requests.emit("request");
   process.on("SIGUSR2", onSuspend);
   const code = await runHostAgent(
     paths.dir,

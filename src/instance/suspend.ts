@@ -1,13 +1,10 @@
-import { statSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import type { AgentEvent } from "../store/events.js";
-import { fromAgentError } from "../store/agent-error.js";
-import { EventFollower } from "../store/follow.js";
 import { acquireLock } from "../store/lock.js";
 import { tslimaHome } from "../store/paths.js";
 import { inspectStatus } from "../store/status.js";
-import { isAlive, signalProcess, waitGone } from "../proc/pid.js";
-import { poll } from "../proc/wait.js";
+import { waitGone } from "../proc/pid.js";
+import { requestAgent } from "./agent-request.js";
 import { requireInstance } from "./lookup.js";
 
 export interface SuspendOptions {
@@ -24,20 +21,6 @@ export interface Suspended {
   /** Bytes of the saved state (0 when it already was suspended). */
   stateBytes: number;
   alreadySuspended: boolean;
-}
-
-/** What a suspend event means for the one waiting: undefined while it goes on. Pure. */
-export function suspendOutcome(e: AgentEvent): "saved" | "failed" | "exited" | undefined {
-  if (e.suspend === "saved" || e.suspend === "failed") return e.suspend;
-  return e.status.exiting === true ? "exited" : undefined;
-}
-
-function logSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }
 
 /**
@@ -64,27 +47,7 @@ export async function suspendInstance(name: string, opts: SuspendOptions = {}): 
       });
     }
     const haPid = st.haPid;
-    const follower = new EventFollower(paths.haStdoutLog, logSize(paths.haStdoutLog));
-    signalProcess(haPid, "SIGUSR2");
-    let saved: AgentEvent | undefined;
-    const outcome = await poll(
-      () => {
-        for (const e of follower.poll()) {
-          opts.onEvent?.(e);
-          const o = suspendOutcome(e);
-          if (o === "saved") saved = e;
-          if (o === "failed") {
-            throw fromAgentError(e.error ?? { code: "SUSPEND_FAILED", message: "the host agent did not say why" }, `suspending ${name} failed`, `logs: ${paths.haStderrLog}`);
-          }
-          if (o === "exited") return "exited";
-        }
-        return isAlive(haPid) ? undefined : "exited";
-      },
-      { timeoutMs, intervalMs: 100 },
-    );
-    if (outcome === undefined) {
-      throw new TslimaError("TIMEOUT", `${name} was not suspended within ${Math.round(timeoutMs / 1000)}s`, { hint: `see ${paths.haStderrLog}; tslima list shows whether it still runs` });
-    }
+    const { saved } = await requestAgent(paths, haPid, { action: "suspend" }, { timeoutMs, what: `suspending ${name}`, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     await waitGone(haPid, 30_000);
     if (saved === undefined || inspectStatus(paths).status !== "Suspended") {
       throw new TslimaError("SUSPEND_FAILED", `the host agent of ${name} exited without saving the VM state`, { hint: `see ${paths.haStderrLog}; the next start boots cold` });

@@ -129,15 +129,25 @@ export function incomingArgv(argv: string[]): string[] {
 
 const SSH_HOSTFWD = /(hostfwd=tcp:127\.0\.0\.1:)\d+(-:22)/;
 
+/** Whose command line it is: what hardwareArgv() blanks so that another instance's argv compares equal. */
+export interface ArgvOwner {
+  /** The instance directory (every path under it: disks, sockets, logs). */
+  dir: string;
+  name: string;
+}
+
 /**
  * The part of a command line a saved state depends on: the argv without `-incoming`, with the
- * host port of ssh's forward blanked (a host-side detail a restore may change) and the kernel
+ * host port of ssh's forward blanked (a host-side detail a restore may change), the kernel
  * command line blanked (read only when the guest boots: a light or full cloud-init choice made
- * after the suspend must not refuse the resume). Two command lines whose hardwareArgv() are equal
- * run the same virtual machine. Pure.
+ * after the suspend must not refuse the resume), and what names the owning instance blanked (its
+ * directory in paths, its name, its MAC address): an instance made from a booted snapshot runs the
+ * snapshot's machine under its own name and directory. Two command lines whose hardwareArgv() are
+ * equal run the same virtual machine. Pure.
  */
-export function hardwareArgv(argv: string[]): string[] {
+export function hardwareArgv(argv: string[], owner: ArgvOwner): string[] {
   const out: string[] = [];
+  const mac = `mac=${macAddress(owner.name)}`;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "-incoming") {
       i++;
@@ -148,7 +158,18 @@ export function hardwareArgv(argv: string[]): string[] {
       i++;
       continue;
     }
-    out.push(argv[i]!.replace(SSH_HOSTFWD, "$1PORT$2"));
+    if (argv[i] === "-name") {
+      out.push("-name", "NAME");
+      i++;
+      continue;
+    }
+    out.push(
+      argv[i]!
+        .replace(SSH_HOSTFWD, "$1PORT$2")
+        .split(optValue(owner.dir)).join("INSTANCE_DIR")
+        .split(owner.dir).join("INSTANCE_DIR")
+        .split(mac).join("mac=MAC"),
+    );
   }
   return out;
 }

@@ -61,3 +61,12 @@ export async function qemuImgConvert(src: string, dest: string, outFormat: "qcow
 export async function qemuImgResize(file: string, format: string, sizeBytes: number): Promise<void> {
   await qemuImg(`cannot resize ${file}`, ["resize", "-f", format, file, String(sizeBytes)], "a disk can only grow; check the disk size in lima.yaml");
 }
+
+/**
+ * `qemu-img rebase -u`: points `file`'s backing file at `backing` (a name relative to `file`'s
+ * directory keeps a set of files movable) without touching any data: the new backing must hold
+ * exactly what the old one held (a link or copy of it).
+ */
+export async function qemuImgRebaseUnsafe(file: string, backing: string, backingFormat: string): Promise<void> {
+  await qemuImg(`cannot point ${file} at ${backing}`, ["rebase", "-u", "-f", "qcow2", "-F", backingFormat, "-b", backing, file], "check that the file is a qcow2 image and writable");
+}

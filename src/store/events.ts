@@ -40,6 +40,9 @@ export const STEPS = [
   // a suspend (SIGUSR2 to the agent), after READY
   "unmount",
   "save-state",
+  // a booted snapshot (SIGUSR2 with a snapshot request), after save-state: the guest runs on
+  "copy-disk",
+  "continue",
 ] as const;
 export type Step = (typeof STEPS)[number];
 
@@ -74,6 +77,8 @@ export interface AgentEvent {
    * "saved" (the state is committed; the agent exits next). Not a boot failure: status.errors stays unset.
    */
   suspend?: SuspendPhase;
+  /** A booted snapshot's progress, as `suspend` (but "saved" means the VM runs on). */
+  snapshot?: SuspendPhase;
   /** Bytes of the saved state ("saved" only). */
   stateBytes?: number;
   /** Set on READY when the boot restored a saved state instead of booting. */

@@ -22,6 +22,8 @@ export interface InstancePaths {
   cidataReady: string;
   basedisk: string;
   diffdisk: string;
+  /** An instance made from a booted snapshot: the snapshot's frozen disk, the backing file of diffdisk (its own backing is basedisk). */
+  snapshotDisk: string;
   kernel: string;
   initrd: string;
   efiVars: string;
@@ -44,6 +46,8 @@ export interface InstancePaths {
   /** The saved VM state of a suspended instance (QEMU's migration stream), and its record (see suspend.ts). */
   vmState: string;
   suspendRecord: string;
+  /** What SIGUSR2 asks the agent for (store/request.ts): a suspend, or a booted snapshot into a directory. */
+  request: string;
   /** Unix socket of the N-th virtiofsd. */
   virtiofsdSock(index: number): string;
 }
@@ -58,6 +62,7 @@ export function instancePaths(home: string, name: string): InstancePaths {
     cidataReady: join(dir, "cidata.ready"),
     basedisk: join(dir, "basedisk"),
     diffdisk: join(dir, "diffdisk"),
+    snapshotDisk: join(dir, "snapshotdisk"),
     kernel: join(dir, "kernel"),
     initrd: join(dir, "initrd"),
     efiVars: join(dir, "efi-vars.fd"),
@@ -76,6 +81,7 @@ export function instancePaths(home: string, name: string): InstancePaths {
     lock: join(dir, "lock"),
     vmState: join(dir, "vmstate"),
     suspendRecord: join(dir, "suspend.json"),
+    request: join(dir, "request.json"),
     virtiofsdSock: (index: number) => join(dir, `virtiofsd-${index}.sock`),
   };
 }
@@ -90,5 +96,51 @@ export function globalPaths(home: string) {
     defaultYaml: join(config, "default.yaml"),
     overrideYaml: join(config, "override.yaml"),
     downloadCache: join(home, "_cache", "download", "by-url-sha256"),
+  };
+}
+
+/** Booted snapshots live in TSLIMA_HOME/_snapshots/NAME (see store/snapshot.ts). */
+export function snapshotsRoot(home: string): string {
+  return join(home, "_snapshots");
+}
+
+/** The files of one booted snapshot. Pure: computes paths only. */
+export interface SnapshotPaths {
+  name: string;
+  dir: string;
+  /** The record (snapshot.json): written last, so a directory without it is not a snapshot. */
+  record: string;
+  limaYaml: string;
+  /** The source's image as booted (a hard link or copy of its basedisk), backing `disk`. */
+  basedisk: string;
+  /** The source's diffdisk at the instant of the snapshot, rebased onto `basedisk` (relative name). */
+  disk: string;
+  kernel: string;
+  initrd: string;
+  efiVars: string;
+  /** QEMU's migration stream: the memory and devices at the same instant. */
+  vmState: string;
+  /** The guest's ssh host key (+ .pub) that the snapshot's guest holds. */
+  hostKey: string;
+}
+
+export function snapshotPaths(home: string, name: string): SnapshotPaths {
+  return snapshotPathsIn(join(snapshotsRoot(home), name), name);
+}
+
+/** The same files in another directory (a snapshot being made, under a temporary name). */
+export function snapshotPathsIn(dir: string, name: string): SnapshotPaths {
+  return {
+    name,
+    dir,
+    record: join(dir, "snapshot.json"),
+    limaYaml: join(dir, "lima.yaml"),
+    basedisk: join(dir, "basedisk"),
+    disk: join(dir, "disk"),
+    kernel: join(dir, "kernel"),
+    initrd: join(dir, "initrd"),
+    efiVars: join(dir, "efi-vars.fd"),
+    vmState: join(dir, "vmstate"),
+    hostKey: join(dir, "ssh_host_ed25519_key"),
   };
 }

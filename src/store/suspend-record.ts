@@ -6,7 +6,8 @@
  * same virtual hardware: `resumeObstacle` says why not, in one line, or undefined when it may.
  */
 
-export const SUSPEND_RECORD_VERSION = 1;
+/** 2: argv as hardwareArgv() with the owner blanked (version 1 kept the instance's paths and name). */
+export const SUSPEND_RECORD_VERSION = 2;
 
 /** Who a file is: enough to notice any change made after the state was saved. */
 export interface FileIdentity {
@@ -28,11 +29,11 @@ export interface SuspendRecord {
   qemu: { binary: string; version: string };
   /** The QEMU command line it ran with (without the binary), as compared by hardwareArgv(). */
   argv: string[];
-  /** The ssh port it ran with (reused on resume when free). */
-  sshPort: number;
+  /** The ssh port it ran with (reused on resume when free); none for an instance made from a snapshot. */
+  sshPort?: number;
   /** Bytes of the saved state file (`vmstate`). */
   stateBytes: number;
-  /** The instance's disk files by file name (diffdisk, basedisk, and efi-vars.fd when there is one). */
+  /** The instance's disk files by file name (diffdisk, basedisk, snapshotdisk and efi-vars.fd when there are). */
   disks: Record<string, FileIdentity>;
 }
 
@@ -63,7 +64,7 @@ export function parseSuspendRecord(text: string): { record: SuspendRecord } | { 
   const q = o.qemu as Record<string, unknown> | undefined;
   if (typeof q !== "object" || q === null || !isString(q.binary) || !isString(q.version)) return { problem: "qemu is not {binary, version}" };
   if (!Array.isArray(o.argv) || o.argv.length === 0 || !o.argv.every(isString)) return { problem: "argv is not a list of strings" };
-  if (!Number.isInteger(o.sshPort) || (o.sshPort as number) < 1 || (o.sshPort as number) > 65535) return { problem: "sshPort is not a port" };
+  if (o.sshPort !== undefined && (!Number.isInteger(o.sshPort) || (o.sshPort as number) < 1 || (o.sshPort as number) > 65535)) return { problem: "sshPort is not a port" };
   if (!Number.isSafeInteger(o.stateBytes) || (o.stateBytes as number) <= 0) return { problem: "stateBytes is not a size" };
   if (typeof o.disks !== "object" || o.disks === null || Array.isArray(o.disks)) return { problem: "disks is not an object" };
   const disks = o.disks as Record<string, unknown>;

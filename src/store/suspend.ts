@@ -5,9 +5,10 @@
  * removed (fsynced) before a restored guest can run. An instance is Suspended exactly when a valid
  * record and a state file of the recorded size exist; anything else boots cold.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { basename, dirname } from "node:path";
+import { basename } from "node:path";
+import { fsyncPath, writeFileAtomic } from "./atomic.js";
 import type { InstancePaths } from "./paths.js";
 import { parseSuspendRecord, type FileIdentity, type SuspendRecord } from "./suspend-record.js";
 
@@ -43,10 +44,10 @@ export function fileIdentity(path: string): FileIdentity | undefined {
   };
 }
 
-/** The files a state is tied to: diffdisk, basedisk, and the UEFI variable store when there is one. */
+/** The files a state is tied to: diffdisk, basedisk, the snapshot's disk and the UEFI variable store when there are. */
 export function diskIdentities(paths: InstancePaths): Record<string, FileIdentity> {
   const out: Record<string, FileIdentity> = {};
-  for (const f of [paths.diffdisk, paths.basedisk, paths.efiVars]) {
+  for (const f of [paths.diffdisk, paths.basedisk, paths.snapshotDisk, paths.efiVars]) {
     const id = fileIdentity(f);
     if (id !== undefined) out[basename(f)] = id;
   }
@@ -56,15 +57,6 @@ export function diskIdentities(paths: InstancePaths): Record<string, FileIdentit
 /** The current identities of the files a record names, by the same names. */
 export function currentIdentities(paths: InstancePaths, names: string[]): Record<string, FileIdentity | undefined> {
   return Object.fromEntries(names.map((n) => [n, fileIdentity(`${paths.dir}/${n}`)]));
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The saved record: undefined when there is none, `{ problem }` when it cannot be used. */
@@ -100,16 +92,7 @@ export function hasSavedState(paths: InstancePaths): boolean {
 export function commitSuspendRecord(paths: InstancePaths, record: SuspendRecord): void {
   fsyncPath(vmStateTemp(paths));
   renameSync(vmStateTemp(paths), paths.vmState);
-  const tmp = `${paths.suspendRecord}.tmp`;
-  const fd = openSync(tmp, "w", 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(record, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, paths.suspendRecord);
-  fsyncPath(dirname(paths.suspendRecord));
+  writeFileAtomic(paths.suspendRecord, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, durable: true });
 }
 
 /**

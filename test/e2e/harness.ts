@@ -13,7 +13,10 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { cliPath, repoRoot } from "../helpers.js";
 import { Instance, type AgentEvent, type RunningInstance } from "../../src/index.js";
-import { buildCacheDir } from "../../src/store/paths.js";
+import { buildCacheDir, globalPaths } from "../../src/store/paths.js";
+import { readSnapshot } from "../../src/store/snapshot.js";
+import { CLONE_HOST_FIELDS } from "../../src/store/snapshot-record.js";
+import { isDeepStrictEqual } from "node:util";
 
 export interface Run {
   code: number;
@@ -164,17 +167,99 @@ export interface GuestBoot {
   onEvent?: (e: AgentEvent) => void;
   /** The host agent's environment over cli.env() (the CLI's environment: TSLIMA_HOME, the user's HOME). */
   env?: NodeJS.ProcessEnv;
+  /** Boot cold even when the base snapshot could serve (a test of the boot itself). */
+  cold?: boolean;
 }
 
 /**
- * A fresh running VM in cli's TSLIMA_HOME, made through the library (`Instance.create`, then
- * `start()`), its host agent and QEMU running as cli's user and with cli's environment, as after
- * `tslima start` by that user. Disposing it stops the VM and deletes the instance; a failed start
- * deletes the instance before this rejects. The one place that makes a running test VM: today a
- * cold boot, later a start from a booted snapshot (issue 11) by changing only this body.
+ * Where the run's booted snapshots live: TSLIMA_E2E_SNAPSHOTS (scripts/run-tests.js makes one per
+ * run and removes it after), else a directory of this process, removed when it exits.
+ */
+export const snapshotHome: string = (() => {
+  const given = process.env.TSLIMA_E2E_SNAPSHOTS;
+  if (given !== undefined && given !== "") return given;
+  const dir = mkdtempSync(join(tmpdir(), "tslima-e2e-snapshots-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+})();
+
+/** The base snapshot's name: guestYaml() as booted, taken once per run. */
+export const BASE_SNAPSHOT = "base";
+
+/**
+ * The run's base snapshot (guestYaml(), booted cold and snapshotted the first time any test file
+ * asks; test files run one at a time). Returns how long it took (0 when it was there).
+ */
+export async function baseSnapshot(): Promise<number> {
+  if (!("problem" in readSnapshot(snapshotHome, BASE_SNAPSHOT))) return 0;
+  const t0 = Date.now();
+  mkdirSync(snapshotHome, { recursive: true });
+  const yaml = join(snapshotHome, "base.yaml");
+  writeFileSync(yaml, guestYaml());
+  const source = await Instance.create(yaml, { name: "base-source", home: snapshotHome, dispose: "delete" });
+  try {
+    await using vm = await source.start({ timeoutMs: 20 * 60_000 });
+    await vm.snapshot(BASE_SNAPSHOT);
+  } finally {
+    await source[Symbol.asyncDispose]();
+  }
+  const ms = Date.now() - t0;
+  console.log(`# the run's base snapshot was booted and taken in ${(ms / 1000).toFixed(0)} s`);
+  return ms;
+}
+
+/**
+ * Gives cli's TSLIMA_HOME the ssh user key of the snapshots' home (the key their guests accept),
+ * unless it has one of its own already. Returns whether the keys are the same.
+ */
+export function shareUserKey(cli: Cli): boolean {
+  const from = globalPaths(snapshotHome);
+  const to = globalPaths(cli.home);
+  if (!existsSync(to.userKey)) {
+    mkdirSync(to.configDir, { recursive: true, mode: 0o700 });
+    copyFileSync(from.userKey, to.userKey);
+    copyFileSync(from.userPubKey, to.userPubKey);
+  }
+  return readFileSync(to.userPubKey, "utf8").trim() === readFileSync(from.userPubKey, "utf8").trim();
+}
+
+/**
+ * The lima.yaml fields of an instance a clone of the base snapshot could be, or undefined: its
+ * config must be guestYaml()'s except for the host-side fields a clone may set (CLONE_HOST_FIELDS).
+ */
+function cloneConfig(cli: Cli, o: GuestBoot): Record<string, unknown> | undefined {
+  if (o.cold === true || o.locator !== undefined || cli.user !== undefined || o.cpus !== undefined || o.memory !== undefined || o.mounts !== undefined) return undefined;
+  const wanted = (parse(o.yaml ?? guestYaml()) ?? {}) as Record<string, unknown>;
+  const host: Record<string, unknown> = {};
+  for (const k of CLONE_HOST_FIELDS) {
+    if (k in wanted) host[k] = wanted[k];
+    delete wanted[k];
+  }
+  return isDeepStrictEqual(wanted, parse(guestYaml())) ? host : undefined;
+}
+
+/**
+ * A fresh running VM in cli's TSLIMA_HOME, made through the library, its host agent and QEMU
+ * running as cli's user and with cli's environment, as after `tslima start` by that user. When the
+ * config is the base guest's (cloneConfig), it resumes the run's base snapshot (seconds:
+ * `Instance.fromSnapshot`); anything else boots cold (`Instance.create`, then `start()`). Disposing
+ * it stops the VM and deletes the instance; a failed start deletes the instance before this
+ * rejects. The one place that makes a running test VM.
  */
 export async function bootGuest(cli: Cli, o: GuestBoot): Promise<RunningInstance> {
   mkdirSync(cli.root, { recursive: true });
+  const start = {
+    timeoutMs: o.timeoutMs ?? 15 * 60_000,
+    env: cli.env(o.env),
+    ...(cli.user ? { user: { uid: cli.user.uid, gid: cli.user.gid } } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+  };
+  const config = cloneConfig(cli, o);
+  if (config !== undefined) {
+    await baseSnapshot();
+    if (shareUserKey(cli)) return Instance.fromSnapshot(BASE_SNAPSHOT, { name: o.name, home: cli.home, snapshotHome, config, ...start });
+  }
   const locator = o.locator ?? cli.file(`${o.name}.yaml`, o.yaml ?? guestYaml());
   const instance = await Instance.create(locator, {
     name: o.name,
@@ -186,13 +271,7 @@ export async function bootGuest(cli: Cli, o: GuestBoot): Promise<RunningInstance
   });
   try {
     cli.chown();
-    return await instance.start({
-      timeoutMs: o.timeoutMs ?? 15 * 60_000,
-      env: cli.env(o.env),
-      ...(cli.user ? { user: { uid: cli.user.uid, gid: cli.user.gid } } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
-    });
+    return await instance.start(start);
   } catch (e) {
     await instance[Symbol.asyncDispose]();
     throw e;

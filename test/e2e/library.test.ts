@@ -1,7 +1,8 @@
 /**
  * End to end, through the library as a TypeScript program uses it, on the locally built Debian 12
  * guest: the README's library example runs as it stands (extracted from README.md, compiled with
- * TypeScript, run with node), and `await using` leaves no VM behind even when its block throws.
+ * TypeScript, run with node), and `await using` leaves no VM behind even when its block throws
+ * (on an instance made from the run's base snapshot, `Instance.fromSnapshot`).
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +14,7 @@ import { Instance } from "../../src/index.js";
 import { isAlive } from "../../src/proc/pid.js";
 import { runProgram } from "../../src/proc/run.js";
 import { repoRoot } from "../helpers.js";
-import { Cli, guestYaml } from "./harness.js";
+import { BASE_SNAPSHOT, baseSnapshot, Cli, guestYaml, shareUserKey, snapshotHome } from "./harness.js";
 import { readmeExample } from "../readme-example.js";
 
 const cli = new Cli("library");
@@ -40,12 +41,24 @@ test("the README's library example runs as written and leaves nothing behind", B
   assert.equal(await leftovers(), "", "no QEMU, agent or ssh of the example is left");
 });
 
-test("await using stops and deletes the VM when the block throws", BOOT, async () => {
-  const yaml = cli.file("thrower.yaml", guestYaml('message: "this is {{.Name}}"'));
+test("await using an instance from a booted snapshot: it resumes, and is stopped and deleted when the block throws", BOOT, async () => {
+  await baseSnapshot();
+  assert.ok(shareUserKey(cli));
   let qemuPid: number | undefined;
   let events = 0;
+  let resumed = false;
   await assert.rejects(async () => {
-    await using vm = await Instance.create(yaml, { name: "thrower", home: cli.home }).then((i) => i.start({ onEvent: () => events++ }));
+    await using vm = await Instance.fromSnapshot(BASE_SNAPSHOT, {
+      name: "thrower",
+      home: cli.home,
+      snapshotHome,
+      config: { message: "this is {{.Name}}" },
+      onEvent: (e) => {
+        events++;
+        resumed ||= e.resumed === true;
+      },
+    });
+    assert.ok(resumed, "it resumed the snapshot's state instead of booting");
     qemuPid = vm.info().driverPID;
     assert.equal(vm.message, "this is thrower", "the agent fills the config's message and start passes it on");
     assert.equal((await vm.exec(["true"])).exitCode, 0);

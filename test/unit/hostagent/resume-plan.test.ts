@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { resumeSteps } from "../../../src/hostagent/readiness-plan.js";
+import { IDENTITY_SCRIPT, resumeSteps } from "../../../src/hostagent/readiness-plan.js";
 import { REMOUNT_SCRIPT } from "../../../src/mounts/suspend.js";
 import type { MountPlan, PlannedMount } from "../../../src/mounts/types.js";
-import { suspendOutcome } from "../../../src/instance/suspend.js";
+import { requestOutcome } from "../../../src/instance/agent-request.js";
 
 const mount = (mountPoint: string, kind: "9p" | "reverse-sshfs"): PlannedMount =>
   ({
@@ -14,18 +14,24 @@ const mount = (mountPoint: string, kind: "9p" | "reverse-sshfs"): PlannedMount =
 
 test("a resume waits for ssh, sets the clock, mounts the fstab mounts again, reconnects sshfs, checks all mounts", () => {
   const plan: MountPlan = { qemuArgs: [], mounts: [mount("/mnt/a", "9p"), mount("/mnt/s", "reverse-sshfs")] };
-  const steps = resumeSteps(plan);
+  const steps = resumeSteps(plan, "lima-clone");
   assert.deepEqual(steps.map((s) => s.kind), ["ssh", "clock", "remount", "reverse-sshfs", "mounts"]);
   const remount = steps[2]!;
   assert.ok(remount.kind === "remount" && remount.script === REMOUNT_SCRIPT);
   assert.deepEqual(remount.kind === "remount" ? remount.mountPoints : [], ["/mnt/a"]);
   assert.equal(steps[1]!.fatal, false, "a clock that cannot be set is a warning");
-  assert.deepEqual(resumeSteps({ qemuArgs: [], mounts: [] }).map((s) => s.kind), ["ssh", "clock"]);
+  const clock = steps[1]!;
+  assert.ok(clock.kind === "clock" && clock.hostname === "lima-clone" && clock.script === IDENTITY_SCRIPT);
+  assert.deepEqual(resumeSteps({ qemuArgs: [], mounts: [] }, "lima-x").map((s) => s.kind), ["ssh", "clock"]);
 });
 
-test("suspendOutcome: saved and failed end the wait, so does the agent exiting", () => {
-  assert.equal(suspendOutcome({ time: "", status: {}, suspend: "requested" }), undefined);
-  assert.equal(suspendOutcome({ time: "", status: {}, suspend: "saved", stateBytes: 5 }), "saved");
-  assert.equal(suspendOutcome({ time: "", status: {}, suspend: "failed" }), "failed");
-  assert.equal(suspendOutcome({ time: "", status: { exiting: true } }), "exited");
+test("requestOutcome: saved and failed end the wait, so does the agent exiting; a suspend's events do not end a snapshot's wait", () => {
+  assert.equal(requestOutcome({ time: "", status: {}, suspend: "requested" }, "suspend"), undefined);
+  assert.equal(requestOutcome({ time: "", status: {}, suspend: "saved", stateBytes: 5 }, "suspend"), "saved");
+  assert.equal(requestOutcome({ time: "", status: {}, suspend: "failed" }, "suspend"), "failed");
+  assert.equal(requestOutcome({ time: "", status: { exiting: true } }, "suspend"), "exited");
+  assert.equal(requestOutcome({ time: "", status: {}, snapshot: "saved" }, "snapshot"), "saved");
+  assert.equal(requestOutcome({ time: "", status: {}, snapshot: "failed" }, "snapshot"), "failed");
+  assert.equal(requestOutcome({ time: "", status: {}, suspend: "saved" }, "snapshot"), undefined);
+  assert.equal(requestOutcome({ time: "", status: {}, snapshot: "saved" }, "suspend"), undefined);
 });

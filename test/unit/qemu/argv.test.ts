@@ -177,17 +177,25 @@ test("mount arguments come last: shared ones, then each mount's, in plan order",
   assert.deepEqual(argv.slice(-tail.length), tail);
 });
 
-test("incoming: the boot's argv plus -incoming defer; hardwareArgv ignores it and the ssh host port", () => {
+test("incoming: the boot's argv plus -incoming defer; hardwareArgv ignores it, the ssh host port and the owner", () => {
   const argv = qemuArgv(sampleConfig(), linuxPaths, samplePlan());
+  const hw = (a: string[], p = linuxPaths) => hardwareArgv(a, p);
   const incoming = incomingArgv(argv);
   assert.deepEqual(incoming.slice(0, argv.length), argv);
   assert.deepEqual(incoming.slice(argv.length), ["-incoming", "defer"]);
-  assert.deepEqual(hardwareArgv(incoming), hardwareArgv(argv));
+  assert.deepEqual(hw(incoming), hw(argv));
   const otherPort = qemuArgv(sampleConfig(), linuxPaths, samplePlan({ sshPort: 61000 }));
   assert.notDeepEqual(otherPort, argv);
-  assert.deepEqual(hardwareArgv(otherPort), hardwareArgv(argv));
+  assert.deepEqual(hw(otherPort), hw(argv));
   const otherMemory = qemuArgv(sampleConfig({ memory: "2GiB" }), linuxPaths, samplePlan());
-  assert.notDeepEqual(hardwareArgv(otherMemory), hardwareArgv(argv));
+  assert.notDeepEqual(hw(otherMemory), hw(argv));
+  // another instance (a clone of a booted snapshot): its own name, directory and MAC compare equal
+  for (const clone of [instancePaths("/srv/other home", "clone-1"), instancePaths("/home/a,b/.tslima", "x")]) {
+    const cloneArgv = qemuArgv(sampleConfig(), clone, samplePlan());
+    assert.ok(cloneArgv.some((a) => a.includes(macAddress("clone-1")) || a.includes(macAddress("x"))));
+    assert.deepEqual(hw(cloneArgv, clone), hw(argv));
+    assert.ok(!hw(cloneArgv, clone).some((a) => a.includes(clone.dir)), "no path of the owner is left");
+  }
   assert.equal(saveStateUri("/home/a b/vmstate.tmp"), "exec:cat > '/home/a b/vmstate.tmp'");
   assert.equal(loadStateUri("/home/it's/vmstate"), "exec:cat '/home/it'\\''s/vmstate'");
 });

@@ -1,0 +1,132 @@
+/**
+ * New instances from a booted snapshot (`tslima start --from SNAP NAME`, `Instance.fromSnapshot`):
+ * the instance gets its own copy-on-write disk over the snapshot's frozen one and the snapshot's
+ * saved state as a suspended instance holds it, so its first start resumes that state (seconds)
+ * instead of booting (minutes); the resume gives the guest its own hostname and clock. Every file
+ * taken from the snapshot is a hard link (a copy across file systems): deleting the snapshot later
+ * does not harm the instance.
+ *
+ * The instance runs the snapshot's machine, so its lima.yaml is the snapshot's; only host-side
+ * fields (CLONE_HOST_FIELDS: port forwards, the message) may differ. Anything else the guest would
+ * need to have booted with (mounts, provisioning, cpus, ...) is refused here with SNAPSHOT_MISMATCH.
+ */
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseDocument } from "yaml";
+import { TslimaError } from "../errors.js";
+import { loadConfigText, probeHostFacts } from "../config/index.js";
+import { globalPaths, instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
+import { linkOrCopy, writeFileAtomic } from "../store/atomic.js";
+import { requireSnapshot, type Snapshot } from "../store/snapshot.js";
+import { CLONE_HOST_FIELDS } from "../store/snapshot-record.js";
+import { SUSPEND_RECORD_VERSION, type SuspendRecord } from "../store/suspend-record.js";
+import { diskIdentities } from "../store/suspend.js";
+import { qemuImgCreateOverlay, qemuImgRebaseUnsafe } from "../qemu/index.js";
+import { imageRecordPath } from "../hostagent/prepare.js";
+import type { ResolvedImage } from "../images/types.js";
+import { validateInstanceName } from "./names.js";
+import { validateSnapshotName } from "./snapshot.js";
+
+export interface FromSnapshotOptions {
+  home?: string;
+  /** The TSLIMA_HOME that holds the snapshot; default `home`. Its ssh user key must be this home's. */
+  snapshotHome?: string;
+  /** Host-side fields of lima.yaml to set otherwise than the snapshot (CLONE_HOST_FIELDS), as YAML values. */
+  config?: Record<string, unknown>;
+}
+
+function mismatch(message: string, hint: string): TslimaError {
+  return new TslimaError("SNAPSHOT_MISMATCH", message, { hint });
+}
+
+/** The snapshot's lima.yaml with the host-side fields of `config` set. */
+function cloneYaml(snapshot: Snapshot, config: Record<string, unknown>): string {
+  const text = readFileSync(snapshot.paths.limaYaml, "utf8");
+  const keys = Object.keys(config);
+  if (keys.length === 0) return text;
+  const other = keys.filter((k) => !(CLONE_HOST_FIELDS as readonly string[]).includes(k));
+  if (other.length > 0) {
+    throw mismatch(
+      `an instance made from snapshot ${snapshot.record.name} runs the snapshot's guest as it booted: ${other.join(", ")} cannot be set otherwise (only ${CLONE_HOST_FIELDS.join(", ")})`,
+      `create and boot an instance with that config instead (tslima start FILE.yaml), and take a snapshot of it (tslima snapshot create --running NAME SNAP)`,
+    );
+  }
+  const doc = parseDocument(text);
+  for (const k of keys) doc.set(k, config[k]);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * Creates instance NAME from booted snapshot SNAP (see the file comment); its first start resumes
+ * the snapshot's state. The directory is filled under a temporary name and renamed into place.
+ */
+export async function createFromSnapshot(snap: string, name: string, opts: FromSnapshotOptions = {}): Promise<InstancePaths> {
+  const home = opts.home ?? tslimaHome();
+  validateInstanceName(name);
+  const snapshot = requireSnapshot(opts.snapshotHome ?? home, validateSnapshotName(snap));
+  const { record } = snapshot;
+  const final = instancePaths(home, name);
+  if (existsSync(final.dir)) {
+    throw new TslimaError("INSTANCE_EXISTS", `instance ${JSON.stringify(name)} already exists (${final.dir})`, { hint: "pick another name" });
+  }
+  let userKey: string | undefined;
+  try {
+    userKey = readFileSync(globalPaths(home).userPubKey, "utf8").trim();
+  } catch {
+    userKey = undefined;
+  }
+  if (userKey !== record.userKey) {
+    throw mismatch(
+      `snapshot ${snap}'s guest accepts the ssh user key of the TSLIMA_HOME it was taken in, ${userKey === undefined ? `and ${home} has none yet` : `not the key of ${home}`}`,
+      `make instances from it in the TSLIMA_HOME of the snapshot, or give ${home} the same user key (_config/user and user.pub)`,
+    );
+  }
+  const text = cloneYaml(snapshot, opts.config ?? {});
+  // validated as any lima.yaml (the warnings come again at start)
+  loadConfigText(text, final.limaYaml, { hostFacts: probeHostFacts(home), tslimaHome: home, instanceName: name });
+
+  const tmpDir = mkdtempSync(join(home, `.create-${name}-`));
+  const tmp = instancePaths(home, tmpDir.slice(home.length + 1));
+  try {
+    writeFileAtomic(tmp.limaYaml, text.endsWith("\n") ? text : `${text}\n`);
+    linkOrCopy(snapshot.paths.basedisk, tmp.basedisk);
+    linkOrCopy(snapshot.paths.disk, tmp.snapshotDisk);
+    await qemuImgCreateOverlay(tmp.snapshotDisk, "qcow2", tmp.diffdisk, 0);
+    await qemuImgRebaseUnsafe(tmp.diffdisk, "snapshotdisk", "qcow2");
+    if (record.kernel) linkOrCopy(snapshot.paths.kernel, tmp.kernel);
+    if (record.initrd) linkOrCopy(snapshot.paths.initrd, tmp.initrd);
+    if (record.efiVars) copyFileSync(snapshot.paths.efiVars, tmp.efiVars); // QEMU writes it
+    copyFileSync(snapshot.paths.hostKey, tmp.hostKey);
+    copyFileSync(`${snapshot.paths.hostKey}.pub`, `${tmp.hostKey}.pub`);
+    const image: ResolvedImage = {
+      disk: final.basedisk,
+      diskFormat: record.baseFormat,
+      ...(record.kernel ? { kernel: final.kernel } : {}),
+      ...(record.initrd ? { initrd: final.initrd } : {}),
+      ...(record.cmdline !== undefined ? { cmdline: record.cmdline } : {}),
+      location: record.location,
+    };
+    writeFileAtomic(imageRecordPath(tmp), `${JSON.stringify(image, null, 2)}\n`);
+    linkOrCopy(snapshot.paths.vmState, tmp.vmState);
+    const state: SuspendRecord = {
+      version: SUSPEND_RECORD_VERSION,
+      savedAt: record.createdAt,
+      qemu: record.qemu,
+      argv: record.argv,
+      stateBytes: record.stateBytes,
+      disks: diskIdentities(tmp),
+    };
+    writeFileAtomic(tmp.suspendRecord, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, durable: true });
+    try {
+      renameSync(tmp.dir, final.dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" || code === "ENOTEMPTY") throw new TslimaError("INSTANCE_EXISTS", `instance ${JSON.stringify(name)} was just created by someone else`, { hint: "pick another name" });
+      throw e;
+    }
+  } catch (e) {
+    rmSync(tmp.dir, { recursive: true, force: true });
+    throw e;
+  }
+  return final;
+}

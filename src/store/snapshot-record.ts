@@ -1,0 +1,67 @@
+/**
+ * The record of a booted snapshot (`_snapshots/NAME/snapshot.json`), as data: which instance it
+ * was taken from, with which QEMU and virtual hardware, and what its files hold. Pure: reading and
+ * validating. The record is written last (see store/snapshot.ts): a directory without a valid one
+ * is no snapshot.
+ */
+
+export const SNAPSHOT_RECORD_VERSION = 1;
+
+export interface SnapshotRecord {
+  version: typeof SNAPSHOT_RECORD_VERSION;
+  name: string;
+  /** The instance it was taken from. */
+  source: string;
+  /** When (ISO 8601). */
+  createdAt: string;
+  /** The QEMU that saved the state (an instance made from it needs the same build). */
+  qemu: { binary: string; version: string };
+  /** hardwareArgv() of the source's command line: the machine every instance made from it runs. */
+  argv: string[];
+  /** Bytes of `vmstate`. */
+  stateBytes: number;
+  /** Format of `basedisk` (the backing file of `disk`). */
+  baseFormat: "qcow2" | "raw";
+  /** Direct kernel boot files present in the snapshot (`kernel`, `initrd`) and the command line. */
+  kernel: boolean;
+  initrd: boolean;
+  cmdline?: string;
+  /** The image location the source was made from (images[].location). */
+  location: string;
+  /** Whether `efi-vars.fd` is part of it (a UEFI boot). */
+  efiVars: boolean;
+  /** The public ssh user key the guest authorizes (TSLIMA_HOME/_config/user.pub of the source). */
+  userKey: string;
+  /** The guest's hostname when it was taken (lima-SOURCE): an instance made from it gets its own. */
+  hostname: string;
+}
+
+const isString = (v: unknown): v is string => typeof v === "string";
+
+/** Reads snapshot.json's text: the record, or what is wrong with it. */
+export function parseSnapshotRecord(text: string): { record: SnapshotRecord } | { problem: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { problem: "it is not JSON" };
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return { problem: "it is not an object" };
+  const o = v as Record<string, unknown>;
+  if (o.version !== SNAPSHOT_RECORD_VERSION) return { problem: `its version is ${JSON.stringify(o.version)}, not ${SNAPSHOT_RECORD_VERSION}` };
+  for (const k of ["name", "source", "location", "userKey", "hostname"] as const) {
+    if (!isString(o[k]) || o[k] === "") return { problem: `${k} is not a string` };
+  }
+  if (!isString(o.createdAt) || Number.isNaN(Date.parse(o.createdAt))) return { problem: "createdAt is not a time" };
+  const q = o.qemu as Record<string, unknown> | undefined;
+  if (typeof q !== "object" || q === null || !isString(q.binary) || !isString(q.version)) return { problem: "qemu is not {binary, version}" };
+  if (!Array.isArray(o.argv) || o.argv.length === 0 || !o.argv.every(isString)) return { problem: "argv is not a list of strings" };
+  if (!Number.isSafeInteger(o.stateBytes) || (o.stateBytes as number) <= 0) return { problem: "stateBytes is not a size" };
+  if (o.baseFormat !== "qcow2" && o.baseFormat !== "raw") return { problem: "baseFormat is not qcow2 or raw" };
+  for (const k of ["kernel", "initrd", "efiVars"] as const) if (typeof o[k] !== "boolean") return { problem: `${k} is not true or false` };
+  if (o.cmdline !== undefined && !isString(o.cmdline)) return { problem: "cmdline is not a string" };
+  return { record: v as SnapshotRecord };
+}
+
+/** The top-level lima.yaml fields an instance made from a snapshot may set otherwise: host-side only. */
+export const CLONE_HOST_FIELDS = ["portForwards", "message"] as const;

@@ -1,0 +1,122 @@
+/**
+ * Booted snapshots, end to end (issue 11): a VM made from the run's base snapshot (harness), a
+ * snapshot of it taken with the CLI while it runs on, two instances made from that snapshot with
+ * `tslima start --from` running side by side (memory restored, each with its own disk overlay,
+ * hostname, ssh port and clock), refusals, and an instance that keeps working, cold-booted, after
+ * its snapshot is deleted. Every VM belongs to a library object or to cli's home (Cli.cleanup).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { Instance, isTslimaError, type RunningInstance } from "../../src/index.js";
+import { instancePaths } from "../../src/store/paths.js";
+import { runProgram } from "../../src/proc/run.js";
+import { baseSnapshot, bootGuest, Cli, parseList } from "./harness.js";
+
+const cli = new Cli("snapshot");
+const LONG = { timeout: 30 * 60_000 };
+const token = randomBytes(6).toString("hex");
+let source: RunningInstance | undefined;
+
+before(async () => {
+  await baseSnapshot();
+}, LONG);
+after(async () => {
+  await source?.[Symbol.asyncDispose]();
+  await cli.cleanup(["src", "a", "b"]);
+});
+
+async function sh(name: string, script: string): Promise<string> {
+  const r = await cli.run(["shell", name, "--", "sh", "-c", script]);
+  assert.equal(r.code, 0, `${name}: ${script}\n${r.stderr}`);
+  return r.stdout.trim();
+}
+
+async function backing(file: string): Promise<string | undefined> {
+  const r = await runProgram("qemu-img", ["info", "--output=json", "-U", file]);
+  return (JSON.parse(r.stdout) as { "backing-filename"?: string })["backing-filename"];
+}
+
+test("an instance from the base snapshot resumes instead of booting, under its own name", LONG, async () => {
+  const events: string[] = [];
+  source = await bootGuest(cli, { name: "src", onEvent: (e) => events.push(e.step ?? "") });
+  assert.ok(events.includes("restore-state"), `the harness resumed the base snapshot (steps: ${events.join(" ")})`);
+  assert.ok(!events.includes("wait-cloud-init"), "no boot ran");
+  assert.equal(await sh("src", "hostname"), "lima-src");
+  assert.equal(await backing(instancePaths(cli.home, "src").diffdisk), "snapshotdisk", "its disk is an overlay over the snapshot's");
+});
+
+test("snapshot create --running: the source runs on, with its memory and mounts", LONG, async () => {
+  await sh("src", `echo ${token} > /dev/shm/marker && echo ${token} > ~/on-disk`);
+  const r = await cli.run(["snapshot", "create", "--running", "src", "s1"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Snapshot s1 of src is taken/);
+  assert.equal(await sh("src", "cat /dev/shm/marker"), token, "the source runs on with its memory");
+  await sh("src", "echo after > ~/after-snapshot");
+  const list = await cli.ok(["snapshot", "list", "--json"]);
+  const rows = parseList(list.stdout);
+  assert.deepEqual(rows.map((x) => [x.name, x.source]), [["s1", "src"]]);
+  const again = await cli.run(["snapshot", "create", "--running", "src", "s1"]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /ERR_TSLIMA_SNAPSHOT_EXISTS/);
+});
+
+test("two instances from one snapshot run side by side: memory restored, own overlay, hostname, ssh port, clock", LONG, async () => {
+  for (const n of ["a", "b"]) {
+    const r = await cli.run(["start", "--from", "s1", n]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Restoring the state saved at/);
+  }
+  const rows = parseList((await cli.ok(["list", "--json"])).stdout);
+  const byName = new Map(rows.map((x) => [x.name, x]));
+  assert.equal(byName.get("a")?.status, "Running");
+  assert.equal(byName.get("b")?.status, "Running");
+  assert.notEqual(byName.get("a")?.sshLocalPort, byName.get("b")?.sshLocalPort, "each has its own ssh port");
+  for (const n of ["a", "b"]) {
+    assert.equal(await sh(n, "hostname"), `lima-${n}`);
+    assert.match(await sh(n, "cat /etc/hosts"), new RegExp(`127\\.0\\.1\\.1\\s+lima-${n}\\b`));
+    assert.equal(await sh(n, "cat /dev/shm/marker"), token, "the snapshot's memory (tmpfs) is restored");
+    assert.equal(await sh(n, "cat ~/on-disk"), token, "the snapshot's disk is there");
+    assert.equal(await sh(n, "test -e ~/after-snapshot && echo yes || echo no"), "no", "written after the snapshot: not in it");
+    // the guest's time is read somewhere between t0 and t1 (ssh takes a while under load)
+    const t0 = Date.now() / 1000;
+    const guestNow = Number(await sh(n, "date +%s.%N"));
+    const t1 = Date.now() / 1000;
+    assert.ok(guestNow > t0 - 2 && guestNow < t1 + 2, `${n}'s clock is within 2 s of the host's (guest ${guestNow.toFixed(2)}, host ${t0.toFixed(2)}..${t1.toFixed(2)})`);
+    assert.equal(await backing(instancePaths(cli.home, n).diffdisk), "snapshotdisk");
+  }
+  await sh("a", "echo only-a > ~/mine");
+  assert.equal(await sh("b", "cat ~/mine 2>/dev/null || echo none"), "none", "each writes to its own overlay");
+  const a = instancePaths(cli.home, "a");
+  const snap = join(cli.home, "_snapshots", "s1");
+  assert.equal(statSync(a.snapshotDisk).ino, statSync(join(snap, "disk")).ino, "the snapshot's disk is linked, not copied");
+});
+
+test("refusals: an unknown snapshot, flags that change the guest, another config", LONG, async () => {
+  const missing = await cli.run(["start", "--from", "nope", "c"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /ERR_TSLIMA_SNAPSHOT_NOT_FOUND/);
+  const cpus = await cli.run(["start", "--from", "s1", "--cpus", "2", "c"]);
+  assert.equal(cpus.code, 1);
+  assert.match(cpus.stderr, /--cpus/);
+  assert.match(cpus.stderr, /ERR_TSLIMA_SNAPSHOT_MISMATCH/);
+  await assert.rejects(
+    Instance.fromSnapshot("s1", { name: "c", home: cli.home, config: { provision: [{ mode: "system", script: "true" }] } }),
+    (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_SNAPSHOT_MISMATCH" && /provision/.test(e.message),
+  );
+  assert.equal(existsSync(join(cli.home, "c")), false, "nothing was created");
+});
+
+test("after its snapshot is deleted an instance still works, and boots cold with its own cloud-init run", LONG, async () => {
+  await cli.ok(["snapshot", "delete", "s1"]);
+  assert.equal(existsSync(join(cli.home, "_snapshots", "s1")), false);
+  await cli.ok(["stop", "b"]);
+  const r = await cli.run(["start", "b"], { timeoutMs: 20 * 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /cloud-init: full run/);
+  assert.equal(await sh("b", "hostname"), "lima-b");
+  assert.equal(await sh("b", "cat ~/on-disk"), token, "the disk chain survives the snapshot's deletion");
+  assert.equal(await sh("b", "test -e /dev/shm/marker && echo yes || echo no"), "no", "a cold boot: memory is new");
+});
