@@ -12,6 +12,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version}\n`);
     return 0;
   }
+  // `tslima shell NAME ...` in its plain forms: no commander either (see shell-argv.ts)
+  if (argv[0] === "shell") {
+    const { parseShellArgs } = await import("./shell-argv.js");
+    const fast = parseShellArgs(argv.slice(1));
+    if (fast !== undefined) {
+      try {
+        const { shell } = await import("../shell.js");
+        return await shell(fast.name, fast.command, fast.workdir !== undefined ? { workdir: fast.workdir } : {});
+      } catch (e) {
+        return reportError(e);
+      }
+    }
+  }
   const [{ Command, CommanderError }, { registerCommands }] = await Promise.all([import("commander"), import("./commands.js")]);
   const program = new Command("tslima")
     .description("Linux virtual machines on QEMU, configured with Lima's YAML")
@@ -30,16 +43,21 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end through here with exit code 0.
       return e.exitCode;
     }
-    if (isTslimaError(e)) {
-      process.stderr.write(`error: ${e.message}\n`);
-      if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-      process.stderr.write(`code: ${e.code}\n`);
-      if (process.env.TSLIMA_DEBUG && e.stack) process.stderr.write(`${e.stack}\n`);
-      return 1;
-    }
-    const err = e as Error;
-    process.stderr.write(`internal error: ${err?.message ?? String(e)}\n`);
-    if (err?.stack) process.stderr.write(`${err.stack}\n`);
-    return 2;
+    return reportError(e);
   }
+}
+
+/** An error as the CLI prints it: code, message and hint for a TslimaError (exit 1), else a bug (exit 2). */
+function reportError(e: unknown): number {
+  if (isTslimaError(e)) {
+    process.stderr.write(`error: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    process.stderr.write(`code: ${e.code}\n`);
+    if (process.env.TSLIMA_DEBUG && e.stack) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+  const err = e as Error;
+  process.stderr.write(`internal error: ${err?.message ?? String(e)}\n`);
+  if (err?.stack) process.stderr.write(`${err.stack}\n`);
+  return 2;
 }

@@ -182,18 +182,20 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     plan = boot.mounts;
     const decision = resumeDecision(paths, saved, { qemu: qemuFacts, argv: boot.qemu.argv });
     if (decision && "reason" in decision) emit({ warning: `not resuming ${paths.name}: ${decision.reason}; booting it instead (the saved state is discarded)` });
-    const resume = decision && "record" in decision ? decision.record : undefined;
-    if (!resume) emit({ message: `cloud-init: ${boot.cloudInit.cloudInit === "light" ? "switched off" : "full run"} (${boot.cloudInit.reason})` });
+    let resume = decision && "record" in decision ? decision.record : undefined;
+    const cloudInitSaid = () => emit({ message: `cloud-init: ${boot.cloudInit.cloudInit === "light" ? "switched off" : "full run"} (${boot.cloudInit.reason})` });
+    if (!resume) cloudInitSaid();
 
     step("ssh-config", "Writing ssh.config");
     writeFileAtomic(paths.sshConfig, boot.sshConfig);
     status.sshLocalPort = sshPort;
     prepareMountLocations(boot.mounts);
-    // a resumed guest read its cidata when it booted; an instance made from a snapshot has none yet
-    if (!resume || !existsSync(paths.cidataIso)) {
+    const cidata = () => {
       step("cidata", "Writing cidata.iso");
       writeCidata(paths, boot.cidata);
-    }
+    };
+    // a resumed guest read its cidata when it booted; an instance made from a snapshot has none yet
+    if (!resume || !existsSync(paths.cidataIso)) cidata();
 
     if (boot.daemons.length > 0) {
       step("start-daemons", "Starting mount daemons");
@@ -201,23 +203,45 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     }
     interrupt();
 
-    step("start-qemu", `Starting QEMU${resume ? " to restore the saved state" : ""} (${qemuFacts.binary}, accel ${qemuFacts.accel})`);
-    rmSync(paths.qemuPid, { force: true });
-    rmSync(paths.qmpSock, { force: true });
-    rmSync(paths.sshSock, { force: true });
-    if (boot.efiVars && qemuFacts.firmware !== undefined) ensureEfiVars(paths, qemuFacts.firmware);
+    const launch = async (incoming: boolean): Promise<{ proc: Supervised; argv: string[] }> => {
+      step("start-qemu", `Starting QEMU${incoming ? " to restore the saved state" : ""} (${qemuFacts.binary}, accel ${qemuFacts.accel})`);
+      rmSync(paths.qemuPid, { force: true });
+      rmSync(paths.qmpSock, { force: true });
+      rmSync(paths.sshSock, { force: true });
+      if (boot.efiVars && qemuFacts.firmware !== undefined) ensureEfiVars(paths, qemuFacts.firmware);
+      const argv = incoming ? incomingArgv(boot.qemu.argv) : boot.qemu.argv;
+      io.log(`${boot.qemu.binary} ${argv.join(" ")}`);
+      const mine = supervise("qemu", boot.qemu.binary, argv);
+      qemu = mine;
+      qemuExit = undefined;
+      void mine.exited.then((e) => {
+        if (qemu === mine) qemuExit = e;
+      });
+      await waitForPidFile(paths, mine, interrupt);
+      return { proc: mine, argv };
+    };
     // A kill from here on must boot cold next time: the record goes before the guest can run.
     if (resume) invalidateSuspendRecord(paths);
-    const argv = resume ? incomingArgv(boot.qemu.argv) : boot.qemu.argv;
-    io.log(`${boot.qemu.binary} ${argv.join(" ")}`);
-    qemu = supervise("qemu", boot.qemu.binary, argv);
-    void qemu.exited.then((e) => (qemuExit = e));
-    await waitForPidFile(paths, qemu, interrupt);
+    let launched = await launch(resume !== undefined);
+    qemu = launched.proc; // (launch set it already: this tells the compiler)
     sshPossible = true;
     if (resume) {
       step("restore-state", `Restoring the state saved at ${resume.savedAt} (${Math.round(resume.stateBytes / 1048576)} MiB)`);
-      await restoreState(paths, (m) => io.log(m));
+      try {
+        await restoreState(paths, (m) => io.log(m));
+      } catch (e) {
+        if (opts.stop.aborted) throw e;
+        // QEMU could not load it (a damaged or foreign state): boot instead, in this same start
+        emit({ warning: `restoring the saved state of ${paths.name} failed (${(e as Error).message}); booting it instead (the state is discarded)` });
+        await stopQemu(qemu, paths, { graceful: false, powerdownMs: 0, log: (m) => io.log(m) });
+        resume = undefined;
+        cloudInitSaid();
+        cidata();
+        launched = await launch(false);
+        qemu = launched.proc;
+      }
     }
+    const argv = launched.argv;
 
     const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
     await runReadiness(resume ? resumeSteps(boot.mounts, guestHostname(paths.name)) : boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
+import { parseShellArgs } from "../../src/cli/shell-argv.js";
 import { commands, commandsFor } from "../../src/cli/commands.js";
 import { cliPath, fixturesDir, repoRoot } from "../helpers.js";
 
@@ -122,9 +123,28 @@ test("tslima shell NAME CMD on a running instance runs ssh without loading confi
     assert.deepEqual(args.slice(0, 4), ["-F", join(vmDir, "ssh.config"), "-T", "lima-vm"]);
     assert.match(args.at(-1) ?? "", /^cd '?\/mnt\/share\/sub'? \|\| cd '?\/home\/u\.guest'? \|\| exit 1 ; exec "\$SHELL" -l -c '?true'?$/);
     assert.deepEqual(r.loaded.filter((f) => HEAVY.test(f)), []);
-    const otherCommands = r.loaded.filter((f) => f.startsWith("dist/src/cli/") && !["main.js", "commands.js", "shell.js"].includes(f.slice("dist/src/cli/".length)));
-    assert.deepEqual(otherCommands, []);
+    const otherCommands = r.loaded.filter((f) => f.startsWith("dist/src/cli/") && !["main.js", "shell-argv.js"].includes(f.slice("dist/src/cli/".length)));
+    assert.deepEqual(otherCommands, [], "no command file: the plain forms of shell skip the command table");
+    assert.deepEqual(r.loaded.filter((f) => f.includes("node_modules/commander")), [], "nor commander");
+    // a form it does not know goes through commander, with commander's message
+    const help = runCli(dir, ["shell", "--help"], { TSLIMA_HOME: home, ...ssh.env });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /Usage: tslima shell \[options\] <name> \[command\.\.\.\]/);
   }));
+
+test("parseShellArgs: the plain forms of shell, everything else to commander", () => {
+  assert.deepEqual(parseShellArgs(["vm"]), { name: "vm", command: [] });
+  assert.deepEqual(parseShellArgs(["vm", "sh", "-c", "exit 7"]), { name: "vm", command: ["sh", "-c", "exit 7"] });
+  assert.deepEqual(parseShellArgs(["vm", "--", "ls", "--all"]), { name: "vm", command: ["ls", "--all"] });
+  assert.deepEqual(parseShellArgs(["vm", "ls", "--", "x"]), { name: "vm", command: ["ls", "--", "x"] });
+  assert.deepEqual(parseShellArgs(["--workdir", "/tmp", "vm", "pwd"]), { name: "vm", command: ["pwd"], workdir: "/tmp" });
+  assert.deepEqual(parseShellArgs(["--workdir=/a b", "vm"]), { name: "vm", command: [], workdir: "/a b" });
+  assert.equal(parseShellArgs([]), undefined);
+  assert.equal(parseShellArgs(["--help"]), undefined);
+  assert.equal(parseShellArgs(["-h", "vm"]), undefined);
+  assert.equal(parseShellArgs(["--workdir"]), undefined);
+  assert.equal(parseShellArgs(["--bogus", "vm"]), undefined);
+});
 
 test("without the agent's shell.json, shell finds the workdir in lima.yaml (loading the config then)", () =>
   withRunningVm(({ dir, home, vmDir, share, ssh }) => {
