@@ -16,7 +16,7 @@ import { linkOrCopy } from "../store/atomic.js";
 import { commitSnapshot, deleteSnapshot, listSnapshots, readSnapshot, snapshotWorkDir, type Snapshot } from "../store/snapshot.js";
 import { SNAPSHOT_RECORD_VERSION, type SnapshotRecord } from "../store/snapshot-record.js";
 import { guestHostname } from "../config/guest.js";
-import { qemuImgRebaseUnsafe } from "../qemu/index.js";
+import { qemuImgRebase, qemuImgRebaseUnsafe } from "../qemu/index.js";
 import { readImageRecord } from "../hostagent/prepare.js";
 import { snapshotTakenPath, type SnapshotTaken } from "../hostagent/suspend.js";
 import { requireInstance } from "./lookup.js";
@@ -81,7 +81,14 @@ export async function createSnapshot(name: string, snap: string, opts: SnapshotC
     if (image.initrd !== undefined) linkOrCopy(image.initrd, work.initrd);
     copyFileSync(paths.hostKey, work.hostKey);
     copyFileSync(`${paths.hostKey}.pub`, `${work.hostKey}.pub`);
-    await qemuImgRebaseUnsafe(work.disk, "basedisk", image.diskFormat);
+    // the disk's own backing name ("basedisk", or "snapshotdisk" in an instance made from a
+    // snapshot) must name the snapshot's own basedisk: the layers between are merged into it
+    if (existsSync(paths.snapshotDisk)) {
+      await qemuImgRebaseUnsafe(work.disk, paths.snapshotDisk, "qcow2");
+      await qemuImgRebase(work.disk, "basedisk", image.diskFormat);
+    } else {
+      await qemuImgRebaseUnsafe(work.disk, "basedisk", image.diskFormat);
+    }
     const record: SnapshotRecord = {
       version: SNAPSHOT_RECORD_VERSION,
       name: snap,

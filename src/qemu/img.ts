@@ -70,3 +70,12 @@ export async function qemuImgResize(file: string, format: string, sizeBytes: num
 export async function qemuImgRebaseUnsafe(file: string, backing: string, backingFormat: string): Promise<void> {
   await qemuImg(`cannot point ${file} at ${backing}`, ["rebase", "-u", "-f", "qcow2", "-F", backingFormat, "-b", backing, file], "check that the file is a qcow2 image and writable");
 }
+
+/**
+ * `qemu-img rebase` (safe mode): makes `file` read the same through `backing` as through its
+ * current backing chain, copying into it every cluster in which the two differ. Its current
+ * backing file must be reachable as recorded.
+ */
+export async function qemuImgRebase(file: string, backing: string, backingFormat: string): Promise<void> {
+  await qemuImg(`cannot rebase ${file} onto ${backing}`, ["rebase", "-f", "qcow2", "-F", backingFormat, "-b", backing, file], "check free space and that the backing files exist");
+}
