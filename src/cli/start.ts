@@ -2,10 +2,21 @@ import type { Command } from "commander";
 import type { AgentEvent, StartOptions } from "../index.js";
 import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";
 import { parseDuration } from "./duration.js";
+import { TslimaError } from "../errors.js";
 
 interface StartFlags extends CreateFlags {
   timeout: string;
   foreground?: boolean;
+  activate: boolean;
+}
+
+/** `--activate`, `--activate=true|false` (Colima's spelling). */
+function parseBool(flag: string): (v: string) => boolean {
+  return (v) => {
+    if (v === "true" || v === "1") return true;
+    if (v === "false" || v === "0") return false;
+    throw new TslimaError("INVALID_FLAG", `${flag} takes true or false, not "${v}"`, { hint: `e.g. ${flag}=false` });
+  };
 }
 
 function seconds(ms: number): string {
@@ -71,12 +82,14 @@ export function register(program: Command): void {
   )
     .option("--timeout <duration>", "give up after this long (e.g. 10m, 90s)", "10m")
     .option("--foreground", "run the host agent in this process, until the VM stops")
+    .option("--activate [bool]", "docker instances: make the docker context tslima-NAME current (--activate=false only creates it)", parseBool("--activate"), true)
     .action(async (target: string, flags: StartFlags) => {
       const { startInstance } = await import("../index.js");
       const opts: StartOptions = {
         ...overridesFrom(flags),
         timeoutMs: parseDuration(flags.timeout),
         foreground: flags.foreground === true,
+        activate: flags.activate,
         onEvent: progressPrinter(),
         onMessage: (m) => void process.stderr.write(`${m}\n`),
       };
