@@ -78,6 +78,7 @@ export const PLANNERS = [
   "src/portfwd/procnet.ts",
   "src/portfwd/rules.ts",
   "src/portfwd/types.ts",
+  "src/portfwd/udprelay.ts",
   "src/portfwd/watchscript.ts",
 ];
 

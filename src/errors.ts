@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   IMAGE_BUILD_MIRROR: "no Debian mirror found for a local build",
   IMAGE_BUILD_OUTPUT: "the output directory of a local build is not a build",
   IMAGE_BUILD_FAILED: "a step of a local image build failed",
+  IMAGE_NOT_BUILT: "an image variant that is only used when built beforehand (build:debian-12-docker) is not built",
   DISK_MISSING: "a disk file of the instance is missing",
   // Host programs
   QEMU_MISSING: "qemu-system-<arch> is not installed",

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .action(async (names: string[], flags: { force?: boolean }) => {
       const { deleteInstance } = await import("../index.js");
       for (const name of names) {
-        await deleteInstance(name, { force: flags.force === true });
+        await deleteInstance(name, { force: flags.force === true, onMessage: (m) => void process.stderr.write(`${m}\n`) });
         process.stderr.write(`deleted instance ${name}\n`);
       }
     });

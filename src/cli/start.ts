@@ -2,11 +2,22 @@ import type { Command } from "commander";
 import type { AgentEvent, StartOptions } from "../index.js";
 import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";
 import { parseDuration } from "./duration.js";
+import { TslimaError } from "../errors.js";
 
 interface StartFlags extends CreateFlags {
   timeout: string;
   foreground?: boolean;
   from?: string;
+  activate: boolean;
+}
+
+/** `--activate`, `--activate=true|false` (Colima's spelling). */
+function parseBool(flag: string): (v: string) => boolean {
+  return (v) => {
+    if (v === "true" || v === "1") return true;
+    if (v === "false" || v === "0") return false;
+    throw new TslimaError("INVALID_FLAG", `${flag} takes true or false, not "${v}"`, { hint: `e.g. ${flag}=false` });
+  };
 }
 
 function seconds(ms: number): string {
@@ -73,8 +84,9 @@ export function register(program: Command): void {
     .option("--timeout <duration>", "give up after this long (e.g. 10m, 90s)", "10m")
     .option("--foreground", "run the host agent in this process, until the VM stops")
     .option("--from <snapshot>", "create instance NAME from a booted snapshot (tslima snapshot create --running) and resume it instead of booting")
+    .option("--activate [bool]", "docker instances: make the docker context tslima-NAME current (--activate=false only creates it)", parseBool("--activate"), true)
     .action(async (target: string, flags: StartFlags) => {
-      const { startInstance, createFromSnapshot, TslimaError } = await import("../index.js");
+      const { startInstance, createFromSnapshot } = await import("../index.js");
       const overrides = overridesFrom(flags);
       if (flags.from !== undefined) {
         const { name, ...rest } = overrides;
@@ -92,6 +104,7 @@ export function register(program: Command): void {
         ...(flags.from !== undefined ? {} : overrides),
         timeoutMs: parseDuration(flags.timeout),
         foreground: flags.foreground === true,
+        activate: flags.activate,
         onEvent: progressPrinter(),
         onMessage: (m) => void process.stderr.write(`${m}\n`),
       };

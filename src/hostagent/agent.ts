@@ -28,7 +28,7 @@ import { IDENTITY_SCRIPT, resumeSteps } from "./readiness-plan.js";
 import { guestHostname } from "../config/guest.js";
 import { takeRequest } from "../store/request.js";
 import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js";
-import { startPortForwarding, type PortForwarding } from "../portfwd/index.js";
+import { dockerHostSocket, startPortForwarding, type PortForwarding } from "../portfwd/index.js";
 
 export interface AgentIO {
   /** Writes one event line (ha.stdout.log). */
@@ -250,7 +250,13 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     if (seen !== undefined) recordReadyCidata(paths, seen);
     status.running = true;
     status.ready = true;
-    emit({ message: "READY", ...(resume ? { resumed: true } : {}), ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}) });
+    const dockerSocket = dockerHostSocket(config.portForwards);
+    emit({
+      message: "READY",
+      ...(resume ? { resumed: true } : {}),
+      ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}),
+      ...(dockerSocket !== undefined ? { dockerSocket } : {}),
+    });
     const forward = () => (portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort }));
     forward();
     const running = qemu;

@@ -3,7 +3,7 @@ import type { Arch, Config, Image } from "../config/types.js";
 import { TslimaError } from "../errors.js";
 import { imageCandidates } from "../config/images.js";
 import { globalPaths } from "../store/paths.js";
-import { buildImage, type BuildOptions, type BuiltImage } from "./build/index.js";
+import { buildImage, isVariant, type BuildOptions, type BuiltImage } from "./build/index.js";
 import { download } from "./download.js";
 import { checkLocalFile, localPath } from "./local.js";
 import type { ProgressListener, ResolvedImage } from "./types.js";
@@ -51,9 +51,12 @@ export async function resolveImage(config: Pick<Config, "arch" | "images">, opts
 async function resolveEntry(image: Image, arch: Arch, opts: ResolveOptions): Promise<ResolvedImage> {
   if (image.location.startsWith(BUILD_SCHEME)) {
     const build = opts.build ?? buildImage;
+    const name = image.location.slice(BUILD_SCHEME.length);
     const built = await build({
-      name: image.location.slice(BUILD_SCHEME.length),
+      name,
       arch,
+      // a variant (build:debian-12-docker) is built beforehand or skipped, never built at start
+      prebuiltOnly: isVariant(name),
       cacheDir: opts.buildCacheDir,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });

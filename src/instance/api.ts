@@ -49,6 +49,8 @@ export interface InstanceStartOptions {
    * the agent then writes everything else itself. Commands and stop/dispose still work from here.
    */
   user?: { uid: number; gid: number };
+  /** For a docker instance: make its docker context `tslima-NAME` current (default true); false only creates it. */
+  activate?: boolean;
 }
 
 export interface ExecOptions {

@@ -4,9 +4,10 @@ import { tslimaHome } from "../store/paths.js";
 import { requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
 import { forceStop } from "./stop.js";
+import { removeDockerContext } from "./docker-context.js";
 
 /** Deletes an instance directory (a Suspended one with its saved state); a running (or broken) one only with `force`, which kills it first. */
-export async function deleteInstance(name: string, opts: { home?: string; force?: boolean } = {}): Promise<void> {
+export async function deleteInstance(name: string, opts: { home?: string; force?: boolean; onMessage?: (m: string) => void } = {}): Promise<void> {
   const home = opts.home ?? tslimaHome();
   const paths = requireInstance(home, name);
   const st = inspectStatus(paths);
@@ -18,5 +19,7 @@ export async function deleteInstance(name: string, opts: { home?: string; force?
     }
     await forceStop(paths);
   }
+  // the docker context of a docker instance goes with it; the one current before it is current again
+  await removeDockerContext(paths, process.env, opts.onMessage ?? (() => undefined));
   rmSync(paths.dir, { recursive: true, force: true });
 }

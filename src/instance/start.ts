@@ -15,6 +15,7 @@ import { createInstance, editInstance, isLocator, type CreateOptions } from "./c
 import { EventFollower, readEvents } from "../store/follow.js";
 import { forceStop } from "./stop.js";
 import { validateInstanceName } from "./names.js";
+import { ensureDockerContext } from "./docker-context.js";
 import { appendFileSync } from "node:fs";
 import { EventEmitter } from "node:events";
 
@@ -33,6 +34,12 @@ export interface StartOptions extends CreateOptions {
   env?: NodeJS.ProcessEnv;
   /** Run the detached host agent (and so QEMU) as this host user; see InstanceStartOptions.user. */
   user?: { uid: number; gid: number };
+  /**
+   * A docker instance (its config forwards a guest docker.sock) gets the host docker CLI context
+   * `tslima-NAME`; it is made current unless this is false (Colima's --activate). The docker CLI runs
+   * with `env` (DOCKER_CONFIG, HOME).
+   */
+  activate?: boolean;
 }
 
 export interface Started {
@@ -103,6 +110,10 @@ export async function startInstance(target: string, options: StartOptions = {}):
       return { name: paths.name, paths, alreadyRunning: false, events, message: readyMessage(events) };
     }
     await runDetached(paths, opts, timeoutMs, events);
+    const dockerSocket = events.find((e) => e.status.ready === true)?.dockerSocket;
+    if (dockerSocket !== undefined) {
+      await ensureDockerContext(paths, dockerSocket, { env: opts.env ?? process.env, say, ...(opts.activate !== undefined ? { activate: opts.activate } : {}) });
+    }
     return { name: paths.name, paths, alreadyRunning: false, events, message: readyMessage(events) };
   } finally {
     lock.release();

@@ -17,7 +17,7 @@
  */
 export type { Endpoint, Forward, Listener, PortForwardEvent, PortForwardSink } from "./types.js";
 export { startPortForwarding, type PortForwarding, type PortForwardingOptions } from "./manager.js";
-export { forwardingRules, decide, socketForwards, guestConnectAddress, type Rule, type Decision } from "./rules.js";
+export { forwardingRules, dockerHostSocket, decide, socketForwards, guestConnectAddress, type Rule, type Decision } from "./rules.js";
 export { desiredForwards, diffForwards, sshForwardArgs, endpointText, forwardKey, describeForward } from "./plan.js";
 export { parseProcNetAddress, listenersFromFields } from "./procnet.js";
 export { watcherScript, parseWatcherLine } from "./watchscript.js";

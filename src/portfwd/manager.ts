@@ -6,6 +6,7 @@ import { forwardingRules, socketForwards } from "./rules.js";
 import { removePortForwardState, writePortForwardState } from "./statefile.js";
 import type { Forward, Listener, PortForwardEvent, PortForwardSink } from "./types.js";
 import { watchGuestListeners } from "./watcher.js";
+import { startUdpRelay, type UdpRelay } from "./udp.js";
 
 export interface PortForwardingOptions {
   /** The host port of the instance's ssh (never forwarded from the guest). */
@@ -47,6 +48,7 @@ export function startPortForwarding(paths: InstancePaths, config: Pick<Config, "
     host: endpointText(f.host),
     reverse: f.reverse,
     rule: f.rule,
+    ...(f.proto ? { proto: f.proto } : {}),
     ...(reason !== undefined ? { reason } : {}),
   });
   const writeState = () => {
@@ -61,9 +63,25 @@ export function startPortForwarding(paths: InstancePaths, config: Pick<Config, "
     }
   };
 
+  /** The running UDP relays, by forward key (a UDP forward is a relay, not an ssh request). */
+  const relays = new Map<string, UdpRelay>();
+  const addUdp = async (f: Forward): Promise<{ ok: true } | { ok: false; reason: string }> => {
+    if (relays.has(forwardKey(f))) return { ok: true };
+    const r = await startUdpRelay(paths, f, (m) => sink.log(m));
+    if ("reason" in r) return { ok: false, reason: r.reason };
+    relays.set(forwardKey(f), r.relay);
+    return { ok: true };
+  };
+  const cancelUdp = async (f: Forward): Promise<{ ok: true }> => {
+    const relay = relays.get(forwardKey(f));
+    relays.delete(forwardKey(f));
+    await relay?.stop();
+    return { ok: true };
+  };
+
   const add = async (f: Forward) => {
     const key = forwardKey(f);
-    const r = await addForward(paths, f);
+    const r = f.proto === "udp" ? await addUdp(f) : await addForward(paths, f);
     if (r.ok) {
       failed.delete(key);
       const isNew = !active.has(key);
@@ -80,7 +98,7 @@ export function startPortForwarding(paths: InstancePaths, config: Pick<Config, "
     }
   };
   const cancel = async (f: Forward) => {
-    const r = await cancelForward(paths, f);
+    const r = f.proto === "udp" ? await cancelUdp(f) : await cancelForward(paths, f);
     active.delete(forwardKey(f));
     const message = `Stopped forwarding ${describeForward(f)}`;
     sink.log(r.ok ? message : `${message} (ssh: ${r.reason})`);
@@ -155,7 +173,7 @@ export function startPortForwarding(paths: InstancePaths, config: Pick<Config, "
       await chain;
       const all = [...active.values()];
       active.clear();
-      await Promise.all(all.map((f) => cancelForward(paths, f)));
+      await Promise.all(all.map((f) => (f.proto === "udp" ? cancelUdp(f) : cancelForward(paths, f))));
       for (const f of all) sink.log(`Stopped forwarding ${describeForward(f)}`);
       removePortForwardState(paths.dir);
     },

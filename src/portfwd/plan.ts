@@ -9,9 +9,9 @@ export function endpointText(e: Endpoint): string {
   return "socket" in e ? e.socket : joinHostPort(e.ip, e.port);
 }
 
-/** Identifies a forward the way `ssh -O cancel` does: direction, listen side and target. */
+/** Identifies a forward the way `ssh -O cancel` does: direction, listen side and target (UDP ones apart). */
 export function forwardKey(f: Forward): string {
-  return `${f.reverse ? "R" : "L"} ${endpointText(f.host)} ${endpointText(f.guest)}`;
+  return `${f.proto === "udp" ? "U" : f.reverse ? "R" : "L"} ${endpointText(f.host)} ${endpointText(f.guest)}`;
 }
 
 /** The side that listens: the host for -L, the guest for -R. */
@@ -19,8 +19,9 @@ export function listenSide(f: Forward): Endpoint {
   return f.reverse ? f.guest : f.host;
 }
 
-/** A human description: "guest 127.0.0.1:80 -> host 127.0.0.1:8080 (portForwards[0])". */
+/** A human description: "guest 127.0.0.1:80 -> host 127.0.0.1:8080 (portForwards[0])", "... (udp, default rule)". */
 export function describeForward(f: Forward): string {
+  if (f.proto === "udp") return `guest ${endpointText(f.guest)} -> host ${endpointText(f.host)} (udp, ${f.rule})`;
   const [from, to] = f.reverse ? [`host ${endpointText(f.host)}`, `guest ${endpointText(f.guest)}`] : [`guest ${endpointText(f.guest)}`, `host ${endpointText(f.host)}`];
   return `${from} -> ${to} (${f.rule})`;
 }
@@ -31,6 +32,7 @@ export function describeForward(f: Forward): string {
  * forwarded: that is reported as a problem instead.
  */
 export function sshForwardArgs(f: Forward): { args: string[] } | { problem: string } {
+  if (f.proto === "udp") return { problem: "ssh cannot forward UDP (a UDP forward goes through the relay)" };
   for (const e of [f.host, f.guest]) {
     if ("socket" in e && e.socket.includes(":")) return { problem: `the socket path ${e.socket} contains ":", which ssh cannot forward` };
   }
@@ -59,10 +61,10 @@ export function desiredForwards(listeners: readonly Listener[], rules: readonly 
       skipped.push({ listener: l, reason: d.ignore });
       continue;
     }
-    const key = endpointText(d.forward.host);
+    const key = `${d.forward.proto ?? "tcp"} ${endpointText(d.forward.host)}`;
     const taken = byHost.get(key);
     if (taken) {
-      skipped.push({ listener: l, reason: `host ${key} already serves guest ${endpointText(taken.guest)}` });
+      skipped.push({ listener: l, reason: `host ${endpointText(d.forward.host)} already serves guest ${endpointText(taken.guest)}` });
       continue;
     }
     byHost.set(key, d.forward);

@@ -34,15 +34,20 @@ export function parseProcNetAddress(field: string): { ip: string; port: number }
   return { ip: formatIPv6(bytes), port };
 }
 
-/** Listeners from a list of address fields, without duplicates, IPv4 first (stable order). */
+/**
+ * Listeners from a list of address fields (TCP; a `u:` prefix marks a UDP one), without duplicates,
+ * TCP first, then IPv4 first (stable order).
+ */
 export function listenersFromFields(fields: readonly string[]): Listener[] {
   const seen = new Map<string, Listener>();
   for (const f of fields) {
-    const a = parseProcNetAddress(f);
+    const proto = f.startsWith("u:") ? "udp" : "tcp";
+    const a = parseProcNetAddress(proto === "udp" ? f.slice(2) : f);
     if (!a || a.port === 0) continue;
-    const key = `${a.ip}|${a.port}`;
-    if (!seen.has(key)) seen.set(key, { proto: "tcp", ip: a.ip, port: a.port });
+    const key = `${proto}|${a.ip}|${a.port}`;
+    if (!seen.has(key)) seen.set(key, { proto, ip: a.ip, port: a.port });
   }
   const v6 = (l: Listener) => (l.ip.includes(":") ? 1 : 0);
-  return [...seen.values()].sort((a, b) => v6(a) - v6(b) || a.port - b.port || a.ip.localeCompare(b.ip));
+  const udp = (l: Listener) => (l.proto === "udp" ? 1 : 0);
+  return [...seen.values()].sort((a, b) => udp(a) - udp(b) || v6(a) - v6(b) || a.port - b.port || a.ip.localeCompare(b.ip));
 }

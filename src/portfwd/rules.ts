@@ -8,7 +8,9 @@ import type { Endpoint, Forward, Listener } from "./types.js";
  * them), then the user's `portForwards` in order, an ignore rule for LLMNR's port 5355, then Lima's
  * fallback "default rule" (guest 127.0.0.1, ::1 or 0.0.0.0/:: on any port -> the same port on the
  * host's 127.0.0.1). The first
- * matching rule decides; a listener no rule matches (e.g. 10.0.2.15:80) is not forwarded. Pure.
+ * matching rule decides; a listener no rule matches (e.g. 10.0.2.15:80) is not forwarded. A rule's
+ * `proto` (tcp, udp or any) must match the listener's; the builtin rules are `any`, so a guest UDP
+ * server on 127.0.0.1 or 0.0.0.0 is forwarded by the default rule as Lima 2 does. Pure.
  */
 
 /** A filled rule with a name for messages: "portForwards[1]", "default rule", "ssh port 22". */
@@ -38,14 +40,16 @@ function rule(label: string, r: Partial<PortForward>): Rule {
 /** The ordered rule list for an instance: builtin ignores, the config's portForwards, the default rule. */
 export function forwardingRules(portForwards: readonly PortForward[], sshLocalPort?: number): Rule[] {
   const never = (label: string, port: number) =>
-    rule(label, { guestIP: "0.0.0.0", guestPort: port, guestPortRange: [port, port], hostPortRange: [port, port], ignore: true });
+    rule(label, { guestIP: "0.0.0.0", guestPort: port, guestPortRange: [port, port], hostPortRange: [port, port], proto: "any", ignore: true });
   const rules = [never("ssh port 22", 22)];
   if (sshLocalPort !== undefined && sshLocalPort !== 22) rules.push(never(`host ssh port ${sshLocalPort}`, sshLocalPort));
   rules.push(...portForwards.map((p, i) => ({ ...p, label: `portForwards[${i}]` })));
   // systemd-resolved's LLMNR responder listens on 0.0.0.0:5355 in most guests; forwarding it by default
   // only makes a second instance warn that the host port is taken. A user rule above still can.
   rules.push(never("LLMNR port 5355 (systemd-resolved)", 5355));
-  rules.push(rule("default rule", {}));
+  // the guest's DHCP client listens on UDP 0.0.0.0:68; it is nothing a host client wants
+  rules.push(never("DHCP client port 68", 68));
+  rules.push(rule("default rule", { proto: "any" }));
   return rules;
 }
 
@@ -70,7 +74,7 @@ export type Decision = { forward: Forward } | { ignore: string };
 export function decide(rules: readonly Rule[], l: Listener): Decision {
   for (const r of rules) {
     if (r.guestSocket !== "") continue;
-    if (r.proto !== "tcp" && r.proto !== "any") continue;
+    if (r.proto !== l.proto && r.proto !== "any") continue;
     if (l.port < r.guestPortRange[0] || l.port > r.guestPortRange[1]) continue;
     if (!guestIPMatches(r, l.ip)) continue;
     if (r.ignore) {
@@ -79,9 +83,22 @@ export function decide(rules: readonly Rule[], l: Listener): Decision {
       return { ignore: `ignored by ${r.label}` };
     }
     const host: Endpoint = r.hostSocket !== "" ? { socket: r.hostSocket } : { ip: canonicalIP(r.hostIP) ?? r.hostIP, port: l.port + r.hostPortRange[0] - r.guestPortRange[0] };
-    return { forward: { host, guest: { ip: guestConnectAddress(l), port: l.port }, reverse: false, rule: r.label, listener: l } };
+    if (l.proto === "udp" && "socket" in host) return { ignore: `${r.label}: a UDP port cannot be forwarded to a unix socket` };
+    const forward: Forward = { host, guest: { ip: guestConnectAddress(l), port: l.port }, reverse: false, rule: r.label, listener: l, ...(l.proto === "udp" ? { proto: "udp" as const } : {}) };
+    return { forward };
   }
   return { ignore: "no rule matches" };
+}
+
+/**
+ * The host socket a docker instance's daemon is reached at: the first rule that forwards a guest
+ * socket named `docker.sock` (tslima's template:docker, Lima's docker*.yaml: rootful
+ * /var/run/docker.sock or rootless /run/user/UID/docker.sock) to a host socket. Undefined when the
+ * config has none: the instance is not a docker one, and gets no docker context. Pure.
+ */
+export function dockerHostSocket(portForwards: readonly PortForward[]): string | undefined {
+  const r = portForwards.find((p) => !p.ignore && !p.reverse && p.hostSocket !== "" && /(^|\/)docker\.sock$/.test(p.guestSocket));
+  return r?.hostSocket;
 }
 
 /**

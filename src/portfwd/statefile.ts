@@ -17,6 +17,8 @@ export interface ActiveForward {
   host: string;
   reverse: boolean;
   rule: string;
+  /** "udp" for a UDP forward; absent for TCP and unix sockets. */
+  proto?: "udp";
 }
 
 export function portForwardStatePath(instanceDir: string): string {
@@ -25,7 +27,7 @@ export function portForwardStatePath(instanceDir: string): string {
 
 /** The file's text for a set of forwards. Pure. */
 export function formatPortForwardState(forwards: readonly Forward[]): string {
-  const list: ActiveForward[] = forwards.map((f) => ({ guest: endpointText(f.guest), host: endpointText(f.host), reverse: f.reverse, rule: f.rule }));
+  const list: ActiveForward[] = forwards.map((f) => ({ guest: endpointText(f.guest), host: endpointText(f.host), reverse: f.reverse, rule: f.rule, ...(f.proto ? { proto: f.proto } : {}) }));
   return `${JSON.stringify({ forwards: list })}\n`;
 }
 

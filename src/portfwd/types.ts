@@ -3,9 +3,12 @@
  * `Forward`: one `ssh -O forward` request on the instance's ControlMaster.
  */
 
-/** A TCP socket in LISTEN state in the guest. `ip` is in canonical text form ("127.0.0.1", "::1", "::"). */
+/**
+ * A TCP socket in LISTEN state in the guest, or an unconnected bound UDP socket (a UDP server). `ip` is
+ * in canonical text form ("127.0.0.1", "::1", "::").
+ */
 export interface Listener {
-  proto: "tcp";
+  proto: "tcp" | "udp";
   ip: string;
   port: number;
 }
@@ -23,8 +26,10 @@ export interface Forward {
   guest: Endpoint;
   reverse: boolean;
   rule: string;
-  /** The guest listener this forward serves (dynamic TCP forwards only). */
+  /** The guest listener this forward serves (dynamic forwards only). */
   listener?: Listener;
+  /** "udp": carried by a datagram relay (udp.ts) instead of an ssh -L/-R; absent for TCP and sockets. */
+  proto?: "udp";
 }
 
 import type { PortForwardEvent } from "../store/events.js";

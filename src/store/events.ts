@@ -17,6 +17,8 @@ export interface PortForwardEvent {
   host: string;
   reverse: boolean;
   rule: string;
+  /** "udp" for a UDP forward; absent for TCP and unix sockets. */
+  proto?: "udp";
   /** Why it failed ("failed" only). */
   reason?: string;
 }
@@ -68,6 +70,8 @@ export interface AgentEvent {
   maxRSSKiB?: number;
   /** The config's `message` with its template variables filled (READY event only, when there is one). */
   instanceMessage?: string;
+  /** READY only, for a docker instance: the host socket its guest docker.sock is forwarded to (see dockerHostSocket). */
+  dockerSocket?: string;
   /** Warnings (e.g. accelerator fallback). */
   warning?: string;
   /** A port forward was added, removed or failed (see src/portfwd; the current set is in <instance>/portfwd.json). */

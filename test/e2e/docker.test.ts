@@ -1,22 +1,33 @@
 /**
- * End to end, the path users run Lima for: `template:docker` boots the locally built Debian 12 guest,
- * installs Docker Engine from Debian's packages, forwards /var/run/docker.sock to
- * <instance>/sock/docker.sock, and the host's docker CLI (client only) imports a tiny image made from
- * Debian's busybox-static and runs a container that bind-mounts a host folder (through the VM's 9p
- * mount of the home directory, securityModel mapped-xattr), writes a file and chowns it: on the host
- * the file stays owned by the user running QEMU, with the container's owner in user.virtfs.* xattrs.
+ * End to end, the path users run Lima for: `template:docker` boots the locally built Debian 12 guest
+ * with Docker preinstalled (build:debian-12-docker, when scripts/setup built it; else Docker Engine is
+ * installed from Debian's packages at boot), forwards /var/run/docker.sock to
+ * <instance>/sock/docker.sock, and makes the host docker CLI context tslima-docker current (issue 14).
+ * Then plain `docker` (no --context) imports a tiny image made from Debian's busybox-static and runs
+ * a container that bind-mounts a host folder (through the VM's 9p mount of the home directory,
+ * securityModel mapped-xattr), writes a file and chowns it: on the host the file stays owned by the
+ * user running QEMU, with the container's owner in user.virtfs.* xattrs. A container reaches an HTTP
+ * server on the host's 127.0.0.1 as host.docker.internal; a container published with
+ * `-p 5353:5353/udp` answers a datagram sent to the host's 127.0.0.1:5353 (UDP forwarding), and the
+ * forward goes when the container does; `tslima delete` makes the previous context current again.
  * The tslima process runs with HOME set to a throw-away folder, so `~` (mounted writable) is not the
- * real home (the library's start passes that environment to the host agent). One VM, booted through
- * the library (FileGuest) and disposed at the end, also on failure.
+ * real home (the library's start passes that environment to the host agent), and DOCKER_CONFIG to a
+ * throw-away docker config. One VM, booted through the library (FileGuest) and deleted at the end,
+ * also on failure.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { createServer } from "node:http";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Cli, FileGuest } from "./harness.js";
 import type { AgentEvent } from "../../src/index.js";
 import { buildCacheDir } from "../../src/store/paths.js";
+import { buildOutputDir, buildSpec } from "../../src/images/build/index.js";
+import { readPortForwards } from "../../src/portfwd/index.js";
+import { poll } from "../../src/proc/wait.js";
 
 const NAME = "docker";
 const cli = new Cli("docker");
@@ -25,8 +36,13 @@ const hostHome = join(cli.root, "hosthome");
 const project = join(hostHome, "project");
 const dockerConfig = join(cli.root, "docker-config");
 const IMAGE = "tslima-e2e-busybox:1";
-// HOME is the throw-away folder; the guest image build cache stays where it is.
-const hostEnv = { HOME: hostHome, XDG_CACHE_HOME: dirname(buildCacheDir()) };
+// HOME and DOCKER_CONFIG are throw-away folders; the guest image build cache stays where it is.
+const hostEnv = { HOME: hostHome, XDG_CACHE_HOME: dirname(buildCacheDir()), DOCKER_CONFIG: dockerConfig };
+/** The context current before the start, which delete must make current again. */
+const BEFORE = "e2e-before";
+/** The prebuilt image with Docker, when scripts/setup built it. */
+const dockerImageDir = buildOutputDir(buildCacheDir(), buildSpec("debian-12-docker", "x86_64"));
+let deleted = false;
 const env = cli.env(hostEnv);
 let message = "";
 const guest = new FileGuest(cli);
@@ -37,17 +53,26 @@ before(async () => {
   mkdirSync(project, { recursive: true });
   mkdirSync(dockerConfig, { recursive: true });
   writeFileSync(join(project, "input.txt"), "written on the host\n");
+  // some other context is current before the start
+  dockerOk(["context", "create", BEFORE, "--docker", "host=unix:///nonexistent/docker.sock"]);
+  dockerOk(["context", "use", BEFORE]);
   const t0 = Date.now();
   // as `tslima start --cpus 1 --memory 2GiB --timeout 25m template:docker` with HOME=hostHome
   await guest.boot({ name: NAME, locator: "template:docker", cpus: 1, memory: "2GiB", timeoutMs: 25 * 60_000, env: hostEnv, onEvent: (e) => bootEvents.push(e) });
   bootSeconds = (Date.now() - t0) / 1000;
 }, { timeout: 30 * 60_000 });
-after(() => guest[Symbol.asyncDispose]());
+after(() => (deleted ? cli.cleanup() : guest[Symbol.asyncDispose]()));
 
-/** Runs the host's docker CLI against the VM (through the context the start message names). */
+/** This process's environment for the docker CLI: the test's DOCKER_CONFIG, no context override. */
+function dockerEnv(): NodeJS.ProcessEnv {
+  const { DOCKER_CONTEXT: _c, DOCKER_HOST: _h, ...rest } = process.env;
+  return { ...rest, DOCKER_CONFIG: join(cli.root, "docker-config") };
+}
+
+/** Runs the host's docker CLI as a user would, plain `docker ...`: the current context decides where it goes. */
 function docker(args: string[], input?: Buffer): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync("docker", ["--context", `tslima-${NAME}`, ...args], {
-    env: { ...process.env, DOCKER_CONFIG: dockerConfig },
+  const r = spawnSync("docker", args, {
+    env: dockerEnv(),
     encoding: "utf8",
     timeout: 10 * 60_000,
     ...(input ? { input } : {}),
@@ -80,30 +105,48 @@ function phaseSeconds(from: RegExp, to: RegExp): number | undefined {
   return a !== undefined && b !== undefined ? b - a : undefined;
 }
 
-test("template:docker boots, provisions Docker Engine and shows the docker context message", async () => {
+/** Like docker(), without blocking this process (for tests whose host side is a server in it). */
+function dockerAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn("docker", args, { env: dockerEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    c.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    c.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => c.kill("SIGKILL"), 10 * 60_000);
+    c.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 128, stdout, stderr });
+    });
+  });
+}
+
+test("template:docker boots (Docker preinstalled when the image was built) and makes its docker context current", async () => {
   const lines = bootEvents.map(said).join("\n");
   console.log(lines);
   const provisioning = phaseSeconds(/Waiting for cloud-init/, /READY/);
-  console.log(`docker provisioning: ${provisioning?.toFixed(0) ?? "?"}s from "Waiting for cloud-init" to READY (apt-get install docker.io, dockerd up); start took ${bootSeconds.toFixed(0)}s in all`);
+  const prebuilt = existsSync(join(dockerImageDir, "build.json"));
+  console.log(`docker provisioning: ${provisioning?.toFixed(0) ?? "?"}s from "Waiting for cloud-init" to READY (${prebuilt ? "prebuilt image" : "apt-get install docker.io"}, dockerd up); start took ${bootSeconds.toFixed(0)}s in all`);
   assert.match(lines, /probe/, "the readiness probe ran");
+  if (prebuilt) assert.ok(lines.includes(`over ${join(dockerImageDir, "disk.qcow2")}`), `the prebuilt image ${dockerImageDir} is used:\n${lines}`);
+  else console.log(`# ${dockerImageDir} is not built: Docker came from apt at boot`);
+  assert.equal(dockerOk(["context", "show"]).trim(), `tslima-${NAME}`, "start made the context tslima-docker current");
   // `tslima start` on the running instance prints the config's message again, as after the boot
   const again = await cli.ok(["start", NAME], { env });
   assert.match(again.stderr, /already running/);
   message = again.stdout;
   assert.ok(guest.vm.message.trim() !== "" && message.includes(guest.vm.message.trim()), "the library's message is the one the CLI prints");
   const sock = join(instDir, "sock", "docker.sock");
-  assert.ok(message.includes(`docker context create tslima-${NAME} --docker "host=unix://${sock}"`), `start prints the docker context command:\n${message}`);
+  assert.ok(message.includes(`unix://${sock}`) && message.includes(`tslima-${NAME}`), `start names the socket and the context:\n${message}`);
   assert.ok(statSync(sock).isSocket(), "the guest's docker.sock is forwarded to <instance>/sock/docker.sock");
+  const endpoint = dockerOk(["context", "inspect", `tslima-${NAME}`, "--format", "{{.Endpoints.docker.Host}}"]);
+  assert.equal(endpoint.trim(), `unix://${sock}`, "the context points at the forwarded socket");
   const mounts = await cli.ok(["shell", NAME, "sh", "-c", `grep ' ${hostHome} ' /proc/mounts`], { env });
   console.log(`guest mount: ${mounts.stdout.trim()}`);
   assert.match(mounts.stdout, / 9p rw[,\s]/, "the (throw-away) home is mounted read-write over 9p");
 });
 
-test("the host's docker CLI reaches dockerd through the forwarded socket (context from the message)", () => {
-  const create = message.split("\n").find((l) => l.startsWith("docker context create"));
-  assert.ok(create);
-  const args = (create.match(/"[^"]*"|\S+/g) ?? []).slice(1).map((a) => a.replace(/^"|"$/g, ""));
-  dockerOk(args);
+test("plain `docker` on the host reaches dockerd in the VM (no extra command)", () => {
   const v = dockerOk(["version", "--format", "{{.Server.Version}} {{.Server.Os}}/{{.Server.Arch}}"]);
   console.log(`dockerd in the VM: ${v.trim()}`);
   assert.match(v, /^\d+\.\d+.* linux\/amd64/);
@@ -118,6 +161,9 @@ test("a busybox image from Debian's busybox-static imports and runs", () => {
   sh("dpkg-deb", ["-x", join(work, deb), join(work, "x")]);
   sh("cp", [join(work, "x", "bin", "busybox"), join(work, "rootfs", "bin", "busybox")]);
   sh("ln", ["-s", "busybox", join(work, "rootfs", "bin", "sh")]);
+  // with the guest's /usr bind-mounted at /usr, the guest's python3 runs in it (the UDP test's server)
+  sh("ln", ["-s", "usr/lib", join(work, "rootfs", "lib")]);
+  sh("ln", ["-s", "usr/lib64", join(work, "rootfs", "lib64")]);
   sh("tar", ["-C", join(work, "rootfs"), "-cf", join(work, "rootfs.tar"), "."]);
   dockerOk(["import", join(work, "rootfs.tar"), IMAGE]);
   const out = dockerOk(["run", "--rm", "--network", "none", IMAGE, "/bin/busybox", "echo", "busybox runs"]);
@@ -147,4 +193,64 @@ test("a container bind-mounts a host folder, writes a file and chowns it to 1234
   };
   assert.equal(xattr("user.virtfs.uid"), 1234, "the container's owner is in user.virtfs.uid");
   assert.equal(xattr("user.virtfs.gid"), 1234, "and its group in user.virtfs.gid");
+});
+
+test("a container reaches a server on the host's 127.0.0.1 as host.docker.internal", async () => {
+  const server = createServer((_req, res) => res.end("hello from the host\n"));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const r = await dockerAsync(["run", "--rm", IMAGE, "sh", "-c", `wget -qO- http://host.docker.internal:${port}/ && wget -qO- http://host.lima.internal:${port}/`]);
+    assert.equal(r.code, 0, `wget in a container failed:\n${r.stdout}\n${r.stderr}`);
+    assert.equal(r.stdout, "hello from the host\nhello from the host\n", "both names reach the host's loopback");
+  } finally {
+    server.close();
+  }
+});
+
+/** One datagram to the host's 127.0.0.1:port; the answer, or undefined after `ms`. */
+function udpAsk(port: number, text: string, ms: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const s = createSocket("udp4");
+    const timer = setTimeout(() => {
+      s.close();
+      resolve(undefined);
+    }, ms);
+    s.on("message", (m) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(m.toString("utf8"));
+    });
+    s.send(Buffer.from(text), port, "127.0.0.1");
+  });
+}
+
+test("`docker run -p 5353:5353/udp` answers a datagram sent to the host's 127.0.0.1:5353; the forward goes with it", async () => {
+  const echo = [
+    "import socket",
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+    "s.bind(('0.0.0.0', 5353))",
+    "while True:",
+    "    d, a = s.recvfrom(65535)",
+    "    s.sendto(b'echo:' + d, a)",
+  ].join("\n");
+  dockerOk(["run", "-d", "--name", "udpecho", "-v", "/usr:/usr:ro", "-p", "5353:5353/udp", IMAGE, "/usr/bin/python3", "-c", echo]);
+  const udpForward = () => readPortForwards(instDir).find((f) => f.proto === "udp" && f.host === "127.0.0.1:5353");
+  try {
+    const answer = await poll(() => udpAsk(5353, "ping", 3000), { timeoutMs: 180_000, intervalMs: 1000 });
+    assert.equal(answer, "echo:ping", "the container's answer comes back to the host's client");
+    assert.ok(udpForward(), `portfwd.json lists the UDP forward: ${JSON.stringify(readPortForwards(instDir))}`);
+  } finally {
+    dockerOk(["rm", "-f", "udpecho"]);
+  }
+  const gone = await poll(() => (udpForward() ? undefined : true), { timeoutMs: 60_000, intervalMs: 1000 });
+  assert.ok(gone, "the UDP forward is removed once the container is gone");
+  assert.equal(await udpAsk(5353, "ping", 2000), undefined, "nothing answers on 5353 any more");
+});
+
+test("`tslima delete` removes the context and makes the previous one current again", async () => {
+  await cli.ok(["delete", "-f", NAME], { env });
+  deleted = true;
+  assert.equal(dockerOk(["context", "show"]).trim(), BEFORE);
+  assert.notEqual(docker(["context", "inspect", `tslima-${NAME}`]).code, 0, "the context tslima-docker is gone");
 });

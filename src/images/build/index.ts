@@ -14,7 +14,7 @@ import { buildSpec, guestCmdline, type BuildSpec } from "./spec.js";
 import { removeStaleWorkDirs, removeWorkDir } from "./workdir.js";
 import { acquireLock } from "../../store/lock.js";
 
-export { buildSpec, guestCmdline, BUILDER_VERSION, ROOT_LABEL } from "./spec.js";
+export { buildSpec, guestCmdline, isVariant, BUILDER_VERSION, ROOT_LABEL, VARIANTS } from "./spec.js";
 
 export interface BuildOptions {
   name: string;
@@ -26,6 +26,8 @@ export interface BuildOptions {
   cacheDir: string;
   onProgress?: ProgressListener;
   env?: NodeJS.ProcessEnv;
+  /** Use a finished build only; never build (IMAGE_NOT_BUILT when there is none). For `build:VARIANT` at start. */
+  prebuiltOnly?: boolean;
 }
 
 export interface BuiltImage {
@@ -103,6 +105,11 @@ export async function buildImage(opts: BuildOptions): Promise<BuiltImage> {
   if (hit) {
     emit({ type: "build-done", dir, seconds: hit.buildSeconds, cached: true });
     return resultFrom(dir, hit, true);
+  }
+  if (opts.prebuiltOnly) {
+    throw new TslimaError("IMAGE_NOT_BUILT", `${opts.name} is not built (no ${dir})`, {
+      hint: `build it beforehand: \`sudo npx tslima image build ${opts.name}\` (scripts/setup does)`,
+    });
   }
   preflight(opts.arch, opts.env);
   const parent = dirname(dir);

@@ -18,6 +18,24 @@ const distros: Record<string, { suite: string; kernelPackage: Record<string, str
   "debian-12": { suite: "bookworm", kernelPackage: { x86_64: "linux-image-amd64", aarch64: "linux-image-arm64" } },
 };
 
+/**
+ * Variants: a distribution with packages preinstalled, under a name of its own (`build:debian-12-docker`,
+ * `tslima image build debian-12-docker`). A variant is the same build as its distribution with those
+ * `--package`s (same key, same cache directory). Unlike a distribution, `build:VARIANT` in images[] is
+ * only used when it was built beforehand (scripts/setup builds debian-12-docker): a start never runs
+ * the build, it goes on to the next image (see resolve.ts).
+ */
+export const VARIANTS: Record<string, { distro: string; packages: readonly string[] }> = {
+  // docker.io pulls containerd, runc, tini and iptables; apparmor: Debian's kernel enables AppArmor and
+  // dockerd refuses to start containers without apparmor_parser (a recommend debootstrap does not install).
+  "debian-12-docker": { distro: "debian-12", packages: ["docker.io", "apparmor"] },
+};
+
+/** Pure: whether `name` is a variant (built beforehand only, never at start). */
+export function isVariant(name: string): boolean {
+  return Object.hasOwn(VARIANTS, name);
+}
+
 /** Debian's names for tslima's architectures. */
 const debianArch: Partial<Record<Arch, string>> = { x86_64: "amd64", aarch64: "arm64" };
 /** systemd-boot's EFI binary and the removable-media boot path UEFI firmware looks for, per arch. */
@@ -58,7 +76,7 @@ export const BASE_PACKAGES: readonly string[] = [
 ];
 
 export interface BuildSpec {
-  /** As the user wrote it: "debian-12". */
+  /** The distribution: "debian-12" (also for a variant such as "debian-12-docker"). */
   name: string;
   suite: string;
   arch: Arch;
@@ -74,11 +92,14 @@ export interface BuildSpec {
 const packageName = /^[a-z0-9][a-z0-9+.-]+$/;
 
 /** Pure: validates the inputs of a build and computes its cache key. */
-export function buildSpec(name: string, arch: Arch, extraPackages: readonly string[] = []): BuildSpec {
-  const distro = distros[name];
+export function buildSpec(asked: string, arch: Arch, morePackages: readonly string[] = []): BuildSpec {
+  const variant = Object.hasOwn(VARIANTS, asked) ? VARIANTS[asked] : undefined;
+  const name = variant?.distro ?? asked;
+  const extraPackages = [...(variant?.packages ?? []), ...morePackages];
+  const distro = Object.hasOwn(distros, name) ? distros[name] : undefined;
   if (!distro) {
-    throw new TslimaError("IMAGE_BUILD_UNKNOWN", `tslima cannot build an image named "${name}"`, {
-      hint: `known names: ${Object.keys(distros).join(", ")} (e.g. \`tslima image build debian-12\`)`,
+    throw new TslimaError("IMAGE_BUILD_UNKNOWN", `tslima cannot build an image named "${asked}"`, {
+      hint: `known names: ${[...Object.keys(distros), ...Object.keys(VARIANTS)].join(", ")} (e.g. \`tslima image build debian-12\`)`,
     });
   }
   const kernel = distro.kernelPackage[arch];

@@ -27,7 +27,6 @@ const asking: Array<[Record<string, unknown>, string]> = [
   [{ containerd: { user: true } }, "containerd"],
   [{ provision: [{ mode: "system", script: "#!/bin/sh" }, { mode: "yq", path: "/etc/x.json", expression: ".a=1" }] }, "provision[1].mode"],
   [{ provision: [{ mode: "system", script: "#!/bin/sh", user: "root" }] }, "provision[0].user"],
-  [{ portForwards: [{ guestPort: 8080 }, { guestPort: 53, proto: "udp" }] }, "portForwards[1].proto"],
   [{ copyToHost: [{ guest: "/etc/x", host: "/tmp/x" }] }, "copyToHost"],
   [{ networks: [{ socket: "/var/run/socket_vmnet" }] }, "networks[0].socket"],
   [{ dns: ["1.1.1.1"], hostResolver: { enabled: false } }, "dns"],
@@ -55,7 +54,7 @@ test("values that ask for nothing, and what tslima implements, give no warning",
     mountInotify: false,
     ssh: { overVsock: false, forwardAgent: true },
     containerd: { system: false, user: false },
-    portForwards: [{ guestPort: 8080, proto: "tcp" }, { guestSocket: "/run/x.sock", hostSocket: "x.sock" }],
+    portForwards: [{ guestPort: 8080, proto: "tcp" }, { guestPort: 53, proto: "udp" }, { guestPort: 80, proto: "any" }, { guestSocket: "/run/x.sock", hostSocket: "x.sock" }],
     hostResolver: { enabled: false, hosts: { "a.internal": "10.0.0.1" } },
     propagateProxyEnv: false,
     video: { display: "none", vnc: { display: null } },
@@ -70,8 +69,8 @@ test("values that ask for nothing, and what tslima implements, give no warning",
 });
 
 test("a field set in several list entries is warned about once", () => {
-  const rules = [1, 2, 3].map((n) => ({ guestPort: 5000 + n, proto: "udp" }));
-  assert.deepEqual(warnings({ portForwards: rules }), ["portForwards[0].proto"]);
+  const rules = [1, 2, 3].map((n) => ({ location: `/m${n}`, sshfs: { sftpDriver: "builtin" } }));
+  assert.deepEqual(warnings({ mounts: rules }), ["mounts[0].sshfs.sftpDriver"]);
 });
 
 test("the warning is positioned like an error: FILE:LINE:COL: field: warning: is ignored by tslima", () => {

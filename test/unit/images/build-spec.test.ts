@@ -50,3 +50,15 @@ test("guestCmdline finds the root by label and puts the console on the serial po
   assert.match(guestCmdline(), new RegExp(`root=LABEL=${ROOT_LABEL}( |$)`));
   assert.match(guestCmdline(), /console=ttyS0/);
 });
+
+test("a variant is its distribution with its packages: same key and directory as `debian-12 --package ...`", async () => {
+  const { VARIANTS, isVariant } = await import("../../../src/images/build/spec.js");
+  const v = buildSpec("debian-12-docker", "x86_64");
+  const same = buildSpec("debian-12", "x86_64", [...VARIANTS["debian-12-docker"]!.packages]);
+  assert.equal(v.key, same.key);
+  assert.equal(v.dirName, same.dirName);
+  assert.ok(v.packages.includes("docker.io") && v.packages.includes("apparmor"));
+  assert.notEqual(v.key, buildSpec("debian-12", "x86_64").key);
+  assert.ok(isVariant("debian-12-docker") && !isVariant("debian-12") && !isVariant("__proto__"));
+  assert.throws(() => buildSpec("__proto__", "x86_64"), (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_UNKNOWN");
+});

@@ -178,3 +178,21 @@ test("build:NAME asks the local builder for NAME and the configured arch", async
   assert.equal(r.cmdline, "root=LABEL=tslima-root ro");
   assert.ok(r.kernel && r.initrd);
 });
+
+test("build:VARIANT is used only when built beforehand: not built, the next entry is taken (never a build at start)", async (t) => {
+  const home = await tempDir(t);
+  const disk = join(home, "plain.img");
+  await writeFile(disk, "plain");
+  const events: ProgressEvent[] = [];
+  const images: Image[] = [
+    { location: "build:debian-12-docker", arch: "x86_64" },
+    { location: disk, arch: "x86_64" },
+  ];
+  // the real builder: with nothing in the build cache it must refuse before any build step (no root, no debootstrap needed)
+  const r = await resolveImage({ arch: "x86_64", images }, { tslimaHome: home, buildCacheDir: join(home, "b"), onProgress: (e) => events.push(e) });
+  assert.equal(r.disk, disk);
+  const warnings = events.filter((e) => e.type === "warning").map((e) => (e.type === "warning" ? e.message : ""));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /debian-12-docker is not built/);
+  assert.ok(!events.some((e) => e.type === "build-step"), "no build step ran");
+});

@@ -116,7 +116,7 @@ test("port forwarding over the ControlMaster of a local sshd", { skip: canRunSsh
     rule({ guestSocket: guestSock, hostSocket: hostSock }),
     rule({ guestSocket: revGuestSock, hostSocket: revHostSock, reverse: true }),
     // The host's other listeners are not ours to forward (they would all collide with themselves).
-    rule({ guestIP: "0.0.0.0", ignore: true }),
+    rule({ guestIP: "0.0.0.0", ignore: true, proto: "any" }),
   ];
   const events: PortForwardEvent[] = [];
   const warnings: string[] = [];
