@@ -38,7 +38,9 @@ export { startInstance, type StartOptions, type Started } from "./instance/start
 export { stopInstance, type StopOptions } from "./instance/stop.js";
 export { suspendInstance, type SuspendOptions, type Suspended } from "./instance/suspend.js";
 export { deleteInstance } from "./instance/delete.js";
-export { listInstancesApi as listInstances, getInstance, loadInstanceConfig } from "./instance/inventory.js";
+export { setProtected } from "./instance/protect.js";
+export { listInstancesApi as listInstances, getInstance, loadInstanceConfig, inventory, PROTECTED_FILE, type ListReport } from "./instance/inventory.js";
+export { limaInstanceJson, limaTemplateData, renderInstances, checkListFormat, bytesSize, LIST_FIELDS, type ListHost } from "./instance/lima-view.js";
 export { shell, exec, type ShellOptions } from "./instance/shell.js";
 export type { ExecResult } from "./ssh/exec.js";
 export { copy } from "./instance/copy.js";
