@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AgentEvent, StartOptions } from "../index.js";
-import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";
+import { addCreateFlags, listTemplatesFlag, overridesFrom, type CreateFlags } from "./create.js";
 import { parseDuration } from "./duration.js";
 
 interface StartFlags extends CreateFlags {
@@ -72,6 +72,7 @@ export function register(program: Command): void {
     .option("--timeout <duration>", "give up after this long (e.g. 10m, 90s)", "10m")
     .option("--foreground", "run the host agent in this process, until the VM stops")
     .action(async (target: string, flags: StartFlags) => {
+      if (await listTemplatesFlag(flags)) return;
       const { startInstance } = await import("../index.js");
       const opts: StartOptions = {
         ...overridesFrom(flags),

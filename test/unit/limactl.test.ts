@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -295,3 +295,22 @@ test("bytes as Lima's table prints them", () => {
   assert.equal(bytesSize(2000 * 1024 ** 2), "1.953GiB");
   assert.equal(bytesSize(512), "512B");
 });
+
+test("create - reads the template from stdin (with --name), applies Lima's flags; --list-templates lists", () =>
+  withHome((home, env) => {
+    const r = spawnSync(process.execPath, [limactl, "create", "--name", "fromStdin", "--port-forward", "8080:80", "--set", '.mounts += [{"location": "/opt/x"}]', "-"], {
+      encoding: "utf8",
+      env: { ...process.env, ...env },
+      input: LIMA_YAML,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const y = parseYaml(readFileSync(join(home, "fromStdin", "lima.yaml"), "utf8")) as Record<string, unknown>;
+    assert.deepEqual(y.portForwards, [{ guestPort: 80, hostPort: 8080 }]);
+    assert.deepEqual(y.mounts, [{ location: "/opt/x" }]);
+    const noName = spawnSync(process.execPath, [limactl, "create", "-"], { encoding: "utf8", env: { ...process.env, ...env }, input: LIMA_YAML });
+    assert.equal(noName.status, 1);
+    assert.match(noName.stderr, /must pass instance name with --name/);
+    const t = run(limactl, ["create", "--list-templates"], env);
+    assert.equal(t.status, 0, t.stderr);
+    assert.ok(t.stdout.split("\n").includes("default"), t.stdout);
+  }));
