@@ -52,6 +52,11 @@ export async function qemuImgCreateOverlay(base: string, baseFormat: string, dif
   await qemuImg(`cannot create the disk ${diffdisk}`, overlayArgs(base, baseFormat, diffdisk, size), "check free space and permissions of the instance directory");
 }
 
+/** `qemu-img rebase -u`: points a qcow2 overlay at another copy of its backing file (contents unchanged). */
+export async function qemuImgRebaseUnsafe(file: string, backing: string, backingFormat: string): Promise<void> {
+  await qemuImg(`cannot repoint ${file} at ${backing}`, ["rebase", "-u", "-f", "qcow2", "-F", backingFormat, "-b", backing, file], `check that ${file} is a qcow2 image`);
+}
+
 /** `qemu-img convert -O <format>`. */
 export async function qemuImgConvert(src: string, dest: string, outFormat: "qcow2" | "raw"): Promise<void> {
   await qemuImg(`cannot convert ${src}`, ["convert", "-O", outFormat, src, dest], `check that ${src} is a disk image and that there is free space`);
