@@ -40,7 +40,7 @@ export { suspendInstance, type SuspendOptions, type Suspended } from "./instance
 export { deleteInstance } from "./instance/delete.js";
 export { setProtected } from "./instance/protect.js";
 export { cloneInstance, renameInstance, factoryReset } from "./instance/clone.js";
-export { editInstanceApi as editInstance } from "./instance/edit.js";
+export { editInstanceApi as editInstance, editInEditor } from "./instance/edit.js";
 export { listInstancesApi as listInstances, getInstance, loadInstanceConfig, inventory, PROTECTED_FILE, type ListReport } from "./instance/inventory.js";
 export { limaInstanceJson, limaTemplateData, renderInstances, checkListFormat, bytesSize, LIST_FIELDS, type ListHost } from "./instance/lima-view.js";
 export { shell, exec, type ShellOptions } from "./instance/shell.js";

@@ -1,4 +1,7 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runOnTerminal } from "../proc/run.js";
 import { TslimaError } from "../errors.js";
 import { loadConfigText, probeHostFacts } from "../config/index.js";
 import { writeFileAtomic } from "../store/atomic.js";
@@ -31,4 +34,27 @@ export function editInstanceApi(name: string, o: Overrides & { home?: string; cw
     return warnings;
   }
   return editInstance(home, paths, current, o, o.cwd ?? process.cwd());
+}
+
+/**
+ * lima.yaml of a stopped instance opened in $VISUAL/$EDITOR (vi) on the terminal, as Lima's `edit`
+ * without flags; the saved text is validated and replaces lima.yaml. Returns the warnings, or
+ * undefined when nothing changed.
+ */
+export function editInEditor(name: string, opts: { home?: string; env?: NodeJS.ProcessEnv } = {}): string[] | undefined {
+  const home = opts.home ?? tslimaHome();
+  const env = opts.env ?? process.env;
+  const current = readFileSync(requireInstance(home, name).limaYaml, "utf8");
+  const dir = mkdtempSync(join(tmpdir(), "tslima-edit-"));
+  try {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, current);
+    const editor = env.VISUAL || env.EDITOR || "vi";
+    const code = runOnTerminal("/bin/sh", ["-c", `${editor} "$1"`, "sh", file]);
+    if (code !== 0) throw new TslimaError("EDITOR_FAILED", `the editor (${editor}) did not exit cleanly (exit ${code ?? "signal"})`, { hint: "lima.yaml is unchanged" });
+    const text = readFileSync(file, "utf8");
+    return text === current ? undefined : editInstanceApi(name, { home, text });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { cloneInstance, editInstance, factoryReset, renameInstance, setProtected } from "../../../src/index.js";
+import { cloneInstance, editInEditor, editInstance, factoryReset, renameInstance, setProtected } from "../../../src/index.js";
 import { cloneAction, movedRecord } from "../../../src/instance/clone.js";
 
 const LIMA_YAML = 'images:\n- location: "/nonexistent.qcow2"\n  arch: "x86_64"\ncpus: 1\nmemory: 1GiB\n';
@@ -23,7 +23,7 @@ function backingOf(file: string): string {
 }
 
 /** A stopped instance that has booted once: disks, image record, host key, cidata, logs. */
-function withBootedInstance(fn: (home: string, dir: string) => Promise<void>): () => Promise<void> {
+function withBootedInstance(fn: (home: string, dir: string) => Promise<void> | void): () => Promise<void> {
   return async () => {
     const home = mkdtempSync(join(tmpdir(), "tslima-clone-"));
     const dir = join(home, "src");
@@ -72,7 +72,7 @@ test("rename moves the instance (refused while protected); factory-reset keeps l
   assert.deepEqual(readdirSync(to.dir), ["lima.yaml"]);
 }));
 
-test("edit applies create's flags with create's validation, leaving lima.yaml unchanged on bad input", withBootedInstance(async (home, dir) => {
+test("edit applies create's flags with create's validation, leaving lima.yaml unchanged on bad input", withBootedInstance((home, dir) => {
   editInstance("src", { home, cpus: 2, memory: "2", sets: ['.env.FOO = "bar"'] });
   const y = parse(readFileSync(join(dir, "lima.yaml"), "utf8")) as Record<string, unknown>;
   assert.equal(y.cpus, 2);
@@ -85,6 +85,13 @@ test("edit applies create's flags with create's validation, leaving lima.yaml un
   assert.equal(readFileSync(join(dir, "lima.yaml"), "utf8"), before);
   editInstance("src", { home, text: `${before}disk: 9GiB\n` });
   assert.equal((parse(readFileSync(join(dir, "lima.yaml"), "utf8")) as { disk: string }).disk, "9GiB");
+  // without flags: $EDITOR edits a copy, which is validated before it replaces lima.yaml
+  assert.ok(Array.isArray(editInEditor("src", { home, env: { EDITOR: "sed -i s/cpus:.2/cpus:\\ 3/" } })), "saved: the warnings come back");
+  assert.equal((parse(readFileSync(join(dir, "lima.yaml"), "utf8")) as { cpus: number }).cpus, 3);
+  assert.equal(editInEditor("src", { home, env: { EDITOR: "true" } }), undefined, "nothing saved: unchanged");
+  assert.throws(() => editInEditor("src", { home, env: { EDITOR: "sed -i s/cpus:.3/cpus:\\ many/" } }), /cpus/);
+  assert.equal((parse(readFileSync(join(dir, "lima.yaml"), "utf8")) as { cpus: number }).cpus, 3);
+  assert.throws(() => editInEditor("src", { home, env: { EDITOR: "false" } }), (e: Error & { code?: string }) => e.code === "ERR_TSLIMA_EDITOR_FAILED");
 }));
 
 test("clone's file rules and record re-pointing (pure)", () => {
