@@ -1,15 +1,20 @@
 import type { Command } from "commander";
 
-export function register(program: Command): void {
+/** `protect` / `unprotect NAME...`: sets or clears Lima's protection mark. */
+export function protectionCommand(program: Command, name: "protect" | "unprotect", description: string): void {
   program
-    .command("protect")
-    .description("protect instances: delete refuses them until unprotect")
+    .command(name)
+    .description(description)
     .argument("<names...>", "instance names")
     .action(async (names: string[]) => {
       const { setProtected } = await import("../index.js");
-      for (const name of names) {
-        setProtected(name, true);
-        process.stderr.write(`protected instance ${name}\n`);
+      for (const n of names) {
+        setProtected(n, name === "protect");
+        process.stderr.write(`${name}ed instance ${n}\n`);
       }
     });
+}
+
+export function register(program: Command): void {
+  protectionCommand(program, "protect", "protect instances: delete, rename and factory-reset refuse them until unprotect");
 }

@@ -1,15 +1,6 @@
 import type { Command } from "commander";
+import { protectionCommand } from "./protect.js";
 
 export function register(program: Command): void {
-  program
-    .command("unprotect")
-    .description("unprotect instances (undo protect)")
-    .argument("<names...>", "instance names")
-    .action(async (names: string[]) => {
-      const { setProtected } = await import("../index.js");
-      for (const name of names) {
-        setProtected(name, false);
-        process.stderr.write(`unprotected instance ${name}\n`);
-      }
-    });
+  protectionCommand(program, "unprotect", "unprotect instances (undo protect)");
 }

@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfigText, parseSize, probeHostFacts } from "../config/index.js";
 import { guestHostname } from "../config/guest.js";
 import type { Arch, Config, HostFacts } from "../config/types.js";
 import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
-import { listInstanceNames, requireInstance } from "./lookup.js";
+import { listInstanceDirs, listInstanceNames, requireInstance } from "./lookup.js";
 import { inspectStatus, type InstanceStatus } from "../store/status.js";
 
 /** What `list` and `getInstance` report about one instance (JSON field names as Lima's `list --json`). */
@@ -99,28 +99,6 @@ function describeAt(home: string, paths: InstancePaths, hostFacts?: HostFacts): 
 
 /** The file whose presence marks an instance protected (Lima's name). */
 export const PROTECTED_FILE = "protected";
-
-/**
- * Every instance directory under `home`, as Lima's store lists them: directories not starting with
- * "." or "_", with or without a lima.yaml (one without is listed as Broken), sorted.
- */
-export function listInstanceDirs(home: string): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(home);
-  } catch {
-    return [];
-  }
-  return entries.filter((n) => !n.startsWith(".") && !n.startsWith("_") && isDir(join(home, n))).sort();
-}
-
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /** What `list` shows: the named instances (or all), and the names that matched none (Lima warns and exits 1). */
 export interface ListReport {
