@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   UNKNOWN_INSTANCE: "no instance of that name",
   INSTANCE_EXISTS: "an instance of that name already exists",
   INSTANCE_RUNNING: "the instance must be stopped first",
+  EDITOR_FAILED: "the editor opened by `edit` exited with an error",
+  INSTANCE_PROTECTED: "the instance is protected (tslima protect); unprotect it first",
   NOT_RUNNING: "the instance must be running",
   TEMPLATE_NOT_FOUND: "no template of that name",
   FILE_EXISTS: "a file would be overwritten",

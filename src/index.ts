@@ -42,7 +42,11 @@ export { createFromSnapshot, type FromSnapshotOptions } from "./instance/from-sn
 export type { Snapshot } from "./store/snapshot.js";
 export type { SnapshotRecord } from "./store/snapshot-record.js";
 export { deleteInstance } from "./instance/delete.js";
-export { listInstancesApi as listInstances, getInstance, loadInstanceConfig } from "./instance/inventory.js";
+export { setProtected } from "./instance/protect.js";
+export { cloneInstance, renameInstance, factoryReset } from "./instance/clone.js";
+export { editInstanceApi as editInstance, editInEditor } from "./instance/edit.js";
+export { listInstancesApi as listInstances, getInstance, loadInstanceConfig, inventory, PROTECTED_FILE, type ListReport } from "./instance/inventory.js";
+export { limaInstanceJson, limaTemplateData, renderInstances, checkListFormat, bytesSize, LIST_FIELDS, type ListHost } from "./instance/lima-view.js";
 export { shell, exec, type ShellOptions } from "./instance/shell.js";
 export type { ExecResult } from "./ssh/exec.js";
 export { copy } from "./instance/copy.js";

@@ -3,3 +3,4 @@
 // images, QEMU): what `tslima shell` loads before it runs ssh. See docs/architecture.md.
 export { shell, exec, type ShellOptions } from "./instance/shell.js";
 export type { ExecResult } from "./ssh/exec.js";
+export { shellJoin } from "./proc/quote.js";

@@ -24,7 +24,13 @@ export const commands: CommandEntry[] = [
   { names: ["snapshot"], load: () => import("./snapshot.js") },
   { names: ["shell"], load: () => import("./shell.js") },
   { names: ["copy", "cp"], load: () => import("./copy.js") },
-  { names: ["delete", "rm"], load: () => import("./delete.js") },
+  { names: ["delete", "remove", "rm"], load: () => import("./delete.js") },
+  { names: ["edit"], load: () => import("./edit.js") },
+  { names: ["clone"], load: () => import("./clone.js") },
+  { names: ["rename"], load: () => import("./rename.js") },
+  { names: ["factory-reset"], load: () => import("./factory-reset.js") },
+  { names: ["protect"], load: () => import("./protect.js") },
+  { names: ["unprotect"], load: () => import("./unprotect.js") },
   { names: ["list", "ls"], load: () => import("./list.js") },
   { names: ["info"], load: () => import("./info.js") },
   { names: ["image"], load: () => import("./image.js") },
@@ -32,16 +38,18 @@ export const commands: CommandEntry[] = [
   { names: ["validate"], load: () => import("./validate.js") },
   { names: ["template"], load: () => import("./template.js") },
   { names: ["doctor"], load: () => import("./doctor.js") },
+  { names: ["completion"], load: () => import("./completion.js") },
 ];
 
 /**
  * The commands to register for `argv`: the one it names first, none for `--version`, and all of
  * them for anything else (`--help`, `help`, no command, a mistyped one: help and "did you mean"
- * need every name).
+ * need every name) and for `completion` (its script lists every command and flag).
  */
 export function commandsFor(argv: string[]): CommandEntry[] {
   const first = argv[0];
   if (first === "-v" || first === "--version") return [];
+  if (first === "completion") return commands;
   const named = commands.find((c) => first !== undefined && c.names.includes(first));
   return named ? [named] : commands;
 }

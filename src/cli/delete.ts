@@ -3,7 +3,7 @@ import type { Command } from "commander";
 export function register(program: Command): void {
   program
     .command("delete")
-    .alias("rm")
+    .aliases(["remove", "rm"])
     .description("delete instances (a running one only with -f)")
     .argument("<names...>", "instance names")
     .option("-f, --force", "stop running instances first")

@@ -5,17 +5,20 @@ export const version: string = (
   JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
 ).version;
 
-/** Runs the CLI and returns the process exit code. The one place where errors become text. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI and returns the process exit code. The one place where errors become text. `prog` is
+ * the name it was called by: "tslima", or "limactl" (bin/limactl.js, the drop-in for Lima's).
+ */
+export async function main(rawArgv: string[], prog = "tslima"): Promise<number> {
   // `tslima --version` answers before commander (most of the start-up of a command) is loaded.
-  if (argv.length === 1 && (argv[0] === "-v" || argv[0] === "--version")) {
+  if (rawArgv.length === 1 && (rawArgv[0] === "-v" || rawArgv[0] === "--version")) {
     process.stdout.write(`${version}\n`);
     return 0;
   }
   // `tslima shell NAME ...` in its plain forms: no commander either (see shell-argv.ts)
-  if (argv[0] === "shell") {
+  if (rawArgv[0] === "shell") {
     const { parseShellArgs } = await import("./shell-argv.js");
-    const fast = parseShellArgs(argv.slice(1));
+    const fast = parseShellArgs(rawArgv.slice(1));
     if (fast !== undefined) {
       try {
         const { shell } = await import("../shell.js");
@@ -25,13 +28,31 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
   }
-  const [{ Command, CommanderError }, { registerCommands }] = await Promise.all([import("commander"), import("./commands.js")]);
-  const program = new Command("tslima")
+  const [{ Command, CommanderError, Option }, { registerCommands }] = await Promise.all([import("commander"), import("./commands.js")]);
+  let argv: string[];
+  try {
+    const { globals, rest } = extractGlobals(rawArgv);
+    argv = rest;
+    if (globals.debug) process.env.TSLIMA_DEBUG = "1";
+    if (globals.tty === false) process.env.TSLIMA_TTY = "false";
+  } catch (e) {
+    if (!(e instanceof GlobalFlagError)) throw e;
+    process.stderr.write(`error: ${e.message}\n`);
+    return 1;
+  }
+  const program = new Command(prog)
     .description("Linux virtual machines on QEMU, configured with Lima's YAML")
     .version(version, "-v, --version")
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) });
-  program.showHelpAfterError("(run `tslima --help` for usage)");
+    // commander says "unknown option"; Lima (cobra) says "unknown flag", which scripts grep for.
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: unknown option '([^']*)'/, "error: unknown flag: $1")) });
+  // Lima's global flags: taken out of argv by extractGlobals (anywhere), listed here for --help.
+  program
+    .addOption(new Option("--debug", "debug mode (stack traces of errors)"))
+    .addOption(new Option("--log-level <level>", "trace, debug, info, warn, error (debug and trace turn --debug on)"))
+    .addOption(new Option("--tty [bool]", "--tty=false: never ask, never open an editor"))
+    .addOption(new Option("-y, --yes", "same as --tty=false"));
+  program.showHelpAfterError(`(run \`${prog} --help\` for usage)`);
   // Program options only before the command: everything after `shell NAME` belongs to the guest command.
   program.enablePositionalOptions();
   try {
@@ -60,4 +81,61 @@ function reportError(e: unknown): number {
   process.stderr.write(`internal error: ${err?.message ?? String(e)}\n`);
   if (err?.stack) process.stderr.write(`${err.stack}\n`);
   return 2;
+}
+
+/**
+ * Lima's global flags (cobra's persistent flags), accepted anywhere before the command's own
+ * arguments end: `--debug`, `--log-level LEVEL`, `--tty[=BOOL]`, `-y/--yes`. They are taken out of
+ * argv before commander parses it. For `shell` they are looked for only up to the instance name:
+ * what follows belongs to the guest command. Pure.
+ */
+export interface Globals {
+  debug: boolean;
+  logLevel?: string;
+  /** false with --tty=false or -y/--yes: never ask, never open an editor. */
+  tty?: boolean;
+}
+
+const LEVELS = ["trace", "debug", "info", "warn", "warning", "error", "fatal", "panic"];
+
+export class GlobalFlagError extends Error {}
+
+function bool(flag: string, v: string): boolean {
+  if (["true", "1", "t", "T", "TRUE", "True"].includes(v)) return true;
+  if (["false", "0", "f", "F", "FALSE", "False"].includes(v)) return false;
+  throw new GlobalFlagError(`invalid argument "${v}" for "${flag}" flag: use true or false`);
+}
+
+export function extractGlobals(argv: string[]): { globals: Globals; rest: string[] } {
+  const globals: Globals = { debug: false };
+  const rest: string[] = [];
+  let positionals = 0;
+  let command: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    // after `--`, and in `shell` after the instance name, every word is the guest command's
+    if (a === "--" || (command === "shell" && positionals >= 2)) {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === "--debug") globals.debug = true;
+    else if (a === "-y" || a === "--yes") globals.tty = false;
+    else if (a === "--tty") globals.tty = true;
+    else if (a.startsWith("--tty=")) globals.tty = bool("--tty", a.slice(6));
+    else if (a === "--log-level" || a.startsWith("--log-level=")) {
+      const v = a === "--log-level" ? argv[++i] : a.slice("--log-level=".length);
+      if (v === undefined || !LEVELS.includes(v)) {
+        throw new GlobalFlagError(`invalid argument ${JSON.stringify(v ?? "")} for "--log-level" flag: use one of ${LEVELS.join(", ")}`);
+      }
+      globals.logLevel = v;
+      if (v === "debug" || v === "trace") globals.debug = true;
+    } else {
+      if (!a.startsWith("-")) {
+        positionals++;
+        if (positionals === 1) command = a;
+      }
+      rest.push(a);
+    }
+  }
+  return { globals, rest };
 }

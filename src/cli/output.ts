@@ -1,7 +1,6 @@
 import { homedir } from "node:os";
-import { TslimaError } from "../errors.js";
 // list's formatting: loaded by the list command only, so it may use the whole library.
-import { scaleBytes, type InstanceInfo } from "../index.js";
+import { bytesSize, type InstanceInfo } from "../index.js";
 
 export { parseDuration } from "./duration.js";
 
@@ -16,76 +15,52 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n") + "\n";
 }
 
-/** Bytes as Lima prints them: "4GiB", "512MiB", "1.5GiB". Pure. */
-export function humanBytes(n: number): string {
-  if (n <= 0) return "?";
-  const [v, unit] = scaleBytes(n);
-  const s = Number.isInteger(v) ? String(v) : v.toFixed(1).replace(/\.0$/, "");
-  return `${s}${unit}`;
-}
-
 /** A path with the home directory shown as "~". Pure given `home`. */
 export function tildePath(p: string, home: string = homedir()): string {
   return home && (p === home || p.startsWith(`${home}/`)) ? `~${p.slice(home.length)}` : p;
 }
 
-function lookup(value: unknown, path: string[]): unknown {
-  let cur: unknown = value;
-  for (const key of path) {
-    if (typeof cur !== "object" || cur === null) return undefined;
-    const obj = cur as Record<string, unknown>;
-    if (Object.hasOwn(obj, key)) {
-      cur = obj[key];
-      continue;
-    }
-    // own fields only: {{.constructor}} is no field, not Object's constructor
-    const found = Object.keys(obj).find((k) => k.toLowerCase() === key.toLowerCase());
-    cur = found === undefined ? undefined : obj[found];
-  }
-  return cur;
-}
-
-function show(v: unknown): string {
-  if (v === undefined || v === null) return "<no value>";
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return v.toString();
-  return JSON.stringify(v);
+/** Table columns Lima may leave out on a narrow terminal (never with --all-fields or when not a terminal). */
+export interface TableOptions {
+  allFields?: boolean;
+  /** Terminal width; 0 or undefined when stdout is no terminal (every column shown). */
+  width?: number;
+  /** The host's arch: ARCH is hidden on a narrow terminal only when every instance has it. */
+  hostArch?: string;
+  home?: string;
 }
 
 /**
- * A small subset of Go's text/template, enough for `list --format`: `{{.Field}}`, `{{.A.B}}`
- * (field names match case-insensitively, so Lima's `{{.Name}}`/`{{.SSHLocalPort}}` work),
- * `{{json .}}`, `{{json .Field}}`, and the escapes \t and \n. Pure.
+ * `list`'s table, as Lima's: NAME STATUS SSH VMTYPE ARCH CPUS MEMORY DISK DIR, where a narrow terminal
+ * drops VMTYPE (when all instances share it), ARCH (when all are the host's) and DIR, in that order,
+ * with 8 columns per field counted as Lima does. Pure.
  */
-export function renderFormat(format: string, value: unknown): string {
-  const text = format.replace(/\\t/g, "\t").replace(/\\n/g, "\n");
-  return text.replace(/\{\{-?\s*(json\s+)?\.([A-Za-z0-9_.]*)\s*-?\}\}/g, (_m, json: string | undefined, path: string) => {
-    const v = path === "" ? value : lookup(value, path.split("."));
-    return json ? JSON.stringify(v) : show(v);
-  });
-}
-
-/** Rejects templates with actions we do not understand, instead of printing them raw. Pure. */
-export function checkFormat(format: string): void {
-  const actions = format.match(/\{\{[^}]*\}\}/g) ?? [];
-  const bad = actions.filter((a) => !/^\{\{-?\s*(json\s+)?\.[A-Za-z0-9_.]*\s*-?\}\}$/.test(a));
-  if (bad.length > 0) {
-    throw new TslimaError("INVALID_FORMAT", `unsupported --format action ${bad[0]}`, {
-      hint: "use {{.Field}}, {{.A.B}} or {{json .}}; fields: name, status, dir, arch, cpus, memory, disk, sshLocalPort",
-    });
-  }
-}
-
-/** The rows of `tslima list`'s table. */
-export function listRows(list: InstanceInfo[]): string[][] {
-  return list.map((i) => [
+export function listTable(list: InstanceInfo[], o: TableOptions = {}): string {
+  const width = o.width ?? 0;
+  const narrow = (fields: number) => width !== 0 && !o.allFields && fields * 8 > width;
+  let cols = 5; // NAME 1, STATUS 2, SSH 2
+  const hideType = narrow(cols + 7) && new Set(list.map((i) => i.vmType)).size === 1;
+  if (!hideType) cols++;
+  const hideArch = narrow(cols + 6) && new Set(list.map((i) => i.arch)).size === 1 && list[0]?.arch === o.hostArch;
+  if (!hideArch) cols++;
+  cols += 3;
+  const hideDir = narrow(cols + 2);
+  const keep = (name: string) => !(name === "VMTYPE" && hideType) && !(name === "ARCH" && hideArch) && !(name === "DIR" && hideDir);
+  const header = ["NAME", "STATUS", "SSH", "VMTYPE", "ARCH", "CPUS", "MEMORY", "DISK", "DIR"];
+  const rows = list.map((i) => [
     i.name,
     i.status,
-    i.sshLocalPort > 0 ? `127.0.0.1:${i.sshLocalPort}` : "127.0.0.1:0",
-    i.arch,
+    `${i.config ? "127.0.0.1" : ""}:${i.sshLocalPort}`,
+    i.config ? i.vmType : "",
+    i.arch === "?" ? "" : i.arch,
     String(i.cpus),
-    humanBytes(i.memory),
-    humanBytes(i.disk),
-    tildePath(i.dir),
+    bytesSize(i.memory),
+    bytesSize(i.disk),
+    tildePath(i.dir, o.home),
   ]);
+  const idx = header.map((h, n) => (keep(h) ? n : -1)).filter((n) => n >= 0);
+  return table(
+    idx.map((n) => header[n] ?? ""),
+    rows.map((r) => idx.map((n) => r[n] ?? "")),
+  );
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AgentEvent, StartOptions } from "../index.js";
-import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";
+import { addCreateFlags, listTemplatesFlag, overridesFrom, type CreateFlags } from "./create.js";
 import { parseDuration } from "./duration.js";
 import { TslimaError } from "../errors.js";
 
@@ -86,6 +86,7 @@ export function register(program: Command): void {
     .option("--from <snapshot>", "create instance NAME from a booted snapshot (tslima snapshot create --running) and resume it instead of booting")
     .option("--activate [bool]", "docker instances: make the docker context tslima-NAME current (--activate=false only creates it)", parseBool("--activate"), true)
     .action(async (target: string, flags: StartFlags) => {
+      if (await listTemplatesFlag(flags)) return;
       const { startInstance, createFromSnapshot } = await import("../index.js");
       const overrides = overridesFrom(flags);
       if (flags.from !== undefined) {

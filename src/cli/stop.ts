@@ -7,11 +7,11 @@ export interface StopFlags {
 }
 
 /** A command on one instance with -f/--force and --timeout: what stop and restart share. */
-export function stopLikeCommand(program: Command, name: string, description: string, help: { force: string; timeout: string; timeoutDefault: string }): Command {
+export function stopLikeCommand(program: Command, name: string, description: string, help: { force: string; timeout: string; timeoutDefault: string }, several = false): Command {
   return program
     .command(name)
     .description(description)
-    .argument("[name]", "instance name", "default")
+    .argument(several ? "[names...]" : "[name]", several ? "instance names (default: default)" : "instance name", several ? ["default"] : "default")
     .option("-f, --force", help.force)
     .option("--timeout <duration>", help.timeout, help.timeoutDefault);
 }
@@ -22,11 +22,14 @@ const HELP = {
   timeoutDefault: "2m",
 };
 
-async function stop(name: string, flags: StopFlags): Promise<void> {
+/** Stops each named instance in turn (Lima's `stop INSTANCE...`); the first failure ends the command. */
+async function stop(names: string[], flags: StopFlags): Promise<void> {
   const { stopInstance } = await import("../index.js");
-  await stopInstance(name, { force: flags.force === true, timeoutMs: parseDuration(flags.timeout), onMessage: (m) => void process.stderr.write(`${m}\n`) });
+  for (const name of names) {
+    await stopInstance(name, { force: flags.force === true, timeoutMs: parseDuration(flags.timeout), onMessage: (m) => void process.stderr.write(`${m}\n`) });
+  }
 }
 
 export function register(program: Command): void {
-  stopLikeCommand(program, "stop", "stop an instance (ACPI power-off, killed after the timeout)", HELP).action(stop);
+  stopLikeCommand(program, "stop", "stop instances (ACPI power-off, killed after the timeout)", HELP, true).action(stop);
 }

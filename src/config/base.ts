@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMap, isScalar, isSeq, Scalar, type YAMLMap } from "yaml";
@@ -257,6 +257,8 @@ export async function resolveBases(text: string, source: string, opts: ResolveOp
 /** Reads a top-level locator (path, template:NAME, URL). */
 export async function readTopLocator(locator: string, opts: ResolveOptions): Promise<{ text: string; source: string }> {
   if (isUrl(locator)) return { text: await fetchText(locator), source: locator };
+  // `-`: the template is on stdin (Lima's `limactl create --name NAME -`)
+  if (locator === "-") return { text: readFileSync(0, "utf8"), source: "-" };
   return readLocator(locator, undefined, opts, new Map());
 }
 

@@ -9,6 +9,11 @@ export class TemplateSyntaxError extends Error {}
 type Node = { t: "text"; s: string } | { t: "out"; e: Expr } | { t: "if"; cond: Expr; then: Node[]; else: Node[] };
 type Expr = { k: "field"; path: string[] } | { k: "lit"; v: unknown } | { k: "call"; fn: string; args: Expr[] };
 
+/** Extra template functions a caller offers (e.g. `json` for `list --format`), by name. */
+export type TemplateFuncs = Record<string, (...args: unknown[]) => unknown>;
+
+const BUILTINS = ["not", "and", "or", "eq", "ne"];
+
 const NO_VALUE = "<no value>";
 
 function splitActions(src: string): Array<{ text: string } | { action: string }> {
@@ -49,7 +54,7 @@ function tokenize(s: string): string[] {
   return toks;
 }
 
-function parseExpr(toks: string[]): Expr {
+function parseExpr(toks: string[], funcs: TemplateFuncs): Expr {
   let pos = 0;
   const operand = (): Expr => {
     const t = toks[pos++];
@@ -66,7 +71,7 @@ function parseExpr(toks: string[]): Expr {
     if (/^-?\d+(\.\d+)?$/.test(t)) return { k: "lit", v: Number(t) };
     if (t === "true" || t === "false") return { k: "lit", v: t === "true" };
     if (t === "nil") return { k: "lit", v: undefined };
-    if (["not", "and", "or", "eq", "ne"].includes(t)) return { k: "call", fn: t, args: [] };
+    if (BUILTINS.includes(t) || Object.hasOwn(funcs, t)) return { k: "call", fn: t, args: [] };
     throw new TemplateSyntaxError(`unsupported template word ${t}`);
   };
   const command = (inParens: boolean): Expr => {
@@ -83,7 +88,7 @@ function parseExpr(toks: string[]): Expr {
   return e;
 }
 
-function parse(src: string): Node[] {
+function parse(src: string, funcs: TemplateFuncs): Node[] {
   const root: Node[] = [];
   const stack: Array<{ node: Extract<Node, { t: "if" }>; inElse: boolean; chained: number }> = [];
   const cur = (): Node[] => {
@@ -100,7 +105,7 @@ function parse(src: string): Node[] {
     const toks = tokenize(a);
     const word = toks[0];
     if (word === "if") {
-      const node: Extract<Node, { t: "if" }> = { t: "if", cond: parseExpr(toks.slice(1)), then: [], else: [] };
+      const node: Extract<Node, { t: "if" }> = { t: "if", cond: parseExpr(toks.slice(1), funcs), then: [], else: [] };
       cur().push(node);
       stack.push({ node, inElse: false, chained: 0 });
     } else if (word === "else") {
@@ -108,7 +113,7 @@ function parse(src: string): Node[] {
       if (!top || top.inElse) throw new TemplateSyntaxError("unexpected else");
       top.inElse = true;
       if (toks[1] === "if") {
-        const node: Extract<Node, { t: "if" }> = { t: "if", cond: parseExpr(toks.slice(2)), then: [], else: [] };
+        const node: Extract<Node, { t: "if" }> = { t: "if", cond: parseExpr(toks.slice(2), funcs), then: [], else: [] };
         top.node.else.push(node);
         stack.push({ node, inElse: false, chained: top.chained + 1 });
       }
@@ -119,7 +124,7 @@ function parse(src: string): Node[] {
     } else if (word === "range" || word === "with" || word === "define" || word === "template" || word === "block") {
       throw new TemplateSyntaxError(`unsupported action ${word}`);
     } else {
-      cur().push({ t: "out", e: parseExpr(toks) });
+      cur().push({ t: "out", e: parseExpr(toks, funcs) });
     }
   }
   if (stack.length > 0) throw new TemplateSyntaxError("missing end");
@@ -133,7 +138,7 @@ function truth(v: unknown): boolean {
   return true;
 }
 
-function evalExpr(e: Expr, data: unknown): unknown {
+function evalExpr(e: Expr, data: unknown, funcs: TemplateFuncs): unknown {
   if (e.k === "lit") return e.v;
   if (e.k === "field") {
     let v: unknown = data;
@@ -147,11 +152,11 @@ function evalExpr(e: Expr, data: unknown): unknown {
   const args = e.args;
   switch (e.fn) {
     case "not":
-      return !truth(evalExpr(args[0] ?? { k: "lit", v: undefined }, data));
+      return !truth(evalExpr(args[0] ?? { k: "lit", v: undefined }, data, funcs));
     case "and": {
       let last: unknown = true;
       for (const a of args) {
-        last = evalExpr(a, data);
+        last = evalExpr(a, data, funcs);
         if (!truth(last)) return last;
       }
       return last;
@@ -159,36 +164,47 @@ function evalExpr(e: Expr, data: unknown): unknown {
     case "or": {
       let last: unknown = false;
       for (const a of args) {
-        last = evalExpr(a, data);
+        last = evalExpr(a, data, funcs);
         if (truth(last)) return last;
       }
       return last;
     }
     case "eq":
     case "ne": {
-      const [first, ...rest] = args.map((a) => evalExpr(a, data));
+      const [first, ...rest] = args.map((a) => evalExpr(a, data, funcs));
       const eq = rest.some((r) => r === first);
       return e.fn === "eq" ? eq : !eq;
     }
-    default:
-      throw new TemplateSyntaxError(`unknown function ${e.fn}`);
+    default: {
+      const fn = Object.hasOwn(funcs, e.fn) ? funcs[e.fn] : undefined;
+      if (fn === undefined) throw new TemplateSyntaxError(`unknown function ${e.fn}`);
+      return fn(...args.map((a) => evalExpr(a, data, funcs)));
+    }
   }
 }
 
-function render(nodes: Node[], data: unknown): string {
+function render(nodes: Node[], data: unknown, funcs: TemplateFuncs): string {
   let out = "";
   for (const n of nodes) {
     if (n.t === "text") out += n.s;
     else if (n.t === "out") {
-      const v = evalExpr(n.e, data);
+      const v = evalExpr(n.e, data, funcs);
       out += v === undefined || v === null ? NO_VALUE : typeof v === "string" ? v : JSON.stringify(v);
-    } else out += render(truth(evalExpr(n.cond, data)) ? n.then : n.else, data);
+    } else out += render(truth(evalExpr(n.cond, data, funcs)) ? n.then : n.else, data, funcs);
   }
   return out;
 }
 
-/** Executes a template; throws TemplateSyntaxError when it uses something this subset lacks. */
-export function executeTemplate(src: string, data: Record<string, unknown>): string {
+/**
+ * Executes a template; throws TemplateSyntaxError when it uses something this subset lacks.
+ * `funcs` adds functions beyond the built-in not/and/or/eq/ne.
+ */
+export function executeTemplate(src: string, data: Record<string, unknown>, funcs: TemplateFuncs = {}): string {
   if (!src.includes("{{")) return src;
-  return render(parse(src), data);
+  return render(parse(src, funcs), data, funcs);
+}
+
+/** Parses a template without running it: throws TemplateSyntaxError as executeTemplate would. */
+export function checkTemplate(src: string, funcs: TemplateFuncs = {}): void {
+  parse(src, funcs);
 }

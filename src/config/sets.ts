@@ -44,14 +44,18 @@ export function parseSetPath(pathText: string, flag: string, expr: string): Arra
 }
 
 function applyOne(doc: Document, expr: string, flag: string): void {
-  const m = /^([^=|+]*?)\s*=\s*(.*)$/s.exec(expr);
-  if (!m || /^\s*$/.test(m[1] ?? "")) throw bad(flag, expr, "expected PATH = VALUE");
+  const m = /^([^=|+]*?)\s*(\+?=)\s*(.*)$/s.exec(expr);
+  if (!m || /^\s*$/.test(m[1] ?? "")) throw bad(flag, expr, "expected PATH = VALUE or PATH += [ITEMS]");
   const path = parseSetPath(m[1] as string, flag, expr);
   let value: unknown;
   try {
-    value = parse(m[2] as string);
+    value = parse(m[3] as string);
   } catch (e) {
     throw bad(flag, expr, `the value is not valid YAML (${(e as Error).message.split("\n")[0]})`);
+  }
+  if (m[2] === "+=") {
+    appendItems(doc, path, value, flag, expr);
+    return;
   }
   if (doc.contents === null) doc.contents = new YAMLMap();
   // check that every existing step has the right container type, and list indexes are in range
@@ -72,6 +76,25 @@ function applyOne(doc: Document, expr: string, flag: string): void {
     }
   }
   setKeepingComments(doc, path, value);
+}
+
+/** yq's `.list += [a, b]`: appends the items to the list at `path` (created when missing). */
+function appendItems(doc: Document, path: Array<string | number>, value: unknown, flag: string, expr: string): void {
+  if (!Array.isArray(value)) throw bad(flag, expr, "+= needs a list on the right, e.g. += [{location: \"~/src\"}]");
+  let node: unknown = doc.contents;
+  for (const step of path) {
+    if (node === undefined || node === null) break;
+    node = isMap(node) || isSeq(node) ? node.get(step, true) : undefined;
+  }
+  const missing = node === undefined || node === null || (isScalar(node) && node.value === null);
+  if (!missing && !isSeq(node)) throw bad(flag, expr, "+= appends to a list, and the path holds something else");
+  const start = missing ? 0 : (node as YAMLSeq).items.length;
+  if (missing) applyOne(doc, `${pathText(path)} = []`, flag);
+  value.forEach((item, i) => setKeepingComments(doc, [...path, start + i], item));
+}
+
+function pathText(path: Array<string | number>): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : `[${JSON.stringify(p)}]`)).join("");
 }
 
 /**

@@ -35,6 +35,9 @@ export function isLocator(arg: string): boolean {
 export async function createInstance(locator: string, opts: CreateOptions = {}): Promise<Created> {
   const home = opts.home ?? tslimaHome();
   const cwd = opts.cwd ?? process.cwd();
+  if (locator === "-" && opts.name === undefined) {
+    throw new TslimaError("INVALID_FLAG", "must pass instance name with --name when reading template from stdin", { hint: "e.g. tslima create --name dev - < dev.yaml" });
+  }
   const name = validateInstanceName(opts.name ?? nameFromLocator(locator));
   const paths = instancePaths(home, name);
   if (existsSync(paths.dir)) {

@@ -5,11 +5,13 @@ import { requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
 import { forceStop } from "./stop.js";
 import { removeDockerContext } from "./docker-context.js";
+import { refuseProtected } from "./protect.js";
 
-/** Deletes an instance directory (a Suspended one with its saved state); a running (or broken) one only with `force`, which kills it first. */
+/** Deletes an instance directory (never a protected one; a Suspended one with its saved state); a running (or broken) one only with `force`, which kills it first. */
 export async function deleteInstance(name: string, opts: { home?: string; force?: boolean; onMessage?: (m: string) => void } = {}): Promise<void> {
   const home = opts.home ?? tslimaHome();
   const paths = requireInstance(home, name);
+  refuseProtected(paths, "delete");
   const st = inspectStatus(paths);
   if (st.status !== "Stopped" && st.status !== "Suspended") {
     if (!opts.force) {

@@ -2,13 +2,28 @@ import { readFileSync } from "node:fs";
 import { probeHostFacts, listTemplates, templateSearchDirs } from "../config/index.js";
 import { probeQemu } from "../qemu/index.js";
 import { findVirtiofsd } from "../mounts/index.js";
-import { tslimaHome, buildCacheDir } from "../store/paths.js";
+import { tslimaHome, buildCacheDir, globalPaths } from "../store/paths.js";
 
+/**
+ * What `tslima info` prints. The first fields are Lima's `limactl info` (pkg/limainfo: names and
+ * types), so tools reading Lima's output read this one; the rest are tslima's.
+ */
 export interface HostInfo {
   version: string;
+  templates: Array<{ name: string; location: string }>;
+  limaHome: string;
+  vmTypes: string[];
+  vmTypesEx: Record<string, { location?: string }>;
+  guestAgents: Record<string, { location: string }>;
+  shellEnvBlock: string[];
+  hostOS: string;
+  hostArch: string;
+  identityFile: string;
+  plugins: unknown[];
+  libexecPaths: string[];
+  sharePaths: string[];
   home: string;
   buildCache: string;
-  templates: string[];
   host: { os: string; arch: string; cpus: number; memoryBytes: number };
   qemu?: { binary: string; version: string; accel: string; accelWarning?: string };
   qemuError?: string;
@@ -20,11 +35,24 @@ const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta
 /** What `tslima info` prints: version, home, templates and the accelerator found. */
 export async function hostInfo(home: string = tslimaHome()): Promise<HostInfo> {
   const facts = probeHostFacts();
+  const dirs = templateSearchDirs();
   const info: HostInfo = {
     version: pkg.version,
+    templates: listTemplates(dirs).map((t) => ({ name: t.name, location: t.path })),
+    limaHome: home,
+    // QEMU is tslima's only driver; it needs no guest agent binary and has no plugins.
+    vmTypes: ["qemu"],
+    vmTypesEx: { qemu: {} },
+    guestAgents: {},
+    shellEnvBlock: [],
+    hostOS: process.platform,
+    hostArch: facts.arch,
+    identityFile: globalPaths(home).userKey,
+    plugins: [],
+    libexecPaths: [],
+    sharePaths: dirs,
     home,
     buildCache: buildCacheDir(),
-    templates: listTemplates(templateSearchDirs()).map((t) => t.name),
     host: { os: facts.os, arch: facts.arch, cpus: facts.cpus, memoryBytes: facts.memoryBytes },
   };
   try {

@@ -1,8 +1,10 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadConfigText, parseSize, probeHostFacts } from "../config/index.js";
+import { guestHostname } from "../config/guest.js";
 import type { Arch, Config, HostFacts } from "../config/types.js";
-import { tslimaHome, type InstancePaths } from "../store/paths.js";
-import { listInstanceNames, requireInstance } from "./lookup.js";
+import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
+import { listInstanceDirs, listInstanceNames, requireInstance } from "./lookup.js";
 import { inspectStatus, type InstanceStatus } from "../store/status.js";
 
 /** What `list` and `getInstance` report about one instance (JSON field names as Lima's `list --json`). */
@@ -23,6 +25,12 @@ export interface InstanceInfo {
   driverPID?: number;
   /** Why it is Broken, or what is wrong with lima.yaml. */
   errors: string[];
+  /** The guest host name, `lima-NAME` (Lima's). */
+  hostname: string;
+  /** `protect`ed: delete, rename, edit and clone refuse it (a `protected` file in the directory, as Lima). */
+  protected: boolean;
+  /** lima.yaml with every default filled in; absent when it does not load (the instance is Broken). */
+  config?: Config;
 }
 
 /** The ssh port recorded in ssh.config (Port line), if any. Pure on the text. */
@@ -38,7 +46,15 @@ export function loadInstanceConfig(home: string, paths: InstancePaths, hostFacts
 }
 
 export function describeInstance(home: string, name: string, hostFacts?: HostFacts): InstanceInfo {
-  const paths = requireInstance(home, name);
+  return describeAt(home, requireInstance(home, name), hostFacts);
+}
+
+/**
+ * What is known of the instance directory `paths.dir`; one without a lima.yaml that loads is
+ * Broken, with the reason in `errors` (as Lima lists it).
+ */
+function describeAt(home: string, paths: InstancePaths, hostFacts?: HostFacts): InstanceInfo {
+  const name = paths.name;
   const st = inspectStatus(paths);
   const info: InstanceInfo = {
     name,
@@ -52,6 +68,8 @@ export function describeInstance(home: string, name: string, hostFacts?: HostFac
     sshLocalPort: 0,
     sshConfigFile: paths.sshConfig,
     errors: st.status === "Broken" && st.reason ? [st.reason] : [],
+    hostname: guestHostname(name),
+    protected: existsSync(join(paths.dir, PROTECTED_FILE)),
   };
   if (st.haPid !== undefined) info.hostAgentPID = st.haPid;
   if (st.qemuPid !== undefined) info.driverPID = st.qemuPid;
@@ -63,8 +81,11 @@ export function describeInstance(home: string, name: string, hostFacts?: HostFac
     info.memory = parseSize(c.memory);
     info.disk = parseSize(c.disk);
     info.sshLocalPort = c.ssh.localPort;
+    info.config = c;
   } catch (e) {
-    info.errors.push(`lima.yaml: ${(e as Error).message}`);
+    const err = e as NodeJS.ErrnoException;
+    info.errors.push(err.code === "ENOENT" ? "lima.yaml: the file does not exist" : `lima.yaml: ${err.message}`);
+    info.status = "Broken";
   }
   if (st.status !== "Stopped") {
     try {
@@ -74,6 +95,28 @@ export function describeInstance(home: string, name: string, hostFacts?: HostFac
     }
   }
   return info;
+}
+
+/** The file whose presence marks an instance protected (Lima's name). */
+export const PROTECTED_FILE = "protected";
+
+/** What `list` shows: the named instances (or all), and the names that matched none (Lima warns and exits 1). */
+export interface ListReport {
+  instances: InstanceInfo[];
+  unmatched: string[];
+}
+
+/** Library API: `list`'s view, Broken directories included and unknown names reported, not thrown. */
+export function inventory(opts: { home?: string; names?: string[] } = {}): ListReport {
+  const home = opts.home ?? tslimaHome();
+  const all = listInstanceDirs(home);
+  const names = opts.names ?? [];
+  const wanted = names.length > 0 ? names.filter((n) => all.includes(n)) : all;
+  const hostFacts = wanted.length > 0 ? probeHostFacts() : undefined;
+  return {
+    instances: wanted.map((n) => describeAt(home, instancePaths(home, n), hostFacts)),
+    unmatched: names.filter((n) => !all.includes(n)),
+  };
 }
 
 /** All instances, or the named ones (unknown names are an error listing the existing ones). */

@@ -1,22 +1,36 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { TslimaError } from "../errors.js";
 import { instancePaths, type InstancePaths } from "../store/paths.js";
 import { instanceNameProblem } from "./names.js";
 
 // Finding instances by name: light (no config loading), as every command starts here.
 
-/** Names of all instances under TSLIMA_HOME (directories holding a lima.yaml), sorted. */
-export function listInstanceNames(home: string): string[] {
+/**
+ * Every instance directory under `home`, as Lima's store lists them: directories not starting with
+ * "." or "_", with or without a lima.yaml (`list` shows one without as Broken), sorted.
+ */
+export function listInstanceDirs(home: string): string[] {
   let entries: string[];
   try {
     entries = readdirSync(home);
   } catch {
     return [];
   }
-  return entries
-    .filter((n) => !n.startsWith("_") && !n.startsWith(".") && instanceNameProblem(n) === undefined)
-    .filter((n) => existsSync(instancePaths(home, n).limaYaml))
-    .sort();
+  return entries.filter((n) => !n.startsWith(".") && !n.startsWith("_") && isDir(join(home, n))).sort();
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Names of all instances under TSLIMA_HOME (directories holding a lima.yaml), sorted. */
+export function listInstanceNames(home: string): string[] {
+  return listInstanceDirs(home).filter((n) => instanceNameProblem(n) === undefined && existsSync(instancePaths(home, n).limaYaml));
 }
 
 /** The paths of an existing instance; an unknown name is an error that lists the existing ones. */

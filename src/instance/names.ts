@@ -1,10 +1,11 @@
 import { TslimaError } from "../errors.js";
 
 /**
- * Instance names: lower-case letters and digits, with single "." or "-" between them (Lima's
- * identifier rule, lower-cased because the name becomes the guest host name `lima-NAME`).
+ * Instance names: Lima's identifier rule (pkg/identifiers): letters (either case) and digits, with
+ * single ".", "_" or "-" between them (`test-passwordlessSudo`, `my_vm.1`). The guest host name is
+ * `lima-NAME` lower-cased with "." and "_" made "-" (config/defaults.ts).
  */
-const NAME_RE = /^[a-z0-9]+(?:[.-][a-z0-9]+)*$/;
+const NAME_RE = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
 /** `lima-` + name must fit a 63-character host name label. */
 export const MAX_NAME_LENGTH = 58;
 
@@ -13,7 +14,7 @@ export function instanceNameProblem(name: string): string | undefined {
   if (name === "") return "the name is empty";
   if (name.length > MAX_NAME_LENGTH) return `the name is longer than ${MAX_NAME_LENGTH} characters`;
   if (!NAME_RE.test(name)) {
-    return 'use lower-case letters and digits, separated by single "." or "-" (e.g. "default", "dev-1")';
+    return 'use letters and digits, separated by single ".", "_" or "-" (e.g. "default", "dev-1", "myVM")';
   }
   return undefined;
 }

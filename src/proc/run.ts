@@ -103,6 +103,15 @@ export function runProgramSync(command: string, args: string[], opts: { timeoutM
   return result;
 }
 
+/**
+ * Runs a program on the user's terminal (stdin, stdout and stderr inherited), e.g. an editor, and
+ * returns its exit code (null when killed or it could not start).
+ */
+export function runOnTerminal(command: string, args: string[]): number | null {
+  const r = spawnSync(command, args, { stdio: "inherit" });
+  return r.error ? null : r.status;
+}
+
 /** The last `n` non-empty lines of a text. */
 export function lastLines(text: string, n: number): string[] {
   return text.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(-n);

@@ -52,6 +52,11 @@ export async function qemuImgCreateOverlay(base: string, baseFormat: string, dif
   await qemuImg(`cannot create the disk ${diffdisk}`, overlayArgs(base, baseFormat, diffdisk, size), "check free space and permissions of the instance directory");
 }
 
+/** `qemu-img rebase -u`: points a qcow2 overlay at another copy of its backing file (contents unchanged). */
+export async function qemuImgRebaseUnsafe(file: string, backing: string, backingFormat: string): Promise<void> {
+  await qemuImg(`cannot repoint ${file} at ${backing}`, ["rebase", "-u", "-f", "qcow2", "-F", backingFormat, "-b", backing, file], `check that ${file} is a qcow2 image`);
+}
+
 /** `qemu-img convert -O <format>`. */
 export async function qemuImgConvert(src: string, dest: string, outFormat: "qcow2" | "raw"): Promise<void> {
   await qemuImg(`cannot convert ${src}`, ["convert", "-O", outFormat, src, dest], `check that ${src} is a disk image and that there is free space`);
@@ -60,15 +65,6 @@ export async function qemuImgConvert(src: string, dest: string, outFormat: "qcow
 /** `qemu-img resize`: grows an image to `sizeBytes`. */
 export async function qemuImgResize(file: string, format: string, sizeBytes: number): Promise<void> {
   await qemuImg(`cannot resize ${file}`, ["resize", "-f", format, file, String(sizeBytes)], "a disk can only grow; check the disk size in lima.yaml");
-}
-
-/**
- * `qemu-img rebase -u`: points `file`'s backing file at `backing` (a name relative to `file`'s
- * directory keeps a set of files movable) without touching any data: the new backing must hold
- * exactly what the old one held (a link or copy of it).
- */
-export async function qemuImgRebaseUnsafe(file: string, backing: string, backingFormat: string): Promise<void> {
-  await qemuImg(`cannot point ${file} at ${backing}`, ["rebase", "-u", "-f", "qcow2", "-F", backingFormat, "-b", backing, file], "check that the file is a qcow2 image and writable");
 }
 
 /**

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { ConfigError, formatIssue, loadConfig, loadConfigText, type LoadedConfig } from "../../../src/config/index.js";
 import { MAX_DEPTH } from "../../../src/config/structure.js";
-import { renderFormat } from "../../../src/cli/output.js";
+import { renderInstances } from "../../../src/instance/lima-view.js";
+import type { InstanceInfo } from "../../../src/instance/inventory.js";
 import { IMAGE, linuxHost, tempTree } from "./support.js";
 
 /**
@@ -96,7 +97,9 @@ test("keys named like Object.prototype members are plain keys everywhere", withT
 }));
 
 test("list --format looks up own fields only", () => {
-  assert.equal(renderFormat("{{.constructor}} {{.toString}} {{.Name}}", { name: "a" }), "<no value> <no value> a");
+  const i: InstanceInfo = { name: "a", status: "Stopped", dir: "/d", vmType: "qemu", arch: "x86_64", cpus: 1, memory: 1, disk: 1, sshLocalPort: 0, sshConfigFile: "/d/ssh.config", errors: [], hostname: "lima-a", protected: false };
+  const host = { hostOS: "linux", hostArch: "x86_64", home: "/h", identityFile: "/h/_config/user" };
+  assert.equal(renderInstances("{{.constructor}} {{.toString}} {{.Name}}", [i], host), "<no value> <no value> a\n");
 });
 
 test(`nesting deeper than ${MAX_DEPTH} levels is refused with a position; deeper than the parser can go too`, withTree((t) => {

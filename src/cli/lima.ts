@@ -1,0 +1,47 @@
+import { shellJoin } from "../shell.js";
+import { main } from "./main.js";
+
+/**
+ * Lima's `lima` command: `lima CMD...` is `limactl shell $LIMA_INSTANCE CMD...` (default instance
+ * "default"), with $LIMA_WORKDIR as --workdir and $LIMA_SHELL as the shell that runs CMD (`SHELL -c
+ * 'CMD'`, or `SHELL -l` without one). Returns the tslima argv; a help request gives `help` text
+ * instead. Pure.
+ */
+export function limaArgv(args: string[], env: NodeJS.ProcessEnv): { argv: string[]; warning?: string } | { help: string } {
+  const instance = env.LIMA_INSTANCE || "default";
+  if (args.length === 1 && (args[0] === "-h" || args[0] === "--help")) {
+    return {
+      help: [
+        "Usage: lima [COMMAND...]",
+        "",
+        `lima is an alias for "limactl shell ${instance}".`,
+        `The instance name ("${instance}") can be changed by specifying $LIMA_INSTANCE.`,
+        "",
+        "The shell and initial workdir inside the instance can be specified via $LIMA_SHELL",
+        "and $LIMA_WORKDIR.",
+        "",
+        "See `limactl shell --help` for further information.",
+        "",
+      ].join("\n"),
+    };
+  }
+  if (args.length === 1 && (args[0] === "-v" || args[0] === "--version")) return { argv: args };
+  let cmd = args[0] === "--" ? args.slice(1) : args;
+  if (env.LIMA_SHELL) cmd = cmd.length === 0 ? [env.LIMA_SHELL, "-l"] : [env.LIMA_SHELL, "-c", shellJoin(cmd)];
+  const argv = ["shell", ...(env.LIMA_WORKDIR ? ["--workdir", env.LIMA_WORKDIR] : []), instance, ...(cmd.length > 0 ? ["--", ...cmd] : [])];
+  const first = args[0];
+  const warning =
+    first !== undefined && ["create", "start", "delete", "shell"].includes(first) ? `perhaps you meant \`limactl ${args.join(" ")}\`?` : undefined;
+  return warning ? { argv, warning } : { argv };
+}
+
+/** bin/lima.js: runs `lima ARGS` through the CLI under the name limactl. */
+export async function limaMain(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const r = limaArgv(args, env);
+  if ("help" in r) {
+    process.stdout.write(r.help);
+    return 0;
+  }
+  if (r.warning) process.stderr.write(`warning: ${r.warning}\n`);
+  return main(r.argv, "limactl");
+}

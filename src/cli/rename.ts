@@ -1,0 +1,9 @@
+import type { Command } from "commander";
+import { twoNamesCommand } from "./two-names.js";
+
+export function register(program: Command): void {
+  twoNamesCommand(program, "rename", "rename a stopped, unprotected instance", "renamed", async (a, b) => {
+    const { renameInstance } = await import("../index.js");
+    return renameInstance(a, b);
+  });
+}

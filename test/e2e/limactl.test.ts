@@ -1,0 +1,107 @@
+/**
+ * The limactl drop-in (issue 13) end to end, on ONE small VM (the locally built Debian 12 guest) that
+ * is driven through both names, `limactl` (bin/limactl.js, and `lima`) and `tslima`: list --json as
+ * Lima's tools read it, `lima CMD`, edit refused while running then applied when stopped, clone (the
+ * clone boots with the original's data and its own host key), protect refusing delete and rename,
+ * factory-reset and a fresh first boot with the edited config. Boots run one after another.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot } from "../helpers.js";
+import { Cli, FileGuest, guestYaml, parseList, type Run } from "./harness.js";
+
+const NAME = "lc13";
+const CLONE = "lc13_Clone";
+const cli = new Cli("limactl");
+const guest = new FileGuest(cli);
+const BOOT = { timeout: 20 * 60_000 };
+
+/** Runs bin/limactl.js (or bin/lima.js) with the e2e home; never rejects. */
+function limactl(args: string[], o: { bin?: "limactl" | "lima"; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(repoRoot, "bin", `${o.bin ?? "limactl"}.js`), ...args], { cwd: cli.root, env: cli.env(o.env), stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.once("close", (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+  });
+}
+
+async function ok(args: string[], o: Parameters<typeof limactl>[1] = {}): Promise<Run> {
+  const r = await limactl(args, o);
+  if (r.code !== 0) throw new Error(`${o.bin ?? "limactl"} ${args.join(" ")} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  return r;
+}
+
+async function record(name: string): Promise<Record<string, unknown>> {
+  const [r] = parseList((await ok(["list", "--json", name])).stdout);
+  assert.ok(r, `list --json ${name}`);
+  return r;
+}
+
+before(() => guest.boot({ name: NAME, yaml: guestYaml() }).then(() => undefined), BOOT);
+after(() => guest[Symbol.asyncDispose]());
+
+test("limactl list --json and lima CMD on the running instance", async () => {
+  const r = await record(NAME);
+  assert.equal(r.status, "Running");
+  assert.equal(r.vmType, "qemu");
+  assert.equal(r.cpus, 1);
+  assert.equal(r.memory, 1024 ** 3);
+  assert.equal(r.sshAddress, "127.0.0.1");
+  assert.ok(Number(r.sshLocalPort) > 0 && Number(r.hostAgentPID) > 0 && Number(r.driverPID) > 0, JSON.stringify(r));
+  const host = await ok(["hostname"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+  assert.equal(host.stdout.trim(), "lima-lc13");
+  const wd = await ok(["pwd"], { bin: "lima", env: { LIMA_INSTANCE: NAME, LIMA_WORKDIR: "/tmp" } });
+  assert.equal(wd.stdout.trim(), "/tmp");
+  await ok(["sh", "-c", "echo from-the-original > ~/mark"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+});
+
+test("edit is refused while the instance runs; applied once it is stopped", async () => {
+  const refused = await limactl(["edit", NAME, "--memory", "1.5"]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /cannot edit instance lc13: it is Running[\s\S]*ERR_TSLIMA_INSTANCE_RUNNING/);
+  await ok(["stop", NAME]);
+  await ok(["edit", NAME, "--memory", "1.5", "--set", '.env.LC13 = "edited"']);
+  assert.equal((await record(NAME)).memory, 1.5 * 1024 ** 3);
+});
+
+test("clone of the stopped instance boots with the original's data and its own ssh host key", BOOT, async () => {
+  const r = await cli.ok(["clone", NAME, CLONE]);
+  assert.match(r.stderr, /cloned instance lc13 to lc13_Clone/);
+  assert.equal((await record(CLONE)).status, "Stopped");
+  await cli.ok(["start", CLONE], { timeoutMs: BOOT.timeout });
+  const mark = await cli.ok(["shell", CLONE, "cat", "mark"]);
+  assert.equal(mark.stdout, "from-the-original\n");
+  const env = await ok(["shell", CLONE, "sh", "-c", "echo $LC13"]);
+  assert.equal(env.stdout.trim(), "edited");
+  const pin = (n: string) => readFileSync(join(cli.home, n, "known_hosts"), "utf8").split(" ").slice(1).join(" ");
+  assert.notEqual(pin(CLONE), pin(NAME), "the clone has a host key of its own");
+  await ok(["stop", CLONE]);
+  await ok(["delete", CLONE]);
+  assert.deepEqual((await ok(["list", "-q"])).stdout, `${NAME}\n`);
+});
+
+test("protect refuses delete and rename until unprotect; factory-reset keeps lima.yaml, and the next start is a first boot", BOOT, async () => {
+  await ok(["protect", NAME]);
+  const del = await limactl(["rm", NAME]);
+  assert.equal(del.code, 1);
+  assert.match(del.stderr, /instance lc13 is protected; refusing to delete it/);
+  const ren = await cli.run(["rename", NAME, "other"]);
+  assert.equal(ren.code, 1);
+  assert.match(ren.stderr, /protected; refusing to rename/);
+  assert.equal((await record(NAME)).protected, true);
+  await ok(["unprotect", NAME]);
+  await ok(["factory-reset", NAME]);
+  assert.deepEqual(readdirSync(join(cli.home, NAME)), ["lima.yaml"]);
+  const started = await cli.ok(["start", NAME], { timeoutMs: BOOT.timeout });
+  assert.match(started.stderr, /cloud-init: full run/);
+  const mark = await cli.run(["shell", NAME, "test", "-e", "mark"]);
+  assert.equal(mark.code, 1, "the disk is fresh: the mark is gone");
+  assert.equal((await ok(["shell", NAME, "sh", "-c", "echo $LC13"])).stdout.trim(), "edited", "the edited config is kept");
+  assert.ok(existsSync(join(cli.home, NAME, "diffdisk")));
+});
