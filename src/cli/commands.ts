@@ -31,6 +31,7 @@ export const commands: CommandEntry[] = [
   { names: ["validate"], load: () => import("./validate.js") },
   { names: ["template"], load: () => import("./template.js") },
   { names: ["doctor"], load: () => import("./doctor.js") },
+  { names: ["bench"], load: () => import("./bench.js") },
 ];
 
 /**

@@ -8,6 +8,7 @@ export interface CreateFlags {
   disk?: string;
   mount?: string[];
   mountType?: string;
+  mountInotify?: boolean;
   set?: string[];
 }
 
@@ -28,6 +29,7 @@ export function addCreateFlags(cmd: Command): Command {
     .option("--disk <size>", "disk size in GiB, or a size like 20GiB")
     .option("--mount <dir[:w]>", "mount a host directory (append :w for writable); repeatable", collect)
     .addOption(new Option("--mount-type <type>", "mount type").choices(["9p", "virtiofs", "reverse-sshfs"]))
+    .option("--mount-inotify", "forward host file changes in writable mounts to the guest as inotify events (mountInotify: true)")
     .option("--set <expr>", "modify the template, e.g. --set '.cpus=2'; repeatable", collect);
 }
 
@@ -39,6 +41,7 @@ export function overridesFrom(f: CreateFlags): Overrides & { name?: string } {
     ...(f.disk !== undefined ? { disk: f.disk } : {}),
     ...(f.mount ? { mounts: f.mount } : {}),
     ...(f.mountType !== undefined ? { mountType: f.mountType } : {}),
+    ...(f.mountInotify === true ? { mountInotify: true } : {}),
     ...(f.set ? { sets: f.set } : {}),
   };
 }

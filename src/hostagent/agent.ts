@@ -27,6 +27,8 @@ import { resumeDecision, restoreState, suspendVm, type SuspendContext } from "./
 import { resumeSteps } from "./readiness-plan.js";
 import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js";
 import { startPortForwarding, type PortForwarding } from "../portfwd/index.js";
+import { watchedMounts } from "../mounts/inotify.js";
+import { startMountInotify, type MountInotify } from "./inotify.js";
 
 export interface AgentIO {
   /** Writes one event line (ha.stdout.log). */
@@ -78,6 +80,12 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   let plan: MountPlan | undefined;
   let sshPossible = false;
   let portfwd: PortForwarding | undefined;
+  let inotify: Promise<MountInotify> | undefined;
+  const stopInotify = async () => {
+    const running = inotify;
+    inotify = undefined;
+    await (await running)?.stop();
+  };
   let suspender: SuspendContext | undefined;
   // ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent
   let sessions = new AbortController();
@@ -98,6 +106,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   };
   const finish = async (code: number, graceful: boolean): Promise<number> => {
     await portfwd?.stop();
+    await stopInotify();
     if (qemu) await stopQemu(qemu, paths, { graceful, powerdownMs: opts.powerdownMs ?? 120_000, log: (m) => io.log(m) });
     const sockets = (plan?.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : [])));
     await cleanupRuntime(paths, daemons, sockets);
@@ -219,7 +228,10 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     status.running = true;
     status.ready = true;
     emit({ message: "READY", ...(resume ? { resumed: true } : {}), ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}) });
-    const forward = () => (portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort }));
+    const forward = () => {
+      portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort });
+      if (config.mountInotify) inotify = startMountInotify(paths, watchedMounts(boot.mounts.mounts), { log: (m) => io.log(m), warn: (m) => emit({ warning: m }) });
+    };
     forward();
     const running = qemu;
     suspender = {
@@ -232,6 +244,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       stopForwarding: async () => {
         await portfwd?.stop();
         portfwd = undefined;
+        await stopInotify();
       },
       startForwarding: forward,
     };

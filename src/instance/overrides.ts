@@ -13,6 +13,8 @@ export interface Overrides {
   /** DIR or DIR:w. */
   mounts?: string[];
   mountType?: string;
+  /** --mount-inotify: forward host changes in writable mounts as inotify events (mountInotify: true). */
+  mountInotify?: boolean;
   /** Raw KEY=VALUE expressions passed to applySets. */
   sets?: string[];
 }
@@ -56,6 +58,7 @@ export function overridesToSets(o: Overrides, yamlText: string, cwd: string): st
   if (o.memory !== undefined) sets.push(`.memory=${JSON.stringify(size("--memory", o.memory))}`);
   if (o.disk !== undefined) sets.push(`.disk=${JSON.stringify(size("--disk", o.disk))}`);
   if (o.mountType !== undefined) sets.push(`.mountType=${JSON.stringify(o.mountType)}`);
+  if (o.mountInotify === true) sets.push(".mountInotify=true");
   if (o.mounts && o.mounts.length > 0) {
     let existing = 0;
     try {
