@@ -6,7 +6,7 @@
  *
  * How the guest gets an event: 9p, virtiofs and sshfs pass no change notifications from the host, so
  * the guest kernel never hears of a host-side write. The agent runs `chmod --reference=P P` on the
- * path in the guest (as Lima's guest agent does, a chmod to the mode the file already has): the
+ * path in the guest (a chmod to the mode the file already has; Lima's guest agent sets the mtime): the
  * setattr goes through the guest's VFS, which emits IN_ATTRIB on the file (and on its directory's
  * watch, with the name). It changes nothing on the host but the ctime; setting the mtime instead
  * (touch -d) would put back an older mtime when the file changed again in between, and a write (to
