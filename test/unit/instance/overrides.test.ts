@@ -4,7 +4,7 @@ import { overridesToSets, parseMountFlag, parsePortForwardFlag } from "../../../
 
 test("flags become applySets expressions, mounts appended after the template's", () => {
   const sets = overridesToSets(
-    { cpus: 2, memory: "1", disk: "20GiB", mountType: "virtiofs", mounts: ["/src:w", "rel"], sets: [".ssh.localPort=0"] },
+    { cpus: 2, memory: "1", disk: "20GiB", mountType: "virtiofs", mountInotify: true, mounts: ["/src:w", "rel"], sets: [".ssh.localPort=0"] },
     "mounts:\n- location: /a\n",
     "/work",
   );
@@ -13,6 +13,7 @@ test("flags become applySets expressions, mounts appended after the template's",
     '.memory="1GiB"',
     '.disk="20GiB"',
     '.mountType="virtiofs"',
+    ".mountInotify=true",
     '.mounts[1]={"location":"/src","writable":true}',
     '.mounts[2]={"location":"/work/rel","writable":false}',
     ".ssh.localPort=0",
