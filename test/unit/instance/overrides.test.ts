@@ -13,9 +13,9 @@ test("flags become applySets expressions, mounts appended after the template's",
     '.memory="1GiB"',
     '.disk="20GiB"',
     '.mountType="virtiofs"',
-    ".mountInotify=true",
     '.mounts[1]={"location":"/src","writable":true}',
     '.mounts[2]={"location":"/work/rel","writable":false}',
+    ".mountInotify=true",
     ".ssh.localPort=0",
   ]);
   assert.deepEqual(overridesToSets({}, "", "/"), []);
