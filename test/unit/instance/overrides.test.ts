@@ -4,7 +4,7 @@ import { overridesToSets, parseMountFlag, parsePortForwardFlag } from "../../../
 
 test("flags become applySets expressions, mounts appended after the template's", () => {
   const sets = overridesToSets(
-    { cpus: 2, memory: "1", disk: "20GiB", mountType: "virtiofs", mounts: ["/src:w", "rel"], sets: [".ssh.localPort=0"] },
+    { cpus: 2, memory: "1", disk: "20GiB", mountType: "virtiofs", mountInotify: true, mounts: ["/src:w", "rel"], sets: [".ssh.localPort=0"] },
     "mounts:\n- location: /a\n",
     "/work",
   );
