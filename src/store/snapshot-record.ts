@@ -5,6 +5,8 @@
  * is no snapshot.
  */
 
+import { savedStateFields } from "./suspend-record.js";
+
 export const SNAPSHOT_RECORD_VERSION = 1;
 
 export interface SnapshotRecord {
@@ -40,27 +42,16 @@ const isString = (v: unknown): v is string => typeof v === "string";
 
 /** Reads snapshot.json's text: the record, or what is wrong with it. */
 export function parseSnapshotRecord(text: string): { record: SnapshotRecord } | { problem: string } {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return { problem: "it is not JSON" };
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return { problem: "it is not an object" };
-  const o = v as Record<string, unknown>;
-  if (o.version !== SNAPSHOT_RECORD_VERSION) return { problem: `its version is ${JSON.stringify(o.version)}, not ${SNAPSHOT_RECORD_VERSION}` };
+  const read = savedStateFields(text, SNAPSHOT_RECORD_VERSION, "createdAt");
+  if ("problem" in read) return read;
+  const { o } = read;
   for (const k of ["name", "source", "location", "userKey", "hostname"] as const) {
     if (!isString(o[k]) || o[k] === "") return { problem: `${k} is not a string` };
   }
-  if (!isString(o.createdAt) || Number.isNaN(Date.parse(o.createdAt))) return { problem: "createdAt is not a time" };
-  const q = o.qemu as Record<string, unknown> | undefined;
-  if (typeof q !== "object" || q === null || !isString(q.binary) || !isString(q.version)) return { problem: "qemu is not {binary, version}" };
-  if (!Array.isArray(o.argv) || o.argv.length === 0 || !o.argv.every(isString)) return { problem: "argv is not a list of strings" };
-  if (!Number.isSafeInteger(o.stateBytes) || (o.stateBytes as number) <= 0) return { problem: "stateBytes is not a size" };
   if (o.baseFormat !== "qcow2" && o.baseFormat !== "raw") return { problem: "baseFormat is not qcow2 or raw" };
   for (const k of ["kernel", "initrd", "efiVars"] as const) if (typeof o[k] !== "boolean") return { problem: `${k} is not true or false` };
   if (o.cmdline !== undefined && !isString(o.cmdline)) return { problem: "cmdline is not a string" };
-  return { record: v as SnapshotRecord };
+  return { record: o as unknown as SnapshotRecord };
 }
 
 /** The top-level lima.yaml fields an instance made from a snapshot may set otherwise: host-side only. */

@@ -49,8 +49,12 @@ function identityProblem(v: unknown): string | undefined {
   return undefined;
 }
 
-/** Reads suspend.json's text: the record, or what is wrong with it (a half-written or foreign file). */
-export function parseSuspendRecord(text: string): { record: SuspendRecord } | { problem: string } {
+/**
+ * What every saved-state record (suspend.json, snapshot.json) starts with: a JSON object of the
+ * expected `version`, a time in `timeField`, the QEMU `{ binary, version }` and a non-empty `argv`.
+ * Returns the object, or what is wrong with it. Pure.
+ */
+export function savedStateFields(text: string, version: number, timeField: string): { o: Record<string, unknown> } | { problem: string } {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -59,13 +63,22 @@ export function parseSuspendRecord(text: string): { record: SuspendRecord } | { 
   }
   if (typeof v !== "object" || v === null || Array.isArray(v)) return { problem: "it is not an object" };
   const o = v as Record<string, unknown>;
-  if (o.version !== SUSPEND_RECORD_VERSION) return { problem: `its version is ${JSON.stringify(o.version)}, not ${SUSPEND_RECORD_VERSION}` };
-  if (!isString(o.savedAt) || Number.isNaN(Date.parse(o.savedAt))) return { problem: "savedAt is not a time" };
+  if (o.version !== version) return { problem: `its version is ${JSON.stringify(o.version)}, not ${version}` };
+  const at = o[timeField];
+  if (!isString(at) || Number.isNaN(Date.parse(at))) return { problem: `${timeField} is not a time` };
   const q = o.qemu as Record<string, unknown> | undefined;
   if (typeof q !== "object" || q === null || !isString(q.binary) || !isString(q.version)) return { problem: "qemu is not {binary, version}" };
   if (!Array.isArray(o.argv) || o.argv.length === 0 || !o.argv.every(isString)) return { problem: "argv is not a list of strings" };
-  if (o.sshPort !== undefined && (!Number.isInteger(o.sshPort) || (o.sshPort as number) < 1 || (o.sshPort as number) > 65535)) return { problem: "sshPort is not a port" };
   if (!Number.isSafeInteger(o.stateBytes) || (o.stateBytes as number) <= 0) return { problem: "stateBytes is not a size" };
+  return { o };
+}
+
+/** Reads suspend.json's text: the record, or what is wrong with it (a half-written or foreign file). */
+export function parseSuspendRecord(text: string): { record: SuspendRecord } | { problem: string } {
+  const read = savedStateFields(text, SUSPEND_RECORD_VERSION, "savedAt");
+  if ("problem" in read) return read;
+  const { o } = read;
+  if (o.sshPort !== undefined && (!Number.isInteger(o.sshPort) || (o.sshPort as number) < 1 || (o.sshPort as number) > 65535)) return { problem: "sshPort is not a port" };
   if (typeof o.disks !== "object" || o.disks === null || Array.isArray(o.disks)) return { problem: "disks is not an object" };
   const disks = o.disks as Record<string, unknown>;
   if (!Object.hasOwn(disks, "diffdisk")) return { problem: "disks lacks diffdisk" };
@@ -73,7 +86,7 @@ export function parseSuspendRecord(text: string): { record: SuspendRecord } | { 
     const p = identityProblem(disks[name]);
     if (p !== undefined) return { problem: `disks.${name}: ${p} is wrong` };
   }
-  return { record: v as SuspendRecord };
+  return { record: o as unknown as SuspendRecord };
 }
 
 /** Why `now` is not the file that was saved as `saved` (undefined when it is the same). */
