@@ -58,15 +58,7 @@ export async function createInstance(locator: string, opts: CreateOptions = {}):
   const tmp = mkdtempSync(join(home, `.create-${name}-`));
   try {
     writeFileSync(join(tmp, "lima.yaml"), finalText.endsWith("\n") ? finalText : `${finalText}\n`);
-    try {
-      renameSync(tmp, paths.dir);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EEXIST" || code === "ENOTEMPTY") {
-        throw new TslimaError("INSTANCE_EXISTS", `instance ${JSON.stringify(name)} was just created by someone else`, { hint: `use \`tslima start ${name}\`` });
-      }
-      throw e;
-    }
+    moveIntoPlace(tmp, paths, `use \`tslima start ${name}\``);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
@@ -82,4 +74,20 @@ export function editInstance(home: string, paths: InstancePaths, currentText: st
   const { warnings } = loadConfigText(text, paths.limaYaml, { hostFacts: probeHostFacts(), tslimaHome: home, instanceName: paths.name });
   writeFileAtomic(paths.limaYaml, text);
   return warnings;
+}
+
+/**
+ * Renames a filled temporary directory to the instance's: INSTANCE_EXISTS (with `hint`) when
+ * another process created that instance meanwhile.
+ */
+export function moveIntoPlace(tmp: string, paths: InstancePaths, hint: string): void {
+  try {
+    renameSync(tmp, paths.dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTEMPTY") {
+      throw new TslimaError("INSTANCE_EXISTS", `instance ${JSON.stringify(paths.name)} was just created by someone else`, { hint });
+    }
+    throw e;
+  }
 }

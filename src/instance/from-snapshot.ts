@@ -10,7 +10,7 @@
  * fields (CLONE_HOST_FIELDS: port forwards, the message) may differ. Anything else the guest would
  * need to have booted with (mounts, provisioning, cpus, ...) is refused here with SNAPSHOT_MISMATCH.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { TslimaError } from "../errors.js";
@@ -25,6 +25,7 @@ import { qemuImgCreateOverlay, qemuImgRebaseUnsafe } from "../qemu/index.js";
 import { imageRecordPath } from "../hostagent/prepare.js";
 import type { ResolvedImage } from "../images/types.js";
 import { validateInstanceName } from "./names.js";
+import { moveIntoPlace } from "./create.js";
 import { validateSnapshotName } from "./snapshot.js";
 
 export interface FromSnapshotOptions {
@@ -117,13 +118,7 @@ export async function createFromSnapshot(snap: string, name: string, opts: FromS
       disks: diskIdentities(tmp),
     };
     writeFileAtomic(tmp.suspendRecord, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, durable: true });
-    try {
-      renameSync(tmp.dir, final.dir);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EEXIST" || code === "ENOTEMPTY") throw new TslimaError("INSTANCE_EXISTS", `instance ${JSON.stringify(name)} was just created by someone else`, { hint: "pick another name" });
-      throw e;
-    }
+    moveIntoPlace(tmp.dir, final, "pick another name");
   } catch (e) {
     rmSync(tmp.dir, { recursive: true, force: true });
     throw e;
