@@ -14,6 +14,7 @@ import { parse } from "yaml";
 import { cliPath, repoRoot } from "../helpers.js";
 import { Instance, type AgentEvent, type RunningInstance } from "../../src/index.js";
 import { buildCacheDir, globalPaths } from "../../src/store/paths.js";
+import { acquireLock } from "../../src/store/lock.js";
 import { readSnapshot } from "../../src/store/snapshot.js";
 import { CLONE_HOST_FIELDS } from "../../src/store/snapshot-record.js";
 import { isDeepStrictEqual } from "node:util";
@@ -49,9 +50,13 @@ export interface HostUser {
 export function hostUser(name = "tslima-e2e"): HostUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = () => spawnSync("id", ["-u", name], { encoding: "utf8" });
-  if (id().status !== 0) {
+  // Test files run side by side: another one may be adding the same user (useradd then fails to
+  // lock /etc/passwd, or finds the user made), so a failure is retried while the user is missing.
+  for (let attempt = 1; id().status !== 0; attempt++) {
     const r = spawnSync("useradd", ["--create-home", "--shell", "/bin/sh", name], { encoding: "utf8" });
-    if (r.status !== 0 && id().status !== 0) throw new Error(`useradd ${name} failed: ${r.stderr}`);
+    if (r.status === 0 || id().status === 0) break;
+    if (attempt === 10) throw new Error(`useradd ${name} failed: ${r.stderr}`);
+    spawnSync("sleep", ["1"]);
   }
   const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${name}:`));
   const f = (line ?? "").split(":");
@@ -188,12 +193,24 @@ export const BASE_SNAPSHOT = "base";
 
 /**
  * The run's base snapshot (guestYaml(), booted cold and snapshotted the first time any test file
- * asks; test files run one at a time). Returns how long it took (0 when it was there).
+ * asks). Test files run side by side (scripts/run-tests.js), so the boot is done under a lock in
+ * the snapshots' directory: a second file that asks meanwhile waits for the first one's snapshot.
+ * Returns how long this call booted it (0 when it was there or another file made it).
  */
 export async function baseSnapshot(): Promise<number> {
-  if (!("problem" in readSnapshot(snapshotHome, BASE_SNAPSHOT))) return 0;
-  const t0 = Date.now();
+  const there = () => !("problem" in readSnapshot(snapshotHome, BASE_SNAPSHOT));
+  if (there()) return 0;
   mkdirSync(snapshotHome, { recursive: true });
+  const lock = await acquireLock(join(snapshotHome, "base.lock"), { timeoutMs: 30 * 60_000, pollMs: 1000 });
+  try {
+    return there() ? 0 : await bootBaseSnapshot();
+  } finally {
+    lock.release();
+  }
+}
+
+async function bootBaseSnapshot(): Promise<number> {
+  const t0 = Date.now();
   const yaml = join(snapshotHome, "base.yaml");
   writeFileSync(yaml, guestYaml());
   const source = await Instance.create(yaml, { name: "base-source", home: snapshotHome, dispose: "delete" });
