@@ -1,9 +1,10 @@
 /**
  * reverse-sshfs end to end on one VM: sshfs in the guest, OpenSSH's sftp-server on the host over the
  * instance's SSH connection, sshfs.cache / followSymlinks honoured, remounted after the connection
- * drops. Runs tslima as an unprivileged host user (as users do) when the tests run as root: the VM
- * is booted through the library (held with `await using`) with its host agent running as that user,
- * and the tests use the CLI as that user.
+ * drops, and back after a suspend and resume (nothing of reverse-sshfs is in QEMU's state). Runs
+ * tslima as an unprivileged host user (as users do) when the tests run as root: the VM is booted
+ * through the library (held with `await using`) with its host agent running as that user, and the
+ * tests use the CLI as that user.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { bootGuest, Cli, guestYaml, hostUser, readableGuestImages } from "./harness.js";
+import { bootGuest, Cli, guestYaml, hostUser, parseList, readableGuestImages } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
 import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
 
@@ -40,7 +41,7 @@ function sftpServers(): number[] {
 }
 
 /** Waits until every mount point is an sshfs mount again (the host agent reconnects). */
-async function waitMounted(points: string[], ms = 90_000): Promise<number> {
+async function waitMounted(points: string[], ms = 180_000): Promise<number> {
   const t0 = Date.now();
   for (;;) {
     const m = (await sh("cat /proc/mounts")).stdout;
@@ -130,6 +131,30 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
       "/mnt/rw": { write: "ok", ...(user ? { chown: "fail" } : {}), symlinkGuest: "ok", symlinkHost: "ok", hardlink: "ok" },
       "/mnt/ro": { readOnly: "ok" },
     }, [dirs.rw, dirs.ro]);
+  });
+
+  await t.test("suspend and resume: the memory is restored and every sshfs mount comes back", async () => {
+    const token = `shm-${Date.now()}`;
+    assert.equal((await sh('echo "$1" > /dev/shm/marker', token)).code, 0);
+    const before = sftpServers();
+    await cli.ok(["suspend", NAME], { timeoutMs: 5 * 60_000 });
+    assert.equal(parseList((await cli.ok(["list", "--json"])).stdout).find((i) => i.name === NAME)?.status, "Suspended");
+    const gone = before.filter((p) => {
+      try {
+        process.kill(p, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(gone, [], "the sftp servers end with the suspend");
+    await cli.ok(["start", NAME], { timeoutMs: 10 * 60_000 });
+    assert.equal((await sh("cat /dev/shm/marker")).stdout.trim(), token, "resumed, not booted: /dev/shm kept its file");
+    await waitMounted(["/mnt/rw", "/mnt/follow", "/mnt/ro"]);
+    assert.equal(sftpServers().length, 3, "one sftp-server per mount again");
+    assert.equal((await sh("cat /mnt/rw/host-write.txt")).stdout.trim(), "from-host");
+    assert.equal((await sh('echo after-resume > /mnt/rw/resumed.txt')).code, 0);
+    assert.equal(readFileSync(join(dirs.rw, "resumed.txt"), "utf8"), "after-resume\n");
   });
 
   await t.test("stop: the sftp servers end with the VM", async () => {
