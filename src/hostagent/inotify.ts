@@ -2,12 +2,12 @@
  * `mountInotify: true`, the host agent's side (the policy is in src/mounts/inotify.ts): watch each
  * writable mount's location with @parcel/watcher, queue the changed paths, and every interval write
  * one batch to a long-lived guest session on the ControlMaster, where TOUCH_SCRIPT turns each path
- * into an inotify event. Writes its counters to <instance>/inotify.json for `doctor mounts`;
+ * into inotify events (without writing any value the guest may be changing). Writes its counters to <instance>/inotify.json for `doctor mounts`;
  * stopped on stop and suspend.
  */
 import { readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ChangeQueue, EchoFilter, INOTIFY_LIMITS, TOUCH_SCRIPT, guestPathFor, touchInput, type HostState, type InotifyStats, type WatchedMount } from "../mounts/inotify.js";
+import { ChangeQueue, EchoFilter, INOTIFY_LIMITS, TOUCH_SCRIPT, guestPathFor, isOwnLink, touchInput, type HostState, type InotifyStats, type WatchedMount } from "../mounts/inotify.js";
 import type { ChildProcess } from "node:child_process";
 import { shScript } from "../ssh/exec.js";
 import { sshArgv } from "../ssh/argv.js";
@@ -78,7 +78,7 @@ export async function startMountInotify(
             if (stats.errors.length < 5) stats.errors.push(`${m.location}: ${err.message}`);
             return;
           }
-          queue.add(events.map((e) => e.path));
+          queue.add(events.map((e) => e.path).filter((p) => !isOwnLink(p)));
         }),
       );
       stats.watching.push(m.location);

@@ -5,14 +5,34 @@
  * and sends.
  *
  * How the guest gets an event: 9p, virtiofs and sshfs pass no change notifications from the host, so
- * the guest kernel never hears of a host-side write. The agent runs `chmod --reference=P P` on the
- * path in the guest (a chmod to the mode the file already has; Lima's guest agent sets the mtime): the
- * setattr goes through the guest's VFS, which emits IN_ATTRIB on the file (and on its directory's
- * watch, with the name). It changes nothing on the host but the ctime; setting the mtime instead
- * (touch -d) would put back an older mtime when the file changed again in between, and a write (to
- * get IN_MODIFY) could lose data the host writes at the same time. Watchers that listen for
- * attribute changes react (inotifywait without -e or with -e attrib, Node's fs.watch and so
- * chokidar, webpack, vite, nodemon); one that asks for IN_MODIFY only does not.
+ * the guest kernel never hears of a host-side write. The agent makes the guest do, on the path, an
+ * operation that goes through the guest's VFS and so raises inotify events there, but writes no value
+ * the guest (or the host) may be changing at the same time: no mode, owner, times, size or data.
+ * An earlier version ran `chmod --reference=P P`, which reads the mode and writes it back: a guest
+ * `chmod` landing in between was undone (the mounts-9p e2e test caught it). Lima's guest agent sets
+ * the mtime it got from the host (`os.Chtimes`), which has the same window: a later mtime set in the
+ * guest or on the host meanwhile is overwritten with the older one.
+ *
+ * What the guest sees for a host change of path P:
+ * - P a regular file: `user.tslima.inotify` set and removed (setxattr/removexattr: IN_ATTRIB on P
+ *   and, with the name, on its directory's watch), then P opened write-only for appending and closed
+ *   without writing (IN_OPEN, IN_CLOSE_WRITE, likewise on both). No IN_MODIFY: nothing is written.
+ *   Node's fs.watch (libuv asks for IN_ATTRIB, not IN_CLOSE_WRITE; so chokidar, webpack, vite,
+ *   nodemon) reacts to the IN_ATTRIB, `inotifywait -e close_write` to the IN_CLOSE_WRITE.
+ * - If user xattrs are refused (reverse-sshfs, virtiofs without xattr support, a host file system
+ *   without them): a hard link `.tslima-inotify-*` made next to P and removed; the link count change
+ *   is IN_ATTRIB on P's own watch only, the directory's watch sees IN_CREATE and IN_DELETE of the
+ *   hidden name (and the directory's mtime moves, as for any entry made in it).
+ * - P a directory: the xattr as above (IN_ATTRIB|IN_ISDIR); nothing when xattrs are refused.
+ * - P gone: the same for its directory. P a symlink: nothing (Linux refuses user xattrs on links).
+ * Without python3 in the guest only the hard link is made.
+ *
+ * Echo: none of these change what the echo filter compares (mtime, size, mode), and the host events
+ * of the hidden link are ignored by name, so the agent's own operations never come back. A change
+ * made in the guest does, once: the host sees it like any other write and forwards it (the guest's
+ * own event came first). Telling the guest's writes from the host's would need the writer's pid
+ * (QEMU's), which an unprivileged watcher does not get; skipping paths for a while after a guest
+ * change would also drop real host changes, so it is not done.
  */
 import type { PlannedMount } from "./types.js";
 import { shellQuote } from "../proc/quote.js";
@@ -34,7 +54,7 @@ export interface WatchedMount {
   mountPoint: string;
 }
 
-/** The mounts `mountInotify` watches: the writable ones (a touch in a read-only mount fails, as in Lima). */
+/** The mounts `mountInotify` watches: the writable ones (nothing can be raised in a read-only one; Lima watches the writable ones too). */
 export function watchedMounts(mounts: PlannedMount[]): WatchedMount[] {
   return mounts.filter((m) => m.mount.writable).map((m) => ({ location: m.mount.location, mountPoint: m.mount.mountPoint }));
 }
@@ -106,8 +126,8 @@ export interface HostState {
 
 /**
  * The echo filter: a path is forwarded only when its mtime, size or mode differs from what was last
- * forwarded for it. The guest's chmod to the same mode changes only the host file's ctime, so the
- * host event it causes is not forwarded again; without this a touch would loop between both sides.
+ * forwarded for it. The guest's xattr and open change only the host file's ctime (or nothing), so
+ * the host event they cause is not forwarded again; without this they would loop between both sides.
  */
 export class EchoFilter {
   private readonly seen = new Map<string, string>();
@@ -133,15 +153,64 @@ export class EchoFilter {
   }
 }
 
+/** Names of the forwarder's own short-lived hard links (host events for them are ignored). */
+export const OWN_LINK_PREFIX = ".tslima-inotify-";
+
+/** True for a path the forwarder itself made (its host events are not forwarded). */
+export function isOwnLink(path: string): boolean {
+  return path.slice(path.lastIndexOf("/") + 1).startsWith(OWN_LINK_PREFIX);
+}
+
+/** python3: one path per line on stdin (bytes, so any file name), the operations described above. */
+const RAISE_PY = `
+import os, stat, sys
+X, L = b"user.tslima.inotify", b"${OWN_LINK_PREFIX}" + os.urandom(4).hex().encode() + b"-"
+n = 0
+for line in sys.stdin.buffer:
+    p = line[:-1] if line.endswith(b"\\n") else line
+    try:
+        st = os.lstat(p)
+    except OSError:
+        continue
+    if stat.S_ISLNK(st.st_mode):
+        continue
+    try:
+        os.setxattr(p, X, b"1", follow_symlinks=False)
+        os.removexattr(p, X, follow_symlinks=False)
+        attrib = True
+    except OSError:
+        attrib = False
+    if not stat.S_ISREG(st.st_mode):
+        continue
+    if not attrib:
+        n += 1
+        t = os.path.join(os.path.dirname(p), L + str(n).encode())
+        try:
+            os.link(p, t, follow_symlinks=False)
+            os.unlink(t)
+        except OSError:
+            pass
+    try:
+        os.close(os.open(p, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY))
+    except OSError:
+        pass
+`;
+
+/** Without python3: the hard link only (a shell cannot open a file for writing without creating it). */
+const RAISE_SH = `n=0; while IFS= read -r p; do
+  if [ -f "$p" ] && [ ! -L "$p" ]; then n=$((n+1)); t="$(dirname -- "$p")/${OWN_LINK_PREFIX}$$-$n"; ln -- "$p" "$t" 2>/dev/null && rm -f -- "$t"; fi
+done; exit 0`;
+
+const RAISE = `if command -v python3 >/dev/null 2>&1; then exec python3 -c ${shellQuote(RAISE_PY, { always: true })}; fi\n${RAISE_SH}`;
+
 /**
- * The guest side of a batch: a script that reads one path per line on stdin and chmods each to its
- * own mode (a path gone meanwhile is skipped quietly). As root when sudo needs no password (the host
- * user's files need not be the guest user's), else as the user.
+ * The guest side of a batch: reads one path per line on stdin and raises the events described
+ * above for each (a path gone meanwhile is skipped quietly). As root when sudo needs no password
+ * (the host user's files need not be the guest user's), else as the user.
  */
-const TOUCH_LOOP = 'while IFS= read -r p; do chmod --reference="$p" -- "$p" 2>/dev/null; done; exit 0';
 export const TOUCH_SCRIPT = [
-  `if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then exec sudo -n sh -c ${shellQuote(TOUCH_LOOP, { always: true })}; fi`,
-  TOUCH_LOOP,
+  `if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then exec sudo -n sh -c ${shellQuote(RAISE, { always: true })}; fi`,
+  RAISE,
 ].join("\n");
 
 /** The stdin for TOUCH_SCRIPT: the guest paths, one per line. */
@@ -153,7 +222,7 @@ export function touchInput(guestPaths: string[]): string {
 export interface InotifyStats {
   /** Host locations watched. */
   watching: string[];
-  /** Paths touched in the guest. */
+  /** Paths the guest raised events for. */
   forwarded: number;
   batches: number;
   /** Changes dropped because too many were waiting (the `maxPending` cap). */

@@ -9,7 +9,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -17,7 +17,7 @@ import { bootGuest, Cli, guestYaml, hostUser, readableGuestImages } from "./harn
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable, type ResultRow } from "./mounts-probe.js";
 import { mountTag } from "../../src/mounts/index.js";
 import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
-import { guestSeesHostWrite } from "./mounts-inotify.js";
+import { guestChmodRace, guestSeesHostWrite } from "./mounts-inotify.js";
 
 const NAME = "m9p";
 const user = hostUser();
@@ -141,7 +141,23 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     const r = await guestSeesHostWrite(cli, vm, s.mountPoint, s.location, "inotify-probe.txt", 20);
     console.log(`# mountInotify: the guest saw ${r.events.length} event(s) for the host write, the first ${r.latency ?? "-"} s after it: ${r.events.join("; ")}`);
     assert.ok(r.events.length > 0, "no inotify event in the guest for a host write");
-    assert.ok(r.events.some((e) => (Number(e.split(" ")[1]) & 0x4) !== 0), `IN_ATTRIB expected: ${r.events.join("; ")}`);
+    const masks = r.events.map((e) => Number(e.split(" ")[1]));
+    assert.ok(masks.some((m) => (m & 0x4) !== 0), `IN_ATTRIB expected: ${r.events.join("; ")}`);
+    assert.ok(masks.some((m) => (m & 0x8) !== 0), `IN_CLOSE_WRITE expected: ${r.events.join("; ")}`);
+    assert.deepEqual(readdirSync(s.location).filter((n) => n.startsWith(".tslima-inotify")), [], "nothing of the forwarder left in the directory");
+    assert.ok(r.unchanged, "the forwarding changed the host file's mtime or size");
+  });
+
+  await t.test("mountInotify: a guest chmod sticks while host changes to the same file are forwarded", async () => {
+    for (const key of ["sec-none", "sec-mapped-xattr"]) {
+      const s = SPECS.find((x) => x.key === key);
+      assert.ok(s);
+      const r = await guestChmodRace(cli, vm, s.mountPoint, s.location, "chmod-race.txt", 12, join(cli.home, NAME, "inotify.json"));
+      console.log(`# ${key}: ${r.rounds} guest chmod 600/640 rounds against ${r.touches} host touches: 640 undone ${r.undone} times, mode after forwarding drained ${r.finalMode}`);
+      assert.ok(r.rounds > 0 && r.touches > 0, JSON.stringify(r));
+      assert.equal(r.undone, 0, `${key}: the guest's chmod 640 was undone while forwarding ran`);
+      assert.equal(r.finalMode, "640", `${key}: the guest's last chmod did not stick`);
+    }
   });
 
   const rows: ResultRow[] = [];
