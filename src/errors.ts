@@ -79,8 +79,9 @@ export const ERROR_CODES = {
   MOUNT_DAEMON: "a mount daemon (virtiofsd) did not start",
   MOUNTS: "a mount is missing or wrong in the guest",
   SSHFS: "a reverse-sshfs mount could not be prepared in the guest",
-  DOCTOR_UNKNOWN_MOUNT: "doctor mounts --mount names no mount of the instance",
+  DOCTOR_UNKNOWN_MOUNT: "doctor mounts or bench mounts --mount names no mount of the instance",
   DOCTOR_GUEST: "doctor mounts cannot run its probe in the guest (ssh fails)",
+  BENCH_GUEST: "bench mounts cannot run in the guest (ssh or sudo fails, or a share cannot be mounted again)",
   // Boot and lifecycle
   AGENT_RUNNING: "a host agent already runs for the instance",
   CLOUD_INIT: "cloud-init reported errors in the guest",

@@ -52,6 +52,8 @@ export type { ExecResult } from "./ssh/exec.js";
 export { copy } from "./instance/copy.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";
 export { doctorMounts, type DoctorMountsOptions } from "./instance/doctor.js";
+export { benchMounts, type BenchMountsOptions } from "./instance/bench.js";
+export { WORKLOADS as BENCH_WORKLOADS, WORKLOAD_UNIT as BENCH_WORKLOAD_UNIT, WORKLOAD_MEANING as BENCH_WORKLOAD_MEANING, unsafeForSharedWrites, type BenchReport, type BenchRun, type MountBench, type Workload as BenchWorkload } from "./mounts/bench.js";
 export { doctorTable, CHECKS as DOCTOR_CHECKS, CHECK_MEANING as DOCTOR_CHECK_MEANING, type DoctorReport, type MountReport, type Check as DoctorCheck, type CheckName as DoctorCheckName } from "./mounts/doctor.js";
 
 // Guest images: local builds and the caches.

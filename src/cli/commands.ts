@@ -39,6 +39,7 @@ export const commands: CommandEntry[] = [
   { names: ["template"], load: () => import("./template.js") },
   { names: ["doctor"], load: () => import("./doctor.js") },
   { names: ["completion"], load: () => import("./completion.js") },
+  { names: ["bench"], load: () => import("./bench.js") },
 ];
 
 /**

@@ -51,7 +51,7 @@ export function addCreateFlags(cmd: Command): Command {
     .option("--mount-only <dir[:w]>", "like --mount, but replaces the template's mounts; repeatable", collectList)
     .option("--mount-none", "remove all mounts")
     .option("--mount-writable", "make all mounts writable")
-    .option("--mount-inotify", "enable inotify for mounts (sets mountInotify)")
+    .option("--mount-inotify", "forward host file changes in writable mounts to the guest as inotify events (mountInotify: true)")
     .addOption(new Option("--mount-type <type>", "mount type").choices(["9p", "virtiofs", "reverse-sshfs"]))
     .option("--param <name=value>", "set a template parameter the template defines; repeatable", collect)
     .option("--port-forward <host:guest>", "forward a port, e.g. 8080:80 or 8080:80,static=true; repeatable", collect)

@@ -17,7 +17,7 @@ async function mounts(name: string, flags: MountsFlags): Promise<void> {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
-  const out = [doctorTable(report), ""];
+  const out = [doctorTable(report), "", report.inotify.summary, ""];
   for (const m of report.mounts) {
     const opts = Object.entries(m.configured).map(([k, v]) => `${k}=${String(v)}`).join(" ");
     const qemu = m.qemu ? `; QEMU: security_model=${m.qemu.securityModel}${m.qemu.readonly ? " readonly=on" : ""}` : "";

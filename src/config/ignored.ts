@@ -33,7 +33,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["vmOpts", "vz"], why: "options for vmType vz, which tslima does not run" },
   { path: ["osOpts"], why: "options for non-Linux guests" },
   { path: ["rosetta"], asks: someTrue, why: "Rosetta needs vmType vz on macOS" },
-  { path: ["mountInotify"], asks: isTrue, why: "file change events on the host are not passed into the guest" },
   { path: ["mounts", "*", "sshfs", "sftpDriver"], why: "reverse-sshfs always uses the host's OpenSSH sftp-server" },
   { path: ["ssh", "overVsock"], asks: isTrue, why: "SSH always goes over the forwarded TCP port" },
   { path: ["caCerts", "removeDefaults"], asks: isTrue, why: "the guest's default CA certificates are kept" },

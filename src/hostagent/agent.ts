@@ -29,6 +29,8 @@ import { guestHostname } from "../config/guest.js";
 import { takeRequest } from "../store/request.js";
 import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js";
 import { dockerHostSocket, startPortForwarding, type PortForwarding } from "../portfwd/index.js";
+import { watchedMounts } from "../mounts/inotify.js";
+import { startMountInotify, type MountInotify } from "./inotify.js";
 
 export interface AgentIO {
   /** Writes one event line (ha.stdout.log). */
@@ -83,6 +85,12 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   let plan: MountPlan | undefined;
   let sshPossible = false;
   let portfwd: PortForwarding | undefined;
+  let inotify: Promise<MountInotify> | undefined;
+  const stopInotify = async () => {
+    const running = inotify;
+    inotify = undefined;
+    await (await running)?.stop();
+  };
   let suspender: SuspendContext | undefined;
   // ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent
   let sessions = new AbortController();
@@ -105,6 +113,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   };
   const finish = async (code: number, graceful: boolean): Promise<number> => {
     await portfwd?.stop();
+    await stopInotify();
     if (qemu) await stopQemu(qemu, paths, { graceful, powerdownMs: opts.powerdownMs ?? 120_000, log: (m) => io.log(m) });
     const sockets = (plan?.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : [])));
     await cleanupRuntime(paths, daemons, sockets);
@@ -257,7 +266,10 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}),
       ...(dockerSocket !== undefined ? { dockerSocket } : {}),
     });
-    const forward = () => (portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort }));
+    const forward = () => {
+      portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort });
+      if (config.mountInotify) inotify = startMountInotify(paths, watchedMounts(boot.mounts.mounts), { log: (m) => io.log(m), warn: (m) => emit({ warning: m }) });
+    };
     forward();
     const running = qemu;
     suspender = {
@@ -270,6 +282,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       stopForwarding: async () => {
         await portfwd?.stop();
         portfwd = undefined;
+        await stopInotify();
       },
       startForwarding: forward,
     };

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { TslimaError } from "../errors.js";
-import type { Mount } from "../config/types.js";
+import type { Config, Mount } from "../config/types.js";
 import {
   CHOWN_TO,
   DOCTOR_SCRATCH_PREFIX,
@@ -19,6 +19,8 @@ import {
   type MountFacts,
 } from "../mounts/doctor.js";
 import { parseProcMounts } from "../mounts/verify.js";
+import { inotifySummary } from "../mounts/inotify.js";
+import { readInotifyStats } from "../hostagent/inotify.js";
 import { guestExec } from "../ssh/exec.js";
 import { runProgram } from "../proc/run.js";
 import { inspectStatus } from "../store/status.js";
@@ -140,11 +142,19 @@ const lastLine = (s: string) => s.trim().split("\n").pop() ?? "";
  */
 export async function doctorMounts(name: string, opts: DoctorMountsOptions = {}): Promise<DoctorReport> {
   const facts = await collectMountFacts(name, opts);
-  return { instance: name, mounts: facts.map((f) => (opts.raw ? { ...mountReport(f), raw: f } : mountReport(f))) };
+  const home = opts.home ?? tslimaHome();
+  const paths = requireInstance(home, name);
+  const enabled = loadInstanceConfig(home, paths).mountInotify;
+  const stats = enabled ? readInotifyStats(paths) : undefined;
+  return {
+    instance: name,
+    mounts: facts.map((f) => (opts.raw ? { ...mountReport(f), raw: f } : mountReport(f))),
+    inotify: { enabled, stats: stats ?? null, summary: inotifySummary(enabled, stats) },
+  };
 }
 
-/** What doctorMounts judges: per mount, the guest's probe output and the host's view (the unit tests' fixtures are these, recorded). */
-export async function collectMountFacts(name: string, opts: DoctorMountsOptions = {}): Promise<MountFacts[]> {
+/** A running instance, its config and its mounts (only `opts.mounts` when given, each checked to be one). Shared with `bench mounts`. */
+export function runningInstanceMounts(name: string, opts: { home?: string; mounts?: string[] }): { paths: InstancePaths; config: Config; mounts: Mount[]; qemuPid: number | undefined } {
   const home = opts.home ?? tslimaHome();
   const paths: InstancePaths = requireInstance(home, name);
   const st = inspectStatus(paths);
@@ -163,6 +173,12 @@ export async function collectMountFacts(name: string, opts: DoctorMountsOptions 
     }
     mounts = mounts.filter((m) => wanted.includes(m.mountPoint) || wanted.includes(m.location));
   }
+  return { paths, config, mounts, qemuPid: st.qemuPid };
+}
+
+/** What doctorMounts judges: per mount, the guest's probe output and the host's view (the unit tests' fixtures are these, recorded). */
+export async function collectMountFacts(name: string, opts: DoctorMountsOptions = {}): Promise<MountFacts[]> {
+  const { paths, config, mounts, qemuPid } = runningInstanceMounts(name, opts);
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const run = (argv: string[], input?: string) =>
     guestExec(paths, argv, { workdir: "/", timeoutMs, ...(input !== undefined ? { input } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
@@ -172,7 +188,7 @@ export async function collectMountFacts(name: string, opts: DoctorMountsOptions 
       hint: `check the instance: tslima shell ${name} true (and ${paths.dir}/ha.stderr.log)`,
     });
   }
-  const fsdevs = qemuFsdevs(st.qemuPid);
+  const fsdevs = qemuFsdevs(qemuPid);
   const all: MountFacts[] = [];
   for (const mount of mounts) {
     const facts: MountFacts = { mount, type: config.mountType, procMounts: proc.stdout };

@@ -3,6 +3,7 @@
  * of every property and the advice for each failure. The executor (src/instance/doctor.ts) runs the
  * scripts over ssh, looks at the host side with node:fs and hands both to mountReport().
  */
+import type { InotifyStats } from "./inotify.js";
 import type { Mount, MountType } from "../config/types.js";
 import { parseProcMounts, type MountEntry } from "./verify.js";
 
@@ -339,6 +340,8 @@ export interface MountReport {
 export interface DoctorReport {
   instance: string;
   mounts: MountReport[];
+  /** `mountInotify`: whether it is on, the host agent's counters while it runs (else null), and the line printed. */
+  inotify: { enabled: boolean; stats: InotifyStats | null; summary: string };
 }
 
 const ok = (detail = ""): Check => ({ status: "ok", detail });
@@ -674,7 +677,7 @@ export const CHECK_COLUMN: Record<CheckName, string> = {
 };
 
 /** The CLI's table (pure): one row per mount, one column per check. */
-export function doctorTable(report: DoctorReport): string {
+export function doctorTable(report: Pick<DoctorReport, "instance" | "mounts">): string {
   const mark = (c: Check): string => ({ ok: "ok", fail: "FAIL", "not-tested": "-", "n/a": "" })[c.status];
   const modelOf = (m: MountReport) => (m.type === "9p" ? `9p ${m.qemu?.securityModel ?? String(m.configured.securityModel)}` : m.type);
   const head = ["MOUNT", "TYPE", "RW", ...CHECKS.map((k) => CHECK_COLUMN[k])];

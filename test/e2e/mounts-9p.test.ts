@@ -5,16 +5,19 @@
  * user (made with useradd when the tests run as root), as users do: QEMU then cannot chown on the
  * host, which is what passthrough documents. The VM is booted through the library (held with
  * `await using`, its host agent running as that user); the tests use the CLI as that user.
+ * `mountInotify: true` is on: a guest inotify watcher sees host writes.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { parse, stringify } from "yaml";
 import { bootGuest, Cli, guestYaml, hostUser, readableGuestImages } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable, type ResultRow } from "./mounts-probe.js";
 import { mountTag } from "../../src/mounts/index.js";
 import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
+import { guestChmodRace, guestSeesHostWrite } from "./mounts-inotify.js";
 
 const NAME = "m9p";
 const user = hostUser();
@@ -110,7 +113,7 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
   });
 
   const started = Date.now();
-  await using vm = await bootGuest(cli, { name: NAME, yaml: yaml(SPECS.map((s) => s.yaml).join("\n")), timeoutMs: 20 * 60_000 });
+  await using vm = await bootGuest(cli, { name: NAME, yaml: `mountInotify: true\n${yaml(SPECS.map((s) => s.yaml).join("\n"))}`, timeoutMs: 20 * 60_000 });
   console.log(`# ${vm.name} ready after ${Math.round((Date.now() - started) / 1000)} s (${SPECS.length} 9p mounts, running as ${user?.name ?? "the current user"})`);
 
   const procMounts = (await sh("cat /proc/mounts")).stdout;
@@ -130,6 +133,31 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     }
     assert.ok(statSync(join(share, "new", "dir")).isDirectory(), "the missing writable location was created");
     assert.ok(statSync(tildeDir).isDirectory(), "~ was expanded to the host user's home");
+  });
+
+  await t.test("mountInotify: a guest inotify watcher sees a file written on the host", async () => {
+    const s = SPECS.find((x) => x.key === "sec-none");
+    assert.ok(s);
+    const r = await guestSeesHostWrite(cli, vm, s.mountPoint, s.location, "inotify-probe.txt", 20);
+    console.log(`# mountInotify: the guest saw ${r.events.length} event(s) for the host write, the first ${r.latency ?? "-"} s after it: ${r.events.join("; ")}`);
+    assert.ok(r.events.length > 0, "no inotify event in the guest for a host write");
+    const masks = r.events.map((e) => Number(e.split(" ")[1]));
+    assert.ok(masks.some((m) => (m & 0x4) !== 0), `IN_ATTRIB expected: ${r.events.join("; ")}`);
+    assert.ok(masks.some((m) => (m & 0x8) !== 0), `IN_CLOSE_WRITE expected: ${r.events.join("; ")}`);
+    assert.deepEqual(readdirSync(s.location).filter((n) => n.startsWith(".tslima-inotify")), [], "nothing of the forwarder left in the directory");
+    assert.ok(r.unchanged, "the forwarding changed the host file's mtime or size");
+  });
+
+  await t.test("mountInotify: a guest chmod sticks while host changes to the same file are forwarded", async () => {
+    for (const key of ["sec-none", "sec-mapped-xattr"]) {
+      const s = SPECS.find((x) => x.key === key);
+      assert.ok(s);
+      const r = await guestChmodRace(cli, vm, s.mountPoint, s.location, "chmod-race.txt", 12, join(cli.home, NAME, "inotify.json"));
+      console.log(`# ${key}: ${r.rounds} guest chmod 600/640 rounds against ${r.touches} host touches: 640 undone ${r.undone} times, mode after forwarding drained ${r.finalMode}`);
+      assert.ok(r.rounds > 0 && r.touches > 0, JSON.stringify(r));
+      assert.equal(r.undone, 0, `${key}: the guest's chmod 640 was undone while forwarding ran`);
+      assert.equal(r.finalMode, "640", `${key}: the guest's last chmod did not stick`);
+    }
   });
 
   const rows: ResultRow[] = [];
@@ -246,5 +274,32 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     assert.equal(none?.qemu?.securityModel, "none");
     if (unprivileged) assert.ok(none?.problems.some((p) => p.startsWith("chown refused: 9p securityModel none; use mapped-xattr")), none?.problems.join("\n"));
     assert.match(report.mounts.find((m) => m.mountPoint === "/mnt/sec-mapped-xattr")?.checks.chown.detail ?? "", /user\.virtfs/);
+    assert.equal(report.inotify.enabled, true);
+    assert.ok((report.inotify.stats?.forwarded ?? 0) > 0, report.inotify.summary);
+    assert.equal(report.inotify.stats?.watching.length, SPECS.filter((s) => s.writable).length, report.inotify.summary);
+    assert.match(report.inotify.summary, /^inotify forwarding: on for \d+ writable mounts, \d+ changes in \d+ batches/);
+  });
+
+  await t.test("bench mounts --sweep on one 9p mount: figures, the mount restored, a snippet that validate accepts", async () => {
+    const s = SPECS.find((x) => x.key === "sec-none");
+    assert.ok(s);
+    const r = await cli.run(["bench", "mounts", NAME, "--sweep", "--mount", s.mountPoint, "--mb", "2", "--files", "30", "--tree", "60"], { timeoutMs: 40 * 60_000 });
+    console.log(`\n# tslima bench mounts ${NAME} --sweep --mount ${s.mountPoint} (tiny sizes)\n${r.stdout}\n# stderr:\n${r.stderr}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^guest disk +\/var\/tmp +\d/m);
+    assert.match(r.stdout, new RegExp(`^${s.mountPoint} +9p as configured +\\d`, "m"));
+    assert.match(r.stdout, /msize 512KiB, cache loose ! +\d/, "loose is marked unsafe for a writable mount (and the 512KiB runs happen)");
+    const mounted = (await sh("cat /proc/mounts")).stdout.split("\n").find((l) => l.split(" ")[1] === s.mountPoint);
+    assert.match(mounted ?? "", /\bmmap\b|cache=(mmap|5)\b/, `restored as configured: ${mounted}`);
+    const snippet = r.stdout.slice(r.stdout.indexOf("# The options that won"));
+    assert.match(snippet, /^mounts:$/m);
+    // pasted into the instance's lima.yaml in place of its mounts:, tslima validate accepts it
+    const limaYaml = readFileSync(join(cli.home, NAME, "lima.yaml"), "utf8");
+    const doc = parse(limaYaml) as Record<string, unknown>;
+    const pasted = cli.file("pasted.yaml", stringify({ ...doc, mounts: (parse(snippet) as { mounts: unknown }).mounts }));
+    const v = await cli.run(["validate", pasted]);
+    assert.equal(v.code, 0, `${v.stderr}\n${snippet}`);
+    const ours = (parse(snippet) as { mounts: Array<{ mountPoint: string; "9p": { cache: string } }> }).mounts.find((m) => m.mountPoint === s.mountPoint);
+    assert.ok(ours && ["none", "mmap"].includes(ours["9p"].cache), `a writable mount gets a safe cache mode: ${JSON.stringify(ours)}`);
   });
 });

@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { guestSeesHostWrite } from "./mounts-inotify.js";
 import { bootGuest, Cli, guestYaml, hostUser, parseList, readableGuestImages } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
 import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
@@ -101,6 +102,12 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
     assert.equal(row.host.mode, "640");
     assert.equal(row.host.renamed, "a");
     if (user) assert.match(guest.chown ?? "", /^fail/, "an unprivileged sftp-server cannot chown");
+  });
+
+  await t.test("without mountInotify, a guest inotify watcher sees no host write", async () => {
+    const r = await guestSeesHostWrite(cli, vm, "/mnt/rw", dirs.rw, "no-inotify-probe.txt", 10);
+    assert.deepEqual(r.events, [], "an event without mountInotify");
+    assert.match((await cli.ok(["doctor", "mounts", NAME, "--mount", "/mnt/ro"])).stdout, /^inotify forwarding: off/m);
   });
 
   await t.test("read-only: the guest cannot write", async () => {

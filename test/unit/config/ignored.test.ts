@@ -19,7 +19,6 @@ const asking: Array<[Record<string, unknown>, string]> = [
   [{ vmOpts: { vz: { diskImageFormat: "raw" } } }, "vmOpts.vz"],
   [{ osOpts: { freebsd: { x: 1 } } }, "osOpts"],
   [{ rosetta: { enabled: true } }, "rosetta"],
-  [{ mountInotify: true }, "mountInotify"],
   [{ mounts: [{ location: "/a", sshfs: { sftpDriver: "openssh-sftp-server" } }] }, "mounts[0].sshfs.sftpDriver"],
   [{ ssh: { overVsock: true } }, "ssh.overVsock"],
   [{ caCerts: { removeDefaults: true } }, "caCerts.removeDefaults"],
@@ -51,7 +50,7 @@ for (const [yaml, field] of asking) {
 test("values that ask for nothing, and what tslima implements, give no warning", () => {
   const quiet = {
     rosetta: { enabled: false, binfmt: null },
-    mountInotify: false,
+    mountInotify: true,
     ssh: { overVsock: false, forwardAgent: true },
     containerd: { system: false, user: false },
     portForwards: [{ guestPort: 8080, proto: "tcp" }, { guestPort: 53, proto: "udp" }, { guestPort: 80, proto: "any" }, { guestSocket: "/run/x.sock", hostSocket: "x.sock" }],

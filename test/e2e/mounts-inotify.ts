@@ -1,0 +1,145 @@
+/**
+ * `mountInotify` end to end: a watcher in the guest (python3's ctypes over libc's inotify, as the
+ * guest image has python3 for cloud-init and no inotify-tools) on a mount's directory, a file
+ * written on the host, and what the watcher saw.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { join } from "node:path";
+import type { RunningInstance } from "../../src/index.js";
+import { poll } from "../../src/proc/wait.js";
+import type { Cli } from "./harness.js";
+
+const WATCHER = `
+import ctypes, os, select, struct, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+d, name, out, limit = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+fd = libc.inotify_init1(os.O_NONBLOCK)
+if fd < 0 or libc.inotify_add_watch(fd, d.encode(), 0xfff) < 0:
+    sys.exit("inotify: errno %d" % ctypes.get_errno())
+end = time.time() + limit
+with open(out, "w") as f:
+    open(out + ".ready", "w").close()
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
+        if not r:
+            break
+        buf = os.read(fd, 65536)
+        i = 0
+        while i < len(buf):
+            wd, mask, cookie, ln = struct.unpack_from("iIII", buf, i)
+            nm = buf[i + 16:i + 16 + ln].rstrip(b"\\0").decode("utf-8", "replace")
+            i += 16 + ln
+            f.write("%.3f 0x%x %s\\n" % (time.time(), mask, nm))
+            f.flush()
+            if nm == name:
+                end = min(end, time.time() + 2)
+open(out + ".done", "w").close()
+`;
+
+export interface InotifyResult {
+  /** "TIME MASK NAME" lines the guest watcher saw for the file. */
+  events: string[];
+  /** Seconds from the host's write to the first event (host and guest clocks; for the log). */
+  latency?: number;
+  /** The host file's mtime and size after the guest saw the events, as the host wrote them. */
+  unchanged: boolean;
+}
+
+/**
+ * Watches `guestDir` in the guest, writes `name` into `hostDir` on the host (owned by the CLI's
+ * user, as QEMU runs as that user), and returns the watcher's events for that name. The watcher
+ * gives up `limitS` seconds after it started watching, or collects for 2 s more after the first event
+ * for the name (the forwarder raises several).
+ */
+export async function guestSeesHostWrite(cli: Cli, vm: RunningInstance, guestDir: string, hostDir: string, name: string, limitS: number): Promise<InotifyResult> {
+  const out = `/tmp/tslima-inotify-${process.pid}-${name}`;
+  const put = await vm.exec(["sh", "-c", 'cat > "$1.py"', "sh", out], { input: WATCHER });
+  assert.equal(put.exitCode, 0, put.stderr);
+  const start = await vm.exec(["sh", "-c", 'nohup python3 "$1.py" "$2" "$3" "$1" "$4" >"$1.log" 2>&1 </dev/null &', "sh", out, guestDir, name, String(limitS)]);
+  assert.equal(start.exitCode, 0, start.stderr);
+  const ready = await poll(async () => ((await vm.exec(["test", "-e", `${out}.ready`])).exitCode === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 200 });
+  assert.ok(ready, `the guest watcher did not start: ${(await vm.exec(["cat", `${out}.log`])).stdout}`);
+  const path = join(hostDir, name);
+  const wrote = Date.now() / 1000;
+  writeFileSync(path, "written on the host\n");
+  cli.chown(path);
+  const written = statSync(path, { bigint: true });
+  const done = await poll(async () => ((await vm.exec(["test", "-e", `${out}.done`])).exitCode === 0 ? true : undefined), { timeoutMs: (limitS + 60) * 1000, intervalMs: 500 });
+  assert.ok(done, "the guest watcher did not end");
+  const seen = (await vm.exec(["sh", "-c", 'cat "$1"; rm -f "$1" "$1".*', "sh", out])).stdout;
+  const events = seen.split("\n").filter((l) => l.split(" ").slice(2).join(" ") === name);
+  const first = Number(events[0]?.split(" ")[0]);
+  const after = statSync(path, { bigint: true });
+  const unchanged = after.mtimeNs === written.mtimeNs && after.size === written.size;
+  return { events, unchanged, ...(events.length > 0 ? { latency: Math.round((first - wrote) * 100) / 100 } : {}) };
+}
+
+/** Guest side of the race check: chmod back and forth, read the mode back after each, end on 640. */
+const CHMOD_LOOP = `
+import os, stat, sys, time
+p, limit = sys.argv[1], float(sys.argv[2])
+end, rounds, undone = time.time() + limit, 0, 0
+while time.time() < end:
+    os.chmod(p, 0o600)
+    os.chmod(p, 0o640)
+    if stat.S_IMODE(os.stat(p).st_mode) != 0o640:
+        undone += 1
+    rounds += 1
+os.chmod(p, 0o640)
+print(rounds, undone)
+`;
+
+export interface ChmodRace {
+  /** chmod 600 + chmod 640 rounds the guest made, and how many times the 640 was not read back. */
+  rounds: number;
+  undone: number;
+  /** Host touches (each a host IN_ATTRIB the agent forwards) while the guest chmodded. */
+  touches: number;
+  /** The guest's mode of the file after the forwarding went quiet. */
+  finalMode: string;
+}
+
+/**
+ * While the host touches `name` in `hostDir` again and again (each an attribute change the agent
+ * forwards to the guest) and the agent echoes the guest's own chmods back, root in the guest chmods
+ * the same file 600 then 640 for `seconds`, reading the mode back each time. A forwarder that writes
+ * an attribute value it read before (`chmod --reference=P P`) puts a 600 back after the guest's 640
+ * now and then; one that writes no value never does.
+ */
+export async function guestChmodRace(cli: Cli, vm: RunningInstance, guestDir: string, hostDir: string, name: string, seconds: number, statsPath: string): Promise<ChmodRace> {
+  const hostPath = join(hostDir, name);
+  writeFileSync(hostPath, "chmod race\n");
+  cli.chown(hostPath);
+  const script = `/tmp/tslima-chmod-race-${process.pid}.py`;
+  const put = await vm.exec(["sh", "-c", 'cat > "$1"', "sh", script], { input: CHMOD_LOOP });
+  assert.equal(put.exitCode, 0, put.stderr);
+  let touches = 0;
+  const toucher = setInterval(() => {
+    const now = new Date();
+    utimesSync(hostPath, now, now);
+    touches++;
+  }, 20);
+  let out: { exitCode: number | null; stdout: string; stderr: string };
+  try {
+    out = await vm.exec(["sudo", "python3", script, `${guestDir}/${name}`, String(seconds)]);
+  } finally {
+    clearInterval(toucher);
+  }
+  assert.equal(out.exitCode, 0, out.stderr);
+  const [rounds, undone] = out.stdout.trim().split(/\s+/).map(Number);
+  // Forwarding has drained when the agent's counter stops moving for a second (it ticks every 100 ms).
+  const forwarded = () => (JSON.parse(readFileSync(statsPath, "utf8")) as { forwarded: number }).forwarded;
+  let last = -1;
+  await poll(async () => {
+    const now = forwarded();
+    if (now === last) return true;
+    last = now;
+    await sleep(1000);
+    return undefined;
+  }, { timeoutMs: 60_000, intervalMs: 0 });
+  const finalMode = (await vm.exec(["stat", "-c", "%a", `${guestDir}/${name}`])).stdout.trim();
+  await vm.exec(["rm", "-f", script]);
+  return { rounds: rounds ?? 0, undone: undone ?? -1, touches, finalMode };
+}
