@@ -39,7 +39,8 @@ export function cpuModel(config: Pick<Config, "arch" | "extra">, accel: Accel): 
   for (const v of [fromVmOpts, fromTop]) {
     if (typeof v === "string" && v.trim() !== "") return v.trim();
   }
-  return accel === "tcg" ? "max" : "host";
+  if (accel !== "tcg") return "host";
+  return config.arch === "aarch64" ? "max,pauth-impdef=on" : "max";
 }
 
 /** QEMU's name for a guest architecture (qemu-system-<name>). */
