@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   IMAGE_BUILD_PACKAGE: "a package name for a local build is not a package name",
   IMAGE_BUILD_ROOT: "a local image build needs root",
   IMAGE_BUILD_TOOLS: "a local image build needs tools that are not installed",
+  IMAGE_BUILD_BINFMT: "a local build for another arch needs binfmt_misc to run that arch's programs through QEMU",
   IMAGE_BUILD_MIRROR: "no Debian mirror found for a local build",
   IMAGE_BUILD_OUTPUT: "the output directory of a local build is not a build",
   IMAGE_BUILD_FAILED: "a step of a local image build failed",

@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .command("build")
     .description("Build a guest image from the distribution's package mirror (debootstrap); cached by its inputs")
     .argument("<name>", "what to build: debian-12")
-    .option("--arch <arch>", "guest architecture (the host's)")
+    .option("--arch <arch>", "guest architecture (default: the host's; another arch builds under QEMU user-mode emulation)")
     .option("--package <name>", "an extra package to install (repeatable)", (v: string, acc: string[]) => [...acc, v], [])
     .option("--output <dir>", "output directory (default: ~/.cache/tslima/build/NAME-ARCH-KEY)")
     .action(async (name: string, o: { arch?: string; package: string[]; output?: string }) => {

@@ -5,7 +5,7 @@ import { parseDuration } from "./duration.js";
 import { TslimaError } from "../errors.js";
 
 interface StartFlags extends CreateFlags {
-  timeout: string;
+  timeout?: string;
   foreground?: boolean;
   from?: string;
   activate: boolean;
@@ -81,7 +81,7 @@ export function register(program: Command): void {
       .description("start an instance (creating it from a file or template first when needed); returns when it is ready")
       .argument("[target]", "instance NAME, FILE.yaml, template:NAME or URL", "default"),
   )
-    .option("--timeout <duration>", "give up after this long (e.g. 10m, 90s)", "10m")
+    .option("--timeout <duration>", "give up after this long (e.g. 10m, 90s; default 10m, 30m for an emulated guest of another arch)")
     .option("--foreground", "run the host agent in this process, until the VM stops")
     .option("--from <snapshot>", "create instance NAME from a booted snapshot (tslima snapshot create --running) and resume it instead of booting")
     .option("--activate [bool]", "docker instances: make the docker context tslima-NAME current (--activate=false only creates it)", parseBool("--activate"), true)
@@ -103,7 +103,7 @@ export function register(program: Command): void {
       }
       const opts: StartOptions = {
         ...(flags.from !== undefined ? {} : overrides),
-        timeoutMs: parseDuration(flags.timeout),
+        ...(flags.timeout !== undefined ? { timeoutMs: parseDuration(flags.timeout) } : {}),
         foreground: flags.foreground === true,
         activate: flags.activate,
         onEvent: progressPrinter(),

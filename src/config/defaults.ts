@@ -17,6 +17,13 @@ export interface FillOptions {
 
 type Raw = Record<string, unknown>;
 
+/**
+ * Default memory of an emulated guest (arch other than the host's): such a guest is for compatibility
+ * work, and QEMU's TCG translation cache takes host RAM besides it. Its vCPUs stay at the native default
+ * (multi-threaded TCG runs one host thread per vCPU).
+ */
+export const EMULATED_MEMORY_BYTES = 2 * 1024 ** 3;
+
 export const DEFAULT_9P = { securityModel: "none", protocolVersion: "9p2000.L", msize: "128KiB", cacheReadOnly: "fscache", cacheWritable: "mmap" } as const;
 const CONFIG_KEYS = new Set([
   "vmType", "os", "arch", "images", "cpus", "memory", "disk", "mounts", "mountType", "mountTypesUnsupported", "mountInotify",
@@ -243,7 +250,7 @@ export function fillDefaults(yaml: Raw, host: HostFacts, instanceName: string, o
     arch,
     images,
     cpus: int(yaml.cpus, 0) || Math.min(4, host.cpus),
-    memory: str(yaml.memory) || formatSize(Math.min(4 * 1024 ** 3, hostMem)),
+    memory: str(yaml.memory) || formatSize(Math.min(arch === host.arch ? 4 * 1024 ** 3 : EMULATED_MEMORY_BYTES, hostMem)),
     disk: str(yaml.disk) || "100GiB",
     mounts,
     mountType,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { probeHostFacts, listTemplates, templateSearchDirs } from "../config/index.js";
-import { probeQemu } from "../qemu/index.js";
+import { probeQemu, runnableArches, whichSync, type RunnableArch } from "../qemu/index.js";
 import { findVirtiofsd } from "../mounts/index.js";
 import { tslimaHome, buildCacheDir, globalPaths } from "../store/paths.js";
 
@@ -27,6 +27,8 @@ export interface HostInfo {
   host: { os: string; arch: string; cpus: number; memoryBytes: number };
   qemu?: { binary: string; version: string; accel: string; accelWarning?: string };
   qemuError?: string;
+  /** Every guest architecture whose qemu-system-* binary is on PATH; `emulated` ones run under TCG translation. */
+  arches: RunnableArch[];
   virtiofsd?: string;
 }
 
@@ -54,6 +56,7 @@ export async function hostInfo(home: string = tslimaHome()): Promise<HostInfo> {
     home,
     buildCache: buildCacheDir(),
     host: { os: facts.os, arch: facts.arch, cpus: facts.cpus, memoryBytes: facts.memoryBytes },
+    arches: runnableArches(facts.arch, (name) => whichSync(name)),
   };
   try {
     const q = await probeQemu(facts.arch, facts);

@@ -17,6 +17,8 @@ import { forceStop } from "./stop.js";
 import { validateInstanceName } from "./names.js";
 import { ensureDockerContext } from "./docker-context.js";
 import { appendFileSync } from "node:fs";
+import { loadConfigText, probeHostFacts } from "../config/index.js";
+import { defaultStartTimeoutMs, isEmulated } from "../qemu/index.js";
 import { EventEmitter } from "node:events";
 
 export interface StartOptions extends CreateOptions {
@@ -76,6 +78,17 @@ async function ensureInstance(target: string, opts: StartOptions, home: string, 
   return (await createInstance(target, { ...opts, home })).paths;
 }
 
+/** Whether the instance's guest runs emulated on this host (its arch is not the host's); false when lima.yaml cannot be read. */
+function emulated(paths: InstancePaths, home: string): boolean {
+  try {
+    const hostFacts = probeHostFacts(home);
+    const { config } = loadConfigText(readFileSync(paths.limaYaml, "utf8"), paths.limaYaml, { hostFacts, tslimaHome: home, instanceName: paths.name });
+    return isEmulated(config.arch, hostFacts.arch);
+  } catch {
+    return false; // the agent reports what is wrong with lima.yaml
+  }
+}
+
 /** Boots an instance (creating it first when given a locator) and resolves once the guest is ready. */
 export async function startInstance(target: string, options: StartOptions = {}): Promise<Started> {
   const home = options.home ?? tslimaHome();
@@ -86,8 +99,8 @@ export async function startInstance(target: string, options: StartOptions = {}):
   // The config's warnings reach the caller once, as the agent's warning events: the agent loads
   // lima.yaml on every start; create and edit here only validate what they write.
   const opts = options;
-  const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
   const paths = await ensureInstance(target, opts, home, say);
+  const timeoutMs = opts.timeoutMs ?? defaultStartTimeoutMs(emulated(paths, home));
   const lock = await acquireLock(paths.lock, {
     timeoutMs,
     onWait: (pid) => say(`waiting for another tslima process (pid ${pid}) that is starting ${paths.name}`),

@@ -2,6 +2,7 @@ import { constants, openSync, closeSync, readFileSync } from "node:fs";
 import { runProgramSync } from "../proc/run.js";
 import type { Arch, OS } from "../config/types.js";
 import type { Accel } from "./types.js";
+import { emulationNotice } from "./emulation.js";
 
 /** What the accelerator decision depends on, gathered by probeAccelFacts(). */
 export interface AccelFacts {
@@ -31,7 +32,7 @@ function tcg(reason: string): AccelChoice {
 /** The accelerator to use, from probed facts. Pure. */
 export function chooseAccel(f: AccelFacts): AccelChoice {
   if (f.hostArch !== f.guestArch) {
-    return tcg(`the guest is ${f.guestArch} but the host is ${f.hostArch}`);
+    return { accel: "tcg", warning: emulationNotice(f.guestArch, f.hostArch) };
   }
   if (f.os === "Darwin") {
     if (f.hvSupport === true) return { accel: "hvf" };

@@ -10,3 +10,4 @@ export { migrationBlockers, saveVmState, loadVmState, type MigrationResult } fro
 export { qemuImgInfo, qemuImgCreateOverlay, qemuImgConvert, qemuImgResize, qemuImgRebaseUnsafe, qemuImgRebase, parseImageInfo, overlayArgs, type ImageInfo } from "./img.js";
 export { findFreePort } from "./port.js";
 export { runProgram, processError, lastLines, type RunResult } from "../proc/run.js";
+export { isEmulated, emulationNotice, runnableArches, defaultStartTimeoutMs, EMULATION_COST, type RunnableArch } from "./emulation.js";

@@ -1,3 +1,4 @@
+import type { Arch } from "../../config/types.js";
 import { stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuildLog } from "./run.js";
@@ -38,7 +39,7 @@ export async function makeRootFs(log: BuildLog, root: string, image: string): Pr
 /** The EFI system partition as a FAT image: systemd-boot as the removable-media loader, kernel, initrd. */
 export async function makeEsp(
   log: BuildLog,
-  opts: { image: string; workDir: string; bootEfi: string; removableName: string; kernel: string; initrd: string; title: string },
+  opts: { image: string; workDir: string; bootEfi: string; removableName: string; kernel: string; initrd: string; title: string; arch: Arch },
 ): Promise<number> {
   const payload = (await stat(opts.bootEfi)).size + (await stat(opts.kernel)).size + (await stat(opts.initrd)).size;
   const sizeMiB = Math.max(64, Math.ceil((payload * 1.2) / MiB / 16) * 16 + 16);
@@ -49,7 +50,7 @@ export async function makeEsp(
   await m(["mcopy", opts.kernel, "::/vmlinuz"]);
   await m(["mcopy", opts.initrd, "::/initrd.img"]);
   let n = 0;
-  for (const [path, content] of Object.entries(espFiles({ title: opts.title }))) {
+  for (const [path, content] of Object.entries(espFiles({ title: opts.title, arch: opts.arch }))) {
     const local = join(opts.workDir, `esp-file-${n++}`);
     await writeFile(local, content);
     await m(["mcopy", local, `::${path}`]);

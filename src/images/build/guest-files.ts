@@ -1,3 +1,4 @@
+import type { Arch } from "../../config/types.js";
 import { ESP_LABEL, ROOT_LABEL, guestCmdline } from "./spec.js";
 
 export interface GuestFile {
@@ -92,10 +93,10 @@ export function guestFiles(opts: { mirror: string; suite: string }): Record<stri
 }
 
 /** Pure: the systemd-boot configuration on the EFI system partition (paths are ESP paths). */
-export function espFiles(opts: { title: string }): Record<string, string> {
+export function espFiles(opts: { title: string; arch?: Arch }): Record<string, string> {
   return {
     "/loader/loader.conf": "default tslima.conf\ntimeout 0\nconsole-mode keep\neditor no\n",
     "/loader/entries/tslima.conf":
-      `title ${opts.title}\nlinux /vmlinuz\ninitrd /initrd.img\noptions ${guestCmdline()}\n`,
+      `title ${opts.title}\nlinux /vmlinuz\ninitrd /initrd.img\noptions ${guestCmdline(opts.arch)}\n`,
   };
 }

@@ -7,7 +7,8 @@ import { fileDigest, formatDigest } from "../digest.js";
 import type { ProgressListener } from "../types.js";
 import { assembleDisk, makeEsp, makeRootFs } from "./disk.js";
 import { debianMirror } from "./mirror.js";
-import { preflight } from "./preflight.js";
+import { hostArch, preflight } from "./preflight.js";
+import { ensureBinfmt } from "./binfmt.js";
 import { bootstrap, cleanGuest, configureGuest } from "./rootfs.js";
 import { BuildLog } from "./run.js";
 import { buildSpec, guestCmdline, type BuildSpec } from "./spec.js";
@@ -149,8 +150,12 @@ async function buildInto(dir: string, spec: BuildSpec, opts: BuildOptions): Prom
   try {
     await mkdir(out, { recursive: true });
     log.write(`tslima image build ${spec.name} ${spec.arch} key ${spec.key} from ${mirror}\n`);
-    await step("bootstrap", `debootstrap ${spec.suite} ${spec.debianArch} from ${mirror}`, () =>
-      bootstrap(log, spec, root, mirror, join(opts.cacheDir, "debs")),
+    const foreign = hostArch() !== spec.arch;
+    if (foreign) await ensureBinfmt(log, spec.arch);
+    await step(
+      "bootstrap",
+      `debootstrap ${spec.suite} ${spec.debianArch} from ${mirror}${foreign ? " (second stage under QEMU user-mode emulation)" : ""}`,
+      () => bootstrap(log, spec, root, mirror, join(opts.cacheDir, "debs"), foreign),
     );
     await step("configure", "configuring the guest (initramfs, services, first-boot identity)", async () => {
       await configureGuest(log, spec, root, mirror);
@@ -173,6 +178,7 @@ async function buildInto(dir: string, spec: BuildSpec, opts: BuildOptions): Prom
         kernel,
         initrd,
         title: `tslima ${spec.name} (${version})`,
+        arch: spec.arch,
       });
     });
     removeWorkDir(root);
@@ -200,7 +206,7 @@ async function buildInto(dir: string, spec: BuildSpec, opts: BuildOptions): Prom
       buildSeconds,
       steps,
       digests,
-      cmdline: guestCmdline(),
+      cmdline: guestCmdline(spec.arch),
       createdAt: new Date().toISOString(),
     };
     await writeFile(join(out, "image.yaml"), imageYaml(dir, spec, record));

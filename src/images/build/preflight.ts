@@ -18,7 +18,20 @@ export function hostArch(): Arch | undefined {
   return ({ x64: "x86_64", arm64: "aarch64" } as Record<string, Arch>)[process.arch];
 }
 
-/** Checks up front what a build needs (root, same arch, tools), so it fails in a second, not after minutes. */
+/** QEMU's user-mode emulator for each guest arch, which runs the foreign build's second stage. */
+export const USER_EMULATOR: Partial<Record<Arch, string>> = { aarch64: "qemu-aarch64-static", x86_64: "qemu-x86_64-static" };
+
+/** Pure: the programs a build for `arch` on a `host` machine runs, with the Debian package of each. */
+export function buildTools(arch: Arch, host: Arch | undefined): Array<[string, string]> {
+  if (host === arch) return TOOLS;
+  const emulator = USER_EMULATOR[arch];
+  return emulator ? [...TOOLS, [emulator, "qemu-user-static"], ["update-binfmts", "binfmt-support"]] : TOOLS;
+}
+
+/**
+ * Checks up front what a build needs (root, tools; for another arch, QEMU's user-mode emulator), so it
+ * fails in a second, not after minutes.
+ */
 export function preflight(
   arch: Arch,
   env: NodeJS.ProcessEnv = process.env,
@@ -30,13 +43,14 @@ export function preflight(
       hint: "run it as root, e.g. `sudo npx tslima image build debian-12`, or let scripts/setup build it",
     });
   }
-  const host = hostArch();
-  if (host !== arch) {
+  const host = hostArch(),
+    foreign = host !== arch;
+  if (foreign && USER_EMULATOR[arch] === undefined) {
     throw new TslimaError("IMAGE_BUILD_ARCH", `cannot build a ${arch} guest on a ${host ?? process.arch} host`, {
       hint: `build on a ${arch} machine, or pass --arch ${host ?? "x86_64"}`,
     });
   }
-  const missing = TOOLS.filter(([tool]) => find(tool, env) === undefined);
+  const missing = buildTools(arch, host).filter(([tool]) => find(tool, env) === undefined);
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map(([, pkg]) => pkg))];
     throw new TslimaError(

@@ -24,11 +24,17 @@ const UNUSED_MODULE_DIRS = [
   "kernel/net/bluetooth",
 ];
 
-/** debootstrap: a minimal Debian with the spec's packages, into `root` (which must not exist yet). */
-export async function bootstrap(log: BuildLog, spec: BuildSpec, root: string, mirror: string, debCache: string) {
+/**
+ * debootstrap: a minimal Debian with the spec's packages, into `root` (which must not exist yet). For
+ * another arch (`foreign`), debootstrap's first stage unpacks the packages on the host and its second
+ * stage configures them inside the tree, where binfmt_misc runs every foreign program through QEMU's
+ * user-mode emulator (see binfmt.ts); the later chroot steps run the same way.
+ */
+export async function bootstrap(log: BuildLog, spec: BuildSpec, root: string, mirror: string, debCache: string, foreign = false) {
   await mkdir(debCache, { recursive: true });
   await run(log, [
     "debootstrap",
+    ...(foreign ? ["--foreign"] : []),
     "--variant=minbase",
     `--arch=${spec.debianArch}`,
     "--components=main",
@@ -38,6 +44,7 @@ export async function bootstrap(log: BuildLog, spec: BuildSpec, root: string, mi
     root,
     mirror,
   ]);
+  if (foreign) await run(log, ["chroot", root, "/debootstrap/debootstrap", "--second-stage"]);
 }
 
 /** Makes the bootstrapped tree a bootable, first-boot-clean guest (see guest-files.ts for the why). */

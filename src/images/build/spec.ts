@@ -125,7 +125,10 @@ export function buildSpec(asked: string, arch: Arch, morePackages: readonly stri
   return { name, suite: distro.suite, arch, debianArch: dArch, packages, efi, dirName: `${name}-${arch}-${key}`, key };
 }
 
+/** The serial console device of QEMU's machine per guest arch (PC: 16550 UART; `virt`: PL011). */
+const serialConsole: Partial<Record<Arch, string>> = { x86_64: "ttyS0", aarch64: "ttyAMA0" };
+
 /** The kernel command line for direct kernel boot and for the boot loader entry. */
-export function guestCmdline(): string {
-  return `root=LABEL=${ROOT_LABEL} ro console=tty0 console=ttyS0,115200n8`;
+export function guestCmdline(arch: Arch = "x86_64"): string {
+  return `root=LABEL=${ROOT_LABEL} ro console=tty0 console=${serialConsole[arch] ?? "ttyS0"},115200n8`;
 }

@@ -124,3 +124,13 @@ test("fields tslima does not act on are kept in extra", () => {
   assert.deepEqual(config.extra.video, { display: "none" });
   assert.deepEqual(config.extra.copyToHost, [{ guest: "/g", host: "/d/x/h" }]);
 });
+
+test("an emulated guest (arch: aarch64 on an x86_64 host) defaults to 2GiB of memory, the native vCPU count, explicit values win", () => {
+  const { config } = fillDefaults({ ...image, arch: "aarch64" }, linuxHost, "arm");
+  assert.equal(config.arch, "aarch64");
+  assert.equal(config.memory, "2GiB");
+  assert.equal(config.cpus, 4);
+  assert.equal(fillDefaults({ ...image, arch: "aarch64" }, { ...linuxHost, memoryBytes: 2 * 1024 ** 3 }, "arm").config.memory, "1GiB");
+  assert.equal(fillDefaults({ ...image, arch: "aarch64", memory: "3GiB", cpus: 1 }, linuxHost, "arm").config.memory, "3GiB");
+  assert.equal(fillDefaults({ ...image, arch: "x86_64" }, linuxHost, "x").config.memory, "4GiB");
+});

@@ -6,7 +6,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage, buildOutputDir, buildSpec } from "../../../src/images/build/index.js";
-import { hostArch, preflight } from "../../../src/images/build/preflight.js";
+import { buildTools, hostArch, preflight, USER_EMULATOR } from "../../../src/images/build/preflight.js";
+import { binfmtUsable } from "../../../src/images/build/binfmt.js";
 import { removeStaleWorkDirs } from "../../../src/images/build/workdir.js";
 import { pruneBuilds, pruneDownloads } from "../../../src/images/prune.js";
 import { globalPaths } from "../../../src/store/paths.js";
@@ -58,6 +59,34 @@ test("preflight names the apt packages of missing tools, and wants root", () => 
     (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_ROOT",
   );
   assert.doesNotThrow(() => preflight(arch, {}, (tool) => `/usr/bin/${tool}`, 0));
+});
+
+test("preflight for another arch also wants QEMU's user-mode emulator and binfmt-support", () => {
+  const host = hostArch() ?? "x86_64";
+  const other = host === "x86_64" ? "aarch64" : "x86_64";
+  const emulator = USER_EMULATOR[other]!;
+  assert.deepEqual(buildTools(host, host).map(([t]) => t).includes(emulator), false);
+  assert.throws(
+    () => preflight(other, {}, (tool) => (tool === emulator || tool === "update-binfmts" ? undefined : `/usr/bin/${tool}`), 0),
+    (e: unknown) =>
+      isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_TOOLS" && e.message.includes(emulator) &&
+      e.hint === "apt-get install qemu-user-static binfmt-support",
+  );
+  assert.doesNotThrow(() => preflight(other, {}, (tool) => `/usr/bin/${tool}`, 0));
+  assert.throws(
+    () => preflight("riscv64", {}, (tool) => `/usr/bin/${tool}`, 0),
+    (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_ARCH",
+  );
+});
+
+test("binfmtUsable: the entry must be enabled and open its interpreter at registration (F flag)", () => {
+  const entry = (state: string, flags: string) =>
+    `${state}\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: ${flags}\noffset 0\nmagic 7f454c46\n`;
+  assert.equal(binfmtUsable(entry("enabled", "PF")), true);
+  assert.equal(binfmtUsable(entry("enabled", "OCF")), true);
+  assert.equal(binfmtUsable(entry("disabled", "PF")), false);
+  assert.equal(binfmtUsable(entry("enabled", "P")), false);
+  assert.equal(binfmtUsable(""), false);
 });
 
 test("work directories of dead builds are removed, live ones kept", async (t) => {

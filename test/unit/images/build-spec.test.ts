@@ -49,6 +49,10 @@ test("buildSpec: unknown names, arches and bad package names are user errors wit
 test("guestCmdline finds the root by label and puts the console on the serial port", () => {
   assert.match(guestCmdline(), new RegExp(`root=LABEL=${ROOT_LABEL}( |$)`));
   assert.match(guestCmdline(), /console=ttyS0/);
+  assert.equal(guestCmdline("x86_64"), guestCmdline());
+  // QEMU's virt machine has a PL011 UART, which Linux names ttyAMA0
+  assert.match(guestCmdline("aarch64"), new RegExp(`^root=LABEL=${ROOT_LABEL} .*console=ttyAMA0,115200n8$`));
+  assert.doesNotMatch(guestCmdline("aarch64"), /ttyS0/);
 });
 
 test("a variant is its distribution with its packages: same key and directory as `debian-12 --package ...`", async () => {

@@ -66,6 +66,40 @@ test("golden: macOS aarch64, hvf, UEFI from Homebrew", () => {
   assertGolden("darwin-aarch64-hvf-uefi", qemuArgv(sampleConfig({ arch: "aarch64", cpus: 4, memory: "4GiB" }), macPaths, plan));
 });
 
+/** An aarch64 guest emulated on an x86_64 Linux host: qemu-system-aarch64 from qemu-system-arm, AAVMF from qemu-efi-aarch64. */
+const emulatedArm = {
+  binary: "/usr/bin/qemu-system-aarch64",
+  version: "7.2.22",
+  accel: "tcg" as const,
+  firmware: { code: "/usr/share/AAVMF/AAVMF_CODE.fd", vars: "/usr/share/AAVMF/AAVMF_VARS.fd" },
+};
+
+test("golden: Linux x86_64 host, emulated aarch64 guest, tcg, direct kernel boot", () => {
+  const image = {
+    ...kernelImage,
+    disk: "/root/.cache/tslima/build/debian-12-aarch64/disk.qcow2",
+    cmdline: "root=LABEL=tslima-root ro console=tty0 console=ttyAMA0,115200n8",
+  };
+  const plan = samplePlan({ image });
+  plan.qemu = emulatedArm;
+  assertGolden("linux-x86_64-host-aarch64-tcg-kernel", qemuArgv(sampleConfig({ arch: "aarch64", cpus: 2, memory: "2GiB" }), linuxPaths, plan));
+});
+
+test("golden: Linux x86_64 host, emulated aarch64 guest, tcg, UEFI (AAVMF)", () => {
+  const plan = samplePlan();
+  plan.qemu = emulatedArm;
+  assertGolden("linux-x86_64-host-aarch64-tcg-uefi", qemuArgv(sampleConfig({ arch: "aarch64", cpus: 2, memory: "2GiB" }), linuxPaths, plan));
+});
+
+test("emulated aarch64 without UEFI firmware: FIRMWARE_MISSING naming qemu-efi-aarch64", () => {
+  const plan = samplePlan();
+  plan.qemu = { binary: emulatedArm.binary, version: emulatedArm.version, accel: "tcg" };
+  assert.throws(
+    () => qemuArgv(sampleConfig({ arch: "aarch64" }), linuxPaths, plan),
+    (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_FIRMWARE_MISSING" && /apt-get install qemu-efi-aarch64/.test(e.hint ?? ""),
+  );
+});
+
 function valueAfter(argv: string[], flag: string): string[] {
   return argv.flatMap((a, i) => (a === flag ? [argv[i + 1] ?? ""] : []));
 }
@@ -118,6 +152,8 @@ test("aarch64 under tcg and kvm: virt machine with a GIC per accelerator", () =>
   assert.deepEqual(valueAfter(qemuArgv(cfg, linuxPaths, tcgPlan), "-machine"), ["virt,gic-version=max"]);
   assert.deepEqual(valueAfter(qemuArgv(cfg, linuxPaths, samplePlan()), "-machine"), ["virt,accel=kvm,gic-version=host"]);
   assert.deepEqual(valueAfter(qemuArgv(cfg, linuxPaths, samplePlan()), "-cpu"), ["host"]);
+  assert.deepEqual(valueAfter(qemuArgv(cfg, linuxPaths, tcgPlan), "-cpu"), ["cortex-a76"]);
+  assert.deepEqual(valueAfter(qemuArgv(cfg, linuxPaths, tcgPlan), "-accel"), ["tcg,thread=multi,tb-size=512"]);
 });
 
 test("unsupported arch is a clear error", () => {
@@ -129,6 +165,7 @@ test("cpuType from vmOpts.qemu.cpuType (Lima 2) wins over the older top-level cp
   assert.equal(cpuModel(both, "kvm"), "Haswell-v4");
   assert.equal(cpuModel(sampleConfig({ extra: { cpuType: { x86_64: "qemu64", aarch64: "cortex-a72" } } }), "tcg"), "qemu64");
   assert.equal(cpuModel(sampleConfig({ extra: { cpuType: { aarch64: "cortex-a72" } } }), "tcg"), "max");
+  assert.equal(cpuModel(sampleConfig({ arch: "aarch64", extra: { cpuType: { aarch64: "cortex-a72" } } }), "tcg"), "cortex-a72");
   assert.equal(cpuModel(sampleConfig({ extra: { cpuType: { x86_64: "" } } }), "hvf"), "host");
   assert.equal(cpuModel(sampleConfig({ extra: { vmOpts: "nonsense" } }), "kvm"), "host");
 });
