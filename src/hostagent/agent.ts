@@ -20,6 +20,8 @@ import { poll } from "../proc/wait.js";
 import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, recordReadyCidata, sshPublicKeys, takeReadyCidata, writeCidata } from "./prepare.js";
 import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";
 import { planBoot } from "./plan.js";
+import { attachDisks, releaseDisks } from "./disks.js";
+import { additionalDisks, type AttachedDisk } from "../disks/plan.js";
 import { runReadiness } from "./readiness.js";
 import { cloudInitOutputTail } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
@@ -84,6 +86,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   let sshPossible = false;
   let portfwd: PortForwarding | undefined;
   let suspender: SuspendContext | undefined;
+  let disks: AttachedDisk[] = [];
   // ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent
   let sessions = new AbortController();
   let requested: (() => void) | undefined;
@@ -108,6 +111,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     if (qemu) await stopQemu(qemu, paths, { graceful, powerdownMs: opts.powerdownMs ?? 120_000, log: (m) => io.log(m) });
     const sockets = (plan?.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : [])));
     await cleanupRuntime(paths, daemons, sockets);
+    releaseDisks(home, paths.dir, disks);
     status.running = false;
     status.ready = false;
     status.exiting = true;
@@ -167,6 +171,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const virtiofsd = config.mountType === "virtiofs" && config.mounts.length > 0 ? findVirtiofsd() : undefined;
     // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).
     const readyCidata = takeReadyCidata(paths);
+    disks = await attachDisks(home, paths.dir, additionalDisks(config));
     const boot = planBoot(config, {
       facts: hostFacts,
       qemu: qemuFacts,
@@ -176,6 +181,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       sshPublicKeys: sshPublicKeys(config, key.publicKey),
       hostKey,
       ...(virtiofsd ? { virtiofsd } : {}),
+      disks,
       freshDisk: firstStart,
       readyCidata,
     }, paths);
