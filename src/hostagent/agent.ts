@@ -135,6 +135,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     for (const w of warnings) emit({ warning: w });
     // Before QEMU starts (so before the instance can be Running): what `shell` reads instead of lima.yaml.
     writeShellFacts(paths, { home: config.user.home, mounts: config.mounts });
+    // additionalDisks: locked first, so a disk another instance uses refuses the start before any work
+    disks = await attachDisks(home, paths.dir, additionalDisks(config));
 
     let image = readImageRecord(paths);
     const firstStart = image === undefined || !diskPrepared(paths);
@@ -171,7 +173,6 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const virtiofsd = config.mountType === "virtiofs" && config.mounts.length > 0 ? findVirtiofsd() : undefined;
     // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).
     const readyCidata = takeReadyCidata(paths);
-    disks = await attachDisks(home, paths.dir, additionalDisks(config));
     const boot = planBoot(config, {
       facts: hostFacts,
       qemu: qemuFacts,
