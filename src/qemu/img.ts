@@ -99,7 +99,7 @@ export async function qemuImgCreate(file: string, format: "qcow2" | "raw", sizeB
 
 /** The argv of `qemu-img snapshot` creating (-c), applying (-a) or deleting (-d) internal snapshot `tag`. Pure. */
 export function snapshotArgs(op: "create" | "apply" | "delete", file: string, tag: string): string[] {
-  return ["snapshot", "-f", "qcow2", op === "create" ? "-c" : op === "apply" ? "-a" : "-d", tag, file];
+  return ["snapshot", op === "create" ? "-c" : op === "apply" ? "-a" : "-d", tag, file];
 }
 
 /** `qemu-img snapshot`: an internal snapshot of a qcow2 image that no QEMU has open. */
