@@ -156,7 +156,7 @@ test("disk create + additionalDisks, snapshot apply; the next boot has the snaps
   await ok(["delete", "-f", TWO]);
 });
 
-test("after a stop the disk is unlocked and keeps its data; snapshot delete --tag; disk delete needs -f while lima.yaml lists it", BOOT, async () => {
+test("after a stop the disk is unlocked; snapshot delete --tag; disk delete needs -f while lima.yaml lists it", BOOT, async () => {
   await ok(["stop", NAME]);
   const [d] = (await ok(["disk", "list", "--json", DISK])).stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(d?.instance, "", "stopping releases the lock");
