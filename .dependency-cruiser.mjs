@@ -13,6 +13,7 @@ export const LAYERS = [
   "ssh",
   "cidata",
   "qemu",
+  "disks",
   "images",
   "mounts",
   "config",
@@ -27,6 +28,7 @@ export const LAYERS = [
  */
 export const PLANNERS = [
   "src/qemu/argv.ts",
+  "src/disks/plan.ts",
   "src/qemu/options.ts",
   "src/qemu/types.ts",
   "src/mounts/bench.ts",

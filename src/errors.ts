@@ -53,6 +53,11 @@ export const ERROR_CODES = {
   IMAGE_BUILD_FAILED: "a step of a local image build failed",
   IMAGE_NOT_BUILT: "an image variant that is only used when built beforehand (build:debian-12-docker) is not built",
   DISK_MISSING: "a disk file of the instance is missing",
+  UNKNOWN_DISK: "no additional disk of that name (limactl disk list)",
+  DISK_EXISTS: "an additional disk of that name already exists",
+  DISK_IN_USE: "the additional disk is locked by an instance (in_use_by): stop it, or unlock a stale lock",
+  DISK_SIZE: "an additional disk can only grow",
+  SNAPSHOT_TAG: "Lima's per-instance snapshot (--tag) cannot be taken, applied or deleted as asked",
   // Host programs
   QEMU_MISSING: "qemu-system-<arch> is not installed",
   QEMU_BROKEN: "qemu-system-<arch> does not run",

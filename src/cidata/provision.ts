@@ -6,6 +6,7 @@ import { fstabUnescape } from "../mounts/fstab.js";
 import type { MountPlan } from "../mounts/types.js";
 import { isEnvName } from "../proc/quote.js";
 import { shQuote } from "./shell.js";
+import { additionalDisks, diskRunnerLines } from "../disks/plan.js";
 
 /** A file for cloud-init's write_files. */
 export interface WriteFile {
@@ -61,6 +62,7 @@ export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string)
     lines.push(`mount_point ${shQuote(fstabUnescape(escaped))} ${shQuote(escaped)}`);
   }
   if (fstabMounts.length > 0) lines.push("mount_all");
+  lines.push(...diskRunnerLines(additionalDisks(config)));
   if (!config.user.passwordlessSudo) lines.push("user_password");
   const steps: string[][] = [[], [], [], []]; // data, dependency, system, user
   config.provision.forEach((p, i) => {

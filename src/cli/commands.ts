@@ -22,6 +22,7 @@ export const commands: CommandEntry[] = [
   { names: ["restart"], load: () => import("./restart.js") },
   { names: ["suspend"], load: () => import("./suspend.js") },
   { names: ["snapshot"], load: () => import("./snapshot.js") },
+  { names: ["disk"], load: () => import("./disk.js") },
   { names: ["shell"], load: () => import("./shell.js") },
   { names: ["copy", "cp"], load: () => import("./copy.js") },
   { names: ["delete", "remove", "rm"], load: () => import("./delete.js") },

@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { isAbsolute, posix } from "node:path";
 import type { Config, HostFacts } from "./types.js";
 import { NOT_SUPPORTED, oneOf, validatePort, type Finding } from "./validate-common.js";
+import { IDENTIFIER_RE } from "../store/identifiers.js";
 
 export const PROVISION_MODES = ["system", "user", "boot", "dependency", "data", "yq", "ansible"];
 
@@ -128,5 +129,33 @@ export function validateNetworks(config: Config, out: Finding[]): void {
     const prev = seen.get(iface);
     if (prev !== undefined) out.push({ path: at("interface"), message: `"${iface}" is already used by networks[${prev}].interface` });
     seen.set(iface, i);
+  });
+}
+
+/**
+ * additionalDisks[] (Lima's rules): a disk name, or {name, format, fsType, fsArgs}; names follow the
+ * identifier rule and appear once; fsType names a mkfs.TYPE program (default ext4).
+ */
+export function validateAdditionalDisks(disks: unknown, out: Finding[]): void {
+  if (disks === undefined || disks === null) return;
+  if (!Array.isArray(disks)) {
+    out.push({ path: ["additionalDisks"], message: "must be a list of disk names or {name, format, fsType, fsArgs} maps" });
+    return;
+  }
+  const seen = new Set<string>();
+  disks.forEach((d, i) => {
+    const item = typeof d === "string" ? { name: d } : (d as Record<string, unknown> | null);
+    const at = typeof d === "string" ? ["additionalDisks", i] : ["additionalDisks", i, "name"];
+    const name = item?.name;
+    if (typeof name !== "string" || !IDENTIFIER_RE.test(name)) {
+      out.push({ path: at, message: `must be a disk name (letters and digits, separated by single ".", "_" or "-"), got ${JSON.stringify(name ?? d)}; create one with: limactl disk create NAME --size SIZE` });
+      return;
+    }
+    if (seen.has(name)) out.push({ path: at, message: `disk "${name}" is listed twice` });
+    seen.add(name);
+    const fsType = item?.fsType;
+    if (fsType !== undefined && fsType !== null && (typeof fsType !== "string" || !/^[a-z0-9]+$/.test(fsType))) {
+      out.push({ path: ["additionalDisks", i, "fsType"], message: `must name a file system type such as "ext4" or "xfs", got ${JSON.stringify(fsType)}` });
+    }
   });
 }

@@ -5,7 +5,7 @@ import { asText } from "./ast.js";
 import { ignoredFields } from "./ignored.js";
 import type { Config, HostFacts } from "./types.js";
 import { NOT_SUPPORTED, oneOf, validatePort, type Finding } from "./validate-common.js";
-import { validateNetworks, validatePortForwards, validateProvision } from "./validate-lists.js";
+import { validateAdditionalDisks, validateNetworks, validatePortForwards, validateProvision } from "./validate-lists.js";
 import { validateMounts } from "./validate-mounts.js";
 import { validateResources } from "./validate-resources.js";
 
@@ -113,8 +113,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
     if ([...v].some((c) => c !== " " && c !== "\t" && /[\p{Cc}\p{Cn}]/u.test(c))) err(["param", k], "value must not contain non-printable characters");
   }
 
-  const disks = config.extra.additionalDisks;
-  if (Array.isArray(disks) && disks.length > 0) err(["additionalDisks"], `additionalDisks are ${NOT_SUPPORTED}`);
+  validateAdditionalDisks(config.extra.additionalDisks, out);
   out.push(...ignoredFields(raw));
   return out;
 }

@@ -20,6 +20,8 @@ import { poll } from "../proc/wait.js";
 import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, recordReadyCidata, sshPublicKeys, takeReadyCidata, writeCidata } from "./prepare.js";
 import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";
 import { planBoot } from "./plan.js";
+import { attachDisks, releaseDisks } from "./disks.js";
+import { additionalDisks, type AttachedDisk } from "../disks/plan.js";
 import { runReadiness } from "./readiness.js";
 import { cloudInitOutputTail } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
@@ -92,6 +94,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     await (await running)?.stop();
   };
   let suspender: SuspendContext | undefined;
+  let disks: AttachedDisk[] = [];
   // ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent
   let sessions = new AbortController();
   let requested: (() => void) | undefined;
@@ -117,6 +120,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     if (qemu) await stopQemu(qemu, paths, { graceful, powerdownMs: opts.powerdownMs ?? 120_000, log: (m) => io.log(m) });
     const sockets = (plan?.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : [])));
     await cleanupRuntime(paths, daemons, sockets);
+    releaseDisks(home, paths.dir, disks);
     status.running = false;
     status.ready = false;
     status.exiting = true;
@@ -140,6 +144,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     for (const w of warnings) emit({ warning: w });
     // Before QEMU starts (so before the instance can be Running): what `shell` reads instead of lima.yaml.
     writeShellFacts(paths, { home: config.user.home, mounts: config.mounts });
+    // additionalDisks: locked first, so a disk another instance uses refuses the start before any work
+    disks = await attachDisks(home, paths.dir, additionalDisks(config));
 
     let image = readImageRecord(paths);
     const firstStart = image === undefined || !diskPrepared(paths);
@@ -185,6 +191,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       sshPublicKeys: sshPublicKeys(config, key.publicKey),
       hostKey,
       ...(virtiofsd ? { virtiofsd } : {}),
+      disks,
       freshDisk: firstStart,
       readyCidata,
     }, paths);

@@ -7,6 +7,7 @@ import type { VirtiofsdInfo } from "../mounts/virtiofsd.js";
 import { macAddress } from "../qemu/options.js";
 import { qemuArgv } from "../qemu/argv.js";
 import type { QemuFacts } from "../qemu/types.js";
+import type { AttachedDisk } from "../disks/plan.js";
 import { cidataFiles } from "../cidata/files.js";
 import { isoImage } from "../cidata/iso.js";
 import { bootMode, cidataDigest, kernelCmdline, type BootMode } from "../cidata/boot-mode.js";
@@ -30,6 +31,8 @@ export interface BootHost {
   sshPublicKeys: string[];
   /** The guest's pinned ssh host key (ssh/hostkey.ts). */
   hostKey: { privateKey: string; publicKey: string };
+  /** Lima's additional disks, locked for this instance and probed (hostagent/disks.ts). */
+  disks?: AttachedDisk[];
   /** The host's virtiofsd, when one was found. */
   virtiofsd?: VirtiofsdInfo;
   /** The disk was made for this boot (its guest has never run cloud-init). */
@@ -103,7 +106,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
   const digest = cidataDigest(isoImage("cidata", cidata));
   const mode = bootMode({ cidata: digest, lastReady: host.readyCidata, freshDisk: host.freshDisk, directKernelBoot: host.image.kernel !== undefined });
   const image = { ...host.image, cmdline: kernelCmdline(host.image.cmdline, mode.cloudInit) };
-  const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image, mounts });
+  const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image, mounts, disks: host.disks ?? [] });
   return {
     mounts,
     daemons,

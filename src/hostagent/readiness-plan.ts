@@ -5,6 +5,7 @@ import type { Step } from "../store/events.js";
 import type { CloudInitRun } from "../cidata/boot-mode.js";
 import { LIGHT_BOOT_UNIT_PATH } from "../cidata/scripts/runner.js";
 import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
+import { additionalDisks } from "../disks/plan.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
 interface StepBase {
@@ -185,7 +186,7 @@ export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: Clo
           graceMs: 180_000,
         },
   ];
-  if (config.provision.length > 0) {
+  if (config.provision.length > 0 || additionalDisks(config).length > 0) {
     steps.push({
       kind: "provision-report",
       description: "the provisioning scripts succeeded",

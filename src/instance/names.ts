@@ -1,11 +1,12 @@
 import { TslimaError } from "../errors.js";
+import { IDENTIFIER_RE } from "../store/identifiers.js";
 
 /**
  * Instance names: Lima's identifier rule (pkg/identifiers): letters (either case) and digits, with
  * single ".", "_" or "-" between them (`test-passwordlessSudo`, `my_vm.1`). The guest host name is
  * `lima-NAME` lower-cased with "." and "_" made "-" (config/defaults.ts).
  */
-const NAME_RE = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
+const NAME_RE = IDENTIFIER_RE;
 /** `lima-` + name must fit a 63-character host name label. */
 export const MAX_NAME_LENGTH = 58;
 

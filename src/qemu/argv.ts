@@ -5,6 +5,7 @@ import type { Accel, QemuPlan } from "./types.js";
 import { checkSocketPath, cpuModel, macAddress, memoryMiB } from "./options.js";
 import { qemuOptValue as optValue } from "../mounts/driver.js";
 import { shellQuote } from "../proc/quote.js";
+import { diskDriveArgs } from "../disks/plan.js";
 
 /** Lima's user-mode network: guest 192.168.5.15, host loopback 192.168.5.2, DNS 192.168.5.3. */
 export const USER_NET = "192.168.5.0/24";
@@ -112,6 +113,7 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
     ...cpuArgs(config, accel),
     ...bootArgs(config, paths, plan),
     ...diskArgs(paths),
+    ...diskDriveArgs(plan.disks ?? []),
     ...networkArgs(paths, plan.sshPort),
     ...consoleArgs(paths),
     ...plan.mounts.qemuArgs,

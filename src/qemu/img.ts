@@ -11,6 +11,18 @@ export interface ImageInfo {
   actualSize?: number;
   backingFile?: string;
   backingFormat?: string;
+  /** Internal snapshots (qcow2), in the image's order. */
+  snapshots?: ImageSnapshot[];
+}
+
+/** One internal snapshot of a qcow2 image (`qemu-img snapshot`; Lima's `snapshot --tag`). */
+export interface ImageSnapshot {
+  id: string;
+  tag: string;
+  /** Bytes of VM state saved with it (0 for a disk-only snapshot taken by qemu-img). */
+  vmStateSize: number;
+  /** When it was taken, seconds since the epoch. */
+  dateSec: number;
 }
 
 /** Parses `qemu-img info --output=json` output. Pure. */
@@ -20,6 +32,9 @@ export function parseImageInfo(json: string): ImageInfo {
   if (typeof j["actual-size"] === "number") info.actualSize = j["actual-size"];
   if (typeof j["backing-filename"] === "string") info.backingFile = j["backing-filename"];
   if (typeof j["backing-filename-format"] === "string") info.backingFormat = j["backing-filename-format"];
+  if (Array.isArray(j.snapshots)) {
+    info.snapshots = (j.snapshots as Array<Record<string, unknown>>).map((s) => ({ id: String(s.id), tag: String(s.name), vmStateSize: Number(s["vm-state-size"] ?? 0), dateSec: Number(s["date-sec"] ?? 0) }));
+  }
   return info;
 }
 
@@ -32,8 +47,9 @@ async function qemuImg(what: string, args: string[], hint: string): Promise<stri
 }
 
 /** `qemu-img info`: format and sizes of an image file. */
-export async function qemuImgInfo(file: string): Promise<ImageInfo> {
-  const out = await qemuImg(`cannot read disk image ${file}`, ["info", "--output=json", file], `check that ${file} is a disk image`);
+export async function qemuImgInfo(file: string, opts: { shared?: boolean } = {}): Promise<ImageInfo> {
+  // shared (-U): read an image a running QEMU holds open (its metadata may be a moment old)
+  const out = await qemuImg(`cannot read disk image ${file}`, ["info", ...(opts.shared ? ["-U"] : []), "--output=json", file], `check that ${file} is a disk image`);
   return parseImageInfo(out);
 }
 
@@ -74,4 +90,19 @@ export async function qemuImgResize(file: string, format: string, sizeBytes: num
  */
 export async function qemuImgRebase(file: string, backing: string, backingFormat: string): Promise<void> {
   await qemuImg(`cannot rebase ${file} onto ${backing}`, ["rebase", "-f", "qcow2", "-F", backingFormat, "-b", backing, file], "check free space and that the backing files exist");
+}
+
+/** `qemu-img create`: a new empty image. */
+export async function qemuImgCreate(file: string, format: "qcow2" | "raw", sizeBytes: number): Promise<void> {
+  await qemuImg(`cannot create the disk ${file}`, ["create", "-f", format, file, String(sizeBytes)], "check free space and permissions of the directory");
+}
+
+/** The argv of `qemu-img snapshot` creating (-c), applying (-a) or deleting (-d) internal snapshot `tag`. Pure. */
+export function snapshotArgs(op: "create" | "apply" | "delete", file: string, tag: string): string[] {
+  return ["snapshot", op === "create" ? "-c" : op === "apply" ? "-a" : "-d", tag, file];
+}
+
+/** `qemu-img snapshot`: an internal snapshot of a qcow2 image that no QEMU has open. */
+export async function qemuImgSnapshot(op: "create" | "apply" | "delete", file: string, tag: string): Promise<void> {
+  await qemuImg(`cannot ${op} snapshot ${tag} of ${file}`, snapshotArgs(op, file, tag), "the instance must be stopped, and the tag must exist (apply, delete) or be new (create)");
 }

@@ -7,7 +7,7 @@ export { whichSync } from "../proc/which.js";
 export { findFirmware, selectFirmware, knownFirmwarePairs, ensureEfiVars, type FirmwareDescriptor } from "./firmware.js";
 export { QmpClient, QmpError, qmpPowerdown, type QmpEvent, type QmpConnectOptions } from "./qmp.js";
 export { migrationBlockers, saveVmState, loadVmState, type MigrationResult } from "./migrate.js";
-export { qemuImgInfo, qemuImgCreateOverlay, qemuImgConvert, qemuImgResize, qemuImgRebaseUnsafe, qemuImgRebase, parseImageInfo, overlayArgs, type ImageInfo } from "./img.js";
+export { qemuImgInfo, qemuImgCreate, qemuImgSnapshot, snapshotArgs, qemuImgCreateOverlay, qemuImgConvert, qemuImgResize, qemuImgRebaseUnsafe, qemuImgRebase, parseImageInfo, overlayArgs, type ImageInfo, type ImageSnapshot } from "./img.js";
 export { findFreePort } from "./port.js";
 export { runProgram, processError, lastLines, type RunResult } from "../proc/run.js";
 export { isEmulated, emulationNotice, runnableArches, defaultStartTimeoutMs, EMULATION_COST, type RunnableArch } from "./emulation.js";

@@ -1,6 +1,7 @@
 import type { Config, HostFacts } from "../config/types.js";
 import type { ResolvedImage } from "../images/types.js";
 import type { MountPlan } from "../mounts/types.js";
+import type { AttachedDisk } from "../disks/plan.js";
 
 export type Accel = "kvm" | "hvf" | "tcg";
 
@@ -29,6 +30,8 @@ export interface QemuPlan {
   sshPort: number;
   image: ResolvedImage;
   mounts: MountPlan;
+  /** Lima's additional disks attached to this boot, in config order (disks/plan.ts). */
+  disks?: AttachedDisk[];
 }
 
 export type { Config };

@@ -3,7 +3,10 @@
  * is driven through both names, `limactl` (bin/limactl.js, and `lima`) and `tslima`: list --json as
  * Lima's tools read it, `lima CMD`, edit refused while running then applied when stopped, clone (the
  * clone boots with the original's data and its own host key), protect refusing delete and rename,
- * factory-reset and a fresh first boot with the edited config. Boots run one after another.
+ * factory-reset and a fresh first boot with the edited config; then Lima's snapshot --tag on the
+ * stopped instance (create, list, refused while running, apply), a disk made with `disk create` and
+ * attached by additionalDisks (mounted at /mnt/lima-NAME, locked against delete and a second
+ * instance, released by stop). Boots run one after another.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -104,4 +107,64 @@ test("protect refuses delete and rename until unprotect; factory-reset keeps lim
   assert.equal(mark.code, 1, "the disk is fresh: the mark is gone");
   assert.equal((await ok(["shell", NAME, "sh", "-c", "echo $LC13"])).stdout.trim(), "edited", "the edited config is kept");
   assert.ok(existsSync(join(cli.home, NAME, "diffdisk")));
+});
+
+const DISK = "lc13d";
+const TWO = "lc13-two";
+
+test("snapshot --tag: taken on the stopped instance, listed, refused while it runs", BOOT, async () => {
+  await ok(["sh", "-c", "echo before > ~/snapmark && sync"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+  await ok(["stop", NAME]);
+  await ok(["snapshot", "create", NAME, "--tag", "t1"]);
+  assert.equal((await ok(["snapshot", "list", NAME, "-q"])).stdout, "t1\n");
+  const [listed] = (await ok(["snapshot", "list", NAME, "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as { tag: string; dateSec: number });
+  assert.equal(listed?.tag, "t1");
+  assert.ok((listed?.dateSec ?? 0) > 0, JSON.stringify(listed));
+  const dup = await limactl(["snapshot", "create", NAME, "--tag", "t1"]);
+  assert.equal(dup.code, 1);
+  assert.match(dup.stderr, /already has a snapshot tagged t1/);
+  await cli.ok(["start", NAME, "--timeout", "20m"], { timeoutMs: BOOT.timeout });
+  await ok(["sh", "-c", "echo after > ~/aftermark && sync"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+  const running = await limactl(["snapshot", "create", NAME, "--tag", "t2"]);
+  assert.equal(running.code, 1);
+  assert.match(running.stderr, /it is Running[\s\S]*stop it first: limactl stop lc13[\s\S]*ERR_TSLIMA_INSTANCE_RUNNING/);
+  await ok(["stop", NAME]);
+});
+
+test("disk create + additionalDisks, snapshot apply; the next boot has the snapshot's files and the disk mounted at /mnt/lima-NAME, locked", BOOT, async () => {
+  await ok(["disk", "create", DISK, "--size", "1GiB"]);
+  await ok(["edit", NAME, "--set", `.additionalDisks += ["${DISK}"]`]);
+  await ok(["snapshot", "apply", NAME, "--tag", "t1"]);
+  await cli.ok(["start", NAME, "--timeout", "20m"], { timeoutMs: BOOT.timeout });
+  const sh = (script: string) => limactl(["shell", NAME, "sh", "-c", script]);
+  assert.equal((await sh("cat ~/snapmark")).stdout, "before\n");
+  assert.equal((await sh("test -e ~/aftermark")).code, 1, "a file written after the snapshot is gone once it is applied");
+  assert.equal((await sh(`findmnt -n -o FSTYPE /mnt/lima-${DISK}`)).stdout.trim(), "ext4");
+  const wrote = await sh(`echo on-the-disk > /mnt/lima-${DISK}/f && cat /mnt/lima-${DISK}/f`);
+  assert.equal(wrote.stdout, "on-the-disk\n", wrote.stderr);
+  const [d] = (await ok(["disk", "list", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual([d?.name, d?.format, d?.size, d?.instance, d?.mountPoint], [DISK, "qcow2", 1024 ** 3, NAME, `/mnt/lima-${DISK}`]);
+  const del = await limactl(["disk", "delete", DISK]);
+  assert.equal(del.code, 1);
+  assert.match(del.stderr, /cannot delete disk lc13d: it is in use by instance lc13[\s\S]*ERR_TSLIMA_DISK_IN_USE/);
+  // a second instance asking for the disk is refused before its VM starts
+  const yaml = cli.file(`${TWO}.yaml`, `${guestYaml()}\nadditionalDisks: ["${DISK}"]\n`);
+  await ok(["create", "--name", TWO, yaml]);
+  const two = await limactl(["start", TWO], {});
+  assert.equal(two.code, 1);
+  assert.match(two.stderr, /additional disk lc13d is in use by instance lc13/);
+  await ok(["delete", "-f", TWO]);
+});
+
+test("after a stop the disk is unlocked; snapshot delete --tag; disk delete needs -f while lima.yaml lists it", BOOT, async () => {
+  await ok(["stop", NAME]);
+  const [d] = (await ok(["disk", "list", "--json", DISK])).stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(d?.instance, "", "stopping releases the lock");
+  await ok(["snapshot", "delete", NAME, "--tag", "t1"]);
+  assert.equal((await ok(["snapshot", "list", NAME, "-q"])).stdout, "");
+  const listed = await limactl(["disk", "delete", DISK]);
+  assert.equal(listed.code, 1);
+  assert.match(listed.stderr, /listed in additionalDisks of instance lc13/);
+  await ok(["disk", "delete", "-f", DISK]);
+  assert.equal((await ok(["disk", "list", "--json"])).stdout, "");
 });

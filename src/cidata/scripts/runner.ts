@@ -96,6 +96,38 @@ script() {
   [ "$rc" -eq 0 ] || failure "$mode" "$index" "$rc" "$mode script $index"
 }
 
+# disk INDEX NAME SERIAL FORMAT FSTYPE [FSARGS...]: an additional disk (Lima's additionalDisks). On
+# first use (no file system labelled lima-NAME) and FORMAT=true: one GPT partition (when sfdisk is
+# there; else the whole disk) with a FSTYPE file system labelled lima-NAME, owned by the user; then
+# on every boot it is grown to the disk and mounted at /mnt/lima-NAME
+disk() {
+  index=$1 name=$2 dev=/dev/disk/by-id/virtio-$3 format=$4 fstype=$5
+  shift 5
+  n=0
+  while [ ! -e "$dev" ] && [ "$n" -lt 30 ]; do sleep 1; n=$((n + 1)); done
+  if [ ! -e "$dev" ]; then failure disk "$index" 1 "find additional disk $name ($dev)"; return 0; fi
+  [ "$format" = true ] || return 0
+  mnt="/mnt/lima-$name"
+  fs=$(blkid -L "lima-$name" 2>/dev/null)
+  if [ -z "$fs" ]; then
+    say "formatting additional disk $name ($fstype)"
+    fs=$dev
+    if command -v sfdisk >/dev/null 2>&1 && echo 'type=linux' | sfdisk -q --label gpt "$dev"; then
+      udevadm settle 2>/dev/null
+      fs="$dev-part1"
+    fi
+    if ! "mkfs.$fstype" "$@" -L "lima-$name" "$fs"; then failure disk "$index" 1 "format additional disk $name as $fstype"; return 0; fi
+    mkdir -p "$mnt" && mount -t "$fstype" "$fs" "$mnt" && chown "$TSLIMA_USER:" "$mnt" && umount "$mnt"
+  fi
+  if [ "$fs" != "$dev" ] && command -v growpart >/dev/null 2>&1; then growpart "$dev" 1 >/dev/null 2>&1 || true; fi
+  mkdir -p "$mnt"
+  if ! mountpoint -q "$mnt" && ! mount -t "$fstype" "$fs" "$mnt"; then failure disk "$index" 1 "mount additional disk $name at $mnt"; return 0; fi
+  case $fstype in
+    ext*) resize2fs "$fs" >/dev/null 2>&1 || true ;;
+    xfs) xfs_growfs "$mnt" >/dev/null 2>&1 || true ;;
+  esac
+}
+
 # unsupported MODE INDEX
 unsupported() { failure "$1" "$2" 127 "provision mode $1 is not supported by tslima"; }
 

@@ -145,7 +145,10 @@ test("param names, dns with hostResolver, additionalDisks, versions, user", () =
   one({ param: { ok: "a\u0007b" } }, "param.ok", /non-printable/);
   one({ dns: ["1.1.1.1"] }, "dns", /hostResolver.enabled/);
   assert.deepEqual(errors({ dns: ["1.1.1.1"], hostResolver: { enabled: false } }), []);
-  one({ additionalDisks: ["data"] }, "additionalDisks", /not supported by tslima/);
+  assert.deepEqual(errors({ additionalDisks: ["data", { name: "logs", format: false, fsType: "xfs", fsArgs: ["-m", "0"] }] }), []);
+  one({ additionalDisks: ["bad name"] }, "additionalDisks[0]", /must be a disk name .*limactl disk create/);
+  one({ additionalDisks: ["data", { name: "data" }] }, "additionalDisks[1].name", /listed twice/);
+  one({ additionalDisks: [{ name: "d", fsType: "ext4; rm" }] }, "additionalDisks[0].fsType", /file system type/);
   one({ minimumLimaVersion: "two" }, "minimumLimaVersion", /version/);
   one({ user: { name: "Bad Name" } }, "user.name", /Linux user name/);
 });

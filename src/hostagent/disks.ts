@@ -1,0 +1,36 @@
+import { existsSync } from "node:fs";
+import { TslimaError } from "../errors.js";
+import { qemuImgInfo } from "../qemu/index.js";
+import { diskPaths, type AdditionalDisk, type AttachedDisk } from "../disks/plan.js";
+import { lockDisk, unlockDisk } from "../disks/lock.js";
+
+/**
+ * Locks the config's additional disks for the instance in `instanceDir` (all or none) and probes
+ * their image format. Throws UNKNOWN_DISK for a disk never created, DISK_IN_USE for a locked one.
+ */
+export async function attachDisks(home: string, instanceDir: string, disks: AdditionalDisk[]): Promise<AttachedDisk[]> {
+  const taken: AdditionalDisk[] = [];
+  try {
+    const out: AttachedDisk[] = [];
+    for (const d of disks) {
+      const p = diskPaths(home, d.name);
+      if (!existsSync(p.datadisk)) {
+        throw new TslimaError("UNKNOWN_DISK", `additional disk ${d.name} (additionalDisks in lima.yaml) does not exist: no ${p.datadisk}`, {
+          hint: `create it: limactl disk create ${d.name} --size 10GiB, or remove it from additionalDisks (limactl edit)`,
+        });
+      }
+      lockDisk(p, instanceDir);
+      taken.push(d);
+      out.push({ ...d, file: p.datadisk, imageFormat: (await qemuImgInfo(p.datadisk)).format });
+    }
+    return out;
+  } catch (e) {
+    releaseDisks(home, instanceDir, taken);
+    throw e;
+  }
+}
+
+/** Unlocks the disks the instance holds. */
+export function releaseDisks(home: string, instanceDir: string, disks: AdditionalDisk[]): void {
+  for (const d of disks) unlockDisk(diskPaths(home, d.name), instanceDir);
+}
