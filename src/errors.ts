@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   SSH_TIMEOUT: "the guest's sshd did not answer in time",
   SSH_HOST_KEY: "the ssh server on an instance's port did not present the instance's pinned host key",
   SHELL_ARG_NUL: "a command argument contains a NUL byte",
+  SHELL_ENV_PATTERN: "LIMA_SHELLENV_ALLOW or LIMA_SHELLENV_BLOCK holds a pattern that cannot be used",
   PORT_IN_USE: "ssh.localPort is taken by another program",
   // Mounts
   MOUNT_LOCATION: "a mount's host directory is missing or not a directory",
@@ -107,6 +108,7 @@ export const ERROR_CODES = {
   SNAPSHOT_MISMATCH: "an instance cannot be made from the snapshot as asked (another config, another TSLIMA_HOME's ssh key)",
   COPY_LOCAL: "a copy names no instance",
   COPY_FAILED: "scp failed",
+  COPY_BACKEND: "the copy backend asked for cannot do this copy (rsync missing, or two instances)",
   INTERNAL: "a bug: an unexpected error (reported with its stack in the logs)",
 } as const satisfies Record<string, string>;
 

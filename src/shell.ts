@@ -4,3 +4,4 @@
 export { shell, exec, type ShellOptions } from "./instance/shell.js";
 export type { ExecResult } from "./ssh/exec.js";
 export { shellJoin } from "./proc/quote.js";
+export { jsonLogLine, jsonLogWriter, type LogFormat } from "./proc/log-format.js";

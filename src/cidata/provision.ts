@@ -47,6 +47,15 @@ function scriptText(p: Provision, i: number): string | undefined {
   return undefined;
 }
 
+/**
+ * The other name of the guest home, as Lima has both: `/home/USER.linux` for `/home/USER.guest` and
+ * the reverse; undefined for a home of another shape (user.home set to something else). Pure.
+ */
+export function homeAlias(home: string): string | undefined {
+  const m = /^(\/(?:[^/]+\/)*[^/]+)\.(linux|guest)\/?$/.exec(home);
+  return m ? `${m[1]}.${m[2] === "linux" ? "guest" : "linux"}` : undefined;
+}
+
 /** The ordered steps (plan.sh, sourced by the runner) and the files they use. */
 export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string): { planSh: string; files: WriteFile[]; bootIndices: string[] } {
   const lines = ["# tslima: generated boot plan, run in this order on every boot"];
@@ -56,6 +65,8 @@ export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string)
   for (const [name, ip] of Object.entries(config.hostResolver.hosts)) {
     if (/^[0-9.]+$|^[0-9a-fA-F:]+:[0-9a-fA-F:.]*$/.test(ip)) lines.push(`hosts_entry ${shQuote(ip)} ${shQuote(name)}`);
   }
+  const alias = homeAlias(config.user.home);
+  if (alias !== undefined) lines.push(`home_alias ${shQuote(alias)}`);
   const fstabMounts = mounts.mounts.filter((m) => m.fstab);
   for (const m of fstabMounts) {
     const escaped = m.fstab?.[1] ?? "";

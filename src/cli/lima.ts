@@ -1,10 +1,9 @@
-import { shellJoin } from "../shell.js";
 import { main } from "./main.js";
 
 /**
  * Lima's `lima` command: `lima CMD...` is `limactl shell $LIMA_INSTANCE CMD...` (default instance
- * "default"), with $LIMA_WORKDIR as --workdir and $LIMA_SHELL as the shell that runs CMD (`SHELL -c
- * 'CMD'`, or `SHELL -l` without one). Returns the tslima argv; a help request gives `help` text
+ * "default"), with $LIMA_WORKDIR as --workdir and $LIMA_SHELL as --shell (the login shell that runs
+ * CMD, as Lima's lima script passes it). Returns the tslima argv; a help request gives `help` text
  * instead. Pure.
  */
 export function limaArgv(args: string[], env: NodeJS.ProcessEnv): { argv: string[]; warning?: string } | { help: string } {
@@ -26,9 +25,14 @@ export function limaArgv(args: string[], env: NodeJS.ProcessEnv): { argv: string
     };
   }
   if (args.length === 1 && (args[0] === "-v" || args[0] === "--version")) return { argv: args };
-  let cmd = args[0] === "--" ? args.slice(1) : args;
-  if (env.LIMA_SHELL) cmd = cmd.length === 0 ? [env.LIMA_SHELL, "-l"] : [env.LIMA_SHELL, "-c", shellJoin(cmd)];
-  const argv = ["shell", ...(env.LIMA_WORKDIR ? ["--workdir", env.LIMA_WORKDIR] : []), instance, ...(cmd.length > 0 ? ["--", ...cmd] : [])];
+  const cmd = args[0] === "--" ? args.slice(1) : args;
+  const argv = [
+    "shell",
+    ...(env.LIMA_WORKDIR ? ["--workdir", env.LIMA_WORKDIR] : []),
+    ...(env.LIMA_SHELL ? ["--shell", env.LIMA_SHELL] : []),
+    instance,
+    ...(cmd.length > 0 ? ["--", ...cmd] : []),
+  ];
   const first = args[0];
   const warning =
     first !== undefined && ["create", "start", "delete", "shell"].includes(first) ? `perhaps you meant \`limactl ${args.join(" ")}\`?` : undefined;

@@ -21,8 +21,8 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     const fast = parseShellArgs(rawArgv.slice(1));
     if (fast !== undefined) {
       try {
-        const { shell } = await import("../shell.js");
-        return await shell(fast.name, fast.command, fast.workdir !== undefined ? { workdir: fast.workdir } : {});
+        const { runShell } = await import("./shell.js");
+        return await runShell(fast);
       } catch (e) {
         return reportError(e);
       }
@@ -35,6 +35,7 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     argv = rest;
     if (globals.debug) process.env.TSLIMA_DEBUG = "1";
     if (globals.tty === false) process.env.TSLIMA_TTY = "false";
+    if (globals.logFormat === "json") await jsonStderr();
   } catch (e) {
     if (!(e instanceof GlobalFlagError)) throw e;
     process.stderr.write(`error: ${e.message}\n`);
@@ -50,6 +51,7 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
   program
     .addOption(new Option("--debug", "debug mode (stack traces of errors)"))
     .addOption(new Option("--log-level <level>", "trace, debug, info, warn, error (debug and trace turn --debug on)"))
+    .addOption(new Option("--log-format <format>", "text, or json: one JSON object per line on stderr (level, msg, time)"))
     .addOption(new Option("--tty [bool]", "--tty=false: never ask, never open an editor"))
     .addOption(new Option("-y, --yes", "same as --tty=false"));
   program.showHelpAfterError(`(run \`${prog} --help\` for usage)`);
@@ -70,6 +72,11 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
 
 /** An error as the CLI prints it: code, message and hint for a TslimaError (exit 1), else a bug (exit 2). */
 function reportError(e: unknown): number {
+  if (isTslimaError(e) && jsonLogs !== undefined) {
+    jsonLogs.flush();
+    rawStderrWrite(`${jsonLogLine(e.message, new Date(), { ...(e.hint ? { hint: e.hint } : {}), code: e.code }, "fatal")}\n`);
+    return 1;
+  }
   if (isTslimaError(e)) {
     process.stderr.write(`error: ${e.message}\n`);
     if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
@@ -89,9 +96,37 @@ function reportError(e: unknown): number {
  * argv before commander parses it. For `shell` they are looked for only up to the instance name:
  * what follows belongs to the guest command. Pure.
  */
+let jsonLogs: { write: (s: string) => void; flush: () => void } | undefined;
+let rawStderrWrite: (s: string) => void = (s) => void process.stderr.write(s);
+let jsonLogLine: typeof import("../shell.js").jsonLogLine = () => "";
+
+/**
+ * `--log-format json`: text written to stderr becomes JSON log lines (see proc/log-format.ts).
+ * Buffers pass unchanged: they are a guest command's own stderr (ssh's, passed through by `shell`).
+ */
+async function jsonStderr(): Promise<void> {
+  const fmt = await import("../shell.js");
+  jsonLogLine = fmt.jsonLogLine;
+  const original = process.stderr.write.bind(process.stderr);
+  rawStderrWrite = (s) => void original(s);
+  jsonLogs = fmt.jsonLogWriter(rawStderrWrite);
+  const logs = jsonLogs;
+  type Callback = (err?: Error | null) => void;
+  const patched = (chunk: string | Uint8Array, encodingOrCb?: BufferEncoding | Callback, cb?: Callback): boolean => {
+    if (typeof chunk !== "string") return typeof encodingOrCb === "function" ? original(chunk, encodingOrCb) : original(chunk, encodingOrCb, cb);
+    logs.write(chunk);
+    (typeof encodingOrCb === "function" ? encodingOrCb : cb)?.();
+    return true;
+  };
+  process.stderr.write = patched;
+  process.once("exit", () => logs.flush());
+}
+
 export interface Globals {
   debug: boolean;
   logLevel?: string;
+  /** --log-format text|json (Lima's). */
+  logFormat?: "text" | "json";
   /** false with --tty=false or -y/--yes: never ask, never open an editor. */
   tty?: boolean;
 }
@@ -129,6 +164,10 @@ export function extractGlobals(argv: string[]): { globals: Globals; rest: string
       }
       globals.logLevel = v;
       if (v === "debug" || v === "trace") globals.debug = true;
+    } else if (a === "--log-format" || a.startsWith("--log-format=")) {
+      const v = a === "--log-format" ? argv[++i] : a.slice("--log-format=".length);
+      if (v !== "text" && v !== "json") throw new GlobalFlagError(`invalid argument ${JSON.stringify(v ?? "")} for "--log-format" flag: use text or json`);
+      globals.logFormat = v;
     } else {
       if (!a.startsWith("-")) {
         positionals++;

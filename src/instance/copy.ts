@@ -7,7 +7,10 @@ import { tslimaHome } from "../store/paths.js";
 import { listInstanceNames, requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
 import { hostKeyMismatchError, isHostKeyMismatch } from "../ssh/index.js";
-import { guestExec } from "../ssh/exec.js";
+import { guestExec, shScript } from "../ssh/exec.js";
+import { whichSync } from "../proc/which.js";
+import { shellJoin, shellQuote } from "../proc/quote.js";
+import type { InstancePaths } from "../store/paths.js";
 
 export interface CopyEndpoint {
   /** Instance name, or undefined for a host path. */
@@ -24,7 +27,7 @@ export function parseCopyArg(arg: string, instances: string[]): CopyEndpoint {
   if (i > 0) {
     const name = arg.slice(0, i);
     if (instances.includes(name)) return { instance: name, path: arg.slice(i + 1) };
-    if (/^[a-z0-9][a-z0-9.-]*$/.test(name) && !arg.startsWith("/") && !arg.startsWith(".")) {
+    if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !arg.startsWith("/") && !arg.startsWith(".")) {
       throw new TslimaError("UNKNOWN_INSTANCE", `instance ${JSON.stringify(name)} does not exist (in ${arg})`, {
         hint: instances.length > 0 ? `existing instances: ${instances.join(", ")}` : "there are no instances yet",
       });
@@ -38,8 +41,51 @@ export function scpArg(e: CopyEndpoint): string {
   return e.instance === undefined ? e.path : `lima-${e.instance}:${e.path === "" ? "." : e.path}`;
 }
 
-/** Copies files between the host and instances with scp over each instance's ssh.config. */
-export async function copy(src: string, dst: string, opts: { home?: string; recursive?: boolean } = {}): Promise<void> {
+/** `copy --backend`: Lima's choice of tool. */
+export type CopyBackend = "scp" | "rsync" | "auto";
+
+export const COPY_BACKENDS: readonly CopyBackend[] = ["scp", "rsync", "auto"];
+
+export interface CopyOptions {
+  home?: string;
+  recursive?: boolean;
+  /** scp, rsync, or auto (default): rsync when the host and the one instance involved both have it, else scp. */
+  backend?: CopyBackend;
+  /** Show the command run (on `onVerbose`) and let the tool report its progress. */
+  verbose?: boolean;
+  onVerbose?: (line: string) => void;
+}
+
+/**
+ * The tool for one copy: rsync needs it on the host and in the guest, and one side on the host
+ * (rsync cannot copy between two remote hosts; scp -3 does, through this host). Pure.
+ */
+export function chooseCopyBackend(asked: CopyBackend, o: { instances: number; hostRsync: boolean; guestRsync: boolean }): "scp" | "rsync" {
+  const why = o.instances > 1 ? "rsync cannot copy between two instances" : !o.hostRsync ? "rsync is not installed on the host" : !o.guestRsync ? "rsync is not installed in the instance" : undefined;
+  if (asked === "scp") return "scp";
+  if (asked === "auto") return why === undefined ? "rsync" : "scp";
+  if (why !== undefined) {
+    throw new TslimaError("COPY_BACKEND", `copy --backend rsync: ${why}`, {
+      hint: o.instances > 1 ? "use --backend scp (or auto) for a copy between instances" : "install rsync there, or use --backend scp (or auto)",
+    });
+  }
+  return "rsync";
+}
+
+/** The argv of the copy tool (scp or rsync) over the ssh config `cfg`. Pure. */
+export function copyArgv(tool: "scp" | "rsync", cfg: string, a: CopyEndpoint, b: CopyEndpoint, o: { recursive?: boolean; verbose?: boolean }): string[] {
+  if (tool === "rsync") {
+    return ["-e", `ssh -F ${shellQuote(cfg)}`, "-lpt", ...(o.recursive ? ["-r"] : []), ...(o.verbose ? ["-v", "--progress"] : ["-q"]), "--", scpArg(a), scpArg(b)];
+  }
+  return ["-F", cfg, ...(o.verbose ? [] : ["-q"]), "-p", ...(o.recursive ? ["-r"] : []), ...(a.instance && b.instance ? ["-3"] : []), "--", scpArg(a), scpArg(b)];
+}
+
+async function guestHasRsync(paths: InstancePaths): Promise<boolean> {
+  return (await guestExec(paths, shScript("command -v rsync >/dev/null"), { timeoutMs: 30_000 })).code === 0;
+}
+
+/** Copies files between the host and instances (or two instances) with scp or rsync over each instance's ssh.config. */
+export async function copy(src: string, dst: string, opts: CopyOptions = {}): Promise<void> {
   const home = opts.home ?? tslimaHome();
   const names = listInstanceNames(home);
   const a = parseCopyArg(src, names);
@@ -52,28 +98,40 @@ export async function copy(src: string, dst: string, opts: { home?: string; recu
     const st = inspectStatus(requireInstance(home, n));
     if (st.status !== "Running") throw new TslimaError("NOT_RUNNING", `instance ${n} is ${st.status}`, { hint: `start it: tslima start ${n}` });
   }
+  const asked = opts.backend ?? "auto";
+  const single = involved.length === 1 ? requireInstance(home, involved[0]!) : undefined;
+  const hostRsync = asked !== "scp" && whichSync("rsync") !== undefined;
+  const tool = chooseCopyBackend(asked, {
+    instances: involved.length,
+    hostRsync,
+    guestRsync: hostRsync && single !== undefined && (await guestHasRsync(single)),
+  });
   // One ssh config holding every involved instance's Host block.
   const tmp = mkdtempSync(join(tmpdir(), "tslima-copy-"));
   try {
     const cfg = join(tmp, "ssh.config");
     writeFileSync(cfg, involved.map((n) => readFileSync(requireInstance(home, n).sshConfig, "utf8")).join("\n"));
-    const args = ["-F", cfg, "-q", "-p", ...(opts.recursive ? ["-r"] : []), ...(a.instance && b.instance ? ["-3"] : []), scpArg(a), scpArg(b)];
+    const args = copyArgv(tool, cfg, a, b, { recursive: opts.recursive === true, verbose: opts.verbose === true });
+    if (opts.verbose) opts.onVerbose?.(`${tool} ${shellJoin(args)}`);
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const child = startChild("scp", args, { stdio: ["ignore", "inherit", "pipe"] });
+      const child = startChild(tool, args, { stdio: ["ignore", "inherit", "pipe"] });
       let stderr = "";
-      child.stderr?.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+      child.stderr?.on("data", (d: Buffer) => {
+        if (opts.verbose) process.stderr.write(d);
+        stderr += d.toString("utf8");
+      });
       child.once("error", (e) => resolve({ code: 255, stderr: e.message }));
       child.once("close", (code) => resolve({ code: code ?? 255, stderr }));
     });
     // scp -q keeps ssh quiet, so a refused host key is told apart by asking ssh once more per instance.
-    if (r.code === 255) {
+    if (r.code === 255 || (tool === "rsync" && r.code !== 0)) {
       for (const n of involved) {
         const paths = requireInstance(home, n);
         if (isHostKeyMismatch((await guestExec(paths, ["true"], { timeoutMs: 30_000 })).stderr)) throw hostKeyMismatchError(paths);
       }
     }
     if (r.code !== 0) {
-      throw new TslimaError("COPY_FAILED", `copy ${src} -> ${dst} failed: ${r.stderr.trim() || `scp exited with ${r.code}`}`, {
+      throw new TslimaError("COPY_FAILED", `copy ${src} -> ${dst} failed: ${r.stderr.trim() || `${tool} exited with ${r.code}`}`, {
         hint: opts.recursive ? "check both paths exist" : "check both paths exist; use -r for directories",
       });
     }

@@ -1,11 +1,15 @@
+import { existsSync } from "node:fs";
 import { TslimaError } from "../errors.js";
+import { poll } from "../proc/wait.js";
 import type { Mount } from "../config/types.js";
 import { sshCommandRunner } from "../ssh/runner.js";
 import { tslimaHome, type InstancePaths } from "../store/paths.js";
 import { requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
 import { readShellFacts, type ShellFacts } from "../store/shell-facts.js";
-import { guestExec, type ExecResult } from "../ssh/exec.js";
+import { closeControlMaster, guestExec, type ExecResult } from "../ssh/exec.js";
+import { preservedEnv } from "../ssh/shell-env.js";
+import type { StartOptions } from "./start.js";
 
 // The path of every `tslima shell`: keep its imports light. Nothing here loads src/config (the YAML
 // pipeline) unless the agent's record (shell.json) is missing; test/unit/cli-lazy.test.ts checks it.
@@ -34,6 +38,22 @@ export interface ShellOptions {
   workdir?: string;
   /** Host cwd for Lima's rule; default process.cwd(). */
   cwd?: string;
+  /** The guest shell that runs the command (Lima's `--shell`); default the guest user's `$SHELL`. */
+  shell?: string;
+  /**
+   * Pass host environment variables to the command (Lima's `--preserve-env`): those of `env`
+   * (default process.env) that LIMA_SHELLENV_ALLOW / LIMA_SHELLENV_BLOCK let through (see
+   * ssh/shell-env.ts).
+   */
+  preserveEnv?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** End the instance's ssh ControlMaster first, so that this command opens a new one (`--reconnect`). */
+  reconnect?: boolean;
+  /**
+   * Start the instance first when it is not running (`--start`), with these of start's options
+   * (its events and messages, its timeout); false or absent: a stopped instance is an error.
+   */
+  start?: boolean | Pick<StartOptions, "onEvent" | "onMessage" | "timeoutMs" | "signal">;
 }
 
 function runningInstance(name: string, home: string): InstancePaths {
@@ -41,7 +61,7 @@ function runningInstance(name: string, home: string): InstancePaths {
   const st = inspectStatus(paths);
   if (st.status !== "Running") {
     throw new TslimaError("NOT_RUNNING", `instance ${name} is ${st.status}${st.reason ? ` (${st.reason})` : ""}`, {
-      hint: `start it: tslima start ${name}`,
+      hint: `start it: tslima start ${name} (or shell --start)`,
     });
   }
   return paths;
@@ -74,10 +94,36 @@ async function workdirFor(home: string, paths: InstancePaths, opts: ShellOptions
  */
 export async function shell(name: string, command: string[], opts: ShellOptions = {}): Promise<number> {
   const home = opts.home ?? tslimaHome();
-  const paths = runningInstance(name, home);
+  const paths = opts.start !== undefined && opts.start !== false ? await startedInstance(name, home, opts.start === true ? {} : opts.start) : runningInstance(name, home);
   const wd = await workdirFor(home, paths, opts);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  return sshCommandRunner(paths, { tty, ...(command.length > 0 ? { command } : {}), ...wd });
+  if (opts.reconnect === true) await reconnect(paths);
+  return sshCommandRunner(paths, {
+    tty,
+    ...(command.length > 0 ? { command } : {}),
+    ...wd,
+    ...(opts.shell !== undefined ? { shell: opts.shell } : {}),
+    ...(opts.preserveEnv === true ? { env: preservedEnv(opts.env ?? process.env) } : {}),
+  });
+}
+
+/**
+ * Ends the ControlMaster and waits (up to 2 s) for its socket to go, so that the next ssh becomes
+ * the new master instead of finding the old socket and running without one.
+ */
+async function reconnect(paths: InstancePaths): Promise<void> {
+  closeControlMaster(paths);
+  await poll(() => (existsSync(paths.sshSock) ? undefined : true), { timeoutMs: 2000, intervalMs: 20 });
+}
+
+/** The instance, started first (with the whole library: only then is it loaded) unless it runs. */
+async function startedInstance(name: string, home: string, o: StartOptions): Promise<InstancePaths> {
+  const paths = requireInstance(home, name);
+  if (inspectStatus(paths).status !== "Running") {
+    const { startInstance } = await import("./start.js");
+    await startInstance(name, { ...o, home });
+  }
+  return runningInstance(name, home);
 }
 
 /** Runs a command in the guest and collects its output. */

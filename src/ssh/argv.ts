@@ -13,11 +13,15 @@ export interface SshArgvOptions {
   home?: string;
   /** Run through the user's login shell (`exec "$SHELL" -l -c ...`, as `limactl shell`); default true. */
   login?: boolean;
+  /** The guest shell that runs the command (`--shell`); default the user's `$SHELL`. */
+  shell?: string;
+  /** `NAME=VALUE` words set for the login shell through `env` (`--preserve-env`). */
+  env?: string[];
 }
 
 /**
  * The shell script sent to the guest, following `limactl shell`:
- * `cd WORKDIR || cd HOME || exit 1; exec "$SHELL" -l -c 'QUOTED COMMAND'`. Pure.
+ * `cd WORKDIR || cd HOME || exit 1; exec [env NAME=VALUE...] "$SHELL" -l -c 'QUOTED COMMAND'`. Pure.
  */
 export function remoteScript(o: Omit<SshArgvOptions, "tty">): string {
   const parts: string[] = [];
@@ -27,10 +31,12 @@ export function remoteScript(o: Omit<SshArgvOptions, "tty">): string {
     parts.push(`${cds.join(" || ")} || exit 1`);
   }
   const login = o.login ?? true;
+  const env = o.env !== undefined && o.env.length > 0 ? `env ${o.env.map((w) => shellQuote(w)).join(" ")} ` : "";
+  const sh = `${env}${o.shell !== undefined ? shellQuote(o.shell) : '"$SHELL"'} -l`;
   if (o.command === undefined || o.command.length === 0) {
-    parts.push('exec "$SHELL" -l');
+    parts.push(`exec ${sh}`);
   } else if (login) {
-    parts.push(`exec "$SHELL" -l -c ${shellQuote(shellJoin(o.command))}`);
+    parts.push(`exec ${sh} -c ${shellQuote(shellJoin(o.command))}`);
   } else {
     parts.push(shellJoin(o.command));
   }

@@ -214,6 +214,109 @@ test("Ctrl-C during start stops the boot and leaves the instance Stopped", BOOT,
   assert.ok(!alive(qemu), "qemu was stopped");
 });
 
+// Lima's shell, copy and global flags (issue 13). The Ctrl-C test above left the instance Stopped:
+// `shell --start` boots it again (this file's only extra boot), the next tests use it running, the
+// last one stops it for the delete test.
+
+test("shell on a stopped instance points at --start; shell --start boots it and runs the command", BOOT, async () => {
+  assert.equal(await status(), "Stopped");
+  const refused = await cli.run(["shell", NAME, "true"]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /is Stopped[\s\S]*shell --start/);
+  const r = await cli.run(["shell", "--start", NAME, "cat", "persist.txt"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "kept\n");
+  assert.match(r.stderr, /Starting QEMU[\s\S]*READY/, "the boot's progress is shown");
+  assert.equal(await status(), "Running");
+  const again = await cli.run(["shell", "--start", NAME, "true"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /Starting QEMU/, "a running instance is not started again");
+});
+
+test("shell --shell, --preserve-env and --reconnect", async () => {
+  // a "shell" that says how it was called, then runs the command with sh
+  await cli.ok(["shell", NAME, "sh", "-c", `printf '#!/bin/sh\\necho "myshell $*"\\nexec /bin/sh "$@"\\n' > /tmp/myshell && chmod +x /tmp/myshell`]);
+  const mine = await cli.ok(["shell", "--shell", "/tmp/myshell", NAME, "echo", "$HOME"]);
+  assert.equal(mine.stdout, "myshell -l -c echo '$HOME'\n$HOME\n", "the given shell runs the command, its arguments literal");
+  const login = await cli.ok(["shell", "--shell", "/tmp/myshell", NAME], { input: "echo in-login-shell\n" });
+  assert.equal(login.stdout, "myshell -l\nin-login-shell\n");
+  const missing = await cli.run(["shell", "--shell", "/no/such/shell", NAME, "true"]);
+  assert.equal(missing.code, 127);
+  assert.match(missing.stderr, /\/no\/such\/shell/);
+
+  const env = cli.env({ TSLIMA_E2E_GREETING: "it's a 'test'", LIMA_SHELLENV_BLOCK: "+TSLIMA_E2E_SECRET", TSLIMA_E2E_SECRET: "s" });
+  const kept = await cli.ok(["shell", "--preserve-env", NAME, "sh", "-c", 'echo "$TSLIMA_E2E_GREETING|${TSLIMA_E2E_SECRET-unset}|$HOME"'], { env });
+  const [greeting, secret, home] = kept.stdout.trim().split("|");
+  assert.equal(greeting, "it's a 'test'");
+  assert.equal(secret, "unset", "LIMA_SHELLENV_BLOCK=+NAME keeps NAME on the host");
+  assert.match(home!, /^\/home\/.+\.guest$/, "HOME is on Lima's default block list: the guest's own");
+  const plain = await cli.ok(["shell", NAME, "sh", "-c", 'echo "${TSLIMA_E2E_GREETING-unset}"'], { env });
+  assert.equal(plain.stdout, "unset\n", "without --preserve-env nothing passes");
+
+  const cfg = join(cli.home, NAME, "ssh.config");
+  const masterPid = () => /pid=(\d+)/.exec(spawnSync("ssh", ["-F", cfg, "-O", "check", `lima-${NAME}`], { encoding: "utf8" }).stderr)?.[1];
+  await cli.ok(["shell", NAME, "true"]);
+  const before = masterPid();
+  assert.ok(before, "a ControlMaster serves the instance");
+  const r = await cli.ok(["shell", "--reconnect", NAME, "echo", "again"]);
+  assert.equal(r.stdout, "again\n");
+  assert.equal(r.stderr, "", "no complaint about a stale control socket");
+  const after = masterPid();
+  assert.ok(after && after !== before, `a new ControlMaster (${before} -> ${after})`);
+});
+
+test("copy: between two instance paths (scp -3), -v, and --backend", async () => {
+  await cli.ok(["shell", NAME, "sh", "-c", "echo between > /tmp/i2i-src.txt"]);
+  await cli.ok(["copy", `${NAME}:/tmp/i2i-src.txt`, `${NAME}:/tmp/i2i-dst.txt`]);
+  assert.equal((await cli.ok(["shell", NAME, "cat", "/tmp/i2i-dst.txt"])).stdout, "between\n");
+  const src = join(cli.root, "verbose.txt");
+  writeFileSync(src, "verbose\n");
+  const v = await cli.ok(["copy", "-v", "--backend", "scp", src, `${NAME}:/tmp/verbose.txt`]);
+  assert.match(v.stderr, /^scp -F \S+ -p -- /m, "-v shows the command run");
+  assert.equal((await cli.ok(["shell", NAME, "cat", "/tmp/verbose.txt"])).stdout, "verbose\n");
+  const hostRsync = spawnSync("sh", ["-c", "command -v rsync"]).status === 0;
+  const guestRsync = (await cli.run(["shell", NAME, "sh", "-c", "command -v rsync"])).code === 0;
+  const rsync = await cli.run(["copy", "--backend", "rsync", src, `${NAME}:/tmp/rsync.txt`]);
+  if (hostRsync && guestRsync) {
+    assert.equal(rsync.code, 0, rsync.stderr);
+    assert.equal((await cli.ok(["shell", NAME, "cat", "/tmp/rsync.txt"])).stdout, "verbose\n");
+  } else {
+    assert.equal(rsync.code, 1);
+    assert.match(rsync.stderr, /rsync is not installed (on the host|in the instance)[\s\S]*--backend scp[\s\S]*ERR_TSLIMA_COPY_BACKEND/);
+  }
+  await cli.ok(["copy", "--backend", "auto", src, `${NAME}:/tmp/auto.txt`]);
+  assert.equal((await cli.ok(["shell", NAME, "cat", "/tmp/auto.txt"])).stdout, "verbose\n");
+  const twoRsync = await cli.run(["copy", "--backend", "rsync", `${NAME}:/tmp/auto.txt`, `${NAME}:/tmp/x.txt`]);
+  assert.equal(twoRsync.code, 1);
+  assert.match(twoRsync.stderr, /ERR_TSLIMA_COPY_BACKEND/);
+  const bad = await cli.run(["copy", "--backend", "ftp", src, `${NAME}:/tmp/`]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--backend/);
+});
+
+test("--log-format json: tslima's messages as JSON lines, the guest command's stderr untouched", async () => {
+  const r = await cli.run(["--log-format", "json", "shell", "nosuch", "true"]);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split("\n").map((l) => JSON.parse(l) as Record<string, string>);
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.level, "fatal");
+  assert.match(lines[0]!.msg!, /"nosuch" does not exist/);
+  assert.equal(lines[0]!.code, "ERR_TSLIMA_UNKNOWN_INSTANCE");
+  assert.ok(!Number.isNaN(Date.parse(lines[0]!.time!)));
+  const guest = await cli.run(["--log-format=json", "shell", NAME, "sh", "-c", "echo from-guest >&2; exit 3"]);
+  assert.equal(guest.code, 3);
+  assert.equal(guest.stderr, "from-guest\n");
+});
+
+test("the guest home is reachable as /home/USER.linux as well as /home/USER.guest; then stop", async () => {
+  const r = await cli.ok(["shell", NAME, "sh", "-c", 'cd "/home/$(id -un).linux" && pwd -P && echo "$HOME" && cat persist.txt']);
+  const [real, home, kept] = r.stdout.trim().split("\n");
+  assert.match(home!, /^\/home\/.+\.guest$/);
+  assert.equal(real, home);
+  assert.equal(kept, "kept");
+  await cli.ok(["stop", NAME]);
+});
+
 test("delete removes the instance; unknown names are a clear error", async () => {
   await cli.ok(["delete", NAME]);
   assert.equal(existsSync(join(cli.home, NAME)), false);

@@ -123,8 +123,8 @@ test("tslima shell NAME CMD on a running instance runs ssh without loading confi
     assert.deepEqual(args.slice(0, 4), ["-F", join(vmDir, "ssh.config"), "-T", "lima-vm"]);
     assert.match(args.at(-1) ?? "", /^cd '?\/mnt\/share\/sub'? \|\| cd '?\/home\/u\.guest'? \|\| exit 1 ; exec "\$SHELL" -l -c '?true'?$/);
     assert.deepEqual(r.loaded.filter((f) => HEAVY.test(f)), []);
-    const otherCommands = r.loaded.filter((f) => f.startsWith("dist/src/cli/") && !["main.js", "shell-argv.js"].includes(f.slice("dist/src/cli/".length)));
-    assert.deepEqual(otherCommands, [], "no command file: the plain forms of shell skip the command table");
+    const otherCommands = r.loaded.filter((f) => f.startsWith("dist/src/cli/") && !["main.js", "shell-argv.js", "shell.js"].includes(f.slice("dist/src/cli/".length)));
+    assert.deepEqual(otherCommands, [], "no other command's file: the plain forms of shell skip the command table");
     assert.deepEqual(r.loaded.filter((f) => f.includes("node_modules/commander")), [], "nor commander");
     // a form it does not know goes through commander, with commander's message
     const help = runCli(dir, ["shell", "--help"], { TSLIMA_HOME: home, ...ssh.env });
@@ -144,7 +144,47 @@ test("parseShellArgs: the plain forms of shell, everything else to commander", (
   assert.equal(parseShellArgs(["-h", "vm"]), undefined);
   assert.equal(parseShellArgs(["--workdir"]), undefined);
   assert.equal(parseShellArgs(["--bogus", "vm"]), undefined);
+  assert.deepEqual(parseShellArgs(["--shell", "/bin/bash", "--start", "--preserve-env", "--reconnect", "vm", "--start"]), {
+    name: "vm",
+    command: ["--start"],
+    shell: "/bin/bash",
+    start: true,
+    preserveEnv: true,
+    reconnect: true,
+  });
+  assert.deepEqual(parseShellArgs(["--shell=/bin/zsh", "vm"]), { name: "vm", command: [], shell: "/bin/zsh" });
+  assert.equal(parseShellArgs(["--shell"]), undefined);
+  assert.equal(parseShellArgs(["--start=true", "vm"]), undefined, "a switch with a value goes to commander (its error)");
 });
+
+test("shell --shell, --preserve-env and --reconnect: the login shell, the env words and ssh -O exit first", () =>
+  withRunningVm(({ dir, home, vmDir, ssh }) => {
+    writeFileSync(join(vmDir, "shell.json"), JSON.stringify({ home: "/home/u.guest", mounts: [] }));
+    const env = { TSLIMA_HOME: home, ...ssh.env, FOO_TSLIMA: "it's here", LIMA_SHELLENV_BLOCK: "+BAR_*", BAR_X: "blocked" };
+    const r = runCli(dir, ["shell", "--shell", "/bin/bash", "--preserve-env", "vm", "echo", "hi"], env);
+    assert.equal(r.status, 7, r.stderr);
+    const script = ssh.args().at(-1) ?? "";
+    assert.match(script, /^exec env .* \/bin\/bash -l -c 'echo hi'$/);
+    assert.ok(script.includes(`'FOO_TSLIMA=it'\\''s here'`), script);
+    assert.ok(!/BAR_X|\bPATH=|\bHOME=/.test(script), `blocked names stay on the host: ${script}`);
+    // through commander as well (a global flag first): the same flags
+    const viaCommander = runCli(dir, ["--debug", "shell", "--shell", "/bin/bash", "--preserve-env", "vm", "echo", "hi"], env);
+    assert.equal(viaCommander.status, 7, viaCommander.stderr);
+    const script2 = ssh.args().at(-1) ?? "";
+    assert.match(script2, /^exec env .*'FOO_TSLIMA=it'\\''s here'.* \/bin\/bash -l -c 'echo hi'$/);
+    const bad = runCli(dir, ["shell", "--preserve-env", "vm", "true"], { ...env, LIMA_SHELLENV_ALLOW: "FOO-BAR" });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /LIMA_SHELLENV_ALLOW: pattern "FOO-BAR" contains the character "-"/);
+    // --reconnect: the ssh log of this fake keeps every call
+    const log = join(dir, "ssh.log");
+    writeFileSync(join(dir, "bin", "ssh"), `#!/bin/sh\nprintf '%s ' "$@" >> '${log}'\necho >> '${log}'\nexit 0\n`);
+    const rc = runCli(dir, ["shell", "--reconnect", "vm", "true"], env);
+    assert.equal(rc.status, 0, rc.stderr);
+    const calls = readFileSync(log, "utf8").trimEnd().split("\n");
+    assert.equal(calls.length, 2, calls.join("\n"));
+    assert.match(calls[0]!, /-O exit lima-vm/);
+    assert.match(calls[1]!, /-T lima-vm -- /);
+  }));
 
 test("without the agent's shell.json, shell finds the workdir in lima.yaml (loading the config then)", () =>
   withRunningVm(({ dir, home, vmDir, share, ssh }) => {
@@ -166,7 +206,7 @@ test("shell on a missing or stopped instance keeps its errors, without loading t
     assert.deepEqual(missing.loaded.filter((f) => HEAVY.test(f)), []);
     const stopped = runCli(dir, ["shell", "stopped", "true"], { TSLIMA_HOME: home });
     assert.equal(stopped.status, 1);
-    assert.match(stopped.stderr, /^error: instance stopped is Stopped\nhint: start it: tslima start stopped\ncode: ERR_TSLIMA_NOT_RUNNING\n$/);
+    assert.match(stopped.stderr, /^error: instance stopped is Stopped\nhint: start it: tslima start stopped \(or shell --start\)\ncode: ERR_TSLIMA_NOT_RUNNING\n$/);
     assert.deepEqual(stopped.loaded.filter((f) => HEAVY.test(f)), []);
   }));
 

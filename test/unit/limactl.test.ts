@@ -243,8 +243,8 @@ test("lima CMD is `shell $LIMA_INSTANCE CMD` with LIMA_WORKDIR and LIMA_SHELL", 
   assert.deepEqual(limaArgv(["uname", "-a"], {}), { argv: ["shell", "default", "--", "uname", "-a"] });
   assert.deepEqual(limaArgv([], { LIMA_INSTANCE: "dev" }), { argv: ["shell", "dev"] });
   assert.deepEqual(limaArgv(["ls"], { LIMA_INSTANCE: "dev", LIMA_WORKDIR: "/tmp" }), { argv: ["shell", "--workdir", "/tmp", "dev", "--", "ls"] });
-  assert.deepEqual(limaArgv(["echo", "a b"], { LIMA_SHELL: "/bin/bash" }), { argv: ["shell", "default", "--", "/bin/bash", "-c", "echo 'a b'"] });
-  assert.deepEqual(limaArgv([], { LIMA_SHELL: "/bin/zsh" }), { argv: ["shell", "default", "--", "/bin/zsh", "-l"] });
+  assert.deepEqual(limaArgv(["echo", "a b"], { LIMA_SHELL: "/bin/bash" }), { argv: ["shell", "--shell", "/bin/bash", "default", "--", "echo", "a b"] });
+  assert.deepEqual(limaArgv([], { LIMA_SHELL: "/bin/zsh", LIMA_WORKDIR: "/w" }), { argv: ["shell", "--workdir", "/w", "--shell", "/bin/zsh", "default"] });
   const start = limaArgv(["start"], {});
   assert.ok("warning" in start && /limactl start/.test(start.warning ?? ""));
   const help = limaArgv(["--help"], { LIMA_INSTANCE: "x" });

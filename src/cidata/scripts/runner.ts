@@ -41,6 +41,11 @@ hosts_entry() {
   fi
 }
 
+# home_alias PATH: the user's home also reachable as PATH, a symlink (Lima's .linux / .guest names)
+home_alias() {
+  [ -e "$1" ] || [ -L "$1" ] || ln -s "$TSLIMA_USER_HOME" "$1" || say "cannot link $1 to $TSLIMA_USER_HOME"
+}
+
 # mount_point PATH ESCAPED: create the real directory; drop the one cloud-init made from the escaped name
 mount_point() {
   mkdir -p "$1" 2>/dev/null || say "cannot create mount point $1"

@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { GUEST_LIB, PROVISION_LOG, READY_FILE, userData } from "../../../src/cidata/index.js";
+import { homeAlias } from "../../../src/cidata/provision.js";
 import { mountPlan } from "../../../src/mounts/index.js";
 import { testConfig, testPaths } from "../mounts/testconfig.js";
 import { hostFacts } from "./sample.js";
@@ -159,4 +160,29 @@ test("every generated shell text passes sh -n", () => {
     const r = spawnSync("sh", ["-n"], { input: text, encoding: "utf8" });
     assert.equal(r.status, 0, `${r.stderr}\n${text}`);
   }
+});
+
+test("homeAlias: /home/USER.guest is also /home/USER.linux and the reverse (Lima's two names)", () => {
+  assert.equal(homeAlias("/home/alice.guest"), "/home/alice.linux");
+  assert.equal(homeAlias("/home/alice.linux/"), "/home/alice.guest");
+  assert.equal(homeAlias("/home/alice"), undefined);
+  assert.equal(homeAlias("/root"), undefined);
+});
+
+test("guest runner: the home's other name is a symlink to it, made once, an existing path left alone", { skip: asRoot ? false : "needs root (chgrp of env.sh)" }, (t) => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-runner-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const home = join(root, "home", "me.guest");
+  mkdirSync(home, { recursive: true });
+  mkdirSync(join(root, "etc"));
+  writeFileSync(join(root, "etc/hosts"), "");
+  const config = testConfig({ user: { name: userInfo().username, comment: "", uid: userInfo().uid, home, shell: "/bin/sh", passwordlessSudo: true } });
+  const ctx = { instanceName: "t", sshPublicKeys: [], mounts: mountPlan(config, testPaths, { memoryBytes: 1 }), sshPort: 22, hostFacts };
+  simulateBoot(root, userData(config, ctx));
+  const alias = join(root, "home", "me.linux");
+  assert.equal(readlinkSync(alias), home);
+  writeFileSync(join(home, "f"), "x");
+  assert.equal(readFileSync(join(alias, "f"), "utf8"), "x");
+  simulateBoot(root, userData(config, ctx));
+  assert.equal(readlinkSync(alias), home, "a second boot keeps the link");
 });

@@ -37,7 +37,11 @@ test("the runner's disk lines: index, name, serial, format, fsType and fsArgs, s
     "disk 2 'b.2' lima-disk2 true 'ext4'",
   ]);
   const plan = provisionPlan(withDisks, { mounts: [], qemuArgs: [] }, "192.168.5.2").planSh.split("\n");
-  assert.equal(plan.indexOf("disk 0 'data' lima-disk0 true 'ext4'"), 2, plan.join("\n"));
+  const first = plan.indexOf("disk 0 'data' lima-disk0 true 'ext4'");
+  assert.ok(first > 0, plan.join("\n"));
+  assert.deepEqual(plan.slice(first, first + 3), diskRunnerLines(additionalDisks(withDisks)), "the disk lines come together");
+  const lastMount = plan.reduce((at, l, i) => (/^mount/.test(l) ? i : at), -1);
+  assert.ok(first > lastMount, `disks come after the mounts:\n${plan.join("\n")}`);
 });
 
 test("disk list --json has Lima's Disk field names", () => {

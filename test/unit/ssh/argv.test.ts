@@ -56,3 +56,16 @@ test("the script, run by a real shell as sshd would, passes argv through and kee
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("remoteScript with --shell and --preserve-env: exec env WORDS SHELL -l, run as sshd would", () => {
+  assert.equal(remoteScript({ command: ["true"], shell: "/bin/bash" }), "exec /bin/bash -l -c true");
+  assert.equal(remoteScript({ shell: "/opt/my shell" }), "exec '/opt/my shell' -l");
+  assert.equal(remoteScript({ command: ["true"], env: [] }), `exec "$SHELL" -l -c true`);
+  assert.equal(remoteScript({ command: ["true"], env: ["A=1", "B=x y"] }), `exec env A=1 'B=x y' "$SHELL" -l -c true`);
+  const env = ["GREETING=it's $HOME", "EMPTY="];
+  const r = runAsSshd(remoteScript({ command: ["sh", "-c", 'printf "%s|%s|%s" "$GREETING" "${EMPTY-unset}" "$0"'], env, shell: "/bin/bash" }), "/bin/sh");
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, "it's $HOME||sh");
+  // the login shell is the one asked for, not $SHELL (/bin/sh here)
+  assert.match(runAsSshd(remoteScript({ shell: "/bin/bash" }), "/bin/sh", "echo ${BASH_VERSION:+bash}\n").stdout, /^bash$/m);
+});
