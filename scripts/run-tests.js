@@ -3,11 +3,12 @@
 //   node scripts/run-tests.js            unit, then e2e
 //   node scripts/run-tests.js unit       unit only
 //   node scripts/run-tests.js e2e [pat]  end-to-end only (optionally files whose path contains pat)
-// Unit files run one at a time. End-to-end files run TSLIMA_E2E_JOBS at a time (default 2): a VM
-// under TCG keeps one core busy while it boots, and most of a file's time is one VM booting or
-// waiting on its guest, so two files side by side use the machine's 2 cores. They are started
-// longest first (E2E_WEIGHT) so that no long file starts last.
-import { spawnSync } from "node:child_process";
+// Unit files run one at a time, in one `node --test`. End-to-end files run TSLIMA_E2E_JOBS at a
+// time (default 2), each in its own `node --test`: a VM under TCG keeps one core busy while it
+// boots, and most of a file's time is one VM booting or waiting on its guest, so two files side by
+// side use the machine's 2 cores. They start longest first (E2E_WEIGHT; node's runner would sort
+// them by name), and each file's output is printed whole when it ends.
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
@@ -16,11 +17,11 @@ const root = new URL("..", import.meta.url).pathname;
 const [kind, pattern] = process.argv.slice(2);
 const suites = kind ? [kind] : ["unit", "e2e"];
 
-// Rough minutes each end-to-end file took in CI, run alone (only the order is taken from it).
-// A file not listed counts as 2 minutes.
+// Rough minutes each end-to-end file takes alone (only the order is taken from it). A file not
+// listed counts as 2 minutes.
 const E2E_WEIGHT = {
   "mounts-9p": 8, "library": 7, "boot-light": 7, "limactl": 7, "docker": 5, "lifecycle": 5,
-  "mounts-sshfs": 4, "suspend": 4, "images": 4, "snapshot": 3, "mounts-virtiofs": 3, "security": 2,
+  "mounts-sshfs": 5, "suspend": 4, "images": 4, "snapshot": 3, "mounts-virtiofs": 3, "security": 2,
   "portfwd": 1, "faults": 1,
 };
 const weight = (file) => E2E_WEIGHT[basename(file, ".test.js")] ?? 2;
@@ -47,19 +48,52 @@ function filesOf(suite) {
   return files.map((f) => relative(process.cwd(), f));
 }
 
-function runSuite(suite) {
+const testArgv = (files) => ["--test", "--test-concurrency=1", "--enable-source-maps", ...files];
+
+/** One `node --test FILE`; resolves with its exit status and its whole output (stdout and stderr). */
+function runFile(file, env) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, testArgv([file]), { env, stdio: ["ignore", "pipe", "pipe"] });
+    const chunks = [];
+    child.stdout.on("data", (b) => chunks.push(b));
+    child.stderr.on("data", (b) => chunks.push(b));
+    child.on("close", (code, signal) => resolve({ status: code ?? (signal ? 1 : 0), output: Buffer.concat(chunks) }));
+  });
+}
+
+/** The files, `jobs` at a time in the given order; returns the worst exit status. */
+async function runFiles(files, jobs, env) {
+  const queue = [...files];
+  const summary = [];
+  const failed = [];
+  const lane = async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      const t0 = Date.now();
+      console.error(`# run-tests: started ${file}`);
+      const r = await runFile(file, env);
+      const s = Math.round((Date.now() - t0) / 1000);
+      process.stdout.write(r.output);
+      const line = `# run-tests: ${r.status === 0 ? "passed" : "FAILED"} ${file} in ${s} s`;
+      console.log(line);
+      summary.push(line);
+      if (r.status !== 0) failed.push(file);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, lane));
+  console.log(summary.join("\n"));
+  if (failed.length > 0) console.log(`# run-tests: ${failed.length} end-to-end file(s) failed: ${failed.join(" ")}`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+async function runSuite(suite) {
   const files = filesOf(suite);
   if (files.length === 0) return undefined;
-  const jobs = suite === "e2e" ? Number(process.env.TSLIMA_E2E_JOBS || 2) : 1;
+  if (suite !== "e2e") return spawnSync(process.execPath, testArgv(files), { stdio: "inherit" }).status ?? 1;
   // The end-to-end files share one directory of booted snapshots for the run (test/e2e/harness.ts:
   // the base guest boots cold once, later VMs resume from it); it goes when the run ends.
   const snapshots = mkdtempSync(join(tmpdir(), "tslima-e2e-snapshots-"));
   try {
-    const r = spawnSync(process.execPath, ["--test", `--test-concurrency=${jobs}`, "--enable-source-maps", ...files], {
-      stdio: "inherit",
-      env: { ...process.env, TSLIMA_E2E_SNAPSHOTS: snapshots },
-    });
-    return r.status ?? 1;
+    return await runFiles(files, Number(process.env.TSLIMA_E2E_JOBS || 2), { ...process.env, TSLIMA_E2E_SNAPSHOTS: snapshots });
   } finally {
     rmSync(snapshots, { recursive: true, force: true });
   }
@@ -68,7 +102,7 @@ function runSuite(suite) {
 let ran = 0;
 let status = 0;
 for (const suite of suites) {
-  const s = runSuite(suite);
+  const s = await runSuite(suite);
   if (s === undefined) continue;
   ran++;
   if (s !== 0) status = s;
