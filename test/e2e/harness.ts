@@ -213,7 +213,9 @@ async function bootBaseSnapshot(): Promise<number> {
   const t0 = Date.now();
   const yaml = join(snapshotHome, "base.yaml");
   writeFileSync(yaml, guestYaml());
-  const source = await Instance.create(yaml, { name: "base-source", home: snapshotHome, dispose: "delete" });
+  // Named per process: a file killed while it booted the base leaves its source instance behind,
+  // and the next file that takes the lock boots its own.
+  const source = await Instance.create(yaml, { name: `base-source-${process.pid}`, home: snapshotHome, dispose: "delete" });
   try {
     await using vm = await source.start({ timeoutMs: 20 * 60_000 });
     await vm.snapshot(BASE_SNAPSHOT);
