@@ -16,6 +16,7 @@ import { guestSeesHostWrite } from "./mounts-inotify.js";
 import { bootGuest, Cli, guestYaml, hostUser, parseList, readableGuestImages } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
 import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
+import { isAlive } from "../../src/proc/pid.js";
 
 const NAME = "msshfs";
 const user = hostUser();
@@ -146,14 +147,7 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
     const before = sftpServers();
     await cli.ok(["suspend", NAME], { timeoutMs: 5 * 60_000 });
     assert.equal(parseList((await cli.ok(["list", "--json"])).stdout).find((i) => i.name === NAME)?.status, "Suspended");
-    const gone = before.filter((p) => {
-      try {
-        process.kill(p, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    const gone = before.filter((p) => isAlive(p));
     assert.deepEqual(gone, [], "the sftp servers end with the suspend");
     await cli.ok(["start", NAME], { timeoutMs: 10 * 60_000 });
     assert.equal((await sh("cat /dev/shm/marker")).stdout.trim(), token, "resumed, not booted: /dev/shm kept its file");
@@ -167,14 +161,7 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
   await t.test("stop: the sftp servers end with the VM", async () => {
     const pids = sftpServers();
     await cli.ok(["stop", NAME], { timeoutMs: 5 * 60_000 });
-    const alive = pids.filter((p) => {
-      try {
-        process.kill(p, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    const alive = pids.filter((p) => isAlive(p));
     assert.deepEqual(alive, []);
   });
 });
