@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { cliPath } from "../helpers.js";
 import { Cli, FileGuest, guestYaml, parseList } from "./harness.js";
 import type { AgentEvent } from "../../src/index.js";
+import { whichSync } from "../../src/proc/which.js";
 
 const NAME = "life";
 const cli = new Cli("lifecycle");
@@ -274,7 +275,7 @@ test("copy: between two instance paths (scp -3), -v, and --backend", async () =>
   const v = await cli.ok(["copy", "-v", "--backend", "scp", src, `${NAME}:/tmp/verbose.txt`]);
   assert.match(v.stderr, /^scp -F \S+ -p -- /m, "-v shows the command run");
   assert.equal((await cli.ok(["shell", NAME, "cat", "/tmp/verbose.txt"])).stdout, "verbose\n");
-  const hostRsync = spawnSync("sh", ["-c", "command -v rsync"]).status === 0;
+  const hostRsync = whichSync("rsync") !== undefined;
   const guestRsync = (await cli.run(["shell", NAME, "sh", "-c", "command -v rsync"])).code === 0;
   const rsync = await cli.run(["copy", "--backend", "rsync", src, `${NAME}:/tmp/rsync.txt`]);
   if (hostRsync && guestRsync) {

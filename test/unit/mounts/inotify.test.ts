@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChangeQueue, EchoFilter, OWN_LINK_PREFIX, TOUCH_SCRIPT, guestPathFor, isOwnLink, inotifySummary, touchInput, watchedMounts, type InotifyStats } from "../../../src/mounts/inotify.js";
 import type { PlannedMount } from "../../../src/mounts/types.js";
+import { whichSync } from "../../../src/proc/which.js";
 
 const mounts = [
   { location: "/home/u", mountPoint: "/home/u" },
@@ -160,8 +161,9 @@ test("TOUCH_SCRIPT without python3: a hidden hard link made and removed (IN_ATTR
   const bin = mkdtempSync(join(tmpdir(), "tslima-touch-bin-"));
   try {
     for (const tool of ["sh", "id", "ln", "rm", "dirname"]) {
-      const r = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" });
-      symlinkSync(r.stdout.trim(), join(bin, tool));
+      const found = whichSync(tool);
+      assert.ok(found, `${tool} on PATH`);
+      symlinkSync(found, join(bin, tool));
     }
     const before = states();
     const o = observe([dir, odd], touchInput([odd, join(dir, "gone"), sub, link]), bin);
