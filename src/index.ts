@@ -33,7 +33,7 @@ export { locateTemplate, templateText, copyTemplate } from "./config/template-fi
 // The same operations as functions keyed by instance name (what the CLI commands call).
 export { tslimaHome, buildCacheDir, globalPaths, instancePaths, type InstancePaths } from "./store/paths.js";
 export { createInstance, type CreateOptions, type Created } from "./instance/create.js";
-export type { Overrides } from "./instance/overrides.js";
+export { parseMountFlag, type Overrides } from "./instance/overrides.js";
 export { startInstance, type StartOptions, type Started } from "./instance/start.js";
 export { stopInstance, type StopOptions } from "./instance/stop.js";
 export { suspendInstance, type SuspendOptions, type Suspended } from "./instance/suspend.js";

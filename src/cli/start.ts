@@ -87,19 +87,26 @@ export function register(program: Command): void {
     .option("--activate [bool]", "docker instances: make the docker context tslima-NAME current (--activate=false only creates it)", parseBool("--activate"), true)
     .action(async (target: string, flags: StartFlags) => {
       if (await listTemplatesFlag(flags)) return;
-      const { startInstance, createFromSnapshot } = await import("../index.js");
+      const { startInstance, createFromSnapshot, parseMountFlag } = await import("../index.js");
       const overrides = overridesFrom(flags);
       if (flags.from !== undefined) {
-        const { name, ...rest } = overrides;
-        const flagOf: Record<string, string> = { cpus: "--cpus", memory: "--memory", disk: "--disk", mounts: "--mount", mountType: "--mount-type", sets: "--set" };
+        // --mount (and --mount-type reverse-sshfs) give it mounts of its own, over reverse-sshfs
+        const { name, mounts, mountType, ...rest } = overrides;
+        const flagOf: Record<string, string> = { cpus: "--cpus", memory: "--memory", disk: "--disk", sets: "--set" };
         const given = Object.keys(rest).map((k) => flagOf[k] ?? k);
         if (given.length > 0) {
           throw new TslimaError("SNAPSHOT_MISMATCH", `--from cannot be combined with ${given.join(", ")}: an instance made from a snapshot runs the snapshot's guest as it booted`, {
-            hint: "start it from the snapshot as it is, or boot an instance with that config and snapshot it",
+            hint: "start it from the snapshot as it is (--mount may add mounts of its own), or boot an instance with that config and snapshot it",
           });
         }
         target = name ?? target;
-        await createFromSnapshot(flags.from, target);
+        const own = (mounts ?? []).map((m) => parseMountFlag(m, process.cwd()));
+        await createFromSnapshot(flags.from, target, {
+          config: {
+            ...(own.length > 0 ? { mounts: own.map((m) => ({ location: m.location, ...(m.writable ? { writable: true } : {}) })) } : {}),
+            ...(mountType !== undefined ? { mountType } : {}),
+          },
+        });
       }
       const opts: StartOptions = {
         ...(flags.from !== undefined ? {} : overrides),

@@ -5,6 +5,7 @@ import type { Step } from "../store/events.js";
 import type { CloudInitRun } from "../cidata/boot-mode.js";
 import { LIGHT_BOOT_UNIT_PATH } from "../cidata/scripts/runner.js";
 import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
+import { sshfsAllowKey } from "../mounts/sshfs-helper.js";
 import { additionalDisks } from "../disks/plan.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
@@ -38,6 +39,12 @@ export type ReadinessStep =
   | (StepBase & { kind: "provision-report"; script: string })
   /** Starts the reverse-sshfs sessions of the mount plan (host sftp-server <-> guest sshfs). */
   | (StepBase & { kind: "reverse-sshfs" })
+  /**
+   * Resume: the guest's reverse-sshfs helper allows these mounts (`keys`: their allow-list lines),
+   * else it is installed with them (as root, sudo -n). A guest booted with the mounts has it; one
+   * made from a booted snapshot and given mounts of its own does not.
+   */
+  | (StepBase & { kind: "sshfs-helper"; keys: string[] })
   /**
    * `script` prints /proc/mounts, "===", /proc/filesystems; every planned mount must show up as
    * planned (retried for `retryMs`, as sshfs mounts take a moment), a missing one is diagnosed.
@@ -156,7 +163,16 @@ export function resumeSteps(mounts: MountPlan, hostname: string): ReadinessStep[
       mountPoints: fstab,
     });
   }
-  if (sshfs) steps.push(sshfsStep());
+  if (sshfs) {
+    steps.push({
+      kind: "sshfs-helper",
+      description: "the guest's reverse-sshfs helper allows this instance's mounts",
+      hint: "installing it needs passwordless sudo in the guest (user.passwordlessSudo); or stop and start the instance to boot it with its mounts",
+      fatal: true,
+      keys: mounts.mounts.flatMap((m) => (m.sshfs ? [sshfsAllowKey(m.sshfs.target)] : [])),
+    });
+    steps.push(sshfsStep());
+  }
   if (mounts.mounts.length > 0) steps.push(mountsStep(mounts, sshfs));
   return steps;
 }

@@ -10,6 +10,10 @@ import { verifyGuestMounts } from "./mountcheck.js";
 import { startReverseSshfs } from "./daemons.js";
 import type { Supervised } from "./processes.js";
 import { remountGuest, syncGuestClock } from "./suspend.js";
+import { guestExec } from "../ssh/exec.js";
+import { asRoot } from "../mounts/index.js";
+import { SSHFS_HELPER_CHECK, SSHFS_HELPER_INSTALL } from "../mounts/sshfs-helper.js";
+import { SSHFS_HELPER_SH } from "../cidata/scripts/sshfs.js";
 
 export interface ReadinessContext {
   paths: InstancePaths;
@@ -58,6 +62,9 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       for (const f of failed) c.emit({ warning: f });
       return failed;
     }
+    case "sshfs-helper":
+      await ensureSshfsHelper(paths, s.keys);
+      return undefined;
     case "reverse-sshfs":
       c.daemons.push(...(await startReverseSshfs(paths, c.mounts.mounts.filter((m) => m.sshfs !== undefined), c.stop)));
       return undefined;
@@ -75,5 +82,15 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
     case "remount":
       await remountGuest(paths, s.script, s.mountPoints);
       return undefined;
+  }
+}
+
+/** The sshfs-helper step: nothing when the guest allows the keys already, else an install as root. */
+async function ensureSshfsHelper(paths: InstancePaths, keys: string[]): Promise<void> {
+  const check = await guestExec(paths, ["sh", "-c", SSHFS_HELPER_CHECK, "tslima-sshfs-check", ...keys], { timeoutMs: 60_000 });
+  if (check.code === 0) return;
+  const r = await guestExec(paths, asRoot(SSHFS_HELPER_INSTALL, "tslima-sshfs-install", keys), { input: SSHFS_HELPER_SH, timeoutMs: 60_000 });
+  if (r.code !== 0) {
+    throw new TslimaError("NOT_READY", `could not install the reverse-sshfs helper in the guest: ${(r.stderr.trim().split("\n").pop() ?? "").slice(0, 300) || `exit ${r.code}`}`);
   }
 }

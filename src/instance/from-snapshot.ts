@@ -7,8 +7,11 @@
  * does not harm the instance.
  *
  * The instance runs the snapshot's machine, so its lima.yaml is the snapshot's; only host-side
- * fields (CLONE_HOST_FIELDS: port forwards, the message) may differ. Anything else the guest would
- * need to have booted with (mounts, provisioning, cpus, ...) is refused here with SNAPSHOT_MISMATCH.
+ * fields (CLONE_HOST_FIELDS: port forwards, the message) may differ, and it may have mounts of its
+ * own when the snapshot has none: they are reverse-sshfs mounts (mountType: reverse-sshfs), which
+ * need no device (a resumed machine cannot gain a 9p or virtiofs device) and are made by the resume
+ * (readiness-plan.ts installs the guest's sshfs helper for them). Anything else the guest would need
+ * to have booted with (provisioning, cpus, ...) is refused here with SNAPSHOT_MISMATCH.
  */
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -32,7 +35,10 @@ export interface FromSnapshotOptions {
   home?: string;
   /** The TSLIMA_HOME that holds the snapshot; default `home`. Its ssh user key must be this home's. */
   snapshotHome?: string;
-  /** Host-side fields of lima.yaml to set otherwise than the snapshot (CLONE_HOST_FIELDS), as YAML values. */
+  /**
+   * Host-side fields of lima.yaml to set otherwise than the snapshot (CLONE_HOST_FIELDS), and
+   * `mounts` of its own (made reverse-sshfs; see the file comment), as YAML values.
+   */
   config?: Record<string, unknown>;
 }
 
@@ -40,12 +46,15 @@ function mismatch(message: string, hint: string): TslimaError {
   return new TslimaError("SNAPSHOT_MISMATCH", message, { hint });
 }
 
-/** The snapshot's lima.yaml with the host-side fields of `config` set. */
-function cloneYaml(snapshot: Snapshot, config: Record<string, unknown>): string {
+/** The fields that give an instance made from a snapshot mounts of its own (over reverse-sshfs). */
+const OWN_MOUNT_FIELDS = ["mounts", "mountType"];
+
+/** The snapshot's lima.yaml with the host-side fields and own mounts of `config` set. */
+function cloneYaml(snapshot: Snapshot, config: Record<string, unknown>, load: (text: string) => { mounts: unknown[] }): string {
   const text = readFileSync(snapshot.paths.limaYaml, "utf8");
   const keys = Object.keys(config);
   if (keys.length === 0) return text;
-  const other = keys.filter((k) => !(CLONE_HOST_FIELDS as readonly string[]).includes(k));
+  const other = keys.filter((k) => !(CLONE_HOST_FIELDS as readonly string[]).includes(k) && !OWN_MOUNT_FIELDS.includes(k));
   if (other.length > 0) {
     throw mismatch(
       `an instance made from snapshot ${snapshot.record.name} runs the snapshot's guest as it booted: ${other.join(", ")} cannot be set otherwise (only ${CLONE_HOST_FIELDS.join(", ")})`,
@@ -54,7 +63,27 @@ function cloneYaml(snapshot: Snapshot, config: Record<string, unknown>): string 
   }
   const doc = parseDocument(text);
   for (const k of keys) doc.set(k, config[k]);
+  if (keys.some((k) => OWN_MOUNT_FIELDS.includes(k))) ownMounts(snapshot, config, load(text).mounts.length, doc);
   return doc.toString({ lineWidth: 0 });
+}
+
+/** Checks and completes own mounts: a snapshot without mounts, reverse-sshfs for them. */
+function ownMounts(snapshot: Snapshot, config: Record<string, unknown>, snapshotMounts: number, doc: ReturnType<typeof parseDocument>): void {
+  const name = snapshot.record.name;
+  if (config.mountType !== undefined && config.mountType !== "reverse-sshfs") {
+    throw mismatch(
+      `an instance made from snapshot ${name} cannot have ${typeof config.mountType === "string" ? config.mountType : JSON.stringify(config.mountType)} mounts: they need a device its machine was not booted with`,
+      "leave mountType out: its own mounts are reverse-sshfs mounts; or boot an instance with those mounts and snapshot it",
+    );
+  }
+  if (snapshotMounts > 0) {
+    throw mismatch(
+      `snapshot ${name} was taken with mounts of its own (${snapshotMounts}): its instances keep them and cannot have others`,
+      "take the snapshot of an instance without mounts (mounts: []) to give each instance made from it its own",
+    );
+  }
+  const mounts = Array.isArray(config.mounts) ? config.mounts : [];
+  if (mounts.length > 0) doc.set("mountType", "reverse-sshfs");
 }
 
 /**
@@ -82,9 +111,10 @@ export async function createFromSnapshot(snap: string, name: string, opts: FromS
       `make instances from it in the TSLIMA_HOME of the snapshot, or give ${home} the same user key (_config/user and user.pub)`,
     );
   }
-  const text = cloneYaml(snapshot, opts.config ?? {});
+  const load = (t: string) => loadConfigText(t, final.limaYaml, { hostFacts: probeHostFacts(home), tslimaHome: home, instanceName: name }).config;
+  const text = cloneYaml(snapshot, opts.config ?? {}, load);
   // validated as any lima.yaml (the warnings come again at start)
-  loadConfigText(text, final.limaYaml, { hostFacts: probeHostFacts(home), tslimaHome: home, instanceName: name });
+  load(text);
 
   const tmpDir = mkdtempSync(join(home, `.create-${name}-`));
   const tmp = instancePaths(home, tmpDir.slice(home.length + 1));

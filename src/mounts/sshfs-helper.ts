@@ -27,3 +27,25 @@ export function sshfsHelperArgv(action: "prepare" | "mount" | "umount", t: Sshfs
   return ["sudo", "-n", SSHFS_HELPER, action, t.location, t.mountPoint, t.options];
 }
 
+
+/**
+ * Whether the guest has the helper and allows every key given as an argument (run as the user; the
+ * allow list is world-readable): exit 0 when nothing needs installing.
+ */
+export const SSHFS_HELPER_CHECK = [`test -x ${SSHFS_HELPER} || exit 1`, `for k; do grep -qx "$k" ${SSHFS_ALLOW} 2>/dev/null || exit 1; done`].join("\n");
+
+/**
+ * Installs the helper (its text on stdin) and adds the keys given as arguments to the allow list,
+ * as root. A resumed guest needs it when it was booted without these mounts: an instance made from
+ * a booted snapshot, which gets its own mounts through reverse-sshfs.
+ */
+export const SSHFS_HELPER_INSTALL = [
+  "set -e",
+  `mkdir -p ${GUEST_LIB}`,
+  `cat > ${SSHFS_HELPER}.new`,
+  `chmod 755 ${SSHFS_HELPER}.new`,
+  `mv ${SSHFS_HELPER}.new ${SSHFS_HELPER}`,
+  `touch ${SSHFS_ALLOW}`,
+  `for k; do grep -qx "$k" ${SSHFS_ALLOW} || echo "$k" >> ${SSHFS_ALLOW}; done`,
+  `chmod 644 ${SSHFS_ALLOW}`,
+].join("\n");

@@ -7,7 +7,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { createFromSnapshot, Instance, isTslimaError, type RunningInstance } from "../../src/index.js";
@@ -25,7 +25,7 @@ before(async () => {
 }, LONG);
 after(async () => {
   await source?.[Symbol.asyncDispose]();
-  await cli.cleanup(["src", "a", "b", "c"]);
+  await cli.cleanup(["src", "a", "b", "c", "d"]);
 });
 
 async function sh(name: string, script: string): Promise<string> {
@@ -92,6 +92,27 @@ test("two instances from one snapshot run side by side: memory restored, own ove
   const a = instancePaths(cli.home, "a");
   const snap = join(cli.home, "_snapshots", "s1");
   assert.equal(statSync(a.snapshotDisk).ino, statSync(join(snap, "disk")).ino, "the snapshot's disk is linked, not copied");
+});
+
+test("an instance from a snapshot with a mount of its own: reverse-sshfs, made by the resume", LONG, async () => {
+  const dir = join(cli.root, "own-mount");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "from-host.txt"), "host\n");
+  const r = await cli.run(["start", "--from", "s1", "--mount", `${dir}:w`, "d"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /Restoring the state saved at/);
+  assert.equal(await sh("d", "cat /dev/shm/marker"), token, "resumed, not booted");
+  assert.match(readFileSync(instancePaths(cli.home, "d").limaYaml, "utf8"), /^mountType: reverse-sshfs$/m);
+  assert.equal((await sh("d", `findmnt -n -o FSTYPE --target ${dir}`)).trim(), "fuse.sshfs");
+  assert.equal(await sh("d", `cat ${dir}/from-host.txt`), "host", "the host's file is seen in the guest");
+  await sh("d", `echo guest > ${dir}/from-guest.txt`);
+  assert.equal(readFileSync(join(dir, "from-guest.txt"), "utf8"), "guest\n", "a guest write reaches the host");
+  assert.equal(await sh("a", `test -e ${dir} && echo yes || echo no`), "no", "the other instances have no such mount");
+  const typed = await cli.run(["start", "--from", "s1", "--mount", dir, "--mount-type", "9p", "e"]);
+  assert.equal(typed.code, 1);
+  assert.match(typed.stderr, /cannot have 9p mounts[\s\S]*ERR_TSLIMA_SNAPSHOT_MISMATCH/);
+  assert.equal(existsSync(join(cli.home, "e")), false, "nothing was created");
+  await cli.ok(["delete", "-f", "d"]);
 });
 
 test("refusals: an unknown snapshot, flags that change the guest, another config", LONG, async () => {

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { IDENTITY_SCRIPT, resumeSteps } from "../../../src/hostagent/readiness-plan.js";
 import { REMOUNT_SCRIPT } from "../../../src/mounts/suspend.js";
+import { sshfsAllowKey } from "../../../src/mounts/sshfs-helper.js";
 import type { MountPlan, PlannedMount } from "../../../src/mounts/types.js";
 import { requestOutcome } from "../../../src/instance/agent-request.js";
 
@@ -9,13 +10,15 @@ const mount = (mountPoint: string, kind: "9p" | "reverse-sshfs"): PlannedMount =
   ({
     type: kind,
     expect: { mountPoint, fstype: kind === "9p" ? "9p" : "fuse.sshfs", options: [] },
-    ...(kind === "9p" ? { fstab: ["tag", mountPoint, "9p", "rw", "0", "0"] } : { sshfs: {} }),
+    ...(kind === "9p" ? { fstab: ["tag", mountPoint, "9p", "rw", "0", "0"] } : { sshfs: { target: { location: `/host${mountPoint}`, mountPoint, options: "dir_cache=no" } } }),
   }) as unknown as PlannedMount;
 
-test("a resume waits for ssh, sets the clock, mounts the fstab mounts again, reconnects sshfs, checks all mounts", () => {
+test("a resume waits for ssh, sets the clock, mounts the fstab mounts again, reconnects sshfs (its helper allowing them), checks all mounts", () => {
   const plan: MountPlan = { qemuArgs: [], mounts: [mount("/mnt/a", "9p"), mount("/mnt/s", "reverse-sshfs")] };
   const steps = resumeSteps(plan, "lima-clone");
-  assert.deepEqual(steps.map((s) => s.kind), ["ssh", "clock", "remount", "reverse-sshfs", "mounts"]);
+  assert.deepEqual(steps.map((s) => s.kind), ["ssh", "clock", "remount", "sshfs-helper", "reverse-sshfs", "mounts"]);
+  const helper = steps[3]!;
+  assert.deepEqual(helper.kind === "sshfs-helper" ? helper.keys : [], [sshfsAllowKey({ location: "/host/mnt/s", mountPoint: "/mnt/s", options: "dir_cache=no" })]);
   const remount = steps[2]!;
   assert.ok(remount.kind === "remount" && remount.script === REMOUNT_SCRIPT);
   assert.deepEqual(remount.kind === "remount" ? remount.mountPoints : [], ["/mnt/a"]);
