@@ -18,7 +18,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Cli, guestYaml, localGuestBuild, type LocalGuest } from "../../test/e2e/harness.js";
 import { cliPath } from "../../test/helpers.js";
 import { findFreePort } from "../../src/qemu/index.js";
@@ -125,8 +125,12 @@ async function main(): Promise<void> {
     const baseline = process.env.BENCH_BASELINE;
     const tslima = (bin: string) => (args: string[]) => () => quiet(process.execPath, [bin, ...args], cli.env());
     const ours = tslima(cliPath);
+    // The `tslima` command as installed (bin/tslima: its shell fast path runs ssh without Node), and
+    // the same shell through the Node CLI.
+    const launcher = join(dirname(cliPath), "tslima");
     const commands: Array<[string, () => Promise<unknown>]> = [
-      [`tslima shell ${name} true`, ours(["shell", name, "true"])],
+      [`tslima shell ${name} true`, () => quiet(launcher, ["shell", name, "true"], cli.env())],
+      [`tslima shell ${name} true (Node: TSLIMA_SHELL_FAST=0)`, () => quiet(launcher, ["shell", name, "true"], cli.env({ TSLIMA_SHELL_FAST: "0" }))],
       [`ssh -F ssh.config lima-${name} true`, () => quiet("ssh", ["-F", cfg, `lima-${name}`, "true"])],
       // What tslima shell runs: the command through the user's login shell (as limactl shell does).
       [`ssh ... 'exec $SHELL -l -c true'`, () => quiet("ssh", ["-F", cfg, `lima-${name}`, 'exec "$SHELL" -l -c true'])],
@@ -146,6 +150,8 @@ async function main(): Promise<void> {
     for (const [label] of commands) console.log(`${label.padEnd(50)} ${med(label).toFixed(0).padStart(5)} ms`);
     const ratio = med(`tslima shell ${name} true`) / med(`ssh ... 'exec $SHELL -l -c true'`);
     console.log(`ratio tslima shell / login-shell ssh               ${ratio.toFixed(2)}  (goal: <= 1.2)`);
+    const viaNode = med(`tslima shell ${name} true (Node: TSLIMA_SHELL_FAST=0)`) / med(`ssh ... 'exec $SHELL -l -c true'`);
+    console.log(`ratio of the Node path / login-shell ssh           ${viaNode.toFixed(2)}`);
     if (baseline) {
       const base = med(`baseline: tslima shell ${name} true`) / med(`ssh ... 'exec $SHELL -l -c true'`);
       console.log(`ratio baseline shell / login-shell ssh             ${base.toFixed(2)}  (${baseline})`);

@@ -11,6 +11,7 @@ import type { MountPlan } from "../mounts/types.js";
 import { buildCacheDir, instancePaths, snapshotPathsIn, type InstancePaths } from "../store/paths.js";
 import { isOurProcess, readPidFile } from "../store/pidfile.js";
 import { writeShellFacts } from "../store/shell-facts.js";
+import { writeShellFast } from "../store/shell-fast.js";
 import type { AgentEvent, AgentStatus, Step } from "../store/events.js";
 import { toAgentError } from "../store/agent-error.js";
 import { writeFileAtomic } from "../store/atomic.js";
@@ -273,6 +274,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}),
       ...(dockerSocket !== undefined ? { dockerSocket } : {}),
     });
+    // bin/tslima's shell fast path: from now on `tslima shell NAME CMD` runs ssh without Node.
+    writeShellFast(paths, { home: config.user.home, mounts: config.mounts }, process.pid, readPidFile(paths.qemuPid));
     const forward = () => {
       portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort });
       if (config.mountInotify) inotify = startMountInotify(paths, watchedMounts(boot.mounts.mounts), { log: (m) => io.log(m), warn: (m) => emit({ warning: m }) });

@@ -38,6 +38,7 @@ export async function cleanupRuntime(paths: InstancePaths, daemons: Supervised[]
   rmSync(paths.qmpSock, { force: true });
   rmSync(paths.sshSock, { force: true });
   rmSync(paths.shellFacts, { force: true });
+  rmSync(paths.shellFast, { force: true });
   for (const s of extraSockets) rmSync(s, { force: true });
   if (readPidFile(paths.haPid) === process.pid) rmSync(paths.haPid, { force: true });
 }

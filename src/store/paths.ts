@@ -41,6 +41,8 @@ export interface InstancePaths {
   haStderrLog: string;
   /** What `shell`/`exec` need of the booted config (guest home, mounts), written by the agent at boot. */
   shellFacts: string;
+  /** The record bin/tslima's shell fast path reads while the instance is READY (see shell-fast.ts). */
+  shellFast: string;
   sockDir: string;
   lock: string;
   /** The saved VM state of a suspended instance (QEMU's migration stream), and its record (see suspend.ts). */
@@ -77,6 +79,7 @@ export function instancePaths(home: string, name: string): InstancePaths {
     haStdoutLog: join(dir, "ha.stdout.log"),
     haStderrLog: join(dir, "ha.stderr.log"),
     shellFacts: join(dir, "shell.json"),
+    shellFast: join(dir, "shell-fast"),
     sockDir: join(dir, "sock"),
     lock: join(dir, "lock"),
     vmState: join(dir, "vmstate"),

@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chownSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { cliPath, repoRoot } from "../helpers.js";
 import { Instance, type AgentEvent, type RunningInstance } from "../../src/index.js";
@@ -75,10 +75,14 @@ export class Cli {
   readonly root: string;
   readonly user: HostUser | undefined;
 
-  constructor(label: string, o: { user?: HostUser } = {}) {
+  /** The command run: `node bin/tslima.js`, or (`launcher`) bin/tslima as a user's `tslima` is, with its shell fast path. */
+  private readonly argv0: string[];
+
+  constructor(label: string, o: { user?: HostUser; launcher?: boolean } = {}) {
     this.root = mkdtempSync(join(tmpdir(), `tslima-e2e-${label}-`));
     this.home = join(this.root, "home");
     this.user = o.user;
+    this.argv0 = o.launcher === true ? [join(dirname(cliPath), "tslima")] : [process.execPath, cliPath];
     if (this.user) chownSync(this.root, this.user.uid, this.user.gid);
   }
 
@@ -95,7 +99,7 @@ export class Cli {
   /** Runs `tslima ARGS...`; never rejects: the exit code and output come back. */
   run(args: string[], o: RunOptions = {}): Promise<Run> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [cliPath, ...args], {
+      const child = spawn(this.argv0[0]!, [...this.argv0.slice(1), ...args], {
         cwd: o.cwd ?? this.root,
         env: o.env ?? this.env(),
         stdio: ["pipe", "pipe", "pipe"],

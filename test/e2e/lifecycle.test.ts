@@ -4,22 +4,26 @@
  * two concurrent starts, Ctrl-C during a start, kill -9 of qemu and of the host agent, delete.
  * One instance serves the whole file: created and first booted through the library (FileGuest, with
  * the same mount option as `--mount`), which disposes of it at the end, also on failure; every later
- * start, stop and delete is the CLI's.
+ * start, stop and delete is the CLI's. Three boots in all: the first, the restart after stop, and
+ * `shell --start` recovering from the kill -9 of qemu (the kill -9 of the agent and the Ctrl-C come
+ * last, on the running instance, so they need no boot of their own).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawnSync } from "node:child_process";
 import { cliPath } from "../helpers.js";
 import { Cli, FileGuest, guestYaml, parseList } from "./harness.js";
+import { bootFacts, guestOut, lightYaml, lines } from "./boot-facts.js";
 import type { AgentEvent } from "../../src/index.js";
 import { whichSync } from "../../src/proc/which.js";
 
 const NAME = "life";
-const cli = new Cli("lifecycle");
+// As a user runs `tslima`: bin/tslima, whose shell fast path runs ssh without Node (issue 11).
+const cli = new Cli("lifecycle", { launcher: true });
 const BOOT = { timeout: 15 * 60_000 };
 /** A host folder mounted writable with --mount (9p, the default mount type). */
 const project = join(cli.root, "project dir");
@@ -45,7 +49,7 @@ function alive(pid: number): boolean {
 /**
  * The phases a later boot of the unchanged instance goes through, as `tslima start` prints them: the
  * cidata is the same as at the last READY, so cloud-init is switched off and tslima-boot.service
- * does the per-boot work (issue 11; test/e2e/boot-light.test.ts covers it in depth).
+ * does the per-boot work (issue 11: the second start below checks that work in depth).
  */
 const PHASES = ["cloud-init: switched off", "Starting QEMU", "Waiting for SSH", "Waiting for the guest's boot setup", "READY"];
 /** The phases of the first boot: cloud-init runs in full. */
@@ -65,7 +69,7 @@ before(async () => {
   mkdirSync(join(project, "sub"), { recursive: true });
   // The tests run as root on the host while the guest user is uid 1000: let it write there.
   for (const d of [project, join(project, "sub")]) chmodSync(d, 0o777);
-  await guest.boot({ name: NAME, yaml: guestYaml(), mounts: [`${project}:w`], onEvent: (e) => bootEvents.push(e) });
+  await guest.boot({ name: NAME, yaml: guestYaml(lightYaml({ foo: "one" })), mounts: [`${project}:w`], onEvent: (e) => bootEvents.push(e) });
 }, BOOT);
 after(() => guest[Symbol.asyncDispose]());
 
@@ -79,6 +83,11 @@ test("the library creates the instance from a file and boots it; its events repo
   assert.equal(list.cpus, 1);
   assert.equal(list.memory, 1024 ** 3);
   assert.ok(Number(list.sshLocalPort) > 0);
+  // a first boot runs cloud-init in full; tslima-boot.service stays out of it
+  const f = await bootFacts(cli, NAME);
+  assert.deepEqual([f.disabled, f.cloudFinal, f.resultJson], [false, "active", true]);
+  assert.notEqual(f.tslimaBoot, "active", "tslima-boot.service stays out of a full boot");
+  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/system-runs")), ["system one"]);
 });
 
 test("shell runs commands: output, exit codes, stdin, login environment", async () => {
@@ -99,6 +108,13 @@ test("shell runs commands: output, exit codes, stdin, login environment", async 
   const [pwd, user] = home.stdout.trim().split("\n");
   assert.match(pwd!, /^\/home\/.+\.guest$/, "outside any mount the command runs in the guest home");
   assert.ok(user && user.length > 0);
+  // The fast path needs no Node: with only ssh on PATH the launcher still runs the command.
+  const onlySsh = join(cli.root, "only-ssh");
+  mkdirSync(onlySsh, { recursive: true });
+  if (!existsSync(join(onlySsh, "ssh"))) symlinkSync(whichSync("ssh")!, join(onlySsh, "ssh"));
+  const fast = await cli.run(["shell", NAME, "sh", "-c", "exit 7"], { env: cli.env({ PATH: onlySsh }) });
+  assert.equal(fast.code, 7, `bin/tslima ran ssh itself (no node on PATH): ${fast.stderr}`);
+  assert.ok(existsSync(join(cli.home, NAME, "shell-fast")), "the agent's record for the fast path");
   const bad = await cli.run(["shell", "nosuch", "true"]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /nosuch/);
@@ -115,10 +131,12 @@ test("--mount shares a host folder; shell follows the host cwd into it", async (
 
 test("shell on a terminal gets a TTY in the guest; without one it does not", async () => {
   // script(1) gives the CLI a pseudo-terminal, as an interactive user has.
-  const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} shell ${NAME} tty`;
-  const viaTty = spawnSync("script", ["-q", "-e", "-c", cmd, "/dev/null"], { env: cli.env(), encoding: "utf8", timeout: 120_000 });
-  assert.equal(viaTty.status, 0, viaTty.stderr);
-  assert.match(viaTty.stdout, /\/dev\/pts\/\d+/);
+  // Through Node, and through bin/tslima's fast path.
+  for (const cmd of [`${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} shell ${NAME} tty`, `${JSON.stringify(join(dirname(cliPath), "tslima"))} shell ${NAME} tty`]) {
+    const viaTty = spawnSync("script", ["-q", "-e", "-c", cmd, "/dev/null"], { env: cli.env(), encoding: "utf8", timeout: 120_000 });
+    assert.equal(viaTty.status, 0, viaTty.stderr);
+    assert.match(viaTty.stdout, /\/dev\/pts\/\d+/);
+  }
   const noTty = await cli.run(["shell", NAME, "tty"]);
   assert.equal(noTty.code, 1);
   assert.match(noTty.stdout, /not a tty/);
@@ -157,6 +175,7 @@ test("stop powers the guest off; two concurrent starts boot it once; data persis
   await cli.ok(["stop", NAME]);
   assert.equal(await status(), "Stopped");
   assert.ok(!alive(qemuPid), "qemu is gone after stop");
+  assert.ok(!existsSync(join(cli.home, NAME, "shell-fast")), "stop removes the fast path's record");
   const [a, b] = await Promise.all([cli.run(["start", NAME]), cli.run(["start", NAME])]);
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
@@ -169,7 +188,29 @@ test("stop powers the guest off; two concurrent starts boot it once; data persis
   assert.equal((await cli.ok(["shell", NAME, "cat", "persist.txt"])).stdout, "kept\n");
 });
 
-test("kill -9 of qemu: list shows Broken, start recovers", BOOT, async () => {
+test("that second start of the unchanged instance was light: cloud-init off, the per-boot work done by tslima-boot.service", async () => {
+  const f = await bootFacts(cli, NAME);
+  assert.equal(f.disabled, true, "the kernel command line has cloud-init=disabled");
+  assert.equal(f.cloudFinal, "inactive", "cloud-init's final stage did not run");
+  assert.equal(f.resultJson, false, "cloud-init did not run at all on this boot");
+  assert.equal(f.tslimaBoot, "active");
+  // mode boot, system and user provisioning run on every boot (as Lima's do), with env:
+  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/boot-runs")), ["boot one", "boot one"]);
+  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/system-runs")), ["system one", "system one"]);
+  assert.equal(lines(await guestOut(cli, NAME, 'cat "$HOME/user-runs"')).length, 2);
+  assert.match(await guestOut(cli, NAME, 'echo "FOO=$FOO"'), /^FOO=one$/m, "login shells still get env:");
+  // the 9p mount is back and writable
+  await cli.ok(["shell", NAME, "sh", "-c", "echo from-light-boot > light.txt"], { cwd: project });
+  assert.equal(readFileSync(join(project, "light.txt"), "utf8"), "from-light-boot\n");
+  assert.equal((await guestOut(cli, NAME, `findmnt -n -o FSTYPE --target ${JSON.stringify(project)}`)).trim(), "9p");
+  // passwordlessSudo: false still holds; the password set on the first boot still works
+  assert.notEqual((await cli.run(["shell", NAME, "sudo", "-n", "true"])).code, 0);
+  assert.equal((await guestOut(cli, NAME, 'sudo -S -p "" id -u <"$HOME/password"')).trim(), "0");
+  // the host name and the pinned host key are the first boot's (ssh checks the key)
+  assert.equal((await guestOut(cli, NAME, "hostname")).trim(), `lima-${NAME}`);
+});
+
+test("kill -9 of qemu: list shows Broken or Stopped; shell points at --start, and shell --start recovers it", BOOT, async () => {
   process.kill(pidOf("qemu.pid"), "SIGKILL");
   let st = "";
   for (let i = 0; i < 50 && st !== "Broken" && st !== "Stopped"; i++) {
@@ -179,56 +220,29 @@ test("kill -9 of qemu: list shows Broken, start recovers", BOOT, async () => {
   }
   // The host agent notices qemu's death and cleans up (Stopped); until then the instance is Broken.
   assert.ok(st === "Broken" || st === "Stopped", `status after kill -9 of qemu: ${st}`);
-  const r = await cli.ok(["start", NAME]);
-  assert.match(r.stderr, /READY/);
-  assert.equal(await status(), "Running");
-  assert.equal((await cli.ok(["shell", NAME, "cat", "persist.txt"])).stdout, "kept\n");
-});
-
-test("kill -9 of the host agent: list shows Broken, stop -f recovers", async () => {
-  const ha = pidOf("ha.pid");
-  const qemu = pidOf("qemu.pid");
-  process.kill(ha, "SIGKILL");
-  await sleep(500);
-  assert.equal(await status(), "Broken");
-  const listed = await cli.ok(["list"]);
-  assert.match(listed.stdout, /life\s+Broken/);
-  await cli.ok(["stop", "-f", NAME]);
-  assert.equal(await status(), "Stopped");
-  assert.ok(!alive(qemu), "the orphaned qemu was killed");
-  assert.ok(!existsSync(join(cli.home, NAME, "qemu.pid")), "stale pid files are removed");
-});
-
-test("Ctrl-C during start stops the boot and leaves the instance Stopped", BOOT, async () => {
-  let pid = 0;
-  const running = cli.run(["start", NAME], { onSpawn: (p) => (pid = p) });
-  // Wait until QEMU runs, then interrupt as a terminal would.
-  const qemuPidFile = join(cli.home, NAME, "qemu.pid");
-  for (let i = 0; i < 300 && !existsSync(qemuPidFile); i++) await sleep(200);
-  assert.ok(existsSync(qemuPidFile), "qemu was started");
-  const qemu = pidOf("qemu.pid");
-  process.kill(pid, "SIGINT");
-  const r = await running;
-  assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /interrupted/);
-  assert.equal(await status(), "Stopped");
-  assert.ok(!alive(qemu), "qemu was stopped");
-});
-
-// Lima's shell, copy and global flags (issue 13). The Ctrl-C test above left the instance Stopped:
-// `shell --start` boots it again (this file's only extra boot), the next tests use it running, the
-// last one stops it for the delete test.
-
-test("shell on a stopped instance points at --start; shell --start boots it and runs the command", BOOT, async () => {
-  assert.equal(await status(), "Stopped");
   const refused = await cli.run(["shell", NAME, "true"]);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /is Stopped[\s\S]*shell --start/);
+  assert.match(refused.stderr, /is (Stopped|Broken)[\s\S]*shell --start/);
+  // the agent has cleaned up once the status is Stopped; then a change to env: and provision:
+  for (let i = 0; i < 100 && st !== "Stopped"; i++) {
+    await sleep(200);
+    st = await status();
+  }
+  assert.equal(st, "Stopped", "the agent cleaned up after qemu's death");
+  await cli.ok(["edit", NAME, "--set", '.env.FOO = "two"', "--set", '.provision += [{"mode": "system", "script": "#!/bin/sh\\necho added >/var/lib/added; chmod 644 /var/lib/added\\n"}]']);
   const r = await cli.run(["shell", "--start", NAME, "cat", "persist.txt"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, "kept\n");
+  assert.equal(r.stdout, "kept\n", "the data survived the kill");
   assert.match(r.stderr, /Starting QEMU[\s\S]*READY/, "the boot's progress is shown");
   assert.equal(await status(), "Running");
+  // the changed cidata made this boot a full cloud-init run, which applied the change
+  assert.match(r.stderr, /cloud-init: full run \(the cidata changed/);
+  const f = await bootFacts(cli, NAME);
+  assert.deepEqual([f.disabled, f.cloudFinal, f.resultJson], [false, "active", true]);
+  assert.equal(lines(await guestOut(cli, NAME, "cat /var/lib/added")).join(), "added", "the new provision step ran");
+  assert.match(await guestOut(cli, NAME, 'echo "FOO=$FOO"'), /^FOO=two$/m, "the new env: is applied");
+  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/system-runs")), ["system one", "system one", "system two"]);
+  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/boot-runs")), ["boot one", "boot one", "boot two"]);
   const again = await cli.run(["shell", "--start", NAME, "true"]);
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /Starting QEMU/, "a running instance is not started again");
@@ -309,13 +323,48 @@ test("--log-format json: tslima's messages as JSON lines, the guest command's st
   assert.equal(guest.stderr, "from-guest\n");
 });
 
-test("the guest home is reachable as /home/USER.linux as well as /home/USER.guest; then stop", async () => {
+test("the guest home is reachable as /home/USER.linux as well as /home/USER.guest", async () => {
   const r = await cli.ok(["shell", NAME, "sh", "-c", 'cd "/home/$(id -un).linux" && pwd -P && echo "$HOME" && cat persist.txt']);
   const [real, home, kept] = r.stdout.trim().split("\n");
   assert.match(home!, /^\/home\/.+\.guest$/);
   assert.equal(real, home);
   assert.equal(kept, "kept");
-  await cli.ok(["stop", NAME]);
+});
+
+test("kill -9 of the host agent: list shows Broken, stop -f recovers", async () => {
+  const ha = pidOf("ha.pid");
+  const qemu = pidOf("qemu.pid");
+  process.kill(ha, "SIGKILL");
+  await sleep(500);
+  assert.equal(await status(), "Broken");
+  // The agent could not remove the fast path's record; the launcher sees its process gone and
+  // leaves the shell to Node, which says what is wrong.
+  assert.ok(existsSync(join(cli.home, NAME, "shell-fast")));
+  const sh = await cli.run(["shell", NAME, "true"]);
+  assert.equal(sh.code, 1);
+  assert.match(sh.stderr, /is Broken/);
+  const listed = await cli.ok(["list"]);
+  assert.match(listed.stdout, /life\s+Broken/);
+  await cli.ok(["stop", "-f", NAME]);
+  assert.equal(await status(), "Stopped");
+  assert.ok(!alive(qemu), "the orphaned qemu was killed");
+  assert.ok(!existsSync(join(cli.home, NAME, "qemu.pid")), "stale pid files are removed");
+});
+
+test("Ctrl-C during start stops the boot and leaves the instance Stopped", BOOT, async () => {
+  let pid = 0;
+  const running = cli.run(["start", NAME], { onSpawn: (p) => (pid = p) });
+  // Wait until QEMU runs, then interrupt as a terminal would.
+  const qemuPidFile = join(cli.home, NAME, "qemu.pid");
+  for (let i = 0; i < 300 && !existsSync(qemuPidFile); i++) await sleep(200);
+  assert.ok(existsSync(qemuPidFile), "qemu was started");
+  const qemu = pidOf("qemu.pid");
+  process.kill(pid, "SIGINT");
+  const r = await running;
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /interrupted/);
+  assert.equal(await status(), "Stopped");
+  assert.ok(!alive(qemu), "qemu was stopped");
 });
 
 test("delete removes the instance; unknown names are a clear error", async () => {
