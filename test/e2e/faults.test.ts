@@ -22,6 +22,7 @@ test("qemu-system-* missing: the error names the package to install", async () =
   const bin = join(cli.root, "bin");
   mkdirSync(bin, { recursive: true });
   for (const tool of ["ssh", "scp", "ssh-keygen", "qemu-img"]) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+  symlinkSync(process.execPath, join(bin, "node")); // bin/tslima runs the CLI with the node on PATH
   const r = await cli.run(["start", "--name", "noqemu", cli.file("noqemu.yaml", guestYaml())], { env: cli.env({ PATH: bin }) });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /qemu-system-x86_64 was not found/);

@@ -23,7 +23,7 @@ import { whichSync } from "../../src/proc/which.js";
 
 const NAME = "life";
 // As a user runs `tslima`: bin/tslima, whose shell fast path runs ssh without Node (issue 11).
-const cli = new Cli("lifecycle", { launcher: true });
+const cli = new Cli("lifecycle");
 const BOOT = { timeout: 15 * 60_000 };
 /** A host folder mounted writable with --mount (9p, the default mount type). */
 const project = join(cli.root, "project dir");
