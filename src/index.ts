@@ -24,6 +24,7 @@ export { ConfigError, isConfigError, formatIssue, type ConfigIssue } from "./con
 export { configToYaml } from "./config/output.js";
 export { probeHostFacts } from "./config/host.js";
 export { applySets } from "./config/sets.js";
+export { parseYq, evalYq, yqSelects, formatYqResults, YqError, type YqProgram } from "./config/yq.js";
 export { parseSize, formatSize, scaleBytes } from "./config/sizes.js";
 
 // Templates (template:NAME).
