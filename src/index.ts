@@ -54,6 +54,7 @@ export { listInstancesApi as listInstances, getInstance, loadInstanceConfig, inv
 export { limaInstanceJson, limaTemplateData, renderInstances, checkListFormat, bytesSize, LIST_FIELDS, type ListHost } from "./instance/lima-view.js";
 export { shell, exec, type ShellOptions } from "./instance/shell.js";
 export type { ExecResult } from "./ssh/exec.js";
+export { startTunnel, stopTunnel, type TunnelOptions } from "./instance/tunnel.js";
 export { copy, chooseCopyBackend, COPY_BACKENDS, type CopyBackend, type CopyOptions } from "./instance/copy.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";
 export { doctorMounts, type DoctorMountsOptions } from "./instance/doctor.js";
