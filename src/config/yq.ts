@@ -493,14 +493,15 @@ function dropEmptyMaps(v: unknown): unknown {
 
 /**
  * Prints yq results as yq does with Lima's settings: a string unquoted, other scalars as written,
- * a map or list as one line of JSON (json; empty maps dropped) or a `---` YAML document (yaml).
+ * a map or list as one line of JSON (json; empty maps dropped) or a YAML document (yaml; after `---`
+ * unless `separators` is false).
  */
-export function formatYqResults(results: unknown[], format: "json" | "yaml"): string {
+export function formatYqResults(results: unknown[], format: "json" | "yaml", opts: { separators?: boolean } = {}): string {
   let out = "";
   for (const r of results) {
     if (r === null || r === undefined || typeof r !== "object") out += `${scalarText(r)}\n`;
     else if (format === "json") out += `${JSON.stringify(dropEmptyMaps(r))}\n`;
-    else out += `---\n${stringify(r, { lineWidth: 0 })}`;
+    else out += `${opts.separators === false ? "" : "---\n"}${stringify(r, { lineWidth: 0 })}`;
   }
   return out;
 }

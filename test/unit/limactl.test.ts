@@ -246,6 +246,27 @@ test("list --yq transforms each instance's record (implies JSON; repeatable, pip
     assert.equal(ok(["ls", "-q", "--filter", '.name == "kcp"']), "");
   }));
 
+test("template yq evaluates on the filled template (bases merged, defaults in); template url as Lima's", () =>
+  withHome((home, env) => {
+    const file = join(home, "vmA", "lima.yaml");
+    const q = (expr: string) => run(limactl, ["template", "yq", file, expr], env);
+    assert.equal(q(".cpus").stdout, "1\n");
+    assert.equal(q(".images[].location").stdout, "/nonexistent.qcow2\n");
+    assert.deepEqual(parseYaml(q(".param").stdout), { A: "b" });
+    assert.equal(q(".vmType, .ssh.loadDotSSHPubKeys").stdout, "qemu\nfalse\n", "defaults are filled in");
+    const bad = q(".cpus =");
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^error: template yq expression '\.cpus =': unexpected character "="/);
+    const missing = run(limactl, ["template", "yq", join(home, "nosuch.yaml"), "."], env);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /nosuch\.yaml/);
+    const url = run(limactl, ["template", "url", "template://docker"], env);
+    assert.equal(url.stdout, "template:docker\n");
+    assert.match(url.stderr, /should be written template:docker/);
+    assert.equal(run(limactl, ["template", "url", "https://example.com/a.yaml"], env).stdout, "https://example.com/a.yaml\n");
+    assert.match(run(limactl, ["template", "url", "github:lima-vm/lima"], env).stderr, /github: scheme is not supported/);
+  }));
+
 test("protect makes delete refuse an instance until unprotect; the list shows it", () =>
   withHome((home, env) => {
     assert.equal(run(limactl, ["protect", "vmA"], env).status, 0);
@@ -327,7 +348,7 @@ test("bytes as Lima's table prints them", () => {
   assert.equal(bytesSize(512), "512B");
 });
 
-test("create - reads the template from stdin (with --name), applies Lima's flags; --list-templates lists", () =>
+test("create - reads the template from stdin (with --name), applies Lima's flags; --list-templates and --list-drivers list", () =>
   withHome((home, env) => {
     const r = spawnSync(process.execPath, [limactl, "create", "--name", "fromStdin", "--port-forward", "8080:80", "--set", '.mounts += [{"location": "/opt/x"}]', "-"], {
       encoding: "utf8",
@@ -344,4 +365,6 @@ test("create - reads the template from stdin (with --name), applies Lima's flags
     const t = run(limactl, ["create", "--list-templates"], env);
     assert.equal(t.status, 0, t.stderr);
     assert.ok(t.stdout.split("\n").includes("default"), t.stdout);
+    const d = run(limactl, ["start", "--list-drivers"], env);
+    assert.deepEqual([d.status, d.stdout], [0, "qemu\n"], d.stderr);
   }));
