@@ -24,6 +24,7 @@ export { ConfigError, isConfigError, formatIssue, type ConfigIssue } from "./con
 export { configToYaml } from "./config/output.js";
 export { probeHostFacts } from "./config/host.js";
 export { applySets } from "./config/sets.js";
+export { parseYq, evalYq, yqSelects, formatYqResults, YqError, type YqProgram } from "./config/yq.js";
 export { parseSize, formatSize, scaleBytes } from "./config/sizes.js";
 
 // Templates (template:NAME).
@@ -53,6 +54,7 @@ export { listInstancesApi as listInstances, getInstance, loadInstanceConfig, inv
 export { limaInstanceJson, limaTemplateData, renderInstances, checkListFormat, bytesSize, LIST_FIELDS, type ListHost } from "./instance/lima-view.js";
 export { shell, exec, type ShellOptions } from "./instance/shell.js";
 export type { ExecResult } from "./ssh/exec.js";
+export { startTunnel, stopTunnel, type TunnelOptions } from "./instance/tunnel.js";
 export { copy, chooseCopyBackend, COPY_BACKENDS, type CopyBackend, type CopyOptions } from "./instance/copy.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";
 export { doctorMounts, type DoctorMountsOptions } from "./instance/doctor.js";

@@ -25,6 +25,7 @@ export const commands: CommandEntry[] = [
   { names: ["disk"], load: () => import("./disk.js") },
   { names: ["shell"], load: () => import("./shell.js") },
   { names: ["copy", "cp"], load: () => import("./copy.js") },
+  { names: ["tunnel"], load: () => import("./tunnel.js") },
   { names: ["delete", "remove", "rm"], load: () => import("./delete.js") },
   { names: ["edit"], load: () => import("./edit.js") },
   { names: ["clone"], load: () => import("./clone.js") },

@@ -23,6 +23,7 @@ export interface CreateFlags {
   containerd?: string;
   set?: string[];
   listTemplates?: boolean;
+  listDrivers?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -63,11 +64,16 @@ export function addCreateFlags(cmd: Command): Command {
     .option("--network <net>", "(not supported) additional networks such as lima:shared or vzNAT", collectList)
     .option("--containerd <mode>", "containerd mode: only none (tslima does not install containerd)")
     .option("--set <expr>", "modify the template with a yq-style expression, e.g. '.cpus = 2', '.mounts += [{\"location\": \"~/src\"}]'; repeatable", collect)
-    .option("--list-templates", "list the templates and exit");
+    .option("--list-templates", "list the templates and exit")
+    .option("--list-drivers", "list the VM drivers (qemu) and exit");
 }
 
-/** `--list-templates`: prints the template names (as `tslima template list`); true when it did. */
+/** `--list-templates` / `--list-drivers`: prints the template names (as `tslima template list`) or the drivers; true when it did. */
 export async function listTemplatesFlag(f: CreateFlags): Promise<boolean> {
+  if (f.listDrivers === true && f.listTemplates !== true) {
+    process.stdout.write("qemu\n");
+    return true;
+  }
   if (!f.listTemplates) return false;
   const { listTemplates, templateSearchDirs } = await import("../index.js");
   for (const t of listTemplates(templateSearchDirs())) process.stdout.write(`${t.name}\n`);

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { YqProgram } from "../index.js";
 
 interface ListFlags {
   json?: boolean;
@@ -12,23 +13,52 @@ interface ListFlags {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** Lima's flag conflicts, checked before any instance is read; returns the format to use. */
-async function chosenFormat(flags: ListFlags): Promise<string> {
+interface Choice {
+  format: string;
+  filters: YqProgram[];
+  /** The --yq expressions joined by `|` (with `.name` after them for -q), or undefined without --yq. */
+  yq: YqProgram | undefined;
+}
+
+/** Parses one --yq/--filter expression; a bad one is an error naming the flag. */
+async function compile(flag: string, expr: string): Promise<YqProgram> {
+  const { TslimaError, YqError, parseYq } = await import("../index.js");
+  try {
+    return parseYq(expr);
+  } catch (e) {
+    if (!(e instanceof YqError)) throw e;
+    throw yqFlagError(TslimaError, flag, expr, e.message);
+  }
+}
+
+function yqFlagError(T: typeof import("../index.js").TslimaError, flag: string, expr: string, why: string) {
+  return new T("INVALID_FLAG", `${flag} '${expr}': ${why}`, {
+    hint: `${flag} takes a yq expression such as ${flag === "--filter" ? `'.status == "Running"'` : `'.name' or 'select(.status == "Running") | .name'`} (paths, select, ==, !=, <, >, and, or, not, test("RE"), length, has, keys)`,
+  });
+}
+
+/** Lima's flag conflicts and the yq expressions, checked before any instance is read. */
+async function choose(flags: ListFlags): Promise<Choice> {
   const { TslimaError, checkListFormat } = await import("../index.js");
   const conflict = (why: string) => new TslimaError("INVALID_FLAG", why, { hint: "run `tslima list --help` for the flags" });
+  const yq = flags.yq ?? [];
+  const filter = flags.filter ?? [];
   if (flags.json && flags.format !== undefined) throw conflict("option --json conflicts with option --format");
   if (flags.listFields && flags.format !== undefined) throw conflict("option --list-fields conflicts with option --format");
-  for (const [flag, v] of [["--filter", flags.filter], ["--yq", flags.yq]] as const) {
-    if (v && v.length > 0) {
-      throw new TslimaError("INVALID_FLAG", `${flag} (yq expressions) is not supported by tslima yet`, {
-        hint: "use --format json and a JSON tool (jq 'select(.status == \"Running\")'), or --format '{{if eq .Status \"Running\"}}{{.Name}}{{end}}'",
-      });
-    }
+  if (yq.length > 0) {
+    if (flags.format !== undefined && flags.format !== "json" && flags.format !== "yaml") throw conflict("option --yq only works with --format json or yaml");
+    if (flags.listFields) throw conflict("option --list-fields conflicts with option --yq");
   }
-  const format = flags.json ? "json" : (flags.format ?? "table");
+  if (filter.length > 0 && flags.listFields) throw conflict("option --list-fields conflicts with option --filter");
+  let format = flags.json ? "json" : (flags.format ?? "table");
   if (flags.quiet && format !== "table") throw conflict("option --quiet can only be used with '--format table'");
   if (!["json", "yaml", "table"].includes(format)) checkListFormat(format);
-  return format;
+  const filters = await Promise.all(filter.map((f) => compile("--filter", f)));
+  if (yq.length === 0) return { format, filters, yq: undefined };
+  // --yq implies --format json unless --format was given; -q prints the names the expressions leave
+  if (flags.format === undefined) format = "json";
+  const joined = [...yq, ...(flags.quiet ? [".name"] : [])].join(" | ");
+  return { format, filters, yq: await compile("--yq", joined) };
 }
 
 export function register(program: Command): void {
@@ -42,37 +72,66 @@ export function register(program: Command): void {
     .option("-q, --quiet", "names only")
     .option("--list-fields", "list the fields a --format template may use")
     .option("--all-fields", "show every table column, even on a narrow terminal")
-    .option("-l, --filter <expr>", "(not supported yet) yq filter", collect)
-    .option("--yq <expr>", "(not supported yet) yq expression", collect)
+    .option("-l, --filter <expr>", "only instances for which the yq expression is true, e.g. '.status == \"Running\"' (repeatable: all must hold; any --format)", collect)
+    .option("--yq <expr>", "apply a yq expression to each instance's record, e.g. '.name' (repeatable: piped; implies --format json)", collect)
     .action(async (names: string[], flags: ListFlags) => {
-      const format = await chosenFormat(flags);
-      const { LIST_FIELDS, inventory, renderInstances, globalPaths, probeHostFacts, tslimaHome } = await import("../index.js");
+      const { format, filters, yq } = await choose(flags);
+      const { LIST_FIELDS, inventory, renderInstances, globalPaths, probeHostFacts, tslimaHome, limaInstanceJson, evalYq, yqSelects, formatYqResults, TslimaError, YqError } = await import("../index.js");
       const out = process.stdout;
       if (flags.listFields) {
         out.write(`${LIST_FIELDS.join("\n")}\n`);
         return;
       }
       const home = tslimaHome();
-      const { instances, unmatched } = inventory({ home, names });
+      const found = inventory({ home, names });
+      const { unmatched } = found;
+      let { instances } = found;
       for (const n of unmatched) process.stderr.write(`warning: no instance matching ${JSON.stringify(n)} found\n`);
       if (unmatched.length > 0) process.exitCode = 1;
       if (names.length === 0 && instances.length === 0) {
         process.stderr.write("warning: no instance found; create one with `tslima create` or `tslima start template:default`\n");
         return;
       }
-      if (flags.quiet) {
+      if (flags.quiet && yq === undefined && filters.length === 0) {
+        for (const i of instances) out.write(`${i.name}\n`);
+        return;
+      }
+      const facts = probeHostFacts();
+      const host = { hostOS: process.platform, hostArch: facts.arch, home, identityFile: globalPaths(home).userKey };
+      /** Runs a compiled expression on an instance's Lima record; an error names the flag. */
+      const apply = <T>(flag: string, expr: string, run: () => T, record: Record<string, unknown>): T => {
+        try {
+          return run();
+        } catch (e) {
+          if (!(e instanceof YqError)) throw e;
+          throw yqFlagError(TslimaError, flag, expr, `${e.message} (on instance ${String(record.name)})`);
+        }
+      };
+      if (filters.length > 0) {
+        instances = instances.filter((i) => {
+          const record = limaInstanceJson(i, host);
+          return filters.every((f, n) => apply("--filter", flags.filter?.[n] ?? "", () => yqSelects(f, record), record));
+        });
+      }
+      if (flags.quiet && yq === undefined) {
         for (const i of instances) out.write(`${i.name}\n`);
         return;
       }
       for (const i of instances) for (const e of i.errors) process.stderr.write(`warning: ${i.name}: ${e}\n`);
-      const facts = probeHostFacts();
+      if (yq !== undefined) {
+        const expr = (flags.yq ?? []).join(" | ");
+        for (const i of instances) {
+          const record = limaInstanceJson(i, host);
+          out.write(formatYqResults(apply("--yq", expr, () => evalYq(yq, record), record), format === "yaml" ? "yaml" : "json"));
+        }
+        return;
+      }
       if (format === "table") {
         const { listTable } = await import("./output.js");
         const width = out.isTTY ? out.columns : 0;
         out.write(listTable(instances, { allFields: flags.allFields === true, width, hostArch: facts.arch }));
         return;
       }
-      const host = { hostOS: process.platform, hostArch: facts.arch, home, identityFile: globalPaths(home).userKey };
       const template = format === "json" ? "{{json .}}" : format === "yaml" ? "{{yaml .}}" : format;
       out.write(renderInstances(template, instances, host));
     });

@@ -1,7 +1,22 @@
 import type { Command } from "commander";
 
 /**
- * `tslima template list|show|copy`. Templates are tslima's bundled ones, then those in the
+ * Lima's `template url`: the locator a custom URL stands for. `template://NAME` (Lima 1.x) becomes
+ * `template:NAME` (with a warning, as Lima); `github:` (Lima's experimental scheme) and `url-SCHEME`
+ * plugins are not supported; anything else is printed as it is. Pure.
+ */
+export function templateUrl(locator: string): { url: string; warning?: string } | { error: string } {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(locator)?.[1];
+  if (scheme === "template" && locator.startsWith("template://")) {
+    const url = `template:${locator.slice("template://".length).replace(/\/+$/, "")}`;
+    return { url, warning: `template locator ${locator} should be written ${url} since Lima v2.0` };
+  }
+  if (scheme === "github") return { error: `${locator}: the github: scheme is not supported by tslima` };
+  return { url: locator };
+}
+
+/**
+ * `tslima template list|show|copy|yq|url`. Templates are tslima's bundled ones, then those in the
  * directories of TSLIMA_TEMPLATES_PATH (first match wins).
  */
 export function register(program: Command): void {
@@ -38,5 +53,52 @@ export function register(program: Command): void {
       const opts = { embed: options.embed === true, force: options.force === true, tslimaHome: tslimaHome() };
       if (file === "-") process.stdout.write(await templateText(name, opts));
       else await copyTemplate(name, file, opts);
+    });
+  template
+    .command("yq")
+    .description("Print what a yq expression selects from a template, its bases merged and defaults filled (Lima's `template yq`)")
+    .argument("<template>", "template:NAME, a file or an http(s) URL")
+    .argument("<expr>", "yq expression, e.g. '.images[].location'")
+    .action(async (locator: string, expr: string) => {
+      const { TslimaError, YqError, configToYaml, evalYq, formatIssue, formatYqResults, isConfigError, loadConfig, parseYq, probeHostFacts, tslimaHome } = await import("../index.js");
+      const { parse } = await import("yaml");
+      const bad = (why: string) =>
+        new TslimaError("INVALID_FLAG", `template yq expression '${expr}': ${why}`, { hint: "write a yq expression such as '.images[].location' or '.mounts[] | select(.writable) | .location'" });
+      let program;
+      try {
+        program = parseYq(expr);
+      } catch (e) {
+        throw e instanceof YqError ? bad(e.message) : e;
+      }
+      const home = tslimaHome();
+      let yaml: string;
+      try {
+        const { config, warnings } = await loadConfig(locator, { hostFacts: probeHostFacts(home), tslimaHome: home });
+        for (const w of warnings) process.stderr.write(`${w}\n`);
+        yaml = configToYaml(config);
+      } catch (e) {
+        if (!isConfigError(e)) throw e;
+        for (const issue of e.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      try {
+        process.stdout.write(formatYqResults(evalYq(program, parse(yaml)), "yaml", { separators: false }));
+      } catch (e) {
+        throw e instanceof YqError ? bad(e.message) : e;
+      }
+    });
+  template
+    .command("url")
+    .description("Print the locator a custom template URL stands for (Lima's `template url`)")
+    .argument("<url>", "e.g. template://default")
+    .action(async (locator: string) => {
+      const r = templateUrl(locator);
+      if ("error" in r) {
+        const { TslimaError } = await import("../index.js");
+        throw new TslimaError("INVALID_FLAG", r.error, { hint: "use template:NAME, a file path or an http(s) URL" });
+      }
+      if (r.warning !== undefined) process.stderr.write(`warning: ${r.warning}\n`);
+      process.stdout.write(`${r.url}\n`);
     });
 }

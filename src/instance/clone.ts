@@ -31,6 +31,7 @@ export function isPerBootOrIdentity(file: string): boolean {
     "shell.json",
     "vmstate",
     "suspend.json",
+    "tunnel.json",
   ].includes(file);
 }
 

@@ -52,3 +52,8 @@ export function sshArgv(paths: InstancePaths, o: SshArgvOptions): string[] {
 export function sshControlExitArgv(paths: InstancePaths): string[] {
   return ["-F", paths.sshConfig, "-O", "exit", sshHostAlias(paths.name)];
 }
+
+/** `ssh -O forward|cancel -D 127.0.0.1:PORT`: a SOCKS proxy held by the instance's ControlMaster. Pure. */
+export function sshForwardArgv(paths: InstancePaths, op: "forward" | "cancel", port: number): string[] {
+  return ["-F", paths.sshConfig, "-O", op, "-D", `127.0.0.1:${port}`, sshHostAlias(paths.name)];
+}

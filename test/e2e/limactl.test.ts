@@ -1,7 +1,8 @@
 /**
  * The limactl drop-in (issue 13) end to end, on ONE small VM (the locally built Debian 12 guest) that
  * is driven through both names, `limactl` (bin/limactl.js, and `lima`) and `tslima`: list --json as
- * Lima's tools read it, `lima CMD`, edit refused while running then applied when stopped, clone (the
+ * Lima's tools read it, list --filter/--yq on the running and the stopped instance, `lima CMD`, a
+ * `tunnel` (SOCKS5 through the ControlMaster) to a server on the guest's 127.0.0.1, edit refused while running then applied when stopped, clone (the
  * clone boots with the original's data and its own host key), protect refusing delete and rename,
  * factory-reset and a fresh first boot with the edited config; then Lima's snapshot --tag on the
  * stopped instance (create, list, refused while running, apply), a disk made with `disk create` and
@@ -11,6 +12,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { connect } from "node:net";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../helpers.js";
@@ -64,11 +66,94 @@ test("limactl list --json and lima CMD on the running instance", async () => {
   await ok(["sh", "-c", "echo from-the-original > ~/mark"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
 });
 
+test("limactl list --filter/--yq on the running instance", async () => {
+  assert.equal((await ok(["list", "-q", "--filter", '.status == "Running"'])).stdout, `${NAME}\n`);
+  assert.equal((await ok(["list", "-q", "--filter", '.status == "Stopped"'])).stdout, "");
+  const port = (await ok(["ls", NAME, "--yq", "select(.status == \"Running\")", "--yq", ".sshLocalPort"])).stdout.trim();
+  assert.equal(Number(port), (await record(NAME)).sshLocalPort);
+  const pair = await ok(["ls", "--filter", `.name == "${NAME}" and .cpus == 1`, "--yq", "{name, status}"]);
+  assert.deepEqual(JSON.parse(pair.stdout), { name: NAME, status: "Running" });
+  const bad = await limactl(["ls", "--filter", ".status = 1"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--filter '\.status = 1': unexpected character "="/);
+});
+
+/** GET http://HOST:PORT/PATH through a SOCKS5 proxy on 127.0.0.1 (the name resolved by the proxy); the whole response. */
+function socksGet(proxyPort: number, host: string, port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: "127.0.0.1", port: proxyPort });
+    let buf = Buffer.alloc(0);
+    let stage = 0;
+    s.setTimeout(30_000, () => s.destroy(new Error("SOCKS request timed out")));
+    s.once("error", reject);
+    s.once("connect", () => s.write(Buffer.from([5, 1, 0])));
+    s.on("data", (b: Buffer) => {
+      buf = Buffer.concat([buf, b]);
+      if (stage === 0 && buf.length >= 2) {
+        if (buf[0] !== 5 || buf[1] !== 0) return s.destroy(new Error(`SOCKS greeting refused: ${buf.toString("hex")}`));
+        buf = buf.subarray(2);
+        stage = 1;
+        const name = Buffer.from(host);
+        s.write(Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, Buffer.from([port >> 8, port & 255])]));
+      }
+      if (stage === 1 && buf.length >= 10) {
+        if (buf[1] !== 0) return s.destroy(new Error(`SOCKS connect failed with reply ${buf[1]}`));
+        buf = buf.subarray(10);
+        stage = 2;
+        s.write(`GET ${path} HTTP/1.0\r\nHost: ${host}\r\n\r\n`);
+      }
+    });
+    s.once("end", () => (stage === 2 ? resolve(buf.toString("utf8")) : reject(new Error(`SOCKS proxy closed at stage ${stage}`))));
+  });
+}
+
+/** Command lines of this host's processes that mention TEXT. */
+function processesWith(text: string): string[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0/g, " ");
+      } catch {
+        return "";
+      }
+    })
+    .filter((c) => c.includes(text));
+}
+
+test("limactl tunnel: a SOCKS5 proxy reaches a server on the guest's 127.0.0.1; --stop closes it and leaves no ssh process", async () => {
+  const GUEST_PORT = 18713;
+  await ok(["sh", "-c", `mkdir -p /tmp/www && hostname >/tmp/www/who && cd /tmp/www && nohup python3 -m http.server ${GUEST_PORT} --bind 127.0.0.1 </dev/null >/dev/null 2>&1 & sleep 1`], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+  const t = await ok(["tunnel", NAME]);
+  const port = Number(/ALL_PROXY=socks5h:\/\/127\.0\.0\.1:(\d+)/.exec(t.stdout)?.[1]);
+  assert.ok(port >= 1024, t.stdout);
+  let body = "";
+  for (let i = 0; i < 10 && !body.includes("lima-lc13"); i++) {
+    body = await socksGet(port, "localhost", GUEST_PORT, "/who").catch((e: Error) => e.message);
+    if (!body.includes("lima-lc13")) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.match(body, /^HTTP\/1\.0 200[\s\S]*\r\n\r\nlima-lc13\n$/);
+  const again = await ok(["tunnel", NAME]);
+  assert.match(again.stdout, new RegExp(`127\\.0\\.0\\.1:${port}\\b`), "a second tunnel command reports the open one");
+  const busy = await limactl(["tunnel", NAME, "--socks-port", String(port + 1)]);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, new RegExp(`already has a tunnel on port ${port}`));
+  const stopped = await ok(["tunnel", NAME, "--stop"]);
+  assert.match(stopped.stderr, new RegExp(`closed the SOCKS proxy on 127\\.0\\.0\\.1:${port}`));
+  await assert.rejects(socksGet(port, "localhost", GUEST_PORT, "/who"), /ECONNREFUSED/);
+  assert.deepEqual(processesWith(`127.0.0.1:${port}`), [], "no ssh process is left holding the port");
+  assert.match((await ok(["tunnel", NAME, "--stop"])).stderr, /has no open tunnel/);
+  await ok(["sh", "-c", `pkill -f "[h]ttp.server ${GUEST_PORT}"; true`], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+});
+
 test("edit is refused while the instance runs; applied once it is stopped", async () => {
   const refused = await limactl(["edit", NAME, "--memory", "1.5"]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /cannot edit instance lc13: it is Running[\s\S]*ERR_TSLIMA_INSTANCE_RUNNING/);
   await ok(["stop", NAME]);
+  assert.equal((await ok(["list", "-q", "--filter", '.status == "Stopped"', "--filter", `.name | test("^lc1")`])).stdout, `${NAME}\n`);
+  assert.equal((await ok(["list", "--filter", '.status == "Running"', "--format", "{{.Name}}"])).stdout, "");
+  assert.equal((await ok(["list", NAME, "--yq", ".status", "--format", "yaml"])).stdout, "Stopped\n");
   await ok(["edit", NAME, "--memory", "1.5", "--set", '.env.LC13 = "edited"']);
   assert.equal((await record(NAME)).memory, 1.5 * 1024 ** 3);
 });

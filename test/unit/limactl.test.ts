@@ -197,13 +197,19 @@ test("list's table has Lima's columns and units; a pipe gets every column", () =
     assert.deepEqual(vm?.slice(0, 8), ["vmA", "Stopped", "127.0.0.1:0", "qemu", "x86_64", "1", "1GiB", "3GiB"]);
   }));
 
-test("list refuses conflicting flags, unsupported templates and yq, naming the flag; an unknown flag says 'unknown flag'", () =>
+test("list refuses conflicting flags, unsupported templates and bad yq expressions, naming the flag; an unknown flag says 'unknown flag'", () =>
   withHome((_home, env) => {
     const cases: Array<[string[], RegExp]> = [
       [["list", "--json", "--format", "yaml"], /--json conflicts with option --format/],
       [["list", "-q", "--format", "json"], /--quiet can only be used with '--format table'/],
       [["list", "--format", "{{range .}}x{{end}}"], /--format "\{\{range \.\}\}x\{\{end\}\}": unsupported action range/],
-      [["list", "--filter", '.status == "Running"'], /--filter \(yq expressions\) is not supported/],
+      [["list", "--filter", ".status =="], /^error: --filter '\.status ==': the expression ends too early\n[\s\S]*ERR_TSLIMA_INVALID_FLAG/],
+      [["list", "--yq", ".name", "--yq", "frob"], /^error: --yq '\.name \| frob': unknown function frob/],
+      [["list", "--yq", ".name", "--format", "table"], /option --yq only works with --format json or yaml/],
+      [["list", "--yq", ".name", "--format", "{{.Name}}"], /option --yq only works with --format json or yaml/],
+      [["list", "--yq", "env(HOME)"], /env operations have been disabled/],
+      [["list", "--list-fields", "--filter", ".name"], /option --list-fields conflicts with option --filter/],
+      [["list", "--yq", '.name | test("(")'], /--yq '\.name \| test\("\("\)': test\("\("\): Invalid regular expression/],
       [["list", "--no-such"], /^error: unknown flag: --no-such/m],
       [["--tty=maybe", "list"], /invalid argument "maybe" for "--tty" flag/],
     ];
@@ -213,6 +219,52 @@ test("list refuses conflicting flags, unsupported templates and yq, naming the f
       assert.match(r.stderr, re, args.join(" "));
       assert.equal(r.stdout, "", args.join(" "));
     }
+  }));
+
+test("list --yq transforms each instance's record (implies JSON; repeatable, piped); --filter keeps the instances it holds for, in any format", () =>
+  withHome((home, env) => {
+    writeFileSync(join(home, "Dev_Box", "lima.yaml"), LIMA_YAML.replace("cpus: 1", "cpus: 2"));
+    const ok = (args: string[]) => {
+      const r = run(limactl, args, env);
+      assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
+      return r.stdout;
+    };
+    assert.equal(ok(["ls", "--yq", ".name"]), "Dev_Box\nbroken\nvmA\n");
+    assert.equal(ok(["ls", "vmA", "--yq", ".dir"]), `${join(home, "vmA")}\n`, "a string is printed bare, as Lima's scripts read it");
+    assert.equal(ok(["ls", "vmA", "--yq", ".config", "--yq", ".images[0]"]), '{"location":"/nonexistent.qcow2","arch":"x86_64"}\n');
+    assert.equal(ok(["ls", "--yq", "select(.cpus > 1)", "--yq", ".name"]), "Dev_Box\n");
+    assert.equal(ok(["ls", "-q", "--yq", 'select(.name | test("^v"))']), "vmA\n", "-q prints the names the expressions leave");
+    const y = ok(["ls", "vmA", "--yq", ".param", "--format", "yaml"]);
+    assert.equal(y, "---\nA: b\n");
+    // --filter: the instances for which every expression holds, printed in the chosen format
+    const table = ok(["ls", "--filter", '.status == "Stopped"']).trimEnd().split("\n");
+    assert.deepEqual(table.map((l) => l.split(/\s+/)[0]), ["NAME", "Dev_Box", "vmA"]);
+    assert.equal(ok(["ls", "-q", "--filter", '.status == "Stopped"', "--filter", '.cpus == "2"']), "Dev_Box\n");
+    assert.equal(ok(["ls", "--filter", ".disk == 3221225472", "--filter", '.name != "Dev_Box"', "--format", "{{.Name}}"]), "vmA\n");
+    assert.deepEqual(ok(["ls", "--filter", '.status == "Broken"', "--json"]).trimEnd().split("\n").map((l) => parseLimaInstance(l).name), ["broken"]);
+    assert.equal(ok(["ls", "--filter", '.name == "foo"', "--yq", ".name"]), "");
+    assert.equal(ok(["ls", "-q", "--filter", '.name == "kcp"']), "");
+  }));
+
+test("template yq evaluates on the filled template (bases merged, defaults in); template url as Lima's", () =>
+  withHome((home, env) => {
+    const file = join(home, "vmA", "lima.yaml");
+    const q = (expr: string) => run(limactl, ["template", "yq", file, expr], env);
+    assert.equal(q(".cpus").stdout, "1\n");
+    assert.equal(q(".images[].location").stdout, "/nonexistent.qcow2\n");
+    assert.deepEqual(parseYaml(q(".param").stdout), { A: "b" });
+    assert.equal(q(".vmType, .ssh.loadDotSSHPubKeys").stdout, "qemu\nfalse\n", "defaults are filled in");
+    const bad = q(".cpus =");
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^error: template yq expression '\.cpus =': unexpected character "="/);
+    const missing = run(limactl, ["template", "yq", join(home, "nosuch.yaml"), "."], env);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /nosuch\.yaml/);
+    const url = run(limactl, ["template", "url", "template://docker"], env);
+    assert.equal(url.stdout, "template:docker\n");
+    assert.match(url.stderr, /should be written template:docker/);
+    assert.equal(run(limactl, ["template", "url", "https://example.com/a.yaml"], env).stdout, "https://example.com/a.yaml\n");
+    assert.match(run(limactl, ["template", "url", "github:lima-vm/lima"], env).stderr, /github: scheme is not supported/);
   }));
 
 test("protect makes delete refuse an instance until unprotect; the list shows it", () =>
@@ -296,7 +348,7 @@ test("bytes as Lima's table prints them", () => {
   assert.equal(bytesSize(512), "512B");
 });
 
-test("create - reads the template from stdin (with --name), applies Lima's flags; --list-templates lists", () =>
+test("create - reads the template from stdin (with --name), applies Lima's flags; --list-templates and --list-drivers list", () =>
   withHome((home, env) => {
     const r = spawnSync(process.execPath, [limactl, "create", "--name", "fromStdin", "--port-forward", "8080:80", "--set", '.mounts += [{"location": "/opt/x"}]', "-"], {
       encoding: "utf8",
@@ -313,4 +365,6 @@ test("create - reads the template from stdin (with --name), applies Lima's flags
     const t = run(limactl, ["create", "--list-templates"], env);
     assert.equal(t.status, 0, t.stderr);
     assert.ok(t.stdout.split("\n").includes("default"), t.stdout);
+    const d = run(limactl, ["start", "--list-drivers"], env);
+    assert.deepEqual([d.status, d.stdout], [0, "qemu\n"], d.stderr);
   }));
