@@ -5,6 +5,7 @@
  *   - template:docker with the prebuilt image build:debian-12-docker (Docker preinstalled): to the
  *     return of `tslima start` (READY: the probe saw dockerd answer; the docker context is made) and to
  *     the first `docker version` that answers through the forwarded socket;
+ *   - template:docker-rootful (same image, dockerd run by root; template:docker is rootless);
  *   - template:docker without it (images: build:debian-12 first, so the provision script apt-installs
  *     docker.io at boot; needs Debian's mirror).
  * Prints the seconds and the ratios to template:default. Nothing is asserted; the figures are for people.
@@ -18,7 +19,7 @@ import { buildCacheDir } from "../../src/store/paths.js";
 const CPUS = process.env.BENCH_CPUS ?? "1";
 const MEMORY = process.env.BENCH_MEMORY ?? "2GiB";
 const START_TIMEOUT = process.env.BENCH_START_TIMEOUT ?? "25m";
-const ONLY = (process.env.BENCH_ONLY ?? "default,docker,docker-apt").split(",");
+const ONLY = (process.env.BENCH_ONLY ?? "default,docker,docker-rootful,docker-apt").split(",");
 
 const cli = new Cli("bench-docker");
 const hostHome = join(cli.root, "hosthome");
@@ -63,6 +64,7 @@ const rows: Row[] = [];
 try {
   if (ONLY.includes("default")) rows.push(await one("default", "template:default", false));
   if (ONLY.includes("docker")) rows.push(await one("docker", "template:docker", true));
+  if (ONLY.includes("docker-rootful")) rows.push(await one("docker-rootful", "template:docker-rootful", true));
   if (ONLY.includes("docker-apt")) {
     // template:docker, but the plain local Debian 12 image first: Docker comes from apt at boot
     const yaml = cli.file("docker-apt.yaml", 'base: template:docker\nimages:\n- location: "build:debian-12"\n  arch: "x86_64"\n');

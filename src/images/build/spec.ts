@@ -28,7 +28,12 @@ const distros: Record<string, { suite: string; kernelPackage: Record<string, str
 export const VARIANTS: Record<string, { distro: string; packages: readonly string[] }> = {
   // docker.io pulls containerd, runc, tini and iptables; apparmor: Debian's kernel enables AppArmor and
   // dockerd refuses to start containers without apparmor_parser (a recommend debootstrap does not install).
-  "debian-12-docker": { distro: "debian-12", packages: ["docker.io", "apparmor"] },
+  // Rootless Docker (template:docker; template:docker-rootful boots the same image): rootlesskit runs
+  // dockerd in a user namespace, slirp4netns gives that namespace its network, uidmap's newuidmap and
+  // newgidmap map the user's /etc/subuid ranges, dbus-user-session lets the user's systemd (the user
+  // service docker.service) and the cgroup v2 delegation work. No fuse-overlayfs: Debian 12's kernel
+  // (6.1) mounts overlayfs inside user namespaces, so rootless dockerd uses overlay2.
+  "debian-12-docker": { distro: "debian-12", packages: ["docker.io", "apparmor", "rootlesskit", "slirp4netns", "uidmap", "dbus-user-session"] },
 };
 
 /** Pure: whether `name` is a variant (built beforehand only, never at start). */

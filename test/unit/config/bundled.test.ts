@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { bundledTemplatesDir, listTemplates, loadConfig } from "../../../src/config/index.js";
 import { linuxHost, macHost, tempTree } from "./support.js";
 
-test("bundled templates: default, docker, debian-12 and ubuntu-lts are listed and valid on Linux and macOS hosts", async () => {
+test("bundled templates: default, docker, docker-rootful, debian-12 and ubuntu-lts are listed and valid on Linux and macOS hosts", async () => {
   const names = listTemplates([bundledTemplatesDir()]).map((t) => t.name);
-  for (const n of ["default", "docker", "debian-12", "ubuntu-lts"]) assert.ok(names.includes(n), `${n} in ${names.join(" ")}`);
+  for (const n of ["default", "docker", "docker-rootful", "debian-12", "ubuntu-lts"]) assert.ok(names.includes(n), `${n} in ${names.join(" ")}`);
   const home = tempTree({});
   try {
     for (const host of [linuxHost, macHost]) {
