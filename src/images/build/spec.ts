@@ -36,6 +36,17 @@ export function isVariant(name: string): boolean {
   return Object.hasOwn(VARIANTS, name);
 }
 
+/**
+ * The program that bootstraps each arch's root file system. aarch64 uses mmdebstrap: on an x86_64 host
+ * it resolves and downloads with apt and unpacks in one apt run, and only the maintainer scripts run
+ * under QEMU's user-mode emulator; debootstrap's second stage ran all of dpkg under emulation, package
+ * by package (over an hour on 2 cores). mmdebstrap also runs hooks, so the initramfs configuration is in
+ * place before the kernel's postinst makes the initramfs (once, small). x86_64 keeps debootstrap, so
+ * its cached builds stay valid.
+ */
+export type Bootstrapper = "debootstrap" | "mmdebstrap";
+const bootstrappers: Partial<Record<Arch, Bootstrapper>> = { x86_64: "debootstrap", aarch64: "mmdebstrap" };
+
 /** Debian's names for tslima's architectures. */
 const debianArch: Partial<Record<Arch, string>> = { x86_64: "amd64", aarch64: "arm64" };
 /** systemd-boot's EFI binary and the removable-media boot path UEFI firmware looks for, per arch. */
@@ -83,6 +94,7 @@ export interface BuildSpec {
   debianArch: string;
   /** Everything passed to debootstrap --include, sorted and deduplicated. */
   packages: string[];
+  bootstrapper: Bootstrapper;
   efi: { systemdBoot: string; removable: string };
   /** Directory name under the build cache: NAME-ARCH-KEY. */
   dirName: string;
@@ -118,11 +130,24 @@ export function buildSpec(asked: string, arch: Arch, morePackages: readonly stri
     }
   }
   const packages = [...new Set([kernel, ...BASE_PACKAGES, ...extraPackages])].sort();
+  const bootstrapper = bootstrappers[arch] ?? "debootstrap";
+  // debootstrap builds predate the field: it is hashed only for another bootstrapper, so their keys stay.
+  const how = bootstrapper === "debootstrap" ? {} : { bootstrapper };
   const key = createHash("sha256")
-    .update(JSON.stringify({ builder: BUILDER_VERSION, name, suite: distro.suite, arch, packages }))
+    .update(JSON.stringify({ builder: BUILDER_VERSION, name, suite: distro.suite, arch, packages, ...how }))
     .digest("hex")
     .slice(0, 12);
-  return { name, suite: distro.suite, arch, debianArch: dArch, packages, efi, dirName: `${name}-${arch}-${key}`, key };
+  return {
+    name,
+    suite: distro.suite,
+    arch,
+    debianArch: dArch,
+    packages,
+    bootstrapper,
+    efi,
+    dirName: `${name}-${arch}-${key}`,
+    key,
+  };
 }
 
 /** The serial console device of QEMU's machine per guest arch (PC: 16550 UART; `virt`: PL011). */
