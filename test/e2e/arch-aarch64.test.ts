@@ -18,12 +18,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Cli, FileGuest, guestYaml, parseList } from "./harness.js";
 import { buildCacheDir, buildImage, hostArch, isTslimaError, type AgentEvent } from "../../src/index.js";
 
-/** Why the file is skipped: the aarch64 build is not in the cache (a start would build it, for most of an hour). */
+/** Why the file is skipped: the aarch64 build is not in the cache (a start would build it first, for about half an hour). */
 const notBuilt = await buildImage({ name: "debian-12", arch: "aarch64", cacheDir: buildCacheDir(), prebuiltOnly: true }).then(
   () => undefined,
   (e: unknown) => {
     if (isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_NOT_BUILT") {
-      return `the aarch64 image is not built (${e.message}): run \`TSLIMA_AARCH64_IMAGE=1 scripts/build-test-guest\``;
+      return `aarch64 ${e.message}: build it with \`TSLIMA_AARCH64_IMAGE=1 scripts/build-test-guest\``;
     }
     throw e;
   },
@@ -82,7 +82,8 @@ test("QEMU is qemu-system-aarch64 with the virt machine under multi-threaded TCG
 });
 
 test("9p mapped-xattr: a chown in the guest is kept (in the guest and as user.virtfs xattrs on the host)", { skip }, async () => {
-  await cli.ok(["shell", NAME, "sh", "-c", "echo owned >/mnt/share/own && sudo chown 1234:2345 /mnt/share/own"]);
+  // The share is the test root's directory (mode 755, owned by whoever runs the tests): guest root writes.
+  await cli.ok(["shell", NAME, "sudo", "sh", "-c", "echo owned >/mnt/share/own && chown 1234:2345 /mnt/share/own"]);
   const r = await cli.ok(["shell", NAME, "stat", "-c", "%u:%g", "/mnt/share/own"]);
   assert.equal(r.stdout.trim(), "1234:2345");
   assert.equal(readFileSync(join(share, "own"), "utf8"), "owned\n");
