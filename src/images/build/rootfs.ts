@@ -60,8 +60,9 @@ const MMDEBSTRAP_DPKG_CONF = "/etc/dpkg/dpkg.cfg.d/99mmdebstrap";
 
 /**
  * mmdebstrap: the same minimal Debian as bootstrap(), into `root` (which must not exist yet). apt
- * resolves, downloads and unpacks in one run; for another arch only the maintainer scripts (and the
- * chroot steps after) run through QEMU's user-mode emulator (binfmt_misc, see binfmt.ts). The packages
+ * resolves and downloads on the host and installs everything in one dpkg run; for another arch dpkg,
+ * the maintainer scripts (and the chroot steps after) run through QEMU's user-mode emulator
+ * (binfmt_misc, see binfmt.ts), but not debootstrap's shell logic package by package. The packages
  * are kept in `debCache` (hard links in and out of the tree's apt cache). The essential hook writes
  * BEFORE_PACKAGES before the remaining packages are installed.
  */

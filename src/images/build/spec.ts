@@ -38,11 +38,11 @@ export function isVariant(name: string): boolean {
 
 /**
  * The program that bootstraps each arch's root file system. aarch64 uses mmdebstrap: on an x86_64 host
- * it resolves and downloads with apt and unpacks in one apt run, and only the maintainer scripts run
- * under QEMU's user-mode emulator; debootstrap's second stage ran all of dpkg under emulation, package
- * by package (over an hour on 2 cores). mmdebstrap also runs hooks, so the initramfs configuration is in
- * place before the kernel's postinst makes the initramfs (once, small). x86_64 keeps debootstrap, so
- * its cached builds stay valid.
+ * it resolves and downloads with the host's apt and installs in one dpkg run (dpkg and the maintainer
+ * scripts run under QEMU's user-mode emulator); debootstrap's second stage ran its own shell logic
+ * and dpkg under emulation package by package (over an hour on 2 cores, unfinished). mmdebstrap also
+ * runs hooks, so the initramfs configuration is in place before the kernel's postinst makes the
+ * initramfs (once, small). x86_64 keeps debootstrap, so its cached builds stay valid.
  */
 export type Bootstrapper = "debootstrap" | "mmdebstrap";
 const bootstrappers: Partial<Record<Arch, Bootstrapper>> = { x86_64: "debootstrap", aarch64: "mmdebstrap" };
