@@ -9,7 +9,7 @@ import { assembleDisk, makeEsp, makeRootFs } from "./disk.js";
 import { debianMirror } from "./mirror.js";
 import { hostArch, preflight } from "./preflight.js";
 import { ensureBinfmt } from "./binfmt.js";
-import { bootstrap, cleanGuest, configureGuest } from "./rootfs.js";
+import { bootstrap, cleanGuest, configureGuest, mmdebstrap } from "./rootfs.js";
 import { BuildLog } from "./run.js";
 import { buildSpec, guestCmdline, type BuildSpec } from "./spec.js";
 import { removeStaleWorkDirs, removeWorkDir } from "./workdir.js";
@@ -112,7 +112,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuiltImage> {
       hint: `build it beforehand: \`sudo npx tslima image build ${opts.name}\` (scripts/setup does)`,
     });
   }
-  preflight(opts.arch, opts.env);
+  preflight(opts.arch, spec.bootstrapper, opts.env);
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
   const release = await lock(`${dir}.lock`, emit);
@@ -152,10 +152,11 @@ async function buildInto(dir: string, spec: BuildSpec, opts: BuildOptions): Prom
     log.write(`tslima image build ${spec.name} ${spec.arch} key ${spec.key} from ${mirror}\n`);
     const foreign = hostArch() !== spec.arch;
     if (foreign) await ensureBinfmt(log, spec.arch);
-    await step(
-      "bootstrap",
-      `debootstrap ${spec.suite} ${spec.debianArch} from ${mirror}${foreign ? " (second stage under QEMU user-mode emulation)" : ""}`,
-      () => bootstrap(log, spec, root, mirror, join(opts.cacheDir, "debs"), foreign),
+    const emulated = foreign ? " (maintainer scripts under QEMU user-mode emulation)" : "";
+    await step("bootstrap", `${spec.bootstrapper} ${spec.suite} ${spec.debianArch} from ${mirror}${emulated}`, () =>
+      spec.bootstrapper === "mmdebstrap"
+        ? mmdebstrap(log, spec, root, mirror, join(opts.cacheDir, "debs"), join(work, "before-packages"))
+        : bootstrap(log, spec, root, mirror, join(opts.cacheDir, "debs"), foreign),
     );
     await step("configure", "configuring the guest (initramfs, services, first-boot identity)", async () => {
       await configureGuest(log, spec, root, mirror);

@@ -1,10 +1,10 @@
 import type { Arch } from "../../config/types.js";
 import { TslimaError } from "../../errors.js";
 import { findExecutable } from "./run.js";
+import type { Bootstrapper } from "./spec.js";
 
 /** Programs a build runs, and the Debian package that has each. */
 const TOOLS: Array<[string, string]> = [
-  ["debootstrap", "debootstrap"],
   ["chroot", "coreutils"],
   ["mke2fs", "e2fsprogs"],
   ["sfdisk", "fdisk"],
@@ -22,10 +22,11 @@ export function hostArch(): Arch | undefined {
 export const USER_EMULATOR: Partial<Record<Arch, string>> = { aarch64: "qemu-aarch64-static", x86_64: "qemu-x86_64-static" };
 
 /** Pure: the programs a build for `arch` on a `host` machine runs, with the Debian package of each. */
-export function buildTools(arch: Arch, host: Arch | undefined): Array<[string, string]> {
-  if (host === arch) return TOOLS;
+export function buildTools(arch: Arch, host: Arch | undefined, bootstrapper: Bootstrapper = "debootstrap"): Array<[string, string]> {
+  const tools: Array<[string, string]> = [[bootstrapper, bootstrapper], ...TOOLS];
+  if (host === arch) return tools;
   const emulator = USER_EMULATOR[arch];
-  return emulator ? [...TOOLS, [emulator, "qemu-user-static"], ["update-binfmts", "binfmt-support"]] : TOOLS;
+  return emulator ? [...tools, [emulator, "qemu-user-static"], ["update-binfmts", "binfmt-support"]] : tools;
 }
 
 /**
@@ -34,12 +35,13 @@ export function buildTools(arch: Arch, host: Arch | undefined): Array<[string, s
  */
 export function preflight(
   arch: Arch,
+  bootstrapper: Bootstrapper,
   env: NodeJS.ProcessEnv = process.env,
   find: (tool: string, env: NodeJS.ProcessEnv) => string | undefined = findExecutable,
   uid: number | undefined = process.getuid?.(),
 ): void {
   if (uid !== undefined && uid !== 0) {
-    throw new TslimaError("IMAGE_BUILD_ROOT", "building a guest image needs root (debootstrap and chroot)", {
+    throw new TslimaError("IMAGE_BUILD_ROOT", `building a guest image needs root (${bootstrapper} and chroot)`, {
       hint: "run it as root, e.g. `sudo npx tslima image build debian-12`, or let scripts/setup build it",
     });
   }
@@ -50,7 +52,7 @@ export function preflight(
       hint: `build on a ${arch} machine, or pass --arch ${host ?? "x86_64"}`,
     });
   }
-  const missing = buildTools(arch, host).filter(([tool]) => find(tool, env) === undefined);
+  const missing = buildTools(arch, host, bootstrapper).filter(([tool]) => find(tool, env) === undefined);
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map(([, pkg]) => pkg))];
     throw new TslimaError(

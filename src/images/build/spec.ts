@@ -41,6 +41,17 @@ export function isVariant(name: string): boolean {
   return Object.hasOwn(VARIANTS, name);
 }
 
+/**
+ * The program that bootstraps each arch's root file system. aarch64 uses mmdebstrap: on an x86_64 host
+ * it resolves and downloads with the host's apt and installs in one dpkg run (dpkg and the maintainer
+ * scripts run under QEMU's user-mode emulator); debootstrap's second stage ran its own shell logic
+ * and dpkg under emulation package by package (over an hour on 2 cores, unfinished). mmdebstrap also
+ * runs hooks, so the initramfs configuration is in place before the kernel's postinst makes the
+ * initramfs (once, small). x86_64 keeps debootstrap, so its cached builds stay valid.
+ */
+export type Bootstrapper = "debootstrap" | "mmdebstrap";
+const bootstrappers: Partial<Record<Arch, Bootstrapper>> = { x86_64: "debootstrap", aarch64: "mmdebstrap" };
+
 /** Debian's names for tslima's architectures. */
 const debianArch: Partial<Record<Arch, string>> = { x86_64: "amd64", aarch64: "arm64" };
 /** systemd-boot's EFI binary and the removable-media boot path UEFI firmware looks for, per arch. */
@@ -88,6 +99,7 @@ export interface BuildSpec {
   debianArch: string;
   /** Everything passed to debootstrap --include, sorted and deduplicated. */
   packages: string[];
+  bootstrapper: Bootstrapper;
   efi: { systemdBoot: string; removable: string };
   /** Directory name under the build cache: NAME-ARCH-KEY. */
   dirName: string;
@@ -123,11 +135,24 @@ export function buildSpec(asked: string, arch: Arch, morePackages: readonly stri
     }
   }
   const packages = [...new Set([kernel, ...BASE_PACKAGES, ...extraPackages])].sort();
+  const bootstrapper = bootstrappers[arch] ?? "debootstrap";
+  // debootstrap builds predate the field: it is hashed only for another bootstrapper, so their keys stay.
+  const how = bootstrapper === "debootstrap" ? {} : { bootstrapper };
   const key = createHash("sha256")
-    .update(JSON.stringify({ builder: BUILDER_VERSION, name, suite: distro.suite, arch, packages }))
+    .update(JSON.stringify({ builder: BUILDER_VERSION, name, suite: distro.suite, arch, packages, ...how }))
     .digest("hex")
     .slice(0, 12);
-  return { name, suite: distro.suite, arch, debianArch: dArch, packages, efi, dirName: `${name}-${arch}-${key}`, key };
+  return {
+    name,
+    suite: distro.suite,
+    arch,
+    debianArch: dArch,
+    packages,
+    bootstrapper,
+    efi,
+    dirName: `${name}-${arch}-${key}`,
+    key,
+  };
 }
 
 /** The serial console device of QEMU's machine per guest arch (PC: 16550 UART; `virt`: PL011). */

@@ -50,15 +50,19 @@ test("preflight names the apt packages of missing tools, and wants root", () => 
   const arch = hostArch() ?? "x86_64";
   const missing = new Set(["debootstrap", "mcopy", "mmd"]);
   assert.throws(
-    () => preflight(arch, {}, (tool) => (missing.has(tool) ? undefined : `/usr/bin/${tool}`), 0),
+    () => preflight(arch, "debootstrap", {}, (tool) => (missing.has(tool) ? undefined : `/usr/bin/${tool}`), 0),
     (e: unknown) =>
       isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_TOOLS" && e.hint === "apt-get install debootstrap mtools",
   );
   assert.throws(
-    () => preflight(arch, {}, (tool) => `/usr/bin/${tool}`, 1000),
+    () => preflight(arch, "debootstrap", {}, (tool) => `/usr/bin/${tool}`, 1000),
     (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_ROOT",
   );
-  assert.doesNotThrow(() => preflight(arch, {}, (tool) => `/usr/bin/${tool}`, 0));
+  assert.doesNotThrow(() => preflight(arch, "debootstrap", {}, (tool) => `/usr/bin/${tool}`, 0));
+  assert.throws(
+    () => preflight(arch, "mmdebstrap", {}, (tool) => (tool === "mmdebstrap" ? undefined : `/usr/bin/${tool}`), 0),
+    (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_TOOLS" && e.hint === "apt-get install mmdebstrap",
+  );
 });
 
 test("preflight for another arch also wants QEMU's user-mode emulator and binfmt-support", () => {
@@ -67,14 +71,14 @@ test("preflight for another arch also wants QEMU's user-mode emulator and binfmt
   const emulator = USER_EMULATOR[other]!;
   assert.deepEqual(buildTools(host, host).map(([t]) => t).includes(emulator), false);
   assert.throws(
-    () => preflight(other, {}, (tool) => (tool === emulator || tool === "update-binfmts" ? undefined : `/usr/bin/${tool}`), 0),
+    () => preflight(other, "debootstrap", {}, (tool) => (tool === emulator || tool === "update-binfmts" ? undefined : `/usr/bin/${tool}`), 0),
     (e: unknown) =>
       isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_TOOLS" && e.message.includes(emulator) &&
       e.hint === "apt-get install qemu-user-static binfmt-support",
   );
-  assert.doesNotThrow(() => preflight(other, {}, (tool) => `/usr/bin/${tool}`, 0));
+  assert.doesNotThrow(() => preflight(other, "debootstrap", {}, (tool) => `/usr/bin/${tool}`, 0));
   assert.throws(
-    () => preflight("riscv64", {}, (tool) => `/usr/bin/${tool}`, 0),
+    () => preflight("riscv64", "debootstrap", {}, (tool) => `/usr/bin/${tool}`, 0),
     (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_ARCH",
   );
 });

@@ -66,3 +66,9 @@ test("a variant is its distribution with its packages: same key and directory as
   assert.ok(isVariant("debian-12-docker") && !isVariant("debian-12") && !isVariant("__proto__"));
   assert.throws(() => buildSpec("__proto__", "x86_64"), (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_UNKNOWN");
 });
+
+test("buildSpec: aarch64 is bootstrapped by mmdebstrap (maintainer scripts only under emulation), x86_64 by debootstrap", () => {
+  assert.equal(buildSpec("debian-12", "x86_64").bootstrapper, "debootstrap");
+  assert.equal(buildSpec("debian-12", "aarch64").bootstrapper, "mmdebstrap");
+  assert.equal(buildSpec("debian-12-docker", "aarch64").bootstrapper, "mmdebstrap");
+});
