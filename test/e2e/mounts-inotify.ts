@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { RunningInstance } from "../../src/index.js";
 import { poll } from "../../src/proc/wait.js";
 import type { Cli } from "./harness.js";
+import type { GuestEchoStats } from "../../src/mounts/inotify.js";
 
 const WATCHER = `
 import ctypes, os, select, struct, sys, time
@@ -53,7 +54,8 @@ export interface InotifyResult {
  * gives up `limitS` seconds after it started watching, or collects for 2 s more after the first event
  * for the name (the forwarder raises several).
  */
-export async function guestSeesHostWrite(cli: Cli, vm: RunningInstance, guestDir: string, hostDir: string, name: string, limitS: number): Promise<InotifyResult> {
+/** A guest watcher on `guestDir` (all events) that ends 2 s after its first event for `name`, or after `limitS`. */
+async function startWatcher(vm: RunningInstance, guestDir: string, name: string, limitS: number): Promise<{ done(): Promise<string[]> }> {
   const out = `/tmp/tslima-inotify-${process.pid}-${name}`;
   const put = await vm.exec(["sh", "-c", 'cat > "$1.py"', "sh", out], { input: WATCHER });
   assert.equal(put.exitCode, 0, put.stderr);
@@ -61,19 +63,111 @@ export async function guestSeesHostWrite(cli: Cli, vm: RunningInstance, guestDir
   assert.equal(start.exitCode, 0, start.stderr);
   const ready = await poll(async () => ((await vm.exec(["test", "-e", `${out}.ready`])).exitCode === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 200 });
   assert.ok(ready, `the guest watcher did not start: ${(await vm.exec(["cat", `${out}.log`])).stdout}`);
+  return {
+    async done() {
+      const ended = await poll(async () => ((await vm.exec(["test", "-e", `${out}.done`])).exitCode === 0 ? true : undefined), { timeoutMs: (limitS + 60) * 1000, intervalMs: 500 });
+      assert.ok(ended, "the guest watcher did not end");
+      return (await vm.exec(["sh", "-c", 'cat "$1"; rm -f "$1" "$1".*', "sh", out])).stdout.split("\n").filter((l) => l !== "");
+    },
+  };
+}
+
+/** The name of a "TIME MASK NAME" line ("" for the watched directory itself) and its mask. */
+const eventName = (line: string) => line.split(" ").slice(2).join(" ");
+const eventMask = (line: string) => Number(line.split(" ")[1]);
+
+/**
+ * Watches `guestDir` in the guest, writes `name` into `hostDir` on the host (owned by the CLI's
+ * user, as QEMU runs as that user), and returns the watcher's events for that name. The watcher
+ * gives up `limitS` seconds after it started watching, or collects for 2 s more after the first event
+ * for the name (the forwarder raises several).
+ */
+export async function guestSeesHostWrite(cli: Cli, vm: RunningInstance, guestDir: string, hostDir: string, name: string, limitS: number): Promise<InotifyResult> {
+  const watcher = await startWatcher(vm, guestDir, name, limitS);
   const path = join(hostDir, name);
   const wrote = Date.now() / 1000;
   writeFileSync(path, "written on the host\n");
   cli.chown(path);
   const written = statSync(path, { bigint: true });
-  const done = await poll(async () => ((await vm.exec(["test", "-e", `${out}.done`])).exitCode === 0 ? true : undefined), { timeoutMs: (limitS + 60) * 1000, intervalMs: 500 });
-  assert.ok(done, "the guest watcher did not end");
-  const seen = (await vm.exec(["sh", "-c", 'cat "$1"; rm -f "$1" "$1".*', "sh", out])).stdout;
-  const events = seen.split("\n").filter((l) => l.split(" ").slice(2).join(" ") === name);
+  const events = (await watcher.done()).filter((l) => eventName(l) === name);
   const first = Number(events[0]?.split(" ")[0]);
   const after = statSync(path, { bigint: true });
   const unchanged = after.mtimeNs === written.mtimeNs && after.size === written.size;
   return { events, unchanged, ...(events.length > 0 ? { latency: Math.round((first - wrote) * 100) / 100 } : {}) };
+}
+
+interface AgentCounters {
+  forwarded: number;
+  guest?: GuestEchoStats;
+}
+
+/** Waits until every path the agent sent was handled by the guest program (its counters say so) and nothing moves for a second. */
+async function forwardingDrained(statsPath: string): Promise<AgentCounters> {
+  const read = () => JSON.parse(readFileSync(statsPath, "utf8")) as AgentCounters;
+  let last = "";
+  const drained = await poll(async () => {
+    const now = read();
+    const g = now.guest;
+    const key = JSON.stringify([now.forwarded, g?.lines]);
+    if (g && key === last && g.lines === now.forwarded) return now;
+    last = key;
+    await sleep(1000);
+    return undefined;
+  }, { timeoutMs: 60_000, intervalMs: 0 });
+  assert.ok(drained, `the forwarding did not drain: ${readFileSync(statsPath, "utf8")}`);
+  return drained;
+}
+
+export interface GuestChanges {
+  /** Per guest operation, the watcher's "TIME MASK NAME" lines for its file. */
+  events: Record<"write" | "chmod" | "create" | "delete", string[]>;
+  /** The watcher's events on the watched directory itself (an echo of the delete would land there). */
+  onDirectory: string[];
+  /** Echoes the guest program skipped meanwhile, by its counters. */
+  skipped: number;
+  /** The host write made afterwards: its events, and seconds from the write to the first (for the log). */
+  host: string[];
+  latency?: number;
+}
+
+/**
+ * Root in the guest writes to one file, chmods another, creates a third and deletes a fourth in
+ * `guestDir` while a guest watcher watches it; once the agent has forwarded the host's view of those
+ * changes and the guest program handled them (its counters), the host writes a fifth file. Returns
+ * what the watcher saw for each: an echo would add a second IN_CLOSE_WRITE or IN_ATTRIB to a file's
+ * own events, or an IN_ATTRIB on the directory for the delete.
+ */
+export async function guestChangesOnce(cli: Cli, vm: RunningInstance, guestDir: string, hostDir: string, statsPath: string): Promise<GuestChanges> {
+  const names = { write: "echo-write.txt", chmod: "echo-chmod.txt", create: "echo-create.txt", delete: "echo-delete.txt" };
+  const host = "echo-host.txt";
+  for (const n of [names.write, names.chmod, names.delete]) {
+    writeFileSync(join(hostDir, n), "made on the host\n");
+    cli.chown(join(hostDir, n));
+  }
+  const before = await forwardingDrained(statsPath);
+  const watcher = await startWatcher(vm, guestDir, host, 120);
+  const ops = await vm.exec(["sudo", "sh", "-c", 'cd "$1" && echo more >> "$2" && chmod 600 "$3" && echo new > "$4" && rm "$5"', "sh", guestDir, names.write, names.chmod, names.create, names.delete]);
+  assert.equal(ops.exitCode, 0, ops.stderr);
+  const after = await forwardingDrained(statsPath);
+  const wrote = Date.now() / 1000;
+  writeFileSync(join(hostDir, host), "written on the host after the guest's changes\n");
+  cli.chown(join(hostDir, host));
+  const lines = await watcher.done();
+  const of = (n: string) => lines.filter((l) => eventName(l) === n);
+  const hostEvents = of(host);
+  const first = Number(hostEvents[0]?.split(" ")[0]);
+  return {
+    events: { write: of(names.write), chmod: of(names.chmod), create: of(names.create), delete: of(names.delete) },
+    onDirectory: of(""),
+    skipped: (after.guest?.skipped ?? 0) - (before.guest?.skipped ?? 0),
+    host: hostEvents,
+    ...(hostEvents.length > 0 ? { latency: Math.round((first - wrote) * 100) / 100 } : {}),
+  };
+}
+
+/** How many of `lines` have `bit` in their mask. */
+export function countWith(lines: string[], bit: number): number {
+  return lines.filter((l) => (eventMask(l) & bit) !== 0).length;
 }
 
 /** Guest side of the race check: chmod back and forth, read the mode back after each, end on 640. */
