@@ -139,7 +139,7 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     const s = SPECS.find((x) => x.key === "sec-none");
     assert.ok(s);
     const r = await guestSeesHostWrite(cli, vm, s.mountPoint, s.location, "inotify-probe.txt", 20);
-    console.log(`# mountInotify: the guest saw ${r.events.length} event(s) for the host write, the first ${r.latency ?? "-"} s after it: ${r.events.join("; ")}`);
+    console.log(`# mountInotify: the guest saw ${r.events.length} event(s) for the host write, the first ${r.latency ?? "-"} s (±${r.clockErrorS} s) after it: ${r.events.join("; ")}`);
     assert.ok(r.events.length > 0, "no inotify event in the guest for a host write");
     const masks = r.events.map((e) => Number(e.split(" ")[1]));
     assert.ok(masks.some((m) => (m & 0x4) !== 0), `IN_ATTRIB expected: ${r.events.join("; ")}`);
@@ -164,7 +164,7 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     const s = SPECS.find((x) => x.key === "sec-none");
     assert.ok(s);
     const r = await guestChangesOnce(cli, vm, s.mountPoint, s.location, join(cli.home, NAME, "inotify.json"));
-    console.log(`# mountInotify echo: ${r.skipped} echoes skipped by the guest; the guest watcher saw ${JSON.stringify(r.events)}, on the directory ${JSON.stringify(r.onDirectory)}; the host write after them ${r.latency ?? "-"} s later: ${r.host.join("; ")}`);
+    console.log(`# mountInotify echo: ${r.skipped} echoes skipped by the guest; the guest watcher saw ${JSON.stringify(r.events)}, on the directory ${JSON.stringify(r.onDirectory)}; the host write after them ${r.latency ?? "-"} s (±${r.clockErrorS} s) later: ${r.host.join("; ")}`);
     const IN = { ATTRIB: 0x4, CLOSE_WRITE: 0x8, CREATE: 0x100, DELETE: 0x200 };
     assert.equal(countWith(r.events.write, IN.CLOSE_WRITE), 1, `write: ${r.events.write.join("; ")}`);
     assert.equal(countWith(r.events.write, IN.ATTRIB), 0, `write: ${r.events.write.join("; ")}`);
@@ -297,6 +297,9 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     assert.ok((report.inotify.stats?.forwarded ?? 0) > 0, report.inotify.summary);
     assert.equal(report.inotify.stats?.watching.length, SPECS.filter((s) => s.writable).length, report.inotify.summary);
     assert.match(report.inotify.summary, /^inotify forwarding: on for \d+ writable mounts, \d+ changes in \d+ batches/);
+    console.log(`# doctor mounts: ${report.inotify.summary}`);
+    assert.equal(report.inotify.stats?.guest?.recording, true, report.inotify.summary);
+    assert.match(report.inotify.summary, /echoes of guest changes: [1-9]\d* skipped/);
   });
 
   await t.test("bench mounts --sweep on one 9p mount: figures, the mount restored, a snippet that validate accepts", async () => {

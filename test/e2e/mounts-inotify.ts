@@ -42,8 +42,9 @@ open(out + ".done", "w").close()
 export interface InotifyResult {
   /** "TIME MASK NAME" lines the guest watcher saw for the file. */
   events: string[];
-  /** Seconds from the host's write to the first event (host and guest clocks; for the log). */
+  /** Seconds from the host's write to the first event (the clocks' offset taken out, within clockErrorS; for the log). */
   latency?: number;
+  clockErrorS: number;
   /** The host file's mtime and size after the guest saw the events, as the host wrote them. */
   unchanged: boolean;
 }
@@ -72,6 +73,22 @@ async function startWatcher(vm: RunningInstance, guestDir: string, name: string,
   };
 }
 
+/**
+ * The guest clock minus the host's, in seconds (guest `date` against the middle of the exec's round
+ * trip; the error is at most half of `rttS`): the watcher's times are the guest's.
+ */
+async function guestClockOffset(vm: RunningInstance): Promise<{ offsetS: number; rttS: number }> {
+  const t0 = Date.now();
+  const r = await vm.exec(["date", "+%s.%N"]);
+  const t1 = Date.now();
+  assert.equal(r.exitCode, 0, r.stderr);
+  return { offsetS: Number(r.stdout.trim()) - (t0 + t1) / 2000, rttS: (t1 - t0) / 1000 };
+}
+
+/** Seconds from a host time to a guest event line's time, with the clocks' offset taken out. */
+const latencyOf = (line: string | undefined, hostS: number, clock: { offsetS: number }) =>
+  line === undefined ? undefined : Math.round((Number(line.split(" ")[0]) - clock.offsetS - hostS) * 100) / 100;
+
 /** The name of a "TIME MASK NAME" line ("" for the watched directory itself) and its mask. */
 const eventName = (line: string) => line.split(" ").slice(2).join(" ");
 const eventMask = (line: string) => Number(line.split(" ")[1]);
@@ -84,16 +101,17 @@ const eventMask = (line: string) => Number(line.split(" ")[1]);
  */
 export async function guestSeesHostWrite(cli: Cli, vm: RunningInstance, guestDir: string, hostDir: string, name: string, limitS: number): Promise<InotifyResult> {
   const watcher = await startWatcher(vm, guestDir, name, limitS);
+  const clock = await guestClockOffset(vm);
   const path = join(hostDir, name);
   const wrote = Date.now() / 1000;
   writeFileSync(path, "written on the host\n");
   cli.chown(path);
   const written = statSync(path, { bigint: true });
   const events = (await watcher.done()).filter((l) => eventName(l) === name);
-  const first = Number(events[0]?.split(" ")[0]);
   const after = statSync(path, { bigint: true });
   const unchanged = after.mtimeNs === written.mtimeNs && after.size === written.size;
-  return { events, unchanged, ...(events.length > 0 ? { latency: Math.round((first - wrote) * 100) / 100 } : {}) };
+  const latency = latencyOf(events[0], wrote, clock);
+  return { events, unchanged, clockErrorS: clock.rttS / 2, ...(latency !== undefined ? { latency } : {}) };
 }
 
 interface AgentCounters {
@@ -125,9 +143,10 @@ export interface GuestChanges {
   onDirectory: string[];
   /** Echoes the guest program skipped meanwhile, by its counters. */
   skipped: number;
-  /** The host write made afterwards: its events, and seconds from the write to the first (for the log). */
+  /** The host write made afterwards: its events, and seconds from the write to the first (clocks' offset taken out, within clockErrorS; for the log). */
   host: string[];
   latency?: number;
+  clockErrorS: number;
 }
 
 /**
@@ -149,19 +168,21 @@ export async function guestChangesOnce(cli: Cli, vm: RunningInstance, guestDir: 
   const ops = await vm.exec(["sudo", "sh", "-c", 'cd "$1" && echo more >> "$2" && chmod 600 "$3" && echo new > "$4" && rm "$5"', "sh", guestDir, names.write, names.chmod, names.create, names.delete]);
   assert.equal(ops.exitCode, 0, ops.stderr);
   const after = await forwardingDrained(statsPath);
+  const clock = await guestClockOffset(vm);
   const wrote = Date.now() / 1000;
   writeFileSync(join(hostDir, host), "written on the host after the guest's changes\n");
   cli.chown(join(hostDir, host));
   const lines = await watcher.done();
   const of = (n: string) => lines.filter((l) => eventName(l) === n);
   const hostEvents = of(host);
-  const first = Number(hostEvents[0]?.split(" ")[0]);
+  const latency = latencyOf(hostEvents[0], wrote, clock);
   return {
     events: { write: of(names.write), chmod: of(names.chmod), create: of(names.create), delete: of(names.delete) },
     onDirectory: of(""),
     skipped: (after.guest?.skipped ?? 0) - (before.guest?.skipped ?? 0),
     host: hostEvents,
-    ...(hostEvents.length > 0 ? { latency: Math.round((first - wrote) * 100) / 100 } : {}),
+    clockErrorS: clock.rttS / 2,
+    ...(latency !== undefined ? { latency } : {}),
   };
 }
 
