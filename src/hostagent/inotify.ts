@@ -1,13 +1,14 @@
 /**
  * `mountInotify: true`, the host agent's side (the policy is in src/mounts/inotify.ts): watch each
  * writable mount's location with @parcel/watcher, queue the changed paths, and every interval write
- * one batch to a long-lived guest session on the ControlMaster, where TOUCH_SCRIPT turns each path
- * into inotify events (without writing any value the guest may be changing). Writes its counters to <instance>/inotify.json for `doctor mounts`;
+ * one batch to a long-lived guest session on the ControlMaster, where touchScript turns each path
+ * into inotify events (without writing any value the guest may be changing) unless it is the echo of
+ * the guest's own change; its status lines go into the counters. Writes its counters to <instance>/inotify.json for `doctor mounts`;
  * stopped on stop and suspend.
  */
 import { readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ChangeQueue, EchoFilter, INOTIFY_LIMITS, TOUCH_SCRIPT, guestPathFor, isOwnLink, touchInput, type HostState, type InotifyStats, type WatchedMount } from "../mounts/inotify.js";
+import { ChangeQueue, EchoFilter, INOTIFY_LIMITS, guestPathFor, isOwnLink, parseGuestStatus, touchInput, touchScript, type HostState, type InotifyStats, type WatchedMount } from "../mounts/inotify.js";
 import type { ChildProcess } from "node:child_process";
 import { shScript } from "../ssh/exec.js";
 import { sshArgv } from "../ssh/argv.js";
@@ -96,7 +97,7 @@ export async function startMountInotify(
   let startedAt = 0;
   let waitingForDrain = false;
   let stopped = false;
-  const argv = sshArgv(paths, { tty: false, command: shScript(TOUCH_SCRIPT), login: false });
+  const argv = sshArgv(paths, { tty: false, command: shScript(touchScript(mounts.map((m) => m.mountPoint), limits)), login: false });
   const open = (): ChildProcess | undefined => {
     if (session && session.exitCode === null && session.signalCode === null) return session;
     if (Date.now() - startedAt < 1000) return undefined;
@@ -106,7 +107,17 @@ export async function startMountInotify(
     }
     startedAt = Date.now();
     stderr = "";
-    const c = startChild("ssh", argv, { stdio: ["pipe", "ignore", "pipe"] });
+    const c = startChild("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    c.stdout?.on("data", (b: Buffer) => {
+      const lines = (out + b.toString("utf8")).split("\n");
+      out = lines.pop() ?? "";
+      const last = lines.map(parseGuestStatus).filter((g) => g !== undefined).pop();
+      if (last) {
+        stats.guest = last;
+        save();
+      }
+    });
     c.stdin?.on("error", () => undefined);
     c.stdin?.on("drain", () => (waitingForDrain = false));
     c.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString("utf8")).slice(-1000)));

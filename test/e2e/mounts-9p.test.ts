@@ -17,7 +17,7 @@ import { bootGuest, Cli, guestYaml, hostUser, readableGuestImages } from "./harn
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable, type ResultRow } from "./mounts-probe.js";
 import { mountTag } from "../../src/mounts/index.js";
 import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
-import { guestChmodRace, guestSeesHostWrite } from "./mounts-inotify.js";
+import { assertEachOnce, guestChangesOnce, guestChmodRace, guestSeesHostWrite } from "./mounts-inotify.js";
 
 const NAME = "m9p";
 const user = hostUser();
@@ -139,7 +139,7 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     const s = SPECS.find((x) => x.key === "sec-none");
     assert.ok(s);
     const r = await guestSeesHostWrite(cli, vm, s.mountPoint, s.location, "inotify-probe.txt", 20);
-    console.log(`# mountInotify: the guest saw ${r.events.length} event(s) for the host write, the first ${r.latency ?? "-"} s after it: ${r.events.join("; ")}`);
+    console.log(`# mountInotify: the guest saw ${r.events.length} event(s) for the host write, the first at most ${r.latency ?? "-"} s after it: ${r.events.join("; ")}`);
     assert.ok(r.events.length > 0, "no inotify event in the guest for a host write");
     const masks = r.events.map((e) => Number(e.split(" ")[1]));
     assert.ok(masks.some((m) => (m & 0x4) !== 0), `IN_ATTRIB expected: ${r.events.join("; ")}`);
@@ -158,6 +158,13 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
       assert.equal(r.undone, 0, `${key}: the guest's chmod 640 was undone while forwarding ran`);
       assert.equal(r.finalMode, "640", `${key}: the guest's last chmod did not stick`);
     }
+  });
+
+  await t.test("mountInotify: a guest write, chmod, create and delete each raise their events once (no echo from the host); a host write still raises its own", async () => {
+    const s = SPECS.find((x) => x.key === "sec-none");
+    assert.ok(s);
+    const r = await guestChangesOnce(cli, vm, s.mountPoint, s.location, join(cli.home, NAME, "inotify.json"));
+    assertEachOnce("mountInotify echo", r, { xattrs: true });
   });
 
   const rows: ResultRow[] = [];
@@ -278,6 +285,9 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     assert.ok((report.inotify.stats?.forwarded ?? 0) > 0, report.inotify.summary);
     assert.equal(report.inotify.stats?.watching.length, SPECS.filter((s) => s.writable).length, report.inotify.summary);
     assert.match(report.inotify.summary, /^inotify forwarding: on for \d+ writable mounts, \d+ changes in \d+ batches/);
+    console.log(`# doctor mounts: ${report.inotify.summary}`);
+    assert.equal(report.inotify.stats?.guest?.recording, true, report.inotify.summary);
+    assert.match(report.inotify.summary, /echoes of guest changes: [1-9]\d* skipped/);
   });
 
   await t.test("bench mounts --sweep on one 9p mount: figures, the mount restored, a snippet that validate accepts", async () => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { RunningInstance } from "../../src/index.js";
 import { poll } from "../../src/proc/wait.js";
 import type { Cli } from "./harness.js";
+import type { GuestEchoStats } from "../../src/mounts/inotify.js";
 
 const WATCHER = `
 import ctypes, os, select, struct, sys, time
@@ -41,7 +42,7 @@ open(out + ".done", "w").close()
 export interface InotifyResult {
   /** "TIME MASK NAME" lines the guest watcher saw for the file. */
   events: string[];
-  /** Seconds from the host's write to the first event (host and guest clocks; for the log). */
+  /** At most how many seconds from the host's write to the first event (for the log). */
   latency?: number;
   /** The host file's mtime and size after the guest saw the events, as the host wrote them. */
   unchanged: boolean;
@@ -53,7 +54,8 @@ export interface InotifyResult {
  * gives up `limitS` seconds after it started watching, or collects for 2 s more after the first event
  * for the name (the forwarder raises several).
  */
-export async function guestSeesHostWrite(cli: Cli, vm: RunningInstance, guestDir: string, hostDir: string, name: string, limitS: number): Promise<InotifyResult> {
+/** A guest watcher on `guestDir` (all events) that ends 2 s after its first event for `name`, or after `limitS`. */
+async function startWatcher(vm: RunningInstance, guestDir: string, name: string, limitS: number): Promise<{ done(): Promise<string[]> }> {
   const out = `/tmp/tslima-inotify-${process.pid}-${name}`;
   const put = await vm.exec(["sh", "-c", 'cat > "$1.py"', "sh", out], { input: WATCHER });
   assert.equal(put.exitCode, 0, put.stderr);
@@ -61,19 +63,149 @@ export async function guestSeesHostWrite(cli: Cli, vm: RunningInstance, guestDir
   assert.equal(start.exitCode, 0, start.stderr);
   const ready = await poll(async () => ((await vm.exec(["test", "-e", `${out}.ready`])).exitCode === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 200 });
   assert.ok(ready, `the guest watcher did not start: ${(await vm.exec(["cat", `${out}.log`])).stdout}`);
+  return {
+    async done() {
+      const ended = await poll(async () => ((await vm.exec(["test", "-e", `${out}.done`])).exitCode === 0 ? true : undefined), { timeoutMs: (limitS + 60) * 1000, intervalMs: 500 });
+      assert.ok(ended, "the guest watcher did not end");
+      return (await vm.exec(["sh", "-c", 'cat "$1"; rm -f "$1" "$1".*', "sh", out])).stdout.split("\n").filter((l) => l !== "");
+    },
+  };
+}
+
+/**
+ * The least the guest clock can be ahead of the host's, in seconds: the guest's `date` ran at some
+ * host time within the exec's round trip, at the latest at its end.
+ */
+async function guestClockAheadAtLeast(vm: RunningInstance): Promise<number> {
+  const r = await vm.exec(["date", "+%s.%N"]);
+  const t1 = Date.now();
+  assert.equal(r.exitCode, 0, r.stderr);
+  return Number(r.stdout.trim()) - t1 / 1000;
+}
+
+/** At most how many seconds after a host time a guest event line's time was (the clocks' offset taken out). */
+const latencyOf = (line: string | undefined, hostS: number, aheadAtLeastS: number) =>
+  line === undefined ? undefined : Math.round((Number(line.split(" ")[0]) - aheadAtLeastS - hostS) * 100) / 100;
+
+/** The name of a "TIME MASK NAME" line ("" for the watched directory itself) and its mask. */
+const eventName = (line: string) => line.split(" ").slice(2).join(" ");
+const eventMask = (line: string) => Number(line.split(" ")[1]);
+
+/**
+ * Watches `guestDir` in the guest, writes `name` into `hostDir` on the host (owned by the CLI's
+ * user, as QEMU runs as that user), and returns the watcher's events for that name. The watcher
+ * gives up `limitS` seconds after it started watching, or collects for 2 s more after the first event
+ * for the name (the forwarder raises several).
+ */
+export async function guestSeesHostWrite(cli: Cli, vm: RunningInstance, guestDir: string, hostDir: string, name: string, limitS: number): Promise<InotifyResult> {
+  const watcher = await startWatcher(vm, guestDir, name, limitS);
+  const ahead = await guestClockAheadAtLeast(vm);
   const path = join(hostDir, name);
   const wrote = Date.now() / 1000;
   writeFileSync(path, "written on the host\n");
   cli.chown(path);
   const written = statSync(path, { bigint: true });
-  const done = await poll(async () => ((await vm.exec(["test", "-e", `${out}.done`])).exitCode === 0 ? true : undefined), { timeoutMs: (limitS + 60) * 1000, intervalMs: 500 });
-  assert.ok(done, "the guest watcher did not end");
-  const seen = (await vm.exec(["sh", "-c", 'cat "$1"; rm -f "$1" "$1".*', "sh", out])).stdout;
-  const events = seen.split("\n").filter((l) => l.split(" ").slice(2).join(" ") === name);
-  const first = Number(events[0]?.split(" ")[0]);
+  const events = (await watcher.done()).filter((l) => eventName(l) === name);
   const after = statSync(path, { bigint: true });
   const unchanged = after.mtimeNs === written.mtimeNs && after.size === written.size;
-  return { events, unchanged, ...(events.length > 0 ? { latency: Math.round((first - wrote) * 100) / 100 } : {}) };
+  const latency = latencyOf(events[0], wrote, ahead);
+  return { events, unchanged, ...(latency !== undefined ? { latency } : {}) };
+}
+
+interface AgentCounters {
+  forwarded: number;
+  guest?: GuestEchoStats;
+}
+
+/** Waits until every path the agent sent was handled by the guest program (its counters say so) and nothing moves for a second. */
+async function forwardingDrained(statsPath: string): Promise<AgentCounters> {
+  const read = () => JSON.parse(readFileSync(statsPath, "utf8")) as AgentCounters;
+  let last = "";
+  const drained = await poll(async () => {
+    const now = read();
+    const g = now.guest;
+    const key = JSON.stringify([now.forwarded, g?.lines]);
+    if (g && key === last && g.lines === now.forwarded) return now;
+    last = key;
+    await sleep(1000);
+    return undefined;
+  }, { timeoutMs: 60_000, intervalMs: 0 });
+  assert.ok(drained, `the forwarding did not drain: ${readFileSync(statsPath, "utf8")}`);
+  return drained;
+}
+
+export interface GuestChanges {
+  /** Per guest operation, the watcher's "TIME MASK NAME" lines for its file. */
+  events: Record<"write" | "chmod" | "create" | "delete", string[]>;
+  /** The watcher's events on the watched directory itself (an echo of the delete would land there). */
+  onDirectory: string[];
+  /** Echoes the guest program skipped meanwhile, by its counters. */
+  skipped: number;
+  /** The host write made afterwards: its events, and at most how many seconds from the write to the first (for the log). */
+  host: string[];
+  latency?: number;
+}
+
+/**
+ * Root in the guest writes to one file, chmods another, creates a third and deletes a fourth in
+ * `guestDir` while a guest watcher watches it; once the agent has forwarded the host's view of those
+ * changes and the guest program handled them (its counters), the host writes a fifth file. Returns
+ * what the watcher saw for each: an echo would add a second IN_CLOSE_WRITE or IN_ATTRIB to a file's
+ * own events, or an IN_ATTRIB on the directory for the delete.
+ */
+export async function guestChangesOnce(cli: Cli, vm: RunningInstance, guestDir: string, hostDir: string, statsPath: string): Promise<GuestChanges> {
+  const names = { write: "echo-write.txt", chmod: "echo-chmod.txt", create: "echo-create.txt", delete: "echo-delete.txt" };
+  const host = "echo-host.txt";
+  for (const n of [names.write, names.chmod, names.delete]) {
+    writeFileSync(join(hostDir, n), "made on the host\n");
+    cli.chown(join(hostDir, n));
+  }
+  const before = await forwardingDrained(statsPath);
+  const watcher = await startWatcher(vm, guestDir, host, 120);
+  const ops = await vm.exec(["sudo", "sh", "-c", 'cd "$1" && echo more >> "$2" && chmod 600 "$3" && echo new > "$4" && rm "$5"', "sh", guestDir, names.write, names.chmod, names.create, names.delete]);
+  assert.equal(ops.exitCode, 0, ops.stderr);
+  const after = await forwardingDrained(statsPath);
+  const ahead = await guestClockAheadAtLeast(vm);
+  const wrote = Date.now() / 1000;
+  writeFileSync(join(hostDir, host), "written on the host after the guest's changes\n");
+  cli.chown(join(hostDir, host));
+  const lines = await watcher.done();
+  const of = (n: string) => lines.filter((l) => eventName(l) === n);
+  const hostEvents = of(host);
+  const latency = latencyOf(hostEvents[0], wrote, ahead);
+  return {
+    events: { write: of(names.write), chmod: of(names.chmod), create: of(names.create), delete: of(names.delete) },
+    onDirectory: of(""),
+    skipped: (after.guest?.skipped ?? 0) - (before.guest?.skipped ?? 0),
+    host: hostEvents,
+    ...(latency !== undefined ? { latency } : {}),
+  };
+}
+
+/** How many of `lines` have `bit` in their mask. */
+function countWith(lines: string[], bit: number): number {
+  return lines.filter((l) => (eventMask(l) & bit) !== 0).length;
+}
+
+/**
+ * Logs `r` under `label` and checks it: each guest change raised its own events once (a second
+ * IN_CLOSE_WRITE or IN_ATTRIB, or one on the directory, would be an echo), the guest program skipped
+ * the echoes, and the host write raised IN_CLOSE_WRITE (and IN_ATTRIB where user xattrs work).
+ */
+export function assertEachOnce(label: string, r: GuestChanges, o: { xattrs: boolean }): void {
+  console.log(`# ${label}: ${r.skipped} echoes skipped by the guest; the guest watcher saw ${JSON.stringify(r.events)}, on the directory ${JSON.stringify(r.onDirectory)}; the host write after them at most ${r.latency ?? "-"} s later: ${r.host.join("; ")}`);
+  const IN = { ATTRIB: 0x4, CLOSE_WRITE: 0x8, CREATE: 0x100, DELETE: 0x200 };
+  const expect: Array<[keyof GuestChanges["events"], number, number]> = [
+    ["write", IN.CLOSE_WRITE, 1], ["write", IN.ATTRIB, 0],
+    ["chmod", IN.ATTRIB, 1], ["chmod", IN.CLOSE_WRITE, 0],
+    ["create", IN.CREATE, 1], ["create", IN.CLOSE_WRITE, 1], ["create", IN.ATTRIB, 0],
+    ["delete", IN.DELETE, 1],
+  ];
+  for (const [op, bit, n] of expect) assert.equal(countWith(r.events[op], bit), n, `${op}: ${r.events[op].join("; ")}`);
+  assert.deepEqual(r.onDirectory, [], "no event on the directory itself (the echo of the delete)");
+  assert.ok(r.skipped >= 4, `the guest program skipped ${r.skipped} echoes`);
+  assert.ok(countWith(r.host, IN.CLOSE_WRITE) > 0, `the host write: ${r.host.join("; ")}`);
+  if (o.xattrs) assert.ok(countWith(r.host, IN.ATTRIB) > 0, `the host write: ${r.host.join("; ")}`);
 }
 
 /** Guest side of the race check: chmod back and forth, read the mode back after each, end on 640. */

@@ -3,6 +3,7 @@
  * or Debian QEMU 7.2's C daemon), one per mount under the host agent, guest RAM shared with them,
  * stopped with the VM. The C daemon only runs as root, so this file runs tslima as the current user.
  * The VM is booted through the library and held with `await using`; the tests use the CLI on it.
+ * `mountInotify: true` is on: guest changes are not echoed back, host writes raise events.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +13,7 @@ import { bootGuest, Cli, guestYaml } from "./harness.js";
 import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
 import { findVirtiofsd, mountTag } from "../../src/mounts/index.js";
 import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
+import { assertEachOnce, guestChangesOnce } from "./mounts-inotify.js";
 
 const NAME = "mvfs";
 const cli = new Cli("mounts-virtiofs");
@@ -45,7 +47,7 @@ test("virtiofs: virtiofsd per mount, semantics, read-only, stopped with the VM",
     `- location: ${JSON.stringify(ro)}`, "  mountPoint: /mnt/ro",
   ].join("\n");
   const started = Date.now();
-  await using vm = await bootGuest(cli, { name: NAME, yaml: guestYaml(`mountType: virtiofs\nmounts:\n${mounts}`), timeoutMs: 20 * 60_000 });
+  await using vm = await bootGuest(cli, { name: NAME, yaml: guestYaml(`mountType: virtiofs\nmountInotify: true\nmounts:\n${mounts}`), timeoutMs: 20 * 60_000 });
   console.log(`# ${vm.name} ready after ${Math.round((Date.now() - started) / 1000)} s, virtiofsd: ${info?.binary} (${info?.flavor})`);
 
   await t.test("one virtiofsd per mount runs while the VM runs; the guest mounts virtiofs with the Lima tag", async () => {
@@ -54,6 +56,11 @@ test("virtiofs: virtiofsd per mount, semantics, read-only, stopped with the VM",
     const m = (await sh("cat /proc/mounts")).stdout;
     assert.match(m, new RegExp(`^${mountTag(rw, "/mnt/rw")} /mnt/rw virtiofs rw`, "m"));
     assert.match(m, new RegExp(`^${mountTag(ro, "/mnt/ro")} /mnt/ro virtiofs ro`, "m"));
+  });
+
+  await t.test("mountInotify: a guest write, chmod, create and delete each raise their events once (no echo from the host); a host write still raises its own", async () => {
+    const r = await guestChangesOnce(cli, vm, "/mnt/rw", rw, join(cli.home, NAME, "inotify.json"));
+    assertEachOnce("virtiofs mountInotify echo", r, { xattrs: false });
   });
 
   await t.test("probe: chown, symlinks, chmod, hard link, rename, writes both ways (and after a remount)", async () => {

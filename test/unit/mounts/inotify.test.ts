@@ -1,10 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { appendFileSync, mkdtempSync, chmodSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync, rmSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChangeQueue, EchoFilter, OWN_LINK_PREFIX, TOUCH_SCRIPT, guestPathFor, isOwnLink, inotifySummary, touchInput, watchedMounts, type InotifyStats } from "../../../src/mounts/inotify.js";
+import { ChangeQueue, EchoFilter, INOTIFY_LIMITS, OWN_LINK_PREFIX, guestPathFor, isOwnLink, inotifySummary, parseGuestStatus, touchInput, touchScript, watchedMounts, type GuestEchoStats, type InotifyStats } from "../../../src/mounts/inotify.js";
+import { poll } from "../../../src/proc/wait.js";
 import type { PlannedMount } from "../../../src/mounts/types.js";
 import { whichSync } from "../../../src/proc/which.js";
 
@@ -77,14 +79,14 @@ test("EchoFilter: a path is forwarded when its mtime or size changed, not again 
   assert.equal(f.changed("/c", { mtimeNs: 1n, size: 1, mode: 0o644 }), false);
 });
 
-/** Watches `watch` (inotify, mask all), runs TOUCH_SCRIPT on stdin, prints [watch index, mask, name] and each path's user xattrs. */
+/** Watches `watch` (inotify, mask all), runs touchScript (no mount points: nothing recorded) on stdin, prints [watch index, mask, name] and each path's user xattrs. */
 const OBSERVE = `
 import ctypes, json, os, subprocess, sys
 libc = ctypes.CDLL(None, use_errno=True)
 script, watch, path = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 fd = libc.inotify_init1(os.O_NONBLOCK)
 wds = [libc.inotify_add_watch(fd, w.encode(), 0xfff) for w in watch]
-r = subprocess.run(["sh", "-c", script], input=sys.stdin.buffer.read(), env={"PATH": path})
+r = subprocess.run(["sh", "-c", script], input=sys.stdin.buffer.read(), env={"PATH": path}, stdout=subprocess.DEVNULL)
 events = []
 while True:
     try:
@@ -106,14 +108,14 @@ interface Observed {
 }
 
 function observe(watch: string[], input: string, path: string): Observed {
-  const r = spawnSync("python3", ["-c", OBSERVE, TOUCH_SCRIPT, JSON.stringify(watch), path], { input, encoding: "utf8" });
+  const r = spawnSync("python3", ["-c", OBSERVE, touchScript([]), JSON.stringify(watch), path], { input, encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as Observed;
 }
 
 const IN = { MODIFY: 0x2, ATTRIB: 0x4, CLOSE_WRITE: 0x8, OPEN: 0x20, CREATE: 0x100, DELETE: 0x200, ISDIR: 0x40000000 };
 
-/** A directory with an oddly named file, a subdirectory and a symlink; the states TOUCH_SCRIPT must not change. */
+/** A directory with an oddly named file, a subdirectory and a symlink; the states touchScript must not change. */
 function scratch(): { dir: string; odd: string; sub: string; link: string; states: () => string[] } {
   const dir = mkdtempSync(join(tmpdir(), "tslima-touch-"));
   const odd = join(dir, "sp ace 'q' \"dq\" ü\tx");
@@ -135,7 +137,7 @@ function scratch(): { dir: string; odd: string; sub: string; link: string; state
 
 const named = (o: Observed, watch: number, name: string) => o.events.filter(([w, , n]) => w === watch && n === name).reduce((m, [, mask]) => m | mask, 0);
 
-test("TOUCH_SCRIPT (python3): IN_ATTRIB, IN_OPEN and IN_CLOSE_WRITE for a file, IN_ATTRIB for a directory; no mode, time, size or data written, nothing left", () => {
+test("touchScript (python3): IN_ATTRIB, IN_OPEN and IN_CLOSE_WRITE for a file, IN_ATTRIB for a directory; no mode, time, size or data written, nothing left", () => {
   const { dir, odd, sub, link, states } = scratch();
   try {
     const before = states();
@@ -156,7 +158,7 @@ test("TOUCH_SCRIPT (python3): IN_ATTRIB, IN_OPEN and IN_CLOSE_WRITE for a file, 
   }
 });
 
-test("TOUCH_SCRIPT without python3: a hidden hard link made and removed (IN_ATTRIB on the file), nothing else changed", () => {
+test("touchScript without python3: a hidden hard link made and removed (IN_ATTRIB on the file), nothing else changed", () => {
   const { dir, odd, sub, link, states } = scratch();
   const bin = mkdtempSync(join(tmpdir(), "tslima-touch-bin-"));
   try {
@@ -185,13 +187,178 @@ test("isOwnLink: only the forwarder's hidden names", () => {
   assert.equal(isOwnLink("/a/b/.tslima-inotify"), false);
 });
 
-test("inotifySummary: off, on but not running, counts and drops", () => {
+test("inotifySummary: off, on but not running, counts and drops, and what happens to the echoes of guest changes", () => {
   assert.match(inotifySummary(false, undefined), /^inotify forwarding: off/);
   assert.match(inotifySummary(true, undefined), /not running/);
-  const stats: InotifyStats = {
-    watching: ["/a", "/b"], forwarded: 10, batches: 2, dropped: 0, restarts: 0, errors: [],
-    limits: { intervalMs: 100, maxBatch: 256, maxPending: 4096, maxRemembered: 1 },
-  };
-  assert.equal(inotifySummary(true, stats), "inotify forwarding: on for 2 writable mounts, 10 changes in 2 batches, none dropped");
+  const limits = { ...INOTIFY_LIMITS, maxRecords: 100, recordAgeS: 60, maxWatches: 50 };
+  const stats: InotifyStats = { watching: ["/a", "/b"], forwarded: 10, batches: 2, dropped: 0, restarts: 0, errors: [], limits };
+  assert.equal(
+    inotifySummary(true, stats),
+    "inotify forwarding: on for 2 writable mounts, 10 changes in 2 batches, none dropped; the guest program has not reported (no python3 in the guest?): the echo of a guest change comes back once as a host change",
+  );
   assert.match(inotifySummary(true, { ...stats, dropped: 7, lastDropAt: "T" }), /dropped 7 changes over the cap of 4096 waiting \(last at T\)/);
+  const guest: GuestEchoStats = { recording: true, watches: 12, walking: false, capped: false, lines: 10, raised: 4, skipped: 6, gone: 0, noted: 9, records: 3, overflows: 0 };
+  assert.equal(
+    inotifySummary(true, { ...stats, guest }),
+    "inotify forwarding: on for 2 writable mounts, 10 changes in 2 batches, none dropped; echoes of guest changes: 6 skipped, 4 host changes raised; 9 guest changes recorded in 12 directories, 3 remembered (at most 100, each for 60 s)",
+  );
+  const capped = inotifySummary(true, { ...stats, guest: { ...guest, watches: 50, capped: true, overflows: 2 } });
+  assert.match(capped, /watching stopped at 50 directories \(cap 50 or the guest's fs\.inotify\.max_user_watches\): in the others the echo of a guest change comes back once/);
+  assert.match(capped, /the guest's inotify queue overflowed 2 times/);
+  assert.match(inotifySummary(true, { ...stats, guest: { ...guest, recording: false } }), /; no inotify in the guest: the echo of a guest change comes back once/);
+});
+
+test("parseGuestStatus: the guest program's status line, nothing else", () => {
+  const g: GuestEchoStats = { recording: true, watches: 2, walking: true, capped: false, lines: 1, raised: 1, skipped: 0, gone: 0, noted: 0, records: 0, overflows: 0 };
+  assert.deepEqual(parseGuestStatus(JSON.stringify({ ...g, extra: 1 })), g);
+  assert.equal(parseGuestStatus("not json"), undefined);
+  assert.equal(parseGuestStatus(JSON.stringify({ ...g, raised: "1" })), undefined);
+  assert.equal(parseGuestStatus("null"), undefined);
+});
+
+/**
+ * The guest program run here on the host's own file system, as it runs in the guest: `root` is the
+ * watched mount, `outside` an unwatched directory holding hard links to files in it. A change made
+ * through such a link changes the file without an event on root's directory watches (fsnotify tells
+ * the parent of the name used), which is how a host change looks to the guest; a change made through
+ * root's names is a guest change.
+ */
+class GuestProgram {
+  readonly statuses: GuestEchoStats[] = [];
+  private readonly child;
+  private stderr = "";
+  private out = "";
+  private handled = 0;
+
+  constructor(roots: string[], limits: Partial<typeof INOTIFY_LIMITS> = {}) {
+    this.child = spawn("sh", ["-c", touchScript(roots, { ...INOTIFY_LIMITS, ...limits })], { stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout.on("data", (b: Buffer) => {
+      const lines = (this.out + b.toString("utf8")).split("\n");
+      this.out = lines.pop() ?? "";
+      for (const l of lines) {
+        const g = parseGuestStatus(l);
+        if (g) this.statuses.push(g);
+      }
+    });
+    this.child.stderr.on("data", (b: Buffer) => (this.stderr += b.toString("utf8")));
+  }
+
+  get last(): GuestEchoStats | undefined {
+    return this.statuses[this.statuses.length - 1];
+  }
+
+  async until(what: string, ok: (g: GuestEchoStats) => boolean): Promise<GuestEchoStats> {
+    const g = await poll(() => Promise.resolve(this.last && ok(this.last) ? this.last : undefined), { timeoutMs: 15_000, intervalMs: 20 });
+    assert.ok(g, `${what}: last status ${JSON.stringify(this.last)}; stderr: ${this.stderr}`);
+    return g;
+  }
+
+  /** Sends a batch and waits until the program handled it; returns how many of it were raised and skipped. */
+  async batch(paths: string[]): Promise<{ raised: number; skipped: number; gone?: number }> {
+    const before = this.last ?? { raised: 0, skipped: 0, gone: 0 };
+    this.handled += paths.length;
+    this.child.stdin.write(touchInput(paths));
+    const g = await this.until(`batch ${paths.join(", ")}`, (s) => s.lines >= this.handled);
+    return { raised: g.raised - before.raised, skipped: g.skipped - before.skipped, ...(g.gone > before.gone ? { gone: g.gone - before.gone } : {}) };
+  }
+
+  async end(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once("exit", r));
+    this.child.stdin.end();
+    await exited;
+  }
+}
+
+function echoScratch(): { root: string; outside: string; cleanup: () => void } {
+  const base = mkdtempSync(join(tmpdir(), "tslima-echo-"));
+  const root = join(base, "mount");
+  const outside = join(base, "outside");
+  mkdirSync(join(root, "sub"), { recursive: true });
+  mkdirSync(outside);
+  return { root, outside, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+test("guest program: echoes of guest writes, chmods, creates, deletes and renames are skipped; host changes are raised", async () => {
+  const { root, outside, cleanup } = echoScratch();
+  const a = join(root, "a.txt");
+  writeFileSync(a, "1");
+  linkSync(a, join(outside, "a.txt")); // the host's way in
+  const host = (content: string) => writeFileSync(join(outside, "a.txt"), content);
+  const g = new GuestProgram([root]);
+  try {
+    await g.until("the mount walked", (s) => !s.walking && s.watches === 2);
+    assert.equal(g.last?.recording, true);
+
+    appendFileSync(a, "guest write");
+    assert.deepEqual(await g.batch([a]), { raised: 0, skipped: 1 }, "the echo of a guest write");
+    assert.deepEqual(await g.batch([a]), { raised: 0, skipped: 1 }, "a second echo of the same write (the host saw it in two ticks)");
+    host("a host write, longer than the guest's");
+    assert.deepEqual(await g.batch([a]), { raised: 1, skipped: 0 }, "a host write after the guest's");
+    assert.deepEqual(await g.batch([a]), { raised: 1, skipped: 0 }, "the forwarder's own xattr and open are not recorded as guest changes");
+
+    chmodSync(a, 0o600);
+    assert.deepEqual(await g.batch([a]), { raised: 0, skipped: 1 }, "the echo of a guest chmod");
+    chmodSync(join(outside, "a.txt"), 0o640);
+    assert.deepEqual(await g.batch([a]), { raised: 1, skipped: 0 }, "a host chmod");
+
+    const created = join(root, "sub", "new.txt");
+    writeFileSync(created, "made in the guest");
+    assert.deepEqual(await g.batch([created, join(root, "sub")]), { raised: 0, skipped: 2 }, "the echo of a guest create (the file, and its directory)");
+    unlinkSync(created);
+    assert.deepEqual(await g.batch([join(root, "sub")]), { raised: 0, skipped: 1 }, "the echo of a guest delete (the host sends the directory of a path gone)");
+
+    mkdirSync(join(root, "made"));
+    await g.until("the guest's new directory watched", (s) => s.watches === 3);
+    const moved = join(root, "made", "b.txt");
+    renameSync(a, moved);
+    assert.deepEqual(await g.batch([moved, root, join(root, "made")]), { raised: 0, skipped: 3 }, "the echo of a guest rename");
+    writeFileSync(join(root, "made", "c.txt"), "in a directory made by the guest");
+    assert.deepEqual(await g.batch([join(root, "made", "c.txt")]), { raised: 0, skipped: 1 }, "the echo of a write in a new directory");
+
+    const noted = g.last?.noted ?? 0;
+    appendFileSync(moved, "guest again");
+    await g.until("the guest change recorded (a host change before that is taken for its echo)", (x) => x.noted > noted);
+    host("the host again, after the guest, another size");
+    assert.deepEqual(await g.batch([moved]), { raised: 1, skipped: 0 }, "a guest change, then a host change before the batch: the host's is raised");
+
+    assert.deepEqual(await g.batch([join(root, "gone")]), { raised: 0, skipped: 0, gone: 1 }, "a path gone is left alone");
+  } finally {
+    await g.end();
+    cleanup();
+  }
+});
+
+test("guest program: the record is bounded (paths, age) and so is the watching; what is not recorded is raised", async (t) => {
+  const { root, cleanup } = echoScratch();
+  t.after(cleanup);
+  const files = ["f1", "f2", "f3"].map((n) => join(root, n));
+  const run = async (limits: Partial<typeof INOTIFY_LIMITS>, body: (g: GuestProgram) => Promise<void>) => {
+    const g = new GuestProgram([root], limits);
+    try {
+      await g.until("walked", (s) => !s.walking);
+      await body(g);
+    } finally {
+      await g.end();
+    }
+  };
+  for (const f of files) writeFileSync(f, "made before");
+  await run({ maxRecords: 2 }, async (g) => {
+    for (const f of files) appendFileSync(f, "guest");
+    // recorded: f1, f2, f3 (written, not made: their directory is not recorded); the oldest is forgotten
+    assert.deepEqual(await g.batch(files), { raised: 1, skipped: 2 });
+  });
+  await run({ recordAgeS: 0.3 }, async (g) => {
+    appendFileSync(files[0] ?? "", "guest");
+    await sleep(600);
+    assert.deepEqual(await g.batch([files[0] ?? ""]), { raised: 1, skipped: 0 }, "a record older than recordAgeS is not used");
+  });
+  await run({ maxWatches: 1 }, async (g) => {
+    assert.equal(g.last?.watches, 1);
+    assert.equal(g.last?.capped, true);
+    const inSub = join(root, "sub", "x");
+    writeFileSync(inSub, "guest, in an unwatched directory");
+    writeFileSync(files[1] ?? "", "guest, in the watched one");
+    assert.deepEqual(await g.batch([inSub, files[1] ?? ""]), { raised: 1, skipped: 1 });
+  });
 });
