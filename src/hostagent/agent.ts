@@ -144,7 +144,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const { config, warnings } = loadConfigText(text, paths.limaYaml, { hostFacts, tslimaHome: home, instanceName: paths.name });
     for (const w of warnings) emit({ warning: w });
     // Before QEMU starts (so before the instance can be Running): what `shell` reads instead of lima.yaml.
-    writeShellFacts(paths, { home: config.user.home, mounts: config.mounts });
+    const shellFacts = { home: config.user.home, mounts: config.mounts };
+    writeShellFacts(paths, shellFacts);
     // additionalDisks: locked first, so a disk another instance uses refuses the start before any work
     disks = await attachDisks(home, paths.dir, additionalDisks(config));
 
@@ -275,7 +276,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       ...(dockerSocket !== undefined ? { dockerSocket } : {}),
     });
     // bin/tslima's shell fast path: from now on `tslima shell NAME CMD` runs ssh without Node.
-    writeShellFast(paths, { home: config.user.home, mounts: config.mounts }, process.pid, readPidFile(paths.qemuPid));
+    writeShellFast(paths, shellFacts, process.pid, readPidFile(paths.qemuPid));
     const forward = () => {
       portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort });
       if (config.mountInotify) inotify = startMountInotify(paths, watchedMounts(boot.mounts.mounts), { log: (m) => io.log(m), warn: (m) => emit({ warning: m }) });

@@ -57,7 +57,7 @@ function cloneYaml(snapshot: Snapshot, config: Record<string, unknown>, load: (t
   const other = keys.filter((k) => !(CLONE_HOST_FIELDS as readonly string[]).includes(k) && !OWN_MOUNT_FIELDS.includes(k));
   if (other.length > 0) {
     throw mismatch(
-      `an instance made from snapshot ${snapshot.record.name} runs the snapshot's guest as it booted: ${other.join(", ")} cannot be set otherwise (only ${CLONE_HOST_FIELDS.join(", ")})`,
+      `an instance made from snapshot ${snapshot.record.name} runs the snapshot's guest as it booted: ${other.join(", ")} cannot be set otherwise (only ${CLONE_HOST_FIELDS.join(", ")}, and mounts of its own)`,
       `create and boot an instance with that config instead (tslima start FILE.yaml), and take a snapshot of it (tslima snapshot create --running NAME SNAP)`,
     );
   }
