@@ -20,5 +20,5 @@ export { startPortForwarding, type PortForwarding, type PortForwardingOptions } 
 export { forwardingRules, dockerHostSocket, decide, socketForwards, guestConnectAddress, type Rule, type Decision } from "./rules.js";
 export { desiredForwards, diffForwards, sshForwardArgs, endpointText, forwardKey, describeForward } from "./plan.js";
 export { parseProcNetAddress, listenersFromFields } from "./procnet.js";
-export { watcherScript, parseWatcherLine } from "./watchscript.js";
+export { watcherCommand, bashWatcherScript, shWatcherScript, parseWatcherLine } from "./watchscript.js";
 export { readPortForwards, portForwardStatePath, type ActiveForward } from "./statefile.js";

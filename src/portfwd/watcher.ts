@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { InstancePaths } from "../store/paths.js";
 import { sshArgv } from "../ssh/index.js";
 import type { Listener } from "./types.js";
-import { parseWatcherLine, watcherScript } from "./watchscript.js";
+import { parseWatcherLine, watcherCommand } from "./watchscript.js";
 
 export interface WatcherOptions {
   /** Every listener set the guest reports; `fresh` for the first one after a (re)start of the watcher. */
@@ -25,7 +25,7 @@ export interface Watcher {
  * whenever it ends until stopped.
  */
 export function watchGuestListeners(paths: InstancePaths, o: WatcherOptions): Watcher {
-  const argv = sshArgv(paths, { tty: false, command: ["sh", "-c", watcherScript(o.intervalSec ?? 1)], login: false });
+  const argv = sshArgv(paths, { tty: false, command: watcherCommand(o.intervalSec ?? 1), login: false });
   const stopper = new AbortController();
   let child: ChildProcess | undefined;
 
