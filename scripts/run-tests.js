@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Runs the compiled tests with Node's own test runner.
-//   node scripts/run-tests.js            unit, then e2e
+//   node scripts/run-tests.js            unit and e2e side by side
 //   node scripts/run-tests.js unit       unit only
 //   node scripts/run-tests.js e2e [pat]  end-to-end only (optionally files whose path contains pat)
 // Unit files run one at a time, in one `node --test`. End-to-end files run TSLIMA_E2E_JOBS at a
 // time (default 2), each in its own `node --test`: a VM under TCG keeps one core busy while it
 // boots, and most of a file's time is one VM booting or waiting on its guest, so two files side by
 // side use the machine's 2 cores. They start longest first (E2E_WEIGHT; node's runner would sort
-// them by name), and each file's output is printed whole when it ends.
+// them by name), and each file's output is printed whole when it ends. The whole run starts the unit
+// suite beside the first end-to-end files: the unit files spend a third of their time waiting
+// (timers, child processes), and the first VMs' boots use that time.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,10 +52,10 @@ function filesOf(suite) {
 
 const testArgv = (files) => ["--test", "--test-concurrency=1", "--enable-source-maps", ...files];
 
-/** One `node --test FILE`; resolves with its exit status and its whole output (stdout and stderr). */
+/** One `node --test FILE` (or FILES); resolves with its exit status and its whole output (stdout and stderr). */
 function runFile(file, env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, testArgv([file]), { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, testArgv([file].flat()), { env, stdio: ["ignore", "pipe", "pipe"] });
     const chunks = [];
     child.stdout.on("data", (b) => chunks.push(b));
     child.stderr.on("data", (b) => chunks.push(b));
@@ -99,10 +101,22 @@ async function runSuite(suite) {
   }
 }
 
+/** The unit suite in one `node --test`, its output printed whole when it ends (beside e2e files). */
+async function runUnitBeside() {
+  const files = filesOf("unit");
+  if (files.length === 0) return undefined;
+  const t0 = Date.now();
+  console.error("# run-tests: started the unit suite");
+  const r = await runFile(files, process.env);
+  process.stdout.write(r.output);
+  console.log(`# run-tests: unit suite ${r.status === 0 ? "passed" : "FAILED"} in ${Math.round((Date.now() - t0) / 1000)} s`);
+  return r.status;
+}
+
+const results = suites.length > 1 ? await Promise.all([runUnitBeside(), runSuite("e2e")]) : [await runSuite(suites[0])];
 let ran = 0;
 let status = 0;
-for (const suite of suites) {
-  const s = await runSuite(suite);
+for (const s of results) {
   if (s === undefined) continue;
   ran++;
   if (s !== 0) status = s;
