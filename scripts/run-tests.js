@@ -23,7 +23,7 @@ const suites = kind ? [kind] : ["unit", "e2e"];
 // listed counts as 2 minutes.
 const E2E_WEIGHT = {
   "arch-aarch64": 12, "limactl": 10, "lifecycle": 9, "mounts-9p": 8, "library": 7, "docker": 5, "docker-rootful": 5,
-  "mounts-sshfs": 5, "suspend": 4, "images": 4, "snapshot": 3, "mounts-virtiofs": 3, "security": 2,
+  "mounts-sshfs": 5, "suspend": 4, "images": 3, "snapshot": 3, "mounts-virtiofs": 3, "security": 2,
   "portfwd": 1, "faults": 1,
 };
 const weight = (file) => E2E_WEIGHT[basename(file, ".test.js")] ?? 2;

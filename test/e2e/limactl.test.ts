@@ -2,12 +2,15 @@
  * The limactl drop-in (issue 13) end to end, on ONE small VM (the locally built Debian 12 guest) that
  * is driven through both names, `limactl` (bin/limactl.js, and `lima`) and `tslima`: list --json as
  * Lima's tools read it, list --filter/--yq on the running and the stopped instance, `lima CMD`, a
- * `tunnel` (SOCKS5 through the ControlMaster) to a server on the guest's 127.0.0.1, edit refused while running then applied when stopped, clone (the
- * clone boots with the original's data and its own host key), protect refusing delete and rename,
- * factory-reset and a fresh first boot with the edited config; then Lima's snapshot --tag on the
- * stopped instance (create, list, refused while running, apply), a disk made with `disk create` and
- * attached by additionalDisks (mounted at /mnt/lima-NAME, locked against delete and a second
- * instance, released by stop). Boots run one after another.
+ * `tunnel` (SOCKS5 through the ControlMaster) to a server on the guest's 127.0.0.1, edit refused
+ * while running then applied when stopped; Lima's snapshot --tag on the stopped instance (create,
+ * list, refused while running, apply); clone (the clone boots with the original's data, as the
+ * applied snapshot left it, and its own host key); protect refusing delete and rename;
+ * factory-reset and a fresh first boot with the edited config, which also attaches a disk made with
+ * `disk create` by additionalDisks (mounted at /mnt/lima-NAME, locked against delete and a second
+ * instance, released by stop). Boots run one after another, each used for all it can show: the
+ * first (resumed from the run's base snapshot), the start after the snapshot is taken, the clone's,
+ * and the first boot after factory-reset.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -147,6 +150,8 @@ test("limactl tunnel: a SOCKS5 proxy reaches a server on the guest's 127.0.0.1; 
 });
 
 test("edit is refused while the instance runs; applied once it is stopped", async () => {
+  // written before the stop, so it is on the disk when the stopped instance's snapshot is taken
+  await ok(["sh", "-c", "echo before > ~/snapmark && sync"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
   const refused = await limactl(["edit", NAME, "--memory", "1.5"]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /cannot edit instance lc13: it is Running[\s\S]*ERR_TSLIMA_INSTANCE_RUNNING/);
@@ -158,48 +163,7 @@ test("edit is refused while the instance runs; applied once it is stopped", asyn
   assert.equal((await record(NAME)).memory, 1.5 * 1024 ** 3);
 });
 
-test("clone of the stopped instance boots with the original's data and its own ssh host key", BOOT, async () => {
-  const r = await cli.ok(["clone", NAME, CLONE]);
-  assert.match(r.stderr, /cloned instance lc13 to lc13_Clone/);
-  assert.equal((await record(CLONE)).status, "Stopped");
-  await cli.ok(["start", CLONE], { timeoutMs: BOOT.timeout });
-  const mark = await cli.ok(["shell", CLONE, "cat", "mark"]);
-  assert.equal(mark.stdout, "from-the-original\n");
-  const env = await ok(["shell", CLONE, "sh", "-c", "echo $LC13"]);
-  assert.equal(env.stdout.trim(), "edited");
-  const pin = (n: string) => readFileSync(join(cli.home, n, "known_hosts"), "utf8").split(" ").slice(1).join(" ");
-  assert.notEqual(pin(CLONE), pin(NAME), "the clone has a host key of its own");
-  await ok(["stop", CLONE]);
-  await ok(["delete", CLONE]);
-  assert.deepEqual((await ok(["list", "-q"])).stdout, `${NAME}\n`);
-});
-
-test("protect refuses delete and rename until unprotect; factory-reset keeps lima.yaml, and the next start is a first boot", BOOT, async () => {
-  await ok(["protect", NAME]);
-  const del = await limactl(["rm", NAME]);
-  assert.equal(del.code, 1);
-  assert.match(del.stderr, /instance lc13 is protected; refusing to delete it/);
-  const ren = await cli.run(["rename", NAME, "other"]);
-  assert.equal(ren.code, 1);
-  assert.match(ren.stderr, /protected; refusing to rename/);
-  assert.equal((await record(NAME)).protected, true);
-  await ok(["unprotect", NAME]);
-  await ok(["factory-reset", NAME]);
-  assert.deepEqual(readdirSync(join(cli.home, NAME)), ["lima.yaml"]);
-  const started = await cli.ok(["start", NAME], { timeoutMs: BOOT.timeout });
-  assert.match(started.stderr, /cloud-init: full run/);
-  const mark = await cli.run(["shell", NAME, "test", "-e", "mark"]);
-  assert.equal(mark.code, 1, "the disk is fresh: the mark is gone");
-  assert.equal((await ok(["shell", NAME, "sh", "-c", "echo $LC13"])).stdout.trim(), "edited", "the edited config is kept");
-  assert.ok(existsSync(join(cli.home, NAME, "diffdisk")));
-});
-
-const DISK = "lc13d";
-const TWO = "lc13-two";
-
-test("snapshot --tag: taken on the stopped instance, listed, refused while it runs", BOOT, async () => {
-  await ok(["sh", "-c", "echo before > ~/snapmark && sync"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
-  await ok(["stop", NAME]);
+test("snapshot --tag: taken on the stopped instance, listed, refused while it runs, applied once it is stopped again", BOOT, async () => {
   await ok(["snapshot", "create", NAME, "--tag", "t1"]);
   assert.equal((await ok(["snapshot", "list", NAME, "-q"])).stdout, "t1\n");
   const [listed] = (await ok(["snapshot", "list", NAME, "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as { tag: string; dateSec: number });
@@ -214,16 +178,61 @@ test("snapshot --tag: taken on the stopped instance, listed, refused while it ru
   assert.equal(running.code, 1);
   assert.match(running.stderr, /it is Running[\s\S]*stop it first: limactl stop lc13[\s\S]*ERR_TSLIMA_INSTANCE_RUNNING/);
   await ok(["stop", NAME]);
+  // its effect is seen by the clone's boot (next test): the clone copies this disk as apply left it
+  await ok(["snapshot", "apply", NAME, "--tag", "t1"]);
 });
 
-test("disk create + additionalDisks, snapshot apply; the next boot has the snapshot's files and the disk mounted at /mnt/lima-NAME, locked", BOOT, async () => {
+test("clone of the stopped instance boots with the original's data (as the applied snapshot left it) and its own ssh host key", BOOT, async () => {
+  const r = await cli.ok(["clone", NAME, CLONE]);
+  assert.match(r.stderr, /cloned instance lc13 to lc13_Clone/);
+  assert.equal((await record(CLONE)).status, "Stopped");
+  await cli.ok(["start", CLONE], { timeoutMs: BOOT.timeout });
+  const mark = await cli.ok(["shell", CLONE, "cat", "mark"]);
+  assert.equal(mark.stdout, "from-the-original\n");
+  const env = await ok(["shell", CLONE, "sh", "-c", "echo $LC13"]);
+  assert.equal(env.stdout.trim(), "edited");
+  const sh = (script: string) => limactl(["shell", CLONE, "sh", "-c", script]);
+  assert.equal((await sh("cat ~/snapmark")).stdout, "before\n", "the file the snapshot holds is there");
+  assert.equal((await sh("test -e ~/aftermark")).code, 1, "a file written after the snapshot is gone once it is applied");
+  const pin = (n: string) => readFileSync(join(cli.home, n, "known_hosts"), "utf8").split(" ").slice(1).join(" ");
+  assert.notEqual(pin(CLONE), pin(NAME), "the clone has a host key of its own");
+  await ok(["stop", CLONE]);
+  await ok(["delete", CLONE]);
+  assert.deepEqual((await ok(["list", "-q"])).stdout, `${NAME}\n`);
+});
+
+test("snapshot delete --tag", async () => {
+  await ok(["snapshot", "delete", NAME, "--tag", "t1"]);
+  assert.equal((await ok(["snapshot", "list", NAME, "-q"])).stdout, "");
+});
+
+const DISK = "lc13d";
+const TWO = "lc13-two";
+
+test("protect refuses delete and rename until unprotect; factory-reset keeps lima.yaml (with a disk from disk create in additionalDisks), and the next start is a first boot", BOOT, async () => {
+  await ok(["protect", NAME]);
+  const del = await limactl(["rm", NAME]);
+  assert.equal(del.code, 1);
+  assert.match(del.stderr, /instance lc13 is protected; refusing to delete it/);
+  const ren = await cli.run(["rename", NAME, "other"]);
+  assert.equal(ren.code, 1);
+  assert.match(ren.stderr, /protected; refusing to rename/);
+  assert.equal((await record(NAME)).protected, true);
+  await ok(["unprotect", NAME]);
   await ok(["disk", "create", DISK, "--size", "1GiB"]);
   await ok(["edit", NAME, "--set", `.additionalDisks += ["${DISK}"]`]);
-  await ok(["snapshot", "apply", NAME, "--tag", "t1"]);
-  await cli.ok(["start", NAME, "--timeout", "20m"], { timeoutMs: BOOT.timeout });
+  await ok(["factory-reset", NAME]);
+  assert.deepEqual(readdirSync(join(cli.home, NAME)), ["lima.yaml"]);
+  const started = await cli.ok(["start", NAME], { timeoutMs: BOOT.timeout });
+  assert.match(started.stderr, /cloud-init: full run/);
+  const mark = await cli.run(["shell", NAME, "test", "-e", "mark"]);
+  assert.equal(mark.code, 1, "the disk is fresh: the mark is gone");
+  assert.equal((await ok(["shell", NAME, "sh", "-c", "echo $LC13"])).stdout.trim(), "edited", "the edited config is kept");
+  assert.ok(existsSync(join(cli.home, NAME, "diffdisk")));
+});
+
+test("the disk from additionalDisks is mounted at /mnt/lima-NAME and locked: disk delete and a second instance are refused", async () => {
   const sh = (script: string) => limactl(["shell", NAME, "sh", "-c", script]);
-  assert.equal((await sh("cat ~/snapmark")).stdout, "before\n");
-  assert.equal((await sh("test -e ~/aftermark")).code, 1, "a file written after the snapshot is gone once it is applied");
   assert.equal((await sh(`findmnt -n -o FSTYPE /mnt/lima-${DISK}`)).stdout.trim(), "ext4");
   const wrote = await sh(`echo on-the-disk > /mnt/lima-${DISK}/f && cat /mnt/lima-${DISK}/f`);
   assert.equal(wrote.stdout, "on-the-disk\n", wrote.stderr);
@@ -241,12 +250,10 @@ test("disk create + additionalDisks, snapshot apply; the next boot has the snaps
   await ok(["delete", "-f", TWO]);
 });
 
-test("after a stop the disk is unlocked; snapshot delete --tag; disk delete needs -f while lima.yaml lists it", BOOT, async () => {
+test("after a stop the disk is unlocked; disk delete needs -f while lima.yaml lists it", async () => {
   await ok(["stop", NAME]);
   const [d] = (await ok(["disk", "list", "--json", DISK])).stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(d?.instance, "", "stopping releases the lock");
-  await ok(["snapshot", "delete", NAME, "--tag", "t1"]);
-  assert.equal((await ok(["snapshot", "list", NAME, "-q"])).stdout, "");
   const listed = await limactl(["disk", "delete", DISK]);
   assert.equal(listed.code, 1);
   assert.match(listed.stderr, /listed in additionalDisks of instance lc13/);
