@@ -9,7 +9,8 @@
 // side use the machine's 2 cores. They start longest first (E2E_WEIGHT; node's runner would sort
 // them by name), and each file's output is printed whole when it ends. The whole run starts the unit
 // suite beside the first end-to-end files: the unit files spend a third of their time waiting
-// (timers, child processes), and the first VMs' boots use that time.
+// (timers, child processes), and the first VMs' boots use that time. `npm test` leaves lint to
+// this lane too (it runs first in it), so no VM waits for eslint.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,8 +55,13 @@ const testArgv = (files) => ["--test", "--test-concurrency=1", "--enable-source-
 
 /** One `node --test FILE` (or FILES); resolves with its exit status and its whole output (stdout and stderr). */
 function runFile(file, env) {
+  return runCommand(process.execPath, testArgv([file].flat()), env);
+}
+
+/** A command with its output kept; resolves with its exit status and its whole output. */
+function runCommand(cmd, args, env = process.env, cwd = process.cwd()) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, testArgv([file].flat()), { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
     const chunks = [];
     child.stdout.on("data", (b) => chunks.push(b));
     child.stderr.on("data", (b) => chunks.push(b));
@@ -106,11 +112,14 @@ async function runUnitBeside() {
   const files = filesOf("unit");
   if (files.length === 0) return undefined;
   const t0 = Date.now();
-  console.error("# run-tests: started the unit suite");
+  console.error("# run-tests: started lint, then the unit suite");
+  const lint = await runCommand("npm", ["run", "--silent", "lint"], process.env, root);
+  process.stdout.write(lint.output);
+  console.log(`# run-tests: lint ${lint.status === 0 ? "passed" : "FAILED"} in ${Math.round((Date.now() - t0) / 1000)} s`);
   const r = await runFile(files, process.env);
   process.stdout.write(r.output);
   console.log(`# run-tests: unit suite ${r.status === 0 ? "passed" : "FAILED"} in ${Math.round((Date.now() - t0) / 1000)} s`);
-  return r.status;
+  return lint.status !== 0 ? lint.status : r.status;
 }
 
 const results = suites.length > 1 ? await Promise.all([runUnitBeside(), runSuite("e2e")]) : [await runSuite(suites[0])];
