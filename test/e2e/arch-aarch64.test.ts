@@ -1,60 +1,80 @@
 /**
  * End to end, a guest of another architecture: the aarch64 build of Debian 12 (`tslima image build
- * debian-12 --arch aarch64`, made by scripts/build-test-guest) boots emulated on this x86_64 host under
- * multi-threaded TCG (qemu-system-aarch64, `-machine virt`, direct kernel boot). One VM serves the whole
- * file (FileGuest), booted through the library; the tests drive it with the CLI as a user would: the
- * start says the guest is emulated, `uname -m` prints aarch64, a 9p mount with securityModel
- * mapped-xattr keeps a guest chown, a static port forward reaches a guest listener, shell and copy
- * work, and `tslima stop` stops the VM cleanly. The image is not part of the default set-up
- * (scripts/build-test-guest builds it with TSLIMA_AARCH64_IMAGE=1): without it, every test is skipped
- * and says how to build it.
+ * debian-12 --arch aarch64`, made by scripts/setup through scripts/build-test-guest) boots emulated on
+ * this x86_64 host under multi-threaded TCG (qemu-system-aarch64, `-machine virt`). Two boots, one after
+ * the other (never two emulated VMs at once):
+ * - the file's VM (FileGuest, booted through the library by direct kernel boot): the start says the
+ *   guest is emulated, `info` lists aarch64 as emulated, `uname -m` prints aarch64, a virtiofs mount
+ *   (virtiofsd sharing the virt machine's memfd RAM) works both ways, the system and user provisioning
+ *   scripts ran, `doctor mounts` reports the mount, a static port forward reaches a guest listener,
+ *   copy works, and `tslima stop` stops the VM cleanly;
+ * - a second instance from the same disk whose `images:` entry has no kernel, started with `tslima
+ *   start`: it boots through the AAVMF UEFI firmware (pflash, its own copy of the variable store), and
+ *   a 9p mount with securityModel mapped-xattr keeps a guest chown; then it is deleted.
+ * Without the aarch64 image in the cache (a machine set up with TSLIMA_SKIP_AARCH64_IMAGE=1) every test
+ * is skipped and says how to build it.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Cli, FileGuest, guestYaml, parseList } from "./harness.js";
 import { buildCacheDir, buildImage, hostArch, isTslimaError, type AgentEvent } from "../../src/index.js";
 
-/** Why the file is skipped: the aarch64 build is not in the cache (a start would build it first, for about half an hour). */
-const notBuilt = await buildImage({ name: "debian-12", arch: "aarch64", cacheDir: buildCacheDir(), prebuiltOnly: true }).then(
-  () => undefined,
+/** The cached aarch64 build, or why the file is skipped (a start would build it first, for 15-28 minutes). */
+const built: Awaited<ReturnType<typeof buildImage>> | string = await buildImage({ name: "debian-12", arch: "aarch64", cacheDir: buildCacheDir(), prebuiltOnly: true }).catch(
   (e: unknown) => {
     if (isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_NOT_BUILT") {
-      return `aarch64 ${e.message}: build it with \`TSLIMA_AARCH64_IMAGE=1 scripts/build-test-guest\``;
+      return `aarch64 ${e.message}: build it with \`scripts/build-test-guest\` (without TSLIMA_SKIP_AARCH64_IMAGE=1)`;
     }
     throw e;
   },
 );
-const skip = notBuilt ?? false;
-if (notBuilt) console.log(`# skipped: ${notBuilt}`);
+const skip = typeof built === "string" ? built : false;
+if (skip) console.log(`# skipped: ${skip}`);
 
 const NAME = "arm";
+const EFI = "armefi";
 const cli = new Cli("arch-aarch64");
 const share = join(cli.root, "share");
+const share9p = join(cli.root, "share9p");
 const guest = new FileGuest(cli);
 const bootEvents: AgentEvent[] = [];
 /** An emulated boot on a shared 2-core machine: generous, never asserted on. */
 const BOOT = { timeout: 40 * 60_000 };
 const ARM_IMAGES = ["images:", '- location: "build:debian-12"', '  arch: "aarch64"'].join("\n");
 
+/** The QEMU command line of a running instance, from its pid file. */
+function qemuCmdline(name: string): string[] {
+  const pid = readFileSync(join(cli.home, name, "qemu.pid"), "utf8").trim();
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+}
+
 before(async () => {
-  if (notBuilt) return;
+  if (skip) return;
   mkdirSync(share, { recursive: true });
   const yaml = guestYaml(
     [
       'arch: "aarch64"',
+      "mountType: virtiofs",
       "mounts:",
       `- location: ${JSON.stringify(share)}`,
       "  mountPoint: /mnt/share",
       "  writable: true",
-      "  9p: {securityModel: mapped-xattr}",
-      "mountType: 9p",
       "portForwards:",
       "- guestPort: 8126",
       "  hostPort: 18126",
+      "provision:",
+      "- mode: system",
+      "  script: |",
+      "    #!/bin/sh",
+      '    echo "system $(id -u) $(uname -m)" >/etc/tslima-arm-system',
+      "- mode: user",
+      "  script: |",
+      "    #!/bin/sh",
+      '    echo "user $(id -un) $(uname -m)" >"$HOME/arm-user"',
     ].join("\n"),
     { images: ARM_IMAGES, cpus: 1, memory: "1GiB" },
   );
@@ -73,22 +93,55 @@ test("uname -m in the guest prints aarch64", { skip }, async () => {
   assert.equal(r.stdout.trim(), "aarch64");
 });
 
-test("QEMU is qemu-system-aarch64 with the virt machine under multi-threaded TCG", { skip }, () => {
-  const pid = readFileSync(join(cli.home, NAME, "qemu.pid"), "utf8").trim();
-  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+test("info lists aarch64 among the architectures this host can run, emulated", { skip }, async () => {
+  const r = await cli.ok(["info"]);
+  const arches = (JSON.parse(r.stdout) as { arches: Array<{ arch: string; binary: string; emulated: boolean }> }).arches;
+  const arm = arches.find((a) => a.arch === "aarch64");
+  assert.ok(arm, r.stdout);
+  assert.match(arm.binary, /qemu-system-aarch64$/);
+  assert.equal(arm.emulated, true);
+  assert.equal(arches.find((a) => a.arch === hostArch())?.emulated, false, r.stdout);
+});
+
+test("QEMU is qemu-system-aarch64 with the virt machine under multi-threaded TCG, direct kernel boot, RAM shared with virtiofsd", { skip }, () => {
+  const argv = qemuCmdline(NAME);
   assert.match(argv[0] ?? "", /qemu-system-aarch64$/);
   assert.ok(argv.some((a) => a.startsWith("virt,")), argv.join(" "));
   assert.ok(argv.some((a) => a.startsWith("tcg,thread=multi")), argv.join(" "));
+  assert.ok(argv.includes("-kernel"), argv.join(" "));
+  assert.ok(argv.some((a) => a.startsWith("memory-backend-memfd,") && a.includes("share=on")), argv.join(" "));
+  assert.ok(argv.some((a) => a.startsWith("vhost-user-fs-pci,")), argv.join(" "));
 });
 
-test("9p mapped-xattr: a chown in the guest is kept (in the guest and as user.virtfs xattrs on the host)", { skip }, async () => {
+test("virtiofs: the guest mounts the share and writes reach the other side both ways", { skip }, async () => {
+  const mounts = (await cli.ok(["shell", NAME, "cat", "/proc/mounts"])).stdout;
+  assert.match(mounts, /^\S+ \/mnt\/share virtiofs rw/m, mounts);
   // The share is the test root's directory (mode 755, owned by whoever runs the tests): guest root writes.
-  await cli.ok(["shell", NAME, "sudo", "sh", "-c", "echo owned >/mnt/share/own && chown 1234:2345 /mnt/share/own"]);
-  const r = await cli.ok(["shell", NAME, "stat", "-c", "%u:%g", "/mnt/share/own"]);
-  assert.equal(r.stdout.trim(), "1234:2345");
-  assert.equal(readFileSync(join(share, "own"), "utf8"), "owned\n");
-  const x = spawnSync("getfattr", ["--absolute-names", "-d", "-m", "^user\\.virtfs\\.", "-e", "hex", join(share, "own")], { encoding: "utf8" });
-  assert.match(x.stdout, /user\.virtfs\.uid=0x[0-9a-f]+/);
+  await cli.ok(["shell", NAME, "sudo", "sh", "-c", "uname -m >/mnt/share/from-guest"]);
+  assert.equal(readFileSync(join(share, "from-guest"), "utf8"), "aarch64\n");
+  writeFileSync(join(share, "from-host"), "x86_64 host\n");
+  const r = await cli.ok(["shell", NAME, "cat", "/mnt/share/from-host"]);
+  assert.equal(r.stdout, "x86_64 host\n");
+});
+
+test("provision: the system script ran as root and the user script as the guest user", { skip }, async () => {
+  const sys = await cli.ok(["shell", NAME, "cat", "/etc/tslima-arm-system"]);
+  assert.equal(sys.stdout.trim(), "system 0 aarch64");
+  const user = await cli.ok(["shell", NAME, "sh", "-c", 'cat "$HOME/arm-user"; id -un']);
+  const [line, who] = user.stdout.trim().split("\n");
+  assert.notEqual(who, "root");
+  assert.equal(line, `user ${who} aarch64`);
+});
+
+test("doctor mounts names the virtiofs mount and finds it writable", { skip }, async () => {
+  const r = await cli.run(["doctor", "mounts", NAME], { timeoutMs: 30 * 60_000 });
+  console.log(`# tslima doctor mounts ${NAME} (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+  assert.equal(r.code, 0, r.stderr);
+  const row = r.stdout.split("\n").find((l) => l.startsWith("/mnt/share "));
+  assert.ok(row, r.stdout);
+  assert.match(row, /^\/mnt\/share\s+virtiofs\s+rw\s+ok\b/, "the write check passed");
+  assert.ok(r.stdout.includes(`/mnt/share (${share}): virtiofs `), r.stdout);
+  assert.match(r.stdout, /guest: virtiofs rw/);
 });
 
 test("a static port forward reaches a listener in the guest", { skip }, async () => {
@@ -124,4 +177,56 @@ test("stop: the emulated VM powers off cleanly", { skip }, async () => {
   assert.equal(String(parseList(r.stdout)[0]?.status), "Stopped");
   assert.doesNotMatch(readFileSync(join(cli.home, NAME, "ha.stderr.log"), "utf8"), /did not halt in time/, "the guest halted, qemu was not terminated");
   assert.match(readFileSync(join(cli.home, NAME, "serial.log"), "utf8"), /reboot: Power down/, "the aarch64 kernel powered off");
+});
+
+test("UEFI: an images entry without kernel boots the same disk through AAVMF with `tslima start`; 9p mapped-xattr keeps a chown; delete", { skip }, async (t) => {
+  if (typeof built === "string") return;
+  mkdirSync(share9p, { recursive: true });
+  const images = ["images:", `- location: ${JSON.stringify(built.disk)}`, '  arch: "aarch64"'].join("\n");
+  const yaml = cli.file(
+    `${EFI}.yaml`,
+    guestYaml(
+      ['arch: "aarch64"', "mountType: 9p", "mounts:", `- location: ${JSON.stringify(share9p)}`, "  mountPoint: /mnt/share", "  writable: true", "  9p: {securityModel: mapped-xattr}"].join("\n"),
+      { images, cpus: 1, memory: "1GiB" },
+    ),
+  );
+  t.after(() => cli.run(["delete", "--force", EFI]));
+  const started = Date.now();
+  const start = await cli.run(["start", "--name", EFI, "--timeout", "40m", yaml], { timeoutMs: BOOT.timeout + 60_000 });
+  console.log(`# ${EFI} (UEFI) started with tslima start in ${Math.round((Date.now() - started) / 1000)} s (exit ${start.code})`);
+  assert.equal(start.code, 0, `tslima start failed:\n${start.stdout}\n${start.stderr}`);
+  assert.match(start.stderr, /warning: the guest is aarch64 but the host is x86_64: it is emulated .*slower/);
+
+  await t.test("QEMU got AAVMF on pflash and the instance's own variable store, no kernel", () => {
+    const argv = qemuCmdline(EFI);
+    assert.match(argv[0] ?? "", /qemu-system-aarch64$/);
+    assert.equal(argv.includes("-kernel"), false, argv.join(" "));
+    const vars = join(cli.home, EFI, "efi-vars.fd");
+    assert.ok(argv.some((a) => /^if=pflash,.*unit=0,readonly=on,file=.*AAVMF_CODE.*\.fd$/.test(a)), argv.join(" "));
+    assert.ok(argv.includes(`if=pflash,format=raw,unit=1,file=${vars}`), argv.join(" "));
+    assert.ok(existsSync(vars));
+  });
+
+  await t.test("uname -m prints aarch64", async () => {
+    const r = await cli.ok(["shell", EFI, "uname", "-m"]);
+    assert.equal(r.stdout.trim(), "aarch64");
+  });
+
+  await t.test("9p mapped-xattr: a chown in the guest is kept (in the guest and as user.virtfs xattrs on the host)", async () => {
+    // The share is the test root's directory (mode 755, owned by whoever runs the tests): guest root writes.
+    await cli.ok(["shell", EFI, "sudo", "sh", "-c", "echo owned >/mnt/share/own && chown 1234:2345 /mnt/share/own"]);
+    const r = await cli.ok(["shell", EFI, "stat", "-c", "%u:%g", "/mnt/share/own"]);
+    assert.equal(r.stdout.trim(), "1234:2345");
+    assert.equal(readFileSync(join(share9p, "own"), "utf8"), "owned\n");
+    const x = spawnSync("getfattr", ["--absolute-names", "-d", "-m", "^user\\.virtfs\\.", "-e", "hex", join(share9p, "own")], { encoding: "utf8" });
+    assert.match(x.stdout, /user\.virtfs\.uid=0x[0-9a-f]+/);
+  });
+
+  await t.test("delete --force stops it and removes the instance", async () => {
+    const pid = Number(readFileSync(join(cli.home, EFI, "qemu.pid"), "utf8").trim());
+    await cli.ok(["delete", "--force", EFI], { timeoutMs: 10 * 60_000 });
+    const r = await cli.ok(["list", "--json"]);
+    assert.equal(parseList(r.stdout).some((i) => i.name === EFI), false, r.stdout);
+    assert.equal(existsSync(`/proc/${pid}`), false, "QEMU is gone");
+  });
 });
