@@ -11,7 +11,7 @@
  * - a second instance from the same disk whose `images:` entry has no kernel, started with `tslima
  *   start`: it boots through the AAVMF UEFI firmware (pflash, its own copy of the variable store), and
  *   a 9p mount with securityModel mapped-xattr keeps a guest chown; then it is deleted.
- * Without the aarch64 image in the cache (a machine set up with TSLIMA_SKIP_AARCH64_IMAGE=1) every test
+ * Without the aarch64 image in the cache (a machine set up without `scripts/setup --tests`) every test
  * is skipped and says how to build it.
  */
 import { after, before, test } from "node:test";
@@ -27,7 +27,7 @@ import { buildCacheDir, buildImage, hostArch, isTslimaError, type AgentEvent } f
 const built: Awaited<ReturnType<typeof buildImage>> | string = await buildImage({ name: "debian-12", arch: "aarch64", cacheDir: buildCacheDir(), prebuiltOnly: true }).catch(
   (e: unknown) => {
     if (isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_NOT_BUILT") {
-      return `aarch64 ${e.message}: build it with \`scripts/build-test-guest\` (without TSLIMA_SKIP_AARCH64_IMAGE=1)`;
+      return `aarch64 ${e.message}: build it with \`scripts/setup --tests\` (or scripts/build-test-guest)`;
     }
     throw e;
   },
