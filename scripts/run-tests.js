@@ -20,7 +20,7 @@ const suites = kind ? [kind] : ["unit", "e2e"];
 // Rough minutes each end-to-end file takes alone (only the order is taken from it). A file not
 // listed counts as 2 minutes.
 const E2E_WEIGHT = {
-  "arch-aarch64": 12, "limactl": 10, "lifecycle": 9, "mounts-9p": 8, "library": 7, "docker": 5, "docker-rootful": 5,
+  "arch-aarch64": 12, "limactl": 10, "lifecycle": 9, "library": 7, "mounts-9p": 6, "docker": 5, "docker-rootful": 5,
   "mounts-sshfs": 5, "suspend": 4, "images": 4, "snapshot": 3, "mounts-virtiofs": 3, "security": 2,
   "portfwd": 1, "faults": 1,
 };
