@@ -4,6 +4,7 @@
  * written on the host, and what the watcher saw.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
@@ -49,25 +50,26 @@ export interface InotifyResult {
 }
 
 /**
- * Watches `guestDir` in the guest, writes `name` into `hostDir` on the host (owned by the CLI's
- * user, as QEMU runs as that user), and returns the watcher's events for that name. The watcher
- * gives up `limitS` seconds after it started watching, or collects for 2 s more after the first event
- * for the name (the forwarder raises several).
+ * A guest watcher on `guestDir` (all events) that ends 2 s after its first event for `name`, or after
+ * `limitS`. One guest session writes it, starts it, waits (in the guest) until it watches and reads
+ * the guest clock; `aheadAtLeastS` is the least the guest clock is ahead of the host's (the guest's
+ * `date` ran at some host time within that session, at the latest at its end).
  */
-/** A guest watcher on `guestDir` (all events) that ends 2 s after its first event for `name`, or after `limitS`. */
-async function startWatcher(vm: RunningInstance, guestDir: string, name: string, limitS: number): Promise<{ done(): Promise<string[]> }> {
+async function startWatcher(vm: RunningInstance, guestDir: string, name: string, limitS: number): Promise<{ aheadAtLeastS: number; done(): Promise<string[]> }> {
   const out = `/tmp/tslima-inotify-${process.pid}-${name}`;
-  const put = await vm.exec(["sh", "-c", 'cat > "$1.py"', "sh", out], { input: WATCHER });
-  assert.equal(put.exitCode, 0, put.stderr);
-  const start = await vm.exec(["sh", "-c", 'nohup python3 "$1.py" "$2" "$3" "$1" "$4" >"$1.log" 2>&1 </dev/null &', "sh", out, guestDir, name, String(limitS)]);
-  assert.equal(start.exitCode, 0, start.stderr);
-  const ready = await poll(async () => ((await vm.exec(["test", "-e", `${out}.ready`])).exitCode === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 200 });
-  assert.ok(ready, `the guest watcher did not start: ${(await vm.exec(["cat", `${out}.log`])).stdout}`);
+  const start = await vm.exec(["sh", "-c", `cat > "$1.py" && { nohup python3 "$1.py" "$2" "$3" "$1" "$4" >"$1.log" 2>&1 </dev/null & }
+i=0; while [ ! -e "$1.ready" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+[ -e "$1.ready" ] || { cat "$1.log"; exit 3; }
+date +%s.%N`, "sh", out, guestDir, name, String(limitS)], { input: WATCHER });
+  const t1 = Date.now();
+  assert.equal(start.exitCode, 0, `the guest watcher did not start: ${start.stdout}${start.stderr}`);
   return {
+    aheadAtLeastS: Number(start.stdout.trim()) - t1 / 1000,
     async done() {
-      const ended = await poll(async () => ((await vm.exec(["test", "-e", `${out}.done`])).exitCode === 0 ? true : undefined), { timeoutMs: (limitS + 60) * 1000, intervalMs: 500 });
-      assert.ok(ended, "the guest watcher did not end");
-      return (await vm.exec(["sh", "-c", 'cat "$1"; rm -f "$1" "$1".*', "sh", out])).stdout.split("\n").filter((l) => l !== "");
+      // waits in the guest for the watcher's end, then hands over what it saw
+      const ended = await vm.exec(["sh", "-c", 'i=0; while [ ! -e "$1.done" ] && [ $i -lt "$2" ]; do sleep 0.2; i=$((i+1)); done; [ -e "$1.done" ] || exit 3; cat "$1"; rm -f "$1" "$1".*', "sh", out, String((limitS + 60) * 5)], { timeoutMs: (limitS + 120) * 1000 });
+      assert.equal(ended.exitCode, 0, `the guest watcher did not end: ${ended.stderr}`);
+      return ended.stdout.split("\n").filter((l) => l !== "");
     },
   };
 }
@@ -99,7 +101,7 @@ const eventMask = (line: string) => Number(line.split(" ")[1]);
  */
 export async function guestSeesHostWrite(cli: Cli, vm: RunningInstance, guestDir: string, hostDir: string, name: string, limitS: number): Promise<InotifyResult> {
   const watcher = await startWatcher(vm, guestDir, name, limitS);
-  const ahead = await guestClockAheadAtLeast(vm);
+  const ahead = watcher.aheadAtLeastS;
   const path = join(hostDir, name);
   const wrote = Date.now() / 1000;
   writeFileSync(path, "written on the host\n");
@@ -244,9 +246,7 @@ export async function guestChmodRace(cli: Cli, vm: RunningInstance, guestDir: st
   const hostPath = join(hostDir, name);
   writeFileSync(hostPath, "chmod race\n");
   cli.chown(hostPath);
-  const script = `/tmp/tslima-chmod-race-${process.pid}.py`;
-  const put = await vm.exec(["sh", "-c", 'cat > "$1"', "sh", script], { input: CHMOD_LOOP });
-  assert.equal(put.exitCode, 0, put.stderr);
+  const script = `/tmp/tslima-chmod-race-${process.pid}-${name}-${createHash("sha256").update(guestDir).digest("hex").slice(0, 8)}.py`;
   let touches = 0;
   const toucher = setInterval(() => {
     const now = new Date();
@@ -255,7 +255,7 @@ export async function guestChmodRace(cli: Cli, vm: RunningInstance, guestDir: st
   }, 20);
   let out: { exitCode: number | null; stdout: string; stderr: string };
   try {
-    out = await vm.exec(["sudo", "python3", script, `${guestDir}/${name}`, String(seconds)]);
+    out = await vm.exec(["sh", "-c", 'cat > "$1" && sudo python3 "$1" "$2" "$3"; s=$?; rm -f "$1"; exit $s', "sh", script, `${guestDir}/${name}`, String(seconds)], { input: CHMOD_LOOP });
   } finally {
     clearInterval(toucher);
   }
@@ -272,6 +272,5 @@ export async function guestChmodRace(cli: Cli, vm: RunningInstance, guestDir: st
     return undefined;
   }, { timeoutMs: 60_000, intervalMs: 0 });
   const finalMode = (await vm.exec(["stat", "-c", "%a", `${guestDir}/${name}`])).stdout.trim();
-  await vm.exec(["rm", "-f", script]);
   return { rounds: rounds ?? 0, undone: undone ?? -1, touches, finalMode };
 }

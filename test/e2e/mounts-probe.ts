@@ -11,7 +11,7 @@ import type { Cli } from "./harness.js";
 export type Probe = Record<string, string>;
 
 const HELPERS = `
-r() { k=$1; shift; if o=$("$@" 2>&1); then s=ok; else s=fail; fi; printf '%s\\t%s:%s\\n' "$k" "$s" "$(echo $o)"; }
+r() { k=$1; shift; if o=$("$@" 2>&1); then s=ok; else s=fail; fi; set -f; set -- $o; set +f; printf '%s\\t%s:%s\\n' "$k" "$s" "$*"; }
 `;
 
 /** Guest side (root, sh -s -- MOUNTPOINT): every operation on MOUNTPOINT/p. */
@@ -62,6 +62,60 @@ export async function guestProbe(cli: Cli, name: string, mountPoint: string, scr
   const r = await cli.run(["shell", "--workdir", "/", name, "sudo", "sh", "-s", "--", mountPoint], { input: script, timeoutMs: 180_000 });
   if (r.code !== 0 && r.stdout.trim() === "") throw new Error(`probe of ${mountPoint} failed (${r.code}): ${r.stderr}`);
   return parseProbe(r.stdout);
+}
+
+/**
+ * Guest side (root, sh -s -- MOUNTPOINT...): for each mount point in one session, GUEST_PROBE, a
+ * remount (the shell function `remount MOUNTPOINT`, defined before it), then GUEST_REPROBE. A line
+ * "@<TAB>MOUNTPOINT" starts a mount's output, "@again" its part after the remount, whose result is
+ * the key "remount".
+ */
+export const GUEST_PROBE_REMOUNT = `
+probe() {
+${GUEST_PROBE}
+}
+reprobe() {
+${GUEST_REPROBE}
+}
+for M; do
+  printf '@\\t%s\\n' "$M"
+  probe "$M"
+  echo @again
+  r remount remount "$M"
+  reprobe "$M"
+done
+`;
+
+/**
+ * The default remount of GUEST_PROBE_REMOUNT: as the guest's fstab has it. While the umount finds the
+ * mount busy (with mountInotify the guest program may still be raising the host's view of the probe's
+ * changes there) it is tried again, for up to 10 s; how many times is printed ("busy N").
+ */
+export const FSTAB_REMOUNT = `remount() {
+  i=0
+  while ! umount "$1" 2>/dev/null; do
+    i=$((i+1)); [ $i -le 20 ] || { umount "$1"; return 1; }
+    sleep 0.5
+  done
+  [ $i = 0 ] || echo "busy $i"
+  mount "$1"
+}`;
+
+/**
+ * Runs GUEST_PROBE_REMOUNT as root on every mount point with one guest session: mount point -> the
+ * probe before and after the remount (with "remount": "ok:" and its output, or "fail:" and why).
+ * `remount` defines the shell function `remount MOUNTPOINT` (FSTAB_REMOUNT when not given).
+ */
+export async function guestProbeRemountAll(cli: Cli, name: string, mountPoints: string[], remount = FSTAB_REMOUNT): Promise<Map<string, { guest: Probe; again: Probe }>> {
+  const r = await cli.run(["shell", "--workdir", "/", name, "sudo", "sh", "-s", "--", ...mountPoints], { input: `${remount}\n${GUEST_PROBE_REMOUNT}`, timeoutMs: 20 * 60_000 });
+  if (r.code !== 0 && r.stdout.trim() === "") throw new Error(`probe of ${mountPoints.join(", ")} failed (${r.code}): ${r.stderr}`);
+  const out = new Map<string, { guest: Probe; again: Probe }>();
+  for (const part of r.stdout.split("@\t").slice(1)) {
+    const nl = part.indexOf("\n");
+    const [before = "", after = ""] = part.slice(nl + 1).split("@again\n");
+    out.set(part.slice(0, nl), { guest: parseProbe(before), again: parseProbe(after) });
+  }
+  return out;
 }
 
 /** Host side, before the probe: a file and a symlink to it, made on the host. */

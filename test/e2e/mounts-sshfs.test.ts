@@ -11,10 +11,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { guestSeesHostWrite } from "./mounts-inotify.js";
 import { bootGuest, Cli, guestYaml, hostUser, parseList, readableGuestImages } from "./harness.js";
-import { GUEST_REPROBE, guestProbe, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
+import { guestProbeRemountAll, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
 import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
 import { isAlive } from "../../src/proc/pid.js";
 
@@ -42,18 +41,29 @@ function sftpServers(): number[] {
     .map(Number);
 }
 
-/** Waits until every mount point is an sshfs mount again (the host agent reconnects). */
-async function waitMounted(points: string[], ms = 180_000): Promise<number> {
+/** Guest shell function `wait_mounted MOUNTPOINT...`: waits (up to 170 s, in the guest) until each is an sshfs mount that lists; else prints /proc/mounts and fails. */
+const WAIT_MOUNTED = `wait_mounted() {
+  end=$(($(date +%s) + 170))
+  while :; do
+    ok=1
+    for d; do grep -qF " $d fuse.sshfs " /proc/mounts && ls "$d" >/dev/null 2>&1 || { ok=; break; }; done
+    [ -n "$ok" ] && return 0
+    [ "$(date +%s)" -lt $end ] || { cat /proc/mounts; return 1; }
+    sleep 0.5
+  done
+}`;
+
+/**
+ * Waits until every mount point is an sshfs mount again (the host agent reconnects), polling in the
+ * guest (one ssh session); then runs `then` there, whose output comes back. Returns the ms waited.
+ */
+async function waitMounted(points: string[], then = ""): Promise<{ ms: number; stdout: string }> {
   const t0 = Date.now();
-  for (;;) {
-    const m = (await sh("cat /proc/mounts")).stdout;
-    if (points.every((p) => new RegExp(` ${p} fuse\\.sshfs `).test(m))) {
-      const ls = await sh('for d; do ls "$d" >/dev/null || exit 1; done', ...points);
-      if (ls.code === 0) return Date.now() - t0;
-    }
-    if (Date.now() - t0 > ms) throw new Error(`not remounted within ${ms} ms:\n${m}`);
-    await sleep(2000);
-  }
+  const r = await sh(`${WAIT_MOUNTED}\nwait_mounted "$@" || exit 1\necho @mounted\n${then}`, ...points);
+  const ms = Date.now() - t0;
+  const at = r.stdout.indexOf("@mounted\n");
+  if (r.code !== 0 || at < 0) throw new Error(`${at < 0 ? "not remounted" : "remounted, but what followed failed"} (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+  return { ms, stdout: r.stdout.slice(at + "@mounted\n".length) };
 }
 
 test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a reconnect", async (t) => {
@@ -73,15 +83,15 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
   console.log(`# ${vm.name} ready after ${Math.round((Date.now() - started) / 1000)} s, as ${user?.name ?? "the current user"}`);
 
   await t.test("mounted as fuse.sshfs; sshfs.cache and followSymlinks reach the guest's sshfs", async () => {
-    const m = (await sh("cat /proc/mounts")).stdout;
+    // one guest session: /proc/mounts, the sshfs processes, the links' types
+    const facts = (await sh("cat /proc/mounts; echo @@; ps -eo args | grep '^sshfs'; echo @@; stat -c %F /mnt/rw/host-link /mnt/follow/host-link")).stdout.split("@@\n");
+    const [m = "", ps = "", types = ""] = facts;
     assert.match(m, / \/mnt\/rw fuse\.sshfs rw/);
     assert.match(m, / \/mnt\/follow fuse\.sshfs rw/);
     assert.match(m, / \/mnt\/ro fuse\.sshfs ro/);
-    const ps = (await sh("ps -eo args | grep '^sshfs'")).stdout;
     assert.match(ps, /sshfs :\S*\/rw \/mnt\/rw .*dir_cache=yes/);
     assert.match(ps, /sshfs :\S*\/follow \/mnt\/follow .*dir_cache=no,follow_symlinks/);
-    const types = await sh('stat -c %F /mnt/rw/host-link /mnt/follow/host-link');
-    assert.deepEqual(types.stdout.trim().split("\n"), ["symbolic link", "regular file"], "followSymlinks shows the link's target");
+    assert.deepEqual(types.trim().split("\n"), ["symbolic link", "regular file"], "followSymlinks shows the link's target");
     // no directory cache: a file made on the host now is listed at once
     await sh("ls /mnt/follow >/dev/null");
     writeFileSync(join(dirs.follow, "late.txt"), "late\n");
@@ -89,11 +99,14 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
   });
 
   await t.test("probe: chown, symlinks, chmod, hard link, rename, writes both ways (and after a remount)", async () => {
-    const guest = await guestProbe(cli, NAME, "/mnt/rw");
-    // unmounting in the guest ends the sshfs session: the host agent mounts it again
-    await sh('umount "$1"', "/mnt/rw");
-    const ms = await waitMounted(["/mnt/rw"]);
-    const again = await guestProbe(cli, NAME, "/mnt/rw", GUEST_REPROBE);
+    // one guest session: the probe, a guest umount (which ends the sshfs session: the host agent
+    // mounts it again; the guest waits for that and prints the ms), the probe after it
+    const p = (await guestProbeRemountAll(cli, NAME, ["/mnt/rw"], `${WAIT_MOUNTED}
+remount() { umount "$1" || return 1; t0=$(date +%s%3N); wait_mounted "$1" || return 1; echo $(($(date +%s%3N) - t0)); }`)).get("/mnt/rw");
+    assert.ok(p, "no probe output");
+    const { guest, again } = p;
+    assert.match(again.remount ?? "", /^ok:\d+$/, "remounted by the host agent after a guest umount");
+    const ms = again.remount?.slice(3);
     const row = { mount: `reverse-sshfs (sftp-server as ${user?.name ?? `uid ${process.getuid?.()}`})`, guest, again, host: hostObserve(dirs.rw) };
     console.log(`\nreverse-sshfs results (remounted by the host agent ${ms} ms after a guest umount)\n${resultsTable([row])}\n`);
     assert.equal(row.host.gw, "from-guest");
@@ -125,9 +138,9 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     assert.equal(exit.status, 0, exit.stderr);
-    const ms = await waitMounted(["/mnt/rw", "/mnt/follow", "/mnt/ro"]);
+    const { ms, stdout } = await waitMounted(["/mnt/rw", "/mnt/follow", "/mnt/ro"], "cat /mnt/rw/host-write.txt");
     console.log(`# reverse-sshfs: all mounts back ${ms} ms after the ControlMaster was closed`);
-    assert.equal((await sh("cat /mnt/rw/host-write.txt")).stdout.trim(), "from-host");
+    assert.equal(stdout.trim(), "from-host");
     const after = sftpServers();
     assert.equal(after.length, 3);
     assert.notDeepEqual(after.sort(), before.sort(), "new sessions");
@@ -150,11 +163,12 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
     const gone = before.filter((p) => isAlive(p));
     assert.deepEqual(gone, [], "the sftp servers end with the suspend");
     await cli.ok(["start", NAME], { timeoutMs: 10 * 60_000 });
-    assert.equal((await sh("cat /dev/shm/marker")).stdout.trim(), token, "resumed, not booted: /dev/shm kept its file");
-    await waitMounted(["/mnt/rw", "/mnt/follow", "/mnt/ro"]);
+    // one guest session: the marker, the mounts back, a read and a write through them
+    const back = (await waitMounted(["/mnt/rw", "/mnt/follow", "/mnt/ro"], 'cat /dev/shm/marker; echo @@; cat /mnt/rw/host-write.txt; echo @@; echo after-resume > /mnt/rw/resumed.txt && echo written')).stdout.split("@@\n");
+    assert.equal(back[0]?.trim(), token, "resumed, not booted: /dev/shm kept its file");
     assert.equal(sftpServers().length, 3, "one sftp-server per mount again");
-    assert.equal((await sh("cat /mnt/rw/host-write.txt")).stdout.trim(), "from-host");
-    assert.equal((await sh('echo after-resume > /mnt/rw/resumed.txt')).code, 0);
+    assert.equal(back[1]?.trim(), "from-host");
+    assert.equal(back[2]?.trim(), "written");
     assert.equal(readFileSync(join(dirs.rw, "resumed.txt"), "utf8"), "after-resume\n");
   });
 

@@ -14,7 +14,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { poll } from "../../src/proc/wait.js";
 import { Cli, FileGuest, guestYaml, parseList } from "./harness.js";
 import type { AgentEvent } from "../../src/index.js";
 import { instancePaths } from "../../src/store/paths.js";
@@ -71,9 +71,17 @@ function events(): Array<Record<string, unknown>> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** Runs a shell script in the guest as `nobody` (sudo takes the user's password from ~/password). */
-function asNobody(script: string) {
-  return cli.run(["shell", "--workdir", "/", NAME, "sh", "-c", `sudo -S -p '' -u nobody sh -c "$1" <"$HOME/password"`, "sh", script]);
+/** A shell script running `commands` one after the other, each one's output (stderr with it) followed by its exit status, for sections(). */
+function eachStatus(commands: string[]): string {
+  return commands.map((c) => `${c} 2>&1; s=$?; echo; echo "@@ $s"`).join("\n");
+}
+
+/** The output of an eachStatus() script: each command's output and exit status. */
+function sections(stdout: string): Array<{ out: string; code: number }> {
+  const parts = stdout.split(/^@@ (\d+)\n/m);
+  const out: Array<{ out: string; code: number }> = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) out.push({ out: (parts[i] ?? "").slice(0, -1), code: Number(parts[i + 1]) });
+  return out;
 }
 
 test("started: passwordlessSudo false, an env: secret, a reverse-sshfs mount, a hostSocket naming a regular file", async () => {
@@ -84,18 +92,14 @@ test("started: passwordlessSudo false, an env: secret, a reverse-sshfs mount, a 
   const pub = readFileSync(`${paths.hostKey}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
   assert.equal(readFileSync(paths.knownHosts, "utf8"), `lima-${NAME} ${pub}\n`);
   // (cloud-init leaves the guest's copy root-only; the user's sudo password is in ~/password)
-  const guestKey = await cli.ok(["shell", NAME, "sh", "-c", 'sudo -S -p "" cat /etc/ssh/ssh_host_ed25519_key.pub <"$HOME/password"']);
-  assert.equal(guestKey.stdout.split(" ").slice(0, 2).join(" "), pub, "the guest serves the key made on the host");
-  const others = await cli.ok(["shell", NAME, "sh", "-c", 'sudo -S -p "" sh -c "ls /etc/ssh/ssh_host_*_key" <"$HOME/password"']);
-  assert.equal(others.stdout, "/etc/ssh/ssh_host_ed25519_key\n", "no other host key (the image's were deleted, none generated)");
+  const keys = await cli.ok(["shell", NAME, "sh", "-c", 'sudo -S -p "" sh -c "cat /etc/ssh/ssh_host_ed25519_key.pub; echo @@; ls /etc/ssh/ssh_host_*_key" <"$HOME/password"']);
+  const [guestKey = "", others = ""] = keys.stdout.split("@@\n");
+  assert.equal(guestKey.split(" ").slice(0, 2).join(" "), pub, "the guest serves the key made on the host");
+  assert.equal(others, "/etc/ssh/ssh_host_ed25519_key\n", "no other host key (the image's were deleted, none generated)");
 });
 
 test("a hostSocket that names a regular file is left intact, and the warning names the rule", async () => {
-  let failed: Record<string, unknown> | undefined;
-  for (let i = 0; i < 60 && failed === undefined; i++) {
-    failed = events().find((e) => (e.portForward as { action?: string } | undefined)?.action === "failed");
-    if (failed === undefined) await sleep(500);
-  }
+  const failed = await poll(() => events().find((e) => (e.portForward as { action?: string } | undefined)?.action === "failed"), { timeoutMs: 30_000, intervalMs: 500 });
   assert.ok(failed, "a failed forward event");
   console.log(`warning: ${String(failed.warning)}`);
   assert.match(String(failed.warning), /portForwards\[0\]/);
@@ -104,30 +108,42 @@ test("a hostSocket that names a regular file is left intact, and the warning nam
 });
 
 test("passwordlessSudo false: sudo -n fails for the user; the password in ~/password (mode 600) works", async () => {
-  const n = await cli.run(["shell", NAME, "sudo", "-n", "true"]);
-  assert.equal(n.code, 1, n.stderr);
-  assert.match(n.stderr, /password is required/);
-  const mode = await cli.ok(["shell", NAME, "sh", "-c", 'stat -c "%a %U" "$HOME/password"']);
-  assert.match(mode.stdout, /^600 \S+\n$/);
-  const s = await cli.ok(["shell", NAME, "sh", "-c", 'sudo -S -p "" id -u <"$HOME/password"']);
-  assert.equal(s.stdout, "0\n");
+  // one guest session: each command's output (stderr with it) and exit status
+  const r = await cli.ok(["shell", NAME, "sh", "-c", eachStatus([
+    "sudo -n true",
+    'stat -c "%a %U" "$HOME/password"',
+    'sudo -S -p "" id -u <"$HOME/password"',
+    "cat /mnt/share/hello.txt",
+    "sudo -n /usr/local/libexec/tslima/sshfs-helper mount / /etc ro",
+  ])]);
+  const [n, mode, id, hello, helper] = sections(r.stdout);
+  assert.ok(n && mode && id && hello && helper, r.stdout);
+  assert.equal(n.code, 1, n.out);
+  assert.match(n.out, /password is required/);
+  assert.match(mode.out, /^600 \S+\n$/);
+  assert.equal(mode.code, 0);
+  assert.equal(id.out, "0\n");
+  assert.equal(id.code, 0);
   // tslima's own root work (the reverse-sshfs mount) did not need the password.
-  assert.equal((await cli.ok(["shell", NAME, "cat", "/mnt/share/hello.txt"])).stdout, "from the host\n");
-  const helper = await cli.run(["shell", NAME, "sudo", "-n", "/usr/local/libexec/tslima/sshfs-helper", "mount", "/", "/etc", "ro"]);
-  assert.match(helper.stderr, /is not a reverse-sshfs mount of this instance/, "the password-free helper mounts only the configured mounts");
+  assert.equal(hello.out, "from the host\n");
+  assert.equal(hello.code, 0);
+  assert.match(helper.out, /is not a reverse-sshfs mount of this instance/, "the password-free helper mounts only the configured mounts");
   assert.equal(helper.code, 1);
 });
 
 test("an env: secret reaches the user's login shell and nobody else", async () => {
-  assert.equal((await cli.ok(["shell", NAME, "printenv", "TSLIMA_SECRET"])).stdout, `${SECRET}\n`);
-  const direct = await asNobody(`cat ${ENV_SH}`);
+  // one guest session: the user's printenv, then as nobody: the env file, a login shell's printenv,
+  // a search for the secret in every file nobody can read in the places tslima and cloud-init write to
+  const nobody = eachStatus([`cat ${ENV_SH}`, '{ sh -lc "printenv TSLIMA_SECRET || echo unset" 2>/dev/null; }', `grep -rlsF -D skip ${SECRET} /etc /run /usr/local /var/lib/cloud /var/log /tmp /home`]);
+  const r = await cli.ok(["shell", "--workdir", "/", NAME, "sh", "-c", `${eachStatus(["printenv TSLIMA_SECRET"])}\nsudo -S -p '' -u nobody sh -c "$1" <"$HOME/password"`, "sh", nobody]);
+  const [mine, direct, login, anywhere] = sections(r.stdout);
+  assert.ok(mine && direct && login && anywhere, r.stdout);
+  assert.equal(mine.out, `${SECRET}\n`);
+  assert.equal(mine.code, 0);
   assert.notEqual(direct.code, 0);
-  assert.match(direct.stderr, /Permission denied/);
-  const login = await asNobody('sh -lc "printenv TSLIMA_SECRET || echo unset"');
-  assert.equal(login.stdout, "unset\n", login.stderr);
-  // Nowhere else either: every file nobody can read in the places tslima and cloud-init write to.
-  const anywhere = await asNobody(`grep -rlsF -D skip ${SECRET} /etc /run /usr/local /var/lib/cloud /var/log /tmp /home; true`);
-  assert.equal(anywhere.stdout, "", `readable by nobody: ${anywhere.stdout}`);
+  assert.match(direct.out, /Permission denied/);
+  assert.equal(login.out, "unset\n");
+  assert.equal(anywhere.out, "", `readable by nobody: ${anywhere.out}`);
 });
 
 test("an impostor sshd with another host key on the instance's ssh port is refused, naming the key mismatch", BOOT, async () => {
@@ -135,7 +151,7 @@ test("an impostor sshd with another host key on the instance's ssh port is refus
   assert.ok(port > 0);
   // The VM dies (as after a crash); a local process takes its ssh port.
   process.kill(Number(readFileSync(paths.qemuPid, "utf8").trim()), "SIGKILL");
-  for (let i = 0; i < 100 && (await status()) !== "Stopped"; i++) await sleep(300);
+  assert.ok(await poll(async () => ((await status()) === "Stopped" ? true : undefined), { timeoutMs: 30_000, intervalMs: 300 }), "stopped after the kill");
   const dir = join(cli.root, "impostor");
   mkdirSync(dir);
   // A host key of its own; it would even accept the user's key: only the host key check stands in its way.
@@ -144,7 +160,7 @@ test("an impostor sshd with another host key on the instance's ssh port is refus
   let log = "";
   impostor = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", sshdConfig], { stdio: ["ignore", "ignore", "pipe"] });
   impostor.stderr?.on("data", (b: Buffer) => (log += b.toString()));
-  for (let i = 0; i < 50 && (await readBanner(port, 1000)) === undefined; i++) await sleep(200);
+  await poll(() => readBanner(port, 1000), { timeoutMs: 10_000, intervalMs: 200 });
 
   // The documented way in: ssh -F <instance>/ssh.config lima-NAME.
   const plain = spawnSync("ssh", ["-F", paths.sshConfig, `lima-${NAME}`, "touch", "/tmp/reached"], { encoding: "utf8", timeout: 30_000 });
