@@ -16,7 +16,8 @@ import type { Listener } from "./types.js";
  * never delivers (`read -t`). Without bash, the POSIX sh + awk + sleep loop runs instead.
  */
 
-function shLoop(intervalSec: number, refreshEvery: number): string[] {
+/** The POSIX sh + awk + sleep loop (what runs where the guest has no bash). */
+export function shWatcherScript(intervalSec = 1, refreshEvery = 10): string {
   return [
     "prev=x; n=0",
     "while :; do",
@@ -28,7 +29,7 @@ function shLoop(intervalSec: number, refreshEvery: number): string[] {
     "  n=$((n + 1))",
     `  sleep ${intervalSec}`,
     "done",
-  ];
+  ].join("\n");
 }
 
 /** The fork-free loop, for bash (4.0 or later: `read -t` with a fraction, `+=`). */
@@ -60,17 +61,12 @@ export function bashWatcherScript(intervalSec = 1, refreshEvery = 10): string {
   ].join("\n");
 }
 
-/** The POSIX sh + awk + sleep loop alone (what runs where the guest has no bash). */
-export function shWatcherScript(intervalSec = 1, refreshEvery = 10): string {
-  return shLoop(intervalSec, refreshEvery).join("\n");
-}
-
 /**
  * The guest command: `sh -c DISPATCH tslima-portwatch BASHLOOP`. The dispatcher execs bash with the
  * fork-free loop when the guest has bash, and otherwise runs the sh loop itself.
  */
 export function watcherCommand(intervalSec = 1, refreshEvery = 10): string[] {
-  const dispatch = ['if command -v bash >/dev/null 2>&1; then exec bash -c "$1"; fi', ...shLoop(intervalSec, refreshEvery)].join("\n");
+  const dispatch = `if command -v bash >/dev/null 2>&1; then exec bash -c "$1"; fi\n${shWatcherScript(intervalSec, refreshEvery)}`;
   return ["sh", "-c", dispatch, "tslima-portwatch", bashWatcherScript(intervalSec, refreshEvery)];
 }
 
