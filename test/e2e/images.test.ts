@@ -18,6 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { findFreePort } from "../../src/qemu/index.js";
 import { readBanner } from "../../src/ssh/index.js";
 import { localGuestBuild, type LocalGuest } from "./harness.js";
+import { systemdFromRoot } from "./serial-facts.js";
 
 const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd";
@@ -32,19 +33,6 @@ async function stopQemu(q: ChildProcess): Promise<void> {
     q.kill("SIGKILL");
     await exited;
   }
-}
-
-/**
- * Whether the serial log shows the initrd handing over to systemd on the image's root: in this order,
- * the kernel running the initrd (initramfs-tools, no systemd in it), the root file system mounted
- * from the disk, then systemd as PID 1 greeting with the root's os-release. (systemd colours the
- * distribution's name: \S* steps over the escape sequences around it.)
- */
-function systemdFromRoot(log: string): boolean {
-  const initrd = log.indexOf("Run /init as init process");
-  const root = initrd < 0 ? -1 : log.slice(initrd).search(/EXT4-fs \(vda\d+\): mounted filesystem/);
-  if (root < 0) return false;
-  return /systemd\[1\]: systemd \d+\S* running in system mode[\s\S]*\nWelcome to \S*Debian GNU\/Linux 12 \(bookworm\)\S*!/.test(log.slice(initrd + root));
 }
 
 /**

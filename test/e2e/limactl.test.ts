@@ -5,12 +5,12 @@
  * `tunnel` (SOCKS5 through the ControlMaster) to a server on the guest's 127.0.0.1, edit refused
  * while running then applied when stopped; Lima's snapshot --tag on the stopped instance (create,
  * list, refused while running, apply); clone (the clone boots with the original's data, as the
- * applied snapshot left it, and its own host key); protect refusing delete and rename;
- * factory-reset and a fresh first boot with the edited config, which also attaches a disk made with
- * `disk create` by additionalDisks (mounted at /mnt/lima-NAME, locked against delete and a second
- * instance, released by stop). Boots run one after another, each used for all it can show: the
- * first (resumed from the run's base snapshot), the start after the snapshot is taken, the clone's,
- * and the first boot after factory-reset.
+ * applied snapshot left it, and its own host key), which also attaches a disk made with `disk
+ * create` by additionalDisks (mounted at /mnt/lima-NAME, locked against delete and a second
+ * instance, released by stop); protect refusing delete and rename; factory-reset leaving only the
+ * edited lima.yaml (what `create` leaves: its next start is the first boot every other file shows).
+ * Boots run one after another, each used for all it can show: the first (resumed from the run's
+ * base snapshot), the start after the snapshot is taken, and the clone's.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -182,10 +182,15 @@ test("snapshot --tag: taken on the stopped instance, listed, refused while it ru
   await ok(["snapshot", "apply", NAME, "--tag", "t1"]);
 });
 
-test("clone of the stopped instance boots with the original's data (as the applied snapshot left it) and its own ssh host key", BOOT, async () => {
+const DISK = "lc13d";
+const TWO = "lc13-two";
+
+test("clone of the stopped instance boots with the original's data (as the applied snapshot left it), its own ssh host key, and a disk from disk create in additionalDisks", BOOT, async () => {
   const r = await cli.ok(["clone", NAME, CLONE]);
   assert.match(r.stderr, /cloned instance lc13 to lc13_Clone/);
   assert.equal((await record(CLONE)).status, "Stopped");
+  await ok(["disk", "create", DISK, "--size", "1GiB"]);
+  await ok(["edit", CLONE, "--set", `.additionalDisks += ["${DISK}"]`]);
   await cli.ok(["start", CLONE], { timeoutMs: BOOT.timeout });
   const mark = await cli.ok(["shell", CLONE, "cat", "mark"]);
   assert.equal(mark.stdout, "from-the-original\n");
@@ -196,7 +201,36 @@ test("clone of the stopped instance boots with the original's data (as the appli
   assert.equal((await sh("test -e ~/aftermark")).code, 1, "a file written after the snapshot is gone once it is applied");
   const pin = (n: string) => readFileSync(join(cli.home, n, "known_hosts"), "utf8").split(" ").slice(1).join(" ");
   assert.notEqual(pin(CLONE), pin(NAME), "the clone has a host key of its own");
+});
+
+test("the disk from additionalDisks is mounted at /mnt/lima-NAME and locked: disk delete and a second instance are refused", async () => {
+  const sh = (script: string) => limactl(["shell", CLONE, "sh", "-c", script]);
+  assert.equal((await sh(`findmnt -n -o FSTYPE /mnt/lima-${DISK}`)).stdout.trim(), "ext4");
+  const wrote = await sh(`echo on-the-disk > /mnt/lima-${DISK}/f && cat /mnt/lima-${DISK}/f`);
+  assert.equal(wrote.stdout, "on-the-disk\n", wrote.stderr);
+  const [d] = (await ok(["disk", "list", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual([d?.name, d?.format, d?.size, d?.instance, d?.mountPoint], [DISK, "qcow2", 1024 ** 3, CLONE, `/mnt/lima-${DISK}`]);
+  const del = await limactl(["disk", "delete", DISK]);
+  assert.equal(del.code, 1);
+  assert.match(del.stderr, /cannot delete disk lc13d: it is in use by instance lc13_Clone[\s\S]*ERR_TSLIMA_DISK_IN_USE/);
+  // a second instance asking for the disk is refused before its VM starts
+  const yaml = cli.file(`${TWO}.yaml`, `${guestYaml()}\nadditionalDisks: ["${DISK}"]\n`);
+  await ok(["create", "--name", TWO, yaml]);
+  const two = await limactl(["start", TWO], {});
+  assert.equal(two.code, 1);
+  assert.match(two.stderr, /additional disk lc13d is in use by instance lc13_Clone/);
+  await ok(["delete", "-f", TWO]);
+});
+
+test("after a stop the disk is unlocked; disk delete needs -f while lima.yaml lists it", async () => {
   await ok(["stop", CLONE]);
+  const [d] = (await ok(["disk", "list", "--json", DISK])).stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(d?.instance, "", "stopping releases the lock");
+  const listed = await limactl(["disk", "delete", DISK]);
+  assert.equal(listed.code, 1);
+  assert.match(listed.stderr, /listed in additionalDisks of instance lc13_Clone/);
+  await ok(["disk", "delete", "-f", DISK]);
+  assert.equal((await ok(["disk", "list", "--json"])).stdout, "");
   await ok(["delete", CLONE]);
   assert.deepEqual((await ok(["list", "-q"])).stdout, `${NAME}\n`);
 });
@@ -206,10 +240,7 @@ test("snapshot delete --tag", async () => {
   assert.equal((await ok(["snapshot", "list", NAME, "-q"])).stdout, "");
 });
 
-const DISK = "lc13d";
-const TWO = "lc13-two";
-
-test("protect refuses delete and rename until unprotect; factory-reset keeps lima.yaml (with a disk from disk create in additionalDisks), and the next start is a first boot", BOOT, async () => {
+test("protect refuses delete and rename until unprotect; factory-reset keeps only lima.yaml (as edited) and leaves a Stopped instance whose next start is a first boot", async () => {
   await ok(["protect", NAME]);
   const del = await limactl(["rm", NAME]);
   assert.equal(del.code, 1);
@@ -219,44 +250,11 @@ test("protect refuses delete and rename until unprotect; factory-reset keeps lim
   assert.match(ren.stderr, /protected; refusing to rename/);
   assert.equal((await record(NAME)).protected, true);
   await ok(["unprotect", NAME]);
-  await ok(["disk", "create", DISK, "--size", "1GiB"]);
-  await ok(["edit", NAME, "--set", `.additionalDisks += ["${DISK}"]`]);
   await ok(["factory-reset", NAME]);
+  // What is left is what `create` leaves: the next start boots the image afresh with a full
+  // cloud-init run (as every FileGuest and `create` + `start` in these files does).
   assert.deepEqual(readdirSync(join(cli.home, NAME)), ["lima.yaml"]);
-  const started = await cli.ok(["start", NAME], { timeoutMs: BOOT.timeout });
-  assert.match(started.stderr, /cloud-init: full run/);
-  const mark = await cli.run(["shell", NAME, "test", "-e", "mark"]);
-  assert.equal(mark.code, 1, "the disk is fresh: the mark is gone");
-  assert.equal((await ok(["shell", NAME, "sh", "-c", "echo $LC13"])).stdout.trim(), "edited", "the edited config is kept");
-  assert.ok(existsSync(join(cli.home, NAME, "diffdisk")));
-});
-
-test("the disk from additionalDisks is mounted at /mnt/lima-NAME and locked: disk delete and a second instance are refused", async () => {
-  const sh = (script: string) => limactl(["shell", NAME, "sh", "-c", script]);
-  assert.equal((await sh(`findmnt -n -o FSTYPE /mnt/lima-${DISK}`)).stdout.trim(), "ext4");
-  const wrote = await sh(`echo on-the-disk > /mnt/lima-${DISK}/f && cat /mnt/lima-${DISK}/f`);
-  assert.equal(wrote.stdout, "on-the-disk\n", wrote.stderr);
-  const [d] = (await ok(["disk", "list", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.deepEqual([d?.name, d?.format, d?.size, d?.instance, d?.mountPoint], [DISK, "qcow2", 1024 ** 3, NAME, `/mnt/lima-${DISK}`]);
-  const del = await limactl(["disk", "delete", DISK]);
-  assert.equal(del.code, 1);
-  assert.match(del.stderr, /cannot delete disk lc13d: it is in use by instance lc13[\s\S]*ERR_TSLIMA_DISK_IN_USE/);
-  // a second instance asking for the disk is refused before its VM starts
-  const yaml = cli.file(`${TWO}.yaml`, `${guestYaml()}\nadditionalDisks: ["${DISK}"]\n`);
-  await ok(["create", "--name", TWO, yaml]);
-  const two = await limactl(["start", TWO], {});
-  assert.equal(two.code, 1);
-  assert.match(two.stderr, /additional disk lc13d is in use by instance lc13/);
-  await ok(["delete", "-f", TWO]);
-});
-
-test("after a stop the disk is unlocked; disk delete needs -f while lima.yaml lists it", async () => {
-  await ok(["stop", NAME]);
-  const [d] = (await ok(["disk", "list", "--json", DISK])).stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.equal(d?.instance, "", "stopping releases the lock");
-  const listed = await limactl(["disk", "delete", DISK]);
-  assert.equal(listed.code, 1);
-  assert.match(listed.stderr, /listed in additionalDisks of instance lc13/);
-  await ok(["disk", "delete", "-f", DISK]);
-  assert.equal((await ok(["disk", "list", "--json"])).stdout, "");
+  const rec = await record(NAME);
+  assert.deepEqual([rec.status, rec.memory, rec.protected ?? false], ["Stopped", 1.5 * 1024 ** 3, false]);
+  assert.match(readFileSync(join(cli.home, NAME, "lima.yaml"), "utf8"), /LC13: "?edited"?/, "the edited config is kept");
 });

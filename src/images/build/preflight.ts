@@ -26,7 +26,11 @@ export function buildTools(arch: Arch, host: Arch | undefined, bootstrapper: Boo
   const tools: Array<[string, string]> = [[bootstrapper, bootstrapper], ...TOOLS];
   if (host === arch) return tools;
   const emulator = USER_EMULATOR[arch];
-  return emulator ? [...tools, [emulator, "qemu-user-static"], ["update-binfmts", "binfmt-support"]] : tools;
+  if (!emulator) return tools;
+  // mmdebstrap checks with arch-test that the host can run the foreign arch's binaries, and stops
+  // without it ("install arch-test for foreign architecture support"); apt only recommends it.
+  const archTest: Array<[string, string]> = bootstrapper === "mmdebstrap" ? [["arch-test", "arch-test"]] : [];
+  return [...tools, [emulator, "qemu-user-static"], ["update-binfmts", "binfmt-support"], ...archTest];
 }
 
 /**

@@ -77,6 +77,12 @@ test("preflight for another arch also wants QEMU's user-mode emulator and binfmt
       e.hint === "apt-get install qemu-user-static binfmt-support",
   );
   assert.doesNotThrow(() => preflight(other, "debootstrap", {}, (tool) => `/usr/bin/${tool}`, 0));
+  // mmdebstrap refuses a foreign arch without arch-test (apt only recommends it)
+  assert.equal(buildTools(other, host, "debootstrap").some(([t]) => t === "arch-test"), false);
+  assert.throws(
+    () => preflight(other, "mmdebstrap", {}, (tool) => (tool === "arch-test" ? undefined : `/usr/bin/${tool}`), 0),
+    (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_TOOLS" && e.message.includes("arch-test") && e.hint === "apt-get install arch-test",
+  );
   assert.throws(
     () => preflight("riscv64", "debootstrap", {}, (tool) => `/usr/bin/${tool}`, 0),
     (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_BUILD_ARCH",
