@@ -6,7 +6,7 @@
  * to point at its own copy of the image) and committed under its name. See store/snapshot.ts for
  * the files and from-snapshot.ts for instances made from it.
  */
-import { chownSync, copyFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chownSync, copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import type { AgentEvent } from "../store/events.js";
 import { acquireLock } from "../store/lock.js";
@@ -22,6 +22,8 @@ import { snapshotTakenPath, type SnapshotTaken } from "../hostagent/suspend.js";
 import { requireInstance } from "./lookup.js";
 import { instanceNameProblem } from "./names.js";
 import { requestAgent } from "./agent-request.js";
+import { loadInstanceConfig } from "./inventory.js";
+import { snapshotLimaYaml } from "./snapshot-yaml.js";
 
 export interface SnapshotCreateOptions {
   home?: string;
@@ -75,7 +77,8 @@ export async function createSnapshot(name: string, snap: string, opts: SnapshotC
     const taken = JSON.parse(readFileSync(snapshotTakenPath(work), "utf8")) as SnapshotTaken;
     rmSync(snapshotTakenPath(work));
     // the rest of the snapshot: files that do not change while the VM runs
-    copyFileSync(paths.limaYaml, work.limaYaml);
+    const source = loadInstanceConfig(home, paths);
+    writeFileSync(work.limaYaml, snapshotLimaYaml(readFileSync(paths.limaYaml, "utf8"), source.user));
     linkOrCopy(paths.basedisk, work.basedisk);
     if (image.kernel !== undefined) linkOrCopy(image.kernel, work.kernel);
     if (image.initrd !== undefined) linkOrCopy(image.initrd, work.initrd);

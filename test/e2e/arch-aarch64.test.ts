@@ -183,7 +183,7 @@ test("stop: the emulated VM powers off cleanly", { skip }, async () => {
 test("UEFI: `tslima start` of an images entry without kernel boots the same disk through AAVMF to systemd on its root; Ctrl-C stops it; delete", { skip, timeout: BOOT.timeout + 120_000 }, async (t) => {
   if (typeof built === "string") return;
   const images = ["images:", `- location: ${JSON.stringify(built.disk)}`, '  arch: "aarch64"'].join("\n");
-  const yaml = cli.file(`${EFI}.yaml`, guestYaml("", { images, cpus: 1, memory: "1GiB" }));
+  const yaml = cli.file(`${EFI}.yaml`, guestYaml(`arch: "aarch64"`, { images, cpus: 1, memory: "1GiB" }));
   t.after(() => cli.run(["delete", "--force", EFI]));
   const started = Date.now();
   let pid = 0;

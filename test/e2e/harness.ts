@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { cliPath, repoRoot } from "../helpers.js";
-import { Instance, type AgentEvent, type RunningInstance } from "../../src/index.js";
+import { createFromSnapshot, Instance, type AgentEvent, type RunningInstance } from "../../src/index.js";
 import { buildCacheDir, globalPaths } from "../../src/store/paths.js";
 import { acquireLock } from "../../src/store/lock.js";
 import { readSnapshot } from "../../src/store/snapshot.js";
@@ -64,9 +64,15 @@ export function hostUser(name = "tslima-e2e"): HostUser | undefined {
   return { name, uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? `/home/${name}` };
 }
 
+/**
+ * Gives PATH and everything under it to uid:gid, except files with other hard links: those are a
+ * booted snapshot's frozen files (read-only to all), which stay the snapshot's.
+ */
 function chownTree(path: string, uid: number, gid: number): void {
+  const st = statSync(path);
+  if (!st.isDirectory() && st.nlink > 1) return;
   chownSync(path, uid, gid);
-  if (statSync(path).isDirectory()) for (const n of readdirSync(path)) chownTree(join(path, n), uid, gid);
+  if (st.isDirectory()) for (const n of readdirSync(path)) chownTree(join(path, n), uid, gid);
 }
 
 /** A TSLIMA_HOME of its own, and the CLI run against it (as `user` when given). */
@@ -248,13 +254,17 @@ export function shareUserKey(cli: Cli): boolean {
 
 /**
  * The lima.yaml fields of an instance a clone of the base snapshot could be, or undefined: its
- * config must be guestYaml()'s except for the host-side fields a clone may set (CLONE_HOST_FIELDS).
+ * config must be guestYaml()'s except for the host-side fields a clone may set (CLONE_HOST_FIELDS)
+ * and, with `mountType: reverse-sshfs` said outright, mounts of its own (a clone's mounts are
+ * reverse-sshfs: src/instance/from-snapshot.ts). For another user (cli.user) too: the clone is made
+ * by this process and handed over (bootGuest).
  */
 function cloneConfig(cli: Cli, o: GuestBoot): Record<string, unknown> | undefined {
-  if (o.cold === true || o.locator !== undefined || cli.user !== undefined || o.cpus !== undefined || o.memory !== undefined || o.mounts !== undefined) return undefined;
+  if (o.cold === true || o.locator !== undefined || o.cpus !== undefined || o.memory !== undefined || o.mounts !== undefined) return undefined;
   const wanted = (parse(o.yaml ?? guestYaml()) ?? {}) as Record<string, unknown>;
   const host: Record<string, unknown> = {};
-  for (const k of CLONE_HOST_FIELDS) {
+  const own = wanted.mountType === "reverse-sshfs" ? ["mountType", "mounts"] : [];
+  for (const k of [...CLONE_HOST_FIELDS, ...own]) {
     if (k in wanted) host[k] = wanted[k];
     delete wanted[k];
   }
@@ -281,7 +291,20 @@ export async function bootGuest(cli: Cli, o: GuestBoot): Promise<RunningInstance
   const config = cloneConfig(cli, o);
   if (config !== undefined) {
     await baseSnapshot();
-    if (shareUserKey(cli)) return Instance.fromSnapshot(BASE_SNAPSHOT, { name: o.name, home: cli.home, snapshotHome, config, ...start });
+    if (shareUserKey(cli)) {
+      if (cli.user === undefined) return Instance.fromSnapshot(BASE_SNAPSHOT, { name: o.name, home: cli.home, snapshotHome, config, ...start });
+      // Made as root (this process), then handed to the user whose host agent and QEMU run it;
+      // the snapshot's frozen files stay root's and are read-only to all.
+      await createFromSnapshot(BASE_SNAPSHOT, o.name, { home: cli.home, snapshotHome, config });
+      cli.chown();
+      const clone = Instance.get(o.name, { home: cli.home, dispose: "delete" });
+      try {
+        return await clone.start(start);
+      } catch (e) {
+        await clone[Symbol.asyncDispose]();
+        throw e;
+      }
+    }
   }
   const locator = o.locator ?? cli.file(`${o.name}.yaml`, o.yaml ?? guestYaml());
   const instance = await Instance.create(locator, {

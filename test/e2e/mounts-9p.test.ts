@@ -5,7 +5,8 @@
  * user (made with useradd when the tests run as root), as users do: QEMU then cannot chown on the
  * host, which is what passthrough documents. The VM is booted through the library (held with
  * `await using`, its host agent running as that user); the tests use the CLI as that user.
- * `mountInotify: true` is on: a guest inotify watcher sees host writes.
+ * `mountInotify: true` is on: a guest inotify watcher sees host writes. Last, the VM is suspended and
+ * resumed with all these mounts (suspend-checks.ts), which leaves it stopped.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,6 +19,7 @@ import { guestProbeRemountAll, hostObserve, hostPrepare, resultsTable, type Resu
 import { mountTag } from "../../src/mounts/index.js";
 import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
 import { assertEachOnce, guestChangesOnce, guestChmodRace, guestSeesHostWrite } from "./mounts-inotify.js";
+import { suspendChecks } from "./suspend-checks.js";
 
 const NAME = "m9p";
 const user = hostUser();
@@ -114,7 +116,8 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
 
   const started = Date.now();
   await using vm = await bootGuest(cli, { name: NAME, yaml: `mountInotify: true\n${yaml(SPECS.map((s) => s.yaml).join("\n"))}`, timeoutMs: 20 * 60_000 });
-  console.log(`# ${vm.name} ready after ${Math.round((Date.now() - started) / 1000)} s (${SPECS.length} 9p mounts, running as ${user?.name ?? "the current user"})`);
+  const coldMs = Date.now() - started;
+  console.log(`# ${vm.name} ready after ${Math.round(coldMs / 1000)} s (${SPECS.length} 9p mounts, running as ${user?.name ?? "the current user"})`);
 
   const procMounts = (await sh("cat /proc/mounts")).stdout;
   const byMountPoint = new Map(
@@ -323,4 +326,9 @@ test("9p: every option on one VM, as an unprivileged host user", async (t) => {
     const ours = (parse(snippet) as { mounts: Array<{ mountPoint: string; "9p": { cache: string } }> }).mounts.find((m) => m.mountPoint === s.mountPoint);
     assert.ok(ours && ["none", "mmap"].includes(ours["9p"].cache), `a writable mount gets a safe cache mode: ${JSON.stringify(ours)}`);
   });
+
+  // Last, as they end with the VM stopped: suspend and resume with all these 9p mounts (issue 11).
+  const writable = SPECS.find((x) => x.key === "sec-mapped-xattr");
+  assert.ok(writable);
+  await suspendChecks(t, { cli, vm, coldMs, location: writable.location, mountPoint: writable.mountPoint, port: 8765 });
 });

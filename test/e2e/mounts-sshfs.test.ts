@@ -4,15 +4,17 @@
  * drops, and back after a suspend and resume (nothing of reverse-sshfs is in QEMU's state). Runs
  * tslima as an unprivileged host user (as users do) when the tests run as root: the VM is booted
  * through the library (held with `await using`) with its host agent running as that user, and the
- * tests use the CLI as that user.
+ * tests use the CLI as that user. The VM is made from the run's booted base snapshot (resumed in
+ * seconds, its mounts its own: a clone's mounts are reverse-sshfs, made by the resume), so this file
+ * also shows a clone run by another user than the one who took the snapshot.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { guestSeesHostWrite } from "./mounts-inotify.js";
-import { bootGuest, Cli, guestYaml, hostUser, parseList, readableGuestImages } from "./harness.js";
+import { bootGuest, Cli, guestYaml, hostUser, parseList } from "./harness.js";
 import { guestProbeRemountAll, hostObserve, hostPrepare, resultsTable } from "./mounts-probe.js";
 import { assertVerdicts, doctorJson } from "./mounts-doctor.js";
 import { isAlive } from "../../src/proc/pid.js";
@@ -72,14 +74,16 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
     mkdirSync(d, { recursive: true });
     hostPrepare(d);
   }
-  const images = user ? readableGuestImages(join(cli.root, "image")) : undefined;
   const mounts = [
     `- location: ${JSON.stringify(dirs.rw)}`, "  mountPoint: /mnt/rw", "  writable: true",
     `- location: ${JSON.stringify(dirs.follow)}`, "  mountPoint: /mnt/follow", "  writable: true", "  sshfs: {cache: false, followSymlinks: true}",
     `- location: ${JSON.stringify(dirs.ro)}`, "  mountPoint: /mnt/ro",
   ].join("\n");
   const started = Date.now();
-  await using vm = await bootGuest(cli, { name: NAME, yaml: guestYaml(`mountType: reverse-sshfs\nmounts:\n${mounts}`, images ? { images } : {}), timeoutMs: 20 * 60_000 });
+  // The base guest with mounts of its own: a clone of the run's booted snapshot (harness: bootGuest),
+  // made for the unprivileged user, whose host agent runs the sftp-servers.
+  await using vm = await bootGuest(cli, { name: NAME, yaml: guestYaml(`mountType: reverse-sshfs\nmounts:\n${mounts}`), timeoutMs: 20 * 60_000 });
+  assert.equal(existsSync(join(cli.home, NAME, "snapshotdisk")), true, "made from the base snapshot");
   console.log(`# ${vm.name} ready after ${Math.round((Date.now() - started) / 1000)} s, as ${user?.name ?? "the current user"}`);
 
   await t.test("mounted as fuse.sshfs; sshfs.cache and followSymlinks reach the guest's sshfs", async () => {
