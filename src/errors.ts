@@ -74,6 +74,7 @@ export const ERROR_CODES = {
   SSH_KEYGEN: "ssh-keygen failed",
   SSH_TIMEOUT: "the guest's sshd did not answer in time",
   SSH_HOST_KEY: "the ssh server on an instance's port did not present the instance's pinned host key",
+  SSH_AUTH: "the guest's sshd refused the user's key, and waiting cannot change that (a resumed guest)",
   SHELL_ARG_NUL: "a command argument contains a NUL byte",
   SHELL_ENV_PATTERN: "LIMA_SHELLENV_ALLOW or LIMA_SHELLENV_BLOCK holds a pattern that cannot be used",
   PORT_IN_USE: "ssh.localPort is taken by another program",

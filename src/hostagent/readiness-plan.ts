@@ -26,8 +26,11 @@ interface StepBase {
  * kind says. Steps run in order; each waits until it holds, the start is stopped, or QEMU exits.
  */
 export type ReadinessStep =
-  /** sshd answers and accepts the user's key (no guest script: a plain login). */
-  | (StepBase & { kind: "ssh" })
+  /**
+   * sshd answers and accepts the user's key (no guest script: a plain login). `denialIsFinal` (a
+   * resume: the guest has the keys it was saved with): a refused key fails at once instead of waiting.
+   */
+  | (StepBase & { kind: "ssh"; denialIsFinal?: boolean })
   /**
    * `script` prints "ready" once the ready file exists, else "cloud-init-finished" and cloud-init's
    * result.json, else "waiting". Errors in result.json fail at once; a finished cloud-init without
@@ -103,7 +106,7 @@ export function interpreterOf(script: string): string[] {
   return parts.length > 0 ? parts : ["/bin/sh"];
 }
 
-const SSH_STEP: ReadinessStep = {
+const SSH_STEP: Extract<ReadinessStep, { kind: "ssh" }> = {
   kind: "ssh",
   announce: { step: "wait-ssh", message: "Waiting for SSH" },
   description: "sshd in the guest accepts the user's key",
@@ -141,7 +144,8 @@ export function resumeSteps(mounts: MountPlan, hostname: string): ReadinessStep[
   const fstab = mounts.mounts.filter((m) => m.fstab !== undefined).map((m) => m.expect.mountPoint);
   const sshfs = mounts.mounts.some((m) => m.sshfs !== undefined);
   const steps: ReadinessStep[] = [
-    SSH_STEP,
+    // the guest's sshd runs with the keys it had when the state was saved: a refused key stays refused
+    { ...SSH_STEP, denialIsFinal: true },
     {
       kind: "clock",
       announce: { step: "sync-clock", message: "Setting the guest's clock and hostname" },

@@ -51,7 +51,7 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
   const { paths } = c;
   switch (s.kind) {
     case "ssh":
-      await waitForSsh(paths, Infinity, { signal: c.stop, beforeAttempt: c.interrupt });
+      await waitForSsh(paths, Infinity, { signal: c.stop, beforeAttempt: c.interrupt, ...(s.denialIsFinal === true ? { denialIsFinal: true } : {}) });
       return undefined;
     case "ready-file":
       await waitForReady(paths, s.script, c.interrupt, c.stop, s.graceMs, s.hint);

@@ -59,7 +59,7 @@ export async function waitForBanner(port: number, timeoutMs: number, opts: { sig
 export async function waitForSsh(
   paths: InstancePaths,
   timeoutMs: number,
-  opts: { signal?: AbortSignal; ssh?: string; beforeAttempt?: () => void } = {},
+  opts: { signal?: AbortSignal; ssh?: string; beforeAttempt?: () => void; denialIsFinal?: boolean } = {},
 ): Promise<number> {
   const argv = sshArgv(paths, { tty: false, command: ["true"], login: false });
   let lastErr = "";
@@ -69,6 +69,9 @@ export async function waitForSsh(
       if (r.code === 0) return n;
       // Not the guest's pinned key: waiting longer cannot help, and must not look like a slow boot.
       if (isHostKeyMismatch(r.stderr)) throw hostKeyMismatchError(paths);
+      // A booting guest may refuse the key until cloud-init installs it; a resumed one has the users
+      // and keys it had when its state was saved, so a refusal stays a refusal.
+      if (opts.denialIsFinal === true && isKeyDenied(r.stderr)) throw keyDeniedError(paths, lastLines(r.stderr, 2).join(" | "));
       lastErr = lastLines(r.stderr, 3).join(" | ") || (r.spawnError ? r.spawnError.message : `exit ${r.code ?? r.signal ?? "?"}`);
       return undefined;
     },
@@ -77,5 +80,16 @@ export async function waitForSsh(
   if (attempts !== undefined) return attempts;
   throw new TslimaError("SSH_TIMEOUT", `ssh to instance ${paths.name} did not succeed within ${Math.round(timeoutMs / 1000)}s (last: ${lastErr})`, {
     hint: "see serial.log in the instance directory (cloud-init may have failed to install the key), or raise --timeout",
+  });
+}
+
+/** Whether ssh's stderr says the server refused every offered key ("Permission denied (publickey)"). Pure. */
+export function isKeyDenied(stderr: string): boolean {
+  return /Permission denied \(publickey/.test(stderr);
+}
+
+function keyDeniedError(paths: InstancePaths, detail: string): TslimaError {
+  return new TslimaError("SSH_AUTH", `the guest of instance ${paths.name} refused the ssh user key (${detail})`, {
+    hint: `a resumed guest has the users and keys it was saved with: the instance's user (user.name in ${paths.limaYaml}) and its TSLIMA_HOME's ssh key (_config/user) must be the ones it booted with; \`tslima stop ${paths.name}\` drops the saved state, and the next start boots afresh`,
   });
 }

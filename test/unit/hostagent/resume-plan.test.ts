@@ -17,6 +17,8 @@ test("a resume waits for ssh, sets the clock, mounts the fstab mounts again, rec
   const plan: MountPlan = { qemuArgs: [], mounts: [mount("/mnt/a", "9p"), mount("/mnt/s", "reverse-sshfs")] };
   const steps = resumeSteps(plan, "lima-clone");
   assert.deepEqual(steps.map((s) => s.kind), ["ssh", "clock", "remount", "sshfs-helper", "reverse-sshfs", "mounts"]);
+  const ssh = steps[0];
+  assert.equal(ssh?.kind === "ssh" && ssh.denialIsFinal, true, "a resumed guest's refusal of the key is final");
   const helper = steps[3]!;
   assert.deepEqual(helper.kind === "sshfs-helper" ? helper.keys : [], [sshfsAllowKey({ location: "/host/mnt/s", mountPoint: "/mnt/s", options: "dir_cache=no" })]);
   const remount = steps[2]!;

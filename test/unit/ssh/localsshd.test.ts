@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { ensureHostKey, ensureUserKey, sshArgv, sshCommandRunner, sshConfigText, sshControlExitArgv, waitForBanner, waitForSsh } from "../../../src/ssh/index.js";
+import { isKeyDenied } from "../../../src/ssh/wait.js";
 import { findFreePort } from "../../../src/qemu/index.js";
 import { instancePaths } from "../../../src/store/paths.js";
 import { knownHostsLine } from "../../../src/ssh/hostkey.js";
@@ -142,4 +143,40 @@ test("an sshd with another host key on the instance's port: one coded error nami
   await assert.rejects(sshCommandRunner(paths, { tty: false, command: ["touch", marker], stdio: ["ignore", "ignore", "ignore"] }), /host key mismatch/);
   assert.ok(!existsSync(marker), "no command ran on the impostor");
   assert.ok(!existsSync(paths.sshSock), "no ControlMaster to the impostor");
+});
+
+test("a resumed guest's sshd refusing the user's key: one coded error at once, where a booting guest is waited for", { skip: canRun ? false : "needs root and /usr/sbin/sshd" }, async (t) => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-denied-"));
+  const cleanups: (() => void)[] = [];
+  t.after(() => {
+    for (const c of cleanups.reverse()) c();
+    rmSync(root, { recursive: true, force: true });
+  });
+  mkdirSync("/run/sshd", { recursive: true });
+  const home = join(root, "home");
+  const key = await ensureUserKey(home);
+  const other = await ensureUserKey(join(root, "other-home"));
+  const port = await findFreePort();
+  const paths = instancePaths(home, "denied");
+  mkdirSync(paths.dir, { recursive: true });
+  await ensureHostKey(paths);
+  writeFileSync(paths.sshConfig, sshConfigText(paths, { user: userInfo().username, port, identityFile: key.privateKeyPath, instanceName: "denied" }));
+  // the instance's own host key (the pin holds), but another user key authorized
+  const dir = join(root, "sshd");
+  mkdirSync(dir);
+  const sshd = spawn(SSHD, ["-D", "-e", "-f", writeSshdConfig(dir, port, other.publicKey, paths.hostKey)], { stdio: "ignore" });
+  cleanups.push(() => sshd.kill("SIGKILL"));
+  await waitForBanner(port, 20_000);
+
+  await assert.rejects(waitForSsh(paths, 3000), (e: Error & { code?: string }) => e.code === "ERR_TSLIMA_SSH_TIMEOUT" && /Permission denied/.test(e.message));
+  const t0 = Date.now();
+  await assert.rejects(waitForSsh(paths, 60_000, { denialIsFinal: true }), (e: Error & { code?: string; hint?: string }) => {
+    assert.equal(e.code, "ERR_TSLIMA_SSH_AUTH");
+    assert.match(e.message, /the guest of instance denied refused the ssh user key \(.*Permission denied \(publickey/);
+    assert.match(e.hint ?? "", /user\.name in .*lima\.yaml.*tslima stop denied/);
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 15_000, `refused at once, not after the 60 s wait (${Date.now() - t0} ms)`);
+  assert.equal(isKeyDenied("lima@127.0.0.1: Permission denied (publickey).\n"), true);
+  assert.equal(isKeyDenied("ssh: connect to host 127.0.0.1 port 22: Connection refused\n"), false);
 });
