@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { once } from "node:events";
+import { finished } from "node:stream/promises";
 import { TslimaError } from "../errors.js";
 import { cacheEntry } from "./cache.js";
 import { fileDigest, formatDigest, parseDigest, type Digest } from "./digest.js";
@@ -109,6 +110,10 @@ async function fetchTo(
   emit({ type: "download-start", url, ...(total !== undefined ? { totalBytes: total } : {}) });
   const hash = createHash(algorithm);
   const out = createWriteStream(dest);
+  // Without a listener, an error the stream reports after destroy() below (a write still in flight
+  // when the connection dropped) would be an uncaught exception; the writes' own errors reach
+  // once("drain") and finished().
+  out.on("error", () => undefined);
   const started = Date.now();
   let received = 0;
   let lastEmit = 0;
@@ -133,10 +138,16 @@ async function fetchTo(
     }
   } catch (e) {
     out.destroy();
+    await finished(out).catch(() => undefined);
+    if (isWriteError(e)) throw fail(`writing ${dest} failed (${(e as Error).message})`, e);
     throw fail(`connection lost after ${received}${total !== undefined ? ` of ${total}` : ""} bytes (${describeFetchError(e)})`, e);
   }
   out.end();
-  await once(out, "close");
+  try {
+    await finished(out);
+  } catch (e) {
+    throw fail(`writing ${dest} failed (${(e as Error).message})`, e);
+  }
   if (total !== undefined && received !== total) {
     throw fail(`connection closed after ${received} of ${total} bytes`);
   }
@@ -150,4 +161,9 @@ function describeFetchError(e: unknown): string {
   if (cause?.code) return `${cause.code}${cause.message && !cause.message.includes(cause.code) ? `: ${cause.message}` : ""}`;
   if (cause?.message) return cause.message;
   return err.message ?? String(e);
+}
+
+/** Whether an error came from writing the file (a system call's code), not from the connection. */
+function isWriteError(e: unknown): boolean {
+  return typeof (e as { syscall?: unknown }).syscall === "string";
 }

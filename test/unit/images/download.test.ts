@@ -91,6 +91,41 @@ test("a server that stops halfway gives an error and leaves no partial file", as
   // A later, good attempt works.
 });
 
+test("a body that errors right after its first chunks: one error, no uncaught exception, no partial file (20 times)", async (t) => {
+  // fetch as undici gives it when the peer resets: small chunks (the file stream takes them without
+  // backpressure, a write may still be running), then the body errors at once, so the file stream is
+  // destroyed under a write. A rehearsal of the test run once saw that write's late error escape as
+  // an uncaught exception (ERR_STREAM_DESTROYED); the timing is not reproducible at will.
+  const realFetch = globalThis.fetch;
+  t.after(() => {
+    globalThis.fetch = realFetch;
+  });
+  let rounds = 0;
+  globalThis.fetch = (() => {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 3) controller.enqueue(randomBytes(4096));
+        else controller.error(new TypeError("terminated", { cause: { code: "ECONNRESET" } }));
+      },
+    });
+    rounds++;
+    return Promise.resolve(new Response(body, { headers: { "content-length": "100000" } }));
+  });
+  const cacheDir = await tempCache(t);
+  const url = "http://127.0.0.1:9/reset.img";
+  for (let i = 0; i < 20; i++) {
+    await assert.rejects(download(url, { cacheDir, digest: sha256(Buffer.from("x")) }), (e: unknown) => {
+      assert.ok(isTslimaError(e));
+      assert.match(e.message, /connection lost after 12288 of 100000 bytes \(ECONNRESET/);
+      return true;
+    });
+  }
+  await new Promise((r) => setTimeout(r, 100)); // a late stream error would surface here
+  assert.equal(rounds, 20);
+  assert.deepEqual(await readdir(cacheEntry(cacheDir, url).dir).catch(() => []), []);
+});
+
 test("a digest mismatch is a clear error and nothing is cached", async (t) => {
   const body = randomBytes(5000);
   const srv = await startServer({ "/d": serve(body) });
