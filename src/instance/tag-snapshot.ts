@@ -3,12 +3,14 @@
  * instance's diffdisk, taken with `qemu-img snapshot` while the instance is stopped. A running
  * instance is refused (Lima uses QMP savevm there, which QEMU refuses while a 9p share is mounted);
  * tslima's booted snapshots (instance/snapshot.ts, no --tag) are the way to snapshot a running VM.
+ * A suspended instance may take and delete tags (its saved state stays resumable), not apply one.
  */
 import { existsSync, rmSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import { qemuImgInfo, qemuImgSnapshot, type ImageSnapshot } from "../qemu/index.js";
 import { tslimaHome, type InstancePaths } from "../store/paths.js";
 import { inspectStatus } from "../store/status.js";
+import { rerecordDiskIdentities } from "../store/suspend.js";
 import { requireInstance } from "./lookup.js";
 
 export type TagOp = "create" | "apply" | "delete";
@@ -65,6 +67,10 @@ export async function tagSnapshot(op: TagOp, name: string, tag: string, opts: Ta
   if (op !== "create" && !tags.includes(tag)) {
     throw new TslimaError("SNAPSHOT_TAG", `instance ${name} has no snapshot tagged ${tag}`, { hint: tags.length > 0 ? `its tags: ${tags.join(", ")}` : `it has none; take one: limactl snapshot create ${name} --tag ${tag}` });
   }
+  const suspended = inspectStatus(paths).status === "Suspended";
   await qemuImgSnapshot(op, paths.diffdisk, tag);
   if (op === "apply") rmSync(paths.cidataReady, { force: true });
+  // an internal snapshot taken or deleted leaves the disk the guest sees as it was: the saved state
+  // still belongs to it (a kill before this line only costs the resume: the start boots instead)
+  else if (suspended) rerecordDiskIdentities(paths);
 }

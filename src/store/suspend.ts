@@ -96,6 +96,20 @@ export function commitSuspendRecord(paths: InstancePaths, record: SuspendRecord)
 }
 
 /**
+ * Records the disks' current identities in a valid saved record (after a change that leaves what
+ * the guest sees of them as it was: an internal qcow2 snapshot taken or deleted by
+ * `snapshot --tag`), so the next start still resumes. Returns whether there was a record to update.
+ */
+export function rerecordDiskIdentities(paths: InstancePaths): boolean {
+  const read = readSuspendRecord(paths);
+  if (read === undefined || "problem" in read) return false;
+  const now = diskIdentities(paths);
+  const disks = Object.fromEntries(Object.keys(read.record.disks).map((n) => [n, now[n] ?? read.record.disks[n]!]));
+  writeFileAtomic(paths.suspendRecord, `${JSON.stringify({ ...read.record, disks }, null, 2)}\n`, { mode: 0o600, durable: true });
+  return true;
+}
+
+/**
  * Makes the record invalid, durably, before a restored guest can run (the state file stays, to be
  * loaded): a kill from here on leaves an instance that boots cold.
  */

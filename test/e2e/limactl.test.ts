@@ -3,14 +3,15 @@
  * is driven through both names, `limactl` (bin/limactl.js, and `lima`) and `tslima`: list --json as
  * Lima's tools read it, list --filter/--yq on the running and the stopped instance, `lima CMD`, a
  * `tunnel` (SOCKS5 through the ControlMaster) to a server on the guest's 127.0.0.1, edit refused
- * while running then applied when stopped; Lima's snapshot --tag on the stopped instance (create,
- * list, refused while running, apply); clone (the clone boots with the original's data, as the
+ * while running then applied when stopped; Lima's snapshot --tag (taken and listed while the
+ * instance is suspended, which then still resumes; apply refused while suspended, create while
+ * running; applied once stopped); clone (the clone boots with the original's data, as the
  * applied snapshot left it, and its own host key), which also attaches a disk made with `disk
  * create` by additionalDisks (mounted at /mnt/lima-NAME, locked against delete and a second
  * instance, released by stop); protect refusing delete and rename; factory-reset leaving only the
  * edited lima.yaml (what `create` leaves: its next start is the first boot every other file shows).
  * Boots run one after another, each used for all it can show: the first (resumed from the run's
- * base snapshot), the start after the snapshot is taken, and the clone's.
+ * base snapshot, suspended for snapshot t1 and resumed again) and the clone's.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -149,9 +150,34 @@ test("limactl tunnel: a SOCKS5 proxy reaches a server on the guest's 127.0.0.1; 
   await ok(["sh", "-c", `pkill -f "[h]ttp.server ${GUEST_PORT}"; true`], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
 });
 
-test("edit is refused while the instance runs; applied once it is stopped", async () => {
-  // written before the stop, so it is on the disk when the stopped instance's snapshot is taken
-  await ok(["sh", "-c", "echo before > ~/snapmark && sync"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+test("snapshot --tag on the suspended instance: taken and listed, apply refused; the start still resumes it", BOOT, async () => {
+  // written before the suspend (which syncs the guest), so it is on the disk snapshot t1 holds
+  await ok(["sh", "-c", "echo before > ~/snapmark"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+  await cli.ok(["suspend", NAME]);
+  assert.equal((await record(NAME)).status, "Suspended");
+  await ok(["snapshot", "create", NAME, "--tag", "t1"]);
+  assert.equal((await ok(["snapshot", "list", NAME, "-q"])).stdout, "t1\n");
+  const [listed] = (await ok(["snapshot", "list", NAME, "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as { tag: string; dateSec: number });
+  assert.equal(listed?.tag, "t1");
+  assert.ok((listed?.dateSec ?? 0) > 0, JSON.stringify(listed));
+  const dup = await limactl(["snapshot", "create", NAME, "--tag", "t1"]);
+  assert.equal(dup.code, 1);
+  assert.match(dup.stderr, /already has a snapshot tagged t1/);
+  const apply = await limactl(["snapshot", "apply", NAME, "--tag", "t1"]);
+  assert.equal(apply.code, 1);
+  assert.match(apply.stderr, /cannot apply a snapshot to instance lc13: it is Suspended and its saved state belongs to the current disk/);
+  // taking t1 rewrote the qcow2 file, not what the guest sees of it: the saved state still resumes
+  const started = await cli.ok(["start", NAME], { timeoutMs: BOOT.timeout });
+  assert.match(started.stderr, /Restoring the state saved at/);
+  assert.doesNotMatch(started.stderr, /not resuming/);
+  assert.equal((await ok(["cat", "snapmark"], { bin: "lima", env: { LIMA_INSTANCE: NAME } })).stdout, "before\n");
+});
+
+test("snapshot create and edit are refused while it runs; once it is stopped, edit is applied and so is snapshot t1", async () => {
+  await ok(["sh", "-c", "echo after > ~/aftermark && sync"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+  const running = await limactl(["snapshot", "create", NAME, "--tag", "t2"]);
+  assert.equal(running.code, 1);
+  assert.match(running.stderr, /it is Running[\s\S]*stop it first: limactl stop lc13[\s\S]*ERR_TSLIMA_INSTANCE_RUNNING/);
   const refused = await limactl(["edit", NAME, "--memory", "1.5"]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /cannot edit instance lc13: it is Running[\s\S]*ERR_TSLIMA_INSTANCE_RUNNING/);
@@ -161,23 +187,6 @@ test("edit is refused while the instance runs; applied once it is stopped", asyn
   assert.equal((await ok(["list", NAME, "--yq", ".status", "--format", "yaml"])).stdout, "Stopped\n");
   await ok(["edit", NAME, "--memory", "1.5", "--set", '.env.LC13 = "edited"']);
   assert.equal((await record(NAME)).memory, 1.5 * 1024 ** 3);
-});
-
-test("snapshot --tag: taken on the stopped instance, listed, refused while it runs, applied once it is stopped again", BOOT, async () => {
-  await ok(["snapshot", "create", NAME, "--tag", "t1"]);
-  assert.equal((await ok(["snapshot", "list", NAME, "-q"])).stdout, "t1\n");
-  const [listed] = (await ok(["snapshot", "list", NAME, "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as { tag: string; dateSec: number });
-  assert.equal(listed?.tag, "t1");
-  assert.ok((listed?.dateSec ?? 0) > 0, JSON.stringify(listed));
-  const dup = await limactl(["snapshot", "create", NAME, "--tag", "t1"]);
-  assert.equal(dup.code, 1);
-  assert.match(dup.stderr, /already has a snapshot tagged t1/);
-  await cli.ok(["start", NAME, "--timeout", "20m"], { timeoutMs: BOOT.timeout });
-  await ok(["sh", "-c", "echo after > ~/aftermark && sync"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
-  const running = await limactl(["snapshot", "create", NAME, "--tag", "t2"]);
-  assert.equal(running.code, 1);
-  assert.match(running.stderr, /it is Running[\s\S]*stop it first: limactl stop lc13[\s\S]*ERR_TSLIMA_INSTANCE_RUNNING/);
-  await ok(["stop", NAME]);
   // its effect is seen by the clone's boot (next test): the clone copies this disk as apply left it
   await ok(["snapshot", "apply", NAME, "--tag", "t1"]);
 });

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { argvChange, identityChange, parseSuspendRecord, resumeObstacle, SUSPEND_RECORD_VERSION, type FileIdentity, type SuspendRecord } from "../../../src/store/suspend-record.js";
-import { commitSuspendRecord, diskIdentities, discardSavedState, fileIdentity, hasSavedState, invalidateSuspendRecord, readSuspendRecord, vmStateTemp } from "../../../src/store/suspend.js";
+import { commitSuspendRecord, diskIdentities, discardSavedState, fileIdentity, hasSavedState, invalidateSuspendRecord, readSuspendRecord, rerecordDiskIdentities, vmStateTemp } from "../../../src/store/suspend.js";
 import { classifyStatus, inspectStatus } from "../../../src/store/status.js";
 import { instancePaths } from "../../../src/store/paths.js";
 
@@ -102,6 +102,32 @@ test("on disk: commit makes the instance Suspended; invalidate and discard undo 
     assert.equal(hasSavedState(paths), false);
   } finally {
     rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test("rerecordDiskIdentities: after a disk change the guest cannot see (a tag snapshot), the record holds the disks as they are now", () => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-rerecord-"));
+  try {
+    const paths = instancePaths(root, "vm");
+    mkdirSync(paths.dir, { recursive: true });
+    assert.equal(rerecordDiskIdentities(paths), false, "no record: nothing to do");
+    writeFileSync(paths.diffdisk, "qcow2 header and data");
+    writeFileSync(paths.basedisk, "base");
+    writeFileSync(vmStateTemp(paths), "x".repeat(100));
+    commitSuspendRecord(paths, record({ stateBytes: 100, disks: diskIdentities(paths) }));
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(paths.diffdisk, later, later);
+    const before = readSuspendRecord(paths);
+    assert.ok(before && "record" in before);
+    assert.match(identityChange("diffdisk", before.record.disks.diffdisk!, fileIdentity(paths.diffdisk)) ?? "", /modified after the state was saved/);
+    assert.equal(rerecordDiskIdentities(paths), true);
+    const after = readSuspendRecord(paths);
+    assert.ok(after && "record" in after);
+    assert.deepEqual(after.record.disks, { diffdisk: fileIdentity(paths.diffdisk), basedisk: fileIdentity(paths.basedisk) });
+    assert.deepEqual({ ...after.record, disks: {} }, { ...before.record, disks: {} }, "nothing else changes");
+    assert.equal(inspectStatus(paths).status, "Suspended");
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
 
