@@ -16,7 +16,7 @@ import {
   lightBootScript,
 } from "./scripts/runner.js";
 import { SSHFS_HELPER_SH } from "./scripts/sshfs.js";
-import { SSHFS_ALLOW, SSHFS_HELPER, sshfsAllowKey } from "../mounts/sshfs-helper.js";
+import { SSHFS_ALLOW, SSHFS_HELPER, SSHFS_SUDOERS, sshfsAllowKey, sshfsSudoersLine } from "../mounts/sshfs-helper.js";
 
 /** CA certificates given inline under Lima's caCerts.certs (kept in config.extra). */
 function caCerts(config: Config): string[] {
@@ -25,12 +25,13 @@ function caCerts(config: Config): string[] {
 }
 
 /**
- * The user's sudo rules, as Lima writes them: NOPASSWD for everything, or (passwordlessSudo: false)
- * every command with the password from ~/password, plus tslima's reverse-sshfs helper without one.
+ * The user's sudo rule, as Lima writes it: NOPASSWD for everything, or (passwordlessSudo: false)
+ * every command with the password from ~/password. One string: cloud-init's schema takes no list
+ * (a list works but logs "Invalid cloud-config provided"), so the reverse-sshfs helper's password-free
+ * rule is a file of its own (SSHFS_SUDOERS).
  */
-function sudoRules(config: Config, sshfs: boolean): string | string[] {
-  if (config.user.passwordlessSudo) return "ALL=(ALL) NOPASSWD:ALL";
-  return sshfs ? ["ALL=(ALL) ALL", `ALL=(root) NOPASSWD: ${SSHFS_HELPER}`] : "ALL=(ALL) ALL";
+function sudoRule(config: Config): string {
+  return config.user.passwordlessSudo ? "ALL=(ALL) NOPASSWD:ALL" : "ALL=(ALL) ALL";
 }
 
 /** The #cloud-config document. */
@@ -50,6 +51,7 @@ export function userData(config: Config, ctx: CidataContext): string {
       ? [
           { path: SSHFS_HELPER, content: SSHFS_HELPER_SH, permissions: "0755" },
           { path: SSHFS_ALLOW, content: `${sshfsKeys.join("\n")}\n`, permissions: "0644" },
+          ...(u.passwordlessSudo ? [] : [{ path: SSHFS_SUDOERS, content: sshfsSudoersLine(u.name), permissions: "0440" }]),
         ]
       : []),
     { path: "/var/lib/cloud/scripts/per-boot/90-tslima.sh", content: PER_BOOT_SH, permissions: "0755" },
@@ -71,7 +73,7 @@ export function userData(config: Config, ctx: CidataContext): string {
         gecos: u.comment,
         homedir: u.home,
         shell: u.shell,
-        sudo: sudoRules(config, sshfsKeys.length > 0),
+        sudo: sudoRule(config),
         // a password set by the runner (passwordlessSudo: false) must survive cloud-init's users module
         lock_passwd: config.user.passwordlessSudo,
         ssh_authorized_keys: ctx.sshPublicKeys.map((k) => k.trim()).filter((k) => k !== ""),
@@ -81,10 +83,12 @@ export function userData(config: Config, ctx: CidataContext): string {
     disable_root: true,
   };
   if (ctx.hostKey) {
-    // The pinned host key replaces the image's keys; cloud-init generates no others.
+    // The pinned host key replaces the image's keys; cloud-init generates no others. The generated
+    // types name only ed25519, the type given (cloud-init makes a type only when its key file is
+    // missing): its schema wants at least one, and `[]` made it log "Invalid cloud-config provided".
     doc.ssh_keys = { ed25519_private: ctx.hostKey.privateKey, ed25519_public: ctx.hostKey.publicKey.trim() };
     doc.ssh_deletekeys = true;
-    doc.ssh_genkeytypes = [];
+    doc.ssh_genkeytypes = ["ed25519"];
   }
   if (config.timezone !== "") doc.timezone = config.timezone;
   if (config.upgradePackages) doc.package_upgrade = true;

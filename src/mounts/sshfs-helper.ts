@@ -9,6 +9,17 @@ import { GUEST_LIB } from "../config/guest.js";
  */
 export const SSHFS_HELPER = `${GUEST_LIB}/sshfs-helper`;
 export const SSHFS_ALLOW = `${GUEST_LIB}/sshfs.allow`;
+/**
+ * The sudoers file that lets the user run the helper without a password (user.passwordlessSudo:
+ * false). Read after cloud-init's 90-cloud-init-users, so for the helper its NOPASSWD rule is the
+ * last match and wins.
+ */
+export const SSHFS_SUDOERS = "/etc/sudoers.d/95-tslima-sshfs";
+
+/** The line of SSHFS_SUDOERS for `user` (a name validate() accepted: no sudoers syntax in it). */
+export function sshfsSudoersLine(user: string): string {
+  return `${user} ALL=(root) NOPASSWD: ${SSHFS_HELPER}\n`;
+}
 
 /** One reverse-sshfs mount as the helper sees it: host path, guest mount point, sshfs -o options. */
 export interface SshfsTarget {

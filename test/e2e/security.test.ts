@@ -115,9 +115,10 @@ test("passwordlessSudo false: sudo -n fails for the user; the password in ~/pass
     'sudo -S -p "" id -u <"$HOME/password"',
     "cat /mnt/share/hello.txt",
     "sudo -n /usr/local/libexec/tslima/sshfs-helper mount / /etc ro",
+    'sudo -S -p "" cloud-init schema --system <"$HOME/password"',
   ])]);
-  const [n, mode, id, hello, helper] = sections(r.stdout);
-  assert.ok(n && mode && id && hello && helper, r.stdout);
+  const [n, mode, id, hello, helper, schema] = sections(r.stdout);
+  assert.ok(n && mode && id && hello && helper && schema, r.stdout);
   assert.equal(n.code, 1, n.out);
   assert.match(n.out, /password is required/);
   assert.match(mode.out, /^600 \S+\n$/);
@@ -129,6 +130,9 @@ test("passwordlessSudo false: sudo -n fails for the user; the password in ~/pass
   assert.equal(hello.code, 0);
   assert.match(helper.out, /is not a reverse-sshfs mount of this instance/, "the password-free helper mounts only the configured mounts");
   assert.equal(helper.code, 1);
+  // the user-data passes the guest cloud-init's own schema (the sudo rule, the sshfs helper's rule, the host key)
+  assert.equal(schema.code, 0, schema.out);
+  assert.match(schema.out, /Valid cloud-config/);
 });
 
 test("an env: secret reaches the user's login shell and nobody else", async () => {
