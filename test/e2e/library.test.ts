@@ -6,7 +6,7 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
@@ -38,10 +38,14 @@ test("the README's library example runs as written and leaves nothing behind", B
   const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
   const script = cli.file("example.mjs", js);
   const yaml = cli.file("example.yaml", guestYaml());
-  const r = await runProgram(process.execPath, [script, yaml], { env: cli.env(), cwd: cli.root, timeoutMs: 14 * 60_000 });
+  // a temporary directory of its own, to see that the example cleans up after itself
+  const tmp = join(cli.root, "tmp");
+  mkdirSync(tmp, { recursive: true });
+  const r = await runProgram(process.execPath, [script, yaml], { env: cli.env({ TMPDIR: tmp }), cwd: cli.root, timeoutMs: 14 * 60_000 });
   assert.equal(r.code, 0, `the example failed:\n${r.stdout}\n${r.stderr}`);
   assert.deepEqual(r.stdout.trim().split("\n"), ["0 Linux", "3 hello from the host oops", "made in the guest", "[]"]);
   assert.equal(existsSync(join(cli.home, "example")), false, "the instance it created is deleted");
+  assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith("tslima-example-")), [], "its temporary directory is removed");
   assert.equal(await leftovers(), "", "no QEMU, agent or ssh of the example is left");
 });
 

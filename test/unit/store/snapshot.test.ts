@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commitSnapshot, deleteSnapshot, listSnapshots, readSnapshot, requireSnapshot, snapshotWorkDir } from "../../../src/store/snapshot.js";
@@ -50,8 +50,9 @@ test("parseRequest: suspend, snapshot with an absolute dir, anything else named"
   assert.ok("problem" in parseRequest("nope"));
 });
 
-test("a snapshot is whole or absent: work dir, commit (read-only files, record last), list, delete", () => {
+test("a snapshot is whole or absent: work dir, commit (read-only files, record last), list, delete", (t) => {
   const home = mkdtempSync(join(tmpdir(), "tslima-snap-"));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
   // a killed earlier attempt left a work dir: the next one of that name removes it
   const stale = snapshotWorkDir(home, "s1");
   writeFileSync(join(stale.dir, "vmstate"), "half");
@@ -77,8 +78,9 @@ test("a snapshot is whole or absent: work dir, commit (read-only files, record l
   assert.throws(() => requireSnapshot(home, "s1"), (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_SNAPSHOT_NOT_FOUND");
 });
 
-test("a snapshot whose state file is not the recorded size is unusable", () => {
+test("a snapshot whose state file is not the recorded size is unusable", (t) => {
   const home = mkdtempSync(join(tmpdir(), "tslima-snap-"));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
   const work = snapshotWorkDir(home, "s2");
   writeFileSync(work.vmState, "123");
   commitSnapshot(home, work, record({ name: "s2", stateBytes: 5 }));
