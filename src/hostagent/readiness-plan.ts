@@ -7,6 +7,7 @@ import { LIGHT_BOOT_UNIT_PATH } from "../cidata/scripts/runner.js";
 import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
 import { sshfsAllowKey } from "../mounts/sshfs-helper.js";
 import { additionalDisks } from "../disks/plan.js";
+import { REIDENTIFY_SCRIPT } from "./reidentify.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
 interface StepBase {
@@ -61,6 +62,12 @@ export type ReadinessStep =
    * instance made from a booted snapshot wakes up with the snapshot source's).
    */
   | (StepBase & { kind: "clock"; script: string; hostname: string })
+  /**
+   * Resume of an instance made from a booted snapshot, the first: `script` (REIDENTIFY_SCRIPT, as
+   * root) gives the guest the instance's own machine-id, ssh host key and MAC address `mac`; then
+   * ssh connects again, pinned to the instance's own key (hostagent/reidentify.ts).
+   */
+  | (StepBase & { kind: "reidentify"; script: string; mac: string })
   /** Resume: `script` (as root, mount points as arguments) mounts the fstab mounts again. */
   | (StepBase & { kind: "remount"; script: string; mountPoints: string[] });
 
@@ -136,11 +143,12 @@ function mountsStep(mounts: MountPlan, sshfs: boolean): ReadinessStep {
 }
 
 /**
- * The readiness steps of a resume (a restored state; pure): ssh, the guest clock, the mounts the
- * suspend unmounted (fstab ones with REMOUNT_SCRIPT, reverse-sshfs reconnected), then the same
+ * The readiness steps of a resume (a restored state; pure): ssh, the guest clock, its own identity
+ * (`reidentify`: the MAC address it must have, when the state is a booted snapshot's), the mounts
+ * the suspend unmounted (fstab ones with REMOUNT_SCRIPT, reverse-sshfs reconnected), then the same
  * check of every mount as a boot's. cloud-init, provisioning and probes ran before the suspend.
  */
-export function resumeSteps(mounts: MountPlan, hostname: string): ReadinessStep[] {
+export function resumeSteps(mounts: MountPlan, hostname: string, reidentify?: { mac: string }): ReadinessStep[] {
   const fstab = mounts.mounts.filter((m) => m.fstab !== undefined).map((m) => m.expect.mountPoint);
   const sshfs = mounts.mounts.some((m) => m.sshfs !== undefined);
   const steps: ReadinessStep[] = [
@@ -156,6 +164,17 @@ export function resumeSteps(mounts: MountPlan, hostname: string): ReadinessStep[
       hostname,
     },
   ];
+  if (reidentify) {
+    steps.push({
+      kind: "reidentify",
+      announce: { step: "reidentify", message: "Giving the guest its own machine-id, ssh host key and MAC address" },
+      description: "the guest has the instance's own machine-id, ssh host key and MAC address, not the snapshot's",
+      hint: "it is done with sudo -n (user.passwordlessSudo, the default); or stop and start the instance to boot it cold with its own identity",
+      fatal: true,
+      script: REIDENTIFY_SCRIPT,
+      mac: reidentify.mac,
+    });
+  }
   if (fstab.length > 0) {
     steps.push({
       kind: "remount",
