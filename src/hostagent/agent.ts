@@ -27,8 +27,8 @@ import { runReadiness } from "./readiness.js";
 import { cloudInitOutputTail } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
 import { resumeDecision, restoreState, snapshotTakenPath, snapshotVm, suspendVm, syncGuestClock, type SuspendContext } from "./suspend.js";
-import { IDENTITY_SCRIPT, resumeSteps } from "./readiness-plan.js";
-import { ensureVmGenId, pinResumeHostKey } from "./reidentify.js";
+import { IDENTITY_SCRIPT, reidentifyStep, resumeSteps } from "./readiness-plan.js";
+import { ensureVmGenId, identityDue } from "./reidentify.js";
 import { macAddress } from "../qemu/options.js";
 import { guestHostname } from "../config/guest.js";
 import { takeRequest } from "../store/request.js";
@@ -265,8 +265,10 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const argv = launched.argv;
 
     const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
-    const reidentify = pinResumeHostKey(paths, resume !== undefined) ? { mac: macAddress(paths.name) } : undefined;
-    await runReadiness(resume ? resumeSteps(boot.mounts, guestHostname(paths.name), reidentify) : boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
+    // an instance made from a booted snapshot: its own identity (hostagent/reidentify.ts)
+    const reidentify = identityDue(paths, resume !== undefined) ? { mac: macAddress(paths.name) } : undefined;
+    const readiness = resume ? resumeSteps(boot.mounts, guestHostname(paths.name), reidentify) : [...boot.readiness, ...(reidentify ? [reidentifyStep(reidentify.mac)] : [])];
+    await runReadiness(readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
     // A resumed guest continues the boot that saw the previous cidata, not this one.
     const seen = resume ? readyCidata : boot.cloudInit.cidata;
     if (seen !== undefined) recordReadyCidata(paths, seen);

@@ -143,6 +143,22 @@ function mountsStep(mounts: MountPlan, sshfs: boolean): ReadinessStep {
 }
 
 /**
+ * Gives the guest of an instance made from a booted snapshot its own identity (MAC address `mac`):
+ * the first resume's step, or the last of a cold boot when that resume never completed.
+ */
+export function reidentifyStep(mac: string): ReadinessStep {
+  return {
+    kind: "reidentify",
+    announce: { step: "reidentify", message: "Giving the guest its own machine-id, ssh host key and MAC address" },
+    description: "the guest has the instance's own machine-id, ssh host key and MAC address, not the snapshot's",
+    hint: "it is done with sudo -n (user.passwordlessSudo, the default); start the instance again to retry",
+    fatal: true,
+    script: REIDENTIFY_SCRIPT,
+    mac,
+  };
+}
+
+/**
  * The readiness steps of a resume (a restored state; pure): ssh, the guest clock, its own identity
  * (`reidentify`: the MAC address it must have, when the state is a booted snapshot's), the mounts
  * the suspend unmounted (fstab ones with REMOUNT_SCRIPT, reverse-sshfs reconnected), then the same
@@ -164,17 +180,7 @@ export function resumeSteps(mounts: MountPlan, hostname: string, reidentify?: { 
       hostname,
     },
   ];
-  if (reidentify) {
-    steps.push({
-      kind: "reidentify",
-      announce: { step: "reidentify", message: "Giving the guest its own machine-id, ssh host key and MAC address" },
-      description: "the guest has the instance's own machine-id, ssh host key and MAC address, not the snapshot's",
-      hint: "it is done with sudo -n (user.passwordlessSudo, the default); or stop and start the instance to boot it cold with its own identity",
-      fatal: true,
-      script: REIDENTIFY_SCRIPT,
-      mac: reidentify.mac,
-    });
-  }
+  if (reidentify) steps.push(reidentifyStep(reidentify.mac));
   if (fstab.length > 0) {
     steps.push({
       kind: "remount",

@@ -4,12 +4,12 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureVmGenId, newMachineId, pinResumeHostKey, REIDENTIFY_SCRIPT } from "../../../src/hostagent/reidentify.js";
+import { ensureVmGenId, identityDue, newMachineId, REIDENTIFY_SCRIPT } from "../../../src/hostagent/reidentify.js";
 import { instancePaths } from "../../../src/store/paths.js";
 import { knownHostsLine } from "../../../src/ssh/hostkey.js";
 test("REIDENTIFY_SCRIPT: installs the host key from stdin, the machine-id and the MAC, restarts sshd; stops at the first failure", () => {
   const s = REIDENTIFY_SCRIPT;
-  assert.match(s, /^set -e\numask 077\n/);
+  assert.match(s, /^set -e\ntrap '' HUP PIPE\numask 077\n/, "stops at the first failure; a dropped session does not stop it");
   assert.match(s, /cat > "\$k\.tslima"; test -s "\$k\.tslima"; mv -f "\$k\.tslima" "\$k"/, "the key comes on stdin, never in argv");
   assert.match(s, /printf "%s\\n" "\$1" > \/etc\/machine-id/);
   assert.match(s, /systemctl restart ssh/);
@@ -43,7 +43,7 @@ test("ensureVmGenId: made once and kept; a file that is not a UUID is replaced",
   }
 });
 
-test("pinResumeHostKey: a resume pins the snapshot's key until the guest has its own; a cold boot drops it", () => {
+test("identityDue: a resume pins the snapshot's key until the guest has its own identity; a cold boot keeps the instance's key pinned, the identity still due", () => {
   const home = mkdtempSync(join(tmpdir(), "tslima-pin-"));
   try {
     const paths = instancePaths(home, "a");
@@ -51,16 +51,14 @@ test("pinResumeHostKey: a resume pins the snapshot's key until the guest has its
     const own = "ssh-ed25519 AAAAOwnKey tslima-host-a";
     const snap = "ssh-ed25519 AAAASnapshotKey tslima-host-src";
     writeFileSync(paths.knownHosts, `${knownHostsLine("a", own)}\n`);
-    assert.equal(pinResumeHostKey(paths, true), false, "an instance of its own: nothing to do");
+    assert.equal(identityDue(paths, true), false, "an instance of its own: nothing to do");
     assert.equal(readFileSync(paths.knownHosts, "utf8"), `${knownHostsLine("a", own)}\n`);
     writeFileSync(paths.resumeHostKey, `${snap}\n`);
-    assert.equal(pinResumeHostKey(paths, true), true);
+    assert.equal(identityDue(paths, false), true, "a cold boot: machine-id and MAC still due");
+    assert.equal(readFileSync(paths.knownHosts, "utf8"), `${knownHostsLine("a", own)}\n`, "cloud-init gives the booting guest the instance's own key");
+    assert.equal(identityDue(paths, true), true);
     assert.equal(readFileSync(paths.knownHosts, "utf8"), "lima-a ssh-ed25519 AAAASnapshotKey\n");
     assert.equal(existsSync(paths.resumeHostKey), true, "kept until the guest has its own identity");
-    writeFileSync(paths.knownHosts, `${knownHostsLine("a", own)}\n`);
-    assert.equal(pinResumeHostKey(paths, false), false);
-    assert.equal(existsSync(paths.resumeHostKey), false, "a cold boot gives the guest the instance's own key");
-    assert.equal(readFileSync(paths.knownHosts, "utf8"), `${knownHostsLine("a", own)}\n`);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
