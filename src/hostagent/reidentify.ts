@@ -118,7 +118,8 @@ export async function reidentifyGuest(paths: InstancePaths, script: string, mac:
   if (r.code !== 0 && r.code !== 255) throw failed(`${[r.stdout, r.stderr].join("\n").trim().split("\n").slice(-3).join(" | ")} (exit ${r.code})`);
   closeControlMaster(paths);
   writeFileAtomic(paths.knownHosts, `${knownHostsLine(paths.name, publicKey)}\n`);
-  await waitForSsh(paths, 120_000, { ...o, denialIsFinal: true });
+  // as long as the resume's first ssh step may take (a loaded host): the start's timeout bounds it
+  await waitForSsh(paths, Infinity, { ...o, denialIsFinal: true });
   // (a dropped session's script may still be finishing)
   await retry(
     async () => {
