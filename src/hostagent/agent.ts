@@ -29,7 +29,6 @@ import { cleanupRuntime, stopQemu } from "./shutdown.js";
 import { resumeDecision, restoreState, snapshotTakenPath, snapshotVm, suspendVm, syncGuestClock, type SuspendContext } from "./suspend.js";
 import { IDENTITY_SCRIPT, reidentifyStep, resumeSteps } from "./readiness-plan.js";
 import { ensureVmGenId, identityDue } from "./reidentify.js";
-import { macAddress } from "../qemu/options.js";
 import { guestHostname } from "../config/guest.js";
 import { takeRequest } from "../store/request.js";
 import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js";
@@ -266,8 +265,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
 
     const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
     // an instance made from a booted snapshot: its own identity (hostagent/reidentify.ts)
-    const reidentify = identityDue(paths, resume !== undefined) ? { mac: macAddress(paths.name) } : undefined;
-    const readiness = resume ? resumeSteps(boot.mounts, guestHostname(paths.name), reidentify) : [...boot.readiness, ...(reidentify ? [reidentifyStep(reidentify.mac)] : [])];
+    const reidentify = identityDue(paths, resume !== undefined);
+    const readiness = resume ? resumeSteps(boot.mounts, guestHostname(paths.name), reidentify) : [...boot.readiness, ...(reidentify ? [reidentifyStep()] : [])];
     await runReadiness(readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
     // A resumed guest continues the boot that saw the previous cidata, not this one.
     const seen = resume ? readyCidata : boot.cloudInit.cidata;

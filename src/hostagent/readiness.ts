@@ -81,7 +81,7 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       return undefined;
     }
     case "reidentify": {
-      const said = await reidentifyGuest(paths, s.script, s.mac, { signal: c.stop, beforeAttempt: c.interrupt });
+      const said = await reidentifyGuest(paths, s.script, { signal: c.stop, beforeAttempt: c.interrupt });
       if (said !== "") c.emit({ message: said });
       return undefined;
     }

@@ -5,11 +5,15 @@
  * - a VM generation id (`<instance>/vmgenid`, a UUID kept across the instance's boots, made anew for
  *   each instance): QEMU's vmgenid device (qemu/argv.ts), whose change makes the guest kernel
  *   reseed its RNG as the state is restored;
- * - an ssh host key made on the host when the instance is made (instance/from-snapshot.ts), a
- *   machine-id made at the resume, and a MAC address (macAddress(name), already on QEMU's command
- *   line: the restored NIC has the snapshot's), which the resume's `reidentify` step gives the
- *   guest (REIDENTIFY_SCRIPT) while it is still connected through the snapshot's host key; sshd is
- *   restarted and the agent reconnects, pinned to the instance's own key.
+ * - an ssh host key made on the host when the instance is made (instance/from-snapshot.ts) and a
+ *   machine-id made at the resume, which the resume's `reidentify` step gives the guest
+ *   (REIDENTIFY_SCRIPT) while it is still connected through the snapshot's host key; sshd is
+ *   restarted and the agent reconnects, pinned to the instance's own key;
+ * - a MAC address (macAddress(name) on QEMU's command line) from its first cold boot on: the
+ *   restored NIC keeps the snapshot's (the migration stream carries it). Changing it in the running
+ *   guest was tried and left out: QEMU's restored user network leases 192.168.5.15 (where ssh is
+ *   forwarded) to the snapshot's MAC, systemd-networkd restarts DHCP on a new MAC and gets another
+ *   address, and even with the old address kept the guest's network was lost in some resumes.
  *
  * Until that step has run, `<instance>/ssh_host_ed25519_key.snapshot.pub` holds the snapshot's
  * public host key: the one the resume connects to first (identityDue).
@@ -42,18 +46,14 @@ export function newMachineId(): string {
 }
 
 /**
- * The guest side (as root): `$1` the new machine-id, `$2` the public host key line, `$3` the MAC
- * address; the private host key on stdin. It installs the key (and removes host keys of other
- * types, which the snapshot's guest would share), writes /etc/machine-id (dbus reads it through
- * its link), restarts sshd (its open sessions live on), then gives the NIC of the default route
- * the MAC address, announcing it (arp_notify: the host's user network learns the new address),
- * with a runtime systemd-networkd config (in /run: the next boot's DHCP on cidata's config for the
- * instance's MAC gets the address) that keeps its address: the restored user network leased it to
- * the snapshot's MAC and gives the new one another, while ssh is forwarded to the first.
+ * The guest side (as root): `$1` the new machine-id, `$2` the public host key line; the private
+ * host key on stdin. It installs the key (and removes host keys of other types, which the
+ * snapshot's guest would share), writes /etc/machine-id (dbus reads it through its link), and
+ * restarts sshd (its open sessions live on).
  */
 export const REIDENTIFY_SCRIPT = [
   "set -e",
-  // the session may drop while the NIC changes: what is left runs on
+  // a session that drops does not stop it half way
   "trap '' HUP PIPE",
   "umask 077",
   "k=/etc/ssh/ssh_host_ed25519_key",
@@ -64,29 +64,14 @@ export const REIDENTIFY_SCRIPT = [
   "if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then ln -sf /etc/machine-id /var/lib/dbus/machine-id; fi",
   "systemctl restart ssh",
   'echo "machine-id $1 and the instance\'s ssh host key installed"',
-  "dev=$(ip -o route show default | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -n 1)",
-  'test -n "$dev"',
-  'old=$(cat "/sys/class/net/$dev/address")',
-  '[ "$old" != "$3" ] || exit 0',
-  // QEMU's user network has the address leased to the snapshot's MAC (its DHCP table is restored
-  // too) and forwards ssh to it: the new MAC keeps that address besides what DHCP gives it
-  "addr=$(ip -4 -o addr show dev \"$dev\" scope global | sed -n 's/.* inet \\([^ ]*\\) .*/\\1/p' | head -n 1)",
-  'test -n "$addr"',
-  "printf '[Match]\\nMACAddress=%s\\n\\n[Network]\\nDHCP=ipv4\\nAddress=%s\\n' \"$3\" \"$addr\" > /run/systemd/network/05-tslima-identity.network",
-  "chmod 644 /run/systemd/network/05-tslima-identity.network; networkctl reload",
-  'a="/proc/sys/net/ipv4/conf/$dev/arp_notify"; n=$(cat "$a")',
-  'echo 1 > "$a"; ip link set dev "$dev" address "$3"; echo "$n" > "$a"',
-  'networkctl reconfigure "$dev"',
-  'i=0; until ip -4 -o addr show dev "$dev" | grep -q " inet $addr "; do i=$((i+1)); [ $i -lt 300 ]; sleep 0.1; done',
-  'echo "MAC address of $dev: $old -> $3 (keeping $addr)"',
 ].join("\n");
 
 /**
  * Whether the guest still has to get the instance's own identity (an instance made from a booted
  * snapshot whose first resume has not completed), and the host key to pin for reaching it: on a
  * resume, the snapshot's (known_hosts), which the saved guest serves; on a cold boot the instance's
- * own stays pinned (ensureHostKey wrote it: cloud-init installs it), and the machine-id and MAC are
- * still due (the disk has the snapshot's machine-id).
+ * own stays pinned (ensureHostKey wrote it: cloud-init installs it), and the machine-id is still
+ * due (the disk has the snapshot's).
  */
 export function identityDue(paths: InstancePaths, resuming: boolean): boolean {
   if (!existsSync(paths.resumeHostKey)) return false;
@@ -94,25 +79,25 @@ export function identityDue(paths: InstancePaths, resuming: boolean): boolean {
   return true;
 }
 
-/** What the guest says its machine-id and MAC addresses are, once reached with the instance's own key. */
-export const IDENTITY_CHECK = "cat /etc/machine-id /sys/class/net/*/address";
+/** What the guest says its machine-id is, once reached with the instance's own key. */
+export const IDENTITY_CHECK = "cat /etc/machine-id";
 
 /**
  * The `reidentify` step: runs `script` (REIDENTIFY_SCRIPT) as root over the connection made with the
  * snapshot's host key, then closes that connection, pins the instance's own key and connects again:
  * only a guest serving the instance's own key is reached from here on, and it must show the new
- * machine-id and MAC. The first session may drop as the NIC changes (ssh's exit 255): the check
- * after the reconnect decides. Returns what the guest said.
+ * machine-id. Should the first session drop (ssh's exit 255), the check after the reconnect
+ * decides. Returns what the guest said.
  */
-export async function reidentifyGuest(paths: InstancePaths, script: string, mac: string, o: { signal: AbortSignal; beforeAttempt: () => void }): Promise<string> {
+export async function reidentifyGuest(paths: InstancePaths, script: string, o: { signal: AbortSignal; beforeAttempt: () => void }): Promise<string> {
   const publicKey = readFileSync(`${paths.hostKey}.pub`, "utf8").trim();
   const machineId = newMachineId();
-  const r = await guestExec(paths, asRoot(script, "tslima-reidentify", [machineId, publicKey, mac]), {
+  const r = await guestExec(paths, asRoot(script, "tslima-reidentify", [machineId, publicKey]), {
     input: readFileSync(paths.hostKey),
     timeoutMs: 120_000,
   });
   const failed = (what: string) =>
-    new TslimaError("RESUME_FAILED", `cannot give the guest of ${paths.name} its own machine-id, ssh host key and MAC address: ${what}`, {
+    new TslimaError("RESUME_FAILED", `cannot give the guest of ${paths.name} its own machine-id and ssh host key: ${what}`, {
       hint: `the resume does it with sudo -n (user.passwordlessSudo, the default); start ${paths.name} again: it boots cold with its own host key`,
     });
   if (r.code !== 0 && r.code !== 255) throw failed(`${[r.stdout, r.stderr].join("\n").trim().split("\n").slice(-3).join(" | ")} (exit ${r.code})`);
@@ -125,7 +110,7 @@ export async function reidentifyGuest(paths: InstancePaths, script: string, mac:
     async () => {
       const check = await guestExec(paths, ["sh", "-c", IDENTITY_CHECK], { timeoutMs: 30_000 });
       const seen = check.stdout.split("\n").map((l) => l.trim());
-      if (!seen.includes(machineId) || !seen.includes(mac)) throw failed(`the guest shows ${seen.filter((l) => l !== "").join(", ") || check.stderr.trim()}`);
+      if (!seen.includes(machineId)) throw failed(`the guest shows ${seen.filter((l) => l !== "").join(", ") || check.stderr.trim()}`);
     },
     { timeoutMs: 60_000, intervalMs: 2000, ...o },
   );

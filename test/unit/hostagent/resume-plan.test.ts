@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { IDENTITY_SCRIPT, resumeSteps } from "../../../src/hostagent/readiness-plan.js";
+import { IDENTITY_SCRIPT, reidentifyStep, resumeSteps } from "../../../src/hostagent/readiness-plan.js";
 import { REMOUNT_SCRIPT } from "../../../src/mounts/suspend.js";
 import { sshfsAllowKey } from "../../../src/mounts/sshfs-helper.js";
 import type { MountPlan, PlannedMount } from "../../../src/mounts/types.js";
@@ -33,11 +33,13 @@ test("a resume waits for ssh, sets the clock, mounts the fstab mounts again, rec
 
 test("the first resume of an instance made from a booted snapshot gives the guest its own identity, before its mounts; a failure fails the start", () => {
   const plan: MountPlan = { qemuArgs: [], mounts: [mount("/mnt/a", "9p")] };
-  const steps = resumeSteps(plan, "lima-a", { mac: "52:55:55:01:02:03" });
+  const steps = resumeSteps(plan, "lima-a", true);
   assert.deepEqual(steps.map((s) => s.kind), ["ssh", "clock", "reidentify", "remount", "mounts"]);
   const step = steps[2]!;
-  assert.ok(step.kind === "reidentify" && step.mac === "52:55:55:01:02:03" && step.script === REIDENTIFY_SCRIPT);
+  assert.ok(step.kind === "reidentify" && step.script === REIDENTIFY_SCRIPT);
   assert.equal(step.fatal, true, "a guest left with the snapshot's identity is no instance of its own");
+  assert.deepEqual(reidentifyStep(), step, "the same step ends a cold boot made before that resume completed");
+  assert.ok(!resumeSteps(plan, "lima-a", false).some((s) => s.kind === "reidentify"), "an instance of its own: a plain resume");
 });
 
 
