@@ -83,6 +83,7 @@ export const ERROR_CODES = {
   MOUNT_NO_VIRTIOFSD: "virtiofs needs virtiofsd, which is not installed",
   MOUNT_VIRTIOFSD_ROOT: "the installed virtiofsd only runs as root",
   MOUNT_VIRTIOFS_COMMA: "the C virtiofsd cannot share a path with a comma",
+  MOUNT_VIRTIOFS_READONLY: "a read-only virtiofs mount cannot be enforced: the virtiofsd has no --readonly and tslima is not root",
   MOUNT_VIRTIOFS_UNSUPPORTED: "virtiofs is not available on this host",
   MOUNT_DAEMON: "a mount daemon (virtiofsd) did not start",
   MOUNTS: "a mount is missing or wrong in the guest",
