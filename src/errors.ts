@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   IMAGE_BUILD_OUTPUT: "the output directory of a local build is not a build",
   IMAGE_BUILD_FAILED: "a step of a local image build failed",
   IMAGE_NOT_BUILT: "an image variant that is only used when built beforehand (build:debian-12-docker) is not built",
+  IMAGE_UNSAFE: "an image or disk from outside names a host file (backing file, external data file) or is in a format tslima does not boot",
   DISK_MISSING: "a disk file of the instance is missing",
   UNKNOWN_DISK: "no additional disk of that name (limactl disk list)",
   DISK_EXISTS: "an additional disk of that name already exists",
