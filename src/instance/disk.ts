@@ -10,6 +10,7 @@ import { parseSize } from "../config/sizes.js";
 import { checkUntrustedImage, qemuImgCreate, qemuImgInfo, qemuImgResize } from "../qemu/index.js";
 import { DISK_FORMATS, diskJson, diskPaths, disksRoot, type DiskFormat, type DiskJson, type DiskPaths } from "../disks/plan.js";
 import { diskHolder } from "../disks/lock.js";
+import { readDiskFormat, writeDiskFormat } from "../disks/format-record.js";
 import { instancePaths, tslimaHome } from "../store/paths.js";
 import { inspectStatus } from "../store/status.js";
 import { validateInstanceName } from "./names.js";
@@ -84,6 +85,7 @@ export async function createDisk(name: string, opts: DiskOptions & { size: strin
   const p = fresh(home, name);
   try {
     await qemuImgCreate(p.datadisk, format, size);
+    writeDiskFormat(p, format);
   } catch (e) {
     rmSync(p.dir, { recursive: true, force: true });
     throw e;
@@ -105,7 +107,7 @@ export async function importDisk(name: string, file: string, opts: DiskOptions =
   const p = fresh(home, name);
   try {
     copyFileSync(file, p.datadisk, constants.COPYFILE_FICLONE);
-    await checkUntrustedImage(p.datadisk, { name: file, path: file });
+    writeDiskFormat(p, await checkUntrustedImage(p.datadisk, { name: file, path: file }));
   } catch (e) {
     rmSync(p.dir, { recursive: true, force: true });
     throw e;
@@ -113,8 +115,14 @@ export async function importDisk(name: string, file: string, opts: DiskOptions =
   return describe(p);
 }
 
+/** `-f` for qemu-img: the recorded format, so a raw disk's guest-written bytes are never probed as a format. */
+function formatOf(p: DiskPaths): { format?: DiskFormat } {
+  const format = readDiskFormat(p);
+  return format === undefined ? {} : { format };
+}
+
 async function describe(p: DiskPaths): Promise<DiskJson> {
-  const info = await qemuImgInfo(p.datadisk, { shared: true });
+  const info = await qemuImgInfo(p.datadisk, { shared: true, ...formatOf(p) });
   const holder = diskHolder(p);
   return diskJson(p, info.virtualSize, info.format, holder !== undefined && existsSync(holder) ? holder : undefined);
 }
@@ -162,7 +170,7 @@ export async function resizeDisk(name: string, opts: DiskOptions & { size: strin
   const p = existing(home, name);
   refuseInUse(p, "resize");
   const size = parseSize(opts.size, "--size");
-  const info = await qemuImgInfo(p.datadisk);
+  const info = await qemuImgInfo(p.datadisk, formatOf(p));
   if (size < info.virtualSize) {
     throw new TslimaError("DISK_SIZE", `disk ${name} is ${info.virtualSize} bytes; --size ${opts.size} would shrink it`, { hint: "a disk can only grow: pass a larger --size" });
   }

@@ -36,11 +36,15 @@ function refuse(origin: ImageOrigin, problems: ImageProblem[]): never {
  * Checks an image that came from outside before anything boots or copies it for a guest, and
  * returns its format. Throws IMAGE_UNSAFE when it names a host file or is in another format. The
  * header is read first (qemu-img opens nothing an image names); then `qemu-img info -U -f FORMAT`.
+ * `known`: the format the file was made in (an additional disk's record), which its bytes cannot change.
  */
-export async function checkUntrustedImage(file: string, origin: ImageOrigin = { name: file, path: file }): Promise<TrustedFormat> {
+export async function checkUntrustedImage(file: string, origin: ImageOrigin = { name: file, path: file }, known?: TrustedFormat): Promise<TrustedFormat> {
+  // a raw disk tslima made holds what its guest wrote, and is raw whatever its first bytes say
+  if (known === "raw") return known;
   const head = await readHead(file);
-  const format = sniffImage(head);
+  const format = known ?? sniffImage(head);
   if (format !== "qcow2" && format !== "raw") refuse(origin, [{ field: "format", value: format }]);
+  if (known === "qcow2" && sniffImage(head) !== "qcow2") refuse(origin, [{ field: "format", value: `not qcow2 (it was made as qcow2)` }]);
   if (format === "qcow2") {
     const refs = qcow2References(head);
     if (refs.length > 0) refuse(origin, refs);

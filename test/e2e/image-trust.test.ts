@@ -3,14 +3,14 @@
  * file as its backing file or its external data file, made with qemu-img as an attacker would, is
  * refused with ERR_TSLIMA_IMAGE_UNSAFE before QEMU runs: as a template's images[] location (a local
  * path, and an http URL, so through the download cache), as an additional disk, and by `tslima disk
- * import` / `limactl disk import`. Each time nothing runs (no qemu.pid, no QEMU process), no disk is
+ * import` / `limactl disk import`; a raw disk stays raw whatever its guest wrote into it. Each time nothing runs (no qemu.pid, no QEMU process), no disk is
  * left, and the host file is unchanged. None of these boots a VM.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { Cli, guestYaml, parseList, type Run } from "./harness.js";
@@ -131,6 +131,22 @@ test("start: an additional disk file that names a host file is refused, and left
   assertRefused(await cli.run(["start", "--name", "withdisk", "--timeout", "2m", yaml]), d.datadisk, /additional disk evil.*backing-filename/);
   await assertNothingStarted("withdisk");
   assert.ok(!existsSync(d.inUseBy), "the disk's lock is released");
+});
+
+test("a raw disk stays raw whatever its guest writes into it: a qcow2 header naming a host file there is data", async () => {
+  await cli.ok(["disk", "create", "rawd", "--size", "4MiB", "--format", "raw"]);
+  const d = diskPaths(cli.home, "rawd");
+  // what guest root could write to the start of its raw disk: an image header naming a host file
+  const header = readFileSync(backing).subarray(0, 64 * 1024);
+  const fd = openSync(d.datadisk, "r+");
+  writeSync(fd, header, 0, header.length, 0);
+  closeSync(fd);
+  const listed = JSON.parse((await cli.ok(["disk", "list", "--json", "rawd"])).stdout) as { format: string; size: number };
+  assert.equal(listed.format, "raw", "the recorded format, not a probe of the guest's bytes");
+  assert.equal(listed.size, 4 * 1024 * 1024);
+  await cli.ok(["disk", "resize", "rawd", "--size", "8MiB"]);
+  assert.equal((JSON.parse((await cli.ok(["disk", "list", "--json", "rawd"])).stdout) as { size: number }).size, 8 * 1024 * 1024);
+  await cli.ok(["disk", "delete", "rawd"]);
 });
 
 /** Runs bin/limactl.js with the e2e home; never rejects. */
