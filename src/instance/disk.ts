@@ -2,7 +2,7 @@
  * `limactl disk create|list|delete|resize|import|unlock`: Lima's additional disks, kept in
  * TSLIMA_HOME/_disks/NAME/datadisk (disks/plan.ts); instances attach them with `additionalDisks:`.
  */
-import { constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { parse } from "yaml";
 import { TslimaError } from "../errors.js";
@@ -12,6 +12,8 @@ import { DISK_FORMATS, diskJson, diskPaths, disksRoot, type DiskFormat, type Dis
 import { diskHolder } from "../disks/lock.js";
 import { instancePaths, tslimaHome } from "../store/paths.js";
 import { inspectStatus } from "../store/status.js";
+import { copyFileAtomic } from "../store/atomic.js";
+import { ensurePrivateHome, makePrivateDir } from "../store/private.js";
 import { validateInstanceName } from "./names.js";
 import { listInstanceNames } from "./lookup.js";
 
@@ -72,7 +74,8 @@ function fresh(home: string, name: string): DiskPaths {
   checkName(name);
   const p = diskPaths(home, name);
   if (existsSync(p.datadisk)) throw new TslimaError("DISK_EXISTS", `disk ${name} already exists (${p.dir})`, { hint: `pick another name, or delete it: limactl disk delete ${name}` });
-  mkdirSync(p.dir, { recursive: true });
+  ensurePrivateHome(home);
+  makePrivateDir(p.dir);
   return p;
 }
 
@@ -97,7 +100,7 @@ export async function importDisk(name: string, file: string, opts: DiskOptions =
   const info = await qemuImgInfo(file);
   const p = fresh(home, name);
   try {
-    if (info.format === "qcow2" || info.format === "raw") copyFileSync(file, p.datadisk, constants.COPYFILE_FICLONE);
+    if (info.format === "qcow2" || info.format === "raw") copyFileAtomic(file, p.datadisk);
     else await qemuImgConvert(file, p.datadisk, "qcow2");
   } catch (e) {
     rmSync(p.dir, { recursive: true, force: true });
