@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   FILE_EXISTS: "a file would be overwritten",
   LOCK: "the lock file cannot be taken (stale and cannot be removed)",
   LOCKED: "another tslima process works on the same instance",
+  UNSAFE_DIRECTORY: "TSLIMA_HOME or an instance directory is owned by another user or writable by group or others",
   // Images
   IMAGE_LOCATION: "an image location of a kind that is not supported",
   IMAGE_NONE_FOR_ARCH: "lima.yaml lists no image for the instance's arch",

@@ -2,7 +2,7 @@
  * `limactl disk create|list|delete|resize|import|unlock`: Lima's additional disks, kept in
  * TSLIMA_HOME/_disks/NAME/datadisk (disks/plan.ts); instances attach them with `additionalDisks:`.
  */
-import { constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { parse } from "yaml";
 import { TslimaError } from "../errors.js";
@@ -13,6 +13,8 @@ import { diskHolder } from "../disks/lock.js";
 import { readDiskFormat, writeDiskFormat } from "../disks/format-record.js";
 import { instancePaths, tslimaHome } from "../store/paths.js";
 import { inspectStatus } from "../store/status.js";
+import { copyFileAtomic } from "../store/atomic.js";
+import { ensurePrivateHome, makePrivateDir } from "../store/private.js";
 import { validateInstanceName } from "./names.js";
 import { listInstanceNames } from "./lookup.js";
 
@@ -73,7 +75,8 @@ function fresh(home: string, name: string): DiskPaths {
   checkName(name);
   const p = diskPaths(home, name);
   if (existsSync(p.datadisk)) throw new TslimaError("DISK_EXISTS", `disk ${name} already exists (${p.dir})`, { hint: `pick another name, or delete it: limactl disk delete ${name}` });
-  mkdirSync(p.dir, { recursive: true });
+  ensurePrivateHome(home);
+  makePrivateDir(p.dir);
   return p;
 }
 
@@ -106,7 +109,7 @@ export async function importDisk(name: string, file: string, opts: DiskOptions =
   }
   const p = fresh(home, name);
   try {
-    copyFileSync(file, p.datadisk, constants.COPYFILE_FICLONE);
+    copyFileAtomic(file, p.datadisk);
     writeDiskFormat(p, await checkUntrustedImage(p.datadisk, { name: file, path: file }));
   } catch (e) {
     rmSync(p.dir, { recursive: true, force: true });

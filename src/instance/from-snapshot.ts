@@ -13,13 +13,13 @@
  * (readiness-plan.ts installs the guest's sshfs helper for them). Anything else the guest would need
  * to have booted with (provisioning, cpus, ...) is refused here with SNAPSHOT_MISMATCH.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { parseDocument } from "yaml";
 import { TslimaError } from "../errors.js";
 import { loadConfigText, probeHostFacts } from "../config/index.js";
 import { globalPaths, instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
-import { linkOrCopy, writeFileAtomic } from "../store/atomic.js";
+import { copyFileAtomic, linkOrCopy, writeFileAtomic } from "../store/atomic.js";
+import { ensurePrivateHome, makePrivateTempDir } from "../store/private.js";
 import { requireSnapshot, type Snapshot } from "../store/snapshot.js";
 import { CLONE_HOST_FIELDS } from "../store/snapshot-record.js";
 import { SUSPEND_RECORD_VERSION, type SuspendRecord } from "../store/suspend-record.js";
@@ -116,7 +116,8 @@ export async function createFromSnapshot(snap: string, name: string, opts: FromS
   // validated as any lima.yaml (the warnings come again at start)
   load(text);
 
-  const tmpDir = mkdtempSync(join(home, `.create-${name}-`));
+  ensurePrivateHome(home);
+  const tmpDir = makePrivateTempDir(home, `.create-${name}-`);
   const tmp = instancePaths(home, tmpDir.slice(home.length + 1));
   try {
     writeFileAtomic(tmp.limaYaml, text.endsWith("\n") ? text : `${text}\n`);
@@ -126,9 +127,9 @@ export async function createFromSnapshot(snap: string, name: string, opts: FromS
     await qemuImgRebaseUnsafe(tmp.diffdisk, "snapshotdisk", "qcow2");
     if (record.kernel) linkOrCopy(snapshot.paths.kernel, tmp.kernel);
     if (record.initrd) linkOrCopy(snapshot.paths.initrd, tmp.initrd);
-    if (record.efiVars) copyFileSync(snapshot.paths.efiVars, tmp.efiVars); // QEMU writes it
-    copyFileSync(snapshot.paths.hostKey, tmp.hostKey);
-    copyFileSync(`${snapshot.paths.hostKey}.pub`, `${tmp.hostKey}.pub`);
+    if (record.efiVars) copyFileAtomic(snapshot.paths.efiVars, tmp.efiVars); // QEMU writes it: 0600, not the snapshot's 0400
+    copyFileAtomic(snapshot.paths.hostKey, tmp.hostKey);
+    copyFileAtomic(`${snapshot.paths.hostKey}.pub`, `${tmp.hostKey}.pub`);
     const image: ResolvedImage = {
       disk: final.basedisk,
       diskFormat: record.baseFormat,

@@ -1,4 +1,5 @@
 import { processError, runProgram } from "../proc/run.js";
+import { makePrivateFile } from "../store/private.js";
 
 const QEMU_IMG = "qemu-img";
 const TIMEOUT_MS = 10 * 60_000;
@@ -81,6 +82,7 @@ export async function qemuImgCreateOverlay(base: string, baseFormat: string, dif
   const info = await qemuImgInfo(base, { format: baseFormat });
   const size = Math.max(sizeBytes, info.virtualSize);
   await qemuImg(`cannot create the disk ${diffdisk}`, overlayArgs(base, baseFormat, diffdisk, size), "check free space and permissions of the instance directory");
+  makePrivateFile(diffdisk);
 }
 
 /** `qemu-img rebase -u`: points a qcow2 overlay at another copy of its backing file (contents unchanged). */
@@ -105,6 +107,7 @@ export async function qemuImgRebase(file: string, backing: string, backingFormat
 /** `qemu-img create`: a new empty image. */
 export async function qemuImgCreate(file: string, format: "qcow2" | "raw", sizeBytes: number): Promise<void> {
   await qemuImg(`cannot create the disk ${file}`, ["create", "-f", format, file, String(sizeBytes)], "check free space and permissions of the directory");
+  makePrivateFile(file);
 }
 
 /** The argv of `qemu-img snapshot` creating (-c), applying (-a) or deleting (-d) internal snapshot `tag`. Pure. */

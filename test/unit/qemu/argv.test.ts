@@ -233,6 +233,6 @@ test("incoming: the boot's argv plus -incoming defer; hardwareArgv ignores it, t
     assert.deepEqual(hw(cloneArgv, clone), hw(argv));
     assert.ok(!hw(cloneArgv, clone).some((a) => a.includes(clone.dir)), "no path of the owner is left");
   }
-  assert.equal(saveStateUri("/home/a b/vmstate.tmp"), "exec:cat > '/home/a b/vmstate.tmp'");
+  assert.equal(saveStateUri("/home/a b/vmstate.tmp"), "exec:umask 077 && cat > '/home/a b/vmstate.tmp'");
   assert.equal(loadStateUri("/home/it's/vmstate"), "exec:cat '/home/it'\\''s/vmstate'");
 });
