@@ -89,9 +89,13 @@ export const PLANNERS = [
 /**
  * The library's entry points, the only files of src/ the CLI may import: src/index.ts (the whole
  * API) and the light entries a command imports so it does not evaluate the whole library
- * (src/shell.ts: shell and exec; src/errors.ts: TslimaError). Each is in package.json "exports".
+ * (src/shell.ts: shell and exec; src/errors.ts: TslimaError; src/version.ts: versions). Each is in
+ * package.json "exports".
  */
-export const ENTRIES = ["src/index.ts", "src/shell.ts", "src/errors.ts"];
+export const ENTRIES = ["src/index.ts", "src/shell.ts", "src/errors.ts", "src/version.ts"];
+
+/** Entries below everything: every folder may import them, and they import nothing of src. */
+const LEAVES = ["src/errors.ts", "src/version.ts"];
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
@@ -101,7 +105,7 @@ const layerRules = LAYERS.slice(1).map((folder, i) => ({
   comment: `src/${folder} may import only folders below it: ${LAYERS.slice(i + 2).join(", ")} (see docs/architecture.md)`,
   severity: "error",
   from: { path: `^src/${folder}/` },
-  to: { path: `^src/(${LAYERS.slice(0, i + 1).join("|")})/|^(${ENTRIES.filter((e) => e !== "src/errors.ts").map(escape).join("|")})$` },
+  to: { path: `^src/(${LAYERS.slice(0, i + 1).join("|")})/|^(${ENTRIES.filter((e) => !LEAVES.includes(e)).map(escape).join("|")})$` },
 }));
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -124,9 +128,9 @@ export default {
     },
     {
       name: "errors-is-a-leaf",
-      comment: "src/errors.ts is the bottom of the stack: it imports nothing of src",
+      comment: "src/errors.ts and src/version.ts (LEAVES) are the bottom of the stack: they import nothing of src",
       severity: "error",
-      from: { path: "^src/errors\\.ts$" },
+      from: { path: `^(${LEAVES.map(escape).join("|")})$` },
       to: { path: "^src/" },
     },
     {

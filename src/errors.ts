@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   FILE_EXISTS: "a file would be overwritten",
   LOCK: "the lock file cannot be taken (stale and cannot be removed)",
   LOCKED: "another tslima process works on the same instance",
+  UNSAFE_DIRECTORY: "TSLIMA_HOME or an instance directory is owned by another user or writable by group or others",
   // Images
   IMAGE_LOCATION: "an image location of a kind that is not supported",
   IMAGE_NONE_FOR_ARCH: "lima.yaml lists no image for the instance's arch",
@@ -52,6 +53,7 @@ export const ERROR_CODES = {
   IMAGE_BUILD_OUTPUT: "the output directory of a local build is not a build",
   IMAGE_BUILD_FAILED: "a step of a local image build failed",
   IMAGE_NOT_BUILT: "an image variant that is only used when built beforehand (build:debian-12-docker) is not built",
+  IMAGE_UNSAFE: "an image or disk from outside names a host file (backing file, external data file) or is in a format tslima does not boot",
   DISK_MISSING: "a disk file of the instance is missing",
   UNKNOWN_DISK: "no additional disk of that name (limactl disk list)",
   DISK_EXISTS: "an additional disk of that name already exists",
@@ -83,6 +85,7 @@ export const ERROR_CODES = {
   MOUNT_NO_VIRTIOFSD: "virtiofs needs virtiofsd, which is not installed",
   MOUNT_VIRTIOFSD_ROOT: "the installed virtiofsd only runs as root",
   MOUNT_VIRTIOFS_COMMA: "the C virtiofsd cannot share a path with a comma",
+  MOUNT_VIRTIOFS_READONLY: "a read-only virtiofs mount cannot be enforced: the virtiofsd has no --readonly and tslima is not root",
   MOUNT_VIRTIOFS_UNSUPPORTED: "virtiofs is not available on this host",
   MOUNT_DAEMON: "a mount daemon (virtiofsd) did not start",
   MOUNTS: "a mount is missing or wrong in the guest",

@@ -57,6 +57,7 @@ export type { ExecResult } from "./ssh/exec.js";
 export { startTunnel, stopTunnel, type TunnelOptions } from "./instance/tunnel.js";
 export { copy, chooseCopyBackend, COPY_BACKENDS, type CopyBackend, type CopyOptions } from "./instance/copy.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";
+export { LIMA_VERSION, LIMA_COMPAT_VERSION, TSLIMA_VERSION } from "./version.js";
 export { doctorMounts, type DoctorMountsOptions } from "./instance/doctor.js";
 export { benchMounts, type BenchMountsOptions } from "./instance/bench.js";
 export { WORKLOADS as BENCH_WORKLOADS, WORKLOAD_UNIT as BENCH_WORKLOAD_UNIT, WORKLOAD_MEANING as BENCH_WORKLOAD_MEANING, unsafeForSharedWrites, type BenchReport, type BenchRun, type MountBench, type Workload as BenchWorkload } from "./mounts/bench.js";

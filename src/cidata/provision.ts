@@ -92,7 +92,8 @@ export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string)
       case "user": {
         const text = scriptText(p, i);
         if (text === undefined) break;
-        files.push({ path: `${GUEST_LIB}/provision/${idx}`, content: text, permissions: "0755" });
+        // root's only: a script holds its param: values; the runner gives a user script to the user's group (0750)
+        files.push({ path: `${GUEST_LIB}/provision/${idx}`, content: text, permissions: "0700" });
         steps[p.mode === "dependency" ? 1 : p.mode === "system" ? 2 : 3]?.push(`script ${p.mode} ${idx}`);
         break;
       }

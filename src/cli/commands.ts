@@ -44,6 +44,11 @@ export const commands: CommandEntry[] = [
   { names: ["bench"], load: () => import("./bench.js") },
 ];
 
+/** `name` is a command's name or alias, or `help` (commander's help command, as cobra's). */
+export function isCommandName(name: string): boolean {
+  return name === "help" || commands.some((c) => c.names.includes(name));
+}
+
 /**
  * The commands to register for `argv`: the one it names first, none for `--version`, and all of
  * them for anything else (`--help`, `help`, no command, a mistyped one: help and "did you mean"

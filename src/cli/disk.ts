@@ -16,7 +16,7 @@ export function register(program: Command): void {
     });
   disk
     .command("import")
-    .description("create a disk from an existing image file (qcow2 and raw are copied, other formats converted to qcow2)")
+    .description("create a disk from a self-contained qcow2 or raw image file (copied; one that names a backing or data file is refused)")
     .argument("<name>", "the disk's name")
     .argument("<file>", "the image to import")
     .action(async (name: string, file: string) => {

@@ -1,9 +1,13 @@
-import { readFileSync } from "node:fs";
 import { isTslimaError } from "../errors.js";
+import { LIMA_COMPAT_VERSION, TSLIMA_VERSION } from "../version.js";
 
-export const version: string = (
-  JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
-).version;
+/**
+ * What `--version` prints: tslima's version; under the name limactl, cobra's line for Lima's
+ * (`limactl version 2.2.0+tslima.0.1.0`), which tools written for Lima parse (see src/version.ts).
+ */
+export function versionLine(prog: string): string {
+  return prog === "limactl" ? `limactl version ${LIMA_COMPAT_VERSION}` : TSLIMA_VERSION;
+}
 
 /**
  * Runs the CLI and returns the process exit code. The one place where errors become text. `prog` is
@@ -12,7 +16,7 @@ export const version: string = (
 export async function main(rawArgv: string[], prog = "tslima"): Promise<number> {
   // `tslima --version` answers before commander (most of the start-up of a command) is loaded.
   if (rawArgv.length === 1 && (rawArgv[0] === "-v" || rawArgv[0] === "--version")) {
-    process.stdout.write(`${version}\n`);
+    process.stdout.write(`${versionLine(prog)}\n`);
     return 0;
   }
   // `tslima shell NAME ...` in its plain forms: no commander either (see shell-argv.ts)
@@ -28,11 +32,14 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
       }
     }
   }
-  const [{ Command, CommanderError, Option }, { registerCommands }] = await Promise.all([import("commander"), import("./commands.js")]);
+  const [{ Command, CommanderError, Option }, { registerCommands, isCommandName }] = await Promise.all([import("commander"), import("./commands.js")]);
   let argv: string[];
   try {
     const { globals, rest } = extractGlobals(rawArgv);
-    argv = rest;
+    // An unknown command fails as in Lima, also with --help or --version (commander would print
+    // the general help and exit 0, and a script probing `limactl CMD --help` would take CMD for real).
+    const first = rest.find((a) => !a.startsWith("-"));
+    argv = first !== undefined && !isCommandName(first) ? [first] : rest;
     if (globals.debug) process.env.TSLIMA_DEBUG = "1";
     if (globals.tty === false) process.env.TSLIMA_TTY = "false";
     if (globals.logFormat === "json") await jsonStderr();
@@ -43,10 +50,17 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
   }
   const program = new Command(prog)
     .description("Linux virtual machines on QEMU, configured with Lima's YAML")
-    .version(version, "-v, --version")
+    .version(versionLine(prog), "-v, --version")
     .exitOverride()
-    // commander says "unknown option"; Lima (cobra) says "unknown flag", which scripts grep for.
-    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: unknown option '([^']*)'/, "error: unknown flag: $1")) });
+    // Lima's (cobra's) words, which scripts grep for: "unknown flag", `unknown command "x" for "limactl"`.
+    .configureOutput({
+      outputError: (str, write) =>
+        write(
+          str
+            .replace(/^error: unknown option '([^']*)'/, "error: unknown flag: $1")
+            .replace(/^error: unknown command '(.*)'$/m, (_, name: string) => `error: unknown command ${JSON.stringify(name)} for ${JSON.stringify(prog)}`),
+        ),
+    });
   // Lima's global flags: taken out of argv by extractGlobals (anywhere), listed here for --help.
   program
     .addOption(new Option("--debug", "debug mode (stack traces of errors)"))

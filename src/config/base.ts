@@ -10,6 +10,7 @@ import { ConfigError, fieldPath } from "./errors.js";
 import { parseYaml, type LoadedYaml } from "./load.js";
 import { nodePosition } from "./positions.js";
 import { findTemplate, NotRegularFileError, readTemplateFile, templateSearchDirs } from "./templates.js";
+import { HOST_REF_HINT, hostRefMessage, isUrl, remoteImageIssues } from "./remote-refs.js";
 
 export interface ResolveOptions {
   /** TSLIMA_HOME, for `_config/base.yaml` (a base every template gets first, with `defaultBase`). */
@@ -33,7 +34,6 @@ class NeedFetch extends Error {
 
 type UrlCache = Map<string, string>;
 
-const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
 function errorAt(node: unknown, fallbackSource: string, field: string, message: string, hint?: string): ConfigError {
   const p = nodePosition(node) ?? { source: fallbackSource, line: 1, col: 1 };
@@ -69,6 +69,9 @@ export function readLocator(
     const text = cache.get(target);
     if (text === undefined) throw new NeedFetch(target);
     return { text, source: target };
+  }
+  if (including !== undefined && isUrl(including)) {
+    throw new ConfigError([{ source: including, line: 1, col: 1, field: "(locator)", message: hostRefMessage(locator, including) }], { hint: HOST_REF_HINT });
   }
   const hint = including
     ? `check the base: entry in ${including}`
@@ -106,6 +109,8 @@ interface BaseRef {
   digest?: string;
   node: unknown;
   field: string;
+  /** TSLIMA_HOME/_config/base.yaml: added by tslima, not named by the document (read as a top-level path). */
+  own?: boolean;
 }
 
 function baseRefs(root: YAMLMap, source: string): BaseRef[] {
@@ -155,7 +160,7 @@ function inlineScripts(root: YAMLMap, source: string, opts: ResolveOptions, cach
       try {
         read = readLocator(url, source, opts, cache);
       } catch (e) {
-        if (e instanceof ConfigError && e.issues[0]) throw errorAt(file, source, fieldPath([list, i, "file"]), e.issues[0].message);
+        if (e instanceof ConfigError && e.issues[0]) throw errorAt(file, source, fieldPath([list, i, "file"]), e.issues[0].message, e.hint);
         throw e;
       }
       const s = new Scalar(read.text);
@@ -166,12 +171,19 @@ function inlineScripts(root: YAMLMap, source: string, opts: ResolveOptions, cach
   }
 }
 
+/** A document fetched by URL whose images[] name host files: every such entry, positioned. */
+function refuseRemoteImages(root: YAMLMap, source: string): void {
+  if (!isUrl(source)) return;
+  const issues = remoteImageIssues(root, source);
+  if (issues.length > 0) throw new ConfigError(issues, { hint: HOST_REF_HINT });
+}
+
 function embedBases(loaded: LoadedYaml, chain: string[], opts: ResolveOptions, cache: UrlCache, top: boolean): void {
   const { root, source } = loaded;
   const refs = baseRefs(root, source);
   if (top && opts.defaultBase && opts.tslimaHome) {
     const defaultBase = join(opts.tslimaHome, "_config", "base.yaml");
-    if (existsSync(defaultBase)) refs.unshift({ url: defaultBase, node: undefined, field: "base" });
+    if (existsSync(defaultBase)) refs.unshift({ url: defaultBase, node: undefined, field: "base", own: true });
   }
   const basePair = root.items.find((p) => isScalar(p.key) && p.key.value === "base");
   const baseComment = basePair && isScalar(basePair.key) ? basePair.key.commentBefore : undefined;
@@ -183,7 +195,7 @@ function embedBases(loaded: LoadedYaml, chain: string[], opts: ResolveOptions, c
   for (const ref of refs) {
     let read;
     try {
-      read = readLocator(ref.url, source, opts, cache);
+      read = readLocator(ref.url, ref.own ? undefined : source, opts, cache);
     } catch (e) {
       if (e instanceof ConfigError && e.issues[0]) throw errorAt(ref.node, source, ref.field, e.issues[0].message, e.hint);
       throw e;
@@ -194,6 +206,7 @@ function embedBases(loaded: LoadedYaml, chain: string[], opts: ResolveOptions, c
     }
     checkDigest(ref, read.text, read.source, source);
     const base = parseYaml(read.text, read.source);
+    refuseRemoteImages(base.root, read.source);
     inlineScripts(base.root, read.source, opts, cache);
     embedBases(base, [...chain, read.source], opts, cache, false);
     mergeBaseInto(root, base.root);
@@ -207,6 +220,7 @@ function canonical(source: string, opts: ResolveOptions): string {
 /** Resolves `base:` (recursively) and inlines script files; throws NeedFetch for unfetched URLs. */
 function resolveSync(text: string, source: string, opts: ResolveOptions, cache: UrlCache): LoadedYaml {
   const loaded = parseYaml(text, source);
+  refuseRemoteImages(loaded.root, source);
   inlineScripts(loaded.root, source, opts, cache);
   embedBases(loaded, [canonical(source, opts)], opts, cache, true);
   combineListEntries(loaded.root);

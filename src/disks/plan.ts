@@ -42,6 +42,11 @@ export interface DiskPaths {
   datadisk: string;
   /** Symlink to the directory of the instance using the disk (Lima's lock). */
   inUseBy: string;
+  /**
+   * The image format the disk was made in (disks/format-record.ts). The guest writes what it likes
+   * into a raw disk, a qcow2 header too: the format is never read from the file's bytes again.
+   */
+  formatRecord: string;
 }
 
 export function disksRoot(home: string): string {
@@ -50,7 +55,7 @@ export function disksRoot(home: string): string {
 
 export function diskPaths(home: string, name: string): DiskPaths {
   const dir = join(disksRoot(home), name);
-  return { name, dir, datadisk: join(dir, "datadisk"), inUseBy: join(dir, "in_use_by") };
+  return { name, dir, datadisk: join(dir, "datadisk"), inUseBy: join(dir, "in_use_by"), formatRecord: join(dir, "format") };
 }
 
 /**

@@ -15,6 +15,7 @@ import { writeShellFast } from "../store/shell-fast.js";
 import type { AgentEvent, AgentStatus, Step } from "../store/events.js";
 import { toAgentError } from "../store/agent-error.js";
 import { writeFileAtomic } from "../store/atomic.js";
+import { requirePrivateDir } from "../store/private.js";
 import { supervise, type Supervised } from "./processes.js";
 import { describeExit, type Exit } from "../proc/child.js";
 import { poll } from "../proc/wait.js";
@@ -131,6 +132,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   };
 
   try {
+    requirePrivateDir(home, "TSLIMA_HOME");
+    requirePrivateDir(paths.dir, "instance directory");
     claimPidFile(paths);
   } catch (e) {
     const error = toAgentError(e);
@@ -228,6 +231,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       rmSync(paths.qemuPid, { force: true });
       rmSync(paths.qmpSock, { force: true });
       rmSync(paths.sshSock, { force: true });
+      writeFileAtomic(paths.serialLog, ""); // 0600: QEMU truncates it and keeps the mode
       if (boot.efiVars && qemuFacts.firmware !== undefined) ensureEfiVars(paths, qemuFacts.firmware);
       const argv = incoming ? incomingArgv(boot.qemu.argv) : boot.qemu.argv;
       io.log(`${boot.qemu.binary} ${argv.join(" ")}`);

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { TslimaError } from "../errors.js";
-import { qemuImgInfo } from "../qemu/index.js";
+import { checkUntrustedImage } from "../qemu/index.js";
 import { diskPaths, type AdditionalDisk, type AttachedDisk } from "../disks/plan.js";
 import { lockDisk, unlockDisk } from "../disks/lock.js";
+import { readDiskFormat } from "../disks/format-record.js";
 
 /**
  * Locks the config's additional disks for the instance in `instanceDir` (all or none) and probes
@@ -21,7 +22,10 @@ export async function attachDisks(home: string, instanceDir: string, disks: Addi
       }
       lockDisk(p, instanceDir);
       taken.push(d);
-      out.push({ ...d, file: p.datadisk, imageFormat: (await qemuImgInfo(p.datadisk)).format });
+      // _disks may hold files put there by hand or imported before images were checked: a disk
+      // that names a host file is refused like an image (tslima's own disks never have one)
+      const imageFormat = await checkUntrustedImage(p.datadisk, { name: `additional disk ${d.name}`, path: p.datadisk }, readDiskFormat(p));
+      out.push({ ...d, file: p.datadisk, imageFormat });
     }
     return out;
   } catch (e) {

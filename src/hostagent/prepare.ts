@@ -8,7 +8,7 @@ import { TslimaError } from "../errors.js";
 import type { Config } from "../config/types.js";
 import { parseSize } from "../config/index.js";
 import type { ResolvedImage } from "../images/types.js";
-import { qemuImgCreateOverlay, findFreePort } from "../qemu/index.js";
+import { checkUntrustedImage, qemuImgCreateOverlay, findFreePort } from "../qemu/index.js";
 import { isoImage, parseReadyMarker, readyMarkerText } from "../cidata/index.js";
 import type { InstancePaths } from "../store/paths.js";
 
@@ -45,7 +45,16 @@ function copyInto(src: string, dest: string): void {
  */
 export async function prepareDisk(config: Config, paths: InstancePaths, image: ResolvedImage): Promise<ResolvedImage> {
   copyInto(image.disk, paths.basedisk);
-  const booted: ResolvedImage = { ...image, disk: paths.basedisk };
+  // The image comes from outside (a template, a download, a local file): the copy QEMU will boot is
+  // checked, so a file swapped after the check changes nothing. Refused: no basedisk is left.
+  let diskFormat: ResolvedImage["diskFormat"];
+  try {
+    diskFormat = await checkUntrustedImage(paths.basedisk, { name: image.location, path: image.disk });
+  } catch (e) {
+    rmSync(paths.basedisk, { force: true });
+    throw e;
+  }
+  const booted: ResolvedImage = { ...image, disk: paths.basedisk, diskFormat };
   if (image.kernel !== undefined) {
     copyInto(image.kernel, paths.kernel);
     booted.kernel = paths.kernel;
@@ -55,7 +64,7 @@ export async function prepareDisk(config: Config, paths: InstancePaths, image: R
     booted.initrd = paths.initrd;
   }
   rmSync(paths.diffdisk, { force: true });
-  await qemuImgCreateOverlay(paths.basedisk, image.diskFormat, paths.diffdisk, parseSize(config.disk));
+  await qemuImgCreateOverlay(paths.basedisk, diskFormat, paths.diffdisk, parseSize(config.disk));
   writeFileAtomic(imageRecordPath(paths), `${JSON.stringify(booted, null, 2)}\n`);
   return booted;
 }

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import { TslimaError } from "../errors.js";
+import { makePrivateDir, PRIVATE_FILE_MODE } from "../store/private.js";
 import { cacheEntry } from "./cache.js";
 import { fileDigest, formatDigest, parseDigest, type Digest } from "./digest.js";
 import type { ProgressListener } from "./types.js";
@@ -36,7 +37,7 @@ export async function download(url: string, opts: DownloadOptions): Promise<Down
     emit({ type: "download-done", url, receivedBytes: 0, seconds: 0, cached: true });
     return { path: entry.data, cached: true };
   }
-  await mkdir(entry.dir, { recursive: true });
+  makePrivateDir(entry.dir);
   const started = Date.now();
   try {
     const { received, digest } = await fetchTo(url, entry.partial, want?.algorithm ?? "sha256", emit, opts.progressIntervalMs ?? 250);
@@ -109,7 +110,7 @@ async function fetchTo(
   const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
   emit({ type: "download-start", url, ...(total !== undefined ? { totalBytes: total } : {}) });
   const hash = createHash(algorithm);
-  const out = createWriteStream(dest);
+  const out = createWriteStream(dest, { mode: PRIVATE_FILE_MODE });
   // Without a listener, an error the stream reports after destroy() below (a write still in flight
   // when the connection dropped) would be an uncaught exception; the writes' own errors reach
   // once("drain") and finished().

@@ -1,8 +1,9 @@
-import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { constants, copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { TslimaError } from "../errors.js";
 import { qemuImgInfo, qemuImgRebaseUnsafe } from "../qemu/index.js";
 import { writeFileAtomic } from "../store/atomic.js";
+import { makePrivateDir } from "../store/private.js";
 import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
 import { inspectStatus } from "../store/status.js";
 import { PROTECTED_FILE } from "./inventory.js";
@@ -91,7 +92,7 @@ export async function cloneInstance(src: string, dst: string, opts: { home?: str
   const to = freeTarget(home, dst);
   const tmp = join(home, `.clone-${dst}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  makePrivateDir(tmp);
   try {
     for (const f of readdirSync(from.dir)) {
       if (cloneAction(f) === "skip" || !statSync(join(from.dir, f)).isFile()) continue;

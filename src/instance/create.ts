@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, renameSync, rmSync } from "node:fs";
 import { writeFileAtomic } from "../store/atomic.js";
+import { ensurePrivateHome, makePrivateTempDir } from "../store/private.js";
 import { join } from "node:path";
 import { TslimaError } from "../errors.js";
 import { applySets, loadConfigText, probeHostFacts, resolveTemplate } from "../config/index.js";
@@ -54,10 +55,10 @@ export async function createInstance(locator: string, opts: CreateOptions = {}):
   const finalText = sets.length > 0 ? applySets(text, sets, source) : text;
   const { config, warnings } = loadConfigText(finalText, source, { hostFacts: probeHostFacts(home), tslimaHome: home, instanceName: name });
 
-  mkdirSync(home, { recursive: true });
-  const tmp = mkdtempSync(join(home, `.create-${name}-`));
+  ensurePrivateHome(home);
+  const tmp = makePrivateTempDir(home, `.create-${name}-`);
   try {
-    writeFileSync(join(tmp, "lima.yaml"), finalText.endsWith("\n") ? finalText : `${finalText}\n`);
+    writeFileAtomic(join(tmp, "lima.yaml"), finalText.endsWith("\n") ? finalText : `${finalText}\n`);
     moveIntoPlace(tmp, paths, `use \`tslima start ${name}\``);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

@@ -2,16 +2,19 @@
  * `limactl disk create|list|delete|resize|import|unlock`: Lima's additional disks, kept in
  * TSLIMA_HOME/_disks/NAME/datadisk (disks/plan.ts); instances attach them with `additionalDisks:`.
  */
-import { constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { parse } from "yaml";
 import { TslimaError } from "../errors.js";
 import { parseSize } from "../config/sizes.js";
-import { qemuImgConvert, qemuImgCreate, qemuImgInfo, qemuImgResize } from "../qemu/index.js";
+import { checkUntrustedImage, qemuImgCreate, qemuImgInfo, qemuImgResize } from "../qemu/index.js";
 import { DISK_FORMATS, diskJson, diskPaths, disksRoot, type DiskFormat, type DiskJson, type DiskPaths } from "../disks/plan.js";
 import { diskHolder } from "../disks/lock.js";
+import { readDiskFormat, writeDiskFormat } from "../disks/format-record.js";
 import { instancePaths, tslimaHome } from "../store/paths.js";
 import { inspectStatus } from "../store/status.js";
+import { copyFileAtomic } from "../store/atomic.js";
+import { ensurePrivateHome, makePrivateDir } from "../store/private.js";
 import { validateInstanceName } from "./names.js";
 import { listInstanceNames } from "./lookup.js";
 
@@ -72,7 +75,8 @@ function fresh(home: string, name: string): DiskPaths {
   checkName(name);
   const p = diskPaths(home, name);
   if (existsSync(p.datadisk)) throw new TslimaError("DISK_EXISTS", `disk ${name} already exists (${p.dir})`, { hint: `pick another name, or delete it: limactl disk delete ${name}` });
-  mkdirSync(p.dir, { recursive: true });
+  ensurePrivateHome(home);
+  makePrivateDir(p.dir);
   return p;
 }
 
@@ -84,6 +88,7 @@ export async function createDisk(name: string, opts: DiskOptions & { size: strin
   const p = fresh(home, name);
   try {
     await qemuImgCreate(p.datadisk, format, size);
+    writeDiskFormat(p, format);
   } catch (e) {
     rmSync(p.dir, { recursive: true, force: true });
     throw e;
@@ -91,23 +96,36 @@ export async function createDisk(name: string, opts: DiskOptions & { size: strin
   return describe(p);
 }
 
-/** `disk import NAME FILE`: a copy of an existing image (qcow2 and raw as they are, other formats converted to qcow2). */
+/**
+ * `disk import NAME FILE`: a copy of an existing qcow2 or raw image. The file comes from outside: the
+ * copy is checked (checkUntrustedImage) and refused (IMAGE_UNSAFE, nothing left) when it names a
+ * backing or data file on the host or is in another format (Lima converts those; tslima asks for a
+ * conversion the user makes knowingly).
+ */
 export async function importDisk(name: string, file: string, opts: DiskOptions = {}): Promise<DiskJson> {
   const home = opts.home ?? tslimaHome();
-  const info = await qemuImgInfo(file);
+  if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    throw new TslimaError("IMAGE_NOT_FOUND", `${file}: no such file`, { hint: "pass the path of a qcow2 or raw image file: limactl disk import NAME FILE" });
+  }
   const p = fresh(home, name);
   try {
-    if (info.format === "qcow2" || info.format === "raw") copyFileSync(file, p.datadisk, constants.COPYFILE_FICLONE);
-    else await qemuImgConvert(file, p.datadisk, "qcow2");
+    copyFileAtomic(file, p.datadisk);
+    writeDiskFormat(p, await checkUntrustedImage(p.datadisk, { name: file, path: file }));
   } catch (e) {
     rmSync(p.dir, { recursive: true, force: true });
     throw e;
   }
   return describe(p);
+}
+
+/** `-f` for qemu-img: the recorded format, so a raw disk's guest-written bytes are never probed as a format. */
+function formatOf(p: DiskPaths): { format?: DiskFormat } {
+  const format = readDiskFormat(p);
+  return format === undefined ? {} : { format };
 }
 
 async function describe(p: DiskPaths): Promise<DiskJson> {
-  const info = await qemuImgInfo(p.datadisk, { shared: true });
+  const info = await qemuImgInfo(p.datadisk, { shared: true, ...formatOf(p) });
   const holder = diskHolder(p);
   return diskJson(p, info.virtualSize, info.format, holder !== undefined && existsSync(holder) ? holder : undefined);
 }
@@ -155,7 +173,7 @@ export async function resizeDisk(name: string, opts: DiskOptions & { size: strin
   const p = existing(home, name);
   refuseInUse(p, "resize");
   const size = parseSize(opts.size, "--size");
-  const info = await qemuImgInfo(p.datadisk);
+  const info = await qemuImgInfo(p.datadisk, formatOf(p));
   if (size < info.virtualSize) {
     throw new TslimaError("DISK_SIZE", `disk ${name} is ${info.virtualSize} bytes; --size ${opts.size} would shrink it`, { hint: "a disk can only grow: pass a larger --size" });
   }

@@ -14,13 +14,13 @@
  * (readiness-plan.ts installs the guest's sshfs helper for them). Anything else the guest would need
  * to have booted with (provisioning, cpus, ...) is refused here with SNAPSHOT_MISMATCH.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { parseDocument } from "yaml";
 import { TslimaError } from "../errors.js";
 import { loadConfigText, probeHostFacts } from "../config/index.js";
 import { globalPaths, instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
-import { linkOrCopy, writeFileAtomic } from "../store/atomic.js";
+import { copyFileAtomic, linkOrCopy, writeFileAtomic } from "../store/atomic.js";
+import { ensurePrivateHome, makePrivateTempDir } from "../store/private.js";
 import { requireSnapshot, type Snapshot } from "../store/snapshot.js";
 import { CLONE_HOST_FIELDS } from "../store/snapshot-record.js";
 import { SUSPEND_RECORD_VERSION, type SuspendRecord } from "../store/suspend-record.js";
@@ -118,7 +118,8 @@ export async function createFromSnapshot(snap: string, name: string, opts: FromS
   // validated as any lima.yaml (the warnings come again at start)
   load(text);
 
-  const tmpDir = mkdtempSync(join(home, `.create-${name}-`));
+  ensurePrivateHome(home);
+  const tmpDir = makePrivateTempDir(home, `.create-${name}-`);
   const tmp = instancePaths(home, tmpDir.slice(home.length + 1));
   try {
     writeFileAtomic(tmp.limaYaml, text.endsWith("\n") ? text : `${text}\n`);
@@ -128,10 +129,10 @@ export async function createFromSnapshot(snap: string, name: string, opts: FromS
     await qemuImgRebaseUnsafe(tmp.diffdisk, "snapshotdisk", "qcow2");
     if (record.kernel) linkOrCopy(snapshot.paths.kernel, tmp.kernel);
     if (record.initrd) linkOrCopy(snapshot.paths.initrd, tmp.initrd);
-    if (record.efiVars) copyFileSync(snapshot.paths.efiVars, tmp.efiVars); // QEMU writes it
+    if (record.efiVars) copyFileAtomic(snapshot.paths.efiVars, tmp.efiVars); // QEMU writes it: 0600, not the snapshot's 0400
     // its own host key; the snapshot's (which the saved guest serves) until the resume replaces it
     await generateEd25519Key(tmp.hostKey, `tslima-host-${name}`, `the host key of instance ${name}`);
-    copyFileSync(`${snapshot.paths.hostKey}.pub`, tmp.resumeHostKey);
+    copyFileAtomic(`${snapshot.paths.hostKey}.pub`, tmp.resumeHostKey);
     const image: ResolvedImage = {
       disk: final.basedisk,
       diskFormat: record.baseFormat,

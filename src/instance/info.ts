@@ -1,14 +1,15 @@
-import { readFileSync } from "node:fs";
 import { probeHostFacts, listTemplates, templateSearchDirs } from "../config/index.js";
 import { probeQemu, runnableArches, whichSync, type RunnableArch } from "../qemu/index.js";
 import { findVirtiofsd } from "../mounts/index.js";
 import { tslimaHome, buildCacheDir, globalPaths } from "../store/paths.js";
+import { LIMA_COMPAT_VERSION, TSLIMA_VERSION } from "../version.js";
 
 /**
  * What `tslima info` prints. The first fields are Lima's `limactl info` (pkg/limainfo: names and
  * types), so tools reading Lima's output read this one; the rest are tslima's.
  */
 export interface HostInfo {
+  /** Lima's version with tslima's as build metadata ("2.2.0+tslima.0.1.0", see src/version.ts), as `limactl --version`. */
   version: string;
   templates: Array<{ name: string; location: string }>;
   limaHome: string;
@@ -22,6 +23,8 @@ export interface HostInfo {
   plugins: unknown[];
   libexecPaths: string[];
   sharePaths: string[];
+  /** tslima's own version (package.json). */
+  tslimaVersion: string;
   home: string;
   buildCache: string;
   host: { os: string; arch: string; cpus: number; memoryBytes: number };
@@ -32,14 +35,12 @@ export interface HostInfo {
   virtiofsd?: string;
 }
 
-const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
-
 /** What `tslima info` prints: version, home, templates and the accelerator found. */
 export async function hostInfo(home: string = tslimaHome()): Promise<HostInfo> {
   const facts = probeHostFacts();
   const dirs = templateSearchDirs();
   const info: HostInfo = {
-    version: pkg.version,
+    version: LIMA_COMPAT_VERSION,
     templates: listTemplates(dirs).map((t) => ({ name: t.name, location: t.path })),
     limaHome: home,
     // QEMU is tslima's only driver; it needs no guest agent binary and has no plugins.
@@ -53,6 +54,7 @@ export async function hostInfo(home: string = tslimaHome()): Promise<HostInfo> {
     plugins: [],
     libexecPaths: [],
     sharePaths: dirs,
+    tslimaVersion: TSLIMA_VERSION,
     home,
     buildCache: buildCacheDir(),
     host: { os: facts.os, arch: facts.arch, cpus: facts.cpus, memoryBytes: facts.memoryBytes },

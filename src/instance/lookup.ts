@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { TslimaError } from "../errors.js";
 import { instancePaths, type InstancePaths } from "../store/paths.js";
+import { requirePrivateDir } from "../store/private.js";
 import { instanceNameProblem } from "./names.js";
 
 // Finding instances by name: light (no config loading), as every command starts here.
@@ -33,10 +34,14 @@ export function listInstanceNames(home: string): string[] {
   return listInstanceDirs(home).filter((n) => instanceNameProblem(n) === undefined && existsSync(instancePaths(home, n).limaYaml));
 }
 
-/** The paths of an existing instance; an unknown name is an error that lists the existing ones. */
+/** The paths of an existing instance; an unknown name is an error that lists the existing ones, a directory that is not private UNSAFE_DIRECTORY. */
 export function requireInstance(home: string, name: string): InstancePaths {
   const paths = instancePaths(home, name);
-  if (instanceNameProblem(name) === undefined && existsSync(paths.limaYaml)) return paths;
+  requirePrivateDir(home, "TSLIMA_HOME");
+  if (instanceNameProblem(name) === undefined && existsSync(paths.limaYaml)) {
+    requirePrivateDir(paths.dir, "instance directory");
+    return paths;
+  }
   const names = listInstanceNames(home);
   throw new TslimaError("UNKNOWN_INSTANCE", `instance ${JSON.stringify(name)} does not exist`, {
     hint: names.length > 0 ? `existing instances: ${names.join(", ")}` : "there are no instances yet; create one with `tslima start template:default`",

@@ -1,4 +1,4 @@
-import { chownSync, closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, readFileSync } from "node:fs";
 import { startChild } from "../proc/child.js";
 import { fileURLToPath } from "node:url";
 import { TslimaError } from "../errors.js";
@@ -8,6 +8,8 @@ import { runHostAgent } from "../hostagent/agent.js";
 import { formatEvent } from "../store/events.js";
 import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
 import { acquireLock } from "../store/lock.js";
+import { openAgentLog } from "../store/agent-log.js";
+import { ensurePrivateHome, requirePrivateDir } from "../store/private.js";
 import { inspectStatus } from "../store/status.js";
 import { isAlive, signalProcess, waitGone } from "../proc/pid.js";
 import { poll } from "../proc/wait.js";
@@ -99,7 +101,9 @@ export async function startInstance(target: string, options: StartOptions = {}):
   // The config's warnings reach the caller once, as the agent's warning events: the agent loads
   // lima.yaml on every start; create and edit here only validate what they write.
   const opts = options;
+  ensurePrivateHome(home);
   const paths = await ensureInstance(target, opts, home, say);
+  requirePrivateDir(paths.dir, "instance directory");
   const timeoutMs = opts.timeoutMs ?? defaultStartTimeoutMs(emulated(paths, home));
   const lock = await acquireLock(paths.lock, {
     timeoutMs,
@@ -113,10 +117,8 @@ export async function startInstance(target: string, options: StartOptions = {}):
     }
     if (st.status === "Broken") say(`instance ${paths.name} is Broken (${st.reason}): stopping what is left`);
     await forceStop(paths);
-    closeSync(openSync(paths.haStdoutLog, "w"));
-    closeSync(openSync(paths.haStderrLog, "w"));
     // the agent's user must be able to start the instance again later (which truncates its logs)
-    if (opts.user) for (const log of [paths.haStdoutLog, paths.haStderrLog]) chownSync(log, opts.user.uid, opts.user.gid);
+    for (const log of [paths.haStdoutLog, paths.haStderrLog]) closeSync(openAgentLog(log, { truncate: true, ...(opts.user ? { owner: opts.user } : {}) }));
     const events: AgentEvent[] = [];
     if (opts.foreground) {
       await runForeground(paths, opts, events, () => lock.release());
@@ -140,8 +142,8 @@ export function startFailure(paths: InstancePaths, o: Outcome): TslimaError {
 }
 
 async function runDetached(paths: InstancePaths, opts: StartOptions, timeoutMs: number, events: AgentEvent[]): Promise<void> {
-  const out = openSync(paths.haStdoutLog, "a");
-  const err = openSync(paths.haStderrLog, "a");
+  const out = openAgentLog(paths.haStdoutLog);
+  const err = openAgentLog(paths.haStderrLog);
   const child = startChild(process.execPath, [AGENT_MAIN, paths.dir], {
     detached: true,
     stdio: ["ignore", out, err],

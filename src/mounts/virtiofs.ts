@@ -12,32 +12,37 @@ const DEFAULT_QUEUE_SIZE = 1024;
 /** sh script: $1 = directory made a read-only bind mount (in a private mount namespace), then exec the rest. */
 export const READONLY_WRAPPER = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"';
 
-function daemon(info: VirtiofsdInfo, socket: string, mount: Mount, asRoot: boolean): MountDaemon {
-  if (info.flavor === "rust") {
-    return {
-      command: info.binary,
-      args: [
-        `--socket-path=${socket}`,
-        `--shared-dir=${mount.location}`,
-        "--cache=auto",
-        ...(info.readonlyFlag && !mount.writable ? ["--readonly"] : []),
-        // an unprivileged daemon cannot build its namespace sandbox
-        ...(asRoot ? [] : ["--sandbox=none"]),
-      ],
-      socket,
-    };
-  }
-  // The C daemon's -o list is comma separated too: a comma in the path cannot be passed. Its
-  // `source` takes the rest of the option verbatim otherwise.
-  const args = [`--socket-path=${socket}`, "-o", `source=${mount.location}`, "-o", "cache=auto"];
-  if (mount.writable) return { command: info.binary, args, socket };
-  // It has no read-only mode at all, but runs as root: give it a mount namespace of its own in
-  // which the location is a read-only bind mount, so the host refuses writes whatever the guest does.
+/**
+ * A daemon that cannot refuse writes itself (the C one; a Rust one older than its --readonly), run as
+ * root: it gets a mount namespace of its own in which the location is a read-only bind mount, so the
+ * host kernel refuses writes whatever the guest asks.
+ */
+function readOnlyNamespace(info: VirtiofsdInfo, mount: Mount, args: string[], socket: string): MountDaemon {
   return {
     command: "unshare",
     args: ["--mount", "--propagation", "private", "sh", "-c", READONLY_WRAPPER, "tslima-virtiofsd-ro", mount.location, info.binary, ...args],
     socket,
   };
+}
+
+function daemon(info: VirtiofsdInfo, socket: string, mount: Mount, asRoot: boolean): MountDaemon {
+  if (info.flavor === "rust") {
+    const args = [
+      `--socket-path=${socket}`,
+      `--shared-dir=${mount.location}`,
+      "--cache=auto",
+      ...(info.readonlyFlag && !mount.writable ? ["--readonly"] : []),
+      // an unprivileged daemon cannot build its namespace sandbox
+      ...(asRoot ? [] : ["--sandbox=none"]),
+    ];
+    if (mount.writable || info.readonlyFlag) return { command: info.binary, args, socket };
+    return readOnlyNamespace(info, mount, args, socket);
+  }
+  // The C daemon's -o list is comma separated too: a comma in the path cannot be passed. Its
+  // `source` takes the rest of the option verbatim otherwise.
+  const args = [`--socket-path=${socket}`, "-o", `source=${mount.location}`, "-o", "cache=auto"];
+  if (mount.writable) return { command: info.binary, args, socket };
+  return readOnlyNamespace(info, mount, args, socket);
 }
 
 function requireDaemon(ctx: MountContext, index: number): VirtiofsdInfo {
@@ -57,7 +62,15 @@ function requireDaemon(ctx: MountContext, index: number): VirtiofsdInfo {
       hint: "install the Rust virtiofsd (`apt-get install virtiofsd`), which runs unprivileged, or use --mount-type 9p",
     });
   }
-  if (info.flavor === "c" && ctx.config.mounts[index]?.location.includes(",")) {
+  const mount = ctx.config.mounts[index];
+  // Without --readonly, read-only needs the root-only bind mount namespace (readOnlyNamespace):
+  // an unprivileged daemon would serve the mount read-write.
+  if (info.flavor === "rust" && !info.readonlyFlag && mount?.writable === false && ctx.host?.uid !== 0) {
+    throw new TslimaError("MOUNT_VIRTIOFS_READONLY", `mounts[${index}] (${mount.location}) is read-only, but ${info.binary} has no --readonly and tslima does not run as root, so nothing would refuse the guest's writes`, {
+      hint: `install a newer virtiofsd (one whose --help lists --readonly), run tslima as root (the mount is then made read-only in a namespace of its own), set mounts[${index}].writable: true if writes are meant, or use --mount-type 9p`,
+    });
+  }
+  if (info.flavor === "c" && mount?.location.includes(",")) {
     throw new TslimaError("MOUNT_VIRTIOFS_COMMA", `mounts[${index}].location contains a comma, which ${info.binary} cannot take`, {
       hint: "rename the directory, install the Rust virtiofsd, or use --mount-type 9p",
     });

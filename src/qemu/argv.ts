@@ -191,9 +191,9 @@ export function hardwareArgv(argv: string[], owner: ArgvOwner): string[] {
   return out;
 }
 
-/** QMP migrate URI that writes the state to `file` (QEMU runs it with /bin/sh -c). Pure. */
+/** QMP migrate URI that writes the state (the guest's RAM) to `file`, mode 0600 (QEMU runs it with /bin/sh -c). Pure. */
 export function saveStateUri(file: string): string {
-  return `exec:cat > ${shellQuote(file)}`;
+  return `exec:umask 077 && cat > ${shellQuote(file)}`;
 }
 
 /** QMP migrate-incoming URI that reads the state from `file`. Pure. */

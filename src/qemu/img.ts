@@ -1,4 +1,5 @@
 import { processError, runProgram } from "../proc/run.js";
+import { makePrivateFile } from "../store/private.js";
 
 const QEMU_IMG = "qemu-img";
 const TIMEOUT_MS = 10 * 60_000;
@@ -46,11 +47,26 @@ async function qemuImg(what: string, args: string[], hint: string): Promise<stri
   return r.stdout;
 }
 
+export interface InfoOptions {
+  /** -U: read an image a running QEMU holds open (its metadata may be a moment old). */
+  shared?: boolean;
+  /** -f: the format, so that qemu-img does not probe for one (a raw disk is never read as another format). */
+  format?: string;
+}
+
+/** The argv of `qemu-img info --output=json`. Pure. */
+export function infoArgs(file: string, opts: InfoOptions = {}): string[] {
+  return ["info", ...(opts.shared ? ["-U"] : []), ...(opts.format !== undefined ? ["-f", opts.format] : []), "--output=json", file];
+}
+
+/** `qemu-img info --output=json` as qemu-img prints it (parsed). */
+export async function qemuImgInfoJson(file: string, opts: InfoOptions = {}): Promise<unknown> {
+  return JSON.parse(await qemuImg(`cannot read disk image ${file}`, infoArgs(file, opts), `check that ${file} is a disk image`)) as unknown;
+}
+
 /** `qemu-img info`: format and sizes of an image file. */
-export async function qemuImgInfo(file: string, opts: { shared?: boolean } = {}): Promise<ImageInfo> {
-  // shared (-U): read an image a running QEMU holds open (its metadata may be a moment old)
-  const out = await qemuImg(`cannot read disk image ${file}`, ["info", ...(opts.shared ? ["-U"] : []), "--output=json", file], `check that ${file} is a disk image`);
-  return parseImageInfo(out);
+export async function qemuImgInfo(file: string, opts: InfoOptions = {}): Promise<ImageInfo> {
+  return parseImageInfo(await qemuImg(`cannot read disk image ${file}`, infoArgs(file, opts), `check that ${file} is a disk image`));
 }
 
 /** The argv of qemuImgCreateOverlay. Pure. */
@@ -63,19 +79,15 @@ export function overlayArgs(base: string, baseFormat: string, diffdisk: string, 
  * than the base image (qemu-img would refuse anyway, less clearly).
  */
 export async function qemuImgCreateOverlay(base: string, baseFormat: string, diffdisk: string, sizeBytes: number): Promise<void> {
-  const info = await qemuImgInfo(base);
+  const info = await qemuImgInfo(base, { format: baseFormat });
   const size = Math.max(sizeBytes, info.virtualSize);
   await qemuImg(`cannot create the disk ${diffdisk}`, overlayArgs(base, baseFormat, diffdisk, size), "check free space and permissions of the instance directory");
+  makePrivateFile(diffdisk);
 }
 
 /** `qemu-img rebase -u`: points a qcow2 overlay at another copy of its backing file (contents unchanged). */
 export async function qemuImgRebaseUnsafe(file: string, backing: string, backingFormat: string): Promise<void> {
   await qemuImg(`cannot repoint ${file} at ${backing}`, ["rebase", "-u", "-f", "qcow2", "-F", backingFormat, "-b", backing, file], `check that ${file} is a qcow2 image`);
-}
-
-/** `qemu-img convert -O <format>`. */
-export async function qemuImgConvert(src: string, dest: string, outFormat: "qcow2" | "raw"): Promise<void> {
-  await qemuImg(`cannot convert ${src}`, ["convert", "-O", outFormat, src, dest], `check that ${src} is a disk image and that there is free space`);
 }
 
 /** `qemu-img resize`: grows an image to `sizeBytes`. */
@@ -95,6 +107,7 @@ export async function qemuImgRebase(file: string, backing: string, backingFormat
 /** `qemu-img create`: a new empty image. */
 export async function qemuImgCreate(file: string, format: "qcow2" | "raw", sizeBytes: number): Promise<void> {
   await qemuImg(`cannot create the disk ${file}`, ["create", "-f", format, file, String(sizeBytes)], "check free space and permissions of the directory");
+  makePrivateFile(file);
 }
 
 /** The argv of `qemu-img snapshot` creating (-c), applying (-a) or deleting (-d) internal snapshot `tag`. Pure. */

@@ -1,5 +1,6 @@
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, linkSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { writeFileAtomic } from "../store/atomic.js";
+import { makePrivateDir, makePrivateFile } from "../store/private.js";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { globalPaths } from "../store/paths.js";
@@ -29,7 +30,7 @@ export function keyTempPath(dir: string, base: string): string {
 export async function generateEd25519Key(path: string, comment: string, what: string): Promise<void> {
   const r = await runProgram("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path], { timeoutMs: 60_000 });
   if (r.code !== 0) throw processError("SSH_KEYGEN", `cannot generate ${what}`, r, HINT);
-  chmodSync(path, 0o600);
+  makePrivateFile(path);
 }
 
 /**
@@ -41,7 +42,7 @@ export async function generateEd25519Key(path: string, comment: string, what: st
 export async function ensureUserKey(tslimaHome: string): Promise<UserKey> {
   const g = globalPaths(tslimaHome);
   if (!existsSync(g.userKey)) {
-    mkdirSync(g.configDir, { recursive: true, mode: 0o700 });
+    makePrivateDir(g.configDir);
     const tmp = keyTempPath(g.configDir, "user");
     try {
       await generateEd25519Key(tmp, "tslima", `the ssh key ${g.userKey}`);

@@ -1,6 +1,7 @@
-import { closeSync, constants, copyFileSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, copyFileSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
+import { PRIVATE_FILE_MODE } from "./private.js";
 
 /** A temporary name next to `path`, unique to this process and call. */
 function tempPath(path: string): string {
@@ -32,7 +33,7 @@ function replaceWith(path: string, make: (tmp: string) => void, durable: boolean
 }
 
 export interface AtomicOptions {
-  /** Mode of a new file (e.g. 0o600 for secrets); default 0o644. */
+  /** Mode of the file, whatever the umask; default 0o600 (store/private.ts). */
   mode?: number;
   /**
    * Flush the data before the rename and the directory after it, so that the new file survives a
@@ -47,12 +48,19 @@ export interface AtomicOptions {
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicOptions | number = {}): void {
   const o = typeof opts === "number" ? { mode: opts } : opts;
-  replaceWith(path, (tmp) => writeFileSync(tmp, data, { mode: o.mode ?? 0o644 }), o.durable === true);
+  const mode = o.mode ?? PRIVATE_FILE_MODE;
+  replaceWith(path, (tmp) => {
+    writeFileSync(tmp, data, { mode, flag: "wx" });
+    chmodSync(tmp, mode);
+  }, o.durable === true);
 }
 
-/** Copies `src` to `dest` the same way (a reflink where the file system can). */
-export function copyFileAtomic(src: string, dest: string, opts: Pick<AtomicOptions, "durable"> = {}): void {
-  replaceWith(dest, (tmp) => copyFileSync(src, tmp, constants.COPYFILE_FICLONE), opts.durable === true);
+/** Copies `src` to `dest` the same way (a reflink where the file system can); `dest` is 0600 unless `mode` says otherwise. */
+export function copyFileAtomic(src: string, dest: string, opts: AtomicOptions = {}): void {
+  replaceWith(dest, (tmp) => {
+    copyFileSync(src, tmp, constants.COPYFILE_FICLONE);
+    chmodSync(tmp, opts.mode ?? PRIVATE_FILE_MODE);
+  }, opts.durable === true);
 }
 
 /**

@@ -4,15 +4,16 @@
  * kernel, initrd and guest host key, and the record (`snapshot.json`, store/snapshot-record.ts).
  * A snapshot is made in `.NAME.tmp-*` and renamed into place once complete, so a name is either a
  * whole snapshot or absent; a kill leaves only a temporary directory that the next snapshot
- * command of that name removes. Every file is read-only: instances made from it link to them.
+ * command of that name removes. Every file is read-only to its owner alone (0400, store/private.ts):
+ * instances made from it link to them.
  */
-import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { chmodSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { TslimaError } from "../errors.js";
 import { snapshotPaths, snapshotPathsIn, snapshotsRoot, type SnapshotPaths } from "./paths.js";
 import { parseSnapshotRecord, type SnapshotRecord } from "./snapshot-record.js";
 import { fsyncPath, writeFileAtomic } from "./atomic.js";
+import { FROZEN_FILE_MODE, makePrivateDir, makePrivateTempDir } from "./private.js";
 
 /** A complete snapshot: its files and its record. */
 export interface Snapshot {
@@ -70,11 +71,9 @@ export function listSnapshots(home: string): Snapshot[] {
  */
 export function snapshotWorkDir(home: string, name: string): SnapshotPaths {
   const root = snapshotsRoot(home);
-  mkdirSync(root, { recursive: true, mode: 0o700 });
+  makePrivateDir(root);
   for (const n of readdirSync(root)) if (n.startsWith(`.${name}.tmp-`)) rmSync(join(root, n), { recursive: true, force: true });
-  const dir = join(root, `.${name}.tmp-${randomBytes(4).toString("hex")}`);
-  mkdirSync(dir, { mode: 0o755 });
-  return snapshotPathsIn(dir, name);
+  return snapshotPathsIn(makePrivateTempDir(root, `.${name}.tmp-`), name);
 }
 
 /**
@@ -82,8 +81,8 @@ export function snapshotWorkDir(home: string, name: string): SnapshotPaths {
  * (durably), and the directory renamed into place. SNAPSHOT_EXISTS when the name was taken meanwhile.
  */
 export function commitSnapshot(home: string, work: SnapshotPaths, record: SnapshotRecord): Snapshot {
-  for (const f of readdirSync(work.dir)) chmodSync(join(work.dir, f), f === "ssh_host_ed25519_key" ? 0o400 : 0o444);
-  writeFileAtomic(work.record, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o444, durable: true });
+  for (const f of readdirSync(work.dir)) chmodSync(join(work.dir, f), FROZEN_FILE_MODE);
+  writeFileAtomic(work.record, `${JSON.stringify(record, null, 2)}\n`, { mode: FROZEN_FILE_MODE, durable: true });
   const final = snapshotPaths(home, work.name);
   try {
     renameSync(work.dir, final.dir);

@@ -65,12 +65,12 @@ export function hostUser(name = "tslima-e2e"): HostUser | undefined {
 }
 
 /**
- * Gives PATH and everything under it to uid:gid, except files with other hard links: those are a
- * booted snapshot's frozen files (read-only to all), which stay the snapshot's.
+ * Gives PATH and everything under it to uid:gid. Files with other hard links too: those are a
+ * booted snapshot's frozen files (0400, their owner's alone), which the user's QEMU must read; the
+ * run's snapshots are this (root) process's, which reads them whoever owns them.
  */
 function chownTree(path: string, uid: number, gid: number): void {
   const st = statSync(path);
-  if (!st.isDirectory() && st.nlink > 1) return;
   chownSync(path, uid, gid);
   if (st.isDirectory()) for (const n of readdirSync(path)) chownTree(join(path, n), uid, gid);
 }
@@ -293,8 +293,8 @@ export async function bootGuest(cli: Cli, o: GuestBoot): Promise<RunningInstance
     await baseSnapshot();
     if (shareUserKey(cli)) {
       if (cli.user === undefined) return Instance.fromSnapshot(BASE_SNAPSHOT, { name: o.name, home: cli.home, snapshotHome, config, ...start });
-      // Made as root (this process), then handed to the user whose host agent and QEMU run it;
-      // the snapshot's frozen files stay root's and are read-only to all.
+      // Made as root (this process), then handed to the user whose host agent and QEMU run it,
+      // with the snapshot's frozen files it links to (see chownTree).
       await createFromSnapshot(BASE_SNAPSHOT, o.name, { home: cli.home, snapshotHome, config });
       cli.chown();
       const clone = Instance.get(o.name, { home: cli.home, dispose: "delete" });

@@ -98,6 +98,11 @@ test("two instances from one snapshot run side by side: memory restored, own ove
   const a = instancePaths(cli.home, "a");
   const snap = join(cli.home, "_snapshots", "s1");
   assert.equal(statSync(a.snapshotDisk).ino, statSync(join(snap, "disk")).ino, "the snapshot's disk is linked, not copied");
+  // nothing is anyone else's (store/private.ts): directories 0700, disks 0600, the snapshot's frozen files (disk and RAM) 0400
+  const modeOf = (p: string) => (statSync(p).mode & 0o7777).toString(8);
+  for (const dir of [cli.home, a.dir, instancePaths(cli.home, "src").dir, join(cli.home, "_snapshots"), snap]) assert.equal(modeOf(dir), "700", dir);
+  for (const f of [a.diffdisk, instancePaths(cli.home, "src").diffdisk, a.serialLog, a.haStdoutLog]) assert.equal(modeOf(f), "600", f);
+  for (const f of ["disk", "vmstate", "basedisk", "snapshot.json", "lima.yaml"]) assert.equal(modeOf(join(snap, f)), "400", f);
 });
 
 test("instances from one snapshot have identities of their own: VM generation id, machine-id, ssh host key, RNG output; a MAC for their cold boots", LONG, async () => {

@@ -91,6 +91,8 @@ script() {
   shift 2
   say "running $mode provisioning script $index"
   if [ "$mode" = user ]; then
+    # written 0700 (it holds param: values): readable and runnable by the user's group only
+    chgrp "\${gid:-}" "$f" && chmod 0750 "$f" || { failure "$mode" "$index" 1 "give $mode script $index to the group of $TSLIMA_USER"; return 0; }
     ( cd "$TSLIMA_USER_HOME" 2>/dev/null || cd /
       runuser -u "$TSLIMA_USER" -- env HOME="$TSLIMA_USER_HOME" USER="$TSLIMA_USER" LOGNAME="$TSLIMA_USER" \\
         SHELL="$TSLIMA_USER_SHELL" XDG_RUNTIME_DIR="/run/user/$TSLIMA_USER_UID" "$@" )

@@ -107,6 +107,42 @@ test("guest runner: provisioning order, env/param, data files, failures log, rea
   assert.equal(readFileSync(join(root, "etc/hosts"), "utf8").match(/host\.lima\.internal/g)?.length, 1);
 });
 
+test("param: values in provision scripts: a system script is root's alone (0700), a user script 0750 to the user's group, and runs as the user", { skip: asRoot ? false : "needs root (runuser, another user)" }, (t) => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-runner-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  chmodSync(root, 0o755); // the guest's /var/lib is traversable by all
+  const home = join(root, "home");
+  mkdirSync(home);
+  mkdirSync(join(root, "etc"));
+  writeFileSync(join(root, "etc/hosts"), "");
+  const outDir = join(root, "out");
+  mkdirSync(outDir);
+  chmodSync(outDir, 0o777);
+  const out = join(outDir, "log");
+  writeFileSync(out, "");
+  chmodSync(out, 0o666);
+  const config = testConfig({
+    user: { name: "nobody", comment: "", uid: 65534, home, shell: "/bin/sh", passwordlessSudo: true },
+    provision: [
+      { mode: "system", script: `#!/bin/sh\necho "system $PARAM_TOKEN" >>${out}\n` },
+      { mode: "user", script: `#!/bin/sh\necho "user $(id -un) $PARAM_TOKEN" >>${out}\n` },
+      { mode: "user", script: `echo "user without #! $(id -un)" >>${out}` },
+    ],
+    param: { TOKEN: "s3cret" },
+  });
+  const text = userData(config, { instanceName: "t", sshPublicKeys: [], mounts: { mounts: [], qemuArgs: [] }, sshPort: 22, hostFacts });
+  const doc = parse(text) as { write_files: WriteFile[] };
+  for (const i of ["0", "1", "2"]) assert.equal(doc.write_files.find((f) => f.path === `${GUEST_LIB}/provision/${i}`)?.permissions, "0700", `provision/${i} is written root's only`);
+  simulateBoot(root, text);
+  assert.equal(existsSync(join(root, "run/tslima-provision.log")) ? readFileSync(join(root, "run/tslima-provision.log"), "utf8") : "", "", "no step failed");
+  assert.deepEqual(readFileSync(out, "utf8").split("\n").sort(), ["", "system s3cret", "user nobody s3cret", "user without #! nobody"].sort());
+  const mode = (i: string) => statSync(join(root, "lib/provision", i));
+  assert.deepEqual([mode("0").mode & 0o777, mode("0").uid], [0o700, 0]);
+  for (const i of ["1", "2"]) assert.deepEqual([mode(i).mode & 0o777, mode(i).uid, mode(i).gid], [0o750, 0, 65534], `user script ${i}`);
+  // another guest user (daemon) reads none of them
+  for (const i of ["0", "1", "2"]) assert.notEqual(spawnSync("runuser", ["-u", "daemon", "--", "cat", join(root, "lib/provision", i)]).status, 0, `provision/${i}`);
+});
+
 test("light boot: boot.sh runs the boot scripts, then the runner, as a full boot does", { skip: asRoot ? false : "needs root (runuser)" }, (t) => {
   const root = mkdtempSync(join(tmpdir(), "tslima-runner-"));
   t.after(() => rmSync(root, { recursive: true, force: true }));

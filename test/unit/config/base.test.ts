@@ -1,12 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parse } from "yaml";
 import { ConfigError, loadConfigText, resolveBases, resolveTemplate } from "../../../src/config/index.js";
 import { toJS } from "../../../src/config/ast.js";
-import { linuxHost, tempTree } from "./support.js";
+import { linuxHost, serveFiles, tempTree } from "./support.js";
 
 async function resolved(t: ReturnType<typeof tempTree>, file: string, templatesPath: string[] = []): Promise<Record<string, unknown>> {
   const r = await resolveTemplate(t.path(file), { tslimaHome: t.path("home"), templatesPath });
@@ -160,15 +158,7 @@ test("base digests are checked; provision file: is inlined relative to its templ
 });
 
 test("http(s) bases are fetched, relative bases inside them resolve against the URL", async (ctx) => {
-  const files: Record<string, string> = { "/t/main.yaml": "base: part.yaml\ncpus: 3\n", "/t/part.yaml": "memory: 3GiB\n" };
-  const server = createServer((req, res) => {
-    const body = files[req.url ?? ""];
-    res.statusCode = body === undefined ? 404 : 200;
-    res.end(body ?? "not found");
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  ctx.after(() => server.close());
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = await serveFiles(ctx, { "/t/main.yaml": "base: part.yaml\ncpus: 3\n", "/t/part.yaml": "memory: 3GiB\n" });
   const t = tempTree({ "inst.yaml": `base: ${url}/t/main.yaml\n`, "bad.yaml": `base: ${url}/t/missing.yaml\n` });
   try {
     const loaded = await resolveBases("base: " + `${url}/t/main.yaml\n`, t.path("x.yaml"), {});

@@ -1,5 +1,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import type { HostFacts } from "../../../src/config/index.js";
 
@@ -42,3 +44,15 @@ export function tempTree(files: Record<string, string>): { dir: string; path: (r
 }
 
 export const IMAGE = 'images:\n- location: "build:debian-12"\n  arch: x86_64\n';
+
+/** Serves `files` (URL path -> body; anything else 404) on 127.0.0.1 until the test ends; returns the base URL. */
+export async function serveFiles(ctx: { after(fn: () => void): void }, files: Record<string, string>): Promise<string> {
+  const server = createServer((req, res) => {
+    const body = files[req.url ?? ""];
+    res.statusCode = body === undefined ? 404 : 200;
+    res.end(body ?? "not found");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  ctx.after(() => server.close());
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}

@@ -90,3 +90,27 @@ test("findVirtiofsd prefers a Rust virtiofsd on PATH", (t) => {
   const found = findVirtiofsd({ PATH: dir });
   assert.deepEqual(found, { binary: join(dir, "virtiofsd"), flavor: "rust", readonlyFlag: true, needsRoot: false });
 });
+
+test("a Rust virtiofsd without --readonly: a read-only mount is refused unless root, which gets the read-only bind namespace", () => {
+  const old: VirtiofsdInfo = { ...rust, readonlyFlag: false };
+  const config = testConfig({ mountType: "virtiofs", mounts: [testMount("/rw", { writable: true }), testMount("/ro")] });
+  assert.throws(() => mountPlan(config, testPaths, { memoryBytes: 2 ** 30, virtiofsd: old, host: linuxUser }), (e: unknown) => {
+    assert.ok(isTslimaError(e));
+    assert.equal(e.code, "ERR_TSLIMA_MOUNT_VIRTIOFS_READONLY");
+    assert.match(e.message, /mounts\[1\] \(\/ro\) is read-only/);
+    assert.match(e.hint ?? "", /--readonly/);
+    assert.match(e.hint ?? "", /mounts\[1\]\.writable: true/);
+    return true;
+  });
+  // host facts unknown: refused too (fail closed)
+  assert.throws(() => mountPlan(config, testPaths, { memoryBytes: 2 ** 30, virtiofsd: old }), /no --readonly/);
+  // only writable mounts: nothing to enforce
+  const rwOnly = testConfig({ mountType: "virtiofs", mounts: [testMount("/rw", { writable: true })] });
+  assert.equal(mountPlan(rwOnly, testPaths, { memoryBytes: 2 ** 30, virtiofsd: old, host: linuxUser }).mounts[0]?.daemons[0]?.command, old.binary);
+  // as root: the read-only one runs in a namespace where its location is a read-only bind mount
+  const plan = mountPlan(config, testPaths, { memoryBytes: 2 ** 30, virtiofsd: old, host: linuxRoot });
+  assert.equal(plan.mounts[0]?.daemons[0]?.command, old.binary);
+  const ro = plan.mounts[1]?.daemons[0];
+  assert.equal(ro?.command, "unshare");
+  assert.deepEqual(ro?.args, ["--mount", "--propagation", "private", "sh", "-c", READONLY_WRAPPER, "tslima-virtiofsd-ro", "/ro", old.binary, `--socket-path=${testPaths.virtiofsdSock(1)}`, "--shared-dir=/ro", "--cache=auto"]);
+});

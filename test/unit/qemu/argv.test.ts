@@ -249,6 +249,6 @@ test("incoming: the boot's argv plus -incoming defer; hardwareArgv ignores it, t
   assert.ok(hw(argv).includes("vmgenid,guid=GUID"));
   // but not a machine without the device
   assert.notDeepEqual(hw(qemuArgv(sampleConfig(), linuxPaths, samplePlan({ vmgenid: undefined }))), hw(argv));
-  assert.equal(saveStateUri("/home/a b/vmstate.tmp"), "exec:cat > '/home/a b/vmstate.tmp'");
+  assert.equal(saveStateUri("/home/a b/vmstate.tmp"), "exec:umask 077 && cat > '/home/a b/vmstate.tmp'");
   assert.equal(loadStateUri("/home/it's/vmstate"), "exec:cat '/home/it'\\''s/vmstate'");
 });

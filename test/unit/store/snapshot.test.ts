@@ -64,8 +64,9 @@ test("a snapshot is whole or absent: work dir, commit (read-only files, record l
   writeFileSync(work.hostKey, "key");
   const s = commitSnapshot(home, work, record());
   assert.equal(s.paths.dir, join(snapshotsRoot(home), "s1"));
-  assert.equal(statSync(s.paths.disk).mode & 0o777, 0o444);
-  assert.equal(statSync(s.paths.hostKey).mode & 0o777, 0o400);
+  for (const f of [s.paths.disk, s.paths.hostKey, s.paths.vmState, s.paths.record]) assert.equal(statSync(f).mode & 0o777, 0o400, `${f} is its owner's, read-only`);
+  assert.equal(statSync(s.paths.dir).mode & 0o777, 0o700);
+  assert.equal(statSync(snapshotsRoot(home)).mode & 0o777, 0o700);
   assert.deepEqual(listSnapshots(home).map((x) => x.record.name), ["s1"]);
   assert.deepEqual(readdirSync(snapshotsRoot(home)), ["s1"], "no work dir is left");
   // the same name again
