@@ -28,7 +28,8 @@ import { runReadiness } from "./readiness.js";
 import { cloudInitOutputTail } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
 import { resumeDecision, restoreState, snapshotTakenPath, snapshotVm, suspendVm, syncGuestClock, type SuspendContext } from "./suspend.js";
-import { IDENTITY_SCRIPT, resumeSteps } from "./readiness-plan.js";
+import { IDENTITY_SCRIPT, reidentifyStep, resumeSteps } from "./readiness-plan.js";
+import { ensureVmGenId, identityDue } from "./reidentify.js";
 import { guestHostname } from "../config/guest.js";
 import { takeRequest } from "../store/request.js";
 import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js";
@@ -195,6 +196,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       sshIdentityFile: key.privateKeyPath,
       sshPublicKeys: sshPublicKeys(config, key.publicKey),
       hostKey,
+      vmgenid: ensureVmGenId(paths),
       ...(virtiofsd ? { virtiofsd } : {}),
       disks,
       freshDisk: firstStart,
@@ -266,7 +268,10 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const argv = launched.argv;
 
     const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
-    await runReadiness(resume ? resumeSteps(boot.mounts, guestHostname(paths.name)) : boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
+    // an instance made from a booted snapshot: its own identity (hostagent/reidentify.ts)
+    const reidentify = identityDue(paths, resume !== undefined);
+    const readiness = resume ? resumeSteps(boot.mounts, guestHostname(paths.name), reidentify) : [...boot.readiness, ...(reidentify ? [reidentifyStep()] : [])];
+    await runReadiness(readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
     // A resumed guest continues the boot that saw the previous cidata, not this one.
     const seen = resume ? readyCidata : boot.cloudInit.cidata;
     if (seen !== undefined) recordReadyCidata(paths, seen);

@@ -31,6 +31,8 @@ export interface BootHost {
   sshPublicKeys: string[];
   /** The guest's pinned ssh host key (ssh/hostkey.ts). */
   hostKey: { privateKey: string; publicKey: string };
+  /** The instance's VM generation id (hostagent/reidentify.ts). */
+  vmgenid: string;
   /** Lima's additional disks, locked for this instance and probed (hostagent/disks.ts). */
   disks?: AttachedDisk[];
   /** The host's virtiofsd, when one was found. */
@@ -106,7 +108,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
   const digest = cidataDigest(isoImage("cidata", cidata));
   const mode = bootMode({ cidata: digest, lastReady: host.readyCidata, freshDisk: host.freshDisk, directKernelBoot: host.image.kernel !== undefined });
   const image = { ...host.image, cmdline: kernelCmdline(host.image.cmdline, mode.cloudInit) };
-  const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image, mounts, disks: host.disks ?? [] });
+  const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image, mounts, disks: host.disks ?? [], vmgenid: host.vmgenid });
   return {
     mounts,
     daemons,

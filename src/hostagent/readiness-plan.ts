@@ -7,6 +7,7 @@ import { LIGHT_BOOT_UNIT_PATH } from "../cidata/scripts/runner.js";
 import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
 import { sshfsAllowKey } from "../mounts/sshfs-helper.js";
 import { additionalDisks } from "../disks/plan.js";
+import { REIDENTIFY_SCRIPT } from "./reidentify.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
 interface StepBase {
@@ -61,6 +62,12 @@ export type ReadinessStep =
    * instance made from a booted snapshot wakes up with the snapshot source's).
    */
   | (StepBase & { kind: "clock"; script: string; hostname: string })
+  /**
+   * Resume of an instance made from a booted snapshot, the first: `script` (REIDENTIFY_SCRIPT, as
+   * root) gives the guest the instance's own machine-id and ssh host key; then ssh connects again,
+   * pinned to the instance's own key (hostagent/reidentify.ts).
+   */
+  | (StepBase & { kind: "reidentify"; script: string })
   /** Resume: `script` (as root, mount points as arguments) mounts the fstab mounts again. */
   | (StepBase & { kind: "remount"; script: string; mountPoints: string[] });
 
@@ -136,11 +143,27 @@ function mountsStep(mounts: MountPlan, sshfs: boolean): ReadinessStep {
 }
 
 /**
- * The readiness steps of a resume (a restored state; pure): ssh, the guest clock, the mounts the
- * suspend unmounted (fstab ones with REMOUNT_SCRIPT, reverse-sshfs reconnected), then the same
+ * Gives the guest of an instance made from a booted snapshot its own machine-id and ssh host key:
+ * the first resume's step, or the last of a cold boot when that resume never completed.
+ */
+export function reidentifyStep(): ReadinessStep {
+  return {
+    kind: "reidentify",
+    announce: { step: "reidentify", message: "Giving the guest its own machine-id and ssh host key" },
+    description: "the guest has the instance's own machine-id and ssh host key, not the snapshot's",
+    hint: "it is done with sudo -n (user.passwordlessSudo, the default); start the instance again to retry",
+    fatal: true,
+    script: REIDENTIFY_SCRIPT,
+  };
+}
+
+/**
+ * The readiness steps of a resume (a restored state; pure): ssh, the guest clock, its own identity
+ * (`reidentify`, when the state is a booted snapshot's the guest has not made its own yet), the mounts
+ * the suspend unmounted (fstab ones with REMOUNT_SCRIPT, reverse-sshfs reconnected), then the same
  * check of every mount as a boot's. cloud-init, provisioning and probes ran before the suspend.
  */
-export function resumeSteps(mounts: MountPlan, hostname: string): ReadinessStep[] {
+export function resumeSteps(mounts: MountPlan, hostname: string, reidentify = false): ReadinessStep[] {
   const fstab = mounts.mounts.filter((m) => m.fstab !== undefined).map((m) => m.expect.mountPoint);
   const sshfs = mounts.mounts.some((m) => m.sshfs !== undefined);
   const steps: ReadinessStep[] = [
@@ -156,6 +179,7 @@ export function resumeSteps(mounts: MountPlan, hostname: string): ReadinessStep[
       hostname,
     },
   ];
+  if (reidentify) steps.push(reidentifyStep());
   if (fstab.length > 0) {
     steps.push({
       kind: "remount",

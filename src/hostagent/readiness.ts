@@ -10,6 +10,7 @@ import { verifyGuestMounts } from "./mountcheck.js";
 import { startReverseSshfs } from "./daemons.js";
 import type { Supervised } from "./processes.js";
 import { remountGuest, syncGuestClock } from "./suspend.js";
+import { reidentifyGuest } from "./reidentify.js";
 import { guestExec } from "../ssh/exec.js";
 import { asRoot } from "../mounts/index.js";
 import { SSHFS_HELPER_CHECK, SSHFS_HELPER_INSTALL } from "../mounts/sshfs-helper.js";
@@ -76,6 +77,11 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       return undefined;
     case "clock": {
       const said = await syncGuestClock(paths, s.script, s.hostname);
+      if (said !== "") c.emit({ message: said });
+      return undefined;
+    }
+    case "reidentify": {
+      const said = await reidentifyGuest(paths, s.script, { signal: c.stop, beforeAttempt: c.interrupt });
       if (said !== "") c.emit({ message: said });
       return undefined;
     }

@@ -15,8 +15,8 @@ import { forceStop } from "./stop.js";
 /**
  * Files of an instance directory that belong to one boot or to the instance's identity, and are
  * dropped on clone, rename and factory-reset: pid files and sockets, logs, the ssh host key and its
- * pin (a clone gets a new one), ssh.config, the cidata ISO and its marker (rebuilt with the new name),
- * the saved state of a suspend. Pure.
+ * pin (a clone gets a new one), the VM generation id, ssh.config, the cidata ISO and its marker
+ * (rebuilt with the new name), the saved state of a suspend. Pure.
  */
 export function isPerBootOrIdentity(file: string): boolean {
   if (/\.(pid|sock|tmp|log)$/.test(file)) return true;
@@ -25,6 +25,8 @@ export function isPerBootOrIdentity(file: string): boolean {
     "lock",
     "ssh_host_ed25519_key",
     "ssh_host_ed25519_key.pub",
+    "ssh_host_ed25519_key.snapshot.pub",
+    "vmgenid",
     "known_hosts",
     "ssh.config",
     "cidata.iso",

@@ -2,7 +2,8 @@
  * New instances from a booted snapshot (`tslima start --from SNAP NAME`, `Instance.fromSnapshot`):
  * the instance gets its own copy-on-write disk over the snapshot's frozen one and the snapshot's
  * saved state as a suspended instance holds it, so its first start resumes that state (seconds)
- * instead of booting (minutes); the resume gives the guest its own hostname and clock. Every file
+ * instead of booting (minutes); the resume gives the guest its own hostname and clock, and its own
+ * machine-id, ssh host key (made here) and MAC address (hostagent/reidentify.ts). Every file
  * taken from the snapshot is a hard link (a copy across file systems): deleting the snapshot later
  * does not harm the instance.
  *
@@ -30,6 +31,7 @@ import type { ResolvedImage } from "../images/types.js";
 import { validateInstanceName } from "./names.js";
 import { moveIntoPlace } from "./create.js";
 import { validateSnapshotName } from "./snapshot.js";
+import { generateEd25519Key } from "../ssh/key.js";
 
 export interface FromSnapshotOptions {
   home?: string;
@@ -128,8 +130,9 @@ export async function createFromSnapshot(snap: string, name: string, opts: FromS
     if (record.kernel) linkOrCopy(snapshot.paths.kernel, tmp.kernel);
     if (record.initrd) linkOrCopy(snapshot.paths.initrd, tmp.initrd);
     if (record.efiVars) copyFileAtomic(snapshot.paths.efiVars, tmp.efiVars); // QEMU writes it: 0600, not the snapshot's 0400
-    copyFileAtomic(snapshot.paths.hostKey, tmp.hostKey);
-    copyFileAtomic(`${snapshot.paths.hostKey}.pub`, `${tmp.hostKey}.pub`);
+    // its own host key; the snapshot's (which the saved guest serves) until the resume replaces it
+    await generateEd25519Key(tmp.hostKey, `tslima-host-${name}`, `the host key of instance ${name}`);
+    copyFileAtomic(`${snapshot.paths.hostKey}.pub`, tmp.resumeHostKey);
     const image: ResolvedImage = {
       disk: final.basedisk,
       diskFormat: record.baseFormat,

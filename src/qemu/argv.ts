@@ -86,6 +86,18 @@ function networkArgs(paths: InstancePaths, sshPort: number): string[] {
   ];
 }
 
+/**
+ * The VM generation id device (x86_64: QEMU 7.2 has none for aarch64's virt machine): the guest
+ * kernel's vmgenid driver reseeds its random number generator when the id changes, as it does when
+ * an instance made from a booted snapshot restores the snapshot's memory with an id of its own
+ * (QEMU writes the incoming side's guid into the guest and notifies it after loading the state).
+ * `plan.vmgenid` is a UUID (hostagent/reidentify.ts ensureVmGenId).
+ */
+function identityArgs(config: Config, plan: QemuPlan): string[] {
+  if (plan.vmgenid === undefined || config.arch !== "x86_64") return [];
+  return ["-device", `vmgenid,guid=${plan.vmgenid}`];
+}
+
 /** No display, no default devices; the first serial port goes to serial.log, QMP to qmp.sock. */
 function consoleArgs(paths: InstancePaths): string[] {
   checkSocketPath(paths.qmpSock, "QMP socket");
@@ -115,6 +127,7 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
     ...diskArgs(paths),
     ...diskDriveArgs(plan.disks ?? []),
     ...networkArgs(paths, plan.sshPort),
+    ...identityArgs(config, plan),
     ...consoleArgs(paths),
     ...plan.mounts.qemuArgs,
     ...plan.mounts.mounts.flatMap((m) => m.qemuArgs),
@@ -130,6 +143,7 @@ export function incomingArgv(argv: string[]): string[] {
 }
 
 const SSH_HOSTFWD = /(hostfwd=tcp:127\.0\.0\.1:)\d+(-:22)/;
+const VMGENID = /^(vmgenid,guid=)[^,]*/;
 
 /** Whose command line it is: what hardwareArgv() blanks so that another instance's argv compares equal. */
 export interface ArgvOwner {
@@ -143,8 +157,8 @@ export interface ArgvOwner {
  * host port of ssh's forward blanked (a host-side detail a restore may change), the kernel
  * command line blanked (read only when the guest boots: a light or full cloud-init choice made
  * after the suspend must not refuse the resume), and what names the owning instance blanked (its
- * directory in paths, its name, its MAC address): an instance made from a booted snapshot runs the
- * snapshot's machine under its own name and directory. Two command lines whose hardwareArgv() are
+ * directory in paths, its name, its MAC address, its VM generation id): an instance made from a
+ * booted snapshot runs the snapshot's machine under its own name, directory and identity. Two command lines whose hardwareArgv() are
  * equal run the same virtual machine. Pure.
  */
 export function hardwareArgv(argv: string[], owner: ArgvOwner): string[] {
@@ -168,6 +182,7 @@ export function hardwareArgv(argv: string[], owner: ArgvOwner): string[] {
     out.push(
       argv[i]!
         .replace(SSH_HOSTFWD, "$1PORT$2")
+        .replace(VMGENID, "$1GUID")
         .split(optValue(owner.dir)).join("INSTANCE_DIR")
         .split(owner.dir).join("INSTANCE_DIR")
         .split(mac).join("mac=MAC"),

@@ -32,6 +32,8 @@ export interface QemuPlan {
   mounts: MountPlan;
   /** Lima's additional disks attached to this boot, in config order (disks/plan.ts). */
   disks?: AttachedDisk[];
+  /** The instance's VM generation id (a UUID): a vmgenid device on x86_64 (see argv.ts). */
+  vmgenid?: string;
 }
 
 export type { Config };

@@ -38,6 +38,7 @@ export const STEPS = [
   // a resume (start of a Suspended instance) instead of wait-cloud-init and probes
   "restore-state",
   "sync-clock",
+  "reidentify",
   "remount",
   // a suspend (SIGUSR2 to the agent), after READY
   "unmount",

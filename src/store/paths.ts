@@ -33,6 +33,13 @@ export interface InstancePaths {
   hostKey: string;
   /** The guest's pinned public host key, the only one ssh accepts for the instance. */
   knownHosts: string;
+  /**
+   * An instance made from a booted snapshot, until its first resume gave the guest its own identity:
+   * the snapshot's public host key, which the saved guest serves (src/hostagent/reidentify.ts).
+   */
+  resumeHostKey: string;
+  /** The instance's VM generation id (a UUID, QEMU's vmgenid device): its own, kept across its boots. */
+  vmgenid: string;
   qmpSock: string;
   serialLog: string;
   qemuPid: string;
@@ -72,6 +79,8 @@ export function instancePaths(home: string, name: string): InstancePaths {
     sshSock: join(dir, "ssh.sock"),
     hostKey: join(dir, "ssh_host_ed25519_key"),
     knownHosts: join(dir, "known_hosts"),
+    resumeHostKey: join(dir, "ssh_host_ed25519_key.snapshot.pub"),
+    vmgenid: join(dir, "vmgenid"),
     qmpSock: join(dir, "qmp.sock"),
     serialLog: join(dir, "serial.log"),
     qemuPid: join(dir, "qemu.pid"),

@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createFromSnapshot, Instance, isTslimaError, type RunningInstance } from "../../src/index.js";
 import { instancePaths } from "../../src/store/paths.js";
+import { macAddress } from "../../src/qemu/options.js";
 import { runProgram } from "../../src/proc/run.js";
 import { baseSnapshot, bootGuest, Cli, parseList } from "./harness.js";
 import { systemdFromRoot } from "./serial-facts.js";
@@ -102,6 +103,48 @@ test("two instances from one snapshot run side by side: memory restored, own ove
   for (const dir of [cli.home, a.dir, instancePaths(cli.home, "src").dir, join(cli.home, "_snapshots"), snap]) assert.equal(modeOf(dir), "700", dir);
   for (const f of [a.diffdisk, instancePaths(cli.home, "src").diffdisk, a.serialLog, a.haStdoutLog]) assert.equal(modeOf(f), "600", f);
   for (const f of ["disk", "vmstate", "basedisk", "snapshot.json", "lima.yaml"]) assert.equal(modeOf(join(snap, f)), "400", f);
+});
+
+test("instances from one snapshot have identities of their own: VM generation id, machine-id, ssh host key, RNG output; a MAC for their cold boots", LONG, async () => {
+  const snap = join(cli.home, "_snapshots", "s1");
+  const keyOf = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(" ");
+  const snapshotKey = keyOf(readFileSync(join(snap, "ssh_host_ed25519_key.pub"), "utf8"));
+  const seen = { machineId: new Set<string>(), key: new Set<string>([snapshotKey]), mac: new Set<string>(), rng: new Set<string>(), guid: new Set<string>() };
+  seen.machineId.add(await sh("src", "cat /etc/machine-id"));
+  seen.mac.add(macAddress("src"));
+  // read right after each resume, in both: the guest kernel reseeded when its generation id changed
+  const rng = await Promise.all(["a", "b"].map((n) => sh(n, "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'")));
+  for (const [i, n] of ["a", "b"].entries()) {
+    const p = instancePaths(cli.home, n);
+    assert.equal(await sh(n, "test -e /sys/bus/acpi/drivers/vmgenid/QEMUVGID:00 && echo bound"), "bound", `${n}: the guest's vmgenid driver has the device`);
+    const guid = readFileSync(p.vmgenid, "utf8").trim();
+    const cmdline = readFileSync(`/proc/${readFileSync(p.qemuPid, "utf8").trim()}/cmdline`, "utf8").split("\0");
+    assert.ok(cmdline.includes(`vmgenid,guid=${guid}`), `${n}: QEMU runs with its own vmgenid device: ${cmdline.join(" ")}`);
+    seen.guid.add(guid);
+    const machineId = await sh(n, "cat /etc/machine-id");
+    assert.match(machineId, /^[0-9a-f]{32}$/);
+    seen.machineId.add(machineId);
+    assert.equal(await sh(n, "cat /var/lib/dbus/machine-id 2>/dev/null || cat /etc/machine-id"), machineId, `${n}: dbus reads the same`);
+    const own = keyOf(readFileSync(`${p.hostKey}.pub`, "utf8"));
+    assert.equal(keyOf(await sh(n, "cat /etc/ssh/ssh_host_ed25519_key.pub")), own, `${n}: the guest holds the instance's own host key`);
+    assert.equal(await sh(n, "ls /etc/ssh | grep -c '^ssh_host_.*_key$' || true"), "1", `${n}: no other host key shared with the snapshot`);
+    assert.equal(readFileSync(p.knownHosts, "utf8").trim(), `lima-${n} ${own}`, `${n}: its own key is pinned`);
+    assert.equal(existsSync(p.resumeHostKey), false);
+    const port = Number(/^\s*Port\s+(\d+)/m.exec(readFileSync(p.sshConfig, "utf8"))?.[1]);
+    const scan = spawnSync("ssh-keyscan", ["-t", "ed25519", "-p", String(port), "127.0.0.1"], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(keyOf(scan.stdout.split("\n").find((l) => l.startsWith("[127.0.0.1]"))?.replace(/^\S+\s+/, "") ?? ""), own, `${n}: sshd serves it: ${scan.stdout}${scan.stderr}`);
+    seen.key.add(own);
+    // a MAC of its own on QEMU's command line, for its cold boots: the restored NIC keeps the snapshot's
+    assert.ok(cmdline.includes(`virtio-net-pci,netdev=net0,mac=${macAddress(n)}`), cmdline.join(" "));
+    seen.mac.add(macAddress(n));
+    assert.match(rng[i]!, /^[0-9a-f]{64}$/);
+    seen.rng.add(rng[i]!);
+  }
+  assert.equal(seen.guid.size, 2, "a VM generation id each");
+  assert.equal(seen.machineId.size, 3, "a machine-id each, none the snapshot source's");
+  assert.equal(seen.key.size, 3, "a host key each, none the snapshot's");
+  assert.equal(seen.mac.size, 3, "a MAC address each");
+  assert.equal(seen.rng.size, 2, "different random numbers");
 });
 
 test("an instance from a snapshot with a mount of its own: reverse-sshfs, made by the resume", LONG, async () => {

@@ -30,6 +30,7 @@ const host: BootHost = {
     privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nfake-host-key-for-the-golden-file\n-----END OPENSSH PRIVATE KEY-----\n",
     publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyForTheGoldenFileOnly lima-default",
   },
+  vmgenid: "6c9b1d0e-3f4a-4e21-9b7d-2a5c8e0f1d34",
   freshDisk: false,
   readyCidata: undefined,
 };

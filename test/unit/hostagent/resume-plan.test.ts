@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { IDENTITY_SCRIPT, resumeSteps } from "../../../src/hostagent/readiness-plan.js";
+import { IDENTITY_SCRIPT, reidentifyStep, resumeSteps } from "../../../src/hostagent/readiness-plan.js";
 import { REMOUNT_SCRIPT } from "../../../src/mounts/suspend.js";
 import { sshfsAllowKey } from "../../../src/mounts/sshfs-helper.js";
 import type { MountPlan, PlannedMount } from "../../../src/mounts/types.js";
 import { requestOutcome } from "../../../src/instance/agent-request.js";
+import { REIDENTIFY_SCRIPT } from "../../../src/hostagent/reidentify.js";
 
 const mount = (mountPoint: string, kind: "9p" | "reverse-sshfs"): PlannedMount =>
   ({
@@ -29,6 +30,18 @@ test("a resume waits for ssh, sets the clock, mounts the fstab mounts again, rec
   assert.ok(clock.kind === "clock" && clock.hostname === "lima-clone" && clock.script === IDENTITY_SCRIPT);
   assert.deepEqual(resumeSteps({ qemuArgs: [], mounts: [] }, "lima-x").map((s) => s.kind), ["ssh", "clock"]);
 });
+
+test("the first resume of an instance made from a booted snapshot gives the guest its own identity, before its mounts; a failure fails the start", () => {
+  const plan: MountPlan = { qemuArgs: [], mounts: [mount("/mnt/a", "9p")] };
+  const steps = resumeSteps(plan, "lima-a", true);
+  assert.deepEqual(steps.map((s) => s.kind), ["ssh", "clock", "reidentify", "remount", "mounts"]);
+  const step = steps[2]!;
+  assert.ok(step.kind === "reidentify" && step.script === REIDENTIFY_SCRIPT);
+  assert.equal(step.fatal, true, "a guest left with the snapshot's identity is no instance of its own");
+  assert.deepEqual(reidentifyStep(), step, "the same step ends a cold boot made before that resume completed");
+  assert.ok(!resumeSteps(plan, "lima-a", false).some((s) => s.kind === "reidentify"), "an instance of its own: a plain resume");
+});
+
 
 test("requestOutcome: saved and failed end the wait, so does the agent exiting; a suspend's events do not end a snapshot's wait", () => {
   assert.equal(requestOutcome({ time: "", status: {}, suspend: "requested" }, "suspend"), undefined);

@@ -214,6 +214,15 @@ test("mount arguments come last: shared ones, then each mount's, in plan order",
   assert.deepEqual(argv.slice(-tail.length), tail);
 });
 
+test("vmgenid: an x86_64 machine has the instance's VM generation id device; aarch64's virt machine has none in QEMU 7.2", () => {
+  const argv = qemuArgv(sampleConfig(), linuxPaths, samplePlan({ vmgenid: "0f6f5e3c-2c9b-4d2e-9a51-7c1d3b2a4e10" }));
+  const i = argv.indexOf("vmgenid,guid=0f6f5e3c-2c9b-4d2e-9a51-7c1d3b2a4e10");
+  assert.ok(i > 0 && argv[i - 1] === "-device", argv.join(" "));
+  assert.ok(!qemuArgv(sampleConfig(), linuxPaths, samplePlan({ vmgenid: undefined })).some((a) => a.startsWith("vmgenid")));
+  const arm = qemuArgv(sampleConfig({ arch: "aarch64" }), macPaths, samplePlan({ host: macHost, qemu: { binary: "qemu-system-aarch64", version: "7.2.22", accel: "hvf", firmware: { code: "c", vars: "v" } } }));
+  assert.ok(!arm.some((a) => a.startsWith("vmgenid")), arm.join(" "));
+});
+
 test("incoming: the boot's argv plus -incoming defer; hardwareArgv ignores it, the ssh host port and the owner", () => {
   const argv = qemuArgv(sampleConfig(), linuxPaths, samplePlan());
   const hw = (a: string[], p = linuxPaths) => hardwareArgv(a, p);
@@ -233,6 +242,13 @@ test("incoming: the boot's argv plus -incoming defer; hardwareArgv ignores it, t
     assert.deepEqual(hw(cloneArgv, clone), hw(argv));
     assert.ok(!hw(cloneArgv, clone).some((a) => a.includes(clone.dir)), "no path of the owner is left");
   }
+  // another VM generation id (each instance's own) is the same machine
+  const otherId = qemuArgv(sampleConfig(), linuxPaths, samplePlan({ vmgenid: "11111111-2222-4333-8444-555555555555" }));
+  assert.notDeepEqual(otherId, argv);
+  assert.deepEqual(hw(otherId), hw(argv));
+  assert.ok(hw(argv).includes("vmgenid,guid=GUID"));
+  // but not a machine without the device
+  assert.notDeepEqual(hw(qemuArgv(sampleConfig(), linuxPaths, samplePlan({ vmgenid: undefined }))), hw(argv));
   assert.equal(saveStateUri("/home/a b/vmstate.tmp"), "exec:umask 077 && cat > '/home/a b/vmstate.tmp'");
   assert.equal(loadStateUri("/home/it's/vmstate"), "exec:cat '/home/it'\\''s/vmstate'");
 });

@@ -53,6 +53,7 @@ export function samplePlan(over: Partial<QemuPlan> = {}): QemuPlan {
     sshPort: 60022,
     image: { disk: "/home/alice/.tslima/default/basedisk", diskFormat: "qcow2", location: "https://example.org/debian-12.qcow2" },
     mounts: { mounts: [], qemuArgs: [] },
+    vmgenid: "0f6f5e3c-2c9b-4d2e-9a51-7c1d3b2a4e10",
     ...over,
   };
 }
