@@ -57,7 +57,9 @@ export function sftpServerArgv(s: SftpServerSpec): string[] {
   const underUsr = s.sftpServer.startsWith("/usr/");
   return [
     BWRAP,
-    "--unshare-all",
+    // every namespace; root's server keeps the host's users (no user namespace: chown works as before)
+    "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+    ...(s.root ? [] : ["--unshare-user"]),
     "--die-with-parent",
     "--new-session",
     ...(s.root ? ["--cap-drop", "ALL", ...ROOT_CAPS.flatMap((c) => ["--cap-add", c])] : []),

@@ -23,7 +23,7 @@ const SFTP_SERVER = "/usr/lib/openssh/sftp-server";
 test("sftpServerArgv: bwrap with only /usr, /lib*, the passwd file, /dev/null and the location; -d and -R", () => {
   const spec: SftpServerSpec = { sftpServer: SFTP_SERVER, location: "/home/a/my 100%", writable: true, passwd: "/home/a/.tslima/x/sftp-passwd", root: false };
   assert.deepEqual(sftpServerArgv(spec), [
-    "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+    "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--unshare-user", "--die-with-parent", "--new-session",
     "--ro-bind", "/usr", "/usr",
     "--ro-bind-try", "/lib", "/lib", "--ro-bind-try", "/lib64", "/lib64", "--ro-bind-try", "/lib32", "/lib32",
     "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
@@ -35,7 +35,8 @@ test("sftpServerArgv: bwrap with only /usr, /lib*, the passwd file, /dev/null an
     "--", SFTP_SERVER, "-d", "/home/a/my 100%%",
   ]);
   const ro = sftpServerArgv({ ...spec, writable: false, root: true, sftpServer: "/opt/ssh/sftp-server" });
-  assert.deepEqual(ro.slice(4, 16), ["--cap-drop", "ALL", "--cap-add", "CAP_CHOWN", "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_DAC_READ_SEARCH", "--cap-add", "CAP_FOWNER", "--cap-add", "CAP_FSETID"]);
+  assert.equal(ro.includes("--unshare-user"), false, "root's server keeps the host's users (chown)");
+  assert.deepEqual(ro.slice(8, 20), ["--cap-drop", "ALL", "--cap-add", "CAP_CHOWN", "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_DAC_READ_SEARCH", "--cap-add", "CAP_FOWNER", "--cap-add", "CAP_FSETID"]);
   assert.ok(ro.join(" ").includes("--ro-bind /opt/ssh/sftp-server /opt/ssh/sftp-server"), "a server outside /usr is bound");
   assert.ok(ro.join(" ").includes("--ro-bind /home/a/my 100% /home/a/my 100% --remount-ro /"), "a read-only mount is bound read-only");
   assert.deepEqual(ro.slice(-4), ["/opt/ssh/sftp-server", "-d", "/home/a/my 100%%", "-R"]);

@@ -39,7 +39,7 @@ test("reverse-sshfs: root's server keeps only file capabilities; TSLIMA_SSHFS_UN
   const config = testConfig({ mountType: "reverse-sshfs", mounts: [testMount("/ro")] });
   const host = { os: "Linux" as const, uid: 0, home: "/root" };
   const root = mountPlan(config, testPaths, { memoryBytes: 1, host }).mounts[0]?.sshfs?.hostCommand ?? [];
-  assert.deepEqual(root.slice(0, 6), ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]);
+  assert.deepEqual(root.slice(0, 10), ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]);
   const loose = mountPlan(config, testPaths, { memoryBytes: 1, host, sftpUnconfined: true }).mounts[0]?.sshfs?.hostCommand;
   assert.deepEqual(loose, ["/usr/lib/openssh/sftp-server", "-d", "/ro", "-R"]);
 });
