@@ -196,7 +196,7 @@ wait_mounted /mnt/ro
 echo "@exit $(cat /root/attack.done)"; cat /root/attack.out; echo @@; ls /root/attack; echo @@; cat /root/attack/inside`, ...batch);
     assert.equal(attack.code, 0, attack.stdout + attack.stderr);
     const [out = "", got = "", inside = ""] = attack.stdout.split("@@\n");
-    console.log(`# guest root's SFTP session on the read-only mount's channel:\n${out.replace(/^/gm, "#   ")}`);
+    console.log(`# guest root's SFTP session on the read-only mount's channel:\n${out.replace(/\r/g, "").replace(/^/gm, "#   ")}`);
     assert.match(out, /^@exit 0$/m, "the batch ran to its end");
     assert.equal(inside, "from-host\n", "the channel is the mount's: a file in the location is read");
     assert.deepEqual(got.trim().split("\n"), ["inside"], "nothing else was read");
