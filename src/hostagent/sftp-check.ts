@@ -1,10 +1,10 @@
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import type { HostFacts } from "../config/types.js";
 import type { MountPlan } from "../mounts/types.js";
 import type { InstancePaths } from "../store/paths.js";
 import { SFTP_UNCONFINED_ENV, sftpPasswdFile, sftpPasswdText } from "../mounts/sftp-confine.js";
+import { describeEnd, lastLines, runProgramSync } from "../proc/run.js";
 
 /**
  * Before QEMU starts: writes the passwd file the confined sftp-servers see, then runs each
@@ -22,9 +22,9 @@ export function checkSftpServers(plan: MountPlan, paths: InstancePaths, host: Pi
   writeFileSync(sftpPasswdFile(paths), sftpPasswdText({ name: host.user, uid: host.uid, gid: host.gid }), { mode: 0o600 });
   for (const m of sshfs) {
     const [cmd = "", ...args] = m.sshfs?.hostCommand ?? [];
-    const r = spawnSync(cmd, args, { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", timeout: 20_000 });
-    if (r.error === undefined && r.status === 0) continue;
-    const why = r.error !== undefined ? r.error.message : (r.stderr.trim().split("\n").slice(-2).join(" / ") || `exit ${r.status ?? r.signal}`);
+    const r = runProgramSync(cmd, args, { timeoutMs: 20_000 });
+    if (r.spawnError === undefined && r.code === 0) continue;
+    const why = [`${cmd} ${describeEnd(r)}`, ...lastLines(r.stderr, 2)].join(": ");
     const i = plan.mounts.indexOf(m);
     throw new TslimaError("SSHFS_CONFINE", `mounts[${i}] (${m.mount.location} -> ${m.mount.mountPoint}): the host's sftp-server cannot be confined to the location with bubblewrap: ${why}`, {
       hint:
