@@ -40,6 +40,7 @@ export const PLANNERS = [
   "src/mounts/plan.ts",
   "src/mounts/sshfs.ts",
   "src/mounts/sshfs-helper.ts",
+  "src/mounts/sftp-confine.ts",
   "src/mounts/suspend.ts",
   "src/mounts/tag.ts",
   "src/mounts/types.ts",

@@ -90,6 +90,7 @@ export const ERROR_CODES = {
   MOUNT_DAEMON: "a mount daemon (virtiofsd) did not start",
   MOUNTS: "a mount is missing or wrong in the guest",
   SSHFS: "a reverse-sshfs mount could not be prepared in the guest",
+  SSHFS_CONFINE: "the host's sftp-server cannot be confined to a reverse-sshfs mount (bubblewrap missing or refused)",
   DOCTOR_UNKNOWN_MOUNT: "doctor mounts or bench mounts --mount names no mount of the instance",
   DOCTOR_GUEST: "doctor mounts cannot run its probe in the guest (ssh fails)",
   BENCH_GUEST: "bench mounts cannot run in the guest (ssh or sudo fails, or a share cannot be mounted again)",

@@ -21,6 +21,8 @@ import { describeExit, type Exit } from "../proc/child.js";
 import { poll } from "../proc/wait.js";
 import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, recordReadyCidata, sshPublicKeys, takeReadyCidata, writeCidata } from "./prepare.js";
 import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";
+import { checkSftpServers } from "./sftp-check.js";
+import { SFTP_UNCONFINED_ENV } from "../mounts/sftp-confine.js";
 import { planBoot } from "./plan.js";
 import { attachDisks, releaseDisks } from "./disks.js";
 import { additionalDisks, type AttachedDisk } from "../disks/plan.js";
@@ -186,6 +188,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const qemuFacts = await probeQemu(config.arch, hostFacts);
     if (qemuFacts.accelWarning) emit({ warning: qemuFacts.accelWarning });
     const virtiofsd = config.mountType === "virtiofs" && config.mounts.length > 0 ? findVirtiofsd() : undefined;
+    const sftpUnconfined = process.env[SFTP_UNCONFINED_ENV] === "1";
     // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).
     const readyCidata = takeReadyCidata(paths);
     const boot = planBoot(config, {
@@ -198,6 +201,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       hostKey,
       vmgenid: ensureVmGenId(paths),
       ...(virtiofsd ? { virtiofsd } : {}),
+      sftpUnconfined,
       disks,
       freshDisk: firstStart,
       readyCidata,
@@ -213,6 +217,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     writeFileAtomic(paths.sshConfig, boot.sshConfig);
     status.sshLocalPort = sshPort;
     prepareMountLocations(boot.mounts);
+    const unconfinedWarning = checkSftpServers(boot.mounts, paths, hostFacts, sftpUnconfined);
+    if (unconfinedWarning !== undefined) emit({ warning: unconfinedWarning });
     const cidata = () => {
       step("cidata", "Writing cidata.iso");
       writeCidata(paths, boot.cidata);

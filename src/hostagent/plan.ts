@@ -37,6 +37,8 @@ export interface BootHost {
   disks?: AttachedDisk[];
   /** The host's virtiofsd, when one was found. */
   virtiofsd?: VirtiofsdInfo;
+  /** TSLIMA_SSHFS_UNCONFINED=1: reverse-sshfs serves its mounts without confinement (mounts/sftp-confine.ts). */
+  sftpUnconfined?: boolean;
   /** The disk was made for this boot (its guest has never run cloud-init). */
   freshDisk: boolean;
   /** The cidata digest recorded by the last boot that reached READY, if any (see cidata/boot-mode.ts). */
@@ -81,6 +83,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     memoryBytes: parseSize(config.memory),
     host: host.facts,
     ...(host.virtiofsd ? { virtiofsd: host.virtiofsd } : {}),
+    ...(host.sftpUnconfined ? { sftpUnconfined: true } : {}),
   });
   const daemons = mounts.mounts.flatMap((m) =>
     m.daemons.map((d): PlannedDaemon => ({ location: m.mount.location, command: d.command, args: d.args, ...(d.socket ? { socket: d.socket } : {}) })),

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { TslimaError, isTslimaError } from "../errors.js";
 import type { MountPlan } from "../mounts/types.js";
 import type { AgentEvent, Step } from "../store/events.js";
@@ -91,9 +92,10 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
   }
 }
 
-/** The sshfs-helper step: nothing when the guest allows the keys already, else an install as root. */
+/** The sshfs-helper step: nothing when the guest has this helper and allows the keys already, else an install as root. */
 async function ensureSshfsHelper(paths: InstancePaths, keys: string[]): Promise<void> {
-  const check = await guestExec(paths, ["sh", "-c", SSHFS_HELPER_CHECK, "tslima-sshfs-check", ...keys], { timeoutMs: 60_000 });
+  const helper = createHash("sha256").update(SSHFS_HELPER_SH).digest("hex");
+  const check = await guestExec(paths, ["sh", "-c", SSHFS_HELPER_CHECK, "tslima-sshfs-check", helper, ...keys], { timeoutMs: 60_000 });
   if (check.code === 0) return;
   const r = await guestExec(paths, asRoot(SSHFS_HELPER_INSTALL, "tslima-sshfs-install", keys), { input: SSHFS_HELPER_SH, timeoutMs: 60_000 });
   if (r.code !== 0) {

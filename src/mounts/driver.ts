@@ -14,6 +14,8 @@ export interface MountContext {
   host?: Pick<HostFacts, "os" | "uid" | "home">;
   /** The OpenSSH sftp-server binary on the host (reverse-sshfs), default /usr/lib/openssh/sftp-server. */
   sftpServer?: string;
+  /** TSLIMA_SSHFS_UNCONFINED=1: reverse-sshfs runs sftp-server without its bwrap confinement. */
+  sftpUnconfined?: boolean;
 }
 
 /** The small interface every mount type implements: one file per type. */

@@ -20,6 +20,8 @@ export interface MountPlanOptions {
   /** Host facts when known (OS, uid, home for `~`). */
   host?: Pick<HostFacts, "os" | "uid" | "home">;
   sftpServer?: string;
+  /** Serve reverse-sshfs unconfined (TSLIMA_SSHFS_UNCONFINED=1). */
+  sftpUnconfined?: boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export function mountPlan(config: Config, paths: InstancePaths, opts: MountPlanO
   if (opts.virtiofsd) ctx.virtiofsd = opts.virtiofsd;
   if (opts.host) ctx.host = opts.host;
   if (opts.sftpServer) ctx.sftpServer = opts.sftpServer;
+  if (opts.sftpUnconfined) ctx.sftpUnconfined = true;
   const driver = MOUNT_DRIVERS[config.mountType];
   // paths, duplicates, mountTypesUnsupported and the 9p options were checked by config validation
   const mounts = config.mounts.map((mount, i) => driver.plan(mount, i, ctx));

@@ -40,10 +40,16 @@ export function sshfsHelperArgv(action: "prepare" | "mount" | "umount", t: Sshfs
 
 
 /**
- * Whether the guest has the helper and allows every key given as an argument (run as the user; the
- * allow list is world-readable): exit 0 when nothing needs installing.
+ * Whether the guest has this helper (its sha256 is the first argument: an older helper is replaced)
+ * and allows every key given after it (run as the user; the allow list is world-readable): exit 0
+ * when nothing needs installing.
  */
-export const SSHFS_HELPER_CHECK = [`test -x ${SSHFS_HELPER} || exit 1`, `for k; do grep -qx "$k" ${SSHFS_ALLOW} 2>/dev/null || exit 1; done`].join("\n");
+export const SSHFS_HELPER_CHECK = [
+  `test -x ${SSHFS_HELPER} || exit 1`,
+  `[ "$(sha256sum < ${SSHFS_HELPER} | cut -d' ' -f1)" = "$1" ] || exit 1`,
+  "shift",
+  `for k; do grep -qx "$k" ${SSHFS_ALLOW} 2>/dev/null || exit 1; done`,
+].join("\n");
 
 /**
  * Installs the helper (its text on stdin) and adds the keys given as arguments to the allow list,

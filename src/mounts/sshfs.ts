@@ -2,6 +2,7 @@ import type { Mount } from "../config/types.js";
 import { sshfsHelperArgv } from "./sshfs-helper.js";
 import type { MountContext, MountDriver } from "./driver.js";
 import type { PlannedMount } from "./types.js";
+import { sftpPasswdFile, sftpServerArgv } from "./sftp-confine.js";
 
 const DEFAULT_SFTP_SERVER = "/usr/lib/openssh/sftp-server";
 
@@ -14,9 +15,9 @@ function sshfsOptions(mount: Mount): string {
 
 /**
  * reverse-sshfs: no QEMU device and no fstab line; the host agent, once SSH works, runs the guest
- * helper (cidata/scripts/sshfs.ts) over ssh with its stdin/stdout joined to the host's sftp-server
- * (`-R` for read-only mounts, so the host refuses writes too). Arguments are argv: whoever sends
- * them through ssh must shell-quote each one.
+ * helper (cidata/scripts/sshfs.ts) over ssh with its stdin/stdout joined to the host's sftp-server,
+ * confined to the mount's location (sftp-confine.ts). Arguments are argv: whoever sends them through
+ * ssh must shell-quote each one.
  */
 export const ReverseSshfsMount: MountDriver = {
   type: "reverse-sshfs",
@@ -36,7 +37,14 @@ export const ReverseSshfsMount: MountDriver = {
         // a previous sshfs that lost its connection leaves a dead FUSE mount behind: prepare detaches it first
         guestPrepare: sshfsHelperArgv("prepare", target),
         guestCommand: sshfsHelperArgv("mount", target),
-        hostCommand: [ctx.sftpServer ?? DEFAULT_SFTP_SERVER, ...(mount.writable ? [] : ["-R"])],
+        hostCommand: sftpServerArgv({
+          sftpServer: ctx.sftpServer ?? DEFAULT_SFTP_SERVER,
+          location: mount.location,
+          writable: mount.writable,
+          passwd: sftpPasswdFile(ctx.paths),
+          root: ctx.host?.uid === 0,
+          ...(ctx.sftpUnconfined ? { unconfined: true } : {}),
+        }),
         guestUnmount: sshfsHelperArgv("umount", target),
       },
       createLocation: mount.writable,

@@ -11,7 +11,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { guestSeesHostWrite } from "./mounts-inotify.js";
 import { bootGuest, Cli, guestYaml, hostUser, parseList } from "./harness.js";
@@ -23,10 +23,16 @@ const NAME = "msshfs";
 const user = hostUser();
 const cli = new Cli("mounts-sshfs", user ? { user } : {});
 const dirs = { rw: join(cli.root, "share", "rw"), follow: join(cli.root, "share", "follow"), ro: join(cli.root, "share", "ro") };
+/** Host files the agent's user can read, outside every location: what an unconfined sftp-server would hand out. */
+const secret = join(cli.root, "share", "secret.txt");
+const homeSecret = join(user?.home ?? cli.root, `tslima-sshfs-secret-${process.pid}`);
 
 const sh = (script: string, ...args: string[]) => cli.run(["shell", "--workdir", "/", NAME, "sudo", "sh", "-c", script, "sh", ...args], { timeoutMs: 180_000 });
 
-/** Children of the host agent running sftp-server. */
+/** argv of a process. */
+const argvOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);
+
+/** Children of the host agent running sftp-server (each under bwrap: the child's argv names it). */
 function sftpServers(): number[] {
   const agent = readFileSync(join(cli.home, NAME, "ha.pid"), "utf8").trim();
   return readdirSync("/proc")
@@ -70,9 +76,14 @@ async function waitMounted(points: string[], then = ""): Promise<{ ms: number; s
 
 test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a reconnect", async (t) => {
   t.after(() => cli.cleanup());
+  t.after(() => rmSync(homeSecret, { force: true }));
   for (const d of Object.values(dirs)) {
     mkdirSync(d, { recursive: true });
     hostPrepare(d);
+  }
+  for (const f of [secret, homeSecret]) {
+    writeFileSync(f, "host secret\n", { mode: 0o644 });
+    if (user) chownSync(f, user.uid, user.gid);
   }
   const mounts = [
     `- location: ${JSON.stringify(dirs.rw)}`, "  mountPoint: /mnt/rw", "  writable: true",
@@ -88,7 +99,7 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
 
   await t.test("mounted as fuse.sshfs; sshfs.cache and followSymlinks reach the guest's sshfs", async () => {
     // one guest session: /proc/mounts, the sshfs processes, the links' types
-    const facts = (await sh("cat /proc/mounts; echo @@; ps -eo args | grep '^sshfs'; echo @@; stat -c %F /mnt/rw/host-link /mnt/follow/host-link")).stdout.split("@@\n");
+    const facts = (await sh("cat /proc/mounts; echo @@; ps -eo args | grep '^/usr/bin/sshfs '; echo @@; stat -c %F /mnt/rw/host-link /mnt/follow/host-link")).stdout.split("@@\n");
     const [m = "", ps = "", types = ""] = facts;
     assert.match(m, / \/mnt\/rw fuse\.sshfs rw/);
     assert.match(m, / \/mnt\/follow fuse\.sshfs rw/);
@@ -134,6 +145,67 @@ remount() { umount "$1" || return 1; t0=$(date +%s%3N); wait_mounted "$1" || ret
     assert.match(w.stdout + w.stderr, /Read-only file system|Permission denied/);
   });
 
+  await t.test("guest root, through the mounts and on a mount's own SFTP channel, reaches no host file outside the locations", async () => {
+    // Through the mount: links guest root makes in a followSymlinks mount (sshfs asks the host's
+    // server to follow them) to a host file beside the location, by absolute and by relative path.
+    // (ln itself fails: sshfs stats a new link, following it, and finds nothing)
+    const links = await sh(`ln -s "$1" /mnt/follow/esc-abs 2>/dev/null; ln -s ../secret.txt /mnt/follow/esc-rel 2>/dev/null
+for l in esc-abs esc-rel; do cat /mnt/follow/$l 2>&1 && echo "@read $l"; done; exit 0`, secret);
+    assert.equal(links.code, 0, links.stderr);
+    assert.equal(readlinkSync(join(dirs.follow, "esc-abs")), secret, "the link is on the host");
+    assert.equal(readlinkSync(join(dirs.follow, "esc-rel")), "../secret.txt");
+    assert.doesNotMatch(links.stdout, /@read|host secret/, "a link led out of the location");
+    assert.equal(links.stdout.match(/No such file or directory/g)?.length, 2, links.stdout);
+    for (const l of ["esc-abs", "esc-rel"]) rmSync(join(dirs.follow, l));
+
+    // On the channel: the helper runs /usr/bin/sshfs, which guest root can replace. The stand-in
+    // speaks SFTP itself (OpenSSH's sftp client, its server end relayed to the channel) once and
+    // puts the real sshfs back; guest root ends the read-only mount, the host agent reconnects it,
+    // joining the stand-in to the mount's host sftp-server; after the stand-in the real one mounts.
+    const batch = [
+      `get ${dirs.ro}/host-write.txt /root/attack/inside`,
+      `-get ${secret} /root/attack/outside`,
+      `-get ${dirs.ro}/../secret.txt /root/attack/dotdot`,
+      `-get ${homeSecret} /root/attack/home`,
+      "-get /etc/hostname /root/attack/hostname",
+      "-get /proc/self/environ /root/attack/environ",
+      `-put /etc/hostname ${dirs.ro}/planted`,
+      `-mkdir ${dirs.ro}/planted-dir`,
+      `-put /etc/hostname ${join(cli.root, "share")}/planted`,
+    ];
+    const standIn = [
+      "#!/bin/sh",
+      '[ "$1" = -h ] && exec /root/sshfs.real -h',
+      "mv /root/sshfs.real /usr/bin/sshfs",
+      "exec 3<&0 4>&1 </dev/null >/dev/null",
+      `sftp -b /root/attack.batch -D "/bin/sh -c 'cat <&3 4>&- & exec cat >&4 3<&-'" >/root/attack.out 2>&1`,
+      "echo $? > /root/attack.done",
+    ];
+    const attack = await sh(`${WAIT_MOUNTED}
+set -e
+rm -rf /root/attack /root/attack.done; mkdir /root/attack
+printf '%s\\n' "$@" > /root/attack.batch
+cp /usr/bin/sshfs /root/sshfs.real
+printf '%s\\n' ${standIn.map((l) => `'${l.replace(/'/g, "'\\''")}'`).join(" ")} > /usr/bin/sshfs.new
+chmod 755 /usr/bin/sshfs.new
+mv /usr/bin/sshfs.new /usr/bin/sshfs
+umount /mnt/ro
+end=$(($(date +%s) + 170))
+until [ -e /root/attack.done ]; do [ "$(date +%s)" -lt $end ] || { echo "the stand-in never ran"; exit 1; }; sleep 0.5; done
+wait_mounted /mnt/ro
+echo "@exit $(cat /root/attack.done)"; cat /root/attack.out; echo @@; ls /root/attack; echo @@; cat /root/attack/inside`, ...batch);
+    assert.equal(attack.code, 0, attack.stdout + attack.stderr);
+    const [out = "", got = "", inside = ""] = attack.stdout.split("@@\n");
+    console.log(`# guest root's SFTP session on the read-only mount's channel:\n${out.replace(/\r/g, "").replace(/^/gm, "#   ")}`);
+    assert.match(out, /^@exit 0$/m, "the batch ran to its end");
+    assert.equal(inside, "from-host\n", "the channel is the mount's: a file in the location is read");
+    assert.deepEqual(got.trim().split("\n"), ["inside"], "nothing else was read");
+    for (const p of [secret, `${dirs.ro}/../secret.txt`, homeSecret, "/etc/hostname", "/proc/self/environ"]) assert.ok(out.includes(`File "${p}" not found.`), `${p}: ${out}`);
+    assert.equal(out.match(/Permission denied/g)?.length, 3, "the three writes refused");
+    for (const p of [join(dirs.ro, "planted"), join(dirs.ro, "planted-dir"), join(cli.root, "share", "planted")]) assert.equal(existsSync(p), false, p);
+    assert.equal(lstatSync(join(dirs.ro, "host-write.txt")).size, "from-host\n".length);
+  });
+
   await t.test("reconnect: after the ssh connection drops, every mount comes back", async () => {
     const before = sftpServers();
     assert.equal(before.length, 3, `one sftp-server per mount, got ${before.join(",")}`);
@@ -148,6 +220,13 @@ remount() { umount "$1" || return 1; t0=$(date +%s%3N); wait_mounted "$1" || ret
     const after = sftpServers();
     assert.equal(after.length, 3);
     assert.notDeepEqual(after.sort(), before.sort(), "new sessions");
+    // every server the agent started again is the confined one: bwrap binding only its location (ro: read-only)
+    const binds = after.map(argvOf).map((a) => {
+      assert.equal(a[0], "bwrap", a.join(" "));
+      const i = a.lastIndexOf("--remount-ro");
+      return a.slice(i - 3, i).join(" ");
+    });
+    assert.deepEqual(binds.sort(), [`--bind ${dirs.follow} ${dirs.follow}`, `--bind ${dirs.rw} ${dirs.rw}`, `--ro-bind ${dirs.ro} ${dirs.ro}`].sort());
   });
 
   await t.test("doctor mounts --json: chown, symlinks both ways and hard links as the README's table says", async () => {
