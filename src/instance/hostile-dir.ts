@@ -102,7 +102,7 @@ export class HostileDir {
 
   /**
    * Removes everything in the directory, and the directory (by its path: `path` is only removed when
-   * it still is an empty directory). Subdirectories are entered through O_NOFOLLOW descriptors, so a
+   * it still is an empty directory; gone already is fine). Subdirectories are entered through O_NOFOLLOW descriptors, so a
    * symlink is removed itself, whatever it points to. Returns false when something could not be removed.
    */
   removeAll(): boolean {
@@ -111,8 +111,8 @@ export class HostileDir {
     try {
       rmdirSync(this.path);
       return ok;
-    } catch {
-      return false;
+    } catch (e) {
+      return ok && (e as NodeJS.ErrnoException).code === "ENOENT"; // the guest's cleanup removed it already
     }
   }
 

@@ -65,4 +65,7 @@ test("removeAll removes nested entries and symlinks themselves, never what they 
   assert.equal(existsSync(d.path), false);
   assert.equal(readFileSync(join(s.secret, "key"), "utf8"), "host secret\n", "the linked directory's files are left alone");
   assert.ok(lstatSync(s.secret).isDirectory());
+  const gone = HostileDir.create(join(s.root, "gone"));
+  rmSync(gone.path, { recursive: true });
+  assert.equal(gone.removeAll(), true, "removed already (by the guest's cleanup): fine");
 });
