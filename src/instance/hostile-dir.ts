@@ -90,9 +90,9 @@ export class HostileDir {
     }
   }
 
-  /** A path to the entry for a tool that must not follow it (e.g. `getfattr -h`). */
+  /** A path to the entry for another program (this process's /proc entry: a child's /proc/self is its own), e.g. `getfattr -h`. */
   entryPath(name: string): string {
-    return this.at(name);
+    return this.at(name).replace("/proc/self/", `/proc/${process.pid}/`);
   }
 
   /** Sets the directory's own mode (through its descriptor). */

@@ -50,6 +50,8 @@ test("readSmall reads regular files only, at most max bytes; lstat and dir never
   assert.equal(d.lstat("link")?.isSymbolicLink(), true);
   assert.equal(d.dir("sub"), undefined, "a symlink to a directory is no directory");
   assert.throws(() => d.readSmall("../secret/key"), /not an entry name/);
+  assert.equal(spawnSync("cat", [d.entryPath("gw.txt")], { encoding: "utf8" }).stdout, "from-guest\n", "entryPath works for a child process");
+  assert.equal(spawnSync("readlink", [d.entryPath("link")], { encoding: "utf8" }).stdout, `${join(s.secret, "key")}\n`);
   d.close();
 });
 
