@@ -13,6 +13,7 @@ import type { ChildProcess } from "node:child_process";
 import { shScript } from "../ssh/exec.js";
 import { sshArgv } from "../ssh/argv.js";
 import { exitOf, startChild } from "../proc/child.js";
+import { LineSplitter } from "../proc/tail.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import type { InstancePaths } from "../store/paths.js";
 
@@ -108,11 +109,9 @@ export async function startMountInotify(
     startedAt = Date.now();
     stderr = "";
     const c = startChild("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
+    const split = new LineSplitter(4096); // a status line is ~250 bytes; the guest's output is hostile
     c.stdout?.on("data", (b: Buffer) => {
-      const lines = (out + b.toString("utf8")).split("\n");
-      out = lines.pop() ?? "";
-      const last = lines.map(parseGuestStatus).filter((g) => g !== undefined).pop();
+      const last = split.push(b.toString("utf8")).map(parseGuestStatus).filter((g) => g !== undefined).pop();
       if (last) {
         stats.guest = last;
         save();

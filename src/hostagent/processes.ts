@@ -20,7 +20,7 @@ export function supervise(name: string, command: string, args: string[], opts: {
   child.stderr?.on("data", (b: Buffer) => {
     process.stderr.write(b);
     const lines = (partial + b.toString("utf8")).split("\n");
-    partial = lines.pop() ?? "";
+    partial = (lines.pop() ?? "").slice(-4096); // a line without end is kept as its tail
     tail.push(...lines.filter((l) => l.trim() !== ""));
     if (tail.length > 40) tail.splice(0, tail.length - 40);
   });

@@ -61,6 +61,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Aborting kills the command; exec() then rejects with INTERRUPTED. */
   signal?: AbortSignal;
+  /** stdout and stderr each keep at most their last this many bytes, after a note of how much was cut; default 64 MiB. */
+  maxOutputBytes?: number;
 }
 
 /** A finished guest command. A non-zero exit is a result, not an error. */

@@ -118,7 +118,7 @@ export async function copy(src: string, dst: string, opts: CopyOptions = {}): Pr
       let stderr = "";
       child.stderr?.on("data", (d: Buffer) => {
         if (opts.verbose) process.stderr.write(d);
-        stderr += d.toString("utf8");
+        stderr = (stderr + d.toString("utf8")).slice(-65536); // the guest may print without end: the tail
       });
       child.once("error", (e) => resolve({ code: 255, stderr: e.message }));
       child.once("close", (code) => resolve({ code: code ?? 255, stderr }));

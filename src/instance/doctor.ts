@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { TslimaError } from "../errors.js";
@@ -25,6 +25,7 @@ import { guestExec } from "../ssh/exec.js";
 import { runProgram } from "../proc/run.js";
 import { inspectStatus } from "../store/status.js";
 import { tslimaHome, type InstancePaths } from "../store/paths.js";
+import { HostileDir } from "./hostile-dir.js";
 import { loadInstanceConfig } from "./inventory.js";
 import { requireInstance } from "./lookup.js";
 
@@ -41,9 +42,9 @@ export interface DoctorMountsOptions {
   onProgress?: (message: string) => void;
 }
 
-/** user.* xattrs of a host file matching `pattern` as "k=v,..." (4-byte numbers decoded); undefined without getfattr. */
+/** user.* xattrs of a host file matching `pattern` as "k=v,..." (4-byte numbers decoded); undefined without getfattr. A symlink's own (-h). */
 async function hostXattrs(path: string, pattern: string): Promise<Map<string, string> | undefined> {
-  const r = await runProgram("getfattr", ["--absolute-names", "-d", "-m", pattern, "-e", "hex", path], { timeoutMs: 10_000 });
+  const r = await runProgram("getfattr", ["-h", "--absolute-names", "-d", "-m", pattern, "-e", "hex", path], { timeoutMs: 10_000, maxOutputBytes: 65536 });
   if (r.spawnError) return undefined;
   const out = new Map<string, string>();
   for (const l of r.stdout.split("\n")) {
@@ -58,69 +59,72 @@ async function hostXattrs(path: string, pattern: string): Promise<Map<string, st
   return out;
 }
 
-/** What the host sees in one role's directory after the guest probe. */
-async function hostObserve(dir: string): Promise<HostView> {
+/**
+ * What the host sees in one role's directory after the guest probe. The guest made everything in it,
+ * so nothing is followed: only regular files are read (their first bytes), links are looked at themselves.
+ */
+async function hostObserve(parent: HostileDir, role: string): Promise<HostView> {
   const v: HostView = {};
-  const read = (f: string): string | undefined => {
-    try {
-      return readFileSync(join(dir, f), "utf8").trim();
-    } catch {
-      return undefined;
-    }
-  };
-  const st = (f: string) => {
-    try {
-      return statSync(join(dir, f));
-    } catch {
-      return undefined;
-    }
-  };
-  if (!existsSync(dir)) return v;
-  const w = read("gw.txt");
-  if (w !== undefined) v.write = w;
-  const own = st("own");
-  if (own) {
-    v.owner = `${own.uid}:${own.gid}`;
-    const x = await hostXattrs(join(dir, "own"), "^user\\.virtfs\\.");
-    if (x) v.virtfsXattrs = [...x].map(([k, val]) => `${k.replace("user.virtfs.", "")}=${val}`).join(",");
-    const meta = read(join(".virtfs_metadata", "own"));
-    if (meta) v.virtfsMetadata = meta.split("\n").join(",");
-  }
+  const dir = parent.dir(role);
+  if (!dir) return v;
   try {
-    const l = lstatSync(join(dir, "gl"));
-    v.symlink = l.isSymbolicLink() ? `symlink -> ${readlinkSync(join(dir, "gl"))}` : l.isFile() ? `file: ${read("gl") ?? ""}` : "other";
-  } catch {
-    // missing
+    const read = (f: string): string | undefined => dir.readSmall(f)?.trim();
+    const st = (f: string) => {
+      const s = dir.lstat(f);
+      return s?.isFile() ? s : undefined;
+    };
+    const w = read("gw.txt");
+    if (w !== undefined) v.write = w;
+    const own = st("own");
+    if (own) {
+      v.owner = `${own.uid}:${own.gid}`;
+      const x = await hostXattrs(dir.entryPath("own"), "^user\\.virtfs\\.");
+      if (x) v.virtfsXattrs = [...x].map(([k, val]) => `${k.replace("user.virtfs.", "")}=${val}`).join(",");
+      const meta = dir.dir(".virtfs_metadata");
+      const m = meta?.readSmall("own")?.trim();
+      meta?.close();
+      if (m) v.virtfsMetadata = m.split("\n").join(",");
+    }
+    const l = dir.lstat("gl");
+    if (l) v.symlink = l.isSymbolicLink() ? `symlink -> ${readlinkSync(dir.entryPath("gl"))}` : l.isFile() ? `file: ${read("gl") ?? ""}` : "other";
+    const f = st("f");
+    if (f) v.nlink = f.nlink;
+    const rb = read("rb");
+    if (rb !== undefined) v.renamed = rb;
+    const m = st("m");
+    if (m) v.mode = (m.mode & 0o777).toString(8);
+    const t = st("t");
+    if (t) v.mtime = `${t.size} ${Math.floor(t.mtimeMs / 1000)}`;
+    if (st("x")) {
+      const x = await hostXattrs(dir.entryPath("x"), "^user\\.tslima$");
+      const val = x?.get("user.tslima");
+      if (val !== undefined) v.xattr = val;
+    }
+    const mm = read("mm");
+    if (mm !== undefined) v.mmap = mm.replace(/\0/g, "").slice(0, 7);
+    const sp = st("sp");
+    if (sp) v.sparse = `${sp.size} ${sp.blocks}`;
+    return v;
+  } finally {
+    dir.close();
   }
-  const f = st("f");
-  if (f) v.nlink = f.nlink;
-  const rb = read("rb");
-  if (rb !== undefined) v.renamed = rb;
-  const m = st("m");
-  if (m) v.mode = (m.mode & 0o777).toString(8);
-  const t = st("t");
-  if (t) v.mtime = `${t.size} ${Math.floor(t.mtimeMs / 1000)}`;
-  if (st("x")) {
-    const x = await hostXattrs(join(dir, "x"), "^user\\.tslima$");
-    const val = x?.get("user.tslima");
-    if (val !== undefined) v.xattr = val;
-  }
-  const mm = read("mm");
-  if (mm !== undefined) v.mmap = mm.replace(/\0/g, "").slice(0, 7);
-  const sp = st("sp");
-  if (sp) v.sparse = `${sp.size} ${sp.blocks}`;
-  return v;
 }
 
-/** The host's scratch directory: host.txt (755, a fixed mtime) and host-link -> host.txt, open to every guest user. */
-function hostPrepare(scratch: string): void {
-  mkdirSync(scratch);
-  chmodSync(scratch, 0o777);
-  const file = join(scratch, HOST_FILE.name);
-  writeFileSync(file, HOST_FILE.content);
-  chmodSync(file, HOST_FILE.mode);
-  utimesSync(file, HOST_FILE.mtime, HOST_FILE.mtime);
-  symlinkSync(HOST_FILE.name, join(scratch, HOST_FILE.link));
+/**
+ * The host's scratch directory, made 0700 (the guest's root probe opens it to the guest user):
+ * host.txt (755, a fixed mtime) and host-link -> host.txt, made before the guest can reach it, new
+ * (O_EXCL|O_NOFOLLOW) and changed through their descriptors.
+ */
+function hostPrepare(scratch: string): HostileDir {
+  const dir = HostileDir.create(scratch);
+  try {
+    dir.createFile(HOST_FILE.name, HOST_FILE.content, HOST_FILE.mode, HOST_FILE.mtime);
+    dir.symlink(HOST_FILE.name, HOST_FILE.link);
+    return dir;
+  } catch (e) {
+    dir.removeAll();
+    throw e;
+  }
 }
 
 /** The 9p devices of the running QEMU (Linux: /proc/PID/cmdline), or [] when unknown. */
@@ -213,14 +217,15 @@ async function probeWritable(facts: MountFacts, mount: Mount, id: string, run: R
   const scratchName = `${DOCTOR_SCRATCH_PREFIX}${id}`;
   const hostScratch = join(mount.location, scratchName);
   const guestScratch = `${mount.mountPoint}/${scratchName}`;
+  let dir: HostileDir;
   try {
-    try {
-      hostPrepare(hostScratch);
-    } catch (e) {
-      const why = `the host cannot prepare ${hostScratch}: ${(e as Error).message}`;
-      facts.roleErrors = { root: why, user: why };
-      return;
-    }
+    dir = hostPrepare(hostScratch);
+  } catch (e) {
+    const why = `the host cannot prepare ${hostScratch}: ${(e as Error).message}`;
+    facts.roleErrors = { root: why, user: why };
+    return;
+  }
+  try {
     facts.roleErrors = {};
     for (const role of ["root", "user"] as const) {
       opts.onProgress?.(`probing ${mount.mountPoint} as ${role}`);
@@ -230,8 +235,8 @@ async function probeWritable(facts: MountFacts, mount: Mount, id: string, run: R
       if (Object.keys(p).length === 0) facts.roleErrors[role] = `the probe did not run (exit ${r.code}): ${lastLine(r.stderr)}`;
       else facts[role] = p;
     }
-    facts.hostRoot = await hostObserve(join(hostScratch, "root"));
-    facts.hostUser = await hostObserve(join(hostScratch, "user"));
+    facts.hostRoot = await hostObserve(dir, "root");
+    facts.hostUser = await hostObserve(dir, "user");
     if (facts.root?.chown?.status === "ok" && facts.root.owner?.out === CHOWN_TO) {
       if (facts.type === "reverse-sshfs") facts.remountSkipped = "reverse-sshfs is remounted by the host agent, not from fstab";
       else {
@@ -244,10 +249,6 @@ async function probeWritable(facts: MountFacts, mount: Mount, id: string, run: R
     // as root, then as the user (sudo may be refused), then whatever the host can still remove
     await run(["sudo", "-n", "sh", "-s", "--", guestScratch], GUEST_CLEANUP_SCRIPT).catch(() => undefined);
     await run(["sh", "-s", "--", guestScratch], GUEST_CLEANUP_SCRIPT).catch(() => undefined);
-    try {
-      rmSync(hostScratch, { recursive: true, force: true });
-    } catch {
-      opts.onProgress?.(`warning: could not remove ${hostScratch}`);
-    }
+    if (!dir.removeAll()) opts.onProgress?.(`warning: could not remove ${hostScratch}`);
   }
 }

@@ -126,12 +126,16 @@ async function startedInstance(name: string, home: string, o: StartOptions): Pro
   return runningInstance(name, home);
 }
 
-/** Runs a command in the guest and collects its output. */
-export async function exec(name: string, command: string[], opts: ShellOptions & { input?: string | Buffer; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
+/** What exec keeps of each output stream by default (the last bytes, after a note of the cut). */
+export const EXEC_OUTPUT_MAX = 64 << 20;
+
+/** Runs a command in the guest and collects its output (at most `maxOutputBytes` per stream, default EXEC_OUTPUT_MAX). */
+export async function exec(name: string, command: string[], opts: ShellOptions & { input?: string | Buffer; timeoutMs?: number; signal?: AbortSignal; maxOutputBytes?: number } = {}): Promise<ExecResult> {
   const home = opts.home ?? tslimaHome();
   const paths = runningInstance(name, home);
   return guestExec(paths, command, {
     login: true,
+    maxOutputBytes: opts.maxOutputBytes ?? EXEC_OUTPUT_MAX,
     ...(await workdirFor(home, paths, opts)),
     ...(opts.input !== undefined ? { input: opts.input } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),

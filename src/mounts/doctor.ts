@@ -93,10 +93,12 @@ if (eval { require Socket; 1 }) {
 
 /**
  * The probe of one role (sh -s -- DIR ROLE; DIR = <scratch>/<role>, made here). ROLE "root" also
- * chowns. Every line: key TAB ok|fail|skip TAB output.
+ * chowns, and opens the scratch directory (the host makes it 0700) to the user who ran sudo when the
+ * guest shows it owned by someone else. Every line: key TAB ok|fail|skip TAB output.
  */
 export const GUEST_PROBE_SCRIPT = `${HELPERS}
 D="$1"; ROLE="$2"; S=$(dirname "$D")
+if [ "$ROLE" = root ] && [ -n "\${SUDO_UID:-}" ] && [ "$(stat -c %u "$S")" != "$SUDO_UID" ]; then chmod 0777 "$S"; fi
 r id id -un
 r mkdir mkdir "$D"
 [ -d "$D" ] || exit 0

@@ -79,10 +79,10 @@ const trimSlash = (p: string) => (p.length > 1 && p.endsWith("/") ? p.slice(0, -
 
 /**
  * The guest path of a host path under one of the mounts (the longest location that contains it), or
- * undefined when none does. Paths with a newline are refused: the batch is sent one path per line.
+ * undefined when none does. Any name a file can have works (the batch is NUL-separated); a NUL is refused.
  */
 export function guestPathFor(mounts: WatchedMount[], hostPath: string): string | undefined {
-  if (hostPath.includes("\n")) return undefined;
+  if (hostPath.includes("\0")) return undefined;
   let best: WatchedMount | undefined;
   for (const m of mounts) {
     const loc = trimSlash(m.location);
@@ -178,8 +178,8 @@ export function isOwnLink(path: string): boolean {
 }
 
 /**
- * python3, run as `python3 -c RAISE_PY MAX_WATCHES MAX_RECORDS RECORD_AGE_S MOUNT_POINT...`: one path
- * per line on stdin (bytes, so any file name), the operations described above, and the record of the
+ * python3, run as `python3 -c RAISE_PY MAX_WATCHES MAX_RECORDS RECORD_AGE_S MOUNT_POINT...`: paths
+ * on stdin, each ended by a NUL (bytes, so any file name, newlines too), the operations described above, and the record of the
  * guest's own changes that keeps their echoes out (see "Echo" above). One status line (JSON, see
  * GuestEchoStats) on stdout whenever its counters changed, at most every 0.25 s.
  */
@@ -378,20 +378,21 @@ while True:
         chunk = os.read(0, 65536)
         if not chunk:
             break
-        lines = (rest + chunk).split(b"\n")
+        lines = (rest + chunk).split(b"\0")
         rest = lines.pop()
         for p in lines:
             if p:
                 handle(p)
 `;
 
-/** Without python3: the hard link only (a shell cannot open a file for writing without creating it). */
-const RAISE_SH = `n=0; while IFS= read -r p; do
-  if [ -f "$p" ] && [ ! -L "$p" ]; then n=$((n+1)); t="$(dirname -- "$p")/${OWN_LINK_PREFIX}$$-$n"; ln -- "$p" "$t" 2>/dev/null && rm -f -- "$t"; fi
-done; exit 0`;
+/**
+ * Without python3: the hard link only (a shell cannot open a file for writing without creating it).
+ * `read` cannot split at NULs, so xargs -0 hands over one path per shell.
+ */
+const RAISE_SH = `exec xargs -0 -n 1 sh -c 'p=$1; if [ -f "$p" ] && [ ! -L "$p" ]; then t="\${p%/*}/${OWN_LINK_PREFIX}$$"; ln -- "$p" "$t" 2>/dev/null && rm -f -- "$t"; fi; exit 0' tslima-raise`;
 
 /**
- * The guest side of a batch: reads one path per line on stdin and raises the events described
+ * The guest side of a batch: reads NUL-ended paths on stdin and raises the events described
  * above for each (a path gone meanwhile is skipped quietly), except for the echoes of the guest's own
  * changes in `mountPoints`. As root when sudo needs no password (the host user's files need not be the
  * guest user's), else as the user.
@@ -402,9 +403,9 @@ export function touchScript(mountPoints: string[], limits: Pick<InotifyLimits, "
   return [`if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then exec sudo -n sh -c ${shellQuote(raise, { always: true })}; fi`, raise].join("\n");
 }
 
-/** The stdin for touchScript: the guest paths, one per line. */
+/** The stdin for touchScript: the guest paths, each ended by a NUL (a file name may hold a newline, never a NUL). */
 export function touchInput(guestPaths: string[]): string {
-  return guestPaths.map((p) => `${p}\n`).join("");
+  return guestPaths.map((p) => `${p}\0`).join("");
 }
 
 /** What the guest program reports on stdout (its last status line; absent without python3 in the guest). */

@@ -4,59 +4,95 @@
  * cloud-init guest has python3): the host agent binds the host port, and passes each datagram down the
  * session as a frame `[client id: u16][length: u16][payload]`; the guest program sends it from a UDP
  * socket of that client's own (connected to the guest listener) and frames every reply back with the
- * same id, which the host sends to that client's address. A client idle for 120 s is forgotten on
- * both sides. EOF on stdin (the session closed) ends the guest program. Pure.
+ * same id, which the host sends to that client's address. The host keeps at most MAX_CLIENTS clients
+ * (udpclients.ts: the least recently used one is evicted for a new one, and one idle for
+ * CLIENT_IDLE_SEC is forgotten) and sends a control frame (id CONTROL_ID, the payload a list of u16
+ * ids) for the ids that ended: the guest closes their sockets, so an id is never reused while the
+ * guest still holds the old client's socket. A frame for an id that is not live is dropped on the host;
+ * the guest opens no more than MAX_CLIENTS sockets whatever it is sent, and forgets a client idle for
+ * CLIENT_IDLE_SEC too. EOF on stdin (the session closed) ends the guest program. Pure.
  */
 
 export const FRAME_HEADER = 4;
 /** The largest UDP payload (IPv4): fits the u16 length. */
 export const MAX_DATAGRAM = 65507;
 export const CLIENT_IDLE_SEC = 120;
+/** Live clients per forward (sockets in the guest program; well under the usual 1024 open files). */
+export const MAX_CLIENTS = 512;
+/** The frame id of a control frame (never a client's); client ids are 0 .. CONTROL_ID-1. */
+export const CONTROL_ID = 0xffff;
 
-/** The guest program, run as `python3 -c SCRIPT IP PORT`. */
+/** The guest program, run as `python3 -c SCRIPT IP PORT MAX_CLIENTS`. */
 export const GUEST_RELAY_SCRIPT = `
 import os, select, socket, struct, sys, time
-ip, port = sys.argv[1], int(sys.argv[2])
+ip, port, maxc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
-socks, ids, seen, buf = {}, {}, {}, b""
+socks, ids, seen, buf, swept = {}, {}, {}, b"", time.monotonic()
+poll = select.poll()
+poll.register(0, select.POLLIN)
 def out(data):
     while data:
         data = data[os.write(1, data):]
+def close(cid):
+    sk = socks.pop(cid, None)
+    seen.pop(cid, None)
+    if sk is not None:
+        del ids[sk.fileno()]
+        poll.unregister(sk)
+        sk.close()
+def frames(buf, now):
+    # every whole frame in buf (read by offset: no copy per frame); the rest is returned
+    i = 0
+    while len(buf) - i >= 4:
+        cid, n = struct.unpack_from(">HH", buf, i)
+        if len(buf) - i - 4 < n:
+            break
+        data, i = buf[i + 4:i + 4 + n], i + 4 + n
+        if cid == ${CONTROL_ID}:
+            for (gone,) in struct.iter_unpack(">H", data[:n - n % 2]):
+                close(gone)
+            continue
+        sk = socks.get(cid)
+        if sk is None:
+            if len(socks) >= maxc:
+                continue
+            try:
+                sk = socket.socket(fam, socket.SOCK_DGRAM)
+                sk.setblocking(False)
+                sk.connect((ip, port))
+            except OSError:
+                if sk is not None:
+                    sk.close()
+                continue
+            socks[cid], ids[sk.fileno()] = sk, cid
+            poll.register(sk, select.POLLIN)
+        seen[cid] = now
+        try:
+            sk.send(data)
+        except OSError:
+            pass
+    return buf[i:]
 while True:
-    ready = select.select([0] + list(socks.values()), [], [], 10)[0]
+    ready = poll.poll(10000)
     now = time.monotonic()
-    for s in ready:
-        if s == 0:
+    for fd, _ in ready:
+        if fd == 0:
             d = os.read(0, 65536)
             if not d:
                 sys.exit(0)
-            buf += d
-            while len(buf) >= 4:
-                cid, n = struct.unpack(">HH", buf[:4])
-                if len(buf) < 4 + n:
-                    break
-                data, buf = buf[4:4 + n], buf[4 + n:]
-                sk = socks.get(cid)
-                if sk is None:
-                    sk = socket.socket(fam, socket.SOCK_DGRAM)
-                    sk.connect((ip, port))
-                    socks[cid], ids[sk] = sk, cid
-                seen[cid] = now
-                try:
-                    sk.send(data)
-                except OSError:
-                    pass
-        else:
+            buf = frames(buf + d, now)
+        elif fd in ids:
+            cid = ids[fd]
             try:
-                data = s.recv(65535)
+                data = socks[cid].recv(65535)
             except OSError:
                 continue
-            seen[ids[s]] = now
-            out(struct.pack(">HH", ids[s], len(data)) + data)
-    for cid in [c for c, t in seen.items() if now - t > ${CLIENT_IDLE_SEC}]:
-        sk = socks.pop(cid)
-        del ids[sk], seen[cid]
-        sk.close()
+            seen[cid] = now
+            out(struct.pack(">HH", cid, len(data)) + data)
+    if now - swept >= 5:
+        swept = now
+        for cid in [c for c, t in seen.items() if now - t > ${CLIENT_IDLE_SEC}]:
+            close(cid)
 `;
 
 /** One frame: the client id and the datagram. */
@@ -65,6 +101,19 @@ export function encodeFrame(id: number, payload: Buffer): Buffer {
   head.writeUInt16BE(id, 0);
   head.writeUInt16BE(payload.length, 2);
   return Buffer.concat([head, payload]);
+}
+
+/** The control frame that tells the guest these client ids ended. */
+export function encodeClose(ids: number[]): Buffer[] {
+  const frames: Buffer[] = [];
+  const per = Math.floor(MAX_DATAGRAM / 2);
+  for (let i = 0; i < ids.length; i += per) {
+    const chunk = ids.slice(i, i + per);
+    const payload = Buffer.alloc(chunk.length * 2);
+    chunk.forEach((id, j) => payload.writeUInt16BE(id, j * 2));
+    frames.push(encodeFrame(CONTROL_ID, payload));
+  }
+  return frames;
 }
 
 /** Splits a byte stream into frames; `push` returns the frames completed by a chunk. */

@@ -1,10 +1,14 @@
 import type { ChildProcess } from "node:child_process";
 import { startChild } from "../proc/child.js";
+import { LineSplitter } from "../proc/tail.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { InstancePaths } from "../store/paths.js";
 import { sshArgv } from "../ssh/index.js";
 import type { Listener } from "./types.js";
 import { parseWatcherLine, watcherCommand } from "./watchscript.js";
+
+/** A watcher line longer than this (tens of thousands of listeners) is dropped, not held: the guest's output is hostile. */
+const MAX_LINE = 1 << 20;
 
 export interface WatcherOptions {
   /** Every listener set the guest reports; `fresh` for the first one after a (re)start of the watcher. */
@@ -33,15 +37,12 @@ export function watchGuestListeners(paths: InstancePaths, o: WatcherOptions): Wa
     new Promise((resolve) => {
       const c = startChild("ssh", argv, { stdio: ["ignore", "pipe", "pipe"] });
       child = c;
-      let buffered = "";
+      const split = new LineSplitter(MAX_LINE);
       let stderr = "";
       let fresh = true;
       let sawOutput = false;
       c.stdout?.on("data", (b: Buffer) => {
-        buffered += b.toString("utf8");
-        const lines = buffered.split("\n");
-        buffered = lines.pop() ?? "";
-        for (const line of lines) {
+        for (const line of split.push(b.toString("utf8"))) {
           const listeners = parseWatcherLine(line);
           if (listeners === undefined) continue;
           sawOutput = true;

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { TslimaError, type ErrorCode } from "../errors.js";
 import { startChild, type Exit } from "./child.js";
+import { TailBuffer } from "./tail.js";
 
 export interface RunOptions {
   /** Written to stdin, which is then closed. */
@@ -13,7 +14,12 @@ export interface RunOptions {
   killGraceMs?: number;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Each of stdout and stderr keeps at most its last this many bytes (after a note of the cut); default DEFAULT_MAX_OUTPUT. */
+  maxOutputBytes?: number;
 }
+
+/** The default bound on the output runProgram keeps per stream. */
+export const DEFAULT_MAX_OUTPUT = 16 << 20;
 
 /** How a program run to completion ended, with everything it printed. */
 export interface RunResult extends Exit {
@@ -40,8 +46,8 @@ export function runProgram(command: string, args: string[], opts: RunOptions = {
       ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
       ...(opts.env !== undefined ? { env: opts.env } : {}),
     });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
+    const out = new TailBuffer(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
+    const err = new TailBuffer(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
     let timedOut = false;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
@@ -67,8 +73,8 @@ export function runProgram(command: string, args: string[], opts: RunOptions = {
         args,
         code,
         signal,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
+        stdout: out.text(),
+        stderr: err.text(),
         timedOut,
         aborted,
         durationMs: Date.now() - started,

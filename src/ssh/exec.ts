@@ -13,11 +13,13 @@ export interface ExecResult {
  * Runs a command in the guest over ssh (ControlMaster via ssh.config) and collects its output.
  * `command` is an argv; `input` goes to its stdin. Runs without a login shell unless `login` is
  * set (the host agent's checks do not need the user's profile). Never throws for a non-zero exit.
+ * stdout and stderr keep at most their last `maxOutputBytes` (default GUEST_OUTPUT_MAX) each: the
+ * guest decides how much it prints.
  */
 export function guestExec(
   paths: InstancePaths,
   command: string[],
-  opts: { input?: string | Buffer; timeoutMs?: number; signal?: AbortSignal; workdir?: string; home?: string; login?: boolean } = {},
+  opts: { input?: string | Buffer; timeoutMs?: number; signal?: AbortSignal; workdir?: string; home?: string; login?: boolean; maxOutputBytes?: number } = {},
 ): Promise<ExecResult> {
   const argv = sshArgv(paths, {
     tty: false,
@@ -26,12 +28,16 @@ export function guestExec(
     ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}),
     ...(opts.home !== undefined ? { home: opts.home } : {}),
   });
-  return runCollect("ssh", argv, opts.input, opts.timeoutMs, opts.signal);
+  return runCollect("ssh", argv, opts.input, opts.timeoutMs, opts.signal, opts.maxOutputBytes ?? GUEST_OUTPUT_MAX);
 }
 
+/** What guestExec keeps of each output stream by default (the agent's checks print a few lines). */
+export const GUEST_OUTPUT_MAX = 1 << 20;
+
 /** Runs a program to completion (see runProgram); code 255 + message when it cannot be started. */
-export async function runCollect(program: string, argv: string[], input?: string | Buffer, timeoutMs?: number, signal?: AbortSignal): Promise<ExecResult> {
+export async function runCollect(program: string, argv: string[], input?: string | Buffer, timeoutMs?: number, signal?: AbortSignal, maxOutputBytes?: number): Promise<ExecResult> {
   const r = await runProgram(program, argv, {
+    ...(maxOutputBytes !== undefined ? { maxOutputBytes } : {}),
     ...(input !== undefined ? { input } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(signal !== undefined ? { signal } : {}),

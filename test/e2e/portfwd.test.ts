@@ -3,7 +3,8 @@
  * appears on the host's 127.0.0.1 at the same port within seconds and goes away when it stops; a
  * static `portForwards` rule maps a guest port to another host port; a host port that is already in
  * use gives a warning event while the other forwards keep working; a reverse unix socket rule makes
- * a host socket reachable in the guest. Nothing listens on the host beyond 127.0.0.1.
+ * a host socket reachable in the guest. Nothing listens on the host beyond 127.0.0.1. A UDP forward
+ * flooded from thousands of local source addresses keeps working with a bounded guest relay.
  * One VM serves the whole file, booted through the library (FileGuest) and disposed at the end, also
  * on failure; the tests drive it with the CLI (`tslima shell`, `tslima stop`).
  */
@@ -16,6 +17,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Cli, FileGuest, guestYaml } from "./harness.js";
 import type { AgentEvent } from "../../src/index.js";
 import { parseProcNetAddress, readPortForwards } from "../../src/portfwd/index.js";
+import { shellQuote } from "../../src/proc/quote.js";
+import { MAX_CLIENTS } from "../../src/portfwd/udprelay.js";
+import { udpFlood, udpProbe } from "../unit/support/udpflood.js";
 
 const NAME = "pf";
 const cli = new Cli("portfwd");
@@ -187,6 +191,42 @@ test("a reverse socket rule: a host unix socket is reachable in the guest", asyn
   const py = "import socket; s = socket.socket(socket.AF_UNIX); s.connect('/tmp/tslima-e2e/host.sock'); print(s.recv(100).decode(), end='')";
   const r = await cli.ok(["shell", NAME, "python3", "-c", py]);
   assert.equal(r.stdout, "hello from the host socket\n");
+});
+
+test("a UDP flood from 2,000 127/8 sources: the agent answers, the forward keeps working, the guest relay's sockets stay bounded", async () => {
+  const echo = "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 5301))\nwhile True:\n    m, a = s.recvfrom(65535); s.sendto(b'echo:' + m, a)";
+  await cli.ok(["shell", NAME, "sh", "-c", `nohup python3 -c ${shellQuote(echo, { always: true })} </dev/null >/tmp/udp-echo.log 2>&1 & echo started`]);
+  // TCG under load: a round trip through the relay may take seconds while the guest works through a batch
+  const regular = await udpProbe(5301, 10_000);
+  try {
+    await within(30, "the udp forward of 5301 answers", () => regular.ask());
+    const t0 = Date.now();
+    const failed = await udpFlood(5301, 2000, () => regular.ask(), 250);
+    console.log(`udp flood: 2000 sources in ${((Date.now() - t0) / 1000).toFixed(1)}s, ${failed} of ${regular.asked - 1} probes unanswered within 10 s`);
+    const back = await within(60, "a regular client is answered after the flood", () => regular.ask());
+    console.log(`udp flood: a regular client answered ${back.toFixed(1)}s after the flood`);
+    const t1 = Date.now();
+    const listed = await cli.ok(["list", NAME], { timeoutMs: 30_000 });
+    assert.match(listed.stdout, /Running/, "the agent answers");
+    console.log(`tslima list answered in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
+    assert.ok(failed < regular.asked / 2, `the forward answered a regular client during the flood (${failed} of ${regular.asked} probes were not)`);
+  } finally {
+    regular.close();
+  }
+  // the guest relay of this forward: python3 -c SCRIPT 127.0.0.1 5301 MAX; its open files
+  const count = String.raw`import os
+for p in os.listdir('/proc'):
+    try:
+        a = open('/proc/%s/cmdline' % p, 'rb').read().split(b'\0')
+        if a[1:2] == [b'-c'] and a[3:5] == [b'127.0.0.1', b'5301']:
+            print(len(os.listdir('/proc/%s/fd' % p)))
+    except (OSError, ValueError):
+        pass`;
+  const fds = (await cli.ok(["shell", NAME, "python3", "-c", count])).stdout.trim().split("\n").map(Number);
+  console.log(`guest relay open files: ${fds.join(", ")}`);
+  assert.equal(fds.length, 1, "one guest relay runs for the forward");
+  assert.ok(fds[0]! <= MAX_CLIENTS + 8, `the guest relay holds ${fds[0]} files, over MAX_CLIENTS ${MAX_CLIENTS}`);
+  await cli.ok(["shell", NAME, "sh", "-c", "pkill -f '[s]endto.b.echo' ; true"]);
 });
 
 test("stop removes the forwards and portfwd.json", async () => {

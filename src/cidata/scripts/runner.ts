@@ -71,16 +71,50 @@ user_password() {
   fi
 }
 
-# data INDEX PATH OWNER PERMISSIONS OVERWRITE: install $LIB/data/INDEX at PATH
+# data_dir DIR: where root may write in DIR, which is made as needed. Walks DIR from /: a component
+# owned by root must be a directory not writable by group or others (sticky ones like /tmp are: only
+# new names are written there, via mktemp and a rename); root's own symlinks there are followed (/bin).
+# Prints "0" when the whole path is root's; "UID REST" at the first component owned by another user
+# (REST: that component and what follows); fails for anything else (a non-directory, a group-writable
+# directory, a symlink a user could have made).
+data_dir() {
+  cur= rest=\${1#/}
+  while [ -n "$rest" ]; do
+    c=\${rest%%/*}
+    case $rest in */*) rest=\${rest#*/} ;; *) rest= ;; esac
+    case $c in "" | .) continue ;; ..) return 1 ;; esac
+    next="$cur/$c"
+    if [ ! -e "$next" ] && [ ! -L "$next" ]; then mkdir -m 755 "$next" || return 1; fi
+    u=$(stat -c %u "$next") || return 1
+    if [ "$u" != 0 ]; then echo "$u $next\${rest:+/$rest}"; return 0; fi
+    [ -d "$next" ] && st=$(stat -L -c '%u %a' "$next") && [ "\${st% *}" = 0 ] || return 1
+    m=$((0\${st#* }))
+    if [ $((m & 022)) -ne 0 ] && [ $((m & 01000)) -eq 0 ]; then return 1; fi
+    cur=$next
+  done
+  echo 0
+}
+
+# data INDEX PATH OWNER PERMISSIONS OVERWRITE: install $LIB/data/INDEX at PATH. Nothing a guest user
+# controls is followed as root: in root's directories (data_dir) the file is a mktemp (O_EXCL)
+# temporary, chown -h, chmod, renamed over PATH; under a directory owned by OWNER's user the whole
+# write runs as that user; under anyone else's it is refused.
 data() {
-  src="$LIB/data/$1"
-  if [ -e "$2" ] && [ "$5" != true ]; then return 0; fi
-  if mkdir -p "$(dirname "$2")" && cp "$src" "$2.tslima-new" && chown "$3" "$2.tslima-new" &&
-    chmod "$4" "$2.tslima-new" && mv -f "$2.tslima-new" "$2"; then
-    return 0
+  src="$LIB/data/$1" dst=$2 t=
+  if { [ -e "$dst" ] || [ -L "$dst" ]; } && [ "$5" != true ]; then return 0; fi
+  case $dst in /*[!/]) ;; *) failure data "$1" 1 "write $dst: not an absolute file path"; return 0 ;; esac
+  if ! where=$(data_dir "\${dst%/*}"); then failure data "$1" 1 "write $dst: a directory on the way is no root-owned directory (a symlink, or writable by others)"; return 0; fi
+  if [ "$where" = 0 ]; then
+    t=$(mktemp "\${dst%/*}/.tslima-data.XXXXXX") && cat "$src" >"$t" && chown -h "$3" "$t" && chmod "$4" "$t" && mv -fT "$t" "$dst" && return 0
+    [ -n "\${t:-}" ] && rm -f "$t"
+  else
+    name=$(id -un "\${3%%:*}" 2>/dev/null) && uid=$(id -u "$name") && [ "$uid" = "\${where%% *}" ] ||
+      { failure data "$1" 1 "write $dst: \${where#* } belongs to uid \${where%% *}, not to the file's owner $3"; return 0; }
+    runuser -u "$name" -- sh -c 'mkdir -p -- "\${1%/*}" && t=$(mktemp "\${1%/*}/.tslima-data.XXXXXX") || exit 1
+      cat >"$t" && chown -h "$2" "$t" && chmod "$3" "$t" && mv -fT "$t" "$1" && exit 0
+      rm -f "$t"; exit 1' tslima-data "$dst" "$3" "$4" <"$src" && return 0
   fi
-  rm -f "$2.tslima-new"
-  failure data "$1" 1 "write $2"
+  failure data "$1" 1 "write $dst"
 }
 
 # script MODE INDEX: run $LIB/provision/INDEX as root (system, dependency) or the user (user)

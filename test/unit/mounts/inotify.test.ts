@@ -23,7 +23,8 @@ test("guestPathFor: the longest location that contains the path wins; trailing s
   assert.equal(guestPathFor(mounts, "/home/u/srcfoo/z"), "/home/u/srcfoo/z");
   assert.equal(guestPathFor(mounts, "/etc/passwd"), "/host/etc/passwd");
   assert.equal(guestPathFor([{ location: "/a", mountPoint: "/b" }], "/ab/c"), undefined);
-  assert.equal(guestPathFor(mounts, "/home/u/new\nline"), undefined);
+  assert.equal(guestPathFor(mounts, "/home/u/new\nline"), "/home/u/new\nline", "a newline in a name is carried (the batch is NUL-separated)");
+  assert.equal(guestPathFor(mounts, "/home/u/nul\0"), undefined);
 });
 
 test("watchedMounts: only the writable mounts", () => {
@@ -118,7 +119,7 @@ const IN = { MODIFY: 0x2, ATTRIB: 0x4, CLOSE_WRITE: 0x8, OPEN: 0x20, CREATE: 0x1
 /** A directory with an oddly named file, a subdirectory and a symlink; the states touchScript must not change. */
 function scratch(): { dir: string; odd: string; sub: string; link: string; states: () => string[] } {
   const dir = mkdtempSync(join(tmpdir(), "tslima-touch-"));
-  const odd = join(dir, "sp ace 'q' \"dq\" ü\tx");
+  const odd = join(dir, "sp ace 'q' \"dq\" ü\tx\nnew line");
   const sub = join(dir, "sub");
   const link = join(dir, "link");
   writeFileSync(odd, "1");
@@ -137,7 +138,7 @@ function scratch(): { dir: string; odd: string; sub: string; link: string; state
 
 const named = (o: Observed, watch: number, name: string) => o.events.filter(([w, , n]) => w === watch && n === name).reduce((m, [, mask]) => m | mask, 0);
 
-test("touchScript (python3): IN_ATTRIB, IN_OPEN and IN_CLOSE_WRITE for a file, IN_ATTRIB for a directory; no mode, time, size or data written, nothing left", () => {
+test("touchScript (python3): IN_ATTRIB, IN_OPEN and IN_CLOSE_WRITE for a file (its name holding a newline), IN_ATTRIB for a directory; no mode, time, size or data written, nothing left", () => {
   const { dir, odd, sub, link, states } = scratch();
   try {
     const before = states();
@@ -158,11 +159,11 @@ test("touchScript (python3): IN_ATTRIB, IN_OPEN and IN_CLOSE_WRITE for a file, I
   }
 });
 
-test("touchScript without python3: a hidden hard link made and removed (IN_ATTRIB on the file), nothing else changed", () => {
+test("touchScript without python3: a hidden hard link made and removed (IN_ATTRIB on the file, its name holding a newline), nothing else changed", () => {
   const { dir, odd, sub, link, states } = scratch();
   const bin = mkdtempSync(join(tmpdir(), "tslima-touch-bin-"));
   try {
-    for (const tool of ["sh", "id", "ln", "rm", "dirname"]) {
+    for (const tool of ["sh", "id", "ln", "rm", "xargs"]) {
       const found = whichSync(tool);
       assert.ok(found, `${tool} on PATH`);
       symlinkSync(found, join(bin, tool));

@@ -8,7 +8,7 @@ import { decide, dockerHostSocket, forwardingRules } from "../../../src/portfwd/
 import { desiredForwards, describeForward, forwardKey, sshForwardArgs } from "../../../src/portfwd/plan.js";
 import { listenersFromFields } from "../../../src/portfwd/procnet.js";
 import { parseWatcherLine } from "../../../src/portfwd/watchscript.js";
-import { encodeFrame, FrameDecoder, GUEST_RELAY_SCRIPT } from "../../../src/portfwd/udprelay.js";
+import { encodeFrame, FrameDecoder, GUEST_RELAY_SCRIPT, MAX_CLIENTS } from "../../../src/portfwd/udprelay.js";
 
 const rule = (r: Partial<PortForward>): PortForward => ({
   guestIPMustBeZero: false, guestIP: "127.0.0.1", guestPort: 0, guestPortRange: [1, 65535], guestSocket: "",
@@ -61,11 +61,11 @@ test("dockerHostSocket: the host end of a guest docker.sock forward (rootful or 
 });
 
 test("frames: split anywhere in the stream, they come back whole and in order", () => {
-  const stream = Buffer.concat([encodeFrame(1, Buffer.from("ping")), encodeFrame(65535, Buffer.alloc(0)), encodeFrame(7, Buffer.alloc(3000, 0x61))]);
+  const stream = Buffer.concat([encodeFrame(1, Buffer.from("ping")), encodeFrame(65534, Buffer.alloc(0)), encodeFrame(7, Buffer.alloc(3000, 0x61))]);
   const d = new FrameDecoder();
   const got: Array<{ id: number; payload: Buffer }> = [];
   for (let i = 0; i < stream.length; i += 5) got.push(...d.push(stream.subarray(i, i + 5)));
-  assert.deepEqual(got.map((f) => [f.id, f.payload.length]), [[1, 4], [65535, 0], [7, 3000]]);
+  assert.deepEqual(got.map((f) => [f.id, f.payload.length]), [[1, 4], [65534, 0], [7, 3000]]);
   assert.equal(got[0]!.payload.toString(), "ping");
 });
 
@@ -76,7 +76,7 @@ test("the guest relay program, run locally, carries a datagram to a UDP server a
   server.on("message", (m, r) => server.send(Buffer.concat([Buffer.from("echo:"), m]), r.port, r.address));
   await new Promise<void>((resolve) => server.bind(0, "127.0.0.1", resolve));
   const port = server.address().port;
-  const relay = spawn("python3", ["-c", GUEST_RELAY_SCRIPT, "127.0.0.1", String(port)], { stdio: ["pipe", "pipe", "inherit"] });
+  const relay = spawn("python3", ["-c", GUEST_RELAY_SCRIPT, "127.0.0.1", String(port), String(MAX_CLIENTS)], { stdio: ["pipe", "pipe", "inherit"] });
   try {
     const d = new FrameDecoder();
     const answers: Array<{ id: number; payload: Buffer }> = [];
