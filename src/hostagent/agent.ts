@@ -34,6 +34,7 @@ import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js"
 import { dockerHostSocket, startPortForwarding, type PortForwarding } from "../portfwd/index.js";
 import { watchedMounts } from "../mounts/inotify.js";
 import { startMountInotify, type MountInotify } from "./inotify.js";
+import { SerialWatch } from "./serial-watch.js";
 
 export interface AgentIO {
   /** Writes one event line (ha.stdout.log). */
@@ -84,6 +85,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   };
   let qemu: Supervised | undefined;
   let qemuExit: Exit | undefined;
+  // the guest's console of the current QEMU run, read while the boot is waited for
+  let guestConsole: SerialWatch | undefined;
   const daemons: Supervised[] = [];
   let plan: MountPlan | undefined;
   let sshPossible = false;
@@ -108,6 +111,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
 
   const interrupt = () => {
     if (opts.stop.aborted) throw new TslimaError("INTERRUPTED", "the start was interrupted");
+    guestConsole?.check();
     if (qemuExit && qemu) {
       const last = qemu.stderrTail().slice(-5).join("\n");
       throw new TslimaError("QEMU_EXITED", `qemu ${describeExit(qemuExit)} during boot${last ? `:\n${last}` : ""}`, {
@@ -230,6 +234,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       const argv = incoming ? incomingArgv(boot.qemu.argv) : boot.qemu.argv;
       io.log(`${boot.qemu.binary} ${argv.join(" ")}`);
       const mine = supervise("qemu", boot.qemu.binary, argv);
+      guestConsole = new SerialWatch(paths.serialLog, paths.name);
       qemu = mine;
       qemuExit = undefined;
       void mine.exited.then((e) => {
@@ -263,6 +268,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
 
     const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
     await runReadiness(resume ? resumeSteps(boot.mounts, guestHostname(paths.name)) : boot.readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
+    guestConsole = undefined;
     // A resumed guest continues the boot that saw the previous cidata, not this one.
     const seen = resume ? readyCidata : boot.cloudInit.cidata;
     if (seen !== undefined) recordReadyCidata(paths, seen);
