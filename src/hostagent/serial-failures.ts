@@ -38,8 +38,9 @@ const PATTERNS: Pattern[] = [
   {
     code: "GUEST_SSHD_FAILED",
     what: "the guest's ssh server failed to start",
-    match: /Failed to start (ssh|sshd)\.service|Failed to start OpenBSD Secure Shell server/,
-    cleared: /Started (ssh|sshd)\.service|Started OpenBSD Secure Shell server/,
+    // systemd shortens a status line to the console's width in its middle ("ssh.serv…"): the start is kept
+    match: /Failed to start (ssh|sshd)\.serv|Failed to start OpenBSD Secure Shell server/,
+    cleared: /Started (ssh|sshd)\.serv|Started OpenBSD Secure Shell server/,
   },
 ];
 
