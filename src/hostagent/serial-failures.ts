@@ -44,9 +44,9 @@ const PATTERNS: Pattern[] = [
   },
 ];
 
-// CSI sequences (colours) and the carriage returns of a console
+// CSI sequences (colours; systemd's shortening of a line may cut the ESC off one) and a console's carriage returns
 // eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\r/g;
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\[[0-9;]*m|\r/g;
 
 /** The console text as lines, without colours. */
 export function consoleLines(text: string): string[] {

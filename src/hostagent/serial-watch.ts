@@ -37,7 +37,7 @@ export class SerialWatch {
   private read(): void {
     const { data, offset } = readAppended(this.path, this.offset);
     this.offset = offset;
-    this.text += data.toString("latin1");
+    this.text += data.toString("utf8");
     if (this.text.length > KEEP_BYTES) this.text = this.text.slice(-KEEP_BYTES);
   }
 }

@@ -30,9 +30,9 @@ test("sshd failing to start is found with systemd's lines, without colours", () 
   const f = serialFailure(`${BOOT}\n${SSHD_FAILED}\n`);
   assert.equal(f?.code, "GUEST_SSHD_FAILED");
   assert.deepEqual(f?.lines, ["[FAILED] Failed to start ssh.service - OpenBSD Secure Shell server.", "See 'systemctl status ssh.service' for details."]);
-  // a status line longer than the console is shortened in its middle (UTF-8 "…", read as latin1)
-  const shortened = `[\x1b[0;1;31mFAILED\x1b[0m] Failed to start \x1b[0;1;39mssh.serv${Buffer.from("…").toString("latin1")}OpenBSD Secure Shell server for tests.\r\n`;
-  assert.equal(serialFailure(shortened)?.code, "GUEST_SSHD_FAILED");
+  // a status line longer than the console is shortened in its middle, here cutting a colour's ESC off (as seen)
+  const shortened = "[\x1b[0;1;31mFAILED\x1b[0m] Failed to start \x1b[0;1;39mssh.servic…[0m - OpenBSD Secure Shell server.\r\r\n";
+  assert.deepEqual(serialFailure(shortened)?.lines, ["[FAILED] Failed to start ssh.servic… - OpenBSD Secure Shell server."]);
   // an older systemd names the description only
   assert.equal(serialFailure("[FAILED] Failed to start OpenBSD Secure Shell server.\n")?.code, "GUEST_SSHD_FAILED");
   assert.match(serialFailureHint("GUEST_SSHD_FAILED", "vm"), /tslima factory-reset vm/);
