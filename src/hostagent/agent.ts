@@ -230,6 +230,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       rmSync(paths.qemuPid, { force: true });
       rmSync(paths.qmpSock, { force: true });
       rmSync(paths.sshSock, { force: true });
+      // QEMU truncates it only once it runs: the console watched must not be the previous run's
+      rmSync(paths.serialLog, { force: true });
       if (boot.efiVars && qemuFacts.firmware !== undefined) ensureEfiVars(paths, qemuFacts.firmware);
       const argv = incoming ? incomingArgv(boot.qemu.argv) : boot.qemu.argv;
       io.log(`${boot.qemu.binary} ${argv.join(" ")}`);

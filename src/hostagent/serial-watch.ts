@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import { readAppended } from "../store/follow.js";
 import { serialFailure, serialFailureHint } from "./serial-failures.js";
@@ -35,9 +36,22 @@ export class SerialWatch {
   }
 
   private read(): void {
+    // a new QEMU run truncated it: start over
+    if (this.offset > 0 && fileSize(this.path) < this.offset) {
+      this.offset = 0;
+      this.text = "";
+    }
     const { data, offset } = readAppended(this.path, this.offset);
     this.offset = offset;
     this.text += data.toString("utf8");
     if (this.text.length > KEEP_BYTES) this.text = this.text.slice(-KEEP_BYTES);
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
