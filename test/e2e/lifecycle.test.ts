@@ -445,7 +445,7 @@ test("kill -9 of the host agent: list shows Broken, stop -f recovers; then a gue
   assert.equal(r.code, 1);
   assert.match(r.stderr, /the guest's ssh server failed to start; serial\.log says:\n.*Failed to start ssh\.servi/);
   assert.match(r.stderr, /factory-reset life/);
-  assert.match(r.stderr, /code: GUEST_SSHD_FAILED/);
+  assert.match(r.stderr, /code: ERR_TSLIMA_GUEST_SSHD_FAILED/);
   assert.ok(said > 0 && ended - said < 20_000, `reported ${ended - said} ms after the console said so`);
   assert.equal(await status(), "Stopped");
 });
