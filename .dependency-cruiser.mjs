@@ -58,6 +58,8 @@ export const PLANNERS = [
   "src/cidata/shell.ts",
   "src/cidata/userdata.ts",
   "src/cidata/scripts/runner.ts",
+  "src/cidata/scripts/check.ts",
+  "src/hostagent/serial-failures.ts",
   "src/cidata/scripts/sshfs.ts",
   "src/config/ast.ts",
   "src/config/combine.ts",

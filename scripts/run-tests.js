@@ -23,7 +23,7 @@ const suites = kind ? [kind] : ["unit", "e2e"];
 // Rough minutes each end-to-end file takes alone (only the order is taken from it). A file not
 // listed counts as 2 minutes.
 const E2E_WEIGHT = {
-  "arch-aarch64": 12, "limactl": 10, "lifecycle": 7, "mounts-9p": 7, "docker": 5, "docker-rootful": 5,
+  "arch-aarch64": 12, "limactl": 10, "lifecycle": 14, "mounts-9p": 7, "docker": 5, "docker-rootful": 5,
   "mounts-sshfs": 3, "snapshot": 4, "images": 3, "library": 3, "mounts-virtiofs": 3, "security": 3,
   "portfwd": 1, "faults": 1, "image-trust": 1,
 };

@@ -16,6 +16,7 @@ import {
   lightBootScript,
 } from "./scripts/runner.js";
 import { SSHFS_HELPER_SH } from "./scripts/sshfs.js";
+import { CHECK_DROPIN, CHECK_DROPIN_PATH, CHECK_SH_PATH, CHECK_UNIT, CHECK_UNIT_PATH, SUDOERS_PATH, checkScript } from "./scripts/check.js";
 import { SSHFS_ALLOW, SSHFS_HELPER, SSHFS_SUDOERS, sshfsAllowKey, sshfsSudoersLine } from "../mounts/sshfs-helper.js";
 
 /** CA certificates given inline under Lima's caCerts.certs (kept in config.extra). */
@@ -60,7 +61,18 @@ export function userData(config: Config, ctx: CidataContext): string {
     { path: LIGHT_BOOT_UNIT_PATH, content: LIGHT_BOOT_UNIT, permissions: "0644" },
     { path: LIGHT_BOOT_DROPIN_PATH, content: LIGHT_BOOT_DROPIN, permissions: "0644" },
     { path: "/etc/profile.d/90-tslima-env.sh", content: PROFILE_SH, permissions: "0644" },
+    // every boot, before sshd: what the full run wrote is repaired when a crash left it empty
+    { path: CHECK_UNIT_PATH, content: CHECK_UNIT, permissions: "0644" },
+    { path: CHECK_DROPIN_PATH, content: CHECK_DROPIN, permissions: "0644" },
   ];
+  const kept = [
+    ...(ctx.hostKey ? ["/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub"] : []),
+    ...(ctx.sshPublicKeys.some((k) => k.trim() !== "") ? [`${u.home}/.ssh/authorized_keys`] : []),
+    SUDOERS_PATH,
+    CHECK_SH_PATH,
+    ...writeFiles.filter((f) => f.content !== "").map((f) => f.path),
+  ];
+  writeFiles.push({ path: CHECK_SH_PATH, content: checkScript(kept), permissions: "0755" });
   const doc: Record<string, unknown> = {
     hostname,
     fqdn: hostname,

@@ -30,7 +30,7 @@ import { runReadiness } from "./readiness.js";
 import { cloudInitOutputTail } from "./guest.js";
 import { cleanupRuntime, stopQemu } from "./shutdown.js";
 import { resumeDecision, restoreState, snapshotTakenPath, snapshotVm, suspendVm, syncGuestClock, type SuspendContext } from "./suspend.js";
-import { IDENTITY_SCRIPT, reidentifyStep, resumeSteps } from "./readiness-plan.js";
+import { IDENTITY_SCRIPT, resumeSteps, withReidentify } from "./readiness-plan.js";
 import { ensureVmGenId, identityDue } from "./reidentify.js";
 import { guestHostname } from "../config/guest.js";
 import { takeRequest } from "../store/request.js";
@@ -38,6 +38,7 @@ import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js"
 import { dockerHostSocket, startPortForwarding, type PortForwarding } from "../portfwd/index.js";
 import { watchedMounts } from "../mounts/inotify.js";
 import { startMountInotify, type MountInotify } from "./inotify.js";
+import { SerialWatch } from "./serial-watch.js";
 
 export interface AgentIO {
   /** Writes one event line (ha.stdout.log). */
@@ -88,6 +89,8 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   };
   let qemu: Supervised | undefined;
   let qemuExit: Exit | undefined;
+  // the guest's console of the current QEMU run, read while the boot is waited for
+  let guestConsole: SerialWatch | undefined;
   const daemons: Supervised[] = [];
   let plan: MountPlan | undefined;
   let sshPossible = false;
@@ -112,6 +115,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
 
   const interrupt = () => {
     if (opts.stop.aborted) throw new TslimaError("INTERRUPTED", "the start was interrupted");
+    guestConsole?.check();
     if (qemuExit && qemu) {
       const last = qemu.stderrTail().slice(-5).join("\n");
       throw new TslimaError("QEMU_EXITED", `qemu ${describeExit(qemuExit)} during boot${last ? `:\n${last}` : ""}`, {
@@ -237,11 +241,14 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       rmSync(paths.qemuPid, { force: true });
       rmSync(paths.qmpSock, { force: true });
       rmSync(paths.sshSock, { force: true });
-      writeFileAtomic(paths.serialLog, ""); // 0600: QEMU truncates it and keeps the mode
+      // empty and 0600 before QEMU runs (QEMU truncates it and keeps the mode): the console watched
+      // must not be the previous run's
+      writeFileAtomic(paths.serialLog, "");
       if (boot.efiVars && qemuFacts.firmware !== undefined) ensureEfiVars(paths, qemuFacts.firmware);
       const argv = incoming ? incomingArgv(boot.qemu.argv) : boot.qemu.argv;
       io.log(`${boot.qemu.binary} ${argv.join(" ")}`);
       const mine = supervise("qemu", boot.qemu.binary, argv);
+      guestConsole = new SerialWatch(paths.serialLog, paths.name);
       qemu = mine;
       qemuExit = undefined;
       void mine.exited.then((e) => {
@@ -276,8 +283,9 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
     // an instance made from a booted snapshot: its own identity (hostagent/reidentify.ts)
     const reidentify = identityDue(paths, resume !== undefined);
-    const readiness = resume ? resumeSteps(boot.mounts, guestHostname(paths.name), reidentify) : [...boot.readiness, ...(reidentify ? [reidentifyStep()] : [])];
+    const readiness = resume ? resumeSteps(boot.mounts, guestHostname(paths.name), reidentify) : reidentify ? withReidentify(boot.readiness) : boot.readiness;
     await runReadiness(readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
+    guestConsole = undefined;
     // A resumed guest continues the boot that saw the previous cidata, not this one.
     const seen = resume ? readyCidata : boot.cloudInit.cidata;
     if (seen !== undefined) recordReadyCidata(paths, seen);

@@ -4,6 +4,7 @@ import type { MountPlan } from "../mounts/types.js";
 import type { Step } from "../store/events.js";
 import type { CloudInitRun } from "../cidata/boot-mode.js";
 import { LIGHT_BOOT_UNIT_PATH } from "../cidata/scripts/runner.js";
+import { CHECK_REPAIRED } from "../cidata/scripts/check.js";
 import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
 import { sshfsAllowKey } from "../mounts/sshfs-helper.js";
 import { additionalDisks } from "../disks/plan.js";
@@ -30,8 +31,9 @@ export type ReadinessStep =
   /**
    * sshd answers and accepts the user's key (no guest script: a plain login). `denialIsFinal` (a
    * resume: the guest has the keys it was saved with): a refused key fails at once instead of waiting.
+   * `timeoutMs` (a resume: its sshd runs already): no answer within it fails (RESUME_FAILED).
    */
-  | (StepBase & { kind: "ssh"; denialIsFinal?: boolean })
+  | (StepBase & { kind: "ssh"; denialIsFinal?: boolean; timeoutMs?: number })
   /**
    * `script` prints "ready" once the ready file exists, else "cloud-init-finished" and cloud-init's
    * result.json, else "waiting". Errors in result.json fail at once; a finished cloud-init without
@@ -69,7 +71,13 @@ export type ReadinessStep =
    */
   | (StepBase & { kind: "reidentify"; script: string })
   /** Resume: `script` (as root, mount points as arguments) mounts the fstab mounts again. */
-  | (StepBase & { kind: "remount"; script: string; mountPoints: string[] });
+  | (StepBase & { kind: "remount"; script: string; mountPoints: string[] })
+  /**
+   * The last step of a boot: `script` (as the user; sync(2) needs no privilege) writes the guest's
+   * file systems to disk, so a crash after READY loses nothing the boot wrote (issue 31); the lines
+   * it prints (what tslima-check.service repaired on this boot) are warnings.
+   */
+  | (StepBase & { kind: "sync"; script: string });
 
 const READY_CHECK = [
   `if [ -e ${READY_FILE} ]; then echo ready; exit 0; fi`,
@@ -158,6 +166,15 @@ export function reidentifyStep(): ReadinessStep {
 }
 
 /**
+ * A cold boot's steps with the identity step of an unfinished first resume (pure): before the
+ * closing sync, so the new machine-id and host key are on disk when READY is reported.
+ */
+export function withReidentify(steps: readonly ReadinessStep[]): ReadinessStep[] {
+  const last = steps.at(-1);
+  return last?.kind === "sync" ? [...steps.slice(0, -1), reidentifyStep(), last] : [...steps, reidentifyStep()];
+}
+
+/**
  * The readiness steps of a resume (a restored state; pure): ssh, the guest clock, its own identity
  * (`reidentify`, when the state is a booted snapshot's the guest has not made its own yet), the mounts
  * the suspend unmounted (fstab ones with REMOUNT_SCRIPT, reverse-sshfs reconnected), then the same
@@ -168,7 +185,7 @@ export function resumeSteps(mounts: MountPlan, hostname: string, reidentify = fa
   const sshfs = mounts.mounts.some((m) => m.sshfs !== undefined);
   const steps: ReadinessStep[] = [
     // the guest's sshd runs with the keys it had when the state was saved: a refused key stays refused
-    { ...SSH_STEP, denialIsFinal: true },
+    { ...SSH_STEP, denialIsFinal: true, timeoutMs: RESUME_SSH_TIMEOUT_MS },
     {
       kind: "clock",
       announce: { step: "sync-clock", message: "Setting the guest's clock and hostname" },
@@ -204,6 +221,12 @@ export function resumeSteps(mounts: MountPlan, hostname: string, reidentify = fa
   if (mounts.mounts.length > 0) steps.push(mountsStep(mounts, sshfs));
   return steps;
 }
+
+/** A restored guest's sshd runs already: one that does not answer within this is not coming back. */
+export const RESUME_SSH_TIMEOUT_MS = 120_000;
+
+/** Reports the boot check's repairs (CHECK_REPAIRED, as the user), then syncs every file system. */
+const SYNC_SCRIPT = `cat ${CHECK_REPAIRED} 2>/dev/null; sync`;
 
 /** The readiness steps of a boot, in order (pure). */
 export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: CloudInitRun = "full"): ReadinessStep[] {
@@ -252,6 +275,14 @@ export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: Clo
       script: p.script,
       interpreter: interpreterOf(p.script),
     });
+  });
+  steps.push({
+    kind: "sync",
+    announce: { step: "sync-disks", message: "Writing the guest's file systems to disk (sync)" },
+    description: "the guest's file systems are written to disk",
+    hint: "a crash of the VM soon after this boot may lose files the boot wrote; see ha.stderr.log",
+    fatal: false,
+    script: SYNC_SCRIPT,
   });
   return steps;
 }

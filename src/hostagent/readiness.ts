@@ -12,7 +12,7 @@ import { startReverseSshfs } from "./daemons.js";
 import type { Supervised } from "./processes.js";
 import { remountGuest, syncGuestClock } from "./suspend.js";
 import { reidentifyGuest } from "./reidentify.js";
-import { guestExec } from "../ssh/exec.js";
+import { guestExec, shScript } from "../ssh/exec.js";
 import { asRoot } from "../mounts/index.js";
 import { SSHFS_HELPER_CHECK, SSHFS_HELPER_INSTALL } from "../mounts/sshfs-helper.js";
 import { SSHFS_HELPER_SH } from "../cidata/scripts/sshfs.js";
@@ -53,7 +53,12 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
   const { paths } = c;
   switch (s.kind) {
     case "ssh":
-      await waitForSsh(paths, Infinity, { signal: c.stop, beforeAttempt: c.interrupt, ...(s.denialIsFinal === true ? { denialIsFinal: true } : {}) });
+      await waitForSsh(paths, s.timeoutMs ?? Infinity, { signal: c.stop, beforeAttempt: c.interrupt, ...(s.denialIsFinal === true ? { denialIsFinal: true } : {}) }).catch((e: unknown) => {
+        if (s.timeoutMs === undefined || !isTslimaError(e) || e.kind !== "SSH_TIMEOUT") throw e;
+        throw new TslimaError("RESUME_FAILED", `the restored guest of ${paths.name} did not answer ssh within ${Math.round(s.timeoutMs / 1000)}s`, {
+          hint: `the saved state is discarded: the next \`tslima start ${paths.name}\` boots it afresh; see ${paths.serialLog}`,
+        });
+      });
       return undefined;
     case "ready-file":
       await waitForReady(paths, s.script, c.interrupt, c.stop, s.graceMs, s.hint);
@@ -89,6 +94,12 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
     case "remount":
       await remountGuest(paths, s.script, s.mountPoints);
       return undefined;
+    case "sync": {
+      const r = await guestExec(paths, shScript(s.script), { timeoutMs: 300_000 });
+      for (const line of r.stdout.split("\n")) if (line.trim() !== "") c.emit({ warning: line.trim() });
+      if (r.code !== 0) throw new TslimaError("NOT_READY", `sync in the guest failed: ${r.stderr.trim().split("\n").pop() || `exit ${r.code}`}`);
+      return undefined;
+    }
   }
 }
 

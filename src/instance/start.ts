@@ -15,7 +15,7 @@ import { isAlive, signalProcess, waitGone } from "../proc/pid.js";
 import { poll } from "../proc/wait.js";
 import { createInstance, editInstance, isLocator, type CreateOptions } from "./create.js";
 import { EventFollower, readEvents } from "../store/follow.js";
-import { forceStop } from "./stop.js";
+import { forceStop, powerOffOrphan } from "./stop.js";
 import { validateInstanceName } from "./names.js";
 import { ensureDockerContext } from "./docker-context.js";
 import { appendFileSync } from "node:fs";
@@ -62,6 +62,9 @@ export interface Started {
 export function readyMessage(events: AgentEvent[]): string {
   return events.find((e) => e.status.ready === true)?.instanceMessage ?? "";
 }
+
+/** How long `start` lets the guest of a Broken instance (QEMU without its agent) power off; Debian under TCG needs ~10-20 s. */
+const BROKEN_POWERDOWN_MS = 60_000;
 
 const AGENT_MAIN = fileURLToPath(new URL("../hostagent/main.js", import.meta.url));
 
@@ -116,6 +119,11 @@ export async function startInstance(target: string, options: StartOptions = {}):
       return { name: paths.name, paths, alreadyRunning: true, events: [], message: readyMessage(readEvents(paths.haStdoutLog)) };
     }
     if (st.status === "Broken") say(`instance ${paths.name} is Broken (${st.reason}): stopping what is left`);
+    // a guest that still runs is powered off, not killed, so it writes its disks first
+    if (st.status === "Broken" && st.qemuPid !== undefined && st.haPid === undefined) {
+      say(`asking its guest to power off (up to ${BROKEN_POWERDOWN_MS / 1000}s) so it writes its disks`);
+      if (!(await powerOffOrphan(paths, st.qemuPid, BROKEN_POWERDOWN_MS))) say("the guest did not power off in time; QEMU was stopped");
+    }
     await forceStop(paths);
     // the agent's user must be able to start the instance again later (which truncates its logs)
     for (const log of [paths.haStdoutLog, paths.haStderrLog]) closeSync(openAgentLog(log, { truncate: true, ...(opts.user ? { owner: opts.user } : {}) }));

@@ -29,6 +29,22 @@ export async function forceStop(paths: InstancePaths): Promise<void> {
 }
 
 /**
+ * QEMU runs without its host agent (Broken): the guest is asked to power off over QMP
+ * (system_powerdown) and given up to `timeoutMs` to write its disks and halt, then QEMU is
+ * terminated, killed if need be. A kill alone would drop what the guest has not written yet (issue 31).
+ */
+export async function powerOffOrphan(paths: InstancePaths, qemuPid: number, timeoutMs: number): Promise<boolean> {
+  const asked = await qmpPowerdown(paths.qmpSock);
+  const halted = asked && (await waitGone(qemuPid, timeoutMs));
+  if (!halted) {
+    kill(qemuPid, "SIGTERM");
+    if (!(await waitGone(qemuPid, 10_000))) kill(qemuPid, "SIGKILL");
+    await waitGone(qemuPid, 5000);
+  }
+  return halted;
+}
+
+/**
  * Stops an instance: the host agent powers the guest off (QMP system_powerdown), kills qemu after
  * the timeout, cleans up and exits. With no live agent, this does the same itself. `force` kills.
  * A Suspended instance's saved state is discarded (it boots cold next time).
@@ -63,12 +79,7 @@ export async function stopInstance(name: string, opts: StopOptions = {}): Promis
     }
   } else if (st.qemuPid !== undefined) {
     say(`stopping ${name}: the host agent is gone, asking qemu directly`);
-    const asked = await qmpPowerdown(paths.qmpSock);
-    if (!asked || !(await waitGone(st.qemuPid, timeoutMs))) {
-      kill(st.qemuPid, "SIGTERM");
-      if (!(await waitGone(st.qemuPid, 10_000))) kill(st.qemuPid, "SIGKILL");
-      await waitGone(st.qemuPid, 5000);
-    }
+    await powerOffOrphan(paths, st.qemuPid, timeoutMs);
   }
   const after = inspectStatus(paths);
   if (after.status !== "Stopped") {

@@ -35,6 +35,8 @@ export const STEPS = [
   "wait-cloud-init",
   "verify-mounts",
   "probes",
+  // the last step of a boot: the guest's file systems written to disk before READY
+  "sync-disks",
   // a resume (start of a Suspended instance) instead of wait-cloud-init and probes
   "restore-state",
   "sync-clock",

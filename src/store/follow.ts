@@ -14,29 +14,36 @@ export class EventFollower {
   }
 
   poll(): AgentEvent[] {
-    let fd: number;
-    try {
-      fd = openSync(this.path, "r");
-    } catch {
-      return [];
-    }
-    const chunks: Buffer[] = [];
-    try {
-      const buf = Buffer.alloc(64 * 1024);
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, this.offset);
-        if (n <= 0) break;
-        this.offset += n;
-        chunks.push(Buffer.from(buf.subarray(0, n)));
-      }
-    } finally {
-      closeSync(fd);
-    }
-    if (chunks.length === 0) return [];
-    const { lines, rest } = splitLines(this.rest + Buffer.concat(chunks).toString("utf8"));
+    const { data, offset } = readAppended(this.path, this.offset);
+    this.offset = offset;
+    if (data.length === 0) return [];
+    const { lines, rest } = splitLines(this.rest + data.toString("utf8"));
     this.rest = rest;
     return lines.map(parseEvent).filter((e): e is AgentEvent => e !== undefined);
   }
+}
+
+/** What was appended to `path` from `offset` on (nothing when it cannot be opened), and the offset after it. */
+export function readAppended(path: string, offset: number): { data: Buffer; offset: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return { data: Buffer.alloc(0), offset };
+  }
+  const chunks: Buffer[] = [];
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, offset);
+      if (n <= 0) break;
+      offset += n;
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { data: Buffer.concat(chunks), offset };
 }
 
 /** Reads every event of a log file (for `list`, the benchmark). */

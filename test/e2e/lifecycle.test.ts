@@ -4,9 +4,10 @@
  * two concurrent starts, Ctrl-C during a start, kill -9 of qemu and of the host agent, delete.
  * One instance serves the whole file: created and first booted through the library (FileGuest, with
  * the same mount option as `--mount`), which disposes of it at the end, also on failure; every later
- * start, stop and delete is the CLI's. Three boots in all: the first, the restart after stop, and
- * `shell --start` recovering from the kill -9 of qemu (the kill -9 of the agent and the Ctrl-C come
- * last, on the running instance, so they need no boot of their own).
+ * start, stop and delete is the CLI's. The boots: the first, the light one after a crash right after
+ * it (issue 31: with a host key the crash left empty), the restart after stop, `shell --start`
+ * recovering from the kill -9 of qemu, the start of the Broken instance (killed 15 s in) and the full
+ * one after it, and the start whose sshd cannot start (failing fast); the Ctrl-C comes last.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -35,6 +36,21 @@ async function status(name = NAME): Promise<string> {
 
 function pidOf(file: string): number {
   return Number(readFileSync(join(cli.home, NAME, file), "utf8").trim());
+}
+
+/** A root command in the guest: the instance's user has a sudo password (passwordlessSudo: false), in ~/password. */
+function asRoot(script: string): string {
+  return `sudo -S -p "" sh -c '${script}' <"$HOME/password"`;
+}
+
+/** Waits until the host agent noticed qemu's death and cleaned up. */
+async function waitStopped(): Promise<void> {
+  let st = "";
+  for (let i = 0; i < 150 && st !== "Stopped"; i++) {
+    await sleep(200);
+    st = await status();
+  }
+  assert.equal(st, "Stopped", "the agent cleaned up after qemu's death");
 }
 
 function alive(pid: number): boolean {
@@ -88,6 +104,27 @@ test("the library creates the instance from a file and boots it; its events repo
   assert.deepEqual([f.disabled, f.cloudFinal, f.resultJson], [false, "active", true]);
   assert.notEqual(f.tslimaBoot, "active", "tslima-boot.service stays out of a full boot");
   assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/system-runs")), ["system one"]);
+  // issue 31: the boot's last step writes the guest's file systems to disk, before READY
+  const sync = bootEvents.findIndex((e) => e.step === "sync-disks");
+  const ready = bootEvents.findIndex((e) => e.status.ready === true);
+  assert.ok(sync >= 0 && sync < ready, "the guest is synced before READY");
+  console.log(`sync before READY took ${Date.parse(bootEvents[ready]!.time) - Date.parse(bootEvents[sync]!.time)} ms`);
+});
+
+test("a crash right after the first READY: the next (light) boot repairs a host key the crash left empty, reaches READY, and synced files are intact", BOOT, async () => {
+  // As the crash of issue 31 left it: the host key cloud-init had just written is empty on disk.
+  await guestOut(cli, NAME, `echo crash-safe >"$HOME/synced.txt" && sync && ${asRoot("truncate -s0 /etc/ssh/ssh_host_ed25519_key && sync")}`);
+  process.kill(pidOf("qemu.pid"), "SIGKILL");
+  await waitStopped();
+  const r = await cli.run(["start", NAME]);
+  assert.equal(r.code, 0, r.stderr);
+  console.log(r.stderr);
+  assert.match(r.stderr, /cloud-init: switched off/, "a light boot: the first boot reached READY");
+  assert.match(r.stderr, /tslima-check: \/etc\/ssh\/ssh_host_ed25519_key was missing or empty after a crash; repaired from the cidata/, "the repair is said in one line");
+  assert.match(r.stderr, /Writing the guest's file systems to disk[\s\S]*READY/);
+  // ssh checked the guest's key against the pinned one: the repaired key is the instance's
+  assert.equal(await guestOut(cli, NAME, 'cat "$HOME/synced.txt"'), "crash-safe\n");
+  assert.notEqual((await guestOut(cli, NAME, asRoot("wc -c </etc/ssh/ssh_host_ed25519_key"))).trim(), "0");
 });
 
 test("shell runs commands: output, exit codes, stdin, login environment", async () => {
@@ -195,9 +232,10 @@ test("that second start of the unchanged instance was light: cloud-init off, the
   assert.equal(f.resultJson, false, "cloud-init did not run at all on this boot");
   assert.equal(f.tslimaBoot, "active");
   // mode boot, system and user provisioning run on every boot (as Lima's do), with env:
-  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/boot-runs")), ["boot one", "boot one"]);
-  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/system-runs")), ["system one", "system one"]);
-  assert.equal(lines(await guestOut(cli, NAME, 'cat "$HOME/user-runs"')).length, 2);
+  // (three boots: the first, the light one after the crash, this one)
+  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/boot-runs")), ["boot one", "boot one", "boot one"]);
+  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/system-runs")), ["system one", "system one", "system one"]);
+  assert.equal(lines(await guestOut(cli, NAME, 'cat "$HOME/user-runs"')).length, 3);
   assert.match(await guestOut(cli, NAME, 'echo "FOO=$FOO"'), /^FOO=one$/m, "login shells still get env:");
   // the 9p mount is back and writable
   await cli.ok(["shell", NAME, "sh", "-c", "echo from-light-boot > light.txt"], { cwd: project });
@@ -241,8 +279,8 @@ test("kill -9 of qemu: list shows Broken or Stopped; shell points at --start, an
   assert.deepEqual([f.disabled, f.cloudFinal, f.resultJson], [false, "active", true]);
   assert.equal(lines(await guestOut(cli, NAME, "cat /var/lib/added")).join(), "added", "the new provision step ran");
   assert.match(await guestOut(cli, NAME, 'echo "FOO=$FOO"'), /^FOO=two$/m, "the new env: is applied");
-  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/system-runs")), ["system one", "system one", "system two"]);
-  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/boot-runs")), ["boot one", "boot one", "boot two"]);
+  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/system-runs")), ["system one", "system one", "system one", "system two"]);
+  assert.deepEqual(lines(await guestOut(cli, NAME, "cat /var/lib/boot-runs")), ["boot one", "boot one", "boot one", "boot two"]);
   const again = await cli.run(["shell", "--start", NAME, "true"]);
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /Starting QEMU/, "a running instance is not started again");
@@ -331,7 +369,48 @@ test("the guest home is reachable as /home/USER.linux as well as /home/USER.gues
   assert.equal(kept, "kept");
 });
 
-test("kill -9 of the host agent: list shows Broken, stop -f recovers", async () => {
+/** qemu.pid's pid, or 0 while there is none. */
+function qemuPidNow(): number {
+  try {
+    return pidOf("qemu.pid");
+  } catch {
+    return 0;
+  }
+}
+
+test("start of a Broken instance powers its live guest off first; kill -9 of qemu 15 s into that (light) boot; the next start boots in full and works", BOOT, async () => {
+  // written, not synced: the guest's power-off writes it (a kill would lose it)
+  await guestOut(cli, NAME, 'echo before-broken >"$HOME/unsynced.txt"');
+  const oldQemu = pidOf("qemu.pid");
+  process.kill(pidOf("ha.pid"), "SIGKILL");
+  await sleep(500);
+  assert.equal(await status(), "Broken");
+  const running = cli.run(["start", NAME]);
+  let qemu = 0;
+  for (let i = 0; i < 1500 && (qemu === 0 || qemu === oldQemu); i++) {
+    await sleep(200);
+    qemu = qemuPidNow();
+  }
+  assert.ok(qemu !== 0 && qemu !== oldQemu && !alive(oldQemu), "the old qemu is gone and a new one boots");
+  await sleep(15_000);
+  process.kill(qemu, "SIGKILL");
+  const r = await running;
+  console.log(r.stderr);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /is Broken[\s\S]*asking its guest to power off/);
+  assert.doesNotMatch(r.stderr, /did not power off in time/);
+  assert.match(r.stderr, /cloud-init: switched off/);
+  assert.match(r.stderr, /QEMU_EXITED/);
+  const next = await cli.run(["start", NAME]);
+  assert.equal(next.code, 0, next.stderr);
+  // the killed boot never reached READY: cloud-init runs (the same instance-id: per-boot work only)
+  assert.match(next.stderr, /cloud-init: full run \(no earlier boot/);
+  assert.equal(await guestOut(cli, NAME, 'cat "$HOME/unsynced.txt"'), "before-broken\n", "the power-off wrote it; the kill 15 s into the boot lost nothing");
+});
+
+test("kill -9 of the host agent: list shows Broken, stop -f recovers; then a guest whose sshd cannot start fails the start within seconds, with serial.log's lines", BOOT, async () => {
+  // a configuration sshd refuses, on disk (the boot check repairs empty files only; this one it cannot)
+  await guestOut(cli, NAME, asRoot("echo NoSuchOption yes >/etc/ssh/sshd_config.d/zz-broken.conf && sync"));
   const ha = pidOf("ha.pid");
   const qemu = pidOf("qemu.pid");
   process.kill(ha, "SIGKILL");
@@ -349,6 +428,26 @@ test("kill -9 of the host agent: list shows Broken, stop -f recovers", async () 
   assert.equal(await status(), "Stopped");
   assert.ok(!alive(qemu), "the orphaned qemu was killed");
   assert.ok(!existsSync(join(cli.home, NAME, "qemu.pid")), "stale pid files are removed");
+  // the start fails as soon as the console says sshd failed, not after its 10-minute timeout
+  const serial = join(cli.home, NAME, "serial.log");
+  let said = 0;
+  let done = false;
+  const watch = (async () => {
+    for (; !done && said === 0; await sleep(250)) {
+      if (qemuPidNow() !== 0 && /Failed to start.*ssh/.test(readFileSync(serial, "latin1"))) said = Date.now();
+    }
+  })();
+  const r = await cli.run(["start", NAME]);
+  const ended = Date.now();
+  done = true;
+  await watch;
+  console.log(r.stderr);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the guest's ssh server failed to start; serial\.log says:\n.*Failed to start ssh\.servi/);
+  assert.match(r.stderr, /factory-reset life/);
+  assert.match(r.stderr, /code: ERR_TSLIMA_GUEST_SSHD_FAILED/);
+  assert.ok(said > 0 && ended - said < 20_000, `reported ${ended - said} ms after the console said so`);
+  assert.equal(await status(), "Stopped");
 });
 
 test("Ctrl-C during start stops the boot and leaves the instance Stopped", BOOT, async () => {

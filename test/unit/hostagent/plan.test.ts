@@ -84,9 +84,10 @@ test("golden boot plan: virtiofs starts one daemon per mount before QEMU", () =>
 
 test("readiness steps: order and fatality follow the config", () => {
   const kinds = (c: Partial<Config>) => planBoot(testConfig(c), host, testPaths).readiness.map((s) => `${s.kind}${s.fatal ? "" : "?"}`);
-  assert.deepEqual(kinds({}), ["ssh", "ready-file"]);
-  assert.deepEqual(kinds(withEverything), ["ssh", "ready-file", "provision-report?", "mounts", "probe"]);
-  assert.deepEqual(kinds({ mountType: "reverse-sshfs", mounts: [testMount("/x")] }), ["ssh", "ready-file", "reverse-sshfs", "mounts"]);
+  // the last step writes the guest's file systems to disk (issue 31): a crash after READY loses nothing
+  assert.deepEqual(kinds({}), ["ssh", "ready-file", "sync?"]);
+  assert.deepEqual(kinds(withEverything), ["ssh", "ready-file", "provision-report?", "mounts", "probe", "sync?"]);
+  assert.deepEqual(kinds({ mountType: "reverse-sshfs", mounts: [testMount("/x")] }), ["ssh", "ready-file", "reverse-sshfs", "mounts", "sync?"]);
   const probe = planBoot(testConfig(withEverything), host, testPaths).readiness.find((s) => s.kind === "probe");
   assert.deepEqual(probe?.kind === "probe" && probe.interpreter, ["/bin/bash"]);
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { IDENTITY_SCRIPT, reidentifyStep, resumeSteps } from "../../../src/hostagent/readiness-plan.js";
+import { IDENTITY_SCRIPT, RESUME_SSH_TIMEOUT_MS, reidentifyStep, resumeSteps, withReidentify } from "../../../src/hostagent/readiness-plan.js";
 import { REMOUNT_SCRIPT } from "../../../src/mounts/suspend.js";
 import { sshfsAllowKey } from "../../../src/mounts/sshfs-helper.js";
 import type { MountPlan, PlannedMount } from "../../../src/mounts/types.js";
@@ -52,4 +52,17 @@ test("requestOutcome: saved and failed end the wait, so does the agent exiting; 
   assert.equal(requestOutcome({ time: "", status: {}, snapshot: "failed" }, "snapshot"), "failed");
   assert.equal(requestOutcome({ time: "", status: {}, suspend: "saved" }, "snapshot"), undefined);
   assert.equal(requestOutcome({ time: "", status: {}, snapshot: "saved" }, "suspend"), undefined);
+});
+
+test("a resume's ssh step gives up after RESUME_SSH_TIMEOUT_MS (its sshd runs already); a boot's waits for the start's timeout", () => {
+  const ssh = resumeSteps({ qemuArgs: [], mounts: [] }, "lima-x")[0];
+  assert.equal(ssh?.kind === "ssh" ? ssh.timeoutMs : undefined, RESUME_SSH_TIMEOUT_MS);
+  assert.ok(RESUME_SSH_TIMEOUT_MS <= 180_000, "minutes less than a start's 10-minute timeout");
+});
+
+test("a cold boot that must still reidentify does it before the closing sync", () => {
+  const sync = { kind: "sync", description: "sync", hint: "", fatal: false, script: "sync", announce: { step: "sync-disks", message: "" } } as const;
+  const ssh = resumeSteps({ qemuArgs: [], mounts: [] }, "lima-x")[0]!;
+  assert.deepEqual(withReidentify([ssh, sync]).map((s) => s.kind), ["ssh", "reidentify", "sync"]);
+  assert.deepEqual(withReidentify([ssh]).map((s) => s.kind), ["ssh", "reidentify"]);
 });
