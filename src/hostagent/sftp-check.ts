@@ -1,8 +1,8 @@
-import { writeFileSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import type { HostFacts } from "../config/types.js";
 import type { MountPlan } from "../mounts/types.js";
 import type { InstancePaths } from "../store/paths.js";
+import { writeFileAtomic } from "../store/atomic.js";
 import { SFTP_UNCONFINED_ENV, sftpPasswdFile, sftpPasswdText } from "../mounts/sftp-confine.js";
 import { describeEnd, lastLines, runProgramSync } from "../proc/run.js";
 
@@ -19,7 +19,7 @@ export function checkSftpServers(plan: MountPlan, paths: InstancePaths, host: Pi
   if (unconfined) {
     return `${SFTP_UNCONFINED_ENV}=1: the reverse-sshfs mounts are served by an unconfined sftp-server; root in the guest can read and write every file ${host.user} can on this host`;
   }
-  writeFileSync(sftpPasswdFile(paths), sftpPasswdText({ name: host.user, uid: host.uid, gid: host.gid }), { mode: 0o600 });
+  writeFileAtomic(sftpPasswdFile(paths), sftpPasswdText({ name: host.user, uid: host.uid, gid: host.gid }));
   for (const m of sshfs) {
     const [cmd = "", ...args] = m.sshfs?.hostCommand ?? [];
     const r = runProgramSync(cmd, args, { timeoutMs: 20_000 });
