@@ -16,9 +16,11 @@ export const LAYERS = [
   "disks",
   "images",
   "mounts",
+  "host",
   "config",
   "store",
   "proc",
+  "lang",
 ];
 
 /**
@@ -66,7 +68,9 @@ export const PLANNERS = [
   "src/config/defaults.ts",
   "src/config/embed.ts",
   "src/config/errors.ts",
-  "src/config/gotemplate.ts",
+  "src/lang/gotemplate.ts",
+  "src/lang/yq.ts",
+  "src/images/image-trust.ts",
   "src/config/guest.ts",
   "src/config/images.ts",
   "src/config/merge.ts",

@@ -22,9 +22,9 @@ export type { Arch, Config, HostFacts, Image, Mount, MountType, Network, PortFor
 export { loadConfig, type LoadOptions, type LoadedConfig } from "./config/pipeline.js";
 export { ConfigError, isConfigError, formatIssue, type ConfigIssue } from "./config/errors.js";
 export { configToYaml } from "./config/output.js";
-export { probeHostFacts } from "./config/host.js";
+export { probeHostFacts } from "./host/facts.js";
 export { applySets } from "./config/sets.js";
-export { parseYq, evalYq, yqSelects, formatYqResults, YqError, type YqProgram } from "./config/yq.js";
+export { parseYq, evalYq, yqSelects, formatYqResults, YqError, type YqProgram } from "./lang/yq.js";
 export { parseSize, formatSize, scaleBytes } from "./config/sizes.js";
 
 // Templates (template:NAME).
@@ -64,7 +64,7 @@ export { WORKLOADS as BENCH_WORKLOADS, WORKLOAD_UNIT as BENCH_WORKLOAD_UNIT, WOR
 export { doctorTable, CHECKS as DOCTOR_CHECKS, CHECK_MEANING as DOCTOR_CHECK_MEANING, type DoctorReport, type MountReport, type Check as DoctorCheck, type CheckName as DoctorCheckName } from "./mounts/doctor.js";
 
 // Guest images: local builds and the caches.
-export { buildImage } from "./images/build/index.js";
-export { hostArch } from "./images/build/preflight.js";
+export { buildImage } from "./images/builder/index.js";
+export { hostArch } from "./images/builder/preflight.js";
 export { progressPrinter as imageProgressPrinter, formatBytes } from "./images/progress.js";
 export { pruneBuilds, pruneDownloads, type PruneResult } from "./images/prune.js";

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Cli, guestYaml } from "../../test/e2e/harness.js";
+import { Cli } from "../../test/support/cli.js";
+import { guestYaml } from "../../test/support/guest.js";
 import type { AgentEvent } from "../../src/store/events.js";
 
 const CPUS = Number(process.env.BENCH_CPUS ?? 1);

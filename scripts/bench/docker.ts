@@ -13,7 +13,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Cli } from "../../test/e2e/harness.js";
+import { Cli } from "../../test/support/cli.js";
 import { buildCacheDir } from "../../src/store/paths.js";
 
 const CPUS = process.env.BENCH_CPUS ?? "1";

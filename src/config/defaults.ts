@@ -1,6 +1,6 @@
 import { isAbsolute, join } from "node:path";
 import { asText, setOwn } from "./ast.js";
-import { executeTemplate } from "./gotemplate.js";
+import { executeTemplate } from "../lang/gotemplate.js";
 import { formatSize } from "./sizes.js";
 import type { Arch, Config, HostFacts, Image, Mount, MountType, Network, PortForward, Probe, Provision } from "./types.js";
 

@@ -1,6 +1,5 @@
 // The configuration layer: load (with positions) -> resolve base: -> merge default/override -> fill -> validate.
 export * from "./types.js";
-export { probeHostFacts } from "./host.js";
 export { parseSize, trySize, formatSize } from "./sizes.js";
 export { applySets } from "./sets.js";
 export { ConfigError, isConfigError, formatIssue, type ConfigIssue } from "./errors.js";

@@ -5,7 +5,7 @@ import { asText, getValue, scalarText, setOwn, toJS } from "./ast.js";
 import { readTopLocator, resolveBases, resolveBasesSync, type ResolveOptions } from "./base.js";
 import { expandTilde, fillDefaults } from "./defaults.js";
 import { ConfigError, fieldPath, fileError, formatIssue, type ConfigIssue } from "./errors.js";
-import { executeTemplate } from "./gotemplate.js";
+import { executeTemplate } from "../lang/gotemplate.js";
 import { parseYaml, type LoadedYaml } from "./load.js";
 import { mergeDefaultOverride } from "./merge.js";
 import { locate, type KeyIndex } from "./positions.js";

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { TslimaError, isTslimaError } from "../errors.js";
-import { loadConfigText, probeHostFacts } from "../config/index.js";
+import { loadConfigText } from "../config/index.js";
+import { probeHostFacts } from "../host/facts.js";
 import { imageCandidates } from "../config/images.js";
 import { resolveImage } from "../images/index.js";
 import { ensureEfiVars, incomingArgv, probeQemu } from "../qemu/index.js";

@@ -1,10 +1,10 @@
-import { open } from "node:fs/promises";
 import type { Arch, Config, Image } from "../config/types.js";
 import { TslimaError } from "../errors.js";
 import { imageCandidates } from "../config/images.js";
 import { globalPaths } from "../store/paths.js";
-import { buildImage, isVariant, type BuildOptions, type BuiltImage } from "./build/index.js";
+import { buildImage, isVariant, type BuildOptions, type BuiltImage } from "./builder/index.js";
 import { download } from "./download.js";
+import { diskFormat } from "./image-head.js";
 import { checkLocalFile, localPath } from "./local.js";
 import type { ProgressListener, ResolvedImage } from "./types.js";
 
@@ -94,16 +94,4 @@ async function fetchFile(location: string, digest: string | undefined, opts: Res
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   return got.path;
-}
-
-/** qcow2 files start with "QFI\xfb"; anything else is handed to QEMU as raw. */
-export async function diskFormat(path: string): Promise<"qcow2" | "raw"> {
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(buf, 0, 4, 0);
-    return bytesRead === 4 && buf.equals(Buffer.from([0x51, 0x46, 0x49, 0xfb])) ? "qcow2" : "raw";
-  } finally {
-    await fh.close();
-  }
 }

@@ -17,7 +17,8 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { parseDocument } from "yaml";
 import { TslimaError } from "../errors.js";
-import { loadConfigText, probeHostFacts } from "../config/index.js";
+import { loadConfigText } from "../config/index.js";
+import { probeHostFacts } from "../host/facts.js";
 import { globalPaths, instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
 import { copyFileAtomic, linkOrCopy, writeFileAtomic } from "../store/atomic.js";
 import { ensurePrivateHome, makePrivateTempDir } from "../store/private.js";

@@ -1,4 +1,5 @@
-import { probeHostFacts, listTemplates, templateSearchDirs } from "../config/index.js";
+import { listTemplates, templateSearchDirs } from "../config/index.js";
+import { probeHostFacts } from "../host/facts.js";
 import { probeQemu, runnableArches, whichSync, type RunnableArch } from "../qemu/index.js";
 import { findVirtiofsd } from "../mounts/index.js";
 import { tslimaHome, buildCacheDir, globalPaths } from "../store/paths.js";

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfigText, parseSize, probeHostFacts } from "../config/index.js";
+import { loadConfigText, parseSize } from "../config/index.js";
+import { probeHostFacts } from "../host/facts.js";
 import { guestHostname } from "../config/guest.js";
 import type { Arch, Config, HostFacts } from "../config/types.js";
 import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";

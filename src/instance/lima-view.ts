@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { executeTemplate, checkTemplate, TemplateSyntaxError, type TemplateFuncs } from "../config/gotemplate.js";
+import { executeTemplate, checkTemplate, TemplateSyntaxError, type TemplateFuncs } from "../lang/gotemplate.js";
 import { TslimaError } from "../errors.js";
 import type { InstanceInfo } from "./inventory.js";
 
@@ -132,7 +132,7 @@ export function bytesSize(n: number): string {
 /**
  * A `--format` template run over the instances, Lima's way: one output per instance, each followed
  * by a newline. Functions: json, yaml, and the
- * template subset of config/gotemplate.ts. `\t`/`\n` typed in the flag are tabs and newlines.
+ * template subset of lang/gotemplate.ts. `\t`/`\n` typed in the flag are tabs and newlines.
  */
 export function renderInstances(format: string, list: InstanceInfo[], host: ListHost): string {
   const text = format.replace(/\\t/g, "\t").replace(/\\n/g, "\n");

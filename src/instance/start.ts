@@ -19,7 +19,8 @@ import { forceStop, powerOffOrphan } from "./stop.js";
 import { validateInstanceName } from "./names.js";
 import { ensureDockerContext } from "./docker-context.js";
 import { appendFileSync } from "node:fs";
-import { loadConfigText, probeHostFacts } from "../config/index.js";
+import { loadConfigText } from "../config/index.js";
+import { probeHostFacts } from "../host/facts.js";
 import { defaultStartTimeoutMs, isEmulated } from "../qemu/index.js";
 import { EventEmitter } from "node:events";
 

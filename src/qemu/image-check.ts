@@ -1,18 +1,7 @@
-import { open } from "node:fs/promises";
 import { TslimaError } from "../errors.js";
 import { qemuImgInfoJson } from "./img.js";
-import { HEADER_BYTES, describeProblem, imageInfoProblems, qcow2References, sniffImage, type ImageProblem, type TrustedFormat } from "./image-trust.js";
-
-async function readHead(file: string): Promise<Buffer> {
-  const fh = await open(file, "r");
-  try {
-    const buf = Buffer.alloc(HEADER_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEADER_BYTES, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
+import { describeProblem, imageInfoProblems, qcow2References, sniffImage, type ImageProblem, type TrustedFormat } from "../images/image-trust.js";
+import { readImageHead } from "../images/image-head.js";
 
 /** How an error names the image: what the user gave (a location, a file) and the file it is on the host. */
 export interface ImageOrigin {
@@ -41,7 +30,7 @@ function refuse(origin: ImageOrigin, problems: ImageProblem[]): never {
 export async function checkUntrustedImage(file: string, origin: ImageOrigin = { name: file, path: file }, known?: TrustedFormat): Promise<TrustedFormat> {
   // a raw disk tslima made holds what its guest wrote, and is raw whatever its first bytes say
   if (known === "raw") return known;
-  const head = await readHead(file);
+  const head = await readImageHead(file);
   const format = known ?? sniffImage(head);
   if (format !== "qcow2" && format !== "raw") refuse(origin, [{ field: "format", value: format }]);
   if (known === "qcow2" && sniffImage(head) !== "qcow2") refuse(origin, [{ field: "format", value: `not qcow2 (it was made as qcow2)` }]);

@@ -9,7 +9,6 @@ export { QmpClient, QmpError, qmpPowerdown, type QmpEvent, type QmpConnectOption
 export { migrationBlockers, saveVmState, loadVmState, type MigrationResult } from "./migrate.js";
 export { qemuImgInfo, qemuImgInfoJson, infoArgs, qemuImgCreate, qemuImgSnapshot, snapshotArgs, qemuImgCreateOverlay, qemuImgResize, qemuImgRebaseUnsafe, qemuImgRebase, parseImageInfo, overlayArgs, type ImageInfo, type ImageSnapshot } from "./img.js";
 export { checkUntrustedImage, type ImageOrigin } from "./image-check.js";
-export { sniffImage, qcow2References, imageInfoProblems, describeProblem, TRUSTED_FORMATS, type ImageProblem, type TrustedFormat } from "./image-trust.js";
 export { findFreePort } from "./port.js";
 export { runProgram, processError, lastLines, type RunResult } from "../proc/run.js";
 export { isEmulated, emulationNotice, runnableArches, defaultStartTimeoutMs, EMULATION_COST, type RunnableArch } from "./emulation.js";

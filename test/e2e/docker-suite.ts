@@ -28,7 +28,7 @@ import { dirname, join } from "node:path";
 import { Cli, FileGuest } from "./harness.js";
 import type { AgentEvent } from "../../src/index.js";
 import { buildCacheDir } from "../../src/store/paths.js";
-import { buildOutputDir, buildSpec } from "../../src/images/build/index.js";
+import { buildOutputDir, buildSpec } from "../../src/images/builder/index.js";
 import { readPortForwards } from "../../src/portfwd/index.js";
 import { poll } from "../../src/proc/wait.js";
 

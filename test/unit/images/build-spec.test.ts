@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_PACKAGES, buildSpec, guestCmdline, ROOT_LABEL } from "../../../src/images/build/spec.js";
+import { BASE_PACKAGES, buildSpec, guestCmdline, ROOT_LABEL } from "../../../src/images/builder/spec.js";
 import { isTslimaError } from "../../../src/errors.js";
 
 test("buildSpec: the generic kernel and the base packages, sorted, and a key from the inputs", () => {
@@ -56,7 +56,7 @@ test("guestCmdline finds the root by label and puts the console on the serial po
 });
 
 test("a variant is its distribution with its packages: same key and directory as `debian-12 --package ...`", async () => {
-  const { VARIANTS, isVariant } = await import("../../../src/images/build/spec.js");
+  const { VARIANTS, isVariant } = await import("../../../src/images/builder/spec.js");
   const v = buildSpec("debian-12-docker", "x86_64");
   const same = buildSpec("debian-12", "x86_64", [...VARIANTS["debian-12-docker"]!.packages]);
   assert.equal(v.key, same.key);

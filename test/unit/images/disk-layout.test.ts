@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { partitionScript, rootSizeMiB } from "../../../src/images/build/disk.js";
+import { partitionScript, rootSizeMiB } from "../../../src/images/builder/disk.js";
 
 test("partitionScript: an ESP then the root partition, 1 MiB aligned, back to back", () => {
   const s = partitionScript(64, 1024, "x86_64");

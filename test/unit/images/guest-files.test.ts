@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { espFiles, guestFiles, GUEST_HOSTNAME, INITRAMFS_MODULES } from "../../../src/images/build/guest-files.js";
-import { guestCmdline, ROOT_LABEL } from "../../../src/images/build/spec.js";
+import { espFiles, guestFiles, GUEST_HOSTNAME, INITRAMFS_MODULES } from "../../../src/images/builder/guest-files.js";
+import { guestCmdline, ROOT_LABEL } from "../../../src/images/builder/spec.js";
 
 const files = guestFiles({ mirror: "http://mirror.example/debian", suite: "bookworm" });
 const text = (p: string) => {

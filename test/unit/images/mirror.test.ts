@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { debianMirror, parseAptSources, pickMirror } from "../../../src/images/build/mirror.js";
+import { debianMirror, parseAptSources, pickMirror } from "../../../src/images/builder/mirror.js";
 import { isTslimaError } from "../../../src/errors.js";
 
 const deb822 = `Types: deb

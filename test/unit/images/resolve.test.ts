@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { resolveImage } from "../../../src/images/resolve.js";
-import type { BuildOptions, BuiltImage } from "../../../src/images/build/index.js";
+import type { BuildOptions, BuiltImage } from "../../../src/images/builder/index.js";
 import type { ProgressEvent } from "../../../src/images/types.js";
 import type { Image } from "../../../src/config/types.js";
 import { isTslimaError } from "../../../src/errors.js";

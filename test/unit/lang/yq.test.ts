@@ -1,9 +1,9 @@
-// The yq subset of `limactl list --yq/--filter` and `template yq` (src/config/yq.ts): table tests on a
+// The yq subset of `limactl list --yq/--filter` and `template yq` (src/lang/yq.ts): table tests on a
 // record shaped like Lima's `list --json` output, the expressions from Lima's docs, bats tests and scripts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { evalYq, formatYqResults, parseYq, yqSelects, YqError } from "../../../src/config/yq.js";
+import { evalYq, formatYqResults, parseYq, yqSelects, YqError } from "../../../src/lang/yq.js";
 
 const rec = {
   name: "foo",

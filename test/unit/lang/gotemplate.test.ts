@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { executeTemplate, TemplateSyntaxError } from "../../../src/config/gotemplate.js";
+import { executeTemplate, TemplateSyntaxError } from "../../../src/lang/gotemplate.js";
 
 const data = { Name: "vm", Param: { a: "1", empty: "", on: "true" }, HostOS: "linux" };
 

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeProblem, imageInfoProblems, infoArgs, qcow2References, sniffImage } from "../../../src/qemu/index.js";
+import { describeProblem, imageInfoProblems, qcow2References, sniffImage } from "../../../src/images/image-trust.js";
+import { infoArgs } from "../../../src/qemu/index.js";
 import { fixturesDir } from "../../helpers.js";
 
 /** An image crafted with qemu-img 7.2 (the command is in `made`): its `qemu-img info` JSON and first bytes. */

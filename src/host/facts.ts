@@ -1,7 +1,7 @@
 import { readFileSync, readlinkSync, statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import { arch, cpus, homedir, platform, tmpdir, totalmem, userInfo } from "node:os";
-import type { Arch, HostFacts, OS } from "./types.js";
+import type { Arch, HostFacts, OS } from "../config/types.js";
 
 /**
  * Probes the facts about this host that configuration defaults depend on (the only I/O in src/config).
