@@ -4,94 +4,126 @@
  * The folders of src/, top to bottom. A folder may import only from folders below it (and from
  * itself); src/errors.ts is below everything, the library entries (ENTRIES: src/index.ts, src/shell.ts)
  * above everything but cli.
+ *
+ * Purity is declared per folder: `pure: true` makes every file of the folder pure but those in
+ * `except` (paths under the folder); `pure: false` makes every file impure but the pure ones in
+ * `except`. Pure code turns data into data (QEMU argv, cidata files, mount and forward plans, Lima's
+ * YAML): it may not import node:fs, node:child_process, node:os and the other host modules, nor
+ * node:net but for isIP (eslint.config.js), nor read process.env, process.cwd() and the like (eslint),
+ * and imports only pure files of src/ (types aside). Its callers pass in what they need.
+ * `holds` is what the folder is for; docs/architecture.md's Layers table is generated from this list
+ * (`node scripts/gen-layers.js --write`; `npm run lint` fails when the table is stale).
  */
 export const LAYERS = [
-  "cli",
-  "instance",
-  "hostagent",
-  "portfwd",
-  "ssh",
-  "cidata",
-  "qemu",
-  "disks",
-  "images",
-  "mounts",
-  "host",
-  "config",
-  "store",
-  "proc",
-  "lang",
+  {
+    folder: "cli",
+    holds: "one file per command (commander), output formatting; `commands.ts` the table of commands, each file imported only when its command runs. Imports only the library entries, and the library lazily (`await import(\"../index.js\")` in an action)",
+    pure: false,
+    except: ["shell-argv.ts", "completion-script.ts", "duration.ts"],
+  },
+  {
+    folder: "instance",
+    holds: "the lifecycle: create, start, stop, delete, shell/exec, copy; `api.ts` the `Instance`/`RunningInstance` objects; `inventory.ts` lists instances and loads their config; `doctor.ts` and `bench.ts` run `doctor mounts` and `bench mounts`; `suspend.ts`, `snapshot.ts` ask the agent through `agent-request.ts`; `from-snapshot.ts` makes instances from a snapshot. Orchestrates; plans nothing",
+    pure: false,
+  },
+  {
+    folder: "hostagent",
+    holds: "the per-instance daemon: `plan.ts` (`planBoot`, golden: `test/fixtures/boot`) and `readiness-plan.ts` (the boot plan), `agent.ts` (gathers inputs, carries the plan out), `readiness.ts` (runs readiness steps), `suspend.ts` (suspend, resume and restore), `inotify.ts` (`mountInotify`'s watcher and guest session), `serial-watch.ts` (reads serial.log during a boot; its matcher `serial-failures.ts`), `daemons.ts`, `processes.ts` (supervision), `shutdown.ts`. Owns QEMU's process",
+    pure: false,
+    except: ["plan.ts", "readiness-plan.ts", "reidentify-script.ts", "serial-failures.ts"],
+  },
+  {
+    folder: "portfwd",
+    holds: "guest listener watcher (TCP listeners and UDP servers), forward rules and plan, ssh forwards, the UDP relay (`udp.ts`) and its guest program, the forwards' state file",
+    pure: false,
+    except: ["ip.ts", "plan.ts", "procnet.ts", "rules.ts", "types.ts", "udpclients.ts", "udprelay.ts", "watchscript.ts"],
+  },
+  {
+    folder: "ssh",
+    holds: "ssh.config, ssh argv, the variables `shell` passes (`shell-env.ts`), the user key, guest exec, waiting for sshd. Runs ssh through `proc/`",
+    pure: false,
+    except: ["argv.ts", "config.ts", "shell-env.ts"],
+  },
+  {
+    folder: "cidata",
+    holds: "cloud-init NoCloud files, the guest's boot scripts (`scripts/`) and the ISO (golden: `test/fixtures/cidata`)",
+    pure: true,
+  },
+  {
+    folder: "qemu",
+    holds: "QEMU argv (golden: `test/fixtures/qemu`), options, firmware, accelerator, qemu-img, QMP, migration, the check of untrusted images before QEMU opens them (`image-check.ts`)",
+    pure: false,
+    except: ["argv.ts", "options.ts", "types.ts", "emulation.ts"],
+  },
+  {
+    folder: "disks",
+    holds: "Lima's additional disks: `plan.ts` (the config's disks, drive args, runner lines, `disk list` fields), `lock.ts` (`in_use_by`), `format-record.ts`. Below `qemu/` and `cidata/`, which plan with it",
+    pure: false,
+    except: ["plan.ts"],
+  },
+  {
+    folder: "images",
+    holds: "image resolution, the download cache, local images, the header checks of untrusted images (`image-trust.ts`); `builder/`: builds guest images (debootstrap, kernel, disk) for `build:NAME` locations",
+    pure: false,
+    except: ["image-trust.ts", "types.ts", "progress.ts", "builder/spec.ts", "builder/guest-files.ts"],
+  },
+  {
+    folder: "mounts",
+    holds: "one driver per mount type, the mount plan, checks of the guest's mounts, the guest scripts of suspend/resume (`suspend.ts`); `doctor.ts`: `doctor mounts`' probe scripts, parsing, verdicts and advice; `bench.ts`: `bench mounts`' script, figures, sweep and snippet; `inotify.ts`: `mountInotify`'s batching, echo filter and guest script; `virtiofsd.ts` finds and probes the host's virtiofsd",
+    pure: true,
+    except: ["virtiofsd.ts", "index.ts"],
+  },
+  {
+    folder: "host",
+    holds: "facts about the host that configuration defaults depend on (`probeHostFacts`: OS, arch, CPUs, memory, user, time zone, free disk)",
+    pure: false,
+  },
+  {
+    folder: "config",
+    holds: "Lima's YAML: load (regular files only, `structure.ts`: aliases, merge keys, depth and key checks), `base:` and templates (`base.ts`, `templates.ts`, `template-files.ts`, `pipeline.ts`: the file I/O), merge, defaults, validate (`validate-*.ts`), ignored-field warnings (`ignored.ts`), sizes, image candidates per arch (`images.ts`), `--set` (`sets.ts`); `guest.ts`: the guest-side layout planners share (install prefix, ready file, host IP, hostname)",
+    pure: true,
+    except: ["base.ts", "pipeline.ts", "templates.ts", "template-files.ts", "index.ts"],
+  },
+  {
+    folder: "store",
+    holds: "the instance store: paths, pid files and the pid-file lock, status, the agent's event log (schema, error data, follower), `shell.json` and `shell-fast` (what `shell` and bin/tslima need of the booted config), `atomic.ts` (files never seen half-written), `private.ts` (modes, the refusal of a directory that is not private), `agent-log.ts`, a suspended instance's saved state, booted snapshots, what SIGUSR2 asks the agent (`request.ts`). What every layer may know about an instance on disk",
+    pure: false,
+    except: ["suspend-record.ts", "snapshot-record.ts", "agent-error.ts", "events.ts", "identifiers.ts"],
+  },
+  {
+    folder: "proc",
+    holds: "processes: `run.ts` (the runner), `child.ts` (the one spawn), `pid.ts`, `wait.ts`, `which.ts`, `quote.ts`, bounded output (`tail.ts`), `--log-format json` (`log-format.ts`). The only folder that may import `node:child_process`",
+    pure: false,
+    except: ["quote.ts", "tail.ts", "log-format.ts"],
+  },
+  {
+    folder: "lang",
+    holds: "small languages Lima's users write: a jq/yq expression evaluator (`yq.ts`, `list --yq`, `template yq`) and Go's text/template subset (`gotemplate.ts`, `list --format`, templates' `{{.Param}}`)",
+    pure: true,
+  },
 ];
 
+const FOLDERS = LAYERS.map((l) => l.folder);
+
+/** The pure files of src/, as regexes: pure folders (less their exceptions) and pure files of other folders. */
+const esc = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const pureFolders = LAYERS.filter((l) => l.pure);
+const pureInImpure = LAYERS.filter((l) => !l.pure).flatMap((l) => (l.except ?? []).map((f) => `src/${l.folder}/${f}`));
+const impureInPure = pureFolders.flatMap((l) => (l.except ?? []).map((f) => `src/${l.folder}/${f}`));
+const oneOf = (alts) => (alts.length === 0 ? "^$a" : `^(${alts.join("|")})`);
+const PURE_FROM = {
+  path: oneOf([...pureFolders.map((l) => `src/${l.folder}/`), ...pureInImpure.map((f) => `${esc(f)}$`)]),
+  pathNot: oneOf(impureInPure.map((f) => `${esc(f)}$`)),
+};
+
 /**
- * Planners: pure modules that turn a config into data (QEMU argv, cidata files, mount and forward
- * plans). They may not touch the file system, run programs or read the environment (the last is an
- * eslint rule, see eslint.config.js). Paths are relative to the repository root.
+ * The pure files for eslint (eslint.config.js): `files` globs and the `ignores` among them. Also read
+ * by scripts/gen-layers.js.
  */
-export const PLANNERS = [
-  "src/qemu/argv.ts",
-  "src/disks/plan.ts",
-  "src/qemu/options.ts",
-  "src/qemu/types.ts",
-  "src/mounts/bench.ts",
-  "src/mounts/doctor.ts",
-  "src/mounts/driver.ts",
-  "src/mounts/fstab.ts",
-  "src/mounts/inotify.ts",
-  "src/mounts/ninep.ts",
-  "src/mounts/plan.ts",
-  "src/mounts/sshfs.ts",
-  "src/mounts/sshfs-helper.ts",
-  "src/mounts/sftp-confine.ts",
-  "src/mounts/suspend.ts",
-  "src/mounts/tag.ts",
-  "src/mounts/types.ts",
-  "src/mounts/verify.ts",
-  "src/mounts/virtiofs.ts",
-  "src/hostagent/plan.ts",
-  "src/hostagent/readiness-plan.ts",
-  "src/cidata/boot-mode.ts",
-  "src/cidata/context.ts",
-  "src/cidata/files.ts",
-  "src/cidata/iso-fields.ts",
-  "src/cidata/iso.ts",
-  "src/cidata/network.ts",
-  "src/cidata/provision.ts",
-  "src/cidata/shell.ts",
-  "src/cidata/userdata.ts",
-  "src/cidata/scripts/runner.ts",
-  "src/cidata/scripts/check.ts",
-  "src/hostagent/serial-failures.ts",
-  "src/cidata/scripts/sshfs.ts",
-  "src/config/ast.ts",
-  "src/config/combine.ts",
-  "src/config/defaults.ts",
-  "src/config/embed.ts",
-  "src/config/errors.ts",
-  "src/lang/gotemplate.ts",
-  "src/lang/yq.ts",
-  "src/images/image-trust.ts",
-  "src/config/guest.ts",
-  "src/config/images.ts",
-  "src/config/merge.ts",
-  "src/config/output.ts",
-  "src/config/positions.ts",
-  "src/config/schema.ts",
-  "src/config/sets.ts",
-  "src/config/sizes.ts",
-  "src/config/types.ts",
-  "src/config/validate-common.ts",
-  "src/config/validate-lists.ts",
-  "src/config/validate.ts",
-  "src/store/suspend-record.ts",
-  "src/portfwd/ip.ts",
-  "src/portfwd/plan.ts",
-  "src/portfwd/procnet.ts",
-  "src/portfwd/rules.ts",
-  "src/portfwd/types.ts",
-  "src/portfwd/udprelay.ts",
-  "src/portfwd/watchscript.ts",
-];
+export const PURE = {
+  files: [...pureFolders.map((l) => `src/${l.folder}/**/*.ts`), ...pureInImpure],
+  ignores: impureInPure,
+};
 
 /**
  * The library's entry points, the only files of src/ the CLI may import: src/index.ts (the whole
@@ -104,15 +136,15 @@ export const ENTRIES = ["src/index.ts", "src/shell.ts", "src/errors.ts", "src/ve
 /** Entries below everything: every folder may import them, and they import nothing of src. */
 const LEAVES = ["src/errors.ts", "src/version.ts"];
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const escape = esc;
 
 /** One rule per layer: its files may not import any folder above it. */
-const layerRules = LAYERS.slice(1).map((folder, i) => ({
+const layerRules = FOLDERS.slice(1).map((folder, i) => ({
   name: `layer-${folder}`,
-  comment: `src/${folder} may import only folders below it: ${LAYERS.slice(i + 2).join(", ")} (see docs/architecture.md)`,
+  comment: `src/${folder} may import only folders below it: ${FOLDERS.slice(i + 2).join(", ")} (see docs/architecture.md)`,
   severity: "error",
   from: { path: `^src/${folder}/` },
-  to: { path: `^src/(${LAYERS.slice(0, i + 1).join("|")})/|^(${ENTRIES.filter((e) => !LEAVES.includes(e)).map(escape).join("|")})$` },
+  to: { path: `^src/(${FOLDERS.slice(0, i + 1).join("|")})/|^(${ENTRIES.filter((e) => !LEAVES.includes(e)).map(escape).join("|")})$` },
 }));
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -144,7 +176,7 @@ export default {
       name: "declared-folders-only",
       comment: "Every folder of src/ has a place in the layer order (LAYERS in .dependency-cruiser.mjs)",
       severity: "error",
-      from: { path: "^src/", pathNot: `^src/(${LAYERS.join("|")})/|^src/[^/]+\\.ts$` },
+      from: { path: "^src/", pathNot: `^src/(${FOLDERS.join("|")})/|^src/[^/]+\\.ts$` },
       to: {},
     },
     {
@@ -156,10 +188,21 @@ export default {
     },
     {
       name: "planners-are-pure",
-      comment: "Planners compute data; reading files or running programs belongs to their callers",
+      comment: "Pure code (LAYERS: pure folders and files) computes data; reading files, probing the host or running programs belongs to its callers",
       severity: "error",
-      from: { path: `^(${PLANNERS.map(escape).join("|")})$` },
-      to: { dependencyTypes: ["core"], path: "^(node:)?(fs|child_process)(/promises)?$" },
+      from: PURE_FROM,
+      to: { dependencyTypes: ["core"], path: "^(node:)?(fs|child_process|os|dgram|http|https|http2|tls|cluster|worker_threads|vm|v8)(/promises)?$" },
+    },
+    {
+      name: "pure-imports-pure",
+      comment: "Pure code imports only pure files of src/ (declare a pure file in LAYERS' except list, or move the I/O to the caller); types are fine",
+      severity: "error",
+      from: PURE_FROM,
+      to: {
+        path: oneOf([...FOLDERS.filter((f) => !pureFolders.some((l) => l.folder === f)).map((f) => `src/${f}/`), ...impureInPure.map((f) => `${esc(f)}$`), "src/(index|shell)\\.ts$"]),
+        pathNot: oneOf(pureInImpure.map((f) => `${esc(f)}$`)),
+        dependencyTypesNot: ["type-only"],
+      },
     },
   ],
   options: {

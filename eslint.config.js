@@ -1,7 +1,7 @@
 // @ts-check
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
-import { PLANNERS } from "./.dependency-cruiser.mjs";
+import { PURE } from "./.dependency-cruiser.mjs";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "bin/**", "scripts/*.js", "test/fixtures/**"] },
@@ -22,12 +22,26 @@ export default tseslint.config(
     },
   },
   {
-    // Planners are pure (see .dependency-cruiser.mjs for their list and the import rules).
-    files: PLANNERS,
+    // Pure code: the pure folders and files declared in LAYERS (.dependency-cruiser.mjs, which also
+    // forbids their host modules: node:fs, node:child_process, node:os, ...).
+    files: PURE.files,
+    ignores: PURE.ignores,
     rules: {
       "no-restricted-properties": [
         "error",
-        { object: "process", property: "env", message: "planners are pure: take the value as a parameter from the caller" },
+        ...["env", "cwd", "platform", "arch", "getuid", "getgid"].map((property) => ({
+          object: "process",
+          property,
+          message: "pure code does not read the host: take the value as a parameter from the caller",
+        })),
+      ],
+      "no-restricted-imports": [
+        "error",
+        ...["node:net", "net"].map((name) => ({
+          name,
+          allowImportNames: ["isIP", "isIPv4", "isIPv6"],
+          message: "pure code opens no sockets: only isIP/isIPv4/isIPv6 of node:net",
+        })),
       ],
     },
   },

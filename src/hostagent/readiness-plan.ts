@@ -8,7 +8,7 @@ import { CHECK_REPAIRED } from "../cidata/scripts/check.js";
 import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
 import { sshfsAllowKey } from "../mounts/sshfs-helper.js";
 import { additionalDisks } from "../disks/plan.js";
-import { REIDENTIFY_SCRIPT } from "./reidentify.js";
+import { REIDENTIFY_SCRIPT } from "./reidentify-script.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
 interface StepBase {

@@ -29,6 +29,7 @@ test("the layer rules report each kind of violation in a fixture tree, and nothi
     "layer-store: src/store/paths.ts -> src/instance/start.ts",
     "no-circular: src/proc/a.ts -> src/proc/b.ts",
     "planners-are-pure: src/qemu/argv.ts -> fs",
+    "pure-imports-pure: src/qemu/options.ts -> src/proc/run.ts",
     "spawn-only-in-proc: src/qemu/img.ts -> child_process",
   ]);
 });
@@ -37,11 +38,17 @@ test("the project's own source keeps to the layer rules", async () => {
   assert.deepEqual(await cruise(repoRoot, "src"), []);
 });
 
-test("a planner that reads process.env fails eslint; an executor may", async () => {
+test("pure code that reads process.env or opens sockets fails eslint; impure code may", async () => {
   const eslint = new ESLint({ cwd: repoRoot });
-  const code = "export const home = process.env.HOME;\n";
-  const [planner] = await eslint.lintText(code, { filePath: join(repoRoot, "src", "qemu", "argv.ts") });
-  assert.deepEqual(planner?.messages.map((m) => m.ruleId), ["no-restricted-properties"]);
-  const [executor] = await eslint.lintText(code, { filePath: join(repoRoot, "src", "qemu", "probe.ts") });
-  assert.deepEqual(executor?.messages.map((m) => m.ruleId), []);
+  const lint = async (code: string, ...path: string[]) =>
+    (await eslint.lintText(code, { filePath: join(repoRoot, "src", ...path) }))[0]?.messages.map((m) => m.ruleId);
+  const env = "export const home = process.env.HOME;\n";
+  // a pure file of a mixed folder, a file of a pure folder, and that folder's declared exception
+  assert.deepEqual(await lint(env, "qemu", "argv.ts"), ["no-restricted-properties"]);
+  assert.deepEqual(await lint(env, "config", "sizes.ts"), ["no-restricted-properties"]);
+  assert.deepEqual(await lint(env, "config", "pipeline.ts"), []);
+  assert.deepEqual(await lint(env, "qemu", "probe.ts"), []);
+  const net = 'import { createServer, isIP } from "node:net";\nexport const n = [createServer, isIP];\n';
+  assert.deepEqual(await lint(net, "lang", "yq.ts"), ["no-restricted-imports"]);
+  assert.deepEqual(await lint('import { isIP } from "node:net";\nexport const n = isIP;\n', "lang", "yq.ts"), []);
 });
