@@ -79,7 +79,7 @@ before(async () => {
     ].join("\n"),
     { images: ARM_IMAGES, cpus: 1, memory: "1GiB" },
   );
-  await guest.boot({ name: NAME, yaml, timeoutMs: BOOT.timeout, onEvent: (e) => bootEvents.push(e) });
+  await guest.boot({ cold: true, reason: "an aarch64 guest (the base snapshot is x86_64)", name: NAME, yaml, timeoutMs: BOOT.timeout, onEvent: (e) => bootEvents.push(e) });
 }, BOOT);
 after(() => guest[Symbol.asyncDispose]());
 

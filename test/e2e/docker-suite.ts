@@ -70,7 +70,7 @@ export function dockerSuite({ template, rootless }: DockerSuite): void {
     dockerOk(["context", "use", BEFORE]);
     const t0 = Date.now();
     // as `tslima start --cpus 1 --memory 2GiB --timeout 25m template:NAME` with HOME=hostHome
-    await guest.boot({ name: NAME, locator: `template:${template}`, cpus: 1, memory: "2GiB", timeoutMs: 25 * 60_000, env: hostEnv, onEvent: (e) => bootEvents.push(e) });
+    await guest.boot({ cold: true, reason: `template:${template} is not the base guest`, name: NAME, locator: `template:${template}`, cpus: 1, memory: "2GiB", timeoutMs: 25 * 60_000, env: hostEnv, onEvent: (e) => bootEvents.push(e) });
     bootSeconds = (Date.now() - t0) / 1000;
   }, { timeout: 30 * 60_000 });
   after(() => (deleted ? cli.cleanup() : guest[Symbol.asyncDispose]()));

@@ -23,7 +23,7 @@ export { Cli, hostUser, type HostUser, type Run, type RunOptions } from "../supp
 export { guestYaml, localGuestBuild, type LocalGuest } from "../support/guest.js";
 
 /** What bootGuest boots: the locally built guest (guestYaml), or a locator such as template:docker. */
-export interface GuestBoot {
+export interface GuestBootOptions {
   name: string;
   /** lima.yaml text, written to ROOT/NAME.yaml; default guestYaml() (1 vCPU, 1 GiB, no mounts). */
   yaml?: string;
@@ -40,9 +40,16 @@ export interface GuestBoot {
   onEvent?: (e: AgentEvent) => void;
   /** The host agent's environment over cli.env() (the CLI's environment: TSLIMA_HOME, the user's HOME). */
   env?: NodeJS.ProcessEnv;
-  /** Boot cold even when the base snapshot could serve (a test of the boot itself). */
-  cold?: boolean;
 }
+
+/**
+ * How bootGuest makes the VM, said by the test: a clone of the run's base snapshot (seconds; its
+ * config must be the base guest's, see snapshotConfig, or bootGuest throws naming the field that
+ * differs), or a cold boot (minutes under TCG) and why the test needs one.
+ */
+export type BootFrom = { from: "base-snapshot"; cold?: never } | { cold: true; reason: string; from?: never };
+
+export type GuestBoot = GuestBootOptions & BootFrom;
 
 /**
  * Where the run's booted snapshots live: TSLIMA_E2E_SNAPSHOTS (scripts/run-tests.js makes one per
@@ -110,32 +117,47 @@ export function shareUserKey(cli: Cli): boolean {
   return readFileSync(to.userPubKey, "utf8").trim() === readFileSync(from.userPubKey, "utf8").trim();
 }
 
+/** A value in an error message, cut short. */
+function shown(v: unknown): string {
+  const t = v === undefined ? "(unset)" : JSON.stringify(v);
+  return t.length > 60 ? `${t.slice(0, 57)}...` : t;
+}
+
 /**
- * The lima.yaml fields of an instance a clone of the base snapshot could be, or undefined: its
- * config must be guestYaml()'s except for the host-side fields a clone may set (CLONE_HOST_FIELDS)
- * and, with `mountType: reverse-sshfs` said outright, mounts of its own (a clone's mounts are
- * reverse-sshfs: src/instance/from-snapshot.ts). For another user (cli.user) too: the clone is made
- * by this process and handed over (bootGuest).
+ * The lima.yaml fields a clone of the base snapshot gets (`config`), or why the boot cannot be one
+ * (`differs`, naming the option or field). The config must be guestYaml()'s except for the host-side
+ * fields a clone may set (CLONE_HOST_FIELDS) and, with `mountType: reverse-sshfs` said outright,
+ * mounts of its own (a clone's mounts are reverse-sshfs: src/instance/from-snapshot.ts); no locator
+ * and none of the flag overrides. For another user (cli.user) too: the clone is made by this process
+ * and handed over (bootGuest).
  */
-function cloneConfig(cli: Cli, o: GuestBoot): Record<string, unknown> | undefined {
-  if (o.cold === true || o.locator !== undefined || o.cpus !== undefined || o.memory !== undefined || o.mounts !== undefined) return undefined;
+export function snapshotConfig(o: GuestBootOptions): { config: Record<string, unknown> } | { differs: string } {
+  if (o.locator !== undefined) return { differs: `locator ${o.locator} (the base guest is guestYaml())` };
+  for (const flag of ["cpus", "memory", "mounts"] as const) {
+    if (o[flag] !== undefined) return { differs: `the ${flag} option (a flag override; the base guest has none)` };
+  }
   const wanted = (parse(o.yaml ?? guestYaml()) ?? {}) as Record<string, unknown>;
-  const host: Record<string, unknown> = {};
+  const config: Record<string, unknown> = {};
   const own = wanted.mountType === "reverse-sshfs" ? ["mountType", "mounts"] : [];
   for (const k of [...CLONE_HOST_FIELDS, ...own]) {
-    if (k in wanted) host[k] = wanted[k];
+    if (k in wanted) config[k] = wanted[k];
     delete wanted[k];
   }
-  return isDeepStrictEqual(wanted, parse(guestYaml())) ? host : undefined;
+  const base = parse(guestYaml()) as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(base), ...Object.keys(wanted)])) {
+    if (!isDeepStrictEqual(wanted[k], base[k])) return { differs: `field ${k}: ${shown(wanted[k])}, the base guest's ${shown(base[k])}` };
+  }
+  return { config };
 }
 
 /**
  * A fresh running VM in cli's TSLIMA_HOME, made through the library, its host agent and QEMU
- * running as cli's user and with cli's environment, as after `tslima start` by that user. When the
- * config is the base guest's (cloneConfig), it resumes the run's base snapshot (seconds:
- * `Instance.fromSnapshot`); anything else boots cold (`Instance.create`, then `start()`). Disposing
- * it stops the VM and deletes the instance; a failed start deletes the instance before this
- * rejects. The one place that makes a running test VM.
+ * running as cli's user and with cli's environment, as after `tslima start` by that user. The test
+ * says how (BootFrom): `{ from: "base-snapshot" }` resumes the run's base snapshot (seconds:
+ * `Instance.fromSnapshot`), and throws when the config cannot be a clone of it (snapshotConfig) or
+ * cli's home has an ssh key of its own; `{ cold: true, reason }` boots cold (`Instance.create`, then
+ * `start()`). Disposing it stops the VM and deletes the instance; a failed start deletes the
+ * instance before this rejects. The one place that makes a running test VM.
  */
 export async function bootGuest(cli: Cli, o: GuestBoot): Promise<RunningInstance> {
   mkdirSync(cli.root, { recursive: true });
@@ -146,24 +168,30 @@ export async function bootGuest(cli: Cli, o: GuestBoot): Promise<RunningInstance
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
   };
-  const config = cloneConfig(cli, o);
-  if (config !== undefined) {
+  if (o.from === "base-snapshot") {
+    const chosen = snapshotConfig(o);
+    if ("differs" in chosen) {
+      throw new Error(`bootGuest ${o.name}: asked for the base snapshot, but the config cannot be a clone of it: ${chosen.differs}. Keep to guestYaml() (${CLONE_HOST_FIELDS.join(", ")} and reverse-sshfs mounts may differ), or boot cold with { cold: true, reason }`);
+    }
     await baseSnapshot();
-    if (shareUserKey(cli)) {
-      if (cli.user === undefined) return Instance.fromSnapshot(BASE_SNAPSHOT, { name: o.name, home: cli.home, snapshotHome, config, ...start });
-      // Made as root (this process), then handed to the user whose host agent and QEMU run it,
-      // with the snapshot's frozen files it links to (see chownTree).
-      await createFromSnapshot(BASE_SNAPSHOT, o.name, { home: cli.home, snapshotHome, config });
-      cli.chown();
-      const clone = Instance.get(o.name, { home: cli.home, dispose: "delete" });
-      try {
-        return await clone.start(start);
-      } catch (e) {
-        await clone[Symbol.asyncDispose]();
-        throw e;
-      }
+    if (!shareUserKey(cli)) {
+      throw new Error(`bootGuest ${o.name}: asked for the base snapshot, but ${cli.home} has an ssh user key of its own, which the snapshot's guest does not accept: boot it before anything makes a key there, or with { cold: true, reason }`);
+    }
+    console.log(`# ${o.name}: a clone of the base snapshot`);
+    if (cli.user === undefined) return Instance.fromSnapshot(BASE_SNAPSHOT, { name: o.name, home: cli.home, snapshotHome, config: chosen.config, ...start });
+    // Made as root (this process), then handed to the user whose host agent and QEMU run it,
+    // with the snapshot's frozen files it links to (see chownTree).
+    await createFromSnapshot(BASE_SNAPSHOT, o.name, { home: cli.home, snapshotHome, config: chosen.config });
+    cli.chown();
+    const clone = Instance.get(o.name, { home: cli.home, dispose: "delete" });
+    try {
+      return await clone.start(start);
+    } catch (e) {
+      await clone[Symbol.asyncDispose]();
+      throw e;
     }
   }
+  console.log(`# ${o.name}: a cold boot (${o.reason})`);
   const locator = o.locator ?? cli.file(`${o.name}.yaml`, o.yaml ?? guestYaml());
   const instance = await Instance.create(locator, {
     name: o.name,

@@ -52,7 +52,7 @@ async function record(name: string): Promise<Record<string, unknown>> {
   return r;
 }
 
-before(() => guest.boot({ name: NAME, yaml: guestYaml() }).then(() => undefined), BOOT);
+before(() => guest.boot({ from: "base-snapshot", name: NAME, yaml: guestYaml() }).then(() => undefined), BOOT);
 after(() => guest[Symbol.asyncDispose]());
 
 test("limactl list --json and lima CMD on the running instance", async () => {

@@ -93,7 +93,7 @@ test("reverse-sshfs: sftp-server over ssh, options honoured, remounted after a r
   const started = Date.now();
   // The base guest with mounts of its own: a clone of the run's booted snapshot (harness: bootGuest),
   // made for the unprivileged user, whose host agent runs the sftp-servers.
-  await using vm = await bootGuest(cli, { name: NAME, yaml: guestYaml(`mountType: reverse-sshfs\nmounts:\n${mounts}`), timeoutMs: 20 * 60_000 });
+  await using vm = await bootGuest(cli, { from: "base-snapshot", name: NAME, yaml: guestYaml(`mountType: reverse-sshfs\nmounts:\n${mounts}`), timeoutMs: 20 * 60_000 });
   assert.equal(existsSync(join(cli.home, NAME, "snapshotdisk")), true, "made from the base snapshot");
   console.log(`# ${vm.name} ready after ${Math.round((Date.now() - started) / 1000)} s, as ${user?.name ?? "the current user"}`);
 

@@ -47,7 +47,7 @@ test("virtiofs: virtiofsd per mount, semantics, read-only, stopped with the VM",
     `- location: ${JSON.stringify(ro)}`, "  mountPoint: /mnt/ro",
   ].join("\n");
   const started = Date.now();
-  await using vm = await bootGuest(cli, { name: NAME, yaml: guestYaml(`mountType: virtiofs\nmountInotify: true\nmounts:\n${mounts}`), timeoutMs: 20 * 60_000 });
+  await using vm = await bootGuest(cli, { cold: true, reason: "virtiofs mounts are QEMU devices and vhost-user daemons of the boot", name: NAME, yaml: guestYaml(`mountType: virtiofs\nmountInotify: true\nmounts:\n${mounts}`), timeoutMs: 20 * 60_000 });
   console.log(`# ${vm.name} ready after ${Math.round((Date.now() - started) / 1000)} s, virtiofsd: ${info?.binary} (${info?.flavor})`);
 
   await t.test("one virtiofsd per mount runs while the VM runs; the guest mounts virtiofs with the Lima tag", async () => {

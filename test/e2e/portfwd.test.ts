@@ -41,7 +41,7 @@ before(async () => {
       "  reverse: true",
     ].join("\n"),
   );
-  await guest.boot({ name: NAME, yaml, onEvent: (e) => bootEvents.push(e) });
+  await guest.boot({ from: "base-snapshot", name: NAME, yaml, onEvent: (e) => bootEvents.push(e) });
 }, BOOT);
 after(async () => {
   for (const s of servers) s.close();

@@ -53,7 +53,7 @@ before(async () => {
       `  hostSocket: ${JSON.stringify(precious)}`,
     ].join("\n"),
   );
-  await guest.boot({ name: NAME, yaml, onEvent: (e) => bootEvents.push(e) });
+  await guest.boot({ cold: true, reason: "passwordlessSudo: false and env: are cloud-init config of the boot", name: NAME, yaml, onEvent: (e) => bootEvents.push(e) });
 }, BOOT);
 after(async () => {
   impostor?.kill("SIGKILL");
