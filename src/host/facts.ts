@@ -4,7 +4,7 @@ import { arch, cpus, homedir, platform, tmpdir, totalmem, userInfo } from "node:
 import type { Arch, HostFacts, OS } from "../config/types.js";
 
 /**
- * Probes the facts about this host that configuration defaults depend on (the only I/O in src/config).
+ * Probes the facts about this host that configuration defaults depend on (src/config takes them as data).
  * With `dataDir` (TSLIMA_HOME), also the free space of the file system that will hold the disk images.
  */
 export function probeHostFacts(dataDir?: string): HostFacts {
