@@ -47,7 +47,8 @@
  * stat does not show is taken for one too.
  */
 import type { PlannedMount } from "./types.js";
-import { shellQuote } from "../proc/quote.js";
+import { shellJoin } from "../proc/quote.js";
+import { MOUNTS_INOTIFY_RAISE_PY, MOUNTS_INOTIFY_RAISE_SH } from "../guest/embedded.js";
 
 /** How the agent batches: one batch per interval, at most `maxBatch` paths, at most `maxPending` waiting. */
 export interface InotifyLimits {
@@ -178,229 +179,15 @@ export function isOwnLink(path: string): boolean {
 }
 
 /**
- * python3, run as `python3 -c RAISE_PY MAX_WATCHES MAX_RECORDS RECORD_AGE_S MOUNT_POINT...`: paths
- * on stdin, each ended by a NUL (bytes, so any file name, newlines too), the operations described above, and the record of the
- * guest's own changes that keeps their echoes out (see "Echo" above). One status line (JSON, see
- * GuestEchoStats) on stdout whenever its counters changed, at most every 0.25 s.
- */
-const RAISE_PY = String.raw`
-import ctypes, errno, json, os, select, stat, struct, sys, time
-X, P = b"user.tslima.inotify", b"${OWN_LINK_PREFIX}"
-L = P + os.urandom(4).hex().encode() + b"-"
-MAXW, MAXR, AGE = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-MODIFY, ATTRIB, CLOSE_WRITE, OPEN, MOVED_FROM, MOVED_TO, CREATE, DELETE = 0x2, 0x4, 0x8, 0x20, 0x40, 0x80, 0x100, 0x200
-UNMOUNT, OVERFLOW, IGNORED, ISDIR, ONLYDIR, DONT_FOLLOW = 0x2000, 0x4000, 0x8000, 0x40000000, 0x1000000, 0x2000000
-WATCH = MODIFY | ATTRIB | CLOSE_WRITE | MOVED_FROM | MOVED_TO | CREATE | DELETE | ONLYDIR | DONT_FOLLOW
-libc = ctypes.CDLL(None, use_errno=True)
-try:
-    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
-except AttributeError:
-    fd = -1
-statx = getattr(libc, "statx", None)
-sbuf = ctypes.create_string_buffer(256)
-roots = [os.fsencode(r).rstrip(b"/") for r in sys.argv[4:]] if fd >= 0 else []
-wds, todo, records, rootwds, rootdevs = {}, [r for r in roots if r], {}, {}, {}
-st = {"recording": fd >= 0, "watches": 0, "capped": False, "walking": bool(todo), "lines": 0, "raised": 0, "skipped": 0, "gone": 0, "noted": 0, "records": 0, "overflows": 0}
-
-def ident(p):
-    # What p is now (None: gone), its attributes fetched afresh where the file system can (statx with
-    # AT_STATX_FORCE_SYNC: FUSE's attribute cache is bypassed): mode, inode, size, ctime and mtime.
-    global statx
-    if statx is not None:
-        if statx(-100, p, 0x2100, 0x7FF, sbuf) == 0:
-            b = sbuf.raw
-            return b[28:30] + b[32:48] + b[96:108] + b[112:124]
-        if ctypes.get_errno() not in (errno.ENOSYS, errno.EINVAL):
-            return None
-        statx = None
-    try:
-        s = os.lstat(p)
-    except OSError:
-        return None
-    return (s.st_mode, s.st_ino, s.st_size, s.st_ctime_ns, s.st_mtime_ns)
-
-def record(p, now):
-    k = ident(p)
-    records.pop(p, None)
-    if k is not None:
-        records[p] = (k, now)
-    while records:
-        oldest = next(iter(records))
-        if len(records) <= MAXR and now - records[oldest][1] <= AGE:
-            break
-        del records[oldest]
-
-def events():
-    out = []
-    while fd >= 0:
-        try:
-            b = os.read(fd, 65536)
-        except OSError:
-            break
-        i = 0
-        while i < len(b):
-            wd, mask, _, n = struct.unpack_from("iIII", b, i)
-            name = b[i + 16:i + 16 + n].rstrip(b"\0")
-            i += 16 + n
-            if mask & OVERFLOW:
-                st["overflows"] += 1
-            elif mask & IGNORED:
-                wds.pop(wd, None)
-            elif mask & UNMOUNT:
-                pass
-            elif wd in wds and not name.startswith(P):
-                d = wds[wd]
-                out.append((mask & ~ISDIR, mask & ISDIR, d + b"/" + name if name else d, d if name else None))
-    return out
-
-def note(evs, own=None):
-    # The guest's own changes: the path's identity now is recorded, and for an entry made, removed or
-    # renamed, its directory's too. Own operations on the path being raised are not guest changes.
-    changed = {}
-    for kind, isdir, p, d in evs:
-        if p == own and kind in (ATTRIB, OPEN, CLOSE_WRITE):
-            continue
-        if isdir and kind in (CREATE, MOVED_TO):
-            todo.append(p)
-        changed[p] = 1
-        if d is not None and kind in (CREATE, DELETE, MOVED_FROM, MOVED_TO):
-            changed[d] = 1
-    now = time.monotonic()
-    for p in changed:
-        record(p, now)
-    st["noted"] += len(changed)
-
-def walk(n):
-    while todo and n > 0:
-        n -= 1
-        d = todo.pop(0)
-        if len(wds) >= MAXW:
-            st["capped"] = True
-            todo.clear()
-            break
-        wd = libc.inotify_add_watch(fd, d, WATCH)
-        if wd < 0:
-            if ctypes.get_errno() == errno.ENOSPC:
-                st["capped"] = True
-                todo.clear()
-            continue
-        wds[wd] = d
-        if d in roots:
-            rootwds[d] = wd
-            try:
-                rootdevs[d] = os.stat(d).st_dev
-            except OSError:
-                pass
-        try:
-            with os.scandir(d) as it:
-                todo.extend(e.path for e in it if e.is_dir(follow_symlinks=False))
-        except OSError:
-            pass
-
-def remounted():
-    # A mount unmounted (its watches end with IN_IGNORED) and mounted again, or mounted over the
-    # directory watched, is walked again.
-    for r in roots:
-        if not r or r in todo:
-            continue
-        try:
-            dev, up = os.stat(r).st_dev, os.stat(os.path.dirname(r)).st_dev
-        except OSError:
-            continue
-        wd = rootwds.get(r)
-        if wd in wds and rootdevs.get(r) != dev:
-            libc.inotify_rm_watch(fd, wd)
-            todo.append(r)
-        elif wd not in wds and dev != up:
-            todo.append(r)
-
-def touch(p, mode):
-    global n
-    try:
-        os.setxattr(p, X, b"1", follow_symlinks=False)
-        os.removexattr(p, X, follow_symlinks=False)
-        attrib = True
-    except OSError:
-        attrib = False
-    if not stat.S_ISREG(mode):
-        return
-    if not attrib:
-        n += 1
-        t = os.path.join(os.path.dirname(p), L + str(n).encode())
-        try:
-            os.link(p, t, follow_symlinks=False)
-            os.unlink(t)
-        except OSError:
-            pass
-    try:
-        os.close(os.open(p, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY))
-    except OSError:
-        pass
-
-def handle(p):
-    st["lines"] += 1
-    note(events())
-    k = ident(p)
-    if k is None:
-        st["gone"] += 1
-        return
-    r = records.get(p)
-    if r is not None and r[0] == k and time.monotonic() - r[1] <= AGE:
-        st["skipped"] += 1
-        return
-    try:
-        mode = os.lstat(p).st_mode
-    except OSError:
-        return
-    if stat.S_ISLNK(mode):
-        return
-    touch(p, mode)
-    st["raised"] += 1
-    note(events(), own=p)
-
-n, rest, said, saidAt, checkedAt = 0, b"", None, 0.0, time.monotonic()
-while True:
-    if time.monotonic() - checkedAt >= 5:
-        remounted()
-        checkedAt = time.monotonic()
-    walk(64)
-    st["walking"], st["watches"], st["records"] = bool(todo), len(wds), len(records)
-    now = time.monotonic()
-    if st != said and now - saidAt >= 0.25:
-        sys.stdout.write(json.dumps(st) + "\n")
-        sys.stdout.flush()
-        said, saidAt = dict(st), now
-    wait = 0 if todo else (5 if st == said else max(0.0, saidAt + 0.25 - now))
-    ready, _, _ = select.select([0] + ([fd] if fd >= 0 else []), [], [], wait)
-    if fd in ready:
-        note(events())
-    if 0 in ready:
-        chunk = os.read(0, 65536)
-        if not chunk:
-            break
-        lines = (rest + chunk).split(b"\0")
-        rest = lines.pop()
-        for p in lines:
-            if p:
-                handle(p)
-`;
-
-/**
- * Without python3: the hard link only (a shell cannot open a file for writing without creating it).
- * `read` cannot split at NULs, so xargs -0 hands over one path per shell.
- */
-const RAISE_SH = `exec xargs -0 -n 1 sh -c 'p=$1; if [ -f "$p" ] && [ ! -L "$p" ]; then t="\${p%/*}/${OWN_LINK_PREFIX}$$"; ln -- "$p" "$t" 2>/dev/null && rm -f -- "$t"; fi; exit 0' tslima-raise`;
-
-/**
- * The guest side of a batch: reads NUL-ended paths on stdin and raises the events described
+ * The guest side of a batch (src/guest/mounts/inotify-raise.sh and .py): reads NUL-ended paths on stdin and raises the events described
  * above for each (a path gone meanwhile is skipped quietly), except for the echoes of the guest's own
  * changes in `mountPoints`. As root when sudo needs no password (the host user's files need not be the
  * guest user's), else as the user.
  */
 export function touchScript(mountPoints: string[], limits: Pick<InotifyLimits, "maxWatches" | "maxRecords" | "recordAgeS"> = INOTIFY_LIMITS): string {
-  const args = [String(limits.maxWatches), String(limits.maxRecords), String(limits.recordAgeS), ...mountPoints].map((a) => shellQuote(a, { always: true })).join(" ");
-  const raise = `if command -v python3 >/dev/null 2>&1; then exec python3 -c ${shellQuote(RAISE_PY, { always: true })} ${args}; fi\n${RAISE_SH}`;
-  return [`if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then exec sudo -n sh -c ${shellQuote(raise, { always: true })}; fi`, raise].join("\n");
+  const args = [MOUNTS_INOTIFY_RAISE_PY, OWN_LINK_PREFIX, String(limits.maxWatches), String(limits.maxRecords), String(limits.recordAgeS), ...mountPoints];
+  const raise = shellJoin(["sh", "-c", MOUNTS_INOTIFY_RAISE_SH, "tslima-raise", ...args]);
+  return `if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then exec sudo -n ${raise}; fi\nexec ${raise}`;
 }
 
 /** The stdin for touchScript: the guest paths, each ended by a NUL (a file name may hold a newline, never a NUL). */
