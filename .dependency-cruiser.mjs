@@ -19,6 +19,7 @@ export const LAYERS = [
   "config",
   "store",
   "proc",
+  "guest",
 ];
 
 /**
@@ -33,6 +34,12 @@ export const PLANNERS = [
   "src/qemu/types.ts",
   "src/mounts/bench.ts",
   "src/mounts/doctor.ts",
+  "src/mounts/doctor/advice.ts",
+  "src/mounts/doctor/parse.ts",
+  "src/mounts/doctor/probes.ts",
+  "src/mounts/doctor/render.ts",
+  "src/mounts/doctor/types.ts",
+  "src/mounts/doctor/verdicts.ts",
   "src/mounts/driver.ts",
   "src/mounts/fstab.ts",
   "src/mounts/inotify.ts",
@@ -87,6 +94,7 @@ export const PLANNERS = [
   "src/portfwd/types.ts",
   "src/portfwd/udprelay.ts",
   "src/portfwd/watchscript.ts",
+  "src/guest/embedded.ts",
 ];
 
 /**

@@ -28,6 +28,7 @@ import { closeControlMaster, guestExec } from "../ssh/exec.js";
 import { waitForSsh } from "../ssh/wait.js";
 import { retry } from "../proc/wait.js";
 import { asRoot } from "../mounts/index.js";
+import { HOSTAGENT_REIDENTIFY_SH } from "../guest/embedded.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -51,20 +52,7 @@ export function newMachineId(): string {
  * snapshot's guest would share), writes /etc/machine-id (dbus reads it through its link), and
  * restarts sshd (its open sessions live on).
  */
-export const REIDENTIFY_SCRIPT = [
-  "set -e",
-  // a session that drops does not stop it half way
-  "trap '' HUP PIPE",
-  "umask 077",
-  "k=/etc/ssh/ssh_host_ed25519_key",
-  'cat > "$k.tslima"; test -s "$k.tslima"; mv -f "$k.tslima" "$k"',
-  'printf "%s\\n" "$2" > "$k.pub"; chmod 644 "$k.pub"',
-  "rm -f /etc/ssh/ssh_host_rsa_key /etc/ssh/ssh_host_rsa_key.pub /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_ecdsa_key.pub /etc/ssh/ssh_host_dsa_key /etc/ssh/ssh_host_dsa_key.pub",
-  'printf "%s\\n" "$1" > /etc/machine-id; chmod 444 /etc/machine-id',
-  "if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then ln -sf /etc/machine-id /var/lib/dbus/machine-id; fi",
-  "systemctl restart ssh",
-  'echo "machine-id $1 and the instance\'s ssh host key installed"',
-].join("\n");
+export const REIDENTIFY_SCRIPT = HOSTAGENT_REIDENTIFY_SH;
 
 /**
  * Whether the guest still has to get the instance's own identity (an instance made from a booted
