@@ -16,8 +16,10 @@ const failures = [];
 function run(file, cmd, args) {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
   if (r.error) failures.push(`${file}: cannot run ${cmd} (${r.error.message}; scripts/setup installs it)`);
-  else if (r.status !== 0) failures.push(`${file}: ${cmd} ${args.slice(0, -1).join(" ")}\n${(r.stdout + r.stderr).trim()}`);
+  else if (r.status !== 0) failures.push(`${file}: ${cmd} says:\n${(r.stdout + r.stderr).trim()}`);
 }
+
+const PY_COMPILE = "import py_compile, sys\ntry:\n    py_compile.compile(sys.argv[2], cfile=sys.argv[1], doraise=True)\nexcept py_compile.PyCompileError as e:\n    sys.exit(e.msg)";
 
 /** The unit sections and keys the guest units use; anything else is taken for a typo. */
 const UNIT_KEYS = {
@@ -55,7 +57,7 @@ for (const f of guestFiles()) {
     run(f, "bash", ["-n", p]);
     run(f, "shellcheck", ["--shell=bash", p]);
   } else if (f.endsWith(".py")) {
-    run(f, "python3", ["-c", "import py_compile, sys; py_compile.compile(sys.argv[2], cfile=sys.argv[1], doraise=True)", join(tmp, "c.pyc"), p]);
+    run(f, "python3", ["-c", PY_COMPILE, join(tmp, "c.pyc"), p]);
   } else if (f.endsWith(".pl")) {
     run(f, "perl", ["-c", p]);
   } else lintUnit(f, readFileSync(p, "utf8"));

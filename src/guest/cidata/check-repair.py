@@ -1,6 +1,6 @@
-# tslima boot check's repair (run by check.sh as `python3 -c THIS USER_DATA SUDOERS`): from the
-# cidata's user-data, what is missing or empty of ssh_keys, each user's ssh_authorized_keys and sudo
-# rule (into SUDOERS), write_files; each written to a temporary name, fsynced and renamed.
+# The repair of the tslima boot check, run by check.sh as `python3 -c THIS USER_DATA SUDOERS`: what is
+# missing or empty of the ssh_keys in the cidata user-data, the ssh_authorized_keys and sudo rule (into
+# SUDOERS) of each user, and write_files; each written to a temporary name, fsynced and renamed.
 import base64, gzip, os, pwd, sys, yaml
 ud = yaml.safe_load(open(sys.argv[1], "rb")) or {}
 NL = chr(10)

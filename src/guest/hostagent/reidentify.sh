@@ -1,7 +1,7 @@
 # A snapshot's guest made the instance's own (root; sh -c THIS tslima-reidentify MACHINE_ID PUBLIC_KEY_LINE,
 # the private ed25519 host key on stdin): see src/hostagent/reidentify.ts.
+# set -e: stops at the first failure; trap: a session that drops does not stop it half way
 set -e
-# a session that drops does not stop it half way
 trap '' HUP PIPE
 umask 077
 k=/etc/ssh/ssh_host_ed25519_key

@@ -8,7 +8,7 @@ import { decide, dockerHostSocket, forwardingRules } from "../../../src/portfwd/
 import { desiredForwards, describeForward, forwardKey, sshForwardArgs } from "../../../src/portfwd/plan.js";
 import { listenersFromFields } from "../../../src/portfwd/procnet.js";
 import { parseWatcherLine } from "../../../src/portfwd/watchscript.js";
-import { encodeFrame, FrameDecoder, GUEST_RELAY_SCRIPT, relayArgs, MAX_CLIENTS } from "../../../src/portfwd/udprelay.js";
+import { encodeFrame, FrameDecoder, GUEST_RELAY_SCRIPT, relayArgs } from "../../../src/portfwd/udprelay.js";
 
 const rule = (r: Partial<PortForward>): PortForward => ({
   guestIPMustBeZero: false, guestIP: "127.0.0.1", guestPort: 0, guestPortRange: [1, 65535], guestSocket: "",
