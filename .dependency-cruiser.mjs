@@ -43,6 +43,7 @@ export const PLANNERS = [
   "src/mounts/driver.ts",
   "src/mounts/fstab.ts",
   "src/mounts/inotify.ts",
+  "src/mounts/inotify-status.ts",
   "src/mounts/ninep.ts",
   "src/mounts/plan.ts",
   "src/mounts/sshfs.ts",

@@ -1,5 +1,5 @@
 /** `tslima doctor mounts`: what the executor gathers (MountFacts), the checks, and the report. Pure. */
-import type { InotifyStats } from "../inotify.js";
+import type { InotifyStats } from "../inotify-status.js";
 import type { Mount, MountType } from "../../config/types.js";
 import type { ProbeOutput, QemuFsdev } from "./parse.js";
 import { CHOWN_TO } from "./probes.js";
