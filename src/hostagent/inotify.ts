@@ -8,7 +8,8 @@
  */
 import { readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ChangeQueue, EchoFilter, INOTIFY_LIMITS, guestPathFor, isOwnLink, parseGuestStatus, touchInput, touchScript, type HostState, type InotifyStats, type WatchedMount } from "../mounts/inotify.js";
+import { ChangeQueue, EchoFilter, INOTIFY_LIMITS, guestPathFor, isOwnLink, touchInput, touchScript, type HostState, type WatchedMount } from "../mounts/inotify.js";
+import { parseGuestStatus, type InotifyStats } from "../mounts/inotify-status.js";
 import type { ChildProcess } from "node:child_process";
 import { shScript } from "../ssh/exec.js";
 import { sshArgv } from "../ssh/argv.js";

@@ -3,6 +3,7 @@ import { mountMatches } from "../mounts/index.js";
 import type { MountPlan, PlannedMount } from "../mounts/types.js";
 import type { InstancePaths } from "../store/paths.js";
 import { guestExec, shScript } from "../ssh/exec.js";
+import { MOUNTS_MOUNT_DIAGNOSE_SH } from "../guest/embedded.js";
 
 /** Filesystem types the guest kernel knows (/proc/filesystems). Pure. */
 export function parseProcFilesystems(text: string): Set<string> {
@@ -67,12 +68,7 @@ export function mountProblems(
  * Prints "nokernel" when the kernel cannot have the filesystem, else retries the mount and prints
  * what mount(8) said (plus the kernel's last related lines).
  */
-export const DIAGNOSE_SCRIPT = [
-  'if ! grep -qw "$1" /proc/filesystems && ! modprobe -q "$1" 2>/dev/null && ! grep -qw "$1" /proc/filesystems; then echo nokernel; exit 0; fi',
-  'out=$(mount "$2" 2>&1 | grep -v "dmesg(1) may have more")',
-  'k=$(dmesg 2>/dev/null | grep -iE "9p|virtio.?fs|fuse" | tail -n 2 | sed "s/^\\[[ 0-9.]*\\] //")',
-  'printf "%s" "$out${k:+ (kernel: $k)}" | tr "\\n" " "',
-].join("\n");
+export const DIAGNOSE_SCRIPT = MOUNTS_MOUNT_DIAGNOSE_SH;
 
 /** Reads "nokernel" or the mount output of DIAGNOSE_SCRIPT. Pure. */
 export function parseDiagnosis(stdout: string): MountDiagnosis {

@@ -9,6 +9,8 @@ import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
 import { sshfsAllowKey } from "../mounts/sshfs-helper.js";
 import { additionalDisks } from "../disks/plan.js";
 import { REIDENTIFY_SCRIPT } from "./reidentify-script.js";
+import { HOSTAGENT_IDENTITY_SH, HOSTAGENT_LIGHT_READY_SH } from "../guest/embedded.js";
+import { fillPlaceholders } from "../proc/quote.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
 interface StepBase {
@@ -89,26 +91,13 @@ const READY_CHECK = [
  * missing, failed, or did not run by the end of the boot never will ("light-missing", "light-failed",
  * "light-skipped").
  */
-const LIGHT_READY_CHECK = [
-  `if [ -e ${READY_FILE} ]; then echo ready; exit 0; fi`,
-  `if [ ! -e ${LIGHT_BOOT_UNIT_PATH} ]; then echo light-missing; exit 0; fi`,
-  "state=$(systemctl show -p ActiveState --value tslima-boot.service 2>/dev/null)",
-  'if [ "$state" = failed ]; then echo light-failed; exit 0; fi',
-  'case "$state/$(systemctl is-system-running 2>/dev/null)" in inactive/running|inactive/degraded) echo light-skipped;; *) echo waiting;; esac',
-].join("\n");
+const LIGHT_READY_CHECK = fillPlaceholders(HOSTAGENT_LIGHT_READY_SH, { READY_FILE, UNIT: LIGHT_BOOT_UNIT_PATH });
 
 /**
  * The resumed guest's clock and name, as root: `$1` the host's time (seconds since the epoch),
  * `$2` the hostname it must have. A new name goes to the kernel, /etc/hostname and /etc/hosts.
  */
-export const IDENTITY_SCRIPT = [
-  'date -u -s "@$1" >/dev/null || exit 1',
-  'old=$(hostname); [ "$old" = "$2" ] && exit 0',
-  'hostname "$2" && echo "$2" > /etc/hostname || exit 1',
-  // twice: "lima-a lima-a" shares the blank between two matches
-  'e="s/\\(^\\|[[:space:]]\\)$(printf %s "$old" | sed "s/[.]/[.]/g")\\([[:space:]]\\|$\\)/\\1$2\\2/g"; sed -i -e "$e" -e "$e" /etc/hosts',
-  'echo "hostname: $old -> $2"',
-].join("\n");
+export const IDENTITY_SCRIPT = HOSTAGENT_IDENTITY_SH;
 
 /** The guest's mount table and known file systems, for the mounts step. */
 export const MOUNT_TABLE_SCRIPT = "cat /proc/mounts; echo ===; cat /proc/filesystems";

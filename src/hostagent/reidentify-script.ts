@@ -1,22 +1,8 @@
 // The guest program of the `reidentify` readiness step (see reidentify.ts). Pure: the plan holds it.
+import { HOSTAGENT_REIDENTIFY_SH } from "../guest/embedded.js";
 
 /**
  * The guest side (as root): `$1` the new machine-id, `$2` the public host key line; the private
- * host key on stdin. It installs the key (and removes host keys of other types, which the
- * snapshot's guest would share), writes /etc/machine-id (dbus reads it through its link), and
- * restarts sshd (its open sessions live on).
+ * host key on stdin (src/guest/hostagent/reidentify.sh).
  */
-export const REIDENTIFY_SCRIPT = [
-  "set -e",
-  // a session that drops does not stop it half way
-  "trap '' HUP PIPE",
-  "umask 077",
-  "k=/etc/ssh/ssh_host_ed25519_key",
-  'cat > "$k.tslima"; test -s "$k.tslima"; mv -f "$k.tslima" "$k"',
-  'printf "%s\\n" "$2" > "$k.pub"; chmod 644 "$k.pub"',
-  "rm -f /etc/ssh/ssh_host_rsa_key /etc/ssh/ssh_host_rsa_key.pub /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_ecdsa_key.pub /etc/ssh/ssh_host_dsa_key /etc/ssh/ssh_host_dsa_key.pub",
-  'printf "%s\\n" "$1" > /etc/machine-id; chmod 444 /etc/machine-id',
-  "if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then ln -sf /etc/machine-id /var/lib/dbus/machine-id; fi",
-  "systemctl restart ssh",
-  'echo "machine-id $1 and the instance\'s ssh host key installed"',
-].join("\n");
+export const REIDENTIFY_SCRIPT = HOSTAGENT_REIDENTIFY_SH;

@@ -19,7 +19,7 @@ import {
   type MountFacts,
 } from "../mounts/doctor.js";
 import { parseProcMounts } from "../mounts/verify.js";
-import { inotifySummary } from "../mounts/inotify.js";
+import { inotifySummary } from "../mounts/inotify-status.js";
 import { readInotifyStats } from "../hostagent/inotify.js";
 import { guestExec } from "../ssh/exec.js";
 import { runProgram } from "../proc/run.js";

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { GUEST_LIB } from "../config/guest.js";
+import { MOUNTS_SSHFS_HELPER_CHECK_SH, MOUNTS_SSHFS_HELPER_INSTALL_SH } from "../guest/embedded.js";
+import { fillPlaceholders } from "../proc/quote.js";
 
 /**
  * The guest side of reverse-sshfs. The host agent runs it over ssh as the instance user with
@@ -44,25 +46,11 @@ export function sshfsHelperArgv(action: "prepare" | "mount" | "umount", t: Sshfs
  * and allows every key given after it (run as the user; the allow list is world-readable): exit 0
  * when nothing needs installing.
  */
-export const SSHFS_HELPER_CHECK = [
-  `test -x ${SSHFS_HELPER} || exit 1`,
-  `[ "$(sha256sum < ${SSHFS_HELPER} | cut -d' ' -f1)" = "$1" ] || exit 1`,
-  "shift",
-  `for k; do grep -qx "$k" ${SSHFS_ALLOW} 2>/dev/null || exit 1; done`,
-].join("\n");
+export const SSHFS_HELPER_CHECK = fillPlaceholders(MOUNTS_SSHFS_HELPER_CHECK_SH, { HELPER: SSHFS_HELPER, ALLOW: SSHFS_ALLOW });
 
 /**
  * Installs the helper (its text on stdin) and adds the keys given as arguments to the allow list,
  * as root. A resumed guest needs it when it was booted without these mounts: an instance made from
  * a booted snapshot, which gets its own mounts through reverse-sshfs.
  */
-export const SSHFS_HELPER_INSTALL = [
-  "set -e",
-  `mkdir -p ${GUEST_LIB}`,
-  `cat > ${SSHFS_HELPER}.new`,
-  `chmod 755 ${SSHFS_HELPER}.new`,
-  `mv ${SSHFS_HELPER}.new ${SSHFS_HELPER}`,
-  `touch ${SSHFS_ALLOW}`,
-  `for k; do grep -qx "$k" ${SSHFS_ALLOW} || echo "$k" >> ${SSHFS_ALLOW}; done`,
-  `chmod 644 ${SSHFS_ALLOW}`,
-].join("\n");
+export const SSHFS_HELPER_INSTALL = fillPlaceholders(MOUNTS_SSHFS_HELPER_INSTALL_SH, { HELPER: SSHFS_HELPER, ALLOW: SSHFS_ALLOW });

@@ -3,10 +3,11 @@
  * the guest has a 9p share mounted, and no host session (sshfs) survives a restore, so a suspend
  * unmounts every mount in the guest first, and a resume mounts them again. Pure.
  *
- * Each script runs as root (`sudo -n sh -c SCRIPT NAME MOUNTPOINT...`), the mount points as its
+ * The scripts are src/guest/mounts/suspend-*.sh. Each runs as root (`sudo -n sh -c SCRIPT NAME MOUNTPOINT...`), the mount points as its
  * arguments.
  */
 import type { PlannedMount } from "./types.js";
+import { MOUNTS_SUSPEND_BUSY_SH, MOUNTS_SUSPEND_REMOUNT_SH, MOUNTS_SUSPEND_UNMOUNT_SH } from "../guest/embedded.js";
 
 /** The mount types a saved state can live with (QEMU 7.2 cannot migrate vhost-user-fs at all). */
 export function unsuspendableMounts(mounts: PlannedMount[]): PlannedMount[] {
@@ -19,23 +20,7 @@ export function unsuspendableMounts(mounts: PlannedMount[]): PlannedMount[] {
  * (/proc/PID/maps). One line per hit: PID TAB MOUNTPOINT TAB HOW TAB COMMAND LINE.
  * One find and one grep per mount point: a shell loop over every fd is slow under TCG.
  */
-export const BUSY_SCRIPT = [
-  "cd / || exit 1",
-  'for mp in "$@"; do',
-  // find's -lname is a glob: escape its special characters in the mount point
-  "  pat=$(printf '%s' \"$mp\" | sed 's/[][*?\\\\]/\\\\&/g')",
-  '  { find /proc/[0-9]*/cwd /proc/[0-9]*/root /proc/[0-9]*/exe /proc/[0-9]*/fd -maxdepth 1 \\( -lname "$pat" -o -lname "$pat/*" \\) 2>/dev/null',
-  '    grep -lF " $mp/" /proc/[0-9]*/maps 2>/dev/null; } |',
-  "  while IFS= read -r f; do",
-  '    pid=${f#/proc/}; pid=${pid%%/*}; what=${f#/proc/"$pid"/}',
-  '    [ "$pid" = "$$" ] && continue',
-  '    case $what in fd/*) how="open file";; cwd) how="working directory";; root) how="root directory";; exe) how="program";; maps) how="mapped file";; *) how=$what;; esac',
-  "    cmd=$(tr '\\0\\t\\n' '   ' < /proc/\"$pid\"/cmdline 2>/dev/null | cut -c1-100)",
-  '    printf \'%s\\t%s\\t%s\\t%s\\n\' "$pid" "$mp" "$how" "$cmd"',
-  "  done",
-  "done",
-  "exit 0",
-].join("\n");
+export const BUSY_SCRIPT = MOUNTS_SUSPEND_BUSY_SH;
 
 /** A guest process that keeps a mount busy. */
 export interface BusyHolder {
@@ -71,15 +56,7 @@ export function describeBusy(holders: BusyHolder[]): string {
  * at the first that fails with "failed TAB MP TAB MESSAGE" and exit code 3 (the caller mounts the
  * unmounted ones again).
  */
-export const UNMOUNT_SCRIPT = [
-  "sync",
-  'for mp in "$@"; do',
-  '  mountpoint -q "$mp" || continue',
-  '  if out=$(umount "$mp" 2>&1); then printf \'unmounted\\t%s\\n\' "$mp"',
-  "  else printf 'failed\\t%s\\t%s\\n' \"$mp\" \"$(printf '%s' \"$out\" | tr '\\n\\t' '  ')\"; exit 3; fi",
-  "done",
-  "exit 0",
-].join("\n");
+export const UNMOUNT_SCRIPT = MOUNTS_SUSPEND_UNMOUNT_SH;
 
 export interface UnmountOutcome {
   unmounted: string[];
@@ -99,7 +76,7 @@ export function parseUnmount(stdout: string): UnmountOutcome {
 }
 
 /** Mounts each mount point again from the guest's fstab, unless it is mounted; exit 1 when one fails. */
-export const REMOUNT_SCRIPT = ['rc=0', 'for mp in "$@"; do', '  mountpoint -q "$mp" || mount "$mp" || rc=1', "done", 'exit "$rc"'].join("\n");
+export const REMOUNT_SCRIPT = MOUNTS_SUSPEND_REMOUNT_SH;
 
 /** `sudo -n sh -c SCRIPT NAME ARGS...`: one of the scripts above as root. Pure. */
 export function asRoot(script: string, name: string, args: string[]): string[] {

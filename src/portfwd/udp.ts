@@ -6,7 +6,7 @@ import { sshArgv } from "../ssh/index.js";
 import type { InstancePaths } from "../store/paths.js";
 import { isIPv6 } from "./ip.js";
 import { ClientTable, type ClientLimits } from "./udpclients.js";
-import { CLIENT_IDLE_SEC, CONTROL_ID, encodeClose, encodeFrame, FrameDecoder, GUEST_RELAY_SCRIPT, MAX_CLIENTS, MAX_DATAGRAM } from "./udprelay.js";
+import { CLIENT_IDLE_SEC, CONTROL_ID, encodeClose, encodeFrame, FrameDecoder, GUEST_RELAY_SCRIPT, MAX_CLIENTS, MAX_DATAGRAM, relayArgs } from "./udprelay.js";
 import type { Forward } from "./types.js";
 
 /** A running UDP forward: the bound host socket and its relay session. */
@@ -26,7 +26,7 @@ export const MAX_QUEUED_BYTES = 1 << 20;
  */
 export async function startUdpRelay(paths: InstancePaths, f: Forward, log: (m: string) => void): Promise<{ relay: UdpRelay } | { reason: string }> {
   if (!("port" in f.host) || !("port" in f.guest)) return { reason: "a UDP forward needs a host and a guest port" };
-  const argv = sshArgv(paths, { tty: false, login: false, command: ["python3", "-c", GUEST_RELAY_SCRIPT, f.guest.ip, String(f.guest.port), String(MAX_CLIENTS)] });
+  const argv = sshArgv(paths, { tty: false, login: false, command: ["python3", "-c", GUEST_RELAY_SCRIPT, ...relayArgs(f.guest.ip, f.guest.port)] });
   return serveUdp(f.host, () => startChild("ssh", argv, { stdio: ["pipe", "pipe", "pipe"] }), log);
 }
 

@@ -1,3 +1,5 @@
+import { PORTFWD_UDP_RELAY_PY } from "../guest/embedded.js";
+
 /**
  * The UDP relay's protocol and its guest side. ssh carries only streams, so a UDP forward runs one
  * ssh session per forward (on the ControlMaster) whose guest end is a small python3 program (every
@@ -22,78 +24,13 @@ export const MAX_CLIENTS = 512;
 /** The frame id of a control frame (never a client's); client ids are 0 .. CONTROL_ID-1. */
 export const CONTROL_ID = 0xffff;
 
-/** The guest program, run as `python3 -c SCRIPT IP PORT MAX_CLIENTS`. */
-export const GUEST_RELAY_SCRIPT = `
-import os, select, socket, struct, sys, time
-ip, port, maxc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
-socks, ids, seen, buf, swept = {}, {}, {}, b"", time.monotonic()
-poll = select.poll()
-poll.register(0, select.POLLIN)
-def out(data):
-    while data:
-        data = data[os.write(1, data):]
-def close(cid):
-    sk = socks.pop(cid, None)
-    seen.pop(cid, None)
-    if sk is not None:
-        del ids[sk.fileno()]
-        poll.unregister(sk)
-        sk.close()
-def frames(buf, now):
-    # every whole frame in buf (read by offset: no copy per frame); the rest is returned
-    i = 0
-    while len(buf) - i >= 4:
-        cid, n = struct.unpack_from(">HH", buf, i)
-        if len(buf) - i - 4 < n:
-            break
-        data, i = buf[i + 4:i + 4 + n], i + 4 + n
-        if cid == ${CONTROL_ID}:
-            for (gone,) in struct.iter_unpack(">H", data[:n - n % 2]):
-                close(gone)
-            continue
-        sk = socks.get(cid)
-        if sk is None:
-            if len(socks) >= maxc:
-                continue
-            try:
-                sk = socket.socket(fam, socket.SOCK_DGRAM)
-                sk.setblocking(False)
-                sk.connect((ip, port))
-            except OSError:
-                if sk is not None:
-                    sk.close()
-                continue
-            socks[cid], ids[sk.fileno()] = sk, cid
-            poll.register(sk, select.POLLIN)
-        seen[cid] = now
-        try:
-            sk.send(data)
-        except OSError:
-            pass
-    return buf[i:]
-while True:
-    ready = poll.poll(10000)
-    now = time.monotonic()
-    for fd, _ in ready:
-        if fd == 0:
-            d = os.read(0, 65536)
-            if not d:
-                sys.exit(0)
-            buf = frames(buf + d, now)
-        elif fd in ids:
-            cid = ids[fd]
-            try:
-                data = socks[cid].recv(65535)
-            except OSError:
-                continue
-            seen[cid] = now
-            out(struct.pack(">HH", cid, len(data)) + data)
-    if now - swept >= 5:
-        swept = now
-        for cid in [c for c, t in seen.items() if now - t > ${CLIENT_IDLE_SEC}]:
-            close(cid)
-`;
+/** The guest program (src/guest/portfwd/udp-relay.py), run as `python3 -c SCRIPT ...relayArgs()`. */
+export const GUEST_RELAY_SCRIPT = PORTFWD_UDP_RELAY_PY;
+
+/** The relay's arguments after `python3 -c GUEST_RELAY_SCRIPT`. */
+export function relayArgs(ip: string, port: number, maxClients = MAX_CLIENTS): string[] {
+  return [ip, String(port), String(maxClients), String(CONTROL_ID), String(CLIENT_IDLE_SEC)];
+}
 
 /** One frame: the client id and the datagram. */
 export function encodeFrame(id: number, payload: Buffer): Buffer {

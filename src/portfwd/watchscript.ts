@@ -1,4 +1,6 @@
 import { listenersFromFields } from "./procnet.js";
+import { PORTFWD_WATCH_BASH, PORTFWD_WATCH_SH } from "../guest/embedded.js";
+import { fillPlaceholders } from "../proc/quote.js";
 import type { Listener } from "./types.js";
 
 /**
@@ -16,49 +18,14 @@ import type { Listener } from "./types.js";
  * never delivers (`read -t`). Without bash, the POSIX sh + awk + sleep loop runs instead.
  */
 
-/** The POSIX sh + awk + sleep loop (what runs where the guest has no bash). */
+/** The POSIX sh + awk + sleep loop (src/guest/portfwd/watch.sh: what runs where the guest has no bash). */
 export function shWatcherScript(intervalSec = 1, refreshEvery = 10): string {
-  return [
-    "prev=x; n=0",
-    "while :; do",
-    "  cur=$(awk 'FILENAME ~ /tcp/ && $4 == \"0A\" { printf \" %s\", $2 } FILENAME ~ /udp/ && $4 == \"07\" && $3 ~ /^0+:0000$/ { printf \" u:%s\", $2 }' /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null)",
-    `  if [ "$cur" != "$prev" ] || [ "$n" -ge ${refreshEvery} ]; then`,
-    "    echo \"LISTEN$cur\" || exit 0",
-    "    prev=$cur; n=0",
-    "  fi",
-    "  n=$((n + 1))",
-    `  sleep ${intervalSec}`,
-    "done",
-  ].join("\n");
+  return fillPlaceholders(PORTFWD_WATCH_SH, { INTERVAL: String(intervalSec), REFRESH: String(refreshEvery) });
 }
 
-/** The fork-free loop, for bash (4.0 or later: `read -t` with a fraction, `+=`). */
+/** The fork-free loop for bash (src/guest/portfwd/watch.bash). */
 export function bashWatcherScript(intervalSec = 1, refreshEvery = 10): string {
-  return [
-    // The pause: a read with a timeout on a FIFO this shell holds open at both ends, so it neither
-    // gets data nor EOF. Should the FIFO not be made, the external sleep does the waiting.
-    'f=$(mktemp -u "${TMPDIR:-/tmp}/tslima-portwatch.XXXXXX") && mkfifo -m 600 "$f" && exec 9<>"$f"',
-    'if [ $? -eq 0 ]; then nap() { read -r -t ' + String(intervalSec) + " -u 9 _; }; else nap() { sleep " + String(intervalSec) + "; }; fi",
-    '[ -n "$f" ] && rm -f "$f"',
-    "prev=x; n=0",
-    "while :; do",
-    "  cur=",
-    "  for f in /proc/net/tcp /proc/net/tcp6; do",
-    '    [ -r "$f" ] || continue',
-    '    while read -r _ l _ st _; do [ "$st" = 0A ] && cur+=" $l"; done < "$f"',
-    "  done",
-    "  for f in /proc/net/udp /proc/net/udp6; do",
-    '    [ -r "$f" ] || continue',
-    '    while read -r _ l r st _; do [ "$st" = 07 ] && [[ $r =~ ^0+:0000$ ]] && cur+=" u:$l"; done < "$f"',
-    "  done",
-    `  if [ "$cur" != "$prev" ] || [ "$n" -ge ${refreshEvery} ]; then`,
-    "    echo \"LISTEN$cur\" || exit 0",
-    "    prev=$cur; n=0",
-    "  fi",
-    "  n=$((n + 1))",
-    "  nap",
-    "done",
-  ].join("\n");
+  return fillPlaceholders(PORTFWD_WATCH_BASH, { INTERVAL: String(intervalSec), REFRESH: String(refreshEvery) });
 }
 
 /**

@@ -29,3 +29,26 @@ export function shellJoin(argv: readonly string[]): string {
 export function isEnvName(s: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(s);
 }
+
+/** A placeholder in a guest program (src/guest): `@@NAME@@`, NAME in capitals. */
+const PLACEHOLDER = /@@([A-Z][A-Z0-9_]*)@@/g;
+
+/**
+ * A guest program (src/guest/embedded.ts) with its `@@NAME@@` placeholders replaced by `values`,
+ * each shell-quoted (shellQuote): the one way a value is spliced into a guest program where it cannot
+ * be an argument or environment variable (a written file, a systemd unit). A placeholder stands where
+ * a shell word may (`LIB=@@GUEST_LIB@@`), never inside quotes. Every placeholder must be given and
+ * every value used: a mismatch is a bug in tslima, thrown at once (the unit tests fill every program).
+ */
+export function fillPlaceholders(program: string, values: Readonly<Record<string, string>>): string {
+  const used = new Set<string>();
+  const text = program.replace(PLACEHOLDER, (_, name: string) => {
+    const v = values[name];
+    if (v === undefined) throw new Error(`guest program placeholder @@${name}@@ has no value`);
+    used.add(name);
+    return shellQuote(v);
+  });
+  const unused = Object.keys(values).filter((k) => !used.has(k));
+  if (unused.length > 0) throw new Error(`guest program has no placeholder for ${unused.join(", ")}`);
+  return text;
+}

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { RunningInstance } from "../../src/index.js";
 import { poll } from "../../src/proc/wait.js";
 import type { Cli } from "./harness.js";
-import type { GuestEchoStats } from "../../src/mounts/inotify.js";
+import type { GuestEchoStats } from "../../src/mounts/inotify-status.js";
 
 const WATCHER = `
 import ctypes, os, select, struct, sys, time

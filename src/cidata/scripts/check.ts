@@ -1,5 +1,6 @@
 import { GUEST_LIB } from "../context.js";
-import { shQuote } from "../shell.js";
+import { CIDATA_CHECK_REPAIR_PY, CIDATA_CHECK_SERVICE, CIDATA_CHECK_SH } from "../../guest/embedded.js";
+import { fillPlaceholders } from "../../proc/quote.js";
 
 /**
  * The boot check (issue 31). A light boot (cloud-init switched off) and a full boot of the same
@@ -22,120 +23,18 @@ export const CHECK_DROPIN_PATH = "/etc/systemd/system/ssh.service.d/tslima-check
 /** Where cloud-init's users module writes the sudo rules. */
 export const SUDOERS_PATH = "/etc/sudoers.d/90-cloud-init-users";
 
-export const CHECK_UNIT = `[Unit]
-Description=tslima: repair what cloud-init wrote (host keys, authorized_keys, sudoers, tslima's files) from the cidata
-After=local-fs.target cloud-init.service
-Before=ssh.service tslima-boot.service cloud-final.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=${CHECK_SH_PATH}
-StandardOutput=journal+console
-`;
+export const CHECK_UNIT = fillPlaceholders(CIDATA_CHECK_SERVICE, { CHECK_SH: CHECK_SH_PATH });
 
 export const CHECK_DROPIN = `[Unit]
 Wants=tslima-check.service
 After=tslima-check.service
 `;
 
-/**
- * The repair, from user-data (argv[1]): ssh_keys, each user's ssh_authorized_keys and sudo rule,
- * write_files; only what is missing or empty, each written to a temporary name, fsynced and renamed.
- */
-const REPAIR_PY = `import base64, gzip, os, pwd, sys, yaml
-ud = yaml.safe_load(open(sys.argv[1], "rb")) or {}
-NL = chr(10)
-def need(p):
-    return not os.path.isfile(p) or os.path.getsize(p) == 0
-def put(p, data, mode, uid=0, gid=0):
-    d = os.path.dirname(p)
-    os.makedirs(d, exist_ok=True)
-    tmp = p + ".tslima-check"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    os.write(fd, data)
-    os.fchown(fd, uid, gid)
-    os.fchmod(fd, mode)
-    os.fsync(fd)
-    os.close(fd)
-    os.rename(tmp, p)
-    dfd = os.open(d, os.O_RDONLY)
-    os.fsync(dfd)
-    os.close(dfd)
-    print("tslima-check: " + p + " was missing or empty after a crash; repaired from the cidata")
-keys = ud.get("ssh_keys") or {}
-for t in ("ed25519", "ecdsa", "rsa"):
-    base = "/etc/ssh/ssh_host_" + t + "_key"
-    for k, p, m in ((t + "_private", base, 0o600), (t + "_public", base + ".pub", 0o644)):
-        if keys.get(k) and need(p):
-            put(p, (keys[k].strip() + NL).encode(), m)
-rules = []
-for u in ud.get("users") or []:
-    if not isinstance(u, dict) or "name" not in u:
-        continue
-    if u.get("sudo"):
-        rules.append(u["name"] + " " + u["sudo"])
-    ak = [k.strip() for k in u.get("ssh_authorized_keys") or [] if k.strip()]
-    if not ak:
-        continue
-    try:
-        pw = pwd.getpwnam(u["name"])
-    except KeyError:
-        print("tslima-check: user " + u["name"] + " is missing: a new instance (tslima factory-reset) is needed")
-        continue
-    p = os.path.join(u.get("homedir") or pw.pw_dir, ".ssh", "authorized_keys")
-    if need(p):
-        os.makedirs(os.path.dirname(p), mode=0o700, exist_ok=True)
-        os.chown(os.path.dirname(p), pw.pw_uid, pw.pw_gid)
-        put(p, NL.join(ak).encode() + NL.encode(), 0o600, pw.pw_uid, pw.pw_gid)
-if rules and need("${SUDOERS_PATH}"):
-    put("${SUDOERS_PATH}", ("# written by tslima-check from the cidata" + NL + NL.join(rules) + NL).encode(), 0o440)
-for f in ud.get("write_files") or []:
-    p, c, enc = f.get("path"), f.get("content") or "", f.get("encoding") or ""
-    if not p or not c or not need(p):
-        continue
-    data = c.encode()
-    if "b64" in enc or "base64" in enc:
-        data = base64.b64decode(data)
-    if "gz" in enc:
-        data = gzip.decompress(data)
-    put(p, data, int(str(f.get("permissions") or "0644"), 8))
-`;
 
 /**
- * check.sh: `paths` are the files the check keeps (each must exist and not be empty). Repairs, as
+ * check.sh (src/guest/cidata/check.sh, its repair check-repair.py): `paths` are the files the check keeps (one a line: no newline in them) (each must exist and not be empty). Repairs, as
  * described above; when a unit was repaired, systemd reloads, and a light boot starts its unit.
  */
 export function checkScript(paths: readonly string[]): string {
-  return `#!/bin/sh
-# tslima boot check: before sshd, the files cloud-init wrote must not be empty. Written by tslima; do not edit.
-set -u
-broken=""
-for f in ${paths.map(shQuote).join(" ")}; do
-  [ -s "$f" ] || broken="$broken $f"
-done
-[ -n "$broken" ] || exit 0
-mkdir -p /run/tslima
-echo "tslima-check: missing or empty:$broken; repairing from the cidata"
-dev=""
-for i in 1 2 3 4 5 6 7 8 9 10; do
-  dev=$(blkid -L cidata 2>/dev/null) && [ -n "$dev" ] && break
-  dev=""
-  sleep 1
-done
-mnt=/run/tslima/cidata
-if [ -z "$dev" ] || ! mkdir -p "$mnt" || ! mount -o ro "$dev" "$mnt"; then
-  echo "tslima-check: cannot read the cidata to repair$broken" | tee -a ${CHECK_REPAIRED}
-  exit 0
-fi
-python3 - "$mnt/user-data" <<'EOF' 2>&1 | tee -a ${CHECK_REPAIRED}
-${REPAIR_PY}EOF
-umount "$mnt"
-case $broken in
-  *.service*|*.conf*)
-    systemctl daemon-reload
-    if grep -qw cloud-init=disabled /proc/cmdline; then systemctl start --no-block tslima-boot.service; fi ;;
-esac
-exit 0
-`;
+  return fillPlaceholders(CIDATA_CHECK_SH, { FILES: paths.join("\n"), REPAIRED: CHECK_REPAIRED, SUDOERS: SUDOERS_PATH, REPAIR_PY: CIDATA_CHECK_REPAIR_PY });
 }

@@ -1,186 +1,13 @@
 import { GUEST_LIB, PROVISION_LOG, READY_FILE } from "../context.js";
+import { CIDATA_LIGHT_BOOT_SERVICE, CIDATA_LIGHT_BOOT_SH, CIDATA_RUNNER_SH } from "../../guest/embedded.js";
+import { fillPlaceholders } from "../../proc/quote.js";
 
 /**
- * The guest's per-boot runner (POSIX sh), installed by write_files and started every boot by
+ * The guest's per-boot runner (POSIX sh, src/guest/cidata/runner.sh), installed by write_files and started every boot by
  * cloud-init's scripts-per-boot (final stage). It defines the steps; the generated plan.sh calls
  * them in order. Every step is idempotent: it may run on each boot.
  */
-export const RUNNER_SH = `#!/bin/sh
-# tslima guest runner: every boot, after cloud-init's init stage. Written by tslima; do not edit.
-set -u
-LIB=${GUEST_LIB}
-STATE=/run/tslima
-READY=${READY_FILE}
-PLOG=${PROVISION_LOG}
-mkdir -p "$STATE"
-rm -f "$READY"
-FAILURES="$STATE/failures"
-touch "$FAILURES"
-[ -f "$LIB/env.sh" ] && . "$LIB/env.sh"
-
-say() { echo "tslima: $*"; }
-
-# env.sh holds env: and param: values that login shells read: root and the user's group only
-if gid=$(id -g "$TSLIMA_USER" 2>/dev/null); then
-  chgrp "$gid" "$LIB/env.sh" && chmod 0640 "$LIB/env.sh"
-else
-  say "user $TSLIMA_USER not found: $LIB/env.sh stays readable by root only"
-fi
-
-# failure MODE INDEX EXIT WHAT: one JSON line per failed step
-failure() {
-  what=$(printf '%s' "$4" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g')
-  printf '{"mode":"%s","index":%s,"exit":%s,"what":"%s"}\\n' "$1" "$2" "$3" "$what" >>"$FAILURES"
-  say "$1 provisioning step $2 failed (exit $3): $4"
-}
-
-# hosts_entry IP NAME: add "IP NAME" to /etc/hosts unless NAME is there already
-hosts_entry() {
-  if ! awk -v n="$2" '{ for (i = 2; i <= NF; i++) if ($i == n) f = 1 } END { exit !f }' /etc/hosts 2>/dev/null; then
-    printf '%s\\t%s\\n' "$1" "$2" >>/etc/hosts
-  fi
-}
-
-# home_alias PATH: the user's home also reachable as PATH, a symlink (Lima's .linux / .guest names)
-home_alias() {
-  [ -e "$1" ] || [ -L "$1" ] || ln -s "$TSLIMA_USER_HOME" "$1" || say "cannot link $1 to $TSLIMA_USER_HOME"
-}
-
-# mount_point PATH ESCAPED: create the real directory; drop the one cloud-init made from the escaped name
-mount_point() {
-  mkdir -p "$1" 2>/dev/null || say "cannot create mount point $1"
-  if [ "$1" != "$2" ] && [ -d "$2" ]; then rmdir "$2" 2>/dev/null || true; fi
-}
-
-mount_all() {
-  mount -a -t 9p,virtiofs 2>&1 | sed 's/^/tslima: mount: /' || true
-}
-
-# user_password: once per disk (user.passwordlessSudo: false), a random password for sudo, which
-# the user can read in ~/password (written as the user, mode 0600)
-user_password() {
-  mark=/var/lib/tslima/password-set
-  [ -e "$mark" ] && return 0
-  pw=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | cut -c1-16)
-  if [ "\${#pw}" -eq 16 ] && printf '%s:%s\\n' "$TSLIMA_USER" "$pw" | chpasswd &&
-    printf '%s\\n' "$pw" | runuser -u "$TSLIMA_USER" -- sh -c 'umask 077 && cat >"$1"' sh "$TSLIMA_USER_HOME/password" &&
-    mkdir -p "\${mark%/*}" && touch "$mark"; then
-    say "sudo password of $TSLIMA_USER set; it is in $TSLIMA_USER_HOME/password"
-  else
-    failure password 0 1 "set a sudo password for $TSLIMA_USER"
-  fi
-}
-
-# data_dir DIR: where root may write in DIR, which is made as needed. Walks DIR from /: a component
-# owned by root must be a directory not writable by group or others (sticky ones like /tmp are: only
-# new names are written there, via mktemp and a rename); root's own symlinks there are followed (/bin).
-# Prints "0" when the whole path is root's; "UID REST" at the first component owned by another user
-# (REST: that component and what follows); fails for anything else (a non-directory, a group-writable
-# directory, a symlink a user could have made).
-data_dir() {
-  cur= rest=\${1#/}
-  while [ -n "$rest" ]; do
-    c=\${rest%%/*}
-    case $rest in */*) rest=\${rest#*/} ;; *) rest= ;; esac
-    case $c in "" | .) continue ;; ..) return 1 ;; esac
-    next="$cur/$c"
-    if [ ! -e "$next" ] && [ ! -L "$next" ]; then mkdir -m 755 "$next" || return 1; fi
-    u=$(stat -c %u "$next") || return 1
-    if [ "$u" != 0 ]; then echo "$u $next\${rest:+/$rest}"; return 0; fi
-    [ -d "$next" ] && st=$(stat -L -c '%u %a' "$next") && [ "\${st% *}" = 0 ] || return 1
-    m=$((0\${st#* }))
-    if [ $((m & 022)) -ne 0 ] && [ $((m & 01000)) -eq 0 ]; then return 1; fi
-    cur=$next
-  done
-  echo 0
-}
-
-# data INDEX PATH OWNER PERMISSIONS OVERWRITE: install $LIB/data/INDEX at PATH. Nothing a guest user
-# controls is followed as root: in root's directories (data_dir) the file is a mktemp (O_EXCL)
-# temporary, chown -h, chmod, renamed over PATH; under a directory owned by OWNER's user the whole
-# write runs as that user; under anyone else's it is refused.
-data() {
-  src="$LIB/data/$1" dst=$2 t=
-  if { [ -e "$dst" ] || [ -L "$dst" ]; } && [ "$5" != true ]; then return 0; fi
-  case $dst in /*[!/]) ;; *) failure data "$1" 1 "write $dst: not an absolute file path"; return 0 ;; esac
-  if ! where=$(data_dir "\${dst%/*}"); then failure data "$1" 1 "write $dst: a directory on the way is no root-owned directory (a symlink, or writable by others)"; return 0; fi
-  if [ "$where" = 0 ]; then
-    t=$(mktemp "\${dst%/*}/.tslima-data.XXXXXX") && cat "$src" >"$t" && chown -h "$3" "$t" && chmod "$4" "$t" && mv -fT "$t" "$dst" && return 0
-    [ -n "\${t:-}" ] && rm -f "$t"
-  else
-    name=$(id -un "\${3%%:*}" 2>/dev/null) && uid=$(id -u "$name") && [ "$uid" = "\${where%% *}" ] ||
-      { failure data "$1" 1 "write $dst: \${where#* } belongs to uid \${where%% *}, not to the file's owner $3"; return 0; }
-    runuser -u "$name" -- sh -c 'mkdir -p -- "\${1%/*}" && t=$(mktemp "\${1%/*}/.tslima-data.XXXXXX") || exit 1
-      cat >"$t" && chown -h "$2" "$t" && chmod "$3" "$t" && mv -fT "$t" "$1" && exit 0
-      rm -f "$t"; exit 1' tslima-data "$dst" "$3" "$4" <"$src" && return 0
-  fi
-  failure data "$1" 1 "write $dst"
-}
-
-# script MODE INDEX: run $LIB/provision/INDEX as root (system, dependency) or the user (user)
-script() {
-  f="$LIB/provision/$2"
-  if head -c 2 "$f" | grep -q '^#!'; then set -- "$1" "$2" "$f"; else set -- "$1" "$2" /bin/sh "$f"; fi
-  mode=$1 index=$2
-  shift 2
-  say "running $mode provisioning script $index"
-  if [ "$mode" = user ]; then
-    # written 0700 (it holds param: values): readable and runnable by the user's group only
-    chgrp "\${gid:-}" "$f" && chmod 0750 "$f" || { failure "$mode" "$index" 1 "give $mode script $index to the group of $TSLIMA_USER"; return 0; }
-    ( cd "$TSLIMA_USER_HOME" 2>/dev/null || cd /
-      runuser -u "$TSLIMA_USER" -- env HOME="$TSLIMA_USER_HOME" USER="$TSLIMA_USER" LOGNAME="$TSLIMA_USER" \\
-        SHELL="$TSLIMA_USER_SHELL" XDG_RUNTIME_DIR="/run/user/$TSLIMA_USER_UID" "$@" )
-  else
-    ( cd / && "$@" )
-  fi
-  rc=$?
-  [ "$rc" -eq 0 ] || failure "$mode" "$index" "$rc" "$mode script $index"
-}
-
-# disk INDEX NAME SERIAL FORMAT FSTYPE [FSARGS...]: an additional disk (Lima's additionalDisks). On
-# first use (no file system labelled lima-NAME) and FORMAT=true: one GPT partition (when sfdisk is
-# there; else the whole disk) with a FSTYPE file system labelled lima-NAME, owned by the user; then
-# on every boot it is grown to the disk and mounted at /mnt/lima-NAME
-disk() {
-  index=$1 name=$2 dev=/dev/disk/by-id/virtio-$3 format=$4 fstype=$5
-  shift 5
-  n=0
-  while [ ! -e "$dev" ] && [ "$n" -lt 30 ]; do sleep 1; n=$((n + 1)); done
-  if [ ! -e "$dev" ]; then failure disk "$index" 1 "find additional disk $name ($dev)"; return 0; fi
-  [ "$format" = true ] || return 0
-  mnt="/mnt/lima-$name"
-  fs=$(blkid -L "lima-$name" 2>/dev/null)
-  if [ -z "$fs" ]; then
-    say "formatting additional disk $name ($fstype)"
-    fs=$dev
-    if command -v sfdisk >/dev/null 2>&1 && echo 'type=linux' | sfdisk -q --label gpt "$dev"; then
-      udevadm settle 2>/dev/null
-      fs="$dev-part1"
-    fi
-    if ! "mkfs.$fstype" "$@" -L "lima-$name" "$fs"; then failure disk "$index" 1 "format additional disk $name as $fstype"; return 0; fi
-    mkdir -p "$mnt" && mount -t "$fstype" "$fs" "$mnt" && chown "$TSLIMA_USER:" "$mnt" && umount "$mnt"
-  fi
-  if [ "$fs" != "$dev" ] && command -v growpart >/dev/null 2>&1; then growpart "$dev" 1 >/dev/null 2>&1 || true; fi
-  mkdir -p "$mnt"
-  if ! mountpoint -q "$mnt" && ! mount -t "$fstype" "$fs" "$mnt"; then failure disk "$index" 1 "mount additional disk $name at $mnt"; return 0; fi
-  case $fstype in
-    ext*) resize2fs "$fs" >/dev/null 2>&1 || true ;;
-    xfs) xfs_growfs "$mnt" >/dev/null 2>&1 || true ;;
-  esac
-}
-
-# unsupported MODE INDEX
-unsupported() { failure "$1" "$2" 127 "provision mode $1 is not supported by tslima"; }
-
-. "$LIB/plan.sh"
-
-# boot-mode scripts ran earlier (bootcmd) and left their failures in $STATE/boot-failures
-[ -f "$STATE/boot-failures" ] && cat "$STATE/boot-failures" >>"$FAILURES"
-if [ -s "$FAILURES" ]; then mv -f "$FAILURES" "$PLOG"; else rm -f "$FAILURES" "$PLOG"; fi
-rm -f "$STATE/boot-failures"
-touch "$READY"
-say "ready"
-`;
+export const RUNNER_SH = fillPlaceholders(CIDATA_RUNNER_SH, { GUEST_LIB, READY_FILE, PROVISION_LOG });
 
 /** The systemd unit that does the per-boot work when cloud-init is switched off (see cidata/boot-mode.ts). */
 export const LIGHT_BOOT_UNIT_PATH = "/etc/systemd/system/tslima-boot.service";
@@ -194,50 +21,18 @@ export const LIGHT_BOOT_SH_PATH = `${GUEST_LIB}/boot.sh`;
  * one this unit was installed from). Ordered and killed like cloud-final, which starts the runner on
  * a full boot: after the network is online, no timeout, processes a provision script leaves running stay.
  */
-export const LIGHT_BOOT_UNIT = `[Unit]
-Description=tslima per-boot setup while cloud-init is switched off (cloud-init=disabled)
-ConditionKernelCommandLine=cloud-init=disabled
-Wants=network-online.target
-After=network-online.target local-fs.target
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-KillMode=process
-TimeoutSec=0
-ExecStart=${LIGHT_BOOT_SH_PATH}
-StandardOutput=append:/var/log/cloud-init-output.log
-StandardError=inherit
-`;
+export const LIGHT_BOOT_UNIT = fillPlaceholders(CIDATA_LIGHT_BOOT_SERVICE, { LIGHT_BOOT_SH: LIGHT_BOOT_SH_PATH });
 
 export const LIGHT_BOOT_DROPIN = `[Unit]
 Wants=tslima-boot.service
 `;
 
 /**
- * boot.sh: on a light boot, what cloud-init would have run: the mode "boot" scripts (its bootcmd;
- * \`bootIndices\` are their indexes in provision, files under ${GUEST_LIB}/boot), then the runner.
+ * boot.sh (src/guest/cidata/light-boot.sh): on a light boot, what cloud-init would have run: the mode
+ * "boot" scripts (its bootcmd; `bootIndices` are their indexes in provision, files under GUEST_LIB/boot), then the runner.
  */
 export function lightBootScript(bootIndices: readonly string[]): string {
-  return `#!/bin/sh
-# tslima light boot (cloud-init=disabled: the cidata is unchanged). Written by tslima; do not edit.
-set -u
-LIB=${GUEST_LIB}
-echo "tslima: light boot $(date -Iseconds): cloud-init is switched off, the cidata is unchanged"
-mkdir -p /run/tslima
-rm -f /run/tslima/boot-failures
-# boot_script INDEX: as the bootcmd entry of a full boot does
-boot_script() {
-  f="$LIB/boot/$1"
-  if head -c 2 "$f" | grep -q '^#!'; then set -- "$1" "$f"; else set -- "$1" /bin/sh "$f"; fi
-  i=$1
-  shift
-  ( . "$LIB/env.sh"; cd / && "$@" ) ||
-    printf '{"mode":"boot","index":%s,"exit":%s,"what":"boot script %s"}\n' "$i" "$?" "$i" >>/run/tslima/boot-failures
-}
-${bootIndices.map((i) => `boot_script ${i}
-`).join("")}exec "$LIB/runner.sh"
-`;
+  return fillPlaceholders(CIDATA_LIGHT_BOOT_SH, { GUEST_LIB, BOOT_INDICES: bootIndices.join(" ") });
 }
 
 /** Starts the runner from cloud-init's scripts-per-boot directory. */

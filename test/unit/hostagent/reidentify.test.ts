@@ -10,7 +10,7 @@ import { knownHostsLine } from "../../../src/ssh/hostkey.js";
 
 test("REIDENTIFY_SCRIPT: installs the host key from stdin and the machine-id, restarts sshd; stops at the first failure", () => {
   const s = REIDENTIFY_SCRIPT;
-  assert.match(s, /^set -e\ntrap '' HUP PIPE\numask 077\n/, "stops at the first failure; a dropped session does not stop it");
+  assert.match(s, /^set -e\ntrap '' HUP PIPE\numask 077\n/m, "stops at the first failure; a dropped session does not stop it");
   assert.match(s, /cat > "\$k\.tslima"; test -s "\$k\.tslima"; mv -f "\$k\.tslima" "\$k"/, "the key comes on stdin, never in argv");
   assert.match(s, /printf "%s\\n" "\$1" > \/etc\/machine-id/);
   assert.match(s, /rm -f \/etc\/ssh\/ssh_host_rsa_key /, "no other host key the snapshot's guest had");

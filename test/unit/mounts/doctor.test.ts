@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { doctorMounts, isTslimaError } from "../../../src/index.js";
 import { fixturesDir } from "../../helpers.js";
+import { spawnSync } from "node:child_process";
+import { MOUNTS_DOCTOR_PROBE_PL, MOUNTS_DOCTOR_PROBE_PY } from "../../../src/guest/embedded.js";
 import {
   advice,
   CHECKS,
@@ -39,11 +41,14 @@ test("parseQemuFsdevs: path (a doubled comma is a comma), security model, readon
   ]);
 });
 
-test("the probe script keeps python and perl inside single quotes", () => {
-  const py = /python3 -c '([^']*)'/.exec(GUEST_PROBE_SCRIPT);
-  const pl = /perl -e '([^']*)'/.exec(GUEST_PROBE_SCRIPT);
-  assert.ok(py && py[1]?.includes("mmap.MAP_SHARED"), "python part intact");
-  assert.ok(pl && pl[1]?.includes("F_SETLK"), "perl part intact");
+test("the probe hands its python and perl parts over as written in src/guest/mounts", () => {
+  const head = GUEST_PROBE_SCRIPT.slice(0, GUEST_PROBE_SCRIPT.indexOf('\nD="$1"'));
+  const value = (name: string) => spawnSync("sh", ["-c", `${head}\nprintf %s "$${name}"`], { encoding: "utf8" }).stdout;
+  assert.equal(value("PROBE_PY"), MOUNTS_DOCTOR_PROBE_PY);
+  assert.equal(value("PROBE_PL"), MOUNTS_DOCTOR_PROBE_PL);
+  assert.equal(value("CHOWN_TO"), "1234:2345");
+  assert.match(GUEST_PROBE_SCRIPT, /^ {2}python3 -c "\$PROBE_PY" "\$D" \$X$/m);
+  assert.match(GUEST_PROBE_SCRIPT, /^ {2}perl -e "\$PROBE_PL" "\$D"$/m);
 });
 
 test("advice names the reason and the option that changes it", () => {

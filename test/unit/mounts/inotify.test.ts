@@ -5,7 +5,8 @@ import { appendFileSync, mkdtempSync, chmodSync, linkSync, mkdirSync, readdirSyn
 import { setTimeout as sleep } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChangeQueue, EchoFilter, INOTIFY_LIMITS, OWN_LINK_PREFIX, guestPathFor, isOwnLink, inotifySummary, parseGuestStatus, touchInput, touchScript, watchedMounts, type GuestEchoStats, type InotifyStats } from "../../../src/mounts/inotify.js";
+import { ChangeQueue, EchoFilter, INOTIFY_LIMITS, OWN_LINK_PREFIX, guestPathFor, isOwnLink, touchInput, touchScript, watchedMounts } from "../../../src/mounts/inotify.js";
+import { inotifySummary, parseGuestStatus, type GuestEchoStats, type InotifyStats } from "../../../src/mounts/inotify-status.js";
 import { poll } from "../../../src/proc/wait.js";
 import type { PlannedMount } from "../../../src/mounts/types.js";
 import { whichSync } from "../../../src/proc/which.js";

@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GUEST_LIB } from "../../../src/cidata/index.js";
 import { SSHFS_BIN, SSHFS_HELPER_SH } from "../../../src/cidata/scripts/sshfs.js";
+import { MOUNTS_SSHFS_HELPER_SH } from "../../../src/guest/embedded.js";
+import { fillPlaceholders } from "../../../src/proc/quote.js";
 import { SSHFS_ALLOW, SSHFS_HELPER, sshfsAllowKey, type SshfsTarget } from "../../../src/mounts/sshfs-helper.js";
 import { mountPlan } from "../../../src/mounts/index.js";
 import { sftpServerArgv } from "../../../src/mounts/sftp-confine.js";
@@ -60,7 +62,7 @@ function runHelper(dir: string, allowed: SshfsTarget[], args: string[]) {
   writeFileSync(allow, allowed.map((a) => `${sshfsAllowKey(a)}\n`).join(""));
   writeFileSync(join(dir, "env.sh"), "TSLIMA_USER=nobody\n");
   writeFileSync(join(dir, "sshfs"), '#!/bin/sh\nif [ "$1" = -h ]; then echo "-o passive"; exit 0; fi\nfor a; do echo "[$a]"; done\n', { mode: 0o755 });
-  const script = SSHFS_HELPER_SH.replaceAll(SSHFS_ALLOW, allow).replaceAll(`${GUEST_LIB}/env.sh`, join(dir, "env.sh")).replaceAll(SSHFS_BIN, join(dir, "sshfs"));
+  const script = fillPlaceholders(MOUNTS_SSHFS_HELPER_SH, { GUEST_LIB: dir, ALLOW: allow, SSHFS: join(dir, "sshfs") });
   assert.ok(!script.includes("exec sshfs"), "sshfs is run by its path");
   return spawnSync("sh", ["-c", script, "sshfs-helper", ...args], { encoding: "utf8", env: {} });
 }
@@ -148,4 +150,9 @@ test("reverse-sshfs guest helper refuses anything cloud-init did not allow", (t)
     assert.equal(r.stdout, "");
   }
   assert.equal(runHelper(scratch(t), [target], ["mount", "/h", "/mnt/h"]).status, 2, "wrong number of arguments");
+});
+
+test("the helper cloud-init writes has the guest's paths filled in and is valid sh", () => {
+  assert.match(SSHFS_HELPER_SH, new RegExp(`^LIB=${GUEST_LIB} ALLOW=${SSHFS_ALLOW} SSHFS=${SSHFS_BIN}$`, "m"));
+  assert.equal(spawnSync("sh", ["-n"], { input: SSHFS_HELPER_SH }).status, 0);
 });

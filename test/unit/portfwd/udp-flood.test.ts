@@ -12,7 +12,7 @@ import { readdirSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { serveUdp } from "../../../src/portfwd/udp.js";
 import { udpFlood, udpProbe } from "../support/udpflood.js";
-import { encodeClose, encodeFrame, FrameDecoder, GUEST_RELAY_SCRIPT, MAX_CLIENTS } from "../../../src/portfwd/udprelay.js";
+import { encodeClose, encodeFrame, FrameDecoder, GUEST_RELAY_SCRIPT, relayArgs, MAX_CLIENTS } from "../../../src/portfwd/udprelay.js";
 
 const hasPython = spawnSync("python3", ["-c", "pass"]).status === 0;
 const skip = hasPython ? false : "needs python3";
@@ -56,7 +56,7 @@ test("a flood from 70,000 distinct 127/8 sources: the relay stays responsive, a 
   const port = await freePort();
   let session: ChildProcess | undefined;
   const logs: string[] = [];
-  const r = await serveUdp({ ip: "127.0.0.1", port }, () => (session = spawn("python3", ["-c", GUEST_RELAY_SCRIPT, "127.0.0.1", String(target), String(MAX_CLIENTS)], { stdio: ["pipe", "pipe", "pipe"] })), (m) => logs.push(m));
+  const r = await serveUdp({ ip: "127.0.0.1", port }, () => (session = spawn("python3", ["-c", GUEST_RELAY_SCRIPT, ...relayArgs("127.0.0.1", target)], { stdio: ["pipe", "pipe", "pipe"] })), (m) => logs.push(m));
   assert.ok("relay" in r, JSON.stringify(r));
   try {
     assert.equal(await ask(port, "before", 5000), "echo:before");
@@ -88,7 +88,7 @@ test("a flood from 70,000 distinct 127/8 sources: the relay stays responsive, a 
 /** The guest program run locally against an echo server; frames written raw. */
 async function guestProgram(maxc: number) {
   const { server, port } = await echoServer();
-  const p = spawn("python3", ["-c", GUEST_RELAY_SCRIPT, "127.0.0.1", String(port), String(maxc)], { stdio: ["pipe", "pipe", "inherit"] });
+  const p = spawn("python3", ["-c", GUEST_RELAY_SCRIPT, ...relayArgs("127.0.0.1", port, maxc)], { stdio: ["pipe", "pipe", "inherit"] });
   const d = new FrameDecoder();
   const answers: number[] = [];
   p.stdout.on("data", (b: Buffer) => answers.push(...d.push(b).map((f) => f.id)));

@@ -8,7 +8,7 @@ import { decide, dockerHostSocket, forwardingRules } from "../../../src/portfwd/
 import { desiredForwards, describeForward, forwardKey, sshForwardArgs } from "../../../src/portfwd/plan.js";
 import { listenersFromFields } from "../../../src/portfwd/procnet.js";
 import { parseWatcherLine } from "../../../src/portfwd/watchscript.js";
-import { encodeFrame, FrameDecoder, GUEST_RELAY_SCRIPT, MAX_CLIENTS } from "../../../src/portfwd/udprelay.js";
+import { encodeFrame, FrameDecoder, GUEST_RELAY_SCRIPT, relayArgs } from "../../../src/portfwd/udprelay.js";
 
 const rule = (r: Partial<PortForward>): PortForward => ({
   guestIPMustBeZero: false, guestIP: "127.0.0.1", guestPort: 0, guestPortRange: [1, 65535], guestSocket: "",
@@ -76,7 +76,7 @@ test("the guest relay program, run locally, carries a datagram to a UDP server a
   server.on("message", (m, r) => server.send(Buffer.concat([Buffer.from("echo:"), m]), r.port, r.address));
   await new Promise<void>((resolve) => server.bind(0, "127.0.0.1", resolve));
   const port = server.address().port;
-  const relay = spawn("python3", ["-c", GUEST_RELAY_SCRIPT, "127.0.0.1", String(port), String(MAX_CLIENTS)], { stdio: ["pipe", "pipe", "inherit"] });
+  const relay = spawn("python3", ["-c", GUEST_RELAY_SCRIPT, ...relayArgs("127.0.0.1", port)], { stdio: ["pipe", "pipe", "inherit"] });
   try {
     const d = new FrameDecoder();
     const answers: Array<{ id: number; payload: Buffer }> = [];
