@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { cliPath, repoRoot } from "../helpers.js";
-import { createFromSnapshot, Instance, type AgentEvent, type RunningInstance } from "../../src/index.js";
+import { createFromSnapshot, Instance, type AgentEvent, type MountInput, type RunningInstance } from "../../src/index.js";
 import { buildCacheDir, globalPaths } from "../../src/store/paths.js";
 import { acquireLock } from "../../src/store/lock.js";
 import { readSnapshot } from "../../src/store/snapshot.js";
@@ -171,10 +171,10 @@ export interface GuestBoot {
   yaml?: string;
   /** A locator (template:NAME, FILE.yaml, URL) instead of `yaml`. */
   locator?: string;
-  /** Overrides as the CLI's flags (--cpus, --memory, --mount DIR[:w]). */
+  /** Overrides of the config (the library's typed options). */
   cpus?: number;
   memory?: string;
-  mounts?: string[];
+  mounts?: MountInput[];
   /** The boot's timeout; default 15 minutes. */
   timeoutMs?: number;
   /** Aborting stops the boot (and deletes the instance). */
