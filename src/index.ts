@@ -24,7 +24,7 @@ export { suspendInstance, type SuspendOptions, type Suspended } from "./instance
 export { deleteInstance } from "./instance/delete.js";
 export { cloneInstance } from "./instance/clone.js";
 export { createSnapshot, type SnapshotCreateOptions } from "./instance/snapshot.js";
-export { createFromSnapshot, type FromSnapshotOptions } from "./instance/from-snapshot.js";
+export { createFromSnapshot, type FromSnapshotOptions, type SnapshotInstanceConfig } from "./instance/from-snapshot.js";
 export type { Snapshot } from "./store/snapshot.js";
 export { shell, exec, type ShellOptions, type ExecOptions, type ExecResult } from "./instance/shell.js";
 export { copy, type CopyOptions } from "./instance/copy.js";

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { cliPath, repoRoot } from "../helpers.js";
-import { createFromSnapshot, Instance, type AgentEvent, type MountInput, type RunningInstance } from "../../src/index.js";
+import { createFromSnapshot, Instance, type AgentEvent, type MountInput, type RunningInstance, type SnapshotInstanceConfig } from "../../src/index.js";
 import { buildCacheDir, globalPaths } from "../../src/store/paths.js";
 import { acquireLock } from "../../src/store/lock.js";
 import { readSnapshot } from "../../src/store/snapshot.js";
@@ -259,7 +259,7 @@ export function shareUserKey(cli: Cli): boolean {
  * reverse-sshfs: src/instance/from-snapshot.ts). For another user (cli.user) too: the clone is made
  * by this process and handed over (bootGuest).
  */
-function cloneConfig(cli: Cli, o: GuestBoot): Record<string, unknown> | undefined {
+function cloneConfig(cli: Cli, o: GuestBoot): SnapshotInstanceConfig | undefined {
   if (o.cold === true || o.locator !== undefined || o.cpus !== undefined || o.memory !== undefined || o.mounts !== undefined) return undefined;
   const wanted = (parse(o.yaml ?? guestYaml()) ?? {}) as Record<string, unknown>;
   const host: Record<string, unknown> = {};
