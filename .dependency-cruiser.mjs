@@ -17,7 +17,7 @@
 export const LAYERS = [
   {
     folder: "cli",
-    holds: "one file per command (commander), output formatting; `commands.ts` the table of commands, each file imported only when its command runs. Imports only the library entries, and the library lazily (`await import(\"../index.js\")` in an action)",
+    holds: "one file per command (commander), output formatting; `commands.ts` the table of commands, each file imported only when its command runs. Imports only the library entries, and the library lazily (`await import(\"../internal.js\")` in an action); flags become the library's typed objects in `overrides.ts`",
     pure: false,
     except: ["shell-argv.ts", "completion-script.ts", "duration.ts"],
   },
@@ -69,7 +69,7 @@ export const LAYERS = [
   },
   {
     folder: "mounts",
-    holds: "one driver per mount type, the mount plan, checks of the guest's mounts, the guest scripts of suspend/resume (`suspend.ts`); `doctor.ts`: `doctor mounts`' probe scripts, parsing, verdicts and advice; `bench.ts`: `bench mounts`' script, figures, sweep and snippet; `inotify.ts`: `mountInotify`'s batching, echo filter and guest script; `virtiofsd.ts` finds and probes the host's virtiofsd",
+    holds: "one driver per mount type, the mount plan, checks of the guest's mounts, suspend/resume's guest steps (`suspend.ts`); `doctor.ts` and `doctor/`: `doctor mounts`' probes (the programs are in `guest/mounts/`), parsing, verdicts and advice; `bench.ts`: `bench mounts`' figures, sweep and snippet; `inotify.ts`: `mountInotify`'s batching and echo filter, `inotify-status.ts` its status line; `virtiofsd.ts` finds and probes the host's virtiofsd",
     pure: true,
     except: ["virtiofsd.ts", "index.ts"],
   },
@@ -131,12 +131,12 @@ export const PURE = {
 };
 
 /**
- * The library's entry points, the only files of src/ the CLI may import: src/index.ts (the whole
- * API) and the light entries a command imports so it does not evaluate the whole library
- * (src/shell.ts: shell and exec; src/errors.ts: TslimaError; src/version.ts: versions). Each is in
- * package.json "exports".
+ * The library's entry points, the only files of src/ the CLI may import: src/index.ts (the public
+ * API), src/internal.ts (the public API and what only the CLI uses) and the light entries a command
+ * imports so it does not evaluate the whole library (src/shell.ts: shell and exec; src/errors.ts:
+ * TslimaError; src/version.ts: versions). Each but src/internal.ts is in package.json "exports".
  */
-export const ENTRIES = ["src/index.ts", "src/shell.ts", "src/errors.ts", "src/version.ts"];
+export const ENTRIES = ["src/index.ts", "src/internal.ts", "src/shell.ts", "src/errors.ts", "src/version.ts"];
 
 /** Entries below everything: every folder may import them, and they import nothing of src. */
 const LEAVES = ["src/errors.ts", "src/version.ts"];
@@ -165,7 +165,7 @@ export default {
     ...layerRules,
     {
       name: "cli-uses-the-library",
-      comment: "src/cli is a client of the library: it imports only the library's entry points (ENTRIES: src/index.ts, the light src/shell.ts, src/errors.ts) and its own files",
+      comment: "src/cli is a client of the library: it imports only the library's entry points (ENTRIES: src/index.ts, src/internal.ts, the light src/shell.ts, src/errors.ts) and its own files",
       severity: "error",
       from: { path: "^src/cli/" },
       to: { path: "^src/", pathNot: `^src/cli/|^(${ENTRIES.map(escape).join("|")})$` },

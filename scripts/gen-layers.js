@@ -17,7 +17,7 @@ const cell = (s) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const files = (list) => list.map((f) => `\`${f}\``).join(", ");
 
 function mayImport(i) {
-  if (i === 0) return "the library entries only (`src/index.ts`, `src/shell.ts`, `src/errors.ts`, `src/version.ts`)";
+  if (i === 0) return "the library entries only (`src/index.ts`, `src/internal.ts`, `src/shell.ts`, `src/errors.ts`, `src/version.ts`)";
   const below = LAYERS.slice(i + 1).map((l) => `\`${l.folder}/\``);
   return below.length === 0 ? "nothing of `src/` but `src/errors.ts`" : below.join(", ");
 }

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   BAD_SIZE: "a size given to the library or CLI cannot be read",
   BAD_SET_EXPRESSION: "a --set KEY=VALUE expression cannot be applied",
   INVALID_FLAG: "a command-line flag has a value that cannot be used",
+  INVALID_OPTION: "an option of a library call has a value that cannot be used (the message names it, e.g. options.mounts[0].location)",
   INVALID_FORMAT: "an unknown --format",
   INVALID_NAME: "an instance name that Lima would not accept",
   ARCH_UNSUPPORTED: "the configured arch is not supported by the QEMU driver",

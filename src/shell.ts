@@ -1,7 +1,6 @@
 // A light entry of the library (`tslima/shell`): run commands in a running instance by its name.
 // The same functions as in src/index.ts, without evaluating the rest of the library (config, YAML,
 // images, QEMU): what `tslima shell` loads before it runs ssh. See docs/architecture.md.
-export { shell, exec, type ShellOptions } from "./instance/shell.js";
-export type { ExecResult } from "./ssh/exec.js";
+export { shell, exec, type ShellOptions, type ExecOptions, type ExecResult } from "./instance/shell.js";
 export { shellJoin } from "./proc/quote.js";
 export { jsonLogLine, jsonLogWriter, type LogFormat } from "./proc/log-format.js";

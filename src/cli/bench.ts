@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
-import type { BenchReport, BenchRun } from "../index.js";
+import type { BenchReport, BenchRun } from "../internal.js";
 
 interface MountsFlags {
   json?: boolean;
@@ -16,7 +16,7 @@ function count(v: string): number {
 }
 
 async function mounts(name: string, flags: MountsFlags): Promise<void> {
-  const { benchMounts, BENCH_WORKLOADS, BENCH_WORKLOAD_UNIT, unsafeForSharedWrites } = await import("../index.js");
+  const { benchMounts, BENCH_WORKLOADS, BENCH_WORKLOAD_UNIT, unsafeForSharedWrites } = await import("../internal.js");
   const report: BenchReport = await benchMounts(name, {
     sweep: flags.sweep === true,
     ...(flags.mount ? { mounts: flags.mount } : {}),

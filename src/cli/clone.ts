@@ -3,7 +3,7 @@ import { twoNamesCommand } from "./two-names.js";
 
 export function register(program: Command): void {
   twoNamesCommand(program, "clone", "copy a stopped instance to a new one (disks reflinked where possible; a new ssh host key)", "cloned", async (a, b) => {
-    const { cloneInstance } = await import("../index.js");
+    const { cloneInstance } = await import("../internal.js");
     return cloneInstance(a, b);
   });
 }

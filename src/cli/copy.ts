@@ -13,7 +13,7 @@ export function register(program: Command): void {
       if (args.length < 2) {
         program.error("error: copy needs a source and a destination, e.g. tslima copy ./f default:/tmp/", { exitCode: 1 });
       }
-      const { copy } = await import("../index.js");
+      const { copy } = await import("../internal.js");
       const dst = args[args.length - 1] ?? "";
       for (const src of args.slice(0, -1)) {
         await copy(src, dst, {

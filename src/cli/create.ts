@@ -1,30 +1,8 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import type { Overrides } from "../index.js";
+import type { CreateRequest } from "../internal.js";
+import { requestFrom, type CreateFlags } from "./overrides.js";
 
-export interface CreateFlags {
-  name?: string;
-  cpus?: number;
-  memory?: string;
-  disk?: string;
-  mount?: string[];
-  mountType?: string;
-  mountOnly?: string[];
-  mountNone?: boolean;
-  mountWritable?: boolean;
-  mountInotify?: boolean;
-  param?: string[];
-  portForward?: string[];
-  plain?: boolean;
-  dns?: string[];
-  arch?: string;
-  vmType?: string;
-  sshPort?: number;
-  network?: string[];
-  containerd?: string;
-  set?: string[];
-  listTemplates?: boolean;
-  listDrivers?: boolean;
-}
+export type { CreateFlags } from "./overrides.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** Lima's slice flags: repeatable, and comma-separated values split. */
@@ -41,31 +19,41 @@ function cpuCount(v: string): number {
   return Number(v);
 }
 
-/** The flags `create` and `start` share (Lima's). */
+/** The flags `create`, `start` and `edit` share (Lima's): flags, help, and the parser of a value. */
+const CREATE_FLAGS: Array<[string, string, ((value: string, previous: never) => unknown)?]> = [
+  ["--name <name>", "instance name (default: from the file or template name)"],
+  ["--cpus <n>", "number of CPUs", cpuCount],
+  ["--memory <size>", "memory in GiB, or a size like 512MiB"],
+  ["--disk <size>", "disk size in GiB, or a size like 20GiB"],
+  ["--mount <dir[:w]>", "mount a host directory (append :w for writable); repeatable", collect],
+  ["--mount-only <dir[:w]>", "like --mount, but replaces the template's mounts; repeatable", collectList],
+  ["--mount-none", "remove all mounts"],
+  ["--mount-writable", "make all mounts writable"],
+  ["--mount-inotify", "forward host file changes in writable mounts to the guest as inotify events (mountInotify: true)"],
+  ["--mount-type <type>", "mount type"],
+  ["--param <name=value>", "set a template parameter the template defines; repeatable", collect],
+  ["--port-forward <host:guest>", "forward a port, e.g. 8080:80 or 8080:80,static=true; repeatable", collect],
+  ["--plain", "plain mode: no mounts, port forwards or containerd"],
+  ["--dns <ip>", "DNS server addresses; repeatable or comma-separated", collectList],
+  ["--arch <arch>", "machine architecture (x86_64, aarch64, riscv64, armv7l, s390x, ppc64le)"],
+  ["--vm-type <type>", "virtual machine type (only qemu)"],
+  ["--ssh-port <port>", "the host port of ssh (0: any free port)", port],
+  ["--network <net>", "(not supported) additional networks such as lima:shared or vzNAT", collectList],
+  ["--containerd <mode>", "containerd mode: only none (tslima does not install containerd)"],
+  ["--set <expr>", "modify the template with a yq-style expression, e.g. '.cpus = 2', '.mounts += [{\"location\": \"~/src\"}]'; repeatable", collect],
+  ["--list-templates", "list the templates and exit"],
+  ["--list-drivers", "list the VM drivers (qemu) and exit"],
+];
+
+/** Adds CREATE_FLAGS to a command. */
 export function addCreateFlags(cmd: Command): Command {
-  return cmd
-    .option("--name <name>", "instance name (default: from the file or template name)")
-    .option("--cpus <n>", "number of CPUs", cpuCount)
-    .option("--memory <size>", "memory in GiB, or a size like 512MiB")
-    .option("--disk <size>", "disk size in GiB, or a size like 20GiB")
-    .option("--mount <dir[:w]>", "mount a host directory (append :w for writable); repeatable", collect)
-    .option("--mount-only <dir[:w]>", "like --mount, but replaces the template's mounts; repeatable", collectList)
-    .option("--mount-none", "remove all mounts")
-    .option("--mount-writable", "make all mounts writable")
-    .option("--mount-inotify", "forward host file changes in writable mounts to the guest as inotify events (mountInotify: true)")
-    .addOption(new Option("--mount-type <type>", "mount type").choices(["9p", "virtiofs", "reverse-sshfs"]))
-    .option("--param <name=value>", "set a template parameter the template defines; repeatable", collect)
-    .option("--port-forward <host:guest>", "forward a port, e.g. 8080:80 or 8080:80,static=true; repeatable", collect)
-    .option("--plain", "plain mode: no mounts, port forwards or containerd")
-    .option("--dns <ip>", "DNS server addresses; repeatable or comma-separated", collectList)
-    .option("--arch <arch>", "machine architecture (x86_64, aarch64, riscv64, armv7l, s390x, ppc64le)")
-    .option("--vm-type <type>", "virtual machine type (only qemu)")
-    .option("--ssh-port <port>", "the host port of ssh (0: any free port)", port)
-    .option("--network <net>", "(not supported) additional networks such as lima:shared or vzNAT", collectList)
-    .option("--containerd <mode>", "containerd mode: only none (tslima does not install containerd)")
-    .option("--set <expr>", "modify the template with a yq-style expression, e.g. '.cpus = 2', '.mounts += [{\"location\": \"~/src\"}]'; repeatable", collect)
-    .option("--list-templates", "list the templates and exit")
-    .option("--list-drivers", "list the VM drivers (qemu) and exit");
+  for (const [flags, help, parse] of CREATE_FLAGS) {
+    const option = new Option(flags, help);
+    if (parse !== undefined) option.argParser(parse as (value: string, previous: unknown) => unknown);
+    if (flags.startsWith("--mount-type ")) option.choices(["9p", "virtiofs", "reverse-sshfs"]);
+    cmd.addOption(option);
+  }
+  return cmd;
 }
 
 /** `--list-templates` / `--list-drivers`: prints the template names (as `tslima template list`) or the drivers; true when it did. */
@@ -75,34 +63,15 @@ export async function listTemplatesFlag(f: CreateFlags): Promise<boolean> {
     return true;
   }
   if (!f.listTemplates) return false;
-  const { listTemplates, templateSearchDirs } = await import("../index.js");
+  const { listTemplates, templateSearchDirs } = await import("../internal.js");
   for (const t of listTemplates(templateSearchDirs())) process.stdout.write(`${t.name}\n`);
   return true;
 }
 
-export function overridesFrom(f: CreateFlags): Overrides & { name?: string } {
-  return {
-    ...(f.name !== undefined ? { name: f.name } : {}),
-    ...(f.cpus !== undefined ? { cpus: f.cpus } : {}),
-    ...(f.memory !== undefined ? { memory: f.memory } : {}),
-    ...(f.disk !== undefined ? { disk: f.disk } : {}),
-    ...(f.mount ? { mounts: f.mount } : {}),
-    ...(f.mountType !== undefined ? { mountType: f.mountType } : {}),
-    ...(f.mountOnly ? { mountOnly: f.mountOnly } : {}),
-    ...(f.mountNone ? { mountNone: true } : {}),
-    ...(f.mountWritable ? { mountWritable: true } : {}),
-    ...(f.mountInotify ? { mountInotify: true } : {}),
-    ...(f.param ? { params: f.param } : {}),
-    ...(f.portForward ? { portForwards: f.portForward } : {}),
-    ...(f.plain ? { plain: true } : {}),
-    ...(f.dns ? { dns: f.dns } : {}),
-    ...(f.arch !== undefined ? { arch: f.arch } : {}),
-    ...(f.vmType !== undefined ? { vmType: f.vmType } : {}),
-    ...(f.sshPort !== undefined ? { sshPort: f.sshPort } : {}),
-    ...(f.network ? { networks: f.network } : {}),
-    ...(f.containerd !== undefined ? { containerd: f.containerd } : {}),
-    ...(f.set ? { sets: f.set } : {}),
-  };
+/** The flags as the library's request (src/cli/overrides.ts), resolved against this process's cwd. */
+export async function createRequest(f: CreateFlags): Promise<CreateRequest> {
+  const { trySize } = await import("../internal.js");
+  return requestFrom(f, process.cwd(), (s) => trySize(s) !== undefined);
 }
 
 export function register(program: Command): void {
@@ -113,8 +82,8 @@ export function register(program: Command): void {
       .argument("[locator]", "FILE.yaml, template:NAME, URL, or - (the template on stdin, with --name)", "template:default"),
   ).action(async (locator: string, flags: CreateFlags) => {
     if (await listTemplatesFlag(flags)) return;
-    const { createInstance } = await import("../index.js");
-    const created = await createInstance(locator, overridesFrom(flags));
+    const { createRequested } = await import("../internal.js");
+    const created = await createRequested(locator, await createRequest(flags));
     for (const w of created.warnings) process.stderr.write(`warning: ${w}\n`);
     process.stderr.write(`created instance ${created.name} in ${created.paths.dir}\n`);
     process.stdout.write(`Run \`tslima start ${created.name}\` to start it.\n`);

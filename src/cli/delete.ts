@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .argument("<names...>", "instance names")
     .option("-f, --force", "stop running instances first")
     .action(async (names: string[], flags: { force?: boolean }) => {
-      const { deleteInstance } = await import("../index.js");
+      const { deleteInstance } = await import("../internal.js");
       for (const name of names) {
         await deleteInstance(name, { force: flags.force === true, onMessage: (m) => void process.stderr.write(`${m}\n`) });
         process.stderr.write(`deleted instance ${name}\n`);

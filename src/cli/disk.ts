@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .requiredOption("--size <size>", "its size, e.g. 10GiB")
     .option("--format <format>", "qcow2 or raw", "qcow2")
     .action(async (name: string, flags: { size: string; format: string }) => {
-      const { createDisk, bytesSize } = await import("../index.js");
+      const { createDisk, bytesSize } = await import("../internal.js");
       const d = await createDisk(name, flags);
       process.stderr.write(`Created ${d.format} disk ${name} (${bytesSize(d.size)}) in ${d.dir}\n`);
     });
@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .argument("<name>", "the disk's name")
     .argument("<file>", "the image to import")
     .action(async (name: string, file: string) => {
-      const { importDisk, bytesSize } = await import("../index.js");
+      const { importDisk, bytesSize } = await import("../internal.js");
       const d = await importDisk(name, file);
       process.stderr.write(`Imported ${file} as ${d.format} disk ${name} (${bytesSize(d.size)})\n`);
     });
@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .argument("[names...]", "only these disks")
     .option("--json", "one JSON object per line (Lima's fields)")
     .action(async (names: string[], flags: { json?: boolean }) => {
-      const { listDisks, bytesSize } = await import("../index.js");
+      const { listDisks, bytesSize } = await import("../internal.js");
       const all = await listDisks(names);
       if (flags.json) {
         for (const d of all) process.stdout.write(`${JSON.stringify(d)}\n`);
@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .argument("<names...>", "the disks")
     .option("-f, --force", "delete a disk that stopped instances list in additionalDisks")
     .action(async (names: string[], flags: { force?: boolean }) => {
-      const { deleteDisk } = await import("../index.js");
+      const { deleteDisk } = await import("../internal.js");
       for (const n of names) {
         deleteDisk(n, { force: flags.force === true });
         process.stderr.write(`Deleted disk ${n}\n`);
@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .argument("<name>", "the disk")
     .requiredOption("--size <size>", "the new size (larger than the current one)")
     .action(async (name: string, flags: { size: string }) => {
-      const { resizeDisk, bytesSize } = await import("../index.js");
+      const { resizeDisk, bytesSize } = await import("../internal.js");
       const d = await resizeDisk(name, flags);
       process.stderr.write(`Disk ${name} is now ${bytesSize(d.size)}\n`);
     });
@@ -68,7 +68,7 @@ export function register(program: Command): void {
     .description("clear a stale lock (in_use_by) of disks whose instance is not running")
     .argument("<names...>", "the disks")
     .action(async (names: string[]) => {
-      const { unlockDisk } = await import("../index.js");
+      const { unlockDisk } = await import("../internal.js");
       for (const n of names) {
         unlockDisk(n);
         process.stderr.write(`Unlocked disk ${n}\n`);

@@ -7,7 +7,7 @@ interface MountsFlags {
 }
 
 async function mounts(name: string, flags: MountsFlags): Promise<void> {
-  const { doctorMounts, doctorTable } = await import("../index.js");
+  const { doctorMounts, doctorTable } = await import("../internal.js");
   const report = await doctorMounts(name, {
     ...(flags.mount ? { mounts: flags.mount } : {}),
     raw: flags.raw === true,

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addCreateFlags, overridesFrom, type CreateFlags } from "./create.js";
+import { addCreateFlags, createRequest, type CreateFlags } from "./create.js";
 import { startAfter } from "./two-names.js";
 
 interface EditFlags extends CreateFlags {
@@ -17,10 +17,10 @@ export function register(program: Command): void {
     .option("--start", "start the instance after editing")
     .option("--timeout <duration>", "with --start: give up after this long", "10m")
     .action(async (name: string, flags: EditFlags) => {
-      const { editInstance, editInEditor, TslimaError } = await import("../index.js");
-      const overrides = overridesFrom({ ...flags, name: undefined });
+      const { editInstance, editInEditor, hasOverrides, TslimaError } = await import("../internal.js");
+      const { name: _name, ...request } = await createRequest(flags);
       let warnings: string[] | undefined;
-      if (Object.keys(overrides).length > 0) warnings = editInstance(name, overrides);
+      if (hasOverrides(request)) warnings = editInstance(name, request);
       else if (process.stdin.isTTY && process.env.TSLIMA_TTY !== "false") warnings = editInEditor(name);
       else {
         throw new TslimaError("INVALID_FLAG", `nothing to change in ${name}: no flags given, and no terminal for an editor`, {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { TslimaError } from "../errors.js";
-import type { Arch } from "../index.js";
+import type { Arch } from "../internal.js";
 
 const arches: Arch[] = ["x86_64", "aarch64", "armv7l", "ppc64le", "riscv64", "s390x"];
 
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option("--package <name>", "an extra package to install (repeatable)", (v: string, acc: string[]) => [...acc, v], [])
     .option("--output <dir>", "output directory (default: ~/.cache/tslima/build/NAME-ARCH-KEY)")
     .action(async (name: string, o: { arch?: string; package: string[]; output?: string }) => {
-      const { buildCacheDir, buildImage, hostArch, imageProgressPrinter } = await import("../index.js");
+      const { buildCacheDir, buildImage, hostArch, imageProgressPrinter } = await import("../internal.js");
       const arch = (o.arch ?? hostArch() ?? "x86_64") as Arch;
       if (!arches.includes(arch)) {
         throw new TslimaError("IMAGE_BUILD_ARCH", `unknown architecture "${o.arch}"`, {

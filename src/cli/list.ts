@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { YqProgram } from "../index.js";
+import type { YqProgram } from "../internal.js";
 
 interface ListFlags {
   json?: boolean;
@@ -22,7 +22,7 @@ interface Choice {
 
 /** Parses one --yq/--filter expression; a bad one is an error naming the flag. */
 async function compile(flag: string, expr: string): Promise<YqProgram> {
-  const { TslimaError, YqError, parseYq } = await import("../index.js");
+  const { TslimaError, YqError, parseYq } = await import("../internal.js");
   try {
     return parseYq(expr);
   } catch (e) {
@@ -31,7 +31,7 @@ async function compile(flag: string, expr: string): Promise<YqProgram> {
   }
 }
 
-function yqFlagError(T: typeof import("../index.js").TslimaError, flag: string, expr: string, why: string) {
+function yqFlagError(T: typeof import("../internal.js").TslimaError, flag: string, expr: string, why: string) {
   return new T("INVALID_FLAG", `${flag} '${expr}': ${why}`, {
     hint: `${flag} takes a yq expression such as ${flag === "--filter" ? `'.status == "Running"'` : `'.name' or 'select(.status == "Running") | .name'`} (paths, select, ==, !=, <, >, and, or, not, test("RE"), length, has, keys)`,
   });
@@ -39,7 +39,7 @@ function yqFlagError(T: typeof import("../index.js").TslimaError, flag: string, 
 
 /** Lima's flag conflicts and the yq expressions, checked before any instance is read. */
 async function choose(flags: ListFlags): Promise<Choice> {
-  const { TslimaError, checkListFormat } = await import("../index.js");
+  const { TslimaError, checkListFormat } = await import("../internal.js");
   const conflict = (why: string) => new TslimaError("INVALID_FLAG", why, { hint: "run `tslima list --help` for the flags" });
   const yq = flags.yq ?? [];
   const filter = flags.filter ?? [];
@@ -76,7 +76,7 @@ export function register(program: Command): void {
     .option("--yq <expr>", "apply a yq expression to each instance's record, e.g. '.name' (repeatable: piped; implies --format json)", collect)
     .action(async (names: string[], flags: ListFlags) => {
       const { format, filters, yq } = await choose(flags);
-      const { LIST_FIELDS, inventory, renderInstances, globalPaths, probeHostFacts, tslimaHome, limaInstanceJson, evalYq, yqSelects, formatYqResults, TslimaError, YqError } = await import("../index.js");
+      const { LIST_FIELDS, inventory, renderInstances, globalPaths, probeHostFacts, tslimaHome, limaInstanceJson, evalYq, yqSelects, formatYqResults, TslimaError, YqError } = await import("../internal.js");
       const out = process.stdout;
       if (flags.listFields) {
         out.write(`${LIST_FIELDS.join("\n")}\n`);

@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 // list's formatting: loaded by the list command only, so it may use the whole library.
-import { bytesSize, type InstanceInfo } from "../index.js";
+import { bytesSize, type InstanceInfo } from "../internal.js";
 
 export { parseDuration } from "./duration.js";
 

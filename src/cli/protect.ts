@@ -7,7 +7,7 @@ export function protectionCommand(program: Command, name: "protect" | "unprotect
     .description(description)
     .argument("<names...>", "instance names")
     .action(async (names: string[]) => {
-      const { setProtected } = await import("../index.js");
+      const { setProtected } = await import("../internal.js");
       for (const n of names) {
         setProtected(n, name === "protect");
         process.stderr.write(`${name}ed instance ${n}\n`);

@@ -7,7 +7,7 @@ export function register(program: Command): void {
     .description("Empty the image download cache (TSLIMA_HOME/_cache/download); local builds stay unless --builds")
     .option("--builds", "also remove locally built images and their package cache (~/.cache/tslima)")
     .action(async (o: { builds?: boolean }) => {
-      const { buildCacheDir, formatBytes, globalPaths, pruneBuilds, pruneDownloads, tslimaHome } = await import("../index.js");
+      const { buildCacheDir, formatBytes, globalPaths, pruneBuilds, pruneDownloads, tslimaHome } = await import("../internal.js");
       const home = tslimaHome();
       const d = await pruneDownloads(home);
       process.stdout.write(

@@ -3,7 +3,7 @@ import { twoNamesCommand } from "./two-names.js";
 
 export function register(program: Command): void {
   twoNamesCommand(program, "rename", "rename a stopped, unprotected instance", "renamed", async (a, b) => {
-    const { renameInstance } = await import("../index.js");
+    const { renameInstance } = await import("../internal.js");
     return renameInstance(a, b);
   });
 }

@@ -9,7 +9,7 @@ export function register(program: Command): void {
     timeout: "give up starting after this long",
     timeoutDefault: "10m",
   }).action(async (name: string, flags: StopFlags) => {
-    const { startInstance, stopInstance } = await import("../index.js");
+    const { startInstance, stopInstance } = await import("../internal.js");
     const say = (m: string) => void process.stderr.write(`${m}\n`);
     await stopInstance(name, { force: flags.force === true, onMessage: say });
     await withInterrupt((signal) =>

@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option("--running", "a booted snapshot of the running VM (disk and memory)")
     .option("--timeout <duration>", "give up waiting after this long (--running)", "10m")
     .action(async (name: string, snap: string | undefined, flags: { running?: boolean; tag?: string; timeout: string }) => {
-      const { createSnapshot, tagSnapshot, TslimaError } = await import("../index.js");
+      const { createSnapshot, tagSnapshot, TslimaError } = await import("../internal.js");
       if (flags.tag !== undefined && flags.running !== true && snap === undefined) {
         await tagSnapshot("create", name, flags.tag);
         process.stderr.write(`Took snapshot ${flags.tag} of ${name}; restore it with: limactl snapshot apply ${name} --tag ${flags.tag}\n`);
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .argument("<name>", "the instance")
     .requiredOption("--tag <tag>", "the snapshot's tag")
     .action(async (name: string, flags: { tag: string }) => {
-      const { tagSnapshot } = await import("../index.js");
+      const { tagSnapshot } = await import("../internal.js");
       await tagSnapshot("apply", name, flags.tag);
       process.stderr.write(`Applied snapshot ${flags.tag} to ${name}\n`);
     });
@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .option("--json", "one JSON object per line")
     .option("-q, --quiet", "tags (or booted snapshot names) only")
     .action(async (name: string | undefined, flags: { json?: boolean; quiet?: boolean }) => {
-      const { snapshots, listTagSnapshots } = await import("../index.js");
+      const { snapshots, listTagSnapshots } = await import("../internal.js");
       const { table } = await import("./output.js");
       if (name !== undefined) {
         const tags = await listTagSnapshots(name);
@@ -75,7 +75,7 @@ export function register(program: Command): void {
     .argument("<name>", "the instance (with --tag) or the booted snapshot")
     .option("--tag <tag>", "the tag of the instance's snapshot to delete")
     .action(async (name: string, flags: { tag?: string }) => {
-      const { removeSnapshot, tagSnapshot } = await import("../index.js");
+      const { removeSnapshot, tagSnapshot } = await import("../internal.js");
       if (flags.tag !== undefined) {
         await tagSnapshot("delete", name, flags.tag);
         process.stderr.write(`Deleted snapshot ${flags.tag} of ${name}\n`);

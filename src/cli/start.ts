@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import type { AgentEvent, StartOptions } from "../index.js";
-import { addCreateFlags, listTemplatesFlag, overridesFrom, type CreateFlags } from "./create.js";
+import type { AgentEvent, StartRequest } from "../internal.js";
+import { addCreateFlags, createRequest, listTemplatesFlag, type CreateFlags } from "./create.js";
+import { flagOf } from "./overrides.js";
 import { parseDuration } from "./duration.js";
 import { TslimaError } from "../errors.js";
 
@@ -87,36 +88,35 @@ export function register(program: Command): void {
     .option("--activate [bool]", "docker instances: make the docker context tslima-NAME current (--activate=false only creates it)", parseBool("--activate"), true)
     .action(async (target: string, flags: StartFlags) => {
       if (await listTemplatesFlag(flags)) return;
-      const { startInstance, createFromSnapshot, parseMountFlag } = await import("../index.js");
-      const overrides = overridesFrom(flags);
+      const { startRequested, createFromSnapshot } = await import("../internal.js");
+      const request = await createRequest(flags);
       if (flags.from !== undefined) {
         // --mount (and --mount-type reverse-sshfs) give it mounts of its own, over reverse-sshfs
-        const { name, mounts, mountType, ...rest } = overrides;
-        const flagOf: Record<string, string> = { cpus: "--cpus", memory: "--memory", disk: "--disk", sets: "--set" };
-        const given = Object.keys(rest).map((k) => flagOf[k] ?? k);
+        const { name, mounts, mountType, names: _names, ...rest } = request;
+        const given = Object.keys(rest).map(flagOf);
         if (given.length > 0) {
           throw new TslimaError("SNAPSHOT_MISMATCH", `--from cannot be combined with ${given.join(", ")}: an instance made from a snapshot runs the snapshot's guest as it booted`, {
             hint: "start it from the snapshot as it is (--mount may add mounts of its own), or boot an instance with that config and snapshot it",
           });
         }
         target = name ?? target;
-        const own = (mounts ?? []).map((m) => parseMountFlag(m, process.cwd()));
+        const own = mounts ?? [];
         await createFromSnapshot(flags.from, target, {
           config: {
-            ...(own.length > 0 ? { mounts: own.map((m) => ({ location: m.location, ...(m.writable ? { writable: true } : {}) })) } : {}),
+            ...(own.length > 0 ? { mounts: own.map((m) => ({ location: m.location, ...(m.writable === true ? { writable: true } : {}) })) } : {}),
             ...(mountType !== undefined ? { mountType } : {}),
           },
         });
       }
-      const opts: StartOptions = {
-        ...(flags.from !== undefined ? {} : overrides),
+      const opts: StartRequest = {
+        ...(flags.from !== undefined ? {} : request),
         ...(flags.timeout !== undefined ? { timeoutMs: parseDuration(flags.timeout) } : {}),
         foreground: flags.foreground === true,
         activate: flags.activate,
         onEvent: progressPrinter(),
         onMessage: (m) => void process.stderr.write(`${m}\n`),
       };
-      const started = await withInterrupt((signal) => startInstance(target, { ...opts, signal }));
+      const started = await withInterrupt((signal) => startRequested(target, { ...opts, signal }));
       if (!started.alreadyRunning && !flags.foreground) {
         process.stdout.write(`Instance ${started.name} is running. Run \`tslima shell ${started.name}\` to open a shell.\n`);
       }

@@ -24,7 +24,7 @@ const HELP = {
 
 /** Stops each named instance in turn (Lima's `stop INSTANCE...`); the first failure ends the command. */
 async function stop(names: string[], flags: StopFlags): Promise<void> {
-  const { stopInstance } = await import("../index.js");
+  const { stopInstance } = await import("../internal.js");
   for (const name of names) {
     await stopInstance(name, { force: flags.force === true, timeoutMs: parseDuration(flags.timeout), onMessage: (m) => void process.stderr.write(`${m}\n`) });
   }

@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .argument("[name]", "instance name", "default")
     .option("--timeout <duration>", "give up waiting after this long", "10m")
     .action(async (name: string, flags: { timeout: string }) => {
-      const { suspendInstance } = await import("../index.js");
+      const { suspendInstance } = await import("../internal.js");
       const r = await suspendInstance(name, {
         timeoutMs: parseDuration(flags.timeout),
         onEvent: progressPrinter(),

@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .option("--all", "also list building blocks under _images/ and _default/")
     .option("--path", "show the file each name resolves to")
     .action(async (options: { all?: boolean; path?: boolean }) => {
-      const { listTemplates, templateSearchDirs } = await import("../index.js");
+      const { listTemplates, templateSearchDirs } = await import("../internal.js");
       for (const t of listTemplates(templateSearchDirs(), options.all === true)) {
         process.stdout.write(options.path ? `${t.name}\t${t.path}\n` : `${t.name}\n`);
       }
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .argument("<name>", "template name, e.g. default or template:docker")
     .option("--embed", "resolve base: and inline script files")
     .action(async (name: string, options: { embed?: boolean }) => {
-      const { templateText, tslimaHome } = await import("../index.js");
+      const { templateText, tslimaHome } = await import("../internal.js");
       process.stdout.write(await templateText(name, { embed: options.embed === true, tslimaHome: tslimaHome() }));
     });
   template
@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .option("--embed", "resolve base: and inline script files into the copy")
     .option("-f, --force", "overwrite FILE if it exists (Lima's `limactl template copy` always overwrites)")
     .action(async (name: string, file: string, options: { embed?: boolean; force?: boolean }) => {
-      const { copyTemplate, templateText, tslimaHome } = await import("../index.js");
+      const { copyTemplate, templateText, tslimaHome } = await import("../internal.js");
       const opts = { embed: options.embed === true, force: options.force === true, tslimaHome: tslimaHome() };
       if (file === "-") process.stdout.write(await templateText(name, opts));
       else await copyTemplate(name, file, opts);
@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .argument("<template>", "template:NAME, a file or an http(s) URL")
     .argument("<expr>", "yq expression, e.g. '.images[].location'")
     .action(async (locator: string, expr: string) => {
-      const { TslimaError, YqError, configToYaml, evalYq, formatIssue, formatYqResults, isConfigError, loadConfig, parseYq, probeHostFacts, tslimaHome } = await import("../index.js");
+      const { TslimaError, YqError, configToYaml, evalYq, formatIssue, formatYqResults, isConfigError, loadConfig, parseYq, probeHostFacts, tslimaHome } = await import("../internal.js");
       const { parse } = await import("yaml");
       const bad = (why: string) =>
         new TslimaError("INVALID_FLAG", `template yq expression '${expr}': ${why}`, { hint: "write a yq expression such as '.images[].location' or '.mounts[] | select(.writable) | .location'" });
@@ -95,7 +95,7 @@ export function register(program: Command): void {
     .action(async (locator: string) => {
       const r = templateUrl(locator);
       if ("error" in r) {
-        const { TslimaError } = await import("../index.js");
+        const { TslimaError } = await import("../internal.js");
         throw new TslimaError("INVALID_FLAG", r.error, { hint: "use template:NAME, a file path or an http(s) URL" });
       }
       if (r.warning !== undefined) process.stderr.write(`warning: ${r.warning}\n`);

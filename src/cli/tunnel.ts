@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .option("--stop", "close the instance's tunnel")
     .option("--foreground", "keep running, and close the tunnel on Ctrl-C or SIGTERM")
     .action(async (name: string, flags: TunnelFlags) => {
-      const { TslimaError, startTunnel, stopTunnel } = await import("../index.js");
+      const { TslimaError, startTunnel, stopTunnel } = await import("../internal.js");
       if (flags.type !== "socks") throw new TslimaError("INVALID_FLAG", `unknown tunnel type: ${JSON.stringify(flags.type)}`, { hint: '--type takes "socks" (the only kind)' });
       if (flags.stop === true) {
         const port = await stopTunnel(name);

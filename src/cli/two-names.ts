@@ -20,7 +20,7 @@ export function twoNamesCommand(program: Command, name: string, description: str
 
 /** `--start` of edit/clone/rename: starts the instance with start's progress lines. */
 export async function startAfter(name: string, timeout: string): Promise<void> {
-  const { startInstance } = await import("../index.js");
+  const { startInstance } = await import("../internal.js");
   const say = (m: string) => void process.stderr.write(`${m}\n`);
   await withInterrupt((signal) => startInstance(name, { timeoutMs: parseDuration(timeout), onEvent: progressPrinter(), onMessage: say, signal }));
 }

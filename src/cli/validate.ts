@@ -13,7 +13,7 @@ export interface ValidateOutput {
  * filled YAML (stable key order). Anything but a ConfigError is thrown (an internal error).
  */
 export async function runValidate(files: string[], options: { fill?: boolean; home?: string }, out: ValidateOutput): Promise<number> {
-  const { configToYaml, formatIssue, isConfigError, loadConfig, probeHostFacts, tslimaHome } = await import("../index.js");
+  const { configToYaml, formatIssue, isConfigError, loadConfig, probeHostFacts, tslimaHome } = await import("../internal.js");
   const home = options.home ?? tslimaHome();
   const host = probeHostFacts(home);
   const filled: string[] = [];

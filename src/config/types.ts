@@ -50,6 +50,12 @@ export interface Mount {
   virtiofs: { queueSize?: number };
 }
 
+/**
+ * A mount as lima.yaml holds it, for the library's options: `location` (absolute or ~/...) and any
+ * of Mount's other fields, each optional (Lima's defaults fill the rest).
+ */
+export type MountInput = Pick<Mount, "location"> & { [K in Exclude<keyof Mount, "location">]?: Partial<Mount[K]> };
+
 export interface Provision {
   mode: ProvisionMode;
   script?: string;
@@ -90,6 +96,12 @@ export interface PortForward {
   reverse: boolean;
   ignore: boolean;
 }
+
+/**
+ * A port forward as lima.yaml holds it, for the library's options: any of PortForward's fields, and
+ * Lima's `static` (forwarded from the start rather than when the guest listens).
+ */
+export type PortForwardInput = Partial<PortForward> & { static?: boolean };
 
 export interface Network {
   lima?: string;

@@ -1,6 +1,5 @@
 import "./dispose-symbol.js";
 import { existsSync } from "node:fs";
-import { TslimaError } from "../errors.js";
 import type { AgentEvent } from "../store/events.js";
 import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
 import { inspectStatus, type InstanceStatus } from "../store/status.js";
@@ -9,8 +8,8 @@ import { createInstance, type CreateOptions } from "./create.js";
 import { deleteInstance } from "./delete.js";
 import { describeInstance, listInstances, type InstanceInfo } from "./inventory.js";
 import { requireInstance } from "./lookup.js";
-import { exec, shell } from "./shell.js";
-import { startInstance } from "./start.js";
+import { exec, shell, type ExecOptions, type ExecResult } from "./shell.js";
+import { startInstance, type StartOptions } from "./start.js";
 import { forceStop, stopInstance } from "./stop.js";
 import { suspendInstance } from "./suspend.js";
 import { createSnapshot } from "./snapshot.js";
@@ -27,49 +26,6 @@ export type DisposePolicy = "stop" | "delete";
 
 export interface InstanceCreateOptions extends CreateOptions {
   dispose?: DisposePolicy;
-}
-
-export interface InstanceStartOptions {
-  /** Give up (and stop the boot) after this long; default 10 minutes. */
-  timeoutMs?: number;
-  /** Aborting stops the boot; start() then rejects with INTERRUPTED and the instance is Stopped. */
-  signal?: AbortSignal;
-  /** Every event of the host agent (boot steps, progress, warnings, ready), as it arrives. */
-  onEvent?: (e: AgentEvent) => void;
-  /** Human messages (waiting for a lock, cleaning up a broken instance). */
-  onMessage?: (m: string) => void;
-  /**
-   * The host agent's environment, which QEMU, the mount daemons and ssh inherit (e.g. `HOME`, which
-   * `~` in mount locations expands to); default this process's, as for the CLI.
-   */
-  env?: NodeJS.ProcessEnv;
-  /**
-   * Run the host agent, and so QEMU and the mount daemons, as this host user (this process must be
-   * root). The instance's directory and its TSLIMA_HOME must be theirs (chown them after `create`);
-   * the agent then writes everything else itself. Commands and stop/dispose still work from here.
-   */
-  user?: { uid: number; gid: number };
-  /** For a docker instance: make its docker context `tslima-NAME` current (default true); false only creates it. */
-  activate?: boolean;
-}
-
-export interface ExecOptions {
-  /** Goes to the command's stdin. */
-  input?: string | Buffer;
-  /** Guest directory to run in; default the guest home (or the mounted host cwd, as `tslima shell`). */
-  workdir?: string;
-  timeoutMs?: number;
-  /** Aborting kills the command; exec() then rejects with INTERRUPTED. */
-  signal?: AbortSignal;
-  /** stdout and stderr each keep at most their last this many bytes, after a note of how much was cut; default 64 MiB. */
-  maxOutputBytes?: number;
-}
-
-/** A finished guest command. A non-zero exit is a result, not an error. */
-export interface ExecOutput {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
 }
 
 /** An instance on disk (created or stopped). `start()` boots it. Disposing it applies its policy. */
@@ -99,7 +55,7 @@ export class Instance implements AsyncDisposable {
    */
   static async fromSnapshot(
     snap: string,
-    opts: FromSnapshotOptions & InstanceStartOptions & { name?: string; dispose?: DisposePolicy } = {},
+    opts: FromSnapshotOptions & StartOptions & { name?: string; dispose?: DisposePolicy } = {},
   ): Promise<RunningInstance> {
     const { home: h, snapshotHome, config, name: n, dispose, ...start } = opts;
     const home = h ?? tslimaHome();
@@ -146,7 +102,7 @@ export class Instance implements AsyncDisposable {
    * used, with a warning event saying why). A failed start leaves it Stopped, with its logs, and
    * rejects with the agent's error.
    */
-  async start(opts: InstanceStartOptions = {}): Promise<RunningInstance> {
+  async start(opts: StartOptions = {}): Promise<RunningInstance> {
     const started = await startInstance(this.name, { ...opts, home: this.home });
     return new RunningInstance(this, started.message);
   }
@@ -195,10 +151,8 @@ export class RunningInstance implements AsyncDisposable {
   }
 
   /** Runs an argv in the guest (login shell, as `tslima shell NAME -- ...`) and collects its output. */
-  async exec(command: string[], opts: ExecOptions = {}): Promise<ExecOutput> {
-    const r = await exec(this.name, command, { home: this.instance.home, ...opts });
-    if (opts.signal?.aborted) throw new TslimaError("INTERRUPTED", `${command.join(" ")} in ${this.name} was aborted`);
-    return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr };
+  exec(command: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return exec(this.name, command, { home: this.instance.home, ...opts });
   }
 
   /** Runs a command (or a login shell) with this process's stdio; resolves with its exit code. */

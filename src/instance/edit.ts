@@ -8,8 +8,7 @@ import { probeHostFacts } from "../host/facts.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import { tslimaHome } from "../store/paths.js";
 import { inspectStatus } from "../store/status.js";
-import { editInstance } from "./create.js";
-import type { Overrides } from "./overrides.js";
+import { editInstance, type CreateRequest } from "./create.js";
 import { requireInstance } from "./lookup.js";
 
 /**
@@ -18,7 +17,7 @@ import { requireInstance } from "./lookup.js";
  * a changed lima.yaml takes effect at the next boot only. Returns the config warnings.
  */
 /** `text`: a whole new lima.yaml (what the user saved in an editor) instead of flags. */
-export function editInstanceApi(name: string, o: Overrides & { home?: string; cwd?: string; text?: string }): string[] {
+export function editInstanceApi(name: string, o: Omit<CreateRequest, "name" | "cwd" | "templatesPath"> & { text?: string }): string[] {
   const home = o.home ?? tslimaHome();
   const paths = requireInstance(home, name);
   const st = inspectStatus(paths).status;
@@ -34,7 +33,7 @@ export function editInstanceApi(name: string, o: Overrides & { home?: string; cw
     writeFileAtomic(paths.limaYaml, o.text);
     return warnings;
   }
-  return editInstance(home, paths, current, o, o.cwd ?? process.cwd());
+  return editInstance(home, paths, current, o);
 }
 
 /**

@@ -33,6 +33,7 @@ import { validateInstanceName } from "./names.js";
 import { moveIntoPlace } from "./create.js";
 import { validateSnapshotName } from "./snapshot.js";
 import { generateEd25519Key } from "../ssh/key.js";
+import type { MountInput, MountType, PortForwardInput } from "../config/types.js";
 
 export interface FromSnapshotOptions {
   home?: string;
@@ -40,9 +41,19 @@ export interface FromSnapshotOptions {
   snapshotHome?: string;
   /**
    * Host-side fields of lima.yaml to set otherwise than the snapshot (CLONE_HOST_FIELDS), and
-   * `mounts` of its own (made reverse-sshfs; see the file comment), as YAML values.
+   * `mounts` of its own (made reverse-sshfs; see the file comment).
    */
-  config?: Record<string, unknown>;
+  config?: SnapshotInstanceConfig;
+}
+
+/** What an instance made from a snapshot may have otherwise than the snapshot's lima.yaml. */
+export interface SnapshotInstanceConfig {
+  portForwards?: PortForwardInput[];
+  /** The config's `message` (template variables such as {{.Name}} filled at start). */
+  message?: string;
+  mounts?: MountInput[];
+  /** Only reverse-sshfs (the machine has no device for other mounts). */
+  mountType?: MountType;
 }
 
 function mismatch(message: string, hint: string): TslimaError {
@@ -115,7 +126,7 @@ export async function createFromSnapshot(snap: string, name: string, opts: FromS
     );
   }
   const load = (t: string) => loadConfigText(t, final.limaYaml, { hostFacts: probeHostFacts(home), tslimaHome: home, instanceName: name }).config;
-  const text = cloneYaml(snapshot, opts.config ?? {}, load);
+  const text = cloneYaml(snapshot, { ...opts.config }, load);
   // validated as any lima.yaml (the warnings come again at start)
   load(text);
 

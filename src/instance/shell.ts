@@ -7,9 +7,34 @@ import { tslimaHome, type InstancePaths } from "../store/paths.js";
 import { requireInstance } from "./lookup.js";
 import { inspectStatus } from "../store/status.js";
 import { readShellFacts, type ShellFacts } from "../store/shell-facts.js";
-import { closeControlMaster, guestExec, type ExecResult } from "../ssh/exec.js";
+import { closeControlMaster, guestExec } from "../ssh/exec.js";
 import { preservedEnv } from "../ssh/shell-env.js";
 import type { StartOptions } from "./start.js";
+
+/** A finished guest command (every exec of the library returns one). A non-zero exit is a result, not an error. */
+export interface ExecResult {
+  /** The status a shell reports: the command's exit code, 128+N after signal N, 255 when ssh failed. */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** The command ran past `timeoutMs` and was killed. */
+  timedOut: boolean;
+  /** The signal that ended it (ssh, on the host side), or null. */
+  signal: NodeJS.Signals | null;
+}
+
+/** How to run a command with exec. */
+export interface ExecOptions {
+  /** Goes to the command's stdin. */
+  input?: string | Buffer;
+  /** Guest directory to run in; default the mounted host cwd (Lima's rule, see guestWorkdir), else the guest home. */
+  workdir?: string;
+  timeoutMs?: number;
+  /** Aborting kills the command; exec then rejects with INTERRUPTED. */
+  signal?: AbortSignal;
+  /** stdout and stderr each keep at most their last this many bytes, after a note of how much was cut; default 64 MiB. */
+  maxOutputBytes?: number;
+}
 
 // The path of every `tslima shell`: keep its imports light. Nothing here loads src/config (the YAML
 // pipeline) unless the agent's record (shell.json) is missing; test/unit/cli-lazy.test.ts checks it.
@@ -130,10 +155,10 @@ async function startedInstance(name: string, home: string, o: StartOptions): Pro
 export const EXEC_OUTPUT_MAX = 64 << 20;
 
 /** Runs a command in the guest and collects its output (at most `maxOutputBytes` per stream, default EXEC_OUTPUT_MAX). */
-export async function exec(name: string, command: string[], opts: ShellOptions & { input?: string | Buffer; timeoutMs?: number; signal?: AbortSignal; maxOutputBytes?: number } = {}): Promise<ExecResult> {
+export async function exec(name: string, command: string[], opts: ExecOptions & Pick<ShellOptions, "home" | "cwd"> = {}): Promise<ExecResult> {
   const home = opts.home ?? tslimaHome();
   const paths = runningInstance(name, home);
-  return guestExec(paths, command, {
+  const r = await guestExec(paths, command, {
     login: true,
     maxOutputBytes: opts.maxOutputBytes ?? EXEC_OUTPUT_MAX,
     ...(await workdirFor(home, paths, opts)),
@@ -141,4 +166,6 @@ export async function exec(name: string, command: string[], opts: ShellOptions &
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
   });
+  if (opts.signal?.aborted) throw new TslimaError("INTERRUPTED", `${command.join(" ")} in ${name} was aborted`);
+  return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, signal: r.signal };
 }

@@ -13,7 +13,7 @@ import { ensurePrivateHome, requirePrivateDir } from "../store/private.js";
 import { inspectStatus } from "../store/status.js";
 import { isAlive, signalProcess, waitGone } from "../proc/pid.js";
 import { poll } from "../proc/wait.js";
-import { createInstance, editInstance, isLocator, type CreateOptions } from "./create.js";
+import { createRequested, editInstance, isLocator, libraryOptions, type CreateOptions, type CreateRequest } from "./create.js";
 import { EventFollower, readEvents } from "../store/follow.js";
 import { forceStop, powerOffOrphan } from "./stop.js";
 import { validateInstanceName } from "./names.js";
@@ -24,20 +24,26 @@ import { probeHostFacts } from "../host/facts.js";
 import { defaultStartTimeoutMs, isEmulated } from "../qemu/index.js";
 import { EventEmitter } from "node:events";
 
-export interface StartOptions extends CreateOptions {
-  /** Give up (and stop the boot) after this long; default 10 minutes. */
+/** How to start an instance: the one options type of `Instance.start`, `startInstance` and `shell --start`. */
+export interface StartOptions {
+  /** Give up (and stop the boot) after this long; default 10 minutes (30 for an emulated guest). */
   timeoutMs?: number;
-  /** Run the host agent in this process; resolves only when the VM stops. */
-  foreground?: boolean;
-  /** Abort = stop the boot (Ctrl-C); the instance is left Stopped. */
+  /** Aborting stops the boot; start then rejects with INTERRUPTED and the instance is Stopped. */
   signal?: AbortSignal;
-  /** Every agent event, as it arrives. */
+  /** Every event of the host agent (boot steps, progress, warnings, ready), as it arrives. */
   onEvent?: (e: AgentEvent) => void;
   /** Human messages (waiting for a lock, cleaning up a broken instance). */
   onMessage?: (m: string) => void;
-  /** The detached host agent's environment (QEMU and the mount daemons inherit it); default this process's. */
+  /**
+   * The host agent's environment, which QEMU, the mount daemons and ssh inherit (e.g. `HOME`, which
+   * `~` in mount locations expands to); default this process's, as for the CLI.
+   */
   env?: NodeJS.ProcessEnv;
-  /** Run the detached host agent (and so QEMU) as this host user; see InstanceStartOptions.user. */
+  /**
+   * Run the host agent, and so QEMU and the mount daemons, as this host user (this process must be
+   * root). The instance's directory and its TSLIMA_HOME must be theirs (chown them after `create`);
+   * the agent then writes everything else itself. Commands and stop/dispose still work from here.
+   */
   user?: { uid: number; gid: number };
   /**
    * A docker instance (its config forwards a guest docker.sock) gets the host docker CLI context
@@ -45,6 +51,14 @@ export interface StartOptions extends CreateOptions {
    * with `env` (DOCKER_CONFIG, HOME).
    */
   activate?: boolean;
+}
+
+/**
+ * `startInstance`'s request: the start options, and for an instance it creates (or edits) first the
+ * create request; `foreground` runs the host agent in this process (resolves when the VM stops).
+ */
+export interface StartRequest extends StartOptions, CreateRequest {
+  foreground?: boolean;
 }
 
 export interface Started {
@@ -70,18 +84,18 @@ const BROKEN_POWERDOWN_MS = 60_000;
 const AGENT_MAIN = fileURLToPath(new URL("../hostagent/main.js", import.meta.url));
 
 /** Resolves `start`'s argument to an instance, creating it from a locator (or template:default) when needed. */
-async function ensureInstance(target: string, opts: StartOptions, home: string, say: (m: string) => void): Promise<InstancePaths> {
+async function ensureInstance(target: string, opts: StartRequest, home: string, say: (m: string) => void): Promise<InstancePaths> {
   if (!isLocator(target)) {
     const name = validateInstanceName(opts.name ?? target);
     const paths = instancePaths(home, name);
     if (existsSync(paths.limaYaml)) {
-      editInstance(home, paths, readFileSync(paths.limaYaml, "utf8"), opts, opts.cwd ?? process.cwd());
+      editInstance(home, paths, readFileSync(paths.limaYaml, "utf8"), opts);
       return paths;
     }
     say(`creating instance ${name} from template:default`);
-    return (await createInstance("template:default", { ...opts, name, home })).paths;
+    return (await createRequested("template:default", { ...opts, name, home })).paths;
   }
-  return (await createInstance(target, { ...opts, home })).paths;
+  return (await createRequested(target, { ...opts, home })).paths;
 }
 
 /** Whether the instance's guest runs emulated on this host (its arch is not the host's); false when lima.yaml cannot be read. */
@@ -96,7 +110,12 @@ function emulated(paths: InstancePaths, home: string): boolean {
 }
 
 /** Boots an instance (creating it first when given a locator) and resolves once the guest is ready. */
-export async function startInstance(target: string, options: StartOptions = {}): Promise<Started> {
+export function startInstance(target: string, options: StartOptions & CreateOptions = {}): Promise<Started> {
+  return startRequested(target, libraryOptions(options));
+}
+
+/** startInstance for the CLI: with --foreground, its --set expressions and flag names. */
+export async function startRequested(target: string, options: StartRequest = {}): Promise<Started> {
   const home = options.home ?? tslimaHome();
   if (options.foreground && (options.env !== undefined || options.user !== undefined)) {
     throw new TslimaError("INVALID_FLAG", "env and user apply to a detached host agent, not to a foreground one", { hint: "start it detached" });
@@ -150,7 +169,7 @@ export function startFailure(paths: InstancePaths, o: Outcome): TslimaError {
   return fromAgentError(said, `starting ${paths.name} failed`, `logs: ${paths.haStderrLog} and ${paths.serialLog}`);
 }
 
-async function runDetached(paths: InstancePaths, opts: StartOptions, timeoutMs: number, events: AgentEvent[]): Promise<void> {
+async function runDetached(paths: InstancePaths, opts: StartRequest, timeoutMs: number, events: AgentEvent[]): Promise<void> {
   const out = openAgentLog(paths.haStdoutLog);
   const err = openAgentLog(paths.haStderrLog);
   const child = startChild(process.execPath, [AGENT_MAIN, paths.dir], {
@@ -209,7 +228,7 @@ async function runDetached(paths: InstancePaths, opts: StartOptions, timeoutMs: 
 }
 
 /** --foreground: the agent runs here; resolves when the VM stops. The lock is released once ready. */
-async function runForeground(paths: InstancePaths, opts: StartOptions, events: AgentEvent[], releaseLock: () => void): Promise<void> {
+async function runForeground(paths: InstancePaths, opts: StartRequest, events: AgentEvent[], releaseLock: () => void): Promise<void> {
   const stop = new AbortController();
   opts.signal?.addEventListener("abort", () => stop.abort(), { once: true });
   let failed: Outcome | undefined;

@@ -3,10 +3,16 @@ import { runProgram, runProgramSync } from "../proc/run.js";
 import { sshArgv, sshControlExitArgv } from "./argv.js";
 import type { InstancePaths } from "../store/paths.js";
 
-export interface ExecResult {
+/**
+ * A finished program (ssh, scp, ...) as tslima's own callers read it: `code` is the status a shell
+ * reports (128+N after signal N). The library hands it on as ExecResult (instance/shell.ts).
+ */
+export interface SshResult {
   code: number;
   stdout: string;
   stderr: string;
+  timedOut: boolean;
+  signal: NodeJS.Signals | null;
 }
 
 /**
@@ -20,7 +26,7 @@ export function guestExec(
   paths: InstancePaths,
   command: string[],
   opts: { input?: string | Buffer; timeoutMs?: number; signal?: AbortSignal; workdir?: string; home?: string; login?: boolean; maxOutputBytes?: number } = {},
-): Promise<ExecResult> {
+): Promise<SshResult> {
   const argv = sshArgv(paths, {
     tty: false,
     command,
@@ -35,15 +41,15 @@ export function guestExec(
 export const GUEST_OUTPUT_MAX = 1 << 20;
 
 /** Runs a program to completion (see runProgram); code 255 + message when it cannot be started. */
-export async function runCollect(program: string, argv: string[], input?: string | Buffer, timeoutMs?: number, signal?: AbortSignal, maxOutputBytes?: number): Promise<ExecResult> {
+export async function runCollect(program: string, argv: string[], input?: string | Buffer, timeoutMs?: number, signal?: AbortSignal, maxOutputBytes?: number): Promise<SshResult> {
   const r = await runProgram(program, argv, {
     ...(maxOutputBytes !== undefined ? { maxOutputBytes } : {}),
     ...(input !== undefined ? { input } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(signal !== undefined ? { signal } : {}),
   });
-  if (r.spawnError) return { code: 255, stdout: "", stderr: `${program}: ${r.spawnError.message}` };
-  return { code: shellStatus(r), stdout: r.stdout, stderr: r.stderr };
+  if (r.spawnError) return { code: 255, stdout: "", stderr: `${program}: ${r.spawnError.message}`, timedOut: false, signal: null };
+  return { code: shellStatus(r), stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, signal: r.signal };
 }
 
 /** Ends the instance's ssh ControlMaster, if one runs (synchronously: also used on the way out). */

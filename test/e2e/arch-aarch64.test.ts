@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Cli, FileGuest, guestYaml, parseList } from "./harness.js";
 import { systemdFromRoot } from "./serial-facts.js";
-import { buildCacheDir, buildImage, hostArch, isTslimaError, type AgentEvent } from "../../src/index.js";
+import { buildCacheDir, buildImage, hostArch, isTslimaError, type AgentEvent } from "../../src/internal.js";
 
 /** The cached aarch64 build, or why the file is skipped (a start would build it first, for 15-28 minutes). */
 const built: Awaited<ReturnType<typeof buildImage>> | string = await buildImage({ name: "debian-12", arch: "aarch64", cacheDir: buildCacheDir(), prebuiltOnly: true }).catch(

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { createFromSnapshot, Instance, type AgentEvent, type RunningInstance } from "../../src/index.js";
+import { createFromSnapshot, Instance, type AgentEvent, type MountInput, type RunningInstance, type SnapshotInstanceConfig } from "../../src/index.js";
 import { buildCacheDir, globalPaths } from "../../src/store/paths.js";
 import { acquireLock } from "../../src/store/lock.js";
 import { readSnapshot } from "../../src/store/snapshot.js";
@@ -29,10 +29,10 @@ export interface GuestBootOptions {
   yaml?: string;
   /** A locator (template:NAME, FILE.yaml, URL) instead of `yaml`. */
   locator?: string;
-  /** Overrides as the CLI's flags (--cpus, --memory, --mount DIR[:w]). */
+  /** Overrides of the config (the library's typed options). */
   cpus?: number;
   memory?: string;
-  mounts?: string[];
+  mounts?: MountInput[];
   /** The boot's timeout; default 15 minutes. */
   timeoutMs?: number;
   /** Aborting stops the boot (and deletes the instance). */
@@ -131,7 +131,7 @@ function shown(v: unknown): string {
  * and none of the flag overrides. For another user (cli.user) too: the clone is made by this process
  * and handed over (bootGuest).
  */
-export function snapshotConfig(o: GuestBootOptions): { config: Record<string, unknown> } | { differs: string } {
+export function snapshotConfig(o: GuestBootOptions): { config: SnapshotInstanceConfig } | { differs: string } {
   if (o.locator !== undefined) return { differs: `locator ${o.locator} (the base guest is guestYaml())` };
   for (const flag of ["cpus", "memory", "mounts"] as const) {
     if (o[flag] !== undefined) return { differs: `the ${flag} option (a flag override; the base guest has none)` };

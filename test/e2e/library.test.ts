@@ -43,7 +43,7 @@ test("the README's library example runs as written and leaves nothing behind", B
   mkdirSync(tmp, { recursive: true });
   const r = await runProgram(process.execPath, [script, yaml], { env: cli.env({ TMPDIR: tmp }), cwd: cli.root, timeoutMs: 14 * 60_000 });
   assert.equal(r.code, 0, `the example failed:\n${r.stdout}\n${r.stderr}`);
-  assert.deepEqual(r.stdout.trim().split("\n"), ["0 Linux", "3 hello from the host oops", "made in the guest", "[]"]);
+  assert.deepEqual(r.stdout.trim().split("\n"), ["0 Linux", "18000", "3 hello from the host oops", "true", "made in the guest", "[]"]);
   assert.equal(existsSync(join(cli.home, "example")), false, "the instance it created is deleted");
   assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith("tslima-example-")), [], "its temporary directory is removed");
   assert.equal(await leftovers(), "", "no QEMU, agent or ssh of the example is left");

@@ -85,7 +85,7 @@ before(async () => {
   mkdirSync(join(project, "sub"), { recursive: true });
   // The tests run as root on the host while the guest user is uid 1000: let it write there.
   for (const d of [project, join(project, "sub")]) chmodSync(d, 0o777);
-  await guest.boot({ cold: true, reason: "the boot itself is under test (its phases, the first boot); env, user and a --mount flag of its own", name: NAME, yaml: guestYaml(lightYaml({ foo: "one" })), mounts: [`${project}:w`], onEvent: (e) => bootEvents.push(e) });
+  await guest.boot({ cold: true, reason: "the boot itself is under test (its phases, the first boot); env, user and a --mount flag of its own", name: NAME, yaml: guestYaml(lightYaml({ foo: "one" })), mounts: [{ location: project, writable: true }], onEvent: (e) => bootEvents.push(e) });
 }, BOOT);
 after(() => guest[Symbol.asyncDispose]());
 

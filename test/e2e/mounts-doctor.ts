@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import type { Cli } from "./harness.js";
-import { doctorTable, type DoctorCheck, type DoctorCheckName, type DoctorReport } from "../../src/index.js";
+import { doctorTable, type DoctorCheck, type DoctorCheckName, type DoctorReport } from "../../src/internal.js";
 
 /** Runs `doctor mounts NAME --json --raw` (only `mountPoints`), prints the table and the raw JSON into the test log. */
 export async function doctorJson(cli: Cli, name: string, mountPoints: string[]): Promise<DoctorReport> {

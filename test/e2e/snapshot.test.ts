@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createFromSnapshot, Instance, isTslimaError, type RunningInstance } from "../../src/index.js";
+import { createFromSnapshot, Instance, isTslimaError, type RunningInstance, type SnapshotInstanceConfig } from "../../src/index.js";
 import { instancePaths } from "../../src/store/paths.js";
 import { macAddress } from "../../src/qemu/options.js";
 import { runProgram } from "../../src/proc/run.js";
@@ -177,7 +177,8 @@ test("refusals: an unknown snapshot, flags that change the guest, another config
   assert.match(cpus.stderr, /--cpus/);
   assert.match(cpus.stderr, /ERR_TSLIMA_SNAPSHOT_MISMATCH/);
   await assert.rejects(
-    Instance.fromSnapshot("s1", { name: "c", home: cli.home, config: { provision: [{ mode: "system", script: "true" }] } }),
+    // a field the types leave out, as a JavaScript caller may pass it: refused at run time too
+    Instance.fromSnapshot("s1", { name: "c", home: cli.home, config: { provision: [{ mode: "system", script: "true" }] } as SnapshotInstanceConfig }),
     (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_SNAPSHOT_MISMATCH" && /provision/.test(e.message),
   );
   assert.equal(existsSync(join(cli.home, "c")), false, "nothing was created");

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import fc from "fast-check";
-import { applySets, TslimaError } from "../../../src/index.js";
+import { applySets } from "../../../src/config/sets.js";
+import { TslimaError } from "../../../src/index.js";
 
 const text = "# my VM\ncpus: 4 # four\nmounts:\n- location: \"~\"\n  writable: false\n";
 

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Instance, startInstance } from "../../../src/index.js";
+import { Instance } from "../../../src/index.js";
+import { startRequested } from "../../../src/internal.js";
 import { repoRoot } from "../../helpers.js";
 import { EXAMPLE_MARKER, readmeExample } from "../../readme-example.js";
 
@@ -65,7 +66,7 @@ test(
   withHome(async (home, file) => {
     await Instance.create(file, { name: "fg", home });
     for (const extra of [{ env: { HOME: "/tmp" } }, { user: { uid: 1, gid: 1 } }]) {
-      await assert.rejects(startInstance("fg", { home, foreground: true, ...extra }), (e: Error & { code?: string }) => e.code === "ERR_TSLIMA_INVALID_FLAG");
+      await assert.rejects(startRequested("fg", { home, foreground: true, ...extra }), (e: Error & { code?: string }) => e.code === "ERR_TSLIMA_INVALID_FLAG");
     }
     assert.equal(existsSync(join(home, "fg", "ha.stdout.log")), false, "nothing was started");
   }),

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { cloneInstance, editInEditor, editInstance, factoryReset, renameInstance, setProtected } from "../../../src/index.js";
+import { cloneInstance, editInEditor, editInstance, factoryReset, renameInstance, setProtected } from "../../../src/internal.js";
 import { cloneAction, movedRecord } from "../../../src/instance/clone.js";
 
 const LIMA_YAML = 'images:\n- location: "/nonexistent.qcow2"\n  arch: "x86_64"\ncpus: 1\nmemory: 1GiB\n';
@@ -73,14 +73,14 @@ test("rename moves the instance (refused while protected); factory-reset keeps l
 }));
 
 test("edit applies create's flags with create's validation, leaving lima.yaml unchanged on bad input", withBootedInstance((home, dir) => {
-  editInstance("src", { home, cpus: 2, memory: "2", sets: ['.env.FOO = "bar"'] });
+  editInstance("src", { home, cpus: 2, memory: 2, sets: ['.env.FOO = "bar"'] });
   const y = parse(readFileSync(join(dir, "lima.yaml"), "utf8")) as Record<string, unknown>;
   assert.equal(y.cpus, 2);
   assert.equal(y.memory, "2GiB");
   assert.deepEqual(y.env, { FOO: "bar" });
   const before = readFileSync(join(dir, "lima.yaml"), "utf8");
   assert.throws(() => editInstance("src", { home, sets: [".cpus = -3"] }), /cpus/);
-  assert.throws(() => editInstance("src", { home, vmType: "vz" }), /--vm-type/);
+  assert.throws(() => editInstance("src", { home, vmType: "vz" }), /options\.vmType: "vz" is not supported/);
   assert.throws(() => editInstance("src", { home, text: "images: 3\n" }), /images/);
   assert.equal(readFileSync(join(dir, "lima.yaml"), "utf8"), before);
   editInstance("src", { home, text: `${before}disk: 9GiB\n` });

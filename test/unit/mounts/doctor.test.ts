@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { doctorMounts, isTslimaError } from "../../../src/index.js";
+import { doctorMounts, isTslimaError } from "../../../src/internal.js";
 import { fixturesDir } from "../../helpers.js";
 import { spawnSync } from "node:child_process";
 import { MOUNTS_DOCTOR_PROBE_PL, MOUNTS_DOCTOR_PROBE_PY } from "../../../src/guest/embedded.js";
