@@ -33,7 +33,7 @@ export interface PortForwarding {
 export function startPortForwarding(paths: InstancePaths, config: Pick<Config, "portForwards" | "plain">, sink: PortForwardSink, opts: PortForwardingOptions = {}): PortForwarding {
   const rules = forwardingRules(config.portForwards, opts.sshLocalPort);
   const statics = socketForwards(rules);
-  for (const p of statics.problems) sink.emit({ warning: `port forwarding: ${p}` });
+  for (const p of statics.problems) sink.emit({ kind: "warning", warning: `port forwarding: ${p}` });
 
   const active = new Map<string, Forward>();
   /** Keys that failed; not tried again while their listener stays (no warning every second). */
@@ -89,12 +89,12 @@ export function startPortForwarding(paths: InstancePaths, config: Pick<Config, "
       if (isNew) {
         const message = `Forwarding ${describeForward(f)}`;
         sink.log(message);
-        sink.emit({ message, portForward: event("added", f) });
+        sink.emit({ kind: "port-forward", message, portForward: event("added", f) });
       }
     } else {
       failed.add(key);
       sink.log(`port forwarding: cannot forward ${describeForward(f)}: ${r.reason}`);
-      sink.emit({ warning: `cannot forward ${describeForward(f)}: ${r.reason}`, portForward: event("failed", f, r.reason) });
+      sink.emit({ kind: "port-forward", warning: `cannot forward ${describeForward(f)}: ${r.reason}`, portForward: event("failed", f, r.reason) });
     }
   };
   const cancel = async (f: Forward) => {
@@ -102,7 +102,7 @@ export function startPortForwarding(paths: InstancePaths, config: Pick<Config, "
     active.delete(forwardKey(f));
     const message = `Stopped forwarding ${describeForward(f)}`;
     sink.log(r.ok ? message : `${message} (ssh: ${r.reason})`);
-    sink.emit({ message, portForward: event("removed", f) });
+    sink.emit({ kind: "port-forward", message, portForward: event("removed", f) });
   };
 
   /** One round: bring the dynamic forwards in line with `listeners`; `reassert` re-adds every wanted one. */
