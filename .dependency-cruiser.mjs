@@ -28,9 +28,9 @@ export const LAYERS = [
   },
   {
     folder: "hostagent",
-    holds: "the per-instance daemon: `plan.ts` (`planBoot`, golden: `test/fixtures/boot`) and `readiness-plan.ts` (the boot plan), `agent.ts` (gathers inputs, carries the plan out), `readiness.ts` (runs readiness steps), `suspend.ts` (suspend, resume and restore), `inotify.ts` (`mountInotify`'s watcher and guest session), `serial-watch.ts` (reads serial.log during a boot; its matcher `serial-failures.ts`), `daemons.ts`, `processes.ts` (supervision), `shutdown.ts`. Owns QEMU's process",
+        holds: "the per-instance daemon: `plan.ts` (`planBoot`, golden: `test/fixtures/boot`), `readiness-plan.ts` (the boot plan) and `launch-plan.ts` (boot or resume); `agent.ts` (`HostAgent`: its phases and on-close list), `gather.ts`, `launch.ts`, `requests.ts`, `on-close.ts`, `readiness.ts` (runs readiness steps), `quiesce.ts`, `suspend.ts`, `snapshot.ts` (a booted snapshot), `resume.ts` (restore), `clock.ts`, `inotify.ts` (`mountInotify`'s watcher and guest session), `serial-watch.ts` (reads serial.log during a boot; its matcher `serial-failures.ts`), `daemons.ts`, `processes.ts` (supervision), `shutdown.ts`. Owns QEMU's process",
     pure: false,
-    except: ["plan.ts", "readiness-plan.ts", "reidentify-script.ts", "serial-failures.ts"],
+    except: ["plan.ts", "readiness-plan.ts", "launch-plan.ts", "reidentify-script.ts", "serial-failures.ts"],
   },
   {
     folder: "portfwd",

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Cli } from "../../test/support/cli.js";
 import { guestYaml } from "../../test/support/guest.js";
-import type { AgentEvent } from "../../src/store/events.js";
+import { parseEvent } from "../../src/store/event-parse.js";
 
 const CPUS = Number(process.env.BENCH_CPUS ?? 1);
 const MEMORY_MIB = Number(process.env.BENCH_MEMORY_MIB ?? 1024);
@@ -22,8 +22,8 @@ function phases(cli: Cli, name: string): Array<[string, number]> {
   const evs = readFileSync(join(cli.home, name, "ha.stdout.log"), "utf8")
     .split("\n")
     .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as AgentEvent);
-  const marks = evs.filter((e) => e.step !== undefined || e.status.ready).map((e) => ({ name: e.step ?? "ready", at: Date.parse(e.time) }));
+    .flatMap((l) => parseEvent(l) ?? []);
+  const marks = evs.flatMap((e) => (e.kind === "step" || e.kind === "ready" ? [{ name: e.kind === "step" ? e.step : "ready", at: Date.parse(e.time) }] : []));
   return marks.slice(0, -1).map((m, i) => [m.name, marks[i + 1]!.at - m.at]);
 }
 

@@ -25,6 +25,7 @@ import { cliPath } from "../../test/helpers.js";
 import { findFreePort } from "../../src/qemu/index.js";
 import { waitForBanner } from "../../src/ssh/index.js";
 import type { AgentEvent } from "../../src/store/events.js";
+import { parseEvent } from "../../src/store/event-parse.js";
 
 const CPUS = Number(process.env.BENCH_CPUS ?? 1);
 const MEMORY_MIB = Number(process.env.BENCH_MEMORY_MIB ?? 1024);
@@ -65,12 +66,12 @@ function events(cli: Cli, name: string): AgentEvent[] {
   return readFileSync(join(cli.home, name, "ha.stdout.log"), "utf8")
     .split("\n")
     .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as AgentEvent);
+    .flatMap((l) => parseEvent(l) ?? []);
 }
 
 /** Step durations: each step lasts until the next step (or READY) begins. */
 function phases(evs: AgentEvent[]): Array<[string, number]> {
-  const marks = evs.filter((e) => e.step !== undefined || e.status.ready).map((e) => ({ name: e.step ?? "ready", at: Date.parse(e.time) }));
+  const marks = evs.flatMap((e) => (e.kind === "step" || e.kind === "ready" ? [{ name: e.kind === "step" ? e.step : "ready", at: Date.parse(e.time) }] : []));
   const out: Array<[string, number]> = [];
   for (let i = 0; i + 1 < marks.length; i++) out.push([marks[i]!.name, marks[i + 1]!.at - marks[i]!.at]);
   return out;
@@ -189,8 +190,8 @@ async function main(): Promise<void> {
     for (const [step, ms] of phases(events(cli, name))) console.log(`  ${step.padEnd(40)}${secs(ms)}`);
 
     await cli.ok(["stop", name]);
-    const final = events(cli, name).reverse().find((e) => e.maxRSSKiB !== undefined);
-    if (final?.maxRSSKiB) console.log(`host agent peak RSS at exit (getrusage): ${(final.maxRSSKiB / 1024).toFixed(1)} MiB`);
+    const final = events(cli, name).reverse().find((e) => e.kind === "exiting");
+    if (final?.kind === "exiting" && final.maxRSSKiB) console.log(`host agent peak RSS at exit (getrusage): ${(final.maxRSSKiB / 1024).toFixed(1)} MiB`);
 
     // a second cold boot of the unchanged instance: cloud-init switched off (issue 11)
     const t1 = Date.now();

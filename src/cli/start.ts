@@ -31,15 +31,28 @@ export function progressPrinter(write: (s: string) => void = (s) => void process
   let lastProgress = 0;
   return (e) => {
     const at = `[${seconds(Date.now() - t0)}]`;
-    if (e.warning) write(`${at} warning: ${e.warning}\n`);
-    if (e.status.errors?.length) return; // the thrown error carries them
-    if (e.step && e.message) write(`${at} ${e.message}\n`);
-    else if (e.progress && Date.now() - lastProgress > 2000) {
-      lastProgress = Date.now();
-      const pct = e.progress.total ? ` (${Math.floor((100 * e.progress.done) / e.progress.total)}%)` : "";
-      write(`${at}   ${(e.progress.done / 1048576).toFixed(0)} MiB${pct}\n`);
-    } else if (!e.step && e.message && !e.status.ready && !e.status.exiting) write(`${at}   ${e.message}\n`);
-    if (e.status.ready) write(`${at} READY\n`);
+    switch (e.kind) {
+      case "warning":
+        return write(`${at} warning: ${e.warning}\n`);
+      case "port-forward":
+        if (e.warning !== undefined) return write(`${at} warning: ${e.warning}\n`);
+        return e.message !== undefined ? write(`${at}   ${e.message}\n`) : undefined;
+      case "step":
+        return write(`${at} ${e.message}\n`);
+      case "progress": {
+        if (Date.now() - lastProgress <= 2000) return;
+        lastProgress = Date.now();
+        const pct = e.progress.total ? ` (${Math.floor((100 * e.progress.done) / e.progress.total)}%)` : "";
+        return write(`${at}   ${(e.progress.done / 1048576).toFixed(0)} MiB${pct}\n`);
+      }
+      case "ready":
+        return write(`${at} READY\n`);
+      case "failed": // the thrown error carries it
+      case "exiting":
+        return;
+      default:
+        if (e.message) write(`${at}   ${e.message}\n`);
+    }
   };
 }
 

@@ -1,398 +1,289 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+/**
+ * The host agent of one instance, as its lifecycle: gather (gather.ts) -> plan (plan.ts, pure) ->
+ * launch (boot or resume, as the plan says; launch.ts, resume.ts) -> ready (readiness.ts, then
+ * forwards and inotify) -> serve (requests.ts) -> shut down. Each piece it starts registers its own
+ * cleanup in an on-close list (on-close.ts), run newest first when it shuts down.
+ */
 import { basename, dirname } from "node:path";
-import { TslimaError, isTslimaError } from "../errors.js";
-import { loadConfigText } from "../config/index.js";
-import { probeHostFacts } from "../host/facts.js";
-import { imageCandidates } from "../config/images.js";
-import { resolveImage } from "../images/index.js";
-import { ensureEfiVars, incomingArgv, probeQemu } from "../qemu/index.js";
-import { ensureHostKey, ensureUserKey } from "../ssh/index.js";
-import { findVirtiofsd } from "../mounts/index.js";
-import type { MountPlan } from "../mounts/types.js";
-import { buildCacheDir, instancePaths, snapshotPathsIn, type InstancePaths } from "../store/paths.js";
-import { isOurProcess, readPidFile } from "../store/pidfile.js";
-import { writeShellFacts } from "../store/shell-facts.js";
+import { TslimaError } from "../errors.js";
+import { stopQemu, cleanupRuntime } from "./shutdown.js";
+import { instancePaths, type InstancePaths } from "../store/paths.js";
+import { readPidFile } from "../store/pidfile.js";
 import { writeShellFast } from "../store/shell-fast.js";
-import type { AgentEvent, AgentStatus, Step } from "../store/events.js";
 import { toAgentError } from "../store/agent-error.js";
 import { writeFileAtomic } from "../store/atomic.js";
-import { requirePrivateDir } from "../store/private.js";
-import { supervise, type Supervised } from "./processes.js";
-import { describeExit, type Exit } from "../proc/child.js";
-import { poll } from "../proc/wait.js";
-import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, recordReadyCidata, sshPublicKeys, takeReadyCidata, writeCidata } from "./prepare.js";
+import { discardSavedState, invalidateSuspendRecord } from "../store/suspend.js";
+import type { Step } from "../store/events.js";
+import { describeExit } from "../proc/child.js";
+import { startPortForwarding, type PortForwarding } from "../portfwd/index.js";
+import { Reporter, type AgentIO, type AgentOptions } from "./agent-io.js";
+import { OnClose } from "./on-close.js";
+import { claimInstance } from "./claim.js";
+import { gather, type Gathered } from "./gather.js";
+import { planBoot, type BootPlan } from "./plan.js";
+import type { BootLaunch, LaunchPlan, ResumeLaunch } from "./launch-plan.js";
+import { checkQemu, spawnQemu, waitForPidFile, type QemuRun } from "./launch.js";
+import { restoreState } from "./resume.js";
+import { pinSnapshotHostKey } from "./reidentify.js";
 import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";
 import { checkSftpServers } from "./sftp-check.js";
-import { SFTP_UNCONFINED_ENV } from "../mounts/sftp-confine.js";
-import { planBoot } from "./plan.js";
-import { attachDisks, releaseDisks } from "./disks.js";
-import { additionalDisks, type AttachedDisk } from "../disks/plan.js";
+import { recordReadyCidata, writeCidata } from "./prepare.js";
 import { runReadiness } from "./readiness.js";
-import { cloudInitOutputTail } from "./guest.js";
-import { cleanupRuntime, stopQemu } from "./shutdown.js";
-import { resumeDecision, restoreState, snapshotTakenPath, snapshotVm, suspendVm, syncGuestClock, type SuspendContext } from "./suspend.js";
-import { IDENTITY_SCRIPT, resumeSteps, withReidentify } from "./readiness-plan.js";
-import { ensureVmGenId, identityDue } from "./reidentify.js";
-import { guestHostname } from "../config/guest.js";
-import { takeRequest } from "../store/request.js";
-import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js";
-import { dockerHostSocket, startPortForwarding, type PortForwarding } from "../portfwd/index.js";
-import { watchedMounts } from "../mounts/inotify.js";
 import { startMountInotify, type MountInotify } from "./inotify.js";
-import { SerialWatch } from "./serial-watch.js";
+import { handleRequest, RequestInbox, type RequestHost } from "./requests.js";
+import { reportFailure } from "./failure.js";
+import type { RunningVm } from "./quiesce.js";
+import type { Supervised } from "./processes.js";
 
-export interface AgentIO {
-  /** Writes one event line (ha.stdout.log). */
-  emit(e: Omit<AgentEvent, "time">): void;
-  /** Human-readable log line (ha.stderr.log). */
-  log(message: string): void;
-}
-
-export interface AgentOptions {
-  /** Aborted on SIGTERM/SIGINT: stop the boot, or power the VM off. */
-  stop: AbortSignal;
-  /** How long the guest gets to halt after system_powerdown. */
-  powerdownMs?: number;
-  /**
-   * Emits "request" for each SIGUSR2: the agent takes `<instance>/request.json` (store/request.ts):
-   * a suspend (save the VM's state and exit) or a booted snapshot (save it into a directory, run on).
-   */
-  requests?: { on(event: "request", listener: () => void): unknown };
-}
-
-function tail(path: string, lines: number): string[] {
-  try {
-    return readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").slice(-lines);
-  } catch {
-    return [];
-  }
-}
-
-function claimPidFile(paths: InstancePaths): void {
-  const other = readPidFile(paths.haPid);
-  if (other !== undefined && other !== process.pid && isOurProcess(other, paths.dir)) {
-    throw new TslimaError("AGENT_RUNNING", `a host agent (pid ${other}) already runs for instance ${paths.name}`, {
-      hint: `stop it first: tslima stop ${paths.name}`,
-    });
-  }
-  writeFileSync(paths.haPid, `${process.pid}\n`);
-}
+export type { AgentIO, AgentOptions } from "./agent-io.js";
 
 /** Runs the host agent for one instance directory until the VM stops. Returns the exit code. */
 export async function runHostAgent(instanceDir: string, io: AgentIO, opts: AgentOptions): Promise<number> {
-  const paths = instancePaths(dirname(instanceDir), basename(instanceDir));
-  const home = dirname(instanceDir);
-  const status: AgentStatus = { running: false };
-  const emit = (e: Omit<AgentEvent, "time" | "status">) => io.emit({ status: { ...status }, ...e });
-  const step = (s: Step, message: string) => {
-    io.log(message);
-    emit({ step: s, message });
-  };
-  let qemu: Supervised | undefined;
-  let qemuExit: Exit | undefined;
-  // the guest's console of the current QEMU run, read while the boot is waited for
-  let guestConsole: SerialWatch | undefined;
-  const daemons: Supervised[] = [];
-  let plan: MountPlan | undefined;
-  let sshPossible = false;
-  let portfwd: PortForwarding | undefined;
-  let inotify: Promise<MountInotify> | undefined;
-  const stopInotify = async () => {
-    const running = inotify;
-    inotify = undefined;
-    await (await running)?.stop();
-  };
-  let suspender: SuspendContext | undefined;
-  let disks: AttachedDisk[] = [];
-  // ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent
-  let sessions = new AbortController();
-  let requested: (() => void) | undefined;
-  opts.requests?.on("request", () => {
-    if (requested) return requested();
-    const req = takeRequest(paths);
-    const error = { code: "NOT_RUNNING" as const, message: `${paths.name} is not ready yet (booting, stopping, or busy with another request)` };
-    emit("action" in req && req.action === "snapshot" ? { snapshot: "failed", error } : { suspend: "failed", error });
-  });
+  return new HostAgent(instanceDir, io, opts).run();
+}
 
-  const interrupt = () => {
-    if (opts.stop.aborted) throw new TslimaError("INTERRUPTED", "the start was interrupted");
-    guestConsole?.check();
-    if (qemuExit && qemu) {
-      const last = qemu.stderrTail().slice(-5).join("\n");
-      throw new TslimaError("QEMU_EXITED", `qemu ${describeExit(qemuExit)} during boot${last ? `:\n${last}` : ""}`, {
-        hint: `see ${paths.serialLog} and ${paths.haStderrLog}`,
-      });
+export class HostAgent implements RequestHost {
+  readonly paths: InstancePaths;
+  readonly report: Reporter;
+  private readonly home: string;
+  private readonly onClose: OnClose;
+  private readonly inbox: RequestInbox;
+  /** Mount daemons: virtiofsd before QEMU, reverse-sshfs sessions once ssh works. */
+  private readonly daemons: Supervised[] = [];
+  private gathered: Gathered | undefined;
+  private plan: BootPlan | undefined;
+  private qemu: QemuRun | undefined;
+  /** Ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent. */
+  private sessions = new AbortController();
+  private forwarding: { portfwd: PortForwarding; inotify: Promise<MountInotify> | undefined } | undefined;
+  /** How QEMU is stopped when the agent shuts down: powered off (a stop) or terminated. */
+  private graceful = false;
+
+  constructor(
+    instanceDir: string,
+    io: AgentIO,
+    private readonly opts: AgentOptions,
+  ) {
+    this.home = dirname(instanceDir);
+    this.paths = instancePaths(this.home, basename(instanceDir));
+    this.report = new Reporter(io);
+    this.onClose = new OnClose((m) => this.log(m));
+    this.inbox = new RequestInbox(this.paths, opts.requests, this.report);
+  }
+
+  async run(): Promise<number> {
+    try {
+      claimInstance(this.paths, this.home);
+    } catch (e) {
+      const error = toAgentError(e);
+      this.report.status.errors = [error.message];
+      this.report.emit({ kind: "failed", message: "failed", error });
+      return 1;
     }
-  };
-  const finish = async (code: number, graceful: boolean): Promise<number> => {
-    await portfwd?.stop();
-    await stopInotify();
-    if (qemu) await stopQemu(qemu, paths, { graceful, powerdownMs: opts.powerdownMs ?? 120_000, log: (m) => io.log(m) });
-    const sockets = (plan?.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : [])));
-    await cleanupRuntime(paths, daemons, sockets);
-    releaseDisks(home, paths.dir, disks);
+    const sockets = () => (this.plan?.mounts.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : [])));
+    this.onClose.add("mount daemons and runtime files", () => cleanupRuntime(this.paths, this.daemons, sockets()));
+    try {
+      const plan = await this.gatherAndPlan();
+      const launched = await this.launch(plan);
+      await this.ready(plan, launched);
+    } catch (e) {
+      const guestReachable = this.qemu !== undefined && this.qemu.exit === undefined && !this.opts.stop.aborted;
+      await reportFailure(this.paths, e, this.report, guestReachable);
+      return this.shutdown(1, false);
+    }
+    return this.serve();
+  }
+
+  /** Gather, then plan (pure), then what the plan needs on the host before anything starts. */
+  private async gatherAndPlan(): Promise<BootPlan> {
+    const { paths, report } = this;
+    const gathered = await gather({ paths, home: this.home, report, onClose: this.onClose, interrupt: this.interrupt });
+    this.gathered = gathered;
+    const { config, host } = gathered;
+    const plan = planBoot(config, host, paths);
+    this.plan = plan;
+    report.step("ssh-config", "Writing ssh.config");
+    writeFileAtomic(paths.sshConfig, plan.sshConfig);
+    report.status.sshLocalPort = host.sshPort;
+    prepareMountLocations(plan.mounts);
+    const unconfinedWarning = checkSftpServers(plan.mounts, paths, host.facts, host.sftpUnconfined === true);
+    if (unconfinedWarning !== undefined) report.warn(unconfinedWarning);
+    return plan;
+  }
+
+  /** Boots or resumes as the plan says; returns the launch that ran (a failed restore boots instead). */
+  private async launch(plan: BootPlan): Promise<LaunchPlan> {
+    const l = plan.launch;
+    if (l.variant === "boot") this.prepareBoot(plan, l);
+    else if (l.writeCidata) this.writeCidata(plan);
+    if (plan.daemons.length > 0) {
+      this.report.step("start-daemons", "Starting mount daemons");
+      this.daemons.push(...(await startMountDaemons(plan.daemons, this.opts.stop, (name) => this.report.childLog(name))));
+    }
+    this.interrupt();
+    this.onClose.add("qemu", () => this.stopQemu(this.graceful));
+    if (l.variant === "resume") return this.resume(plan, l);
+    await this.startQemu(plan, plan.qemu.argv);
+    return l;
+  }
+
+  private prepareBoot(plan: BootPlan, l: BootLaunch): void {
+    discardSavedState(this.paths); // a state that is not restored, or one without a record (a killed suspend)
+    if (l.notResumed !== undefined) this.report.warn(`not resuming ${this.paths.name}: ${l.notResumed}; booting it instead (the saved state is discarded)`);
+    this.report.say(`cloud-init: ${plan.cloudInit.cloudInit === "light" ? "switched off" : "full run"} (${plan.cloudInit.reason})`);
+    this.writeCidata(plan);
+  }
+
+  private writeCidata(plan: BootPlan): void {
+    this.report.step("cidata", "Writing cidata.iso");
+    writeCidata(this.paths, plan.cidata);
+  }
+
+  /** Restores the saved state; one QEMU cannot load is discarded and the plan's fallback boots. */
+  private async resume(plan: BootPlan, l: ResumeLaunch): Promise<LaunchPlan> {
+    const { paths, report } = this;
+    // A kill from here on must boot cold next time: the record goes before the guest can run.
+    invalidateSuspendRecord(paths);
+    await this.startQemu(plan, l.argv, " to restore the saved state");
+    report.step("restore-state", `Restoring the state saved at ${l.record.savedAt} (${Math.round(l.record.stateBytes / 1048576)} MiB)`);
+    try {
+      await restoreState(paths, (m) => this.log(m));
+    } catch (e) {
+      if (this.opts.stop.aborted) throw e;
+      report.warn(`restoring the saved state of ${paths.name} failed (${(e as Error).message}); booting it instead (the state is discarded)`);
+      await this.stopQemu(false);
+      this.prepareBoot(plan, l.fallback);
+      await this.startQemu(plan, plan.qemu.argv);
+      return l.fallback;
+    }
+    if (l.pinSnapshotKey) pinSnapshotHostKey(paths);
+    return l;
+  }
+
+  private async startQemu(plan: BootPlan, argv: string[], why = ""): Promise<void> {
+    this.report.step("start-qemu", `Starting QEMU${why} (${plan.qemu.binary}, accel ${this.gathered?.host.qemu.accel ?? "?"})`);
+    this.log(`${plan.qemu.binary} ${argv.join(" ")}`);
+    this.qemu = spawnQemu(this.paths, plan, argv, this.report.childLog("qemu"));
+    await waitForPidFile(this.paths, this.qemu.proc, this.interrupt);
+  }
+
+  private async stopQemu(graceful: boolean): Promise<void> {
+    if (this.qemu) await stopQemu(this.qemu.proc, this.paths, { graceful, powerdownMs: this.opts.powerdownMs ?? 120_000, log: (m) => this.log(m) });
+  }
+
+  /** Waits until the guest is ready, then tells so and starts forwarding. */
+  private async ready(plan: BootPlan, launched: LaunchPlan): Promise<void> {
+    const { paths, report } = this;
+    await runReadiness(launched.readiness, {
+      paths,
+      mounts: plan.mounts,
+      step: (s, m) => this.step(s, m),
+      emit: (e) => report.emit(e),
+      interrupt: this.interrupt,
+      stop: this.guestStop(),
+      daemons: this.daemons,
+      childLog: (name) => report.childLog(name),
+    });
+    if (this.qemu) this.qemu.console = undefined;
+    if (launched.readyCidata !== undefined) recordReadyCidata(paths, launched.readyCidata);
+    report.status.running = true;
+    report.status.ready = true;
+    report.emit({
+      kind: "ready",
+      message: "READY",
+      ...(launched.variant === "resume" ? { resumed: true } : {}),
+      ...(plan.instanceMessage !== undefined ? { instanceMessage: plan.instanceMessage } : {}),
+      ...(plan.dockerSocket !== undefined ? { dockerSocket: plan.dockerSocket } : {}),
+    });
+    // bin/tslima's shell fast path: from now on `tslima shell NAME CMD` runs ssh without Node.
+    const config = this.gathered?.config;
+    if (config) writeShellFast(paths, { home: config.user.home, mounts: config.mounts }, process.pid, readPidFile(paths.qemuPid));
+    this.onClose.add("port forwards and inotify", () => this.stopForwarding());
+    this.startForwarding();
+  }
+
+  private startForwarding(): void {
+    const { plan, gathered } = this;
+    if (plan === undefined || gathered === undefined) return;
+    const log = (m: string) => this.log(m);
+    const portfwd = startPortForwarding(this.paths, gathered.config, { emit: (e) => this.report.emit(e), log }, { sshLocalPort: gathered.host.sshPort });
+    const inotify = plan.inotify !== undefined ? startMountInotify(this.paths, plan.inotify, { log, warn: (m) => this.report.warn(m) }) : undefined;
+    this.forwarding = { portfwd, inotify };
+  }
+
+  private async stopForwarding(): Promise<void> {
+    const f = this.forwarding;
+    this.forwarding = undefined;
+    await f?.portfwd.stop();
+    await (await f?.inotify)?.stop();
+  }
+
+  /** Until QEMU exits (guest halted, killed), a stop is requested or a suspend succeeds. */
+  private async serve(): Promise<number> {
+    const stopped = new Promise<"stop">((resolve) => this.opts.stop.addEventListener("abort", () => resolve("stop"), { once: true }));
+    const exited = this.running().qemu.exited;
+    for (;;) {
+      const next = await Promise.race([exited, stopped, this.inbox.next().then((request) => ({ request }))]);
+      if (next === "stop" || !("request" in next)) {
+        this.log(next === "stop" ? "stop requested: powering the guest off" : `qemu ${describeExit(next)}`);
+        return this.shutdown(0, next === "stop");
+      }
+      if ((await handleRequest(this, next.request)) === "exit") return this.shutdown(0, false);
+      if (this.opts.stop.aborted) return this.shutdown(0, true);
+    }
+  }
+
+  /** Closes everything started, newest first (QEMU powered off when `graceful`), and says so. */
+  private async shutdown(code: number, graceful: boolean): Promise<number> {
+    this.inbox.close();
+    this.graceful = graceful;
+    await this.onClose.closeAll();
+    const { status } = this.report;
     status.running = false;
     status.ready = false;
     status.exiting = true;
-    emit({ message: "exiting", maxRSSKiB: process.resourceUsage().maxRSS });
+    this.report.emit({ kind: "exiting", message: "exiting", maxRSSKiB: process.resourceUsage().maxRSS });
     return code;
-  };
-
-  try {
-    requirePrivateDir(home, "TSLIMA_HOME");
-    requirePrivateDir(paths.dir, "instance directory");
-    claimPidFile(paths);
-  } catch (e) {
-    const error = toAgentError(e);
-    status.errors = [error.message];
-    emit({ message: "failed", error });
-    return 1;
   }
 
-  try {
-    const hostFacts = probeHostFacts();
-    const text = readFileSync(paths.limaYaml, "utf8");
-    const { config, warnings } = loadConfigText(text, paths.limaYaml, { hostFacts, tslimaHome: home, instanceName: paths.name });
-    for (const w of warnings) emit({ warning: w });
-    // Before QEMU starts (so before the instance can be Running): what `shell` reads instead of lima.yaml.
-    const shellFacts = { home: config.user.home, mounts: config.mounts };
-    writeShellFacts(paths, shellFacts);
-    // additionalDisks: locked first, so a disk another instance uses refuses the start before any work
-    disks = await attachDisks(home, paths.dir, additionalDisks(config));
+  /** Throws when the start is stopped, the guest's console shows a failed boot, or QEMU exited. */
+  private readonly interrupt = (): void => {
+    if (this.opts.stop.aborted) throw new TslimaError("INTERRUPTED", "the start was interrupted");
+    this.qemu?.console?.check();
+    checkQemu(this.paths, this.qemu);
+  };
 
-    let image = readImageRecord(paths);
-    const firstStart = image === undefined || !diskPrepared(paths);
-    if (image === undefined || firstStart) {
-      const candidates = imageCandidates(config).map((i) => i.location);
-      step("resolve-image", `Resolving the ${config.arch} image (${candidates.join(", ")})`);
-      const resolved = await resolveImage(config, {
-        tslimaHome: home,
-        buildCacheDir: buildCacheDir(),
-        onProgress: (p) => {
-          if (p.type === "download-progress") emit({ progress: { done: p.receivedBytes, ...(p.totalBytes ? { total: p.totalBytes } : {}) } });
-          else if (p.type === "warning") emit({ warning: p.message });
-          else if (p.type === "build-step") emit({ message: p.message });
-        },
-      });
-      interrupt();
-      step("prepare-disk", `Creating the disk (${config.disk}) over ${resolved.disk}`);
-      image = await prepareDisk(config, paths, resolved);
-    } else {
-      step("prepare-disk", "Using the existing disk");
-      checkPreparedDisk(paths, image);
-    }
-    interrupt();
+  private guestStop(): AbortSignal {
+    return AbortSignal.any([this.opts.stop, this.sessions.signal]);
+  }
 
-    step("user-key", "Ensuring the ssh user key and the guest's pinned host key");
-    const key = await ensureUserKey(home);
-    const hostKey = await ensureHostKey(paths);
-    // An instance made before tslima pinned host keys: its guest is re-keyed by cloud-init on this boot.
-    if (hostKey.created && !firstStart) emit({ message: `Generated an ssh host key for ${paths.name}, pinned in ${paths.knownHosts}; the guest takes it on this boot` });
-    const saved = readSuspendRecord(paths);
-    const sshPort = await chooseSshPort(config, saved && "record" in saved ? saved.record.sshPort : undefined);
-    const qemuFacts = await probeQemu(config.arch, hostFacts);
-    if (qemuFacts.accelWarning) emit({ warning: qemuFacts.accelWarning });
-    const virtiofsd = config.mountType === "virtiofs" && config.mounts.length > 0 ? findVirtiofsd() : undefined;
-    const sftpUnconfined = process.env[SFTP_UNCONFINED_ENV] === "1";
-    // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).
-    const readyCidata = takeReadyCidata(paths);
-    const boot = planBoot(config, {
-      facts: hostFacts,
-      qemu: qemuFacts,
-      image,
-      sshPort,
-      sshIdentityFile: key.privateKeyPath,
-      sshPublicKeys: sshPublicKeys(config, key.publicKey),
-      hostKey,
-      vmgenid: ensureVmGenId(paths),
-      ...(virtiofsd ? { virtiofsd } : {}),
-      sftpUnconfined,
-      disks,
-      freshDisk: firstStart,
-      readyCidata,
-    }, paths);
-    plan = boot.mounts;
-    const decision = resumeDecision(paths, saved, { qemu: qemuFacts, argv: boot.qemu.argv });
-    if (decision && "reason" in decision) emit({ warning: `not resuming ${paths.name}: ${decision.reason}; booting it instead (the saved state is discarded)` });
-    let resume = decision && "record" in decision ? decision.record : undefined;
-    const cloudInitSaid = () => emit({ message: `cloud-init: ${boot.cloudInit.cloudInit === "light" ? "switched off" : "full run"} (${boot.cloudInit.reason})` });
-    if (!resume) cloudInitSaid();
+  // Savable: what a suspend or snapshot uses (quiesce.ts)
 
-    step("ssh-config", "Writing ssh.config");
-    writeFileAtomic(paths.sshConfig, boot.sshConfig);
-    status.sshLocalPort = sshPort;
-    prepareMountLocations(boot.mounts);
-    const unconfinedWarning = checkSftpServers(boot.mounts, paths, hostFacts, sftpUnconfined);
-    if (unconfinedWarning !== undefined) emit({ warning: unconfinedWarning });
-    const cidata = () => {
-      step("cidata", "Writing cidata.iso");
-      writeCidata(paths, boot.cidata);
-    };
-    // a resumed guest read its cidata when it booted; an instance made from a snapshot has none yet
-    if (!resume || !existsSync(paths.cidataIso)) cidata();
+  running(): RunningVm {
+    const { plan, qemu, gathered } = this;
+    if (plan === undefined || qemu === undefined || gathered === undefined) throw new TslimaError("INTERNAL", "the VM is not running");
+    return { qemu: qemu.proc, argv: qemu.argv, facts: gathered.host.qemu, sshPort: gathered.host.sshPort, mounts: plan.mounts };
+  }
 
-    if (boot.daemons.length > 0) {
-      step("start-daemons", "Starting mount daemons");
-      daemons.push(...(await startMountDaemons(boot.daemons, opts.stop)));
-    }
-    interrupt();
+  step(s: Step, message: string): void {
+    this.report.step(s, message);
+  }
 
-    const launch = async (incoming: boolean): Promise<{ proc: Supervised; argv: string[] }> => {
-      step("start-qemu", `Starting QEMU${incoming ? " to restore the saved state" : ""} (${qemuFacts.binary}, accel ${qemuFacts.accel})`);
-      rmSync(paths.qemuPid, { force: true });
-      rmSync(paths.qmpSock, { force: true });
-      rmSync(paths.sshSock, { force: true });
-      // empty and 0600 before QEMU runs (QEMU truncates it and keeps the mode): the console watched
-      // must not be the previous run's
-      writeFileAtomic(paths.serialLog, "");
-      if (boot.efiVars && qemuFacts.firmware !== undefined) ensureEfiVars(paths, qemuFacts.firmware);
-      const argv = incoming ? incomingArgv(boot.qemu.argv) : boot.qemu.argv;
-      io.log(`${boot.qemu.binary} ${argv.join(" ")}`);
-      const mine = supervise("qemu", boot.qemu.binary, argv);
-      guestConsole = new SerialWatch(paths.serialLog, paths.name);
-      qemu = mine;
-      qemuExit = undefined;
-      void mine.exited.then((e) => {
-        if (qemu === mine) qemuExit = e;
-      });
-      await waitForPidFile(paths, mine, interrupt);
-      return { proc: mine, argv };
-    };
-    // A kill from here on must boot cold next time: the record goes before the guest can run.
-    if (resume) invalidateSuspendRecord(paths);
-    let launched = await launch(resume !== undefined);
-    qemu = launched.proc; // (launch set it already: this tells the compiler)
-    sshPossible = true;
-    if (resume) {
-      step("restore-state", `Restoring the state saved at ${resume.savedAt} (${Math.round(resume.stateBytes / 1048576)} MiB)`);
-      try {
-        await restoreState(paths, (m) => io.log(m));
-      } catch (e) {
-        if (opts.stop.aborted) throw e;
-        // QEMU could not load it (a damaged or foreign state): boot instead, in this same start
-        emit({ warning: `restoring the saved state of ${paths.name} failed (${(e as Error).message}); booting it instead (the state is discarded)` });
-        await stopQemu(qemu, paths, { graceful: false, powerdownMs: 0, log: (m) => io.log(m) });
-        resume = undefined;
-        cloudInitSaid();
-        cidata();
-        launched = await launch(false);
-        qemu = launched.proc;
-      }
-    }
-    const argv = launched.argv;
+  log(m: string): void {
+    this.report.log(m);
+  }
 
-    const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
-    // an instance made from a booted snapshot: its own identity (hostagent/reidentify.ts)
-    const reidentify = identityDue(paths, resume !== undefined);
-    const readiness = resume ? resumeSteps(boot.mounts, guestHostname(paths.name), reidentify) : reidentify ? withReidentify(boot.readiness) : boot.readiness;
-    await runReadiness(readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
-    guestConsole = undefined;
-    // A resumed guest continues the boot that saw the previous cidata, not this one.
-    const seen = resume ? readyCidata : boot.cloudInit.cidata;
-    if (seen !== undefined) recordReadyCidata(paths, seen);
-    status.running = true;
-    status.ready = true;
-    const dockerSocket = dockerHostSocket(config.portForwards);
-    emit({
-      message: "READY",
-      ...(resume ? { resumed: true } : {}),
-      ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}),
-      ...(dockerSocket !== undefined ? { dockerSocket } : {}),
+  pauseSshfs(): Promise<() => Promise<void>> {
+    this.sessions.abort();
+    return Promise.resolve(async () => {
+      this.sessions = new AbortController();
+      const sshfs = this.running().mounts.mounts.filter((m) => m.sshfs !== undefined);
+      this.daemons.push(...(await startReverseSshfs(this.paths, sshfs, (name) => this.report.childLog(name), this.guestStop())));
     });
-    // bin/tslima's shell fast path: from now on `tslima shell NAME CMD` runs ssh without Node.
-    writeShellFast(paths, shellFacts, process.pid, readPidFile(paths.qemuPid));
-    const forward = () => {
-      portfwd = startPortForwarding(paths, config, { emit, log: (m) => io.log(m) }, { sshLocalPort: sshPort });
-      if (config.mountInotify) inotify = startMountInotify(paths, watchedMounts(boot.mounts.mounts), { log: (m) => io.log(m), warn: (m) => emit({ warning: m }) });
-    };
-    forward();
-    const running = qemu;
-    suspender = {
-      paths, plan: boot.mounts, qemu: running, qemuFacts, argv, sshPort, step, log: (m) => io.log(m),
-      stopSshfs: () => Promise.resolve(sessions.abort()),
-      startSshfs: async () => {
-        sessions = new AbortController();
-        daemons.push(...(await startReverseSshfs(paths, boot.mounts.mounts.filter((m) => m.sshfs !== undefined), guestStop())));
-      },
-      stopForwarding: async () => {
-        await portfwd?.stop();
-        portfwd = undefined;
-        await stopInotify();
-      },
-      startForwarding: forward,
-    };
-  } catch (e) {
-    const err = e as Error;
-    io.log(`error: ${isTslimaError(e) && e.hint ? `${err.message}\nhint: ${e.hint}` : err.message}`);
-    const logTail: string[] = [];
-    if (sshPossible && !opts.stop.aborted && qemuExit === undefined) {
-      const ci = await cloudInitOutputTail(paths);
-      if (ci.length > 0) logTail.push("--- /var/log/cloud-init-output.log (tail) ---", ...ci);
-    }
-    const serial = tail(paths.serialLog, 20);
-    if (serial.length > 0) logTail.push("--- serial.log (tail) ---", ...serial);
-    const error = toAgentError(e, logTail);
-    status.errors = [error.message];
-    emit({ message: "failed", error });
-    status.errors = undefined;
-    return finish(1, false);
   }
 
-  const takeSnapshot = async (dir: string): Promise<void> => {
-    status.ready = false;
-    emit({ snapshot: "requested", message: `Taking a booted snapshot of ${paths.name}` });
-    try {
-      const target = snapshotPathsIn(dir, basename(dir));
-      const taken = await snapshotVm(suspender, target, () => syncGuestClock(paths, IDENTITY_SCRIPT, guestHostname(paths.name)).then(() => undefined));
-      writeFileAtomic(snapshotTakenPath(target), `${JSON.stringify(taken)}\n`);
-      status.ready = true;
-      emit({ snapshot: "saved", stateBytes: taken.stateBytes, message: `Saved the VM state (${Math.round(taken.stateBytes / 1048576)} MiB) and the disk; the VM runs on` });
-    } catch (e) {
-      io.log(`snapshot failed: ${(e as Error).message}`);
-      status.ready = true;
-      emit({ snapshot: "failed", message: "the snapshot failed; the VM keeps running", error: toAgentError(e) });
-    }
-  };
-
-  // Supervise: until qemu exits (guest halted, killed), a stop is requested or a suspend succeeds.
-  const stopped = new Promise<"stop">((resolve) => opts.stop.addEventListener("abort", () => resolve("stop"), { once: true }));
-  for (;;) {
-    const asked = new Promise<"request">((resolve) => (requested = () => resolve("request")));
-    const exit = await Promise.race([qemu.exited, stopped, asked]);
-    if (exit !== "request") {
-      io.log(exit === "stop" ? "stop requested: powering the guest off" : `qemu ${describeExit(exit)}`);
-      return finish(0, exit === "stop");
-    }
-    requested = undefined; // one at a time: another SIGUSR2 now is refused
-    const req = takeRequest(paths);
-    if ("problem" in req) {
-      emit({ suspend: "failed", error: { code: "INTERNAL", message: req.problem } });
-      continue;
-    }
-    if (req.action === "snapshot") {
-      await takeSnapshot(req.dir);
-      if (opts.stop.aborted) return finish(0, true);
-      continue;
-    }
-    status.ready = false;
-    emit({ suspend: "requested", message: `Suspending ${paths.name}` });
-    try {
-      const record = await suspendVm(suspender);
-      status.running = false;
-      status.ready = false;
-      emit({ suspend: "saved", stateBytes: record.stateBytes, message: `Saved the VM state (${Math.round(record.stateBytes / 1048576)} MiB)` });
-      return finish(0, false);
-    } catch (e) {
-      io.log(`suspend failed: ${(e as Error).message}`);
-      status.ready = true;
-      emit({ suspend: "failed", message: "suspend failed; the VM keeps running", error: toAgentError(e) });
-      if (opts.stop.aborted) return finish(0, true);
-    }
+  async pauseForwarding(): Promise<() => Promise<void>> {
+    await this.stopForwarding();
+    return () => Promise.resolve(this.startForwarding());
   }
-}
-
-async function waitForPidFile(paths: InstancePaths, qemu: Supervised, interrupt: () => void): Promise<void> {
-  const found = await poll(() => existsSync(paths.qemuPid) || undefined, { timeoutMs: 15_000, intervalMs: 100, beforeAttempt: interrupt });
-  // An argv without -pidfile still gets one, so status can see qemu.
-  if (found === undefined && qemu.child.pid !== undefined) writeFileSync(paths.qemuPid, `${qemu.child.pid}\n`);
 }

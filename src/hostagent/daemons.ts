@@ -8,7 +8,7 @@ import { readPidFile } from "../store/pidfile.js";
 import { isAlive } from "../proc/pid.js";
 import { sshArgv } from "../ssh/index.js";
 import { guestExec } from "../ssh/exec.js";
-import { supervise, type Supervised } from "./processes.js";
+import { stderrLines, supervise, type ChildLog, type Supervised } from "./processes.js";
 import { describeExit, exitOf, startChild, type Exit } from "../proc/child.js";
 import { pause, poll } from "../proc/wait.js";
 
@@ -45,10 +45,11 @@ export function prepareMountLocations(plan: MountPlan): void {
 }
 
 /** Starts the mount daemons of a boot plan (virtiofsd) in order, each waited for until its socket exists. */
-export async function startMountDaemons(planned: PlannedDaemon[], signal: AbortSignal): Promise<Supervised[]> {
+export async function startMountDaemons(planned: PlannedDaemon[], signal: AbortSignal, log: (name: string) => ChildLog): Promise<Supervised[]> {
   const started: Supervised[] = [];
   for (const d of planned) {
-    const s = supervise(`${d.command} (${d.location})`, d.command, d.args);
+    const name = `${d.command} (${d.location})`;
+    const s = supervise(name, d.command, d.args, log(name));
     started.push(s);
     if (d.socket === undefined) continue;
     const socket = d.socket;
@@ -66,7 +67,7 @@ export async function startMountDaemons(planned: PlannedDaemon[], signal: AbortS
 }
 
 /** One sshfs session: the host SFTP server and the ssh running the guest's sshfs, stdio crossed. */
-function connect(paths: InstancePaths, p: NonNullable<PlannedMount["sshfs"]>, tail: string[]): { server: ChildProcess; client: ChildProcess } {
+function connect(paths: InstancePaths, p: NonNullable<PlannedMount["sshfs"]>, lines: ReturnType<typeof stderrLines>): { server: ChildProcess; client: ChildProcess } {
   const [hostCmd = "", ...hostArgs] = p.hostCommand;
   const server = startChild(hostCmd, hostArgs, { stdio: ["pipe", "pipe", "pipe"] });
   const client = startChild("ssh", sshArgv(paths, { tty: false, command: p.guestCommand }), { stdio: ["pipe", "pipe", "pipe"] });
@@ -74,12 +75,8 @@ function connect(paths: InstancePaths, p: NonNullable<PlannedMount["sshfs"]>, ta
   client.stdout?.pipe(server.stdin as NodeJS.WritableStream);
   for (const s of [server.stdin, client.stdin]) s?.on("error", () => undefined);
   for (const [name, c] of [["sftp-server", server], ["sshfs", client]] as const) {
-    c.on("error", (e) => tail.push(`${name}: ${e.message}`));
-    c.stderr?.on("data", (b: Buffer) => {
-      process.stderr.write(b);
-      tail.push(...b.toString("utf8").split("\n").filter((l) => l.trim() !== ""));
-      if (tail.length > 40) tail.splice(0, tail.length - 40);
-    });
+    c.on("error", (e) => lines.add(`${name}: ${e.message}`));
+    c.stderr?.on("data", (b: Buffer) => lines.push(b));
   }
   return { server, client };
 }
@@ -89,9 +86,10 @@ function connect(paths: InstancePaths, p: NonNullable<PlannedMount["sshfs"]>, ta
  * keeps it mounted: when the session ends (the ssh connection dropped, or sshfs was unmounted in the
  * guest) it is connected again, as long as QEMU runs. It ends for good when the agent terminates the
  * ssh client (cleanup), `signal` aborts, or QEMU is gone. Returns one Supervised per mount whose
- * `child` is always the current ssh client (the agent terminates it on stop).
+ * `child` is always the current ssh client (the agent terminates it on stop). Their stderr and
+ * reconnections go to `log(name)`.
  */
-export async function startReverseSshfs(paths: InstancePaths, mounts: PlannedMount[], signal?: AbortSignal): Promise<Supervised[]> {
+export async function startReverseSshfs(paths: InstancePaths, mounts: PlannedMount[], log: (name: string) => ChildLog, signal?: AbortSignal): Promise<Supervised[]> {
   const out: Supervised[] = [];
   const qemuRunning = () => {
     const pid = readPidFile(paths.qemuPid);
@@ -105,15 +103,17 @@ export async function startReverseSshfs(paths: InstancePaths, mounts: PlannedMou
       if (prep.code !== 0) throw new TslimaError("SSHFS", `could not prepare ${m.mount.mountPoint} in the guest: ${prep.stderr.trim()}`);
     };
     await prepare();
-    const tail: string[] = [];
-    let current = connect(paths, p, tail);
+    const name = `sshfs (${m.mount.location} -> ${m.mount.mountPoint})`;
+    const say = log(name);
+    const lines = stderrLines(say);
+    let current = connect(paths, p, lines);
     const loop = async (): Promise<Exit> => {
       for (;;) {
         const exit = await exitOf(current.client);
         if (current.server.exitCode === null) current.server.kill("SIGTERM");
         // Terminated by the agent (stop), or nothing left to reconnect to.
         if (exit.signal !== null || signal?.aborted || !qemuRunning()) return exit;
-        process.stderr.write(`${new Date().toISOString()} reverse-sshfs ${m.mount.mountPoint}: session ended (${describeExit(exit)}), reconnecting\n`);
+        say(`session ended (${describeExit(exit)}), reconnecting`);
         await pause(1000, signal);
         for (;;) {
           if (signal?.aborted || !qemuRunning()) return exit;
@@ -124,17 +124,17 @@ export async function startReverseSshfs(paths: InstancePaths, mounts: PlannedMou
             await pause(3000, signal);
           }
         }
-        current = connect(paths, p, tail);
+        current = connect(paths, p, lines);
       }
     };
     const exited = loop();
     out.push({
-      name: `sshfs (${m.mount.location} -> ${m.mount.mountPoint})`,
+      name,
       get child() {
         return current.client;
       },
       exited,
-      stderrTail: () => [...tail],
+      stderrTail: () => lines.tail(),
     });
   }
   return out;

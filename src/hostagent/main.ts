@@ -31,7 +31,7 @@ try {
   process.exitCode = await runHostAgent(dir, io, { stop: stop.signal, requests });
 } catch (e) {
   const message = `host agent crashed: ${(e as Error).message}`;
-  io.emit({ status: { errors: [message], exiting: true }, error: { code: "INTERNAL", message, hint: "this is a bug in tslima; the stack is in ha.stderr.log" } });
+  io.emit({ status: { errors: [message], exiting: true }, kind: "failed", error: { code: "INTERNAL", message, hint: "this is a bug in tslima; the stack is in ha.stderr.log" } });
   io.log((e as Error).stack ?? String(e));
   process.exitCode = 1;
 }

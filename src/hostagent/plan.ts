@@ -3,17 +3,22 @@ import { parseSize } from "../config/sizes.js";
 import type { ResolvedImage } from "../images/types.js";
 import { mountPlan } from "../mounts/plan.js";
 import type { MountPlan } from "../mounts/types.js";
+import type { WatchedMount } from "../mounts/inotify.js";
 import type { VirtiofsdInfo } from "../mounts/virtiofsd.js";
 import { macAddress } from "../qemu/options.js";
 import { qemuArgv } from "../qemu/argv.js";
-import type { QemuFacts } from "../qemu/types.js";
+import type { Firmware, QemuFacts } from "../qemu/types.js";
 import type { AttachedDisk } from "../disks/plan.js";
 import { cidataFiles } from "../cidata/files.js";
 import { isoImage } from "../cidata/iso.js";
 import { bootMode, cidataDigest, kernelCmdline, type BootMode } from "../cidata/boot-mode.js";
 import { sshConfigText } from "../ssh/config.js";
 import type { InstancePaths } from "../store/paths.js";
-import { readinessSteps, type ReadinessStep } from "./readiness-plan.js";
+import { readinessSteps } from "./readiness-plan.js";
+import { planLaunch, type LaunchPlan, type SavedState } from "./launch-plan.js";
+import { guestHostname } from "../config/guest.js";
+import { dockerHostSocket } from "../portfwd/rules.js";
+import { watchedMounts } from "../mounts/inotify.js";
 
 /**
  * What the host found or prepared before planning a boot (all I/O happens before planBoot): the
@@ -43,6 +48,13 @@ export interface BootHost {
   freshDisk: boolean;
   /** The cidata digest recorded by the last boot that reached READY, if any (see cidata/boot-mode.ts). */
   readyCidata: string | undefined;
+  /** A saved state found (hostagent/resume.ts): the plan decides whether this start resumes it. */
+  savedState?: SavedState;
+}
+
+/** Whether a boot of `config` needs the host's virtiofsd (the agent looks for one only then). Pure. */
+export function needsVirtiofsd(config: Config): boolean {
+  return config.mountType === "virtiofs" && config.mounts.length > 0;
 }
 
 /** A host daemon to start (and wait for) before QEMU, on behalf of one mount. */
@@ -64,13 +76,20 @@ export interface BootPlan {
   cidata: Record<string, string>;
   /** The text of the instance's ssh.config. */
   sshConfig: string;
-  /** Whether the instance needs its own UEFI variable store (firmware boot). */
-  efiVars: boolean;
+  /** A firmware boot: the firmware whose UEFI variable store template the instance gets a copy of. */
+  efiVars?: Firmware;
+  /** The boot's command line (a resume adds -incoming defer: `launch`). */
   qemu: { binary: string; argv: string[] };
-  /** What must hold in the guest before the instance counts as READY, in order. */
-  readiness: ReadinessStep[];
+  /** Boot or resume, with what must hold in the guest before the instance counts as READY. */
+  launch: LaunchPlan;
   /** Whether cloud-init runs in full or is switched off on this boot, why, and the cidata's digest (recorded on READY). */
   cloudInit: BootMode & { cidata: string };
+  /** The host socket the guest's docker.sock is forwarded to (a docker instance), for the READY event. */
+  dockerSocket?: string;
+  /** The config's `message`, for the READY event, when there is one. */
+  instanceMessage?: string;
+  /** `mountInotify: true`: the mounts whose host changes are forwarded as inotify events. */
+  inotify?: WatchedMount[];
 }
 
 /**
@@ -112,14 +131,24 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
   const mode = bootMode({ cidata: digest, lastReady: host.readyCidata, freshDisk: host.freshDisk, directKernelBoot: host.image.kernel !== undefined });
   const image = { ...host.image, cmdline: kernelCmdline(host.image.cmdline, mode.cloudInit) };
   const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image, mounts, disks: host.disks ?? [], vmgenid: host.vmgenid });
+  const firmware = host.image.kernel === undefined && !config.firmware.legacyBIOS ? host.qemu.firmware : undefined;
+  const launch = planLaunch(
+    { argv, qemu: host.qemu, readiness: readinessSteps(config, mounts, mode.cloudInit), mounts, hostname: guestHostname(paths.name), cidata: digest, readyCidata: host.readyCidata },
+    host.savedState,
+    paths,
+  );
+  const dockerSocket = dockerHostSocket(config.portForwards);
   return {
     mounts,
     daemons,
     cidata,
     sshConfig,
-    efiVars: host.image.kernel === undefined && host.qemu.firmware !== undefined && !config.firmware.legacyBIOS,
+    ...(firmware !== undefined ? { efiVars: firmware } : {}),
     qemu: { binary: host.qemu.binary, argv },
-    readiness: readinessSteps(config, mounts, mode.cloudInit),
+    launch,
     cloudInit: { ...mode, cidata: digest },
+    ...(dockerSocket !== undefined ? { dockerSocket } : {}),
+    ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}),
+    ...(config.mountInotify ? { inotify: watchedMounts(mounts.mounts) } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { TslimaError, isTslimaError } from "../errors.js";
 import type { MountPlan } from "../mounts/types.js";
-import type { AgentEvent, Step } from "../store/events.js";
+import type { AgentEventBody, Step } from "../store/events.js";
 import type { InstancePaths } from "../store/paths.js";
 import { waitForSsh } from "../ssh/wait.js";
 import { retry } from "../proc/wait.js";
@@ -9,8 +9,9 @@ import type { ReadinessStep } from "./readiness-plan.js";
 import { provisionFailures, resetControlMaster, runProbe, waitForReady, type Interrupt } from "./guest.js";
 import { verifyGuestMounts } from "./mountcheck.js";
 import { startReverseSshfs } from "./daemons.js";
-import type { Supervised } from "./processes.js";
-import { remountGuest, syncGuestClock } from "./suspend.js";
+import type { ChildLog, Supervised } from "./processes.js";
+import { remountGuest } from "./quiesce.js";
+import { syncGuestClock } from "./clock.js";
 import { reidentifyGuest } from "./reidentify.js";
 import { guestExec, shScript } from "../ssh/exec.js";
 import { asRoot } from "../mounts/index.js";
@@ -21,11 +22,13 @@ export interface ReadinessContext {
   paths: InstancePaths;
   mounts: MountPlan;
   step: (s: Step, message: string) => void;
-  emit: (e: Omit<AgentEvent, "time" | "status">) => void;
+  emit: (e: AgentEventBody) => void;
   interrupt: Interrupt;
   stop: AbortSignal;
   /** Daemons started by a step (reverse-sshfs sessions) join the agent's, which stops them. */
   daemons: Supervised[];
+  /** The agent's log for a child by name (their stderr). */
+  childLog: (name: string) => ChildLog;
 }
 
 /** Carries out the readiness steps of a boot plan, in order (see readiness-plan.ts). */
@@ -37,7 +40,7 @@ export async function runReadiness(steps: ReadinessStep[], c: ReadinessContext):
       provisionFailed = (await runStep(s, c, provisionFailed)) ?? provisionFailed;
     } catch (e) {
       if (c.stop.aborted || s.fatal) throw withHint(e, s.hint);
-      c.emit({ warning: `${s.description}: not so (${(e as Error).message}); ${s.hint}` });
+      c.emit({ kind: "warning", warning: `${s.description}: not so (${(e as Error).message}); ${s.hint}` });
     }
   }
 }
@@ -66,29 +69,29 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
     case "provision-report": {
       await resetControlMaster(paths);
       const failed = await provisionFailures(paths, s.script);
-      for (const f of failed) c.emit({ warning: f });
+      for (const f of failed) c.emit({ kind: "warning", warning: f });
       return failed;
     }
     case "sshfs-helper":
       await ensureSshfsHelper(paths, s.keys);
       return undefined;
     case "reverse-sshfs":
-      c.daemons.push(...(await startReverseSshfs(paths, c.mounts.mounts.filter((m) => m.sshfs !== undefined), c.stop)));
+      c.daemons.push(...(await startReverseSshfs(paths, c.mounts.mounts.filter((m) => m.sshfs !== undefined), c.childLog, c.stop)));
       return undefined;
     case "mounts":
       await retry(() => verifyGuestMounts(paths, c.mounts, s.script), { timeoutMs: s.retryMs, intervalMs: 1000, signal: c.stop, beforeAttempt: c.interrupt });
       return undefined;
     case "probe":
-      await runProbe(paths, s, c.interrupt, c.stop, () => c.emit({ message: `waiting for probe: ${s.description}` }), provisionFailed);
+      await runProbe(paths, s, c.interrupt, c.stop, () => c.emit({ kind: "message", message: `waiting for probe: ${s.description}` }), provisionFailed);
       return undefined;
     case "clock": {
       const said = await syncGuestClock(paths, s.script, s.hostname);
-      if (said !== "") c.emit({ message: said });
+      if (said !== "") c.emit({ kind: "message", message: said });
       return undefined;
     }
     case "reidentify": {
       const said = await reidentifyGuest(paths, s.script, { signal: c.stop, beforeAttempt: c.interrupt });
-      if (said !== "") c.emit({ message: said });
+      if (said !== "") c.emit({ kind: "message", message: said });
       return undefined;
     }
     case "remount":
@@ -96,7 +99,7 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       return undefined;
     case "sync": {
       const r = await guestExec(paths, shScript(s.script), { timeoutMs: 300_000 });
-      for (const line of r.stdout.split("\n")) if (line.trim() !== "") c.emit({ warning: line.trim() });
+      for (const line of r.stdout.split("\n")) if (line.trim() !== "") c.emit({ kind: "warning", warning: line.trim() });
       if (r.code !== 0) throw new TslimaError("NOT_READY", `sync in the guest failed: ${r.stderr.trim().split("\n").pop() || `exit ${r.code}`}`);
       return undefined;
     }

@@ -48,16 +48,21 @@ export function newMachineId(): string {
 export { REIDENTIFY_SCRIPT } from "./reidentify-script.js";
 
 /**
- * Whether the guest still has to get the instance's own identity (an instance made from a booted
- * snapshot whose first resume has not completed), and the host key to pin for reaching it: on a
- * resume, the snapshot's (known_hosts), which the saved guest serves; on a cold boot the instance's
- * own stays pinned (ensureHostKey wrote it: cloud-init installs it), and the machine-id is still
- * due (the disk has the snapshot's).
+ * Whether the guest still has to get the instance's own identity: an instance made from a booted
+ * snapshot whose first resume has not completed (on a cold boot too: the disk has the snapshot's
+ * machine-id).
  */
-export function identityDue(paths: InstancePaths, resuming: boolean): boolean {
-  if (!existsSync(paths.resumeHostKey)) return false;
-  if (resuming) writeFileAtomic(paths.knownHosts, `${knownHostsLine(paths.name, readFileSync(paths.resumeHostKey, "utf8"))}\n`);
-  return true;
+export function identityDue(paths: InstancePaths): boolean {
+  return existsSync(paths.resumeHostKey);
+}
+
+/**
+ * A restored guest whose identity is due serves the snapshot's host key: that one is pinned
+ * (known_hosts) for reaching it. On a cold boot the instance's own stays pinned (ensureHostKey wrote
+ * it: cloud-init installs it).
+ */
+export function pinSnapshotHostKey(paths: InstancePaths): void {
+  writeFileAtomic(paths.knownHosts, `${knownHostsLine(paths.name, readFileSync(paths.resumeHostKey, "utf8"))}\n`);
 }
 
 /** What the guest says its machine-id is, once reached with the instance's own key. */

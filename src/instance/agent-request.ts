@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { TslimaError } from "../errors.js";
-import type { AgentEvent, SuspendPhase } from "../store/events.js";
+import type { AgentEvent } from "../store/events.js";
 import { fromAgentError } from "../store/agent-error.js";
 import { EventFollower } from "../store/follow.js";
 import type { InstancePaths } from "../store/paths.js";
@@ -18,9 +18,9 @@ function logSize(path: string): number {
 
 /** What an event means for the one waiting on a request: undefined while it goes on. Pure. */
 export function requestOutcome(e: AgentEvent, action: AgentRequest["action"]): "saved" | "failed" | "exited" | undefined {
-  const phase: SuspendPhase | undefined = action === "suspend" ? e.suspend : e.snapshot;
-  if (phase === "saved" || phase === "failed") return phase;
-  return e.status.exiting === true ? "exited" : undefined;
+  if (e.kind === action && (e.phase === "saved" || e.phase === "failed")) return e.phase;
+  // "failed" with status.exiting: the agent crashed
+  return e.kind === "exiting" || e.status.exiting === true ? "exited" : undefined;
 }
 
 export interface AgentAnswer {
@@ -54,7 +54,7 @@ export async function requestAgent(
           if (req.action === "snapshot") return "saved";
         }
         if (r === "failed") {
-          throw fromAgentError(e.error ?? { code: req.action === "suspend" ? "SUSPEND_FAILED" : "SNAPSHOT_FAILED", message: "the host agent did not say why" }, `${o.what} failed`, `logs: ${paths.haStderrLog}`);
+          throw fromAgentError((e.kind === req.action ? e.error : undefined) ?? { code: req.action === "suspend" ? "SUSPEND_FAILED" : "SNAPSHOT_FAILED", message: "the host agent did not say why" }, `${o.what} failed`, `logs: ${paths.haStderrLog}`);
         }
         if (r === "exited") return "exited";
       }

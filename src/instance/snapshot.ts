@@ -18,7 +18,7 @@ import { SNAPSHOT_RECORD_VERSION, type SnapshotRecord } from "../store/snapshot-
 import { guestHostname } from "../config/guest.js";
 import { qemuImgRebase, qemuImgRebaseUnsafe } from "../qemu/index.js";
 import { readImageRecord } from "../hostagent/prepare.js";
-import { snapshotTakenPath, type SnapshotTaken } from "../hostagent/suspend.js";
+import { snapshotTakenPath, type SnapshotTaken } from "../hostagent/snapshot.js";
 import { requireInstance } from "./lookup.js";
 import { instanceNameProblem } from "./names.js";
 import { requestAgent } from "./agent-request.js";

@@ -3,6 +3,7 @@ import { startChild } from "../proc/child.js";
 import { fileURLToPath } from "node:url";
 import { TslimaError } from "../errors.js";
 import { outcomeOf, type AgentEvent, type Outcome } from "../store/events.js";
+import { parseEvent } from "../store/event-parse.js";
 import { fromAgentError } from "../store/agent-error.js";
 import { runHostAgent } from "../hostagent/agent.js";
 import { formatEvent } from "../store/events.js";
@@ -75,7 +76,8 @@ export interface Started {
  * READY (port forwards, ...) carry the ready status too, but not the message: the first one counts. Pure.
  */
 export function readyMessage(events: AgentEvent[]): string {
-  return events.find((e) => e.status.ready === true)?.instanceMessage ?? "";
+  const ready = events.find((e) => e.kind === "ready");
+  return ready?.kind === "ready" ? (ready.instanceMessage ?? "") : "";
 }
 
 /** How long `start` lets the guest of a Broken instance (QEMU without its agent) power off; Debian under TCG needs ~10-20 s. */
@@ -153,7 +155,8 @@ export async function startRequested(target: string, options: StartRequest = {})
       return { name: paths.name, paths, alreadyRunning: false, events, message: readyMessage(events) };
     }
     await runDetached(paths, opts, timeoutMs, events);
-    const dockerSocket = events.find((e) => e.status.ready === true)?.dockerSocket;
+    const ready = events.find((e) => e.kind === "ready");
+    const dockerSocket = ready?.kind === "ready" ? ready.dockerSocket : undefined;
     if (dockerSocket !== undefined) {
       await ensureDockerContext(paths, dockerSocket, { env: opts.env ?? process.env, say, ...(opts.activate !== undefined ? { activate: opts.activate } : {}) });
     }
@@ -165,7 +168,7 @@ export async function startRequested(target: string, options: StartRequest = {})
 
 /** The agent's failure, rethrown with its own code and hint (START_FAILED only when it said nothing). */
 export function startFailure(paths: InstancePaths, o: Outcome): TslimaError {
-  const said = o.event.error ?? { code: "START_FAILED", message: o.event.status.errors?.join("\n") ?? "the host agent exited before the guest was ready" };
+  const said = (o.event.kind === "failed" ? o.event.error : undefined) ?? { code: "START_FAILED", message: o.event.status.errors?.join("\n") ?? "the host agent exited before the guest was ready" };
   return fromAgentError(said, `starting ${paths.name} failed`, `logs: ${paths.haStderrLog} and ${paths.serialLog}`);
 }
 
@@ -207,7 +210,7 @@ async function runDetached(paths: InstancePaths, opts: StartRequest, timeoutMs: 
         if (o !== undefined || !(agentExited || (pid !== undefined && !isAlive(pid)))) return o;
         for (const e of follower.poll()) events.push(e);
         const last = [...events].reverse().find((e) => outcomeOf(e) !== undefined);
-        throw startFailure(paths, last ? outcomeOf(last)! : { kind: "exited", event: { time: "", status: { errors: [`the host agent exited unexpectedly; see ${paths.haStderrLog}`] } } });
+        throw startFailure(paths, last ? outcomeOf(last)! : { kind: "exited", event: { time: "", status: { errors: [`the host agent exited unexpectedly; see ${paths.haStderrLog}`] }, kind: "other" } });
       },
       { timeoutMs, intervalMs: 200, ...(opts.signal ? { signal: opts.signal } : {}) },
     );
@@ -242,7 +245,8 @@ async function runForeground(paths: InstancePaths, opts: StartRequest, events: A
       emit: (e) => {
         const line = formatEvent(e);
         appendFileSync(paths.haStdoutLog, line);
-        const ev = JSON.parse(line) as AgentEvent;
+        const ev = parseEvent(line);
+        if (ev === undefined) return;
         events.push(ev);
         opts.onEvent?.(ev);
         const o = outcomeOf(ev);

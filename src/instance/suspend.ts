@@ -52,7 +52,7 @@ export async function suspendInstance(name: string, opts: SuspendOptions = {}): 
     if (saved === undefined || inspectStatus(paths).status !== "Suspended") {
       throw new TslimaError("SUSPEND_FAILED", `the host agent of ${name} exited without saving the VM state`, { hint: `see ${paths.haStderrLog}; the next start boots cold` });
     }
-    return { name, stateBytes: saved.stateBytes ?? 0, alreadySuspended: false };
+    return { name, stateBytes: (saved.kind === "suspend" ? saved.stateBytes : undefined) ?? 0, alreadySuspended: false };
   } finally {
     lock.release();
   }

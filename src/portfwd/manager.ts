@@ -94,12 +94,12 @@ class Forwards {
       if (isNew) {
         const message = `Forwarding ${describeForward(f)}`;
         this.sink.log(message);
-        this.sink.emit({ message, portForward: forwardEvent("added", f) });
+        this.sink.emit({ kind: "port-forward", message, portForward: forwardEvent("added", f) });
       }
     } else {
       this.failed.add(key);
       this.sink.log(`port forwarding: cannot forward ${describeForward(f)}: ${r.reason}`);
-      this.sink.emit({ warning: `cannot forward ${describeForward(f)}: ${r.reason}`, portForward: forwardEvent("failed", f, r.reason) });
+      this.sink.emit({ kind: "port-forward", warning: `cannot forward ${describeForward(f)}: ${r.reason}`, portForward: forwardEvent("failed", f, r.reason) });
     }
   }
 
@@ -108,7 +108,7 @@ class Forwards {
     this.active.delete(forwardKey(f));
     const message = `Stopped forwarding ${describeForward(f)}`;
     this.sink.log(r.ok ? message : `${message} (ssh: ${r.reason})`);
-    this.sink.emit({ message, portForward: forwardEvent("removed", f) });
+    this.sink.emit({ kind: "port-forward", message, portForward: forwardEvent("removed", f) });
   }
 
   /** One round: bring the dynamic forwards in line with `listeners`; `reassert` re-adds every wanted one. */
@@ -150,7 +150,7 @@ class Forwards {
 export function startPortForwarding(paths: InstancePaths, config: Pick<Config, "portForwards" | "plain">, sink: PortForwardSink, opts: PortForwardingOptions = {}): PortForwarding {
   const rules = forwardingRules(config.portForwards, opts.sshLocalPort);
   const statics = socketForwards(rules);
-  for (const p of statics.problems) sink.emit({ warning: `port forwarding: ${p}` });
+  for (const p of statics.problems) sink.emit({ kind: "warning", warning: `port forwarding: ${p}` });
   const forwards = new Forwards(paths, sink, rules, statics.forwards);
   let stopped = false;
 

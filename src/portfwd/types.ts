@@ -32,12 +32,12 @@ export interface Forward {
   proto?: "udp";
 }
 
-import type { PortForwardEvent } from "../store/events.js";
+import type { AgentEventBody, PortForwardEvent } from "../store/events.js";
 
 export type { PortForwardEvent };
 
-/** What the forwarding reports to its owner (the host agent's emit); a subset of AgentEvent. */
+/** What the forwarding reports to its owner (the host agent's emit): some kinds of AgentEvent. */
 export interface PortForwardSink {
-  emit(e: { message?: string; warning?: string; portForward?: PortForwardEvent }): void;
+  emit(e: Extract<AgentEventBody, { kind: "warning" | "port-forward" }>): void;
   log(message: string): void;
 }

@@ -1,13 +1,13 @@
 /**
  * The host agent's event log: one JSON object per line in ha.stdout.log. `start` follows it.
  *
- *   {"time":"2026-01-01T00:00:00.000Z","status":{"running":false},"step":"wait-ssh","message":"Waiting for SSH"}
+ *   {"time":"2026-01-01T00:00:00.000Z","status":{"running":false},"kind":"step","step":"wait-ssh","message":"Waiting for SSH"}
  *
  * `status` is the agent's view of the instance after the event (Lima's shape: running, degraded,
- * exiting, sshLocalPort, errors); `step` names the boot step that begins with this event.
+ * exiting, sshLocalPort, errors); `kind` tells the events apart (AgentEventBody).
  */
 
-import { readAgentError, type AgentError } from "./agent-error.js";
+import type { AgentError } from "./agent-error.js";
 
 /** A change in the forwards, reported in the host agent's event log (`portForward` field). */
 export interface PortForwardEvent {
@@ -60,63 +60,56 @@ export interface AgentStatus {
   errors?: string[];
 }
 
-export interface AgentEvent {
+/** What every event line carries: when, and the agent's view of the instance after it (Lima's shape). */
+export interface EventHead {
   time: string;
   status: AgentStatus;
-  step?: Step;
-  message?: string;
-  /** Download/copy progress within a step. */
-  progress?: { done: number; total?: number };
-  /** Why the boot failed, as data with its own code and hint (set with status.errors; see agent-error.ts). */
-  error?: AgentError;
-  /** Peak resident set size of the agent in KiB, in the final event. */
-  maxRSSKiB?: number;
-  /** The config's `message` with its template variables filled (READY event only, when there is one). */
-  instanceMessage?: string;
-  /** READY only, for a docker instance: the host socket its guest docker.sock is forwarded to (see dockerHostSocket). */
-  dockerSocket?: string;
-  /** Warnings (e.g. accelerator fallback). */
-  warning?: string;
-  /** A port forward was added, removed or failed (see src/portfwd; the current set is in <instance>/portfwd.json). */
-  portForward?: PortForwardEvent;
-  /**
-   * A suspend's progress: "requested" (it begins), "failed" (with `error`; the VM keeps running),
-   * "saved" (the state is committed; the agent exits next). Not a boot failure: status.errors stays unset.
-   */
-  suspend?: SuspendPhase;
-  /** A booted snapshot's progress, as `suspend` (but "saved" means the VM runs on). */
-  snapshot?: SuspendPhase;
-  /** Bytes of the saved state ("saved" only). */
-  stateBytes?: number;
-  /** Set on READY when the boot restored a saved state instead of booting. */
-  resumed?: boolean;
 }
 
+/** A suspend's or a booted snapshot's progress (see the "suspend" and "snapshot" events). */
 export type SuspendPhase = "requested" | "failed" | "saved";
 
-export function formatEvent(e: Omit<AgentEvent, "time">, now: Date = new Date()): string {
-  return `${JSON.stringify({ time: now.toISOString(), ...e })}\n`;
-}
+/**
+ * What happened, told apart by `kind`. A line written by an older agent has no `kind`: parseEvent
+ * (event-parse.ts) derives it from the fields; a kind it does not know is read as "other".
+ */
+export type AgentEventBody =
+  /** A boot (or suspend, snapshot) step begins. */
+  | { kind: "step"; step: Step; message: string }
+  /** Download/copy progress within a step. */
+  | { kind: "progress"; progress: { done: number; total?: number } }
+  /** Something worth telling (cloud-init's mode, a build step, what a guest step said). */
+  | { kind: "message"; message: string }
+  /** Not fatal (e.g. the accelerator fallback, a failed provisioning step). */
+  | { kind: "warning"; warning: string }
+  /** A port forward was added, removed or failed (src/portfwd; the current set is in <instance>/portfwd.json). */
+  | { kind: "port-forward"; portForward: PortForwardEvent; message?: string; warning?: string }
+  /**
+   * The instance is ready. `resumed`: a saved state was restored instead of a boot. `instanceMessage`:
+   * the config's `message`, its template variables filled. `dockerSocket`: for a docker instance, the
+   * host socket its guest docker.sock is forwarded to (see dockerHostSocket).
+   */
+  | { kind: "ready"; message: "READY"; resumed?: boolean; instanceMessage?: string; dockerSocket?: string }
+  /** The boot failed (status.errors is set too), or the agent crashed (status.exiting as well). */
+  | { kind: "failed"; message?: string; error: AgentError }
+  /**
+   * A suspend's progress: "requested" (it begins), "failed" (with `error`; the VM keeps running),
+   * "saved" (the state is committed, `stateBytes` long; the agent exits next). Not a boot failure:
+   * status.errors stays unset.
+   */
+  | { kind: "suspend"; phase: SuspendPhase; message?: string; stateBytes?: number; error?: AgentError }
+  /** A booted snapshot's progress, as "suspend" (but "saved" means the VM runs on). */
+  | { kind: "snapshot"; phase: SuspendPhase; message?: string; stateBytes?: number; error?: AgentError }
+  /** The agent's last event: `maxRSSKiB` is its peak resident set size. */
+  | { kind: "exiting"; message: "exiting"; maxRSSKiB?: number }
+  /** A line of a kind this version does not know (a newer agent's): only its status and message are read. */
+  | { kind: "other"; message?: string };
 
-/** Parses one line; undefined for blank or malformed lines (a half-written last line, say). */
-export function parseEvent(line: string): AgentEvent | undefined {
-  const t = line.trim();
-  if (t === "") return undefined;
-  try {
-    const v = JSON.parse(t) as unknown;
-    if (typeof v !== "object" || v === null) return undefined;
-    const o = v as Record<string, unknown>;
-    if (typeof o.time !== "string" || typeof o.status !== "object" || o.status === null) return undefined;
-    const event = v as AgentEvent;
-    if (o.error !== undefined) {
-      const error = readAgentError(o.error);
-      if (error === undefined) delete event.error;
-      else event.error = error;
-    }
-    return event;
-  } catch {
-    return undefined;
-  }
+export type AgentEvent = EventHead & AgentEventBody;
+export type AgentEventKind = AgentEventBody["kind"];
+
+export function formatEvent(e: { status: AgentStatus } & AgentEventBody, now: Date = new Date()): string {
+  return `${JSON.stringify({ time: now.toISOString(), ...e })}\n`;
 }
 
 /** Splits a growing buffer into complete lines, keeping the unterminated rest. Pure. */
@@ -130,9 +123,12 @@ export type Outcome = { kind: "ready"; event: AgentEvent } | { kind: "failed"; e
 
 /** What a single event means for someone waiting for the boot to finish. Pure. */
 export function outcomeOf(e: AgentEvent): Outcome | undefined {
-  if (e.status.errors && e.status.errors.length > 0) return { kind: "failed", event: e };
-  if (e.status.exiting) return { kind: "exited", event: e };
-  if (e.status.ready) return { kind: "ready", event: e };
+  if (e.kind === "failed") return { kind: "failed", event: e };
+  if (e.kind === "exiting") return { kind: "exited", event: e };
+  if (e.kind === "ready") return { kind: "ready", event: e };
+  // a line this version cannot read (a newer agent's): its status still tells a failure or the end
+  if (e.kind === "other" && (e.status.errors?.length ?? 0) > 0) return { kind: "failed", event: e };
+  if (e.kind === "other" && e.status.exiting === true) return { kind: "exited", event: e };
   return undefined;
 }
 
@@ -144,13 +140,14 @@ export function phaseDurations(events: AgentEvent[]): Array<{ step: Step | "tota
   for (const e of events) {
     const at = Date.parse(e.time);
     first ??= at;
-    const ends = e.step !== undefined || e.status.ready === true || (e.status.errors?.length ?? 0) > 0;
-    if (ends && current && e.step !== current.step) {
+    const step = e.kind === "step" ? e.step : undefined;
+    const ends = step !== undefined || e.kind === "ready" || e.kind === "failed";
+    if (ends && current && step !== current.step) {
       out.push({ step: current.step, ms: at - current.at });
       current = undefined;
     }
-    if (e.step !== undefined && current?.step !== e.step) current = { step: e.step, at };
-    if (e.status.ready === true) {
+    if (step !== undefined && current?.step !== step) current = { step, at };
+    if (e.kind === "ready") {
       out.push({ step: "total", ms: at - (first ?? at) });
       break;
     }

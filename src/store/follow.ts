@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync } from "node:fs";
-import { parseEvent, splitLines, type AgentEvent } from "./events.js";
+import { splitLines, type AgentEvent } from "./events.js";
+import { parseEvent } from "./event-parse.js";
 
 /** Reads the event lines appended to ha.stdout.log since the last call. */
 export class EventFollower {

@@ -105,7 +105,7 @@ export function dockerSuite({ template, rootless }: DockerSuite): void {
   }
 
   /** The boot's events as start's progress lines: the message, "READY" for the ready event. */
-  const said = (e: AgentEvent): string => (e.status.ready ? "READY" : (e.message ?? ""));
+  const said = (e: AgentEvent): string => (e.kind === "ready" ? "READY" : "message" in e ? (e.message ?? "") : "");
 
   /** Seconds from the boot event whose line matches `from` to the one matching `to`. */
   function phaseSeconds(from: RegExp, to: RegExp): number | undefined {
@@ -140,7 +140,7 @@ export function dockerSuite({ template, rootless }: DockerSuite): void {
     const prebuilt = existsSync(join(dockerImageDir, "build.json"));
     console.log(`${template} provisioning: ${provisioning?.toFixed(0) ?? "?"}s from "Waiting for cloud-init" to READY (${prebuilt ? "prebuilt image" : "apt-get install docker.io"}, dockerd up); start took ${bootSeconds.toFixed(0)}s in all`);
     assert.match(lines, /probe/, "the readiness probe ran");
-    const failed = bootEvents.flatMap((e) => (e.warning && /provision/i.test(e.warning) ? [e.warning] : []));
+    const failed = bootEvents.flatMap((e) => (e.kind === "warning" && /provision/i.test(e.warning) ? [e.warning] : []));
     assert.deepEqual(failed, [], "every provisioning step succeeded");
     if (prebuilt) assert.ok(lines.includes(`over ${join(dockerImageDir, "disk.qcow2")}`), `the prebuilt image ${dockerImageDir} is used:\n${lines}`);
     else console.log(`# ${dockerImageDir} is not built: Docker came from apt at boot`);

@@ -65,7 +65,7 @@ test("await using an instance from a booted snapshot: it resumes, and is stopped
       config: { message: "this is {{.Name}}" },
       onEvent: (e) => {
         events++;
-        resumed ||= e.resumed === true;
+        resumed ||= e.kind === "ready" && e.resumed === true;
       },
     });
     assert.ok(resumed, "it resumed the snapshot's state instead of booting");

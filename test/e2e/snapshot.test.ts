@@ -47,7 +47,7 @@ async function backing(file: string): Promise<string | undefined> {
 
 test("an instance from the base snapshot resumes instead of booting, under its own name", LONG, async () => {
   const events: string[] = [];
-  source = await bootGuest(cli, { from: "base-snapshot", name: "src", onEvent: (e) => events.push(e.step ?? "") });
+  source = await bootGuest(cli, { from: "base-snapshot", name: "src", onEvent: (e) => events.push(e.kind === "step" ? e.step : "") });
   assert.ok(events.includes("restore-state"), `the harness resumed the base snapshot (steps: ${events.join(" ")})`);
   assert.ok(!events.includes("wait-cloud-init"), "no boot ran");
   assert.equal(await sh("src", "hostname"), "lima-src");

@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { planBoot, type BootHost, type BootPlan } from "../../../src/hostagent/plan.js";
+import { needsVirtiofsd, planBoot, type BootHost, type BootPlan } from "../../../src/hostagent/plan.js";
+import type { SavedState } from "../../../src/hostagent/launch-plan.js";
+import { hardwareArgv } from "../../../src/qemu/argv.js";
+import { SUSPEND_RECORD_VERSION, type FileIdentity, type SuspendRecord } from "../../../src/store/suspend-record.js";
 import type { Config } from "../../../src/config/types.js";
 import { isTslimaError } from "../../../src/errors.js";
 import { fixturesDir } from "../../helpers.js";
@@ -70,7 +73,7 @@ test("golden boot plan: direct kernel boot, a 9p mount, provisioning and a probe
 test("golden boot plan: UEFI firmware, reverse-sshfs", () => {
   const config = testConfig({ mountType: "reverse-sshfs", mounts: [testMount("/home/alice/src", { writable: true })] });
   const plan = planBoot(config, { ...host, image: { disk: kernelImage.disk, diskFormat: "qcow2", location: "https://example.org/debian-12.qcow2" } }, testPaths);
-  assert.equal(plan.efiVars, true);
+  assert.deepEqual(plan.efiVars, host.qemu.firmware, "the firmware whose variable store the instance gets a copy of");
   assertGolden("uefi-reverse-sshfs", plan);
 });
 
@@ -83,12 +86,12 @@ test("golden boot plan: virtiofs starts one daemon per mount before QEMU", () =>
 });
 
 test("readiness steps: order and fatality follow the config", () => {
-  const kinds = (c: Partial<Config>) => planBoot(testConfig(c), host, testPaths).readiness.map((s) => `${s.kind}${s.fatal ? "" : "?"}`);
+  const kinds = (c: Partial<Config>) => planBoot(testConfig(c), host, testPaths).launch.readiness.map((s) => `${s.kind}${s.fatal ? "" : "?"}`);
   // the last step writes the guest's file systems to disk (issue 31): a crash after READY loses nothing
   assert.deepEqual(kinds({}), ["ssh", "ready-file", "sync?"]);
   assert.deepEqual(kinds(withEverything), ["ssh", "ready-file", "provision-report?", "mounts", "probe", "sync?"]);
   assert.deepEqual(kinds({ mountType: "reverse-sshfs", mounts: [testMount("/x")] }), ["ssh", "ready-file", "reverse-sshfs", "mounts", "sync?"]);
-  const probe = planBoot(testConfig(withEverything), host, testPaths).readiness.find((s) => s.kind === "probe");
+  const probe = planBoot(testConfig(withEverything), host, testPaths).launch.readiness.find((s) => s.kind === "probe");
   assert.deepEqual(probe?.kind === "probe" && probe.interpreter, ["/bin/bash"]);
 });
 
@@ -109,9 +112,9 @@ test("light boot: the same cidata as at the last READY switches cloud-init off o
   assert.equal(append(light), `${kernelImage.cmdline} cloud-init=disabled`);
   assert.equal(append(full), kernelImage.cmdline);
   assert.deepEqual(light.cidata, full.cidata, "the guest gets the same cidata either way");
-  const ready = light.readiness.find((s) => s.kind === "ready-file");
+  const ready = light.launch.readiness.find((s) => s.kind === "ready-file");
   assert.ok(ready?.kind === "ready-file" && /tslima-boot\.service/.test(ready.script) && /light-failed/.test(ready.script));
-  assert.deepEqual(light.readiness.map((s) => s.kind), full.readiness.map((s) => s.kind), "the same readiness steps: mounts and probes are checked as on a full boot");
+  assert.deepEqual(light.launch.readiness.map((s) => s.kind), full.launch.readiness.map((s) => s.kind), "the same readiness steps: mounts and probes are checked as on a full boot");
   // a changed cidata, a fresh disk, a firmware boot: full
   const changed = testConfig({ ...withEverything, env: { NEW: "1" } });
   assert.equal(planBoot(changed, { ...host, readyCidata: full.cloudInit.cidata }, testPaths).cloudInit.cloudInit, "full");
@@ -119,4 +122,79 @@ test("light boot: the same cidata as at the last READY switches cloud-init off o
   const uefi = { ...host, image: { disk: kernelImage.disk, diskFormat: "qcow2" as const, location: "https://example.org/debian-12.qcow2" } };
   const uefiDigest = planBoot(config, uefi, testPaths).cloudInit.cidata;
   assert.equal(planBoot(config, { ...uefi, readyCidata: uefiDigest }, testPaths).cloudInit.cloudInit, "full");
+});
+
+const diffdisk: FileIdentity = { size: 1 << 20, mtimeNs: "1764547200000000000", ino: "42", dev: "2049", headSha256: "0".repeat(64) };
+
+/** A suspend of the plan's own boot: the record a resume of it compares with, and the files as they are. */
+function savedState(boot: BootPlan, changes: Partial<SavedState> = {}, record: Partial<SuspendRecord> = {}): SavedState {
+  const saved: SuspendRecord = {
+    version: SUSPEND_RECORD_VERSION,
+    savedAt: "2026-12-01T00:00:00.000Z",
+    qemu: { binary: host.qemu.binary, version: host.qemu.version },
+    argv: hardwareArgv(boot.qemu.argv, testPaths),
+    sshPort: 60022,
+    stateBytes: 300_000_000,
+    disks: { diffdisk },
+    ...record,
+  };
+  return { saved: { record: saved }, disks: { diffdisk }, stateBytes: saved.stateBytes, cidataPresent: true, identityDue: false, ...changes };
+}
+
+test("golden resume plan: QEMU takes the saved state (-incoming defer), the guest's cidata is kept, the resume's readiness steps, a boot as fallback", () => {
+  const config = testConfig(withEverything);
+  const boot = planBoot(config, host, testPaths);
+  assert.equal(boot.launch.variant, "boot", "nothing saved: a boot");
+  const plan = planBoot(config, { ...host, savedState: savedState(boot) }, testPaths);
+  assert.equal(plan.launch.variant, "resume");
+  if (plan.launch.variant !== "resume") return;
+  assert.deepEqual(plan.launch.argv, [...boot.qemu.argv, "-incoming", "defer"]);
+  assert.equal(plan.launch.writeCidata, false, "the resumed guest read its cidata when it booted");
+  assert.deepEqual(plan.launch.fallback, boot.launch, "a state QEMU cannot load: this boot instead");
+  assert.deepEqual(plan.launch.readiness.map((s) => s.kind), ["ssh", "clock", "remount", "mounts"]);
+  assertGolden("resume-kernel-9p", plan);
+});
+
+test("resume plan of an instance made from a booted snapshot: no cidata yet, its own identity due, the snapshot's key pinned first", () => {
+  const config = testConfig(withEverything);
+  const boot = planBoot(config, host, testPaths);
+  const plan = planBoot(config, { ...host, savedState: savedState(boot, { cidataPresent: false, identityDue: true }) }, testPaths);
+  assert.ok(plan.launch.variant === "resume");
+  assert.equal(plan.launch.writeCidata, true);
+  assert.equal(plan.launch.pinSnapshotKey, true);
+  assert.deepEqual(plan.launch.readiness.map((s) => s.kind), ["ssh", "clock", "reidentify", "remount", "mounts"]);
+  assert.deepEqual(plan.launch.fallback.readiness.slice(-2).map((s) => s.kind), ["reidentify", "sync"], "its fallback boot reidentifies before the closing sync");
+  // a cold boot (nothing saved) of such an instance: the identity is still due
+  const cold = planBoot(config, { ...host, savedState: { ...savedState(boot, { identityDue: true }), saved: undefined } }, testPaths);
+  assert.deepEqual(cold.launch.variant === "boot" && cold.launch.readiness.slice(-2).map((s) => s.kind), ["reidentify", "sync"]);
+});
+
+test("a saved state that may not be restored: a boot, saying why (the state is discarded)", () => {
+  const config = testConfig(withEverything);
+  const boot = planBoot(config, host, testPaths);
+  const why = (changes: Partial<SavedState>, record: Partial<SuspendRecord> = {}) => {
+    const plan = planBoot(config, { ...host, savedState: savedState(boot, changes, record) }, testPaths);
+    assert.equal(plan.launch.variant, "boot");
+    return plan.launch.variant === "boot" ? (plan.launch.notResumed ?? "") : "";
+  };
+  assert.match(why({ stateBytes: undefined }), /state file is missing/);
+  assert.match(why({ stateBytes: 1000 }), /incomplete/);
+  assert.match(why({}, { qemu: { binary: host.qemu.binary, version: "7.1.0" } }), /QEMU changed/);
+  assert.match(why({ disks: { diffdisk: { ...diffdisk, ino: "43" } } }), /diffdisk was replaced/);
+  assert.match(why({ saved: { problem: "not JSON" } }), /the suspend record is unusable \(not JSON\)/);
+  assert.match(why({}, { argv: ["-m", "512"] }), /./, "another command line");
+  const noneSaved = planBoot(config, { ...host, savedState: { ...savedState(boot), saved: undefined } }, testPaths);
+  assert.deepEqual(noneSaved.launch, boot.launch, "nothing saved: a plain boot, nothing to say");
+});
+
+test("virtiofsd is looked for only for virtiofs mounts; docker socket, message and inotify mounts come from the config", () => {
+  assert.equal(needsVirtiofsd(testConfig({ mountType: "virtiofs", mounts: [testMount("/src")] })), true);
+  assert.equal(needsVirtiofsd(testConfig({ mountType: "virtiofs", mounts: [] })), false);
+  assert.equal(needsVirtiofsd(testConfig({ mountType: "9p", mounts: [testMount("/src")] })), false);
+  const plain = planBoot(testConfig(withEverything), host, testPaths);
+  assert.deepEqual([plain.dockerSocket, plain.instanceMessage, plain.inotify], [undefined, undefined, undefined]);
+  const config = testConfig({ ...withEverything, mountInotify: true, message: "hello", mounts: [testMount("/home/alice/src", { writable: true }), testMount("/home/alice/ro")] });
+  const plan = planBoot(config, host, testPaths);
+  assert.equal(plan.instanceMessage, "hello");
+  assert.deepEqual(plan.inotify?.map((m) => m.location), ["/home/alice/src"], "the writable mounts only");
 });

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureVmGenId, identityDue, newMachineId, REIDENTIFY_SCRIPT } from "../../../src/hostagent/reidentify.js";
+import { ensureVmGenId, identityDue, newMachineId, pinSnapshotHostKey, REIDENTIFY_SCRIPT } from "../../../src/hostagent/reidentify.js";
 import { instancePaths } from "../../../src/store/paths.js";
 import { knownHostsLine } from "../../../src/ssh/hostkey.js";
 
@@ -43,7 +43,7 @@ test("ensureVmGenId: made once and kept; a file that is not a UUID is replaced",
   }
 });
 
-test("identityDue: a resume pins the snapshot's key until the guest has its own identity; a cold boot keeps the instance's key pinned, the identity still due", () => {
+test("identityDue and pinSnapshotHostKey: a resume pins the snapshot's key until the guest has its own identity; a cold boot keeps the instance's key pinned, the identity still due", () => {
   const home = mkdtempSync(join(tmpdir(), "tslima-pin-"));
   try {
     const paths = instancePaths(home, "a");
@@ -51,12 +51,12 @@ test("identityDue: a resume pins the snapshot's key until the guest has its own 
     const own = "ssh-ed25519 AAAAOwnKey tslima-host-a";
     const snap = "ssh-ed25519 AAAASnapshotKey tslima-host-src";
     writeFileSync(paths.knownHosts, `${knownHostsLine("a", own)}\n`);
-    assert.equal(identityDue(paths, true), false, "an instance of its own: nothing to do");
+    assert.equal(identityDue(paths), false, "an instance of its own: nothing to do");
     assert.equal(readFileSync(paths.knownHosts, "utf8"), `${knownHostsLine("a", own)}\n`);
     writeFileSync(paths.resumeHostKey, `${snap}\n`);
-    assert.equal(identityDue(paths, false), true, "a cold boot: machine-id and MAC still due");
+    assert.equal(identityDue(paths), true, "machine-id and MAC still due");
     assert.equal(readFileSync(paths.knownHosts, "utf8"), `${knownHostsLine("a", own)}\n`, "cloud-init gives the booting guest the instance's own key");
-    assert.equal(identityDue(paths, true), true);
+    pinSnapshotHostKey(paths); // a resume (not a cold boot) reaches the saved guest with the snapshot's key
     assert.equal(readFileSync(paths.knownHosts, "utf8"), "lima-a ssh-ed25519 AAAASnapshotKey\n");
     assert.equal(existsSync(paths.resumeHostKey), true, "kept until the guest has its own identity");
   } finally {

@@ -44,14 +44,14 @@ test("the first resume of an instance made from a booted snapshot gives the gues
 
 
 test("requestOutcome: saved and failed end the wait, so does the agent exiting; a suspend's events do not end a snapshot's wait", () => {
-  assert.equal(requestOutcome({ time: "", status: {}, suspend: "requested" }, "suspend"), undefined);
-  assert.equal(requestOutcome({ time: "", status: {}, suspend: "saved", stateBytes: 5 }, "suspend"), "saved");
-  assert.equal(requestOutcome({ time: "", status: {}, suspend: "failed" }, "suspend"), "failed");
-  assert.equal(requestOutcome({ time: "", status: { exiting: true } }, "suspend"), "exited");
-  assert.equal(requestOutcome({ time: "", status: {}, snapshot: "saved" }, "snapshot"), "saved");
-  assert.equal(requestOutcome({ time: "", status: {}, snapshot: "failed" }, "snapshot"), "failed");
-  assert.equal(requestOutcome({ time: "", status: {}, suspend: "saved" }, "snapshot"), undefined);
-  assert.equal(requestOutcome({ time: "", status: {}, snapshot: "saved" }, "suspend"), undefined);
+  assert.equal(requestOutcome({ time: "", status: {}, kind: "suspend", phase: "requested" }, "suspend"), undefined);
+  assert.equal(requestOutcome({ time: "", status: {}, kind: "suspend", phase: "saved", stateBytes: 5 }, "suspend"), "saved");
+  assert.equal(requestOutcome({ time: "", status: {}, kind: "suspend", phase: "failed" }, "suspend"), "failed");
+  assert.equal(requestOutcome({ time: "", status: { exiting: true }, kind: "exiting", message: "exiting" }, "suspend"), "exited");
+  assert.equal(requestOutcome({ time: "", status: {}, kind: "snapshot", phase: "saved" }, "snapshot"), "saved");
+  assert.equal(requestOutcome({ time: "", status: {}, kind: "snapshot", phase: "failed" }, "snapshot"), "failed");
+  assert.equal(requestOutcome({ time: "", status: {}, kind: "suspend", phase: "saved" }, "snapshot"), undefined);
+  assert.equal(requestOutcome({ time: "", status: {}, kind: "snapshot", phase: "saved" }, "suspend"), undefined);
 });
 
 test("a resume's ssh step gives up after RESUME_SSH_TIMEOUT_MS (its sshd runs already); a boot's waits for the start's timeout", () => {

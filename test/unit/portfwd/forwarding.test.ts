@@ -123,8 +123,8 @@ test("port forwarding over the ControlMaster of a local sshd", { skip: canRunSsh
   const log: string[] = [];
   pf = startPortForwarding(paths, { portForwards: rules, plain: false }, {
     emit: (e) => {
-      if (e.portForward) events.push(e.portForward);
-      if (e.warning) warnings.push(e.warning);
+      if (e.kind === "port-forward") events.push(e.portForward);
+      if (e.warning !== undefined) warnings.push(e.warning);
     },
     log: (m) => log.push(m),
   }, { sshLocalPort: guest.sshPort });

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TslimaError } from "../../../src/errors.js";
 import { toAgentError } from "../../../src/store/agent-error.js";
-import { formatEvent, outcomeOf, parseEvent } from "../../../src/store/events.js";
+import { formatEvent, outcomeOf } from "../../../src/store/events.js";
+import { parseEvent } from "../../../src/store/event-parse.js";
 import { instancePaths } from "../../../src/store/paths.js";
 import { startFailure } from "../../../src/instance/start.js";
 
@@ -11,7 +12,7 @@ const paths = instancePaths("/home/u/.tslima", "vm");
 /** What the agent writes for a failure, read back as `start` reads it. */
 function crossed(thrown: unknown, logTail: string[] = []) {
   const error = toAgentError(thrown, logTail);
-  const event = parseEvent(formatEvent({ status: { errors: [error.message] }, message: "failed", error }));
+  const event = parseEvent(formatEvent({ status: { errors: [error.message] }, kind: "failed", message: "failed", error }));
   assert.ok(event);
   const outcome = outcomeOf(event);
   assert.equal(outcome?.kind, "failed");
@@ -34,12 +35,14 @@ test("an unexpected error in the agent arrives as INTERNAL", () => {
 
 test("a code outside the closed list is not trusted", () => {
   const line = JSON.stringify({ time: "t", status: { errors: ["x"] }, error: { code: "MADE_UP", message: "x", hint: "h" } });
-  assert.deepEqual(parseEvent(line)?.error, { code: "INTERNAL", message: "x", hint: "h" });
-  assert.equal(parseEvent(JSON.stringify({ time: "t", status: {}, error: { message: 1 } }))?.error, undefined);
+  const read = parseEvent(line);
+  assert.deepEqual(read?.kind === "failed" ? read.error : undefined, { code: "INTERNAL", message: "x", hint: "h" });
+  const broken = parseEvent(JSON.stringify({ time: "t", status: { errors: ["x"] }, kind: "failed", error: { message: 1 } }));
+  assert.equal(broken?.kind, "other", "an error that is no error: the line is kept, its status still counts");
 });
 
 test("an agent that says nothing but status.errors is START_FAILED", () => {
-  const event = parseEvent(formatEvent({ status: { errors: ["gone"] } }));
+  const event = parseEvent(JSON.stringify({ time: "t", status: { errors: ["gone"] } }));
   assert.ok(event);
   const e = startFailure(paths, outcomeOf(event)!);
   assert.equal(e.code, "ERR_TSLIMA_START_FAILED");

@@ -1,0 +1,120 @@
+/**
+ * The host agent's first phase: everything a boot plan is made from, read or prepared on the host
+ * (config, additional disks, the image and the instance disk, keys, ssh port, QEMU, virtiofsd, the
+ * cidata marker, a saved state). All the I/O before planBoot happens here.
+ */
+import { readFileSync } from "node:fs";
+import type { Config, HostFacts } from "../config/types.js";
+import { loadConfigText } from "../config/index.js";
+import { probeHostFacts } from "../host/facts.js";
+import { imageCandidates } from "../config/images.js";
+import { resolveImage } from "../images/index.js";
+import type { ResolvedImage } from "../images/types.js";
+import { probeQemu } from "../qemu/index.js";
+import { ensureHostKey, ensureUserKey } from "../ssh/index.js";
+import { findVirtiofsd } from "../mounts/index.js";
+import { SFTP_UNCONFINED_ENV } from "../mounts/sftp-confine.js";
+import { additionalDisks } from "../disks/plan.js";
+import { buildCacheDir, type InstancePaths } from "../store/paths.js";
+import { writeShellFacts } from "../store/shell-facts.js";
+import { attachDisks, releaseDisks } from "./disks.js";
+import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, sshPublicKeys, takeReadyCidata } from "./prepare.js";
+import { needsVirtiofsd, type BootHost } from "./plan.js";
+import { readSavedState } from "./resume.js";
+import { ensureVmGenId } from "./reidentify.js";
+import type { Reporter } from "./agent-io.js";
+import type { OnClose } from "./on-close.js";
+
+/** What the gather phase works with. */
+export interface GatherContext {
+  paths: InstancePaths;
+  home: string;
+  report: Reporter;
+  onClose: OnClose;
+  /** Throws when the start is stopped. */
+  interrupt(): void;
+}
+
+/** The gathered facts: the config, and the host as planBoot takes it. */
+export interface Gathered {
+  config: Config;
+  host: BootHost;
+}
+
+/** Loads lima.yaml (its warnings announced) and writes what `shell` reads instead of it. */
+function loadConfig(c: GatherContext, hostFacts: HostFacts): Config {
+  const { paths } = c;
+  const text = readFileSync(paths.limaYaml, "utf8");
+  const { config, warnings } = loadConfigText(text, paths.limaYaml, { hostFacts, tslimaHome: c.home, instanceName: paths.name });
+  for (const w of warnings) c.report.warn(w);
+  // Before QEMU starts (so before the instance can be Running): what `shell` reads instead of lima.yaml.
+  writeShellFacts(paths, { home: config.user.home, mounts: config.mounts });
+  return config;
+}
+
+/** The image as booted: resolved and made into the instance disk on the first start, else checked. */
+async function ensureDisk(c: GatherContext, config: Config): Promise<{ image: ResolvedImage; firstStart: boolean }> {
+  const { paths, report } = c;
+  const recorded = readImageRecord(paths);
+  if (recorded !== undefined && diskPrepared(paths)) {
+    report.step("prepare-disk", "Using the existing disk");
+    checkPreparedDisk(paths, recorded);
+    return { image: recorded, firstStart: false };
+  }
+  const candidates = imageCandidates(config).map((i) => i.location);
+  report.step("resolve-image", `Resolving the ${config.arch} image (${candidates.join(", ")})`);
+  const resolved = await resolveImage(config, {
+    tslimaHome: c.home,
+    buildCacheDir: buildCacheDir(),
+    onProgress: (p) => {
+      if (p.type === "download-progress") report.emit({ kind: "progress", progress: { done: p.receivedBytes, ...(p.totalBytes ? { total: p.totalBytes } : {}) } });
+      else if (p.type === "warning") report.warn(p.message);
+      else if (p.type === "build-step") report.say(p.message);
+    },
+  });
+  c.interrupt();
+  report.step("prepare-disk", `Creating the disk (${config.disk}) over ${resolved.disk}`);
+  return { image: await prepareDisk(config, paths, resolved), firstStart: true };
+}
+
+/** Gathers config, disks, image, keys and host facts (see the file comment). */
+export async function gather(c: GatherContext): Promise<Gathered> {
+  const { paths, report } = c;
+  const facts = probeHostFacts();
+  const config = loadConfig(c, facts);
+  // additionalDisks: locked first, so a disk another instance uses refuses the start before any work
+  const disks = await attachDisks(c.home, paths.dir, additionalDisks(config));
+  c.onClose.add("additional disks", () => releaseDisks(c.home, paths.dir, disks));
+  const { image, firstStart } = await ensureDisk(c, config);
+  c.interrupt();
+
+  report.step("user-key", "Ensuring the ssh user key and the guest's pinned host key");
+  const key = await ensureUserKey(c.home);
+  const hostKey = await ensureHostKey(paths);
+  // An instance made before tslima pinned host keys: its guest is re-keyed by cloud-init on this boot.
+  if (hostKey.created && !firstStart) report.say(`Generated an ssh host key for ${paths.name}, pinned in ${paths.knownHosts}; the guest takes it on this boot`);
+  const savedState = readSavedState(paths);
+  const saved = savedState.saved;
+  const sshPort = await chooseSshPort(config, saved && "record" in saved ? saved.record.sshPort : undefined);
+  const qemu = await probeQemu(config.arch, facts);
+  if (qemu.accelWarning) report.warn(qemu.accelWarning);
+  const virtiofsd = needsVirtiofsd(config) ? findVirtiofsd() : undefined;
+  const host: BootHost = {
+    facts,
+    qemu,
+    image,
+    sshPort,
+    sshIdentityFile: key.privateKeyPath,
+    sshPublicKeys: sshPublicKeys(config, key.publicKey),
+    hostKey,
+    vmgenid: ensureVmGenId(paths),
+    ...(virtiofsd ? { virtiofsd } : {}),
+    sftpUnconfined: process.env[SFTP_UNCONFINED_ENV] === "1",
+    disks,
+    freshDisk: firstStart,
+    // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).
+    readyCidata: takeReadyCidata(paths),
+    savedState,
+  };
+  return { config, host };
+}

@@ -1,0 +1,98 @@
+/**
+ * How a start brings its VM up, as data (pure): boot it, or resume the state a suspend saved. The
+ * launch phase of the agent (hostagent/launch.ts) dispatches on `variant`; a third one (attaching to
+ * a QEMU that outlived its agent) would be one more member of LaunchPlan.
+ */
+import { hardwareArgv, incomingArgv, type ArgvOwner } from "../qemu/argv.js";
+import type { QemuFacts } from "../qemu/types.js";
+import { resumeObstacle, type FileIdentity, type SuspendRecord } from "../store/suspend-record.js";
+import { resumeSteps, withReidentify, type ReadinessStep } from "./readiness-plan.js";
+
+/** What the host found of a saved state before planning (hostagent/resume.ts readSavedState). */
+export interface SavedState {
+  /** The suspend record: undefined when there is none, `{ problem }` when it cannot be read. */
+  saved: { record: SuspendRecord } | { problem: string } | undefined;
+  /** The identities of the files the record names, as they are now. */
+  disks: Record<string, FileIdentity | undefined>;
+  /** The size of the state file now (undefined: missing). */
+  stateBytes: number | undefined;
+  /** cidata.iso exists (an instance made from a booted snapshot has none yet). */
+  cidataPresent: boolean;
+  /** The guest still has the booted snapshot's identity (hostagent/reidentify.ts identityDue). */
+  identityDue: boolean;
+}
+
+/** A cold boot: cidata written, QEMU started with the plan's command line, the boot's readiness steps. */
+export interface BootLaunch {
+  variant: "boot";
+  /** The readiness steps, in order (readiness-plan.ts). */
+  readiness: ReadinessStep[];
+  /** The cidata digest to record once READY (the next boot with the same cidata may be light). */
+  readyCidata: string;
+  /** Why a saved state is not restored (it is discarded, and this is a warning); absent when there was none. */
+  notResumed?: string;
+}
+
+/** A resume: QEMU started to take the saved state (`-incoming defer`), then the resume's readiness steps. */
+export interface ResumeLaunch {
+  variant: "resume";
+  record: SuspendRecord;
+  /** The boot's command line with -incoming defer. */
+  argv: string[];
+  /** The resumed guest read its cidata when it booted: written only when the instance has none. */
+  writeCidata: boolean;
+  readiness: ReadinessStep[];
+  /** A resumed guest continues the boot that saw the previous cidata: that one is recorded at READY. */
+  readyCidata: string | undefined;
+  /** The snapshot's host key is pinned for the first connection (an instance made from a booted snapshot). */
+  pinSnapshotKey: boolean;
+  /** QEMU could not load the state (damaged, foreign): this boot instead, in the same start. */
+  fallback: BootLaunch;
+}
+
+export type LaunchPlan = BootLaunch | ResumeLaunch;
+
+/** What planLaunch takes from the boot plan it completes. */
+export interface LaunchInputs {
+  argv: string[];
+  qemu: Pick<QemuFacts, "binary" | "version">;
+  readiness: ReadinessStep[];
+  mounts: Parameters<typeof resumeSteps>[0];
+  hostname: string;
+  /** The cidata digest of this boot, and the one recorded at the last READY. */
+  cidata: string;
+  readyCidata: string | undefined;
+}
+
+/** The saved record a boot may restore, or why not, or nothing saved. Pure. */
+export function resumeDecision(state: SavedState, now: { qemu: Pick<QemuFacts, "binary" | "version">; argv: string[] }, owner: ArgvOwner): { record: SuspendRecord } | { reason: string } | undefined {
+  const saved = state.saved;
+  if (saved === undefined) return undefined;
+  if ("problem" in saved) return { reason: `the suspend record is unusable (${saved.problem})` };
+  const reason = resumeObstacle(saved.record, {
+    qemu: { binary: now.qemu.binary, version: now.qemu.version },
+    argv: hardwareArgv(now.argv, owner),
+    disks: state.disks,
+    stateBytes: state.stateBytes,
+  });
+  return reason === undefined ? { record: saved.record } : { reason };
+}
+
+/** Boot or resume (pure): see LaunchPlan. `state` undefined: nothing was looked for (a plain boot). */
+export function planLaunch(inputs: LaunchInputs, state: SavedState | undefined, owner: ArgvOwner): LaunchPlan {
+  const reidentify = state?.identityDue ?? false;
+  const boot: BootLaunch = { variant: "boot", readiness: reidentify ? withReidentify(inputs.readiness) : inputs.readiness, readyCidata: inputs.cidata };
+  const decision = state === undefined ? undefined : resumeDecision(state, inputs, owner);
+  if (decision === undefined) return boot;
+  if ("reason" in decision) return { ...boot, notResumed: decision.reason };
+  return {
+    variant: "resume",
+    record: decision.record,
+    argv: incomingArgv(inputs.argv),
+    writeCidata: !(state?.cidataPresent ?? false),
+    readiness: resumeSteps(inputs.mounts, inputs.hostname, reidentify),
+    readyCidata: inputs.readyCidata,
+    pinSnapshotKey: reidentify,
+    fallback: boot,
+  };
+}
