@@ -33,7 +33,7 @@ import { resumeDecision, restoreState, snapshotTakenPath, snapshotVm, suspendVm,
 import { IDENTITY_SCRIPT, resumeSteps, withReidentify } from "./readiness-plan.js";
 import { ensureVmGenId, identityDue } from "./reidentify.js";
 import { guestHostname } from "../config/guest.js";
-import { takeRequest } from "../store/request.js";
+import { ControlServer, type ControlHandlers } from "./control.js";
 import { invalidateSuspendRecord, readSuspendRecord } from "../store/suspend.js";
 import { dockerHostSocket, startPortForwarding, type PortForwarding } from "../portfwd/index.js";
 import { watchedMounts } from "../mounts/inotify.js";
@@ -52,11 +52,13 @@ export interface AgentOptions {
   stop: AbortSignal;
   /** How long the guest gets to halt after system_powerdown. */
   powerdownMs?: number;
-  /**
-   * Emits "request" for each SIGUSR2: the agent takes `<instance>/request.json` (store/request.ts):
-   * a suspend (save the VM's state and exit) or a booted snapshot (save it into a directory, run on).
-   */
-  requests?: { on(event: "request", listener: () => void): unknown };
+}
+
+/** A suspend or snapshot asked on the control socket, for the supervise loop (CONTROL below). */
+interface Asked {
+  req: { action: "suspend" } | { action: "snapshot"; dir: string };
+  resolve: (r: { stateBytes: number }) => void;
+  reject: (e: unknown) => void;
 }
 
 function tail(path: string, lines: number): string[] {
@@ -82,7 +84,13 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   const paths = instancePaths(dirname(instanceDir), basename(instanceDir));
   const home = dirname(instanceDir);
   const status: AgentStatus = { running: false };
-  const emit = (e: Omit<AgentEvent, "time" | "status">) => io.emit({ status: { ...status }, ...e });
+  // CONTROL (hostagent/control.ts): ha.sock, served from the pid file's claim to finish(); every event is published on it
+  let control: ControlServer | undefined;
+  const emit = (e: Omit<AgentEvent, "time" | "status">) => {
+    const event = { status: { ...status }, ...e };
+    io.emit(event);
+    control?.publish(event);
+  };
   const step = (s: Step, message: string) => {
     io.log(message);
     emit({ step: s, message });
@@ -105,13 +113,22 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   let disks: AttachedDisk[] = [];
   // ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent
   let sessions = new AbortController();
-  let requested: (() => void) | undefined;
-  opts.requests?.on("request", () => {
-    if (requested) return requested();
-    const req = takeRequest(paths);
-    const error = { code: "NOT_RUNNING" as const, message: `${paths.name} is not ready yet (booting, stopping, or busy with another request)` };
-    emit("action" in req && req.action === "snapshot" ? { snapshot: "failed", error } : { suspend: "failed", error });
-  });
+  // CONTROL: set while the supervise loop waits for a request (after READY, one at a time); else a refusal
+  let accept: ((a: Asked) => void) | undefined;
+  const ask = (req: Asked["req"]) =>
+    new Promise<{ stateBytes: number }>((resolve, reject) => {
+      if (accept === undefined) {
+        reject(new TslimaError("NOT_RUNNING", `${paths.name} is not ready yet (booting, stopping, or busy with another request)`, { hint: `wait for it to be ready (tslima list ${paths.name}), then ask again` }));
+      } else accept({ req, resolve, reject });
+    });
+  const handlers: ControlHandlers = {
+    status: () => {
+      const qemuPid = qemu ? readPidFile(paths.qemuPid) : undefined;
+      return { status: { ...status }, ...(qemuPid !== undefined ? { qemuPid } : {}) };
+    },
+    suspend: () => ask({ action: "suspend" }),
+    snapshot: (dir) => ask({ action: "snapshot", dir }),
+  };
 
   const interrupt = () => {
     if (opts.stop.aborted) throw new TslimaError("INTERRUPTED", "the start was interrupted");
@@ -134,6 +151,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     status.ready = false;
     status.exiting = true;
     emit({ message: "exiting", maxRSSKiB: process.resourceUsage().maxRSS });
+    await control?.close(); // CONTROL
     return code;
   };
 
@@ -141,6 +159,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     requirePrivateDir(home, "TSLIMA_HOME");
     requirePrivateDir(paths.dir, "instance directory");
     claimPidFile(paths);
+    control = await ControlServer.listen(paths.haSock, handlers); // CONTROL
   } catch (e) {
     const error = toAgentError(e);
     status.errors = [error.message];
@@ -337,7 +356,7 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     return finish(1, false);
   }
 
-  const takeSnapshot = async (dir: string): Promise<void> => {
+  const takeSnapshot = async (dir: string): Promise<{ stateBytes: number }> => {
     status.ready = false;
     emit({ snapshot: "requested", message: `Taking a booted snapshot of ${paths.name}` });
     try {
@@ -346,30 +365,29 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       writeFileAtomic(snapshotTakenPath(target), `${JSON.stringify(taken)}\n`);
       status.ready = true;
       emit({ snapshot: "saved", stateBytes: taken.stateBytes, message: `Saved the VM state (${Math.round(taken.stateBytes / 1048576)} MiB) and the disk; the VM runs on` });
+      return { stateBytes: taken.stateBytes };
     } catch (e) {
       io.log(`snapshot failed: ${(e as Error).message}`);
       status.ready = true;
       emit({ snapshot: "failed", message: "the snapshot failed; the VM keeps running", error: toAgentError(e) });
+      throw e;
     }
   };
 
   // Supervise: until qemu exits (guest halted, killed), a stop is requested or a suspend succeeds.
   const stopped = new Promise<"stop">((resolve) => opts.stop.addEventListener("abort", () => resolve("stop"), { once: true }));
   for (;;) {
-    const asked = new Promise<"request">((resolve) => (requested = () => resolve("request")));
+    // CONTROL: a request from ha.sock is taken here
+    const asked = new Promise<{ asked: Asked }>((resolve) => (accept = (a) => resolve({ asked: a })));
     const exit = await Promise.race([qemu.exited, stopped, asked]);
-    if (exit !== "request") {
+    accept = undefined; // one at a time: another request now is refused
+    if (exit === "stop" || !("asked" in exit)) {
       io.log(exit === "stop" ? "stop requested: powering the guest off" : `qemu ${describeExit(exit)}`);
       return finish(0, exit === "stop");
     }
-    requested = undefined; // one at a time: another SIGUSR2 now is refused
-    const req = takeRequest(paths);
-    if ("problem" in req) {
-      emit({ suspend: "failed", error: { code: "INTERNAL", message: req.problem } });
-      continue;
-    }
+    const { req, resolve, reject } = exit.asked;
     if (req.action === "snapshot") {
-      await takeSnapshot(req.dir);
+      await takeSnapshot(req.dir).then(resolve, reject);
       if (opts.stop.aborted) return finish(0, true);
       continue;
     }
@@ -380,11 +398,13 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       status.running = false;
       status.ready = false;
       emit({ suspend: "saved", stateBytes: record.stateBytes, message: `Saved the VM state (${Math.round(record.stateBytes / 1048576)} MiB)` });
+      resolve({ stateBytes: record.stateBytes });
       return finish(0, false);
     } catch (e) {
       io.log(`suspend failed: ${(e as Error).message}`);
       status.ready = true;
       emit({ suspend: "failed", message: "suspend failed; the VM keeps running", error: toAgentError(e) });
+      reject(e);
       if (opts.stop.aborted) return finish(0, true);
     }
   }

@@ -21,7 +21,6 @@ import { ensureDockerContext } from "./docker-context.js";
 import { appendFileSync } from "node:fs";
 import { loadConfigText, probeHostFacts } from "../config/index.js";
 import { defaultStartTimeoutMs, isEmulated } from "../qemu/index.js";
-import { EventEmitter } from "node:events";
 
 export interface StartOptions extends CreateOptions {
   /** Give up (and stop the boot) after this long; default 10 minutes. */
@@ -212,10 +211,6 @@ async function runForeground(paths: InstancePaths, opts: StartOptions, events: A
   const stop = new AbortController();
   opts.signal?.addEventListener("abort", () => stop.abort(), { once: true });
   let failed: Outcome | undefined;
-  // `tslima suspend` and `snapshot create` signal the process in ha.pid: this one
-  const requests = new EventEmitter();
-  const onSuspend = () => requests.emit("request");
-  process.on("SIGUSR2", onSuspend);
   const code = await runHostAgent(
     paths.dir,
     {
@@ -231,7 +226,7 @@ async function runForeground(paths: InstancePaths, opts: StartOptions, events: A
       },
       log: (m) => appendFileSync(paths.haStderrLog, `${new Date().toISOString()} ${m}\n`),
     },
-    { stop: stop.signal, requests },
-  ).finally(() => process.off("SIGUSR2", onSuspend));
+    { stop: stop.signal },
+  );
   if (failed && code !== 0) throw startFailure(paths, failed);
 }
