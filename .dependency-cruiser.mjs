@@ -80,6 +80,7 @@ export const PLANNERS = [
   "src/config/validate-lists.ts",
   "src/config/validate.ts",
   "src/store/suspend-record.ts",
+  "src/store/control-protocol.ts",
   "src/portfwd/ip.ts",
   "src/portfwd/plan.ts",
   "src/portfwd/procnet.ts",

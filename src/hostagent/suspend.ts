@@ -1,5 +1,5 @@
 /**
- * Suspend (the host agent, on SIGUSR2 after READY) and resume (a start that finds a saved state).
+ * Suspend (the host agent, asked on its control socket ha.sock after READY) and resume (a start that finds a saved state).
  *
  * Suspend: refuse what QEMU cannot save (virtiofs) and busy mounts, naming the guest processes;
  * unmount every mount in the guest; stop the sessions that cross into the guest (reverse-sshfs,
