@@ -28,7 +28,7 @@ export const LAYERS = [
   },
   {
     folder: "hostagent",
-        holds: "the per-instance daemon: `plan.ts` (`planBoot`, golden: `test/fixtures/boot`), `readiness-plan.ts` (the boot plan) and `launch-plan.ts` (boot or resume); `agent.ts` (`HostAgent`: its phases and on-close list), `gather.ts`, `launch.ts`, `requests.ts`, `on-close.ts`, `readiness.ts` (runs readiness steps), `quiesce.ts`, `suspend.ts`, `snapshot.ts` (a booted snapshot), `resume.ts` (restore), `clock.ts`, `inotify.ts` (`mountInotify`'s watcher and guest session), `serial-watch.ts` (reads serial.log during a boot; its matcher `serial-failures.ts`), `daemons.ts`, `processes.ts` (supervision), `shutdown.ts`. Owns QEMU's process",
+        holds: "the per-instance daemon: `plan.ts` (`planBoot`, golden: `test/fixtures/boot`), `readiness-plan.ts` (the boot plan) and `launch-plan.ts` (boot or resume); `agent.ts` (`HostAgent`: its phases and on-close list), `gather.ts`, `launch.ts`, `requests.ts`, `control.ts` (the control socket ha.sock), `on-close.ts`, `readiness.ts` (runs readiness steps), `quiesce.ts`, `suspend.ts`, `snapshot.ts` (a booted snapshot), `resume.ts` (restore), `clock.ts`, `inotify.ts` (`mountInotify`'s watcher and guest session), `serial-watch.ts` (reads serial.log during a boot; its matcher `serial-failures.ts`), `daemons.ts`, `processes.ts` (supervision), `shutdown.ts`. Owns QEMU's process",
     pure: false,
     except: ["plan.ts", "readiness-plan.ts", "launch-plan.ts", "reidentify-script.ts", "serial-failures.ts"],
   },
@@ -86,9 +86,9 @@ export const LAYERS = [
   },
   {
     folder: "store",
-    holds: "the instance store: paths, pid files and the pid-file lock, status, the agent's event log (schema, error data, follower), `shell.json` and `shell-fast` (what `shell` and bin/tslima need of the booted config), `atomic.ts` (files never seen half-written), `private.ts` (modes, the refusal of a directory that is not private), `agent-log.ts`, a suspended instance's saved state, booted snapshots, what SIGUSR2 asks the agent (`request.ts`). What every layer may know about an instance on disk",
+    holds: "the instance store: paths, pid files and the pid-file lock, status, the agent's event log (schema, error data, follower), `shell.json` and `shell-fast` (what `shell` and bin/tslima need of the booted config), `atomic.ts` (files never seen half-written), `private.ts` (modes, the refusal of a directory that is not private), `agent-log.ts`, a suspended instance's saved state, booted snapshots, the host agent's control protocol (`control-protocol.ts`, spoken on `ha.sock`). What every layer may know about an instance on disk",
     pure: false,
-    except: ["suspend-record.ts", "snapshot-record.ts", "agent-error.ts", "events.ts", "identifiers.ts"],
+    except: ["suspend-record.ts", "snapshot-record.ts", "agent-error.ts", "events.ts", "event-parse.ts", "identifiers.ts", "control-protocol.ts"],
   },
   {
     folder: "proc",

@@ -97,6 +97,8 @@ export const ERROR_CODES = {
   BENCH_GUEST: "bench mounts cannot run in the guest (ssh or sudo fails, or a share cannot be mounted again)",
   // Boot and lifecycle
   AGENT_RUNNING: "a host agent already runs for the instance",
+  AGENT_UNREACHABLE: "the host agent's control socket (ha.sock) is missing (an agent of an older tslima) or the agent ended during a request",
+  CONTROL_REQUEST: "a line sent to the host agent's control socket (ha.sock) is no valid request",
   CLOUD_INIT: "cloud-init reported errors in the guest",
   NOT_READY: "cloud-init finished but the guest never became ready",
   PROBE_FAILED: "a readiness probe failed after provisioning failed",

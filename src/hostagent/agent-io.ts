@@ -18,11 +18,6 @@ export interface AgentOptions {
   stop: AbortSignal;
   /** How long the guest gets to halt after system_powerdown. */
   powerdownMs?: number;
-  /**
-   * Emits "request" for each SIGUSR2: the agent takes `<instance>/request.json` (store/request.ts):
-   * a suspend (save the VM's state and exit) or a booted snapshot (save it into a directory, run on).
-   */
-  requests?: { on(event: "request", listener: () => void): unknown };
 }
 
 /** The agent's voice: its status, and events and log lines stamped with it. */

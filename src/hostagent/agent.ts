@@ -1,7 +1,7 @@
 /**
  * The host agent of one instance, as its lifecycle: gather (gather.ts) -> plan (plan.ts, pure) ->
  * launch (boot or resume, as the plan says; launch.ts, resume.ts) -> ready (readiness.ts, then
- * forwards and inotify) -> serve (requests.ts) -> shut down. Each piece it starts registers its own
+ * forwards and inotify) -> serve (requests.ts, asked on the control socket ha.sock: control.ts) -> shut down. Each piece it starts registers its own
  * cleanup in an on-close list (on-close.ts), run newest first when it shuts down.
  */
 import { basename, dirname } from "node:path";
@@ -31,6 +31,7 @@ import { recordReadyCidata, writeCidata } from "./prepare.js";
 import { runReadiness } from "./readiness.js";
 import { startMountInotify, type MountInotify } from "./inotify.js";
 import { handleRequest, RequestInbox, type RequestHost } from "./requests.js";
+import { ControlServer, type ControlHandlers } from "./control.js";
 import { reportFailure } from "./failure.js";
 import type { RunningVm } from "./quiesce.js";
 import type { Supervised } from "./processes.js";
@@ -48,6 +49,8 @@ export class HostAgent implements RequestHost {
   private readonly home: string;
   private readonly onClose: OnClose;
   private readonly inbox: RequestInbox;
+  /** ha.sock: served from the claim of the pid file until the agent has said it exits. */
+  private control: ControlServer | undefined;
   /** Mount daemons: virtiofsd before QEMU, reverse-sshfs sessions once ssh works. */
   private readonly daemons: Supervised[] = [];
   private gathered: Gathered | undefined;
@@ -66,14 +69,16 @@ export class HostAgent implements RequestHost {
   ) {
     this.home = dirname(instanceDir);
     this.paths = instancePaths(this.home, basename(instanceDir));
-    this.report = new Reporter(io);
+    // every event also goes to the control socket's subscribers
+    this.report = new Reporter({ emit: (e) => (io.emit(e), this.control?.publish(e)), log: (m) => io.log(m) });
     this.onClose = new OnClose((m) => this.log(m));
-    this.inbox = new RequestInbox(this.paths, opts.requests, this.report);
+    this.inbox = new RequestInbox(this.paths);
   }
 
   async run(): Promise<number> {
     try {
       claimInstance(this.paths, this.home);
+      this.control = await ControlServer.listen(this.paths.haSock, this.controlHandlers());
     } catch (e) {
       const error = toAgentError(e);
       this.report.status.errors = [error.message];
@@ -243,7 +248,19 @@ export class HostAgent implements RequestHost {
     status.ready = false;
     status.exiting = true;
     this.report.emit({ kind: "exiting", message: "exiting", maxRSSKiB: process.resourceUsage().maxRSS });
+    await this.control?.close(); // after "exiting": subscribers see the end
     return code;
+  }
+
+  private controlHandlers(): ControlHandlers {
+    return {
+      status: () => {
+        const qemuPid = this.qemu ? readPidFile(this.paths.qemuPid) : undefined;
+        return { status: { ...this.report.status }, ...(qemuPid !== undefined ? { qemuPid } : {}) };
+      },
+      suspend: () => this.inbox.ask({ action: "suspend" }),
+      snapshot: (dir) => this.inbox.ask({ action: "snapshot", dir }),
+    };
   }
 
   /** Throws when the start is stopped, the guest's console shows a failed boot, or QEMU exited. */

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The detached host agent: `node dist/src/hostagent/main.js <instance dir>`.
 // stdout (ha.stdout.log) gets JSON event lines, stderr (ha.stderr.log) a human log.
-import { EventEmitter } from "node:events";
 import { runHostAgent } from "./agent.js";
 import { formatEvent } from "../store/events.js";
 
@@ -17,18 +16,16 @@ for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
     stop.abort(sig);
   });
 }
-// SIGUSR2 = a request in <instance>/request.json: suspend or snapshot (SIGUSR1 would start Node's inspector)
-const requests = new EventEmitter();
+// Requests come on <instance>/ha.sock (control.ts). An older tslima signalled SIGUSR2: not fatal here.
 process.on("SIGUSR2", () => {
-  process.stderr.write(`${new Date().toISOString()} received SIGUSR2: a request\n`);
-  requests.emit("request");
+  process.stderr.write(`${new Date().toISOString()} ignored SIGUSR2 (an older tslima's request; requests go through ha.sock)\n`);
 });
 const io = {
   emit: (e: Parameters<typeof formatEvent>[0]) => void process.stdout.write(formatEvent(e)),
   log: (m: string) => void process.stderr.write(`${new Date().toISOString()} ${m}\n`),
 };
 try {
-  process.exitCode = await runHostAgent(dir, io, { stop: stop.signal, requests });
+  process.exitCode = await runHostAgent(dir, io, { stop: stop.signal });
 } catch (e) {
   const message = `host agent crashed: ${(e as Error).message}`;
   io.emit({ status: { errors: [message], exiting: true }, kind: "failed", error: { code: "INTERNAL", message, hint: "this is a bug in tslima; the stack is in ha.stderr.log" } });

@@ -1,5 +1,5 @@
 /**
- * Suspend (the host agent, on a request after READY): make the VM savable (quiesce.ts), pause the
+ * Suspend (the host agent, asked on its control socket ha.sock after READY): make the VM savable (quiesce.ts), pause the
  * guest and write its state to `vmstate.tmp`, quit QEMU, then commit the record (store/suspend.ts).
  * Until QEMU is told to quit, every failure undoes what was done (mounts, sessions) and the VM keeps
  * running. The way back is a resume: the plan decides it (launch-plan.ts), resume.ts restores.

@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { closeControlMaster } from "../ssh/exec.js";
 import type { InstancePaths } from "../store/paths.js";
 
-/** Removes what dead processes left behind: pid files, QMP/ssh/virtiofsd sockets, shell.json, the ssh ControlMaster. */
+/** Removes what dead processes left behind: pid files, QMP/ssh/virtiofsd sockets, the agent's ha.sock, shell.json, the ssh ControlMaster. */
 export function cleanStaleFiles(paths: InstancePaths): void {
   closeControlMaster(paths);
-  for (const f of [paths.haPid, paths.qemuPid, paths.qmpSock, paths.sshSock, paths.shellFacts]) rmSync(f, { force: true });
+  for (const f of [paths.haPid, paths.qemuPid, paths.qmpSock, paths.sshSock, paths.haSock, paths.shellFacts]) rmSync(f, { force: true });
   let names: string[];
   try {
     names = readdirSync(paths.dir);

@@ -70,8 +70,8 @@ export async function createSnapshot(name: string, snap: string, opts: SnapshotC
     }
     const image = readImageRecord(paths);
     if (image === undefined) throw new TslimaError("SNAPSHOT_FAILED", `instance ${name} has no image record (image.json)`, { hint: `restart it: tslima restart ${name}` });
-    const { saved } = await requestAgent(paths, st.haPid, { action: "snapshot", dir: work.dir }, { timeoutMs, what: `the snapshot of ${name}`, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
-    if (saved === undefined || !existsSync(snapshotTakenPath(work))) {
+    await requestAgent(paths, { type: "snapshot", dir: work.dir }, { timeoutMs, what: `the snapshot of ${name}`, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    if (!existsSync(snapshotTakenPath(work))) {
       throw new TslimaError("SNAPSHOT_FAILED", `the host agent of ${name} exited before the snapshot was taken`, { hint: `see ${paths.haStderrLog}` });
     }
     const taken = JSON.parse(readFileSync(snapshotTakenPath(work), "utf8")) as SnapshotTaken;

@@ -23,7 +23,6 @@ import { appendFileSync } from "node:fs";
 import { loadConfigText } from "../config/index.js";
 import { probeHostFacts } from "../host/facts.js";
 import { defaultStartTimeoutMs, isEmulated } from "../qemu/index.js";
-import { EventEmitter } from "node:events";
 
 /** How to start an instance: the one options type of `Instance.start`, `startInstance` and `shell --start`. */
 export interface StartOptions {
@@ -235,10 +234,6 @@ async function runForeground(paths: InstancePaths, opts: StartRequest, events: A
   const stop = new AbortController();
   opts.signal?.addEventListener("abort", () => stop.abort(), { once: true });
   let failed: Outcome | undefined;
-  // `tslima suspend` and `snapshot create` signal the process in ha.pid: this one
-  const requests = new EventEmitter();
-  const onSuspend = () => requests.emit("request");
-  process.on("SIGUSR2", onSuspend);
   const code = await runHostAgent(
     paths.dir,
     {
@@ -255,7 +250,7 @@ async function runForeground(paths: InstancePaths, opts: StartRequest, events: A
       },
       log: (m) => appendFileSync(paths.haStderrLog, `${new Date().toISOString()} ${m}\n`),
     },
-    { stop: stop.signal, requests },
-  ).finally(() => process.off("SIGUSR2", onSuspend));
+    { stop: stop.signal },
+  );
   if (failed && code !== 0) throw startFailure(paths, failed);
 }

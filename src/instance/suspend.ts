@@ -24,7 +24,7 @@ export interface Suspended {
 }
 
 /**
- * Suspends a running instance: its host agent (asked with SIGUSR2) unmounts the guest's mounts,
+ * Suspends a running instance: its host agent (asked on its control socket ha.sock) unmounts the guest's mounts,
  * saves the VM state into the instance directory and exits; the instance is then Suspended and the
  * next start resumes it. A refused or failed suspend leaves the VM running and throws the agent's
  * error (SUSPEND_BUSY naming the guest processes, SUSPEND_UNSUPPORTED, SUSPEND_FAILED).
@@ -47,12 +47,12 @@ export async function suspendInstance(name: string, opts: SuspendOptions = {}): 
       });
     }
     const haPid = st.haPid;
-    const { saved } = await requestAgent(paths, haPid, { action: "suspend" }, { timeoutMs, what: `suspending ${name}`, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    const saved = await requestAgent(paths, { type: "suspend" }, { timeoutMs, what: `suspending ${name}`, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     await waitGone(haPid, 30_000);
-    if (saved === undefined || inspectStatus(paths).status !== "Suspended") {
+    if (inspectStatus(paths).status !== "Suspended") {
       throw new TslimaError("SUSPEND_FAILED", `the host agent of ${name} exited without saving the VM state`, { hint: `see ${paths.haStderrLog}; the next start boots cold` });
     }
-    return { name, stateBytes: (saved.kind === "suspend" ? saved.stateBytes : undefined) ?? 0, alreadySuspended: false };
+    return { name, stateBytes: saved.stateBytes, alreadySuspended: false };
   } finally {
     lock.release();
   }

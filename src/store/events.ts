@@ -42,10 +42,10 @@ export const STEPS = [
   "sync-clock",
   "reidentify",
   "remount",
-  // a suspend (SIGUSR2 to the agent), after READY
+  // a suspend (asked on the agent's control socket ha.sock), after READY
   "unmount",
   "save-state",
-  // a booted snapshot (SIGUSR2 with a snapshot request), after save-state: the guest runs on
+  // a booted snapshot (a snapshot request on ha.sock), after save-state: the guest runs on
   "copy-disk",
   "continue",
 ] as const;

@@ -55,8 +55,8 @@ export interface InstancePaths {
   /** The saved VM state of a suspended instance (QEMU's migration stream), and its record (see suspend.ts). */
   vmState: string;
   suspendRecord: string;
-  /** What SIGUSR2 asks the agent for (store/request.ts): a suspend, or a booted snapshot into a directory. */
-  request: string;
+  /** The host agent's control socket (hostagent/control.ts): status, suspend, snapshot, events. */
+  haSock: string;
   /** Unix socket of the N-th virtiofsd. */
   virtiofsdSock(index: number): string;
 }
@@ -93,7 +93,7 @@ export function instancePaths(home: string, name: string): InstancePaths {
     lock: join(dir, "lock"),
     vmState: join(dir, "vmstate"),
     suspendRecord: join(dir, "suspend.json"),
-    request: join(dir, "request.json"),
+    haSock: join(dir, "ha.sock"),
     virtiofsdSock: (index: number) => join(dir, `virtiofsd-${index}.sock`),
   };
 }

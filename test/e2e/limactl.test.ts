@@ -17,9 +17,12 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../helpers.js";
+import { agentStatus, subscribeAgentEvents } from "../../src/instance/agent-request.js";
+import { instancePaths } from "../../src/store/paths.js";
+import type { AgentEvent } from "../../src/store/events.js";
 import { Cli, FileGuest, guestYaml, parseList, type Run } from "./harness.js";
 
 const NAME = "lc13";
@@ -153,7 +156,17 @@ test("limactl tunnel: a SOCKS5 proxy reaches a server on the guest's 127.0.0.1; 
 test("snapshot --tag on the suspended instance: taken and listed, apply refused; the start still resumes it", BOOT, async () => {
   // written before the suspend (which syncs the guest), so it is on the disk snapshot t1 holds
   await ok(["sh", "-c", "echo before > ~/snapmark"], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+  // the agent's control socket: its status, and a subscriber that sees the suspend's events
+  const paths = instancePaths(cli.home, NAME);
+  const before = await record(NAME);
+  const status = await agentStatus(paths);
+  assert.deepEqual([status.activity, status.ready, status.sshLocalPort, status.pid, status.qemuPid], ["ready", true, Number(before.sshLocalPort), Number(before.hostAgentPID), Number(before.driverPID)], JSON.stringify(status));
+  const seen: AgentEvent[] = [];
+  const events = await subscribeAgentEvents(paths, { onEvent: (e) => seen.push(e) });
   await cli.ok(["suspend", NAME]);
+  await events.closed;
+  assert.deepEqual(seen.map((e) => (e.kind === "suspend" ? e.phase : e.kind === "step" ? e.step : "message" in e ? e.message : undefined)).filter((s) => ["requested", "unmount", "save-state", "saved", "exiting"].includes(s ?? "")), ["requested", "unmount", "save-state", "saved", "exiting"]);
+  assert.equal(existsSync(paths.haSock), false, "the agent removed ha.sock as it exited");
   assert.equal((await record(NAME)).status, "Suspended");
   await ok(["snapshot", "create", NAME, "--tag", "t1"]);
   assert.equal((await ok(["snapshot", "list", NAME, "-q"])).stdout, "t1\n");

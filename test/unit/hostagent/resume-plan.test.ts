@@ -4,7 +4,6 @@ import { IDENTITY_SCRIPT, RESUME_SSH_TIMEOUT_MS, reidentifyStep, resumeSteps, wi
 import { REMOUNT_SCRIPT } from "../../../src/mounts/suspend.js";
 import { sshfsAllowKey } from "../../../src/mounts/sshfs-helper.js";
 import type { MountPlan, PlannedMount } from "../../../src/mounts/types.js";
-import { requestOutcome } from "../../../src/instance/agent-request.js";
 import { REIDENTIFY_SCRIPT } from "../../../src/hostagent/reidentify.js";
 
 const mount = (mountPoint: string, kind: "9p" | "reverse-sshfs"): PlannedMount =>
@@ -42,17 +41,6 @@ test("the first resume of an instance made from a booted snapshot gives the gues
   assert.ok(!resumeSteps(plan, "lima-a", false).some((s) => s.kind === "reidentify"), "an instance of its own: a plain resume");
 });
 
-
-test("requestOutcome: saved and failed end the wait, so does the agent exiting; a suspend's events do not end a snapshot's wait", () => {
-  assert.equal(requestOutcome({ time: "", status: {}, kind: "suspend", phase: "requested" }, "suspend"), undefined);
-  assert.equal(requestOutcome({ time: "", status: {}, kind: "suspend", phase: "saved", stateBytes: 5 }, "suspend"), "saved");
-  assert.equal(requestOutcome({ time: "", status: {}, kind: "suspend", phase: "failed" }, "suspend"), "failed");
-  assert.equal(requestOutcome({ time: "", status: { exiting: true }, kind: "exiting", message: "exiting" }, "suspend"), "exited");
-  assert.equal(requestOutcome({ time: "", status: {}, kind: "snapshot", phase: "saved" }, "snapshot"), "saved");
-  assert.equal(requestOutcome({ time: "", status: {}, kind: "snapshot", phase: "failed" }, "snapshot"), "failed");
-  assert.equal(requestOutcome({ time: "", status: {}, kind: "suspend", phase: "saved" }, "snapshot"), undefined);
-  assert.equal(requestOutcome({ time: "", status: {}, kind: "snapshot", phase: "saved" }, "suspend"), undefined);
-});
 
 test("a resume's ssh step gives up after RESUME_SSH_TIMEOUT_MS (its sshd runs already); a boot's waits for the start's timeout", () => {
   const ssh = resumeSteps({ qemuArgs: [], mounts: [] }, "lima-x")[0];

@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commitSnapshot, deleteSnapshot, listSnapshots, readSnapshot, requireSnapshot, snapshotWorkDir } from "../../../src/store/snapshot.js";
 import { parseSnapshotRecord, SNAPSHOT_RECORD_VERSION, type SnapshotRecord } from "../../../src/store/snapshot-record.js";
-import { parseRequest } from "../../../src/store/request.js";
 import { snapshotsRoot } from "../../../src/store/paths.js";
 import { isTslimaError } from "../../../src/errors.js";
 
@@ -40,14 +39,6 @@ test("parseSnapshotRecord: a good record, and what is wrong with a bad one", () 
   assert.match(problem({ ...record(), kernel: "yes" }), /kernel/);
   assert.match(problem({ ...record(), argv: [] }), /argv/);
   assert.deepEqual(parseSnapshotRecord("{"), { problem: "it is not JSON" });
-});
-
-test("parseRequest: suspend, snapshot with an absolute dir, anything else named", () => {
-  assert.deepEqual(parseRequest('{"action":"suspend"}'), { action: "suspend" });
-  assert.deepEqual(parseRequest('{"action":"snapshot","dir":"/x/.s.tmp-1"}'), { action: "snapshot", dir: "/x/.s.tmp-1" });
-  assert.ok("problem" in parseRequest('{"action":"snapshot","dir":"relative"}'));
-  assert.ok("problem" in parseRequest('{"action":"reboot"}'));
-  assert.ok("problem" in parseRequest("nope"));
 });
 
 test("a snapshot is whole or absent: work dir, commit (read-only files, record last), list, delete", (t) => {
