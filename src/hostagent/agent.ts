@@ -39,6 +39,8 @@ import { dockerHostSocket, startPortForwarding, type PortForwarding } from "../p
 import { watchedMounts } from "../mounts/inotify.js";
 import { startMountInotify, type MountInotify } from "./inotify.js";
 import { SerialWatch } from "./serial-watch.js";
+import { adoptQemu, attachOrphan, findOrphanQemu, orphanSshPort } from "./attach.js";
+import { attachSteps } from "./attach-plan.js";
 
 export interface AgentIO {
   /** Writes one event line (ha.stdout.log). */
@@ -126,7 +128,10 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
   const finish = async (code: number, graceful: boolean): Promise<number> => {
     await portfwd?.stop();
     await stopInotify();
-    if (qemu) await stopQemu(qemu, paths, { graceful, powerdownMs: opts.powerdownMs ?? 120_000, log: (m) => io.log(m) });
+    // attach (issue 25): a QEMU left by a dead agent that this failed start did not get to is powered off
+    const left = qemu === undefined ? findOrphanQemu(paths) : undefined;
+    const running = qemu ?? (left && adoptQemu(left.pid, paths.dir));
+    if (running) await stopQemu(running, paths, { graceful: graceful || left !== undefined, powerdownMs: opts.powerdownMs ?? 120_000, log: (m) => io.log(m) });
     const sockets = (plan?.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : [])));
     await cleanupRuntime(paths, daemons, sockets);
     releaseDisks(home, paths.dir, disks);
@@ -188,7 +193,9 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     // An instance made before tslima pinned host keys: its guest is re-keyed by cloud-init on this boot.
     if (hostKey.created && !firstStart) emit({ message: `Generated an ssh host key for ${paths.name}, pinned in ${paths.knownHosts}; the guest takes it on this boot` });
     const saved = readSuspendRecord(paths);
-    const sshPort = await chooseSshPort(config, saved && "record" in saved ? saved.record.sshPort : undefined);
+    // attach (issue 25): a QEMU whose agent died still runs; plan with its ssh port
+    const orphan = findOrphanQemu(paths);
+    const sshPort = orphanSshPort(orphan, config) ?? (await chooseSshPort(config, saved && "record" in saved ? saved.record.sshPort : undefined));
     const qemuFacts = await probeQemu(config.arch, hostFacts);
     if (qemuFacts.accelWarning) emit({ warning: qemuFacts.accelWarning });
     const virtiofsd = config.mountType === "virtiofs" && config.mounts.length > 0 ? findVirtiofsd() : undefined;
@@ -211,11 +218,18 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       readyCidata,
     }, paths);
     plan = boot.mounts;
-    const decision = resumeDecision(paths, saved, { qemu: qemuFacts, argv: boot.qemu.argv });
+    // --- attach instead of launch (issue 25): adopt the orphan QEMU, or power it off and boot ---
+    const adopted = orphan
+      ? await attachOrphan({
+          paths, orphan, config, planned: boot.qemu, identityPending: identityDue(paths, false),
+          log: (m) => io.log(m), warn: (m) => emit({ warning: m }), powerdownMs: 60_000,
+        })
+      : undefined;
+    const decision = adopted ? undefined : resumeDecision(paths, saved, { qemu: qemuFacts, argv: boot.qemu.argv });
     if (decision && "reason" in decision) emit({ warning: `not resuming ${paths.name}: ${decision.reason}; booting it instead (the saved state is discarded)` });
     let resume = decision && "record" in decision ? decision.record : undefined;
     const cloudInitSaid = () => emit({ message: `cloud-init: ${boot.cloudInit.cloudInit === "light" ? "switched off" : "full run"} (${boot.cloudInit.reason})` });
-    if (!resume) cloudInitSaid();
+    if (!resume && !adopted) cloudInitSaid();
 
     step("ssh-config", "Writing ssh.config");
     writeFileAtomic(paths.sshConfig, boot.sshConfig);
@@ -228,9 +242,10 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
       writeCidata(paths, boot.cidata);
     };
     // a resumed guest read its cidata when it booted; an instance made from a snapshot has none yet
-    if (!resume || !existsSync(paths.cidataIso)) cidata();
+    if (!adopted && (!resume || !existsSync(paths.cidataIso))) cidata();
 
-    if (boot.daemons.length > 0) {
+    // an adopted QEMU's mount daemons (virtiofsd) still serve it
+    if (!adopted && boot.daemons.length > 0) {
       step("start-daemons", "Starting mount daemons");
       daemons.push(...(await startMountDaemons(boot.daemons, opts.stop)));
     }
@@ -259,7 +274,15 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     };
     // A kill from here on must boot cold next time: the record goes before the guest can run.
     if (resume) invalidateSuspendRecord(paths);
-    let launched = await launch(resume !== undefined);
+    const attach = (proc: Supervised): { proc: Supervised; argv: string[] } => {
+      step("attach", `Re-attaching to the running QEMU (pid ${proc.child.pid}) that the previous host agent left`);
+      qemu = proc;
+      void proc.exited.then((e) => {
+        if (qemu === proc) qemuExit = e;
+      });
+      return { proc, argv: boot.qemu.argv };
+    };
+    let launched = adopted ? attach(adopted) : await launch(resume !== undefined);
     qemu = launched.proc; // (launch set it already: this tells the compiler)
     sshPossible = true;
     if (resume) {
@@ -283,11 +306,11 @@ export async function runHostAgent(instanceDir: string, io: AgentIO, opts: Agent
     const guestStop = () => AbortSignal.any([opts.stop, sessions.signal]);
     // an instance made from a booted snapshot: its own identity (hostagent/reidentify.ts)
     const reidentify = identityDue(paths, resume !== undefined);
-    const readiness = resume ? resumeSteps(boot.mounts, guestHostname(paths.name), reidentify) : reidentify ? withReidentify(boot.readiness) : boot.readiness;
+    const readiness = adopted ? attachSteps(boot.readiness, boot.mounts, guestHostname(paths.name)) : resume ? resumeSteps(boot.mounts, guestHostname(paths.name), reidentify) : reidentify ? withReidentify(boot.readiness) : boot.readiness;
     await runReadiness(readiness, { paths, mounts: boot.mounts, step, emit, interrupt, stop: guestStop(), daemons });
     guestConsole = undefined;
     // A resumed guest continues the boot that saw the previous cidata, not this one.
-    const seen = resume ? readyCidata : boot.cloudInit.cidata;
+    const seen = resume || adopted ? readyCidata : boot.cloudInit.cidata;
     if (seen !== undefined) recordReadyCidata(paths, seen);
     status.running = true;
     status.ready = true;
