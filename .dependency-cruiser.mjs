@@ -48,6 +48,7 @@ export const PLANNERS = [
   "src/mounts/virtiofs.ts",
   "src/hostagent/plan.ts",
   "src/hostagent/readiness-plan.ts",
+  "src/hostagent/attach-plan.ts",
   "src/cidata/boot-mode.ts",
   "src/cidata/context.ts",
   "src/cidata/files.ts",

@@ -7,7 +7,7 @@
  * its run state can be recovered: a suspend the dead agent left half done is undone (the migration
  * cancelled, the paused VM continued). Anything else is powered off and booted, as before.
  */
-import { hardwareArgv } from "../qemu/index.js";
+import { hardwareArgv } from "../qemu/argv.js";
 import type { InstancePaths } from "../store/paths.js";
 import type { MountPlan } from "../mounts/types.js";
 import type { ReadinessStep } from "./readiness-plan.js";
