@@ -48,7 +48,9 @@ export function prepareMountLocations(plan: MountPlan): void {
 export async function startMountDaemons(planned: PlannedDaemon[], signal: AbortSignal): Promise<Supervised[]> {
   const started: Supervised[] = [];
   for (const d of planned) {
-    const s = supervise(`${d.command} (${d.location})`, d.command, d.args);
+    // SIGPIPE ignored (kept across exec): its stderr is a pipe to the agent, and a daemon must outlive
+    // an agent that dies, as QEMU does (it ignores SIGPIPE itself); a re-attached agent needs it (issue 25)
+    const s = supervise(`${d.command} (${d.location})`, "/bin/sh", ["-c", 'trap "" PIPE; exec "$0" "$@"', d.command, ...d.args]);
     started.push(s);
     if (d.socket === undefined) continue;
     const socket = d.socket;
