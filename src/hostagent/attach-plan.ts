@@ -97,10 +97,15 @@ export function recovery(s: RunState): Recovery {
  * The readiness steps of a re-attach (pure): a boot's (its guest may have been booting; the steps
  * that passed pass again at once), with what a resume adds before the mounts are checked: the
  * clock (the guest may have stood paused), fstab mounts mounted again (a suspend may have unmounted
- * them) and the reverse-sshfs helper (its sessions died with the agent and are connected again).
+ * them; not fatal: it needs sudo -n, and the mounts are checked next) and the reverse-sshfs helper
+ * (its sessions died with the agent and are connected again).
  */
 export function attachSteps(boot: readonly ReadinessStep[], mounts: MountPlan, hostname: string): ReadinessStep[] {
-  const extra = resumeSteps(mounts, hostname).filter((s) => s.kind === "clock" || s.kind === "remount" || s.kind === "sshfs-helper");
+  // the remount is needed only after an interrupted suspend, and needs sudo -n: a warning when it
+  // fails, as the mounts step after it checks every mount anyway
+  const extra = resumeSteps(mounts, hostname).flatMap((s): ReadinessStep[] =>
+    s.kind === "remount" ? [{ ...s, fatal: false }] : s.kind === "clock" || s.kind === "sshfs-helper" ? [s] : [],
+  );
   const at = boot.findIndex((s) => s.kind !== "ssh" && s.kind !== "ready-file" && s.kind !== "provision-report");
   const cut = at < 0 ? boot.length : at;
   return [...boot.slice(0, cut), ...extra, ...boot.slice(cut)];

@@ -77,6 +77,8 @@ test("attachSteps: a boot's steps with the clock, the fstab remount and the sshf
   const steps = attachSteps(boot, plan, "lima-vm");
   assert.deepEqual(steps.map((s) => s.kind), ["ssh", "ready-file", "provision-report", "clock", "remount", "sshfs-helper", "reverse-sshfs", "mounts", "sync"]);
   assert.equal(steps[0], boot[0], "the boot's own ssh step: the guest may still be booting");
+  assert.equal(steps.find((s) => s.kind === "remount")?.fatal, false, "remounting needs sudo -n; the mounts step decides");
+  assert.equal(steps.find((s) => s.kind === "mounts")?.fatal, true);
   const none = attachSteps(readinessSteps(sampleConfig(), { qemuArgs: [], mounts: [] }), { qemuArgs: [], mounts: [] }, "lima-vm");
   assert.deepEqual(none.map((s) => s.kind), ["ssh", "ready-file", "clock", "sync"]);
 });
