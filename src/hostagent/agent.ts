@@ -1,6 +1,6 @@
 /**
  * The host agent of one instance, as its lifecycle: gather (gather.ts) -> plan (plan.ts, pure) ->
- * launch (boot or resume, as the plan says; launch.ts, resume.ts) -> ready (readiness.ts, then
+ * launch (boot, resume or re-attach, as the plan says; launch.ts, resume.ts, attach.ts) -> ready (readiness.ts, then
  * forwards and inotify) -> serve (requests.ts, asked on the control socket ha.sock: control.ts) -> shut down. Each piece it starts registers its own
  * cleanup in an on-close list (on-close.ts), run newest first when it shuts down.
  */
@@ -21,7 +21,8 @@ import { OnClose } from "./on-close.js";
 import { claimInstance } from "./claim.js";
 import { gather, type Gathered } from "./gather.js";
 import { planBoot, type BootPlan } from "./plan.js";
-import type { BootLaunch, LaunchPlan, ResumeLaunch } from "./launch-plan.js";
+import type { AttachLaunch, BootLaunch, LaunchPlan, ResumeLaunch } from "./launch-plan.js";
+import { adoptQemu, findOrphanQemu, recoverRunState } from "./attach.js";
 import { checkQemu, spawnQemu, waitForPidFile, type QemuRun } from "./launch.js";
 import { restoreState } from "./resume.js";
 import { pinSnapshotHostKey } from "./reidentify.js";
@@ -37,6 +38,9 @@ import type { RunningVm } from "./quiesce.js";
 import type { Supervised } from "./processes.js";
 
 export type { AgentIO, AgentOptions } from "./agent-io.js";
+
+/** How long a QEMU whose agent died, and that is not adopted, gets to power its guest off (Debian under TCG: 10-20 s). */
+const ORPHAN_POWERDOWN_MS = 60_000;
 
 /** Runs the host agent for one instance directory until the VM stops. Returns the exit code. */
 export async function runHostAgent(instanceDir: string, io: AgentIO, opts: AgentOptions): Promise<number> {
@@ -85,6 +89,7 @@ export class HostAgent implements RequestHost {
       this.report.emit({ kind: "failed", message: "failed", error });
       return 1;
     }
+    this.onClose.add("a QEMU left by a dead agent", () => this.powerOffLeftOrphan());
     const sockets = () => (this.plan?.mounts.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : [])));
     this.onClose.add("mount daemons and runtime files", () => cleanupRuntime(this.paths, this.daemons, sockets()));
     try {
@@ -116,9 +121,13 @@ export class HostAgent implements RequestHost {
     return plan;
   }
 
-  /** Boots or resumes as the plan says; returns the launch that ran (a failed restore boots instead). */
+  /** Re-attaches, boots or resumes as the plan says; returns the launch that ran (a failed restore or re-attach boots instead). */
   private async launch(plan: BootPlan): Promise<LaunchPlan> {
-    const l = plan.launch;
+    let l = plan.launch;
+    if (l.variant === "attach") {
+      if (await this.attach(plan, l)) return l;
+      l = l.fallback;
+    } else if (l.powerOff !== undefined) await this.powerOffOrphan(l.powerOff.pid, l.powerOff.reason);
     if (l.variant === "boot") this.prepareBoot(plan, l);
     else if (l.writeCidata) this.writeCidata(plan);
     if (plan.daemons.length > 0) {
@@ -130,6 +139,38 @@ export class HostAgent implements RequestHost {
     if (l.variant === "resume") return this.resume(plan, l);
     await this.startQemu(plan, plan.qemu.argv);
     return l;
+  }
+
+  /**
+   * Adopts the QEMU a dead agent left running (its run state recovered: a save cancelled, a paused
+   * VM continued; the half-done suspend's files removed). False when it cannot be: it is powered off.
+   */
+  private async attach(plan: BootPlan, l: AttachLaunch): Promise<boolean> {
+    const { paths } = this;
+    const why = await recoverRunState(paths, (m) => this.log(m)).catch((e: unknown) => `QMP: ${(e as Error).message}`);
+    if (why !== undefined) {
+      await this.powerOffOrphan(l.pid, why);
+      return false;
+    }
+    discardSavedState(paths); // vmstate.tmp (and any record) of a suspend the dead agent did not finish
+    this.report.step("attach", `Re-attaching to the running QEMU (pid ${l.pid}) that the previous host agent left`);
+    const run: QemuRun = { proc: adoptQemu(l.pid, paths.dir), argv: plan.qemu.argv };
+    void run.proc.exited.then((e) => (run.exit = e));
+    this.qemu = run;
+    this.onClose.add("qemu", () => this.stopQemu(this.graceful));
+    return true;
+  }
+
+  /** Powers off a QEMU of this instance that runs without its agent and is not adopted (its guest writes its disks). */
+  private async powerOffOrphan(pid: number, reason: string): Promise<void> {
+    this.report.warn(`not re-attaching to the running QEMU (pid ${pid}) of ${this.paths.name}: ${reason}; powering it off and booting (its guest's processes end)`);
+    await stopQemu(adoptQemu(pid, this.paths.dir), this.paths, { graceful: true, powerdownMs: ORPHAN_POWERDOWN_MS, log: (m) => this.log(m) });
+  }
+
+  /** On close: a QEMU a dead agent left that this start did not get to (it failed before) is powered off. */
+  private async powerOffLeftOrphan(): Promise<void> {
+    const left = this.qemu === undefined ? findOrphanQemu(this.paths) : undefined;
+    if (left !== undefined) await stopQemu(adoptQemu(left.pid, this.paths.dir), this.paths, { graceful: true, powerdownMs: ORPHAN_POWERDOWN_MS, log: (m) => this.log(m) });
   }
 
   private prepareBoot(plan: BootPlan, l: BootLaunch): void {

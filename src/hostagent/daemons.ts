@@ -49,7 +49,9 @@ export async function startMountDaemons(planned: PlannedDaemon[], signal: AbortS
   const started: Supervised[] = [];
   for (const d of planned) {
     const name = `${d.command} (${d.location})`;
-    const s = supervise(name, d.command, d.args, log(name));
+    // SIGPIPE ignored (kept across exec): its stderr is a pipe to the agent, and a daemon must outlive
+    // an agent that dies, as QEMU does (it ignores SIGPIPE itself), for the next agent to re-attach
+    const s = supervise(name, "/bin/sh", ["-c", 'trap "" PIPE; exec "$0" "$@"', d.command, ...d.args], log(name));
     started.push(s);
     if (d.socket === undefined) continue;
     const socket = d.socket;

@@ -1,7 +1,7 @@
 /**
  * The host agent's first phase: everything a boot plan is made from, read or prepared on the host
  * (config, additional disks, the image and the instance disk, keys, ssh port, QEMU, virtiofsd, the
- * cidata marker, a saved state). All the I/O before planBoot happens here.
+ * cidata marker, a saved state, a QEMU left running by an agent that died). All the I/O before planBoot happens here.
  */
 import { readFileSync } from "node:fs";
 import type { Config, HostFacts } from "../config/types.js";
@@ -21,6 +21,7 @@ import { attachDisks, releaseDisks } from "./disks.js";
 import { checkPreparedDisk, chooseSshPort, diskPrepared, prepareDisk, readImageRecord, sshPublicKeys, takeReadyCidata } from "./prepare.js";
 import { needsVirtiofsd, type BootHost } from "./plan.js";
 import { readSavedState } from "./resume.js";
+import { findOrphanQemu, orphanSshPort } from "./attach.js";
 import { ensureVmGenId } from "./reidentify.js";
 import type { Reporter } from "./agent-io.js";
 import type { OnClose } from "./on-close.js";
@@ -95,7 +96,9 @@ export async function gather(c: GatherContext): Promise<Gathered> {
   if (hostKey.created && !firstStart) report.say(`Generated an ssh host key for ${paths.name}, pinned in ${paths.knownHosts}; the guest takes it on this boot`);
   const savedState = readSavedState(paths);
   const saved = savedState.saved;
-  const sshPort = await chooseSshPort(config, saved && "record" in saved ? saved.record.sshPort : undefined);
+  // a QEMU whose agent died still runs: plan with its ssh port (the plan decides whether to re-attach)
+  const orphan = findOrphanQemu(paths);
+  const sshPort = orphanSshPort(orphan, config) ?? (await chooseSshPort(config, saved && "record" in saved ? saved.record.sshPort : undefined));
   const qemu = await probeQemu(config.arch, facts);
   if (qemu.accelWarning) report.warn(qemu.accelWarning);
   const virtiofsd = needsVirtiofsd(config) ? findVirtiofsd() : undefined;
@@ -115,6 +118,7 @@ export async function gather(c: GatherContext): Promise<Gathered> {
     // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).
     readyCidata: takeReadyCidata(paths),
     savedState,
+    ...(orphan ? { orphan } : {}),
   };
   return { config, host };
 }

@@ -1,12 +1,13 @@
 /**
- * How a start brings its VM up, as data (pure): boot it, or resume the state a suspend saved. The
- * launch phase of the agent (hostagent/launch.ts) dispatches on `variant`; a third one (attaching to
- * a QEMU that outlived its agent) would be one more member of LaunchPlan.
+ * How a start brings its VM up, as data (pure): boot it, resume the state a suspend saved, or
+ * re-attach to the QEMU that outlived its host agent (attach-plan.ts decides whether it may). The
+ * launch phase of the agent (agent.ts, launch.ts) dispatches on `variant`.
  */
 import { hardwareArgv, incomingArgv, type ArgvOwner } from "../qemu/argv.js";
 import type { QemuFacts } from "../qemu/types.js";
 import { resumeObstacle, type FileIdentity, type SuspendRecord } from "../store/suspend-record.js";
 import { resumeSteps, withReidentify, type ReadinessStep } from "./readiness-plan.js";
+import { attachDecision, attachSteps, type Orphan } from "./attach-plan.js";
 
 /** What the host found of a saved state before planning (hostagent/resume.ts readSavedState). */
 export interface SavedState {
@@ -22,9 +23,16 @@ export interface SavedState {
   identityDue: boolean;
 }
 
+/** A QEMU whose agent died and that may not be adopted: powered off (its guest writes its disks) before the launch. */
+export interface PowerOff {
+  pid: number;
+  reason: string;
+}
+
 /** A cold boot: cidata written, QEMU started with the plan's command line, the boot's readiness steps. */
 export interface BootLaunch {
   variant: "boot";
+  powerOff?: PowerOff;
   /** The readiness steps, in order (readiness-plan.ts). */
   readiness: ReadinessStep[];
   /** The cidata digest to record once READY (the next boot with the same cidata may be light). */
@@ -36,6 +44,7 @@ export interface BootLaunch {
 /** A resume: QEMU started to take the saved state (`-incoming defer`), then the resume's readiness steps. */
 export interface ResumeLaunch {
   variant: "resume";
+  powerOff?: PowerOff;
   record: SuspendRecord;
   /** The boot's command line with -incoming defer. */
   argv: string[];
@@ -50,7 +59,22 @@ export interface ResumeLaunch {
   fallback: BootLaunch;
 }
 
-export type LaunchPlan = BootLaunch | ResumeLaunch;
+/**
+ * Re-attach: the running QEMU (its agent died) is adopted, its run state recovered over QMP, no
+ * cidata written and no daemon started (virtiofsd serves it still); a boot's readiness steps with a
+ * resume's clock, remount and sshfs helper (attachSteps).
+ */
+export interface AttachLaunch {
+  variant: "attach";
+  pid: number;
+  readiness: ReadinessStep[];
+  /** The running guest continues the boot that saw the previous cidata: that one is recorded at READY. */
+  readyCidata: string | undefined;
+  /** Its run state cannot be recovered (QMP): it is powered off and this boot runs, in the same start. */
+  fallback: BootLaunch;
+}
+
+export type LaunchPlan = BootLaunch | ResumeLaunch | AttachLaunch;
 
 /** What planLaunch takes from the boot plan it completes. */
 export interface LaunchInputs {
@@ -78,10 +102,31 @@ export function resumeDecision(state: SavedState, now: { qemu: Pick<QemuFacts, "
   return reason === undefined ? { record: saved.record } : { reason };
 }
 
-/** Boot or resume (pure): see LaunchPlan. `state` undefined: nothing was looked for (a plain boot). */
-export function planLaunch(inputs: LaunchInputs, state: SavedState | undefined, owner: ArgvOwner): LaunchPlan {
+/** A QEMU found running without its agent, and the ssh port lima.yaml asks for (0: any). */
+export interface OrphanFound {
+  orphan: Orphan;
+  configuredPort: number;
+}
+
+/**
+ * Attach, boot or resume (pure): see LaunchPlan. `state` undefined: nothing was looked for (a plain
+ * boot); `found`: a QEMU of this instance runs without its agent.
+ */
+export function planLaunch(inputs: LaunchInputs, state: SavedState | undefined, owner: ArgvOwner, found?: OrphanFound): LaunchPlan {
   const reidentify = state?.identityDue ?? false;
   const boot: BootLaunch = { variant: "boot", readiness: reidentify ? withReidentify(inputs.readiness) : inputs.readiness, readyCidata: inputs.cidata };
+  if (found === undefined) return bootOrResume(inputs, state, owner, boot);
+  const { orphan, configuredPort } = found;
+  const d =
+    orphan.cmdline === undefined
+      ? { reason: "its command line cannot be read" }
+      : attachDecision({ running: orphan.cmdline, planned: { binary: inputs.qemu.binary, argv: inputs.argv }, owner, configuredPort, identityPending: reidentify });
+  if ("reason" in d) return { ...bootOrResume(inputs, state, owner, boot), powerOff: { pid: orphan.pid, reason: d.reason } };
+  return { variant: "attach", pid: orphan.pid, readiness: attachSteps(inputs.readiness, inputs.mounts, inputs.hostname), readyCidata: inputs.readyCidata, fallback: boot };
+}
+
+function bootOrResume(inputs: LaunchInputs, state: SavedState | undefined, owner: ArgvOwner, boot: BootLaunch): BootLaunch | ResumeLaunch {
+  const reidentify = state?.identityDue ?? false;
   const decision = state === undefined ? undefined : resumeDecision(state, inputs, owner);
   if (decision === undefined) return boot;
   if ("reason" in decision) return { ...boot, notResumed: decision.reason };

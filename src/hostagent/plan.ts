@@ -16,6 +16,7 @@ import { sshConfigText } from "../ssh/config.js";
 import type { InstancePaths } from "../store/paths.js";
 import { readinessSteps } from "./readiness-plan.js";
 import { planLaunch, type LaunchPlan, type SavedState } from "./launch-plan.js";
+import type { Orphan } from "./attach-plan.js";
 import { guestHostname } from "../config/guest.js";
 import { dockerHostSocket } from "../portfwd/rules.js";
 import { watchedMounts } from "../mounts/inotify.js";
@@ -50,6 +51,8 @@ export interface BootHost {
   readyCidata: string | undefined;
   /** A saved state found (hostagent/resume.ts): the plan decides whether this start resumes it. */
   savedState?: SavedState;
+  /** This instance's QEMU, running without its agent (hostagent/attach.ts): the plan decides whether to re-attach. */
+  orphan?: Orphan;
 }
 
 /** Whether a boot of `config` needs the host's virtiofsd (the agent looks for one only then). Pure. */
@@ -80,7 +83,7 @@ export interface BootPlan {
   efiVars?: Firmware;
   /** The boot's command line (a resume adds -incoming defer: `launch`). */
   qemu: { binary: string; argv: string[] };
-  /** Boot or resume, with what must hold in the guest before the instance counts as READY. */
+  /** Boot, resume or re-attach, with what must hold in the guest before the instance counts as READY. */
   launch: LaunchPlan;
   /** Whether cloud-init runs in full or is switched off on this boot, why, and the cidata's digest (recorded on READY). */
   cloudInit: BootMode & { cidata: string };
@@ -136,6 +139,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     { argv, qemu: host.qemu, readiness: readinessSteps(config, mounts, mode.cloudInit), mounts, hostname: guestHostname(paths.name), cidata: digest, readyCidata: host.readyCidata },
     host.savedState,
     paths,
+    host.orphan ? { orphan: host.orphan, configuredPort: config.ssh.localPort } : undefined,
   );
   const dockerSocket = dockerHostSocket(config.portForwards);
   return {

@@ -3,7 +3,8 @@ import { exitOf, startChild, type Exit } from "../proc/child.js";
 
 /** A supervised child: its exit as a promise, and the last lines it wrote to stderr. */
 export interface Supervised {
-  child: ChildProcess;
+  /** A spawned child, or (hostagent/attach.ts) a QEMU adopted from an agent that died. */
+  child: Pick<ChildProcess, "pid" | "exitCode">;
   name: string;
   exited: Promise<Exit>;
   stderrTail(): string[];

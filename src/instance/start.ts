@@ -1,4 +1,4 @@
-import { closeSync, existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { startChild } from "../proc/child.js";
 import { fileURLToPath } from "node:url";
 import { TslimaError } from "../errors.js";
@@ -16,7 +16,7 @@ import { isAlive, signalProcess, waitGone } from "../proc/pid.js";
 import { poll } from "../proc/wait.js";
 import { createRequested, editInstance, isLocator, libraryOptions, type CreateOptions, type CreateRequest } from "./create.js";
 import { EventFollower, readEvents } from "../store/follow.js";
-import { forceStop, powerOffOrphan } from "./stop.js";
+import { forceStop } from "./stop.js";
 import { validateInstanceName } from "./names.js";
 import { ensureDockerContext } from "./docker-context.js";
 import { appendFileSync } from "node:fs";
@@ -79,9 +79,6 @@ export function readyMessage(events: AgentEvent[]): string {
   return ready?.kind === "ready" ? (ready.instanceMessage ?? "") : "";
 }
 
-/** How long `start` lets the guest of a Broken instance (QEMU without its agent) power off; Debian under TCG needs ~10-20 s. */
-const BROKEN_POWERDOWN_MS = 60_000;
-
 const AGENT_MAIN = fileURLToPath(new URL("../hostagent/main.js", import.meta.url));
 
 /** Resolves `start`'s argument to an instance, creating it from a locator (or template:default) when needed. */
@@ -139,13 +136,15 @@ export async function startRequested(target: string, options: StartRequest = {})
       say(`instance ${paths.name} is already running`);
       return { name: paths.name, paths, alreadyRunning: true, events: [], message: readyMessage(readEvents(paths.haStdoutLog)) };
     }
-    if (st.status === "Broken") say(`instance ${paths.name} is Broken (${st.reason}): stopping what is left`);
-    // a guest that still runs is powered off, not killed, so it writes its disks first
+    // QEMU without its agent (the agent died): the new agent re-attaches to it (hostagent/attach.ts)
+    // or, when it may not, powers it off; only the dead agent's pid file goes
     if (st.status === "Broken" && st.qemuPid !== undefined && st.haPid === undefined) {
-      say(`asking its guest to power off (up to ${BROKEN_POWERDOWN_MS / 1000}s) so it writes its disks`);
-      if (!(await powerOffOrphan(paths, st.qemuPid, BROKEN_POWERDOWN_MS))) say("the guest did not power off in time; QEMU was stopped");
+      say(`instance ${paths.name} runs without its host agent (QEMU pid ${st.qemuPid}): re-attaching to it`);
+      rmSync(paths.haPid, { force: true });
+    } else {
+      if (st.status === "Broken") say(`instance ${paths.name} is Broken (${st.reason}): stopping what is left`);
+      await forceStop(paths);
     }
-    await forceStop(paths);
     // the agent's user must be able to start the instance again later (which truncates its logs)
     for (const log of [paths.haStdoutLog, paths.haStderrLog]) closeSync(openAgentLog(log, { truncate: true, ...(opts.user ? { owner: opts.user } : {}) }));
     const events: AgentEvent[] = [];

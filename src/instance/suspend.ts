@@ -43,14 +43,19 @@ export async function suspendInstance(name: string, opts: SuspendOptions = {}): 
     }
     if (st.status !== "Running" || st.haPid === undefined) {
       throw new TslimaError("NOT_RUNNING", `instance ${name} is ${st.status}${st.reason ? ` (${st.reason})` : ""}; only a running instance can be suspended`, {
-        hint: st.status === "Broken" ? `stop it first: tslima stop -f ${name}` : `start it: tslima start ${name}`,
+        hint: st.status === "Broken" && st.haPid === undefined && st.qemuPid !== undefined
+          ? `its QEMU runs without a host agent: tslima start ${name} re-attaches to it`
+          : st.status === "Broken" ? `stop it first: tslima stop -f ${name}` : `start it: tslima start ${name}`,
       });
     }
     const haPid = st.haPid;
     const saved = await requestAgent(paths, { type: "suspend" }, { timeoutMs, what: `suspending ${name}`, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     await waitGone(haPid, 30_000);
-    if (inspectStatus(paths).status !== "Suspended") {
-      throw new TslimaError("SUSPEND_FAILED", `the host agent of ${name} exited without saving the VM state`, { hint: `see ${paths.haStderrLog}; the next start boots cold` });
+    const after = inspectStatus(paths);
+    if (after.status !== "Suspended") {
+      // a dead agent's QEMU runs on: start re-attaches to it
+      const next = after.qemuPid !== undefined ? `its VM still runs: tslima start ${name} re-attaches to it` : "the next start boots cold";
+      throw new TslimaError("SUSPEND_FAILED", `the host agent of ${name} exited without saving the VM state`, { hint: `see ${paths.haStderrLog}; ${next}` });
     }
     return { name, stateBytes: saved.stateBytes, alreadySuspended: false };
   } finally {

@@ -31,6 +31,8 @@ export const STEPS = [
   "ssh-config",
   "start-daemons",
   "start-qemu",
+  // instead of start-qemu: a QEMU whose agent died is adopted (hostagent/attach.ts)
+  "attach",
   "wait-ssh",
   "wait-cloud-init",
   "verify-mounts",

@@ -42,7 +42,7 @@ export function classifyStatus(f: PidFacts): StatusReport {
     return { status: "Broken", haPid, reason: `the host agent (pid ${f.haPidFile}) runs but ${why}` };
   }
   const why = f.haPidFile === undefined ? "ha.pid is missing" : `the host agent (pid ${f.haPidFile}) is not running`;
-  return { status: "Broken", qemuPid, reason: `qemu (pid ${f.qemuPidFile}) runs but ${why}` };
+  return { status: "Broken", qemuPid, reason: `qemu (pid ${f.qemuPidFile}) runs but ${why}: \`start\` re-attaches to it (the guest runs on), \`stop\` powers it off` };
 }
 
 /** The foreground host agent runs inside `tslima start --foreground NAME`. */
