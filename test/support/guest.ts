@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../helpers.js";
+import { builtFiles } from "../../src/images/builder/index.js";
 
 /** The locally built test guest, as scripts/build-test-guest leaves it (built, or taken from the cache). */
 export interface LocalGuest {
@@ -29,14 +30,8 @@ export function localGuestBuild(): LocalGuest {
   if (r.status !== 0) throw new Error(`scripts/build-test-guest failed (exit ${r.status ?? r.signal}):\n${r.stdout}`);
   const dir = r.stdout.split("\n")[0]!.trim();
   const record = JSON.parse(readFileSync(join(dir, "build.json"), "utf8")) as { cmdline: string; buildSeconds: number };
-  return {
-    dir,
-    disk: join(dir, "disk.qcow2"),
-    kernel: join(dir, "vmlinuz"),
-    initrd: join(dir, "initrd.img"),
-    cmdline: record.cmdline,
-    buildSeconds: record.buildSeconds,
-  };
+  const { disk, kernel, initrd } = builtFiles(dir);
+  return { dir, disk, kernel, initrd, cmdline: record.cmdline, buildSeconds: record.buildSeconds };
 }
 
 /**

@@ -57,14 +57,16 @@ interface BuildRecord {
   createdAt: string;
 }
 
+/** The files of a finished build in `dir`. */
+export function builtFiles(dir: string): Pick<BuiltImage, "disk" | "kernel" | "initrd" | "imageYaml"> {
+  return { disk: join(dir, "disk.qcow2"), kernel: join(dir, "vmlinuz"), initrd: join(dir, "initrd.img"), imageYaml: join(dir, "image.yaml") };
+}
+
 function resultFrom(dir: string, record: BuildRecord, cached: boolean): BuiltImage {
   return {
     dir,
-    disk: join(dir, "disk.qcow2"),
-    kernel: join(dir, "vmlinuz"),
-    initrd: join(dir, "initrd.img"),
+    ...builtFiles(dir),
     cmdline: record.cmdline,
-    imageYaml: join(dir, "image.yaml"),
     digests: record.digests,
     key: record.key,
     buildSeconds: record.buildSeconds,
