@@ -1,14 +1,31 @@
+import { readFileSync } from "node:fs";
 import { poll } from "./wait.js";
 
-/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+/**
+ * Whether a process with this pid runs (EPERM: it runs but belongs to someone else). A zombie does
+ * not: it has exited and waits for its parent to reap it, which may never happen when it was
+ * orphaned (a QEMU whose host agent died) and the init that adopted it does not reap (containers).
+ */
 export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  return !isZombie(pid);
+}
+
+/** Linux: the state in /proc/PID/stat is Z (zombie) or X (dead). Elsewhere, or unreadable: false. */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state === "Z" || state === "X";
 }
 
 /** Waits until `pid` is gone, up to `ms`; true when it is gone. */

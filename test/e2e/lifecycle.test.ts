@@ -22,6 +22,7 @@ import { Cli, FileGuest, guestYaml, parseList } from "./harness.js";
 import { bootFacts, guestOut, lightYaml, lines } from "./boot-facts.js";
 import type { AgentEvent } from "../../src/index.js";
 import { whichSync } from "../../src/proc/which.js";
+import { isAlive } from "../../src/proc/pid.js";
 
 const NAME = "life";
 // As a user runs `tslima`: bin/tslima, whose shell fast path runs ssh without Node (issue 11).
@@ -63,14 +64,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Running (a zombie is not: an orphaned QEMU is reaped by init, which in a container may never happen). */
+const alive = isAlive;
 
 /**
  * The phases a later boot of the unchanged instance goes through, as `tslima start` prints them: the
