@@ -36,6 +36,7 @@ export function register(program: Command): void {
         onEvent: (e) => process.stdout.write(format(e)),
       });
       if (watcher.instances.length === 0 && instances.length === 0) process.stderr.write(`${stamp()} No instances yet\n`);
+      for (const name of instances.filter((n) => !watcher.instances.includes(n))) process.stderr.write(`${stamp()} Instance ${name} does not exist (yet)\n`);
       process.stderr.write(`${stamp()} Watching for events...\n`);
       await stopped;
       await watcher.close();
