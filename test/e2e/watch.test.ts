@@ -78,6 +78,7 @@ test("watch --json follows an instance from its creation to its deletion; Ctrl-C
       const stopped = await find("stopped", (e) => e.event.kind === "stopped");
       assert.equal(stopped.instanceStatus, "Stopped");
       const kinds = events().map((e) => e.event.kind);
+      console.log(`# watch saw: ${kinds.join(", ")}; ready after ${((Date.parse(ready.event.time) - Date.parse(events()[0]?.event.time ?? "")) / 1000).toFixed(1)} s`);
       assert.ok(kinds.indexOf("ready") < kinds.indexOf("port-forward") && kinds.indexOf("exiting") < kinds.indexOf("stopped"), `in order: ${kinds.join(", ")}`);
 
       // the stopped instance's last run, replayed from its event log, as text
