@@ -122,8 +122,8 @@ export class InstanceWatcher implements AsyncDisposable {
 
   private track(name: string, initial: boolean): void {
     const t: Tracked = { paths: instancePaths(this.home, name), busy: false, replay: initial && this.o.history === true };
-    // ha.sock appearing: the instance started
-    t.dirWatch = watchDir(t.paths.dir, () => this.schedule());
+    // ha.sock appearing: the instance started (not the logs and serial console written all the time)
+    t.dirWatch = watchDir(t.paths.dir, (file) => (file === null || file === "ha.sock" || file === "lima.yaml" ? this.schedule() : undefined));
     this.tracked.set(name, t);
     if (!initial) this.lifecycle(t, "created", true);
   }
@@ -186,9 +186,9 @@ export class InstanceWatcher implements AsyncDisposable {
 }
 
 /** fs.watch on a directory, or undefined when it cannot be watched (it does not exist yet: the rescan covers it). */
-function watchDir(dir: string, onChange: () => void): FSWatcher | undefined {
+function watchDir(dir: string, onChange: (file: string | null) => void): FSWatcher | undefined {
   try {
-    const w = fsWatch(dir, { persistent: false }, onChange);
+    const w = fsWatch(dir, { persistent: false }, (_, file) => onChange(file));
     w.on("error", () => w.close());
     return w;
   } catch {
