@@ -30,3 +30,5 @@ export { shell, exec, type ShellOptions, type ExecOptions, type ExecResult } fro
 export { copy, type CopyOptions } from "./instance/copy.js";
 export { listInstancesApi as listInstances, getInstance } from "./instance/inventory.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";
+export { watchInstances, InstanceWatcher, type WatchOptions } from "./instance/watch.js";
+export type { WatchEvent, WatchKind, WatchStatus, WatchPortForward } from "./instance/watch-event.js";

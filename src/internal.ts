@@ -28,6 +28,7 @@ export { editInstanceApi as editInstance, editInEditor } from "./instance/edit.j
 export { inventory } from "./instance/inventory.js";
 export { limaInstanceJson, renderInstances, checkListFormat, bytesSize, LIST_FIELDS } from "./instance/lima-view.js";
 export { startTunnel, stopTunnel } from "./instance/tunnel.js";
+export { formatWatchText, formatWatchJson } from "./instance/watch-event.js";
 export { doctorMounts } from "./instance/doctor.js";
 export { benchMounts } from "./instance/bench.js";
 export { WORKLOADS as BENCH_WORKLOADS, WORKLOAD_UNIT as BENCH_WORKLOAD_UNIT, unsafeForSharedWrites, type BenchReport, type BenchRun } from "./mounts/bench.js";

@@ -35,6 +35,7 @@ export const commands: CommandEntry[] = [
   { names: ["unprotect"], load: () => import("./unprotect.js") },
   { names: ["list", "ls"], load: () => import("./list.js") },
   { names: ["info"], load: () => import("./info.js") },
+  { names: ["watch"], load: () => import("./watch.js") },
   { names: ["image"], load: () => import("./image.js") },
   { names: ["prune"], load: () => import("./prune.js") },
   { names: ["validate"], load: () => import("./validate.js") },
