@@ -16,6 +16,7 @@ export { configToYaml } from "./config/output.js";
 export { parseYq, evalYq, yqSelects, formatYqResults, YqError, type YqProgram } from "./lang/yq.js";
 export { listTemplates, templateSearchDirs, type TemplateEntry } from "./config/templates.js";
 export { locateTemplate, templateText, copyTemplate } from "./config/template-files.js";
+export { resolveCustomLocator } from "./config/url-plugins.js";
 
 // Operations keyed by instance name that only the CLI offers.
 export { tslimaHome, buildCacheDir, globalPaths } from "./store/paths.js";

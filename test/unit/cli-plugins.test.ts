@@ -78,3 +78,18 @@ test("--help lists the plugins with their descriptions, not the URL handlers; in
   assert.equal(mine[0]?.description, "Greets, and exits 7");
   assert.equal(mine[1]?.description, undefined);
 });
+
+test("limactl-url-SCHEME: `template url` prints what the plugins resolve a locator to; `create` names the instance after it, as Lima", () => {
+  mkdirSync(join(root, "t"));
+  writeFileSync(join(root, "t", "web-app.yaml"), "images:\n- location: https://example.invalid/x.qcow2\n  arch: x86_64\n");
+  plugin("url-dev", `echo "${root}/t/$1.yaml"`);
+  plugin("url-short", 'echo "dev:$1"');
+  const u = limactl(["template", "url", "short:web-app"]);
+  assert.equal(u.status, 0, u.stderr);
+  assert.equal(u.stdout, `${join(root, "t", "web-app.yaml")}\n`);
+  const c = limactl(["create", "--tty=false", "short:web-app"]);
+  assert.equal(c.status, 0, c.stderr);
+  assert.match(c.stdout + c.stderr, /created instance web-app/i);
+  const f = limactl(["template", "url", "nothing:x"]);
+  assert.equal(f.stdout, "nothing:x\n", "no plugin: printed as it is");
+});
