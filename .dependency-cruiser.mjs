@@ -40,9 +40,9 @@ export const LAYERS = [
   },
   {
     folder: "ssh",
-    holds: "ssh.config, ssh argv, the variables `shell` passes (`shell-env.ts`), the user key, guest exec, waiting for sshd. Runs ssh through `proc/`",
+    holds: "ssh.config (and `show.ts`: its options in `show-ssh`'s formats), ssh argv, the variables `shell` passes (`shell-env.ts`), the user key, guest exec, waiting for sshd. Runs ssh through `proc/`",
     pure: false,
-    except: ["argv.ts", "config.ts", "shell-env.ts"],
+    except: ["argv.ts", "config.ts", "shell-env.ts", "show.ts"],
   },
   {
     folder: "cidata",

@@ -27,6 +27,7 @@ export { setProtected } from "./instance/protect.js";
 export { renameInstance, factoryReset } from "./instance/clone.js";
 export { editInstanceApi as editInstance, editInEditor } from "./instance/edit.js";
 export { inventory } from "./instance/inventory.js";
+export { showSsh } from "./instance/show-ssh.js";
 export { limaInstanceJson, renderInstances, checkListFormat, bytesSize, LIST_FIELDS } from "./instance/lima-view.js";
 export { startTunnel, stopTunnel } from "./instance/tunnel.js";
 export { doctorMounts } from "./instance/doctor.js";
