@@ -39,3 +39,18 @@ test("show-ssh of an unknown instance, or with an unknown format, fails with exi
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /unknown format "json"[\s\S]*ERR_TSLIMA_INVALID_FORMAT/);
 });
+
+test("LIMA_HOME alone is the home (TSLIMA_HOME unset or empty): list finds the instance there, and list and info report it", () => {
+  for (const t of [undefined, ""]) {
+    const env: NodeJS.ProcessEnv = { ...process.env, LIMA_HOME: home };
+    if (t === undefined) delete env.TSLIMA_HOME;
+    else env.TSLIMA_HOME = t;
+    const run = (args: string[]) => spawnSync(process.execPath, [join(repoRoot, "bin", "limactl.js"), ...args], { encoding: "utf8", env });
+    const list = run(["list", "--json"]);
+    assert.equal(list.status, 0, list.stderr);
+    const rec = JSON.parse(list.stdout.trim()) as { name: string; dir: string; LimaHome: string };
+    assert.deepEqual([rec.name, rec.dir, rec.LimaHome], ["vm", join(home, "vm"), home]);
+    assert.equal(run(["list", "--format", "{{.LimaHome}}"]).stdout, `${home}\n`);
+    assert.equal((JSON.parse(run(["info"]).stdout) as { limaHome: string }).limaHome, home);
+  }
+});
