@@ -12,6 +12,7 @@ import { nodePosition } from "./positions.js";
 import { findTemplate, NotRegularFileError, readTemplateFile, templateSearchDirs } from "./templates.js";
 import { HOST_REF_HINT, hostRefMessage, isUrl, remoteImageIssues } from "./remote-refs.js";
 import { resolveCustomLocator } from "./url-plugins.js";
+import { UrlCache } from "./url-cache.js";
 
 export interface ResolveOptions {
   /** TSLIMA_HOME, for `_config/base.yaml` (a base every template gets first, with `defaultBase`). */
@@ -33,31 +34,6 @@ class NeedFetch extends Error {
   }
 }
 
-/**
- * What one resolution has learnt: fetched URLs' texts, what custom locators stand for (a
- * limactl-url-SCHEME plugin runs once), and the local documents a plugin named, which are read as
- * remote templates (`untrusted`).
- */
-class UrlCache extends Map<string, string> {
-  readonly untrusted = new Set<string>();
-  private readonly custom = new Map<string, { locator: string; via?: string }>();
-
-  constructor(untrusted?: string) {
-    super();
-    if (untrusted !== undefined) this.untrusted.add(untrusted);
-  }
-
-  /** A document fetched by URL, or one a plugin named. */
-  remote(source: string): boolean {
-    return isUrl(source) || this.untrusted.has(source);
-  }
-
-  resolveCustom(locator: string): { locator: string; via?: string } {
-    let r = this.custom.get(locator);
-    if (r === undefined) this.custom.set(locator, (r = resolveCustomLocator(locator)));
-    return r;
-  }
-}
 
 
 function errorAt(node: unknown, fallbackSource: string, field: string, message: string, hint?: string): ConfigError {
