@@ -41,9 +41,9 @@ export const LAYERS = [
   },
   {
     folder: "ssh",
-    holds: "ssh.config, ssh argv, the variables `shell` passes (`shell-env.ts`), the user key, guest exec, waiting for sshd. Runs ssh through `proc/`",
+    holds: "ssh.config (and `show.ts`: its options in `show-ssh`'s formats), ssh argv, the variables `shell` passes (`shell-env.ts`), the user key, guest exec, waiting for sshd. Runs ssh through `proc/`",
     pure: false,
-    except: ["argv.ts", "config.ts", "shell-env.ts"],
+    except: ["argv.ts", "config.ts", "shell-env.ts", "show.ts"],
   },
   {
     folder: "cidata",
@@ -81,9 +81,9 @@ export const LAYERS = [
   },
   {
     folder: "config",
-    holds: "Lima's YAML: load (regular files only, `structure.ts`: aliases, merge keys, depth and key checks), `base:` and templates (`base.ts`, `templates.ts`, `template-files.ts`, `pipeline.ts`: the file I/O), merge, defaults, validate (`validate-*.ts`), ignored-field warnings (`ignored.ts`), sizes, image candidates per arch (`images.ts`), `--set` (`sets.ts`); `guest.ts`: the guest-side layout planners share (install prefix, ready file, host IP, hostname)",
+    holds: "Lima's YAML: load (regular files only, `structure.ts`: aliases, merge keys, depth and key checks), `base:` and templates (`base.ts`, `templates.ts`, `template-files.ts`, `pipeline.ts`: the file I/O), Lima's plugins (`plugins.ts`: limactl-NAME on PATH; `url-plugins.ts`: limactl-url-SCHEME locators), merge, defaults, validate (`validate-*.ts`), ignored-field warnings (`ignored.ts`), sizes, image candidates per arch (`images.ts`), `--set` (`sets.ts`); `guest.ts`: the guest-side layout planners share (install prefix, ready file, host IP, hostname)",
     pure: true,
-    except: ["base.ts", "pipeline.ts", "templates.ts", "template-files.ts", "index.ts"],
+    except: ["base.ts", "pipeline.ts", "templates.ts", "template-files.ts", "index.ts", "plugins.ts", "url-plugins.ts", "url-cache.ts"],
   },
   {
     folder: "store",
@@ -135,9 +135,10 @@ export const PURE = {
  * The library's entry points, the only files of src/ the CLI may import: src/index.ts (the public
  * API), src/internal.ts (the public API and what only the CLI uses) and the light entries a command
  * imports so it does not evaluate the whole library (src/shell.ts: shell and exec; src/errors.ts:
- * TslimaError; src/version.ts: versions). Each but src/internal.ts is in package.json "exports".
+ * TslimaError; src/version.ts: versions; src/plugins.ts: limactl-NAME plugins, for --help). Each but
+ * src/internal.ts and src/plugins.ts is in package.json "exports".
  */
-export const ENTRIES = ["src/index.ts", "src/internal.ts", "src/shell.ts", "src/errors.ts", "src/version.ts"];
+export const ENTRIES = ["src/index.ts", "src/internal.ts", "src/shell.ts", "src/plugins.ts", "src/errors.ts", "src/version.ts"];
 
 /** Entries below everything: every folder may import them, and they import nothing of src. */
 const LEAVES = ["src/errors.ts", "src/version.ts"];

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   INSTANCE_PROTECTED: "the instance is protected (tslima protect); unprotect it first",
   NOT_RUNNING: "the instance must be running",
   TEMPLATE_NOT_FOUND: "no template of that name",
+  PLUGIN_FAILED: "a limactl-NAME plugin could not be run, or a limactl-url-SCHEME plugin failed to resolve a template locator",
   FILE_EXISTS: "a file would be overwritten",
   LOCK: "the lock file cannot be taken (stale and cannot be removed)",
   LOCKED: "another tslima process works on the same instance",

@@ -16,6 +16,7 @@ export { configToYaml } from "./config/output.js";
 export { parseYq, evalYq, yqSelects, formatYqResults, YqError, type YqProgram } from "./lang/yq.js";
 export { listTemplates, templateSearchDirs, type TemplateEntry } from "./config/templates.js";
 export { locateTemplate, templateText, copyTemplate } from "./config/template-files.js";
+export { resolveCustomLocator } from "./config/url-plugins.js";
 
 // Operations keyed by instance name that only the CLI offers.
 export { tslimaHome, buildCacheDir, globalPaths } from "./store/paths.js";
@@ -26,6 +27,7 @@ export { setProtected } from "./instance/protect.js";
 export { renameInstance, factoryReset } from "./instance/clone.js";
 export { editInstanceApi as editInstance, editInEditor } from "./instance/edit.js";
 export { inventory } from "./instance/inventory.js";
+export { showSsh } from "./instance/show-ssh.js";
 export { limaInstanceJson, renderInstances, checkListFormat, bytesSize, LIST_FIELDS } from "./instance/lima-view.js";
 export { startTunnel, stopTunnel } from "./instance/tunnel.js";
 export { formatWatchText, formatWatchJson } from "./instance/watch-event.js";

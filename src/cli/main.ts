@@ -33,6 +33,22 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     }
   }
   const [{ Command, CommanderError, Option }, { registerCommands, isCommandName }] = await Promise.all([import("commander"), import("./commands.js")]);
+  // `limactl NAME ARGS...` with NAME no command of its own: the program limactl-NAME, as in Lima
+  const word = commandWord(rawArgv);
+  if (word !== undefined && !isCommandName(word.name)) {
+    const { findPlugin, runPlugin } = await import("../plugins.js");
+    const plugin = findPlugin(word.name);
+    if (plugin !== undefined) {
+      try {
+        extractGlobals(rawArgv.slice(0, word.index));
+        return await runPlugin(plugin, rawArgv.slice(word.index + 1));
+      } catch (e) {
+        if (!(e instanceof GlobalFlagError)) return reportError(e);
+        process.stderr.write(`error: ${e.message}\n`);
+        return 1;
+      }
+    }
+  }
   let argv: string[];
   try {
     const { globals, rest } = extractGlobals(rawArgv);
@@ -68,6 +84,12 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     .addOption(new Option("--log-format <format>", "text, or json: one JSON object per line on stderr (level, msg, time)"))
     .addOption(new Option("--tty [bool]", "--tty=false: never ask, never open an editor"))
     .addOption(new Option("-y, --yes", "same as --tty=false"));
+  // the general help lists the plugins, as Lima's does (URL handlers, and names a command takes, left out)
+  const first = argv.find((a) => !a.startsWith("-"));
+  if (first === undefined || first === "help") {
+    const { discoverPlugins } = await import("../plugins.js");
+    program.addHelpText("after", () => pluginHelp(discoverPlugins().filter((p) => !isCommandName(p.name))));
+  }
   program.showHelpAfterError(`(run \`${prog} --help\` for usage)`);
   // Program options only before the command: everything after `shell NAME` belongs to the guest command.
   program.enablePositionalOptions();
@@ -82,6 +104,29 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     }
     return reportError(e);
   }
+}
+
+/**
+ * The command word of argv and its index, after Lima's global flags (and their values); none when a
+ * flag of another kind (--help) comes first. Pure.
+ */
+export function commandWord(argv: string[]): { name: string; index: number } | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--log-level" || a === "--log-format") i++;
+    else if (a === "--debug" || a === "-y" || a === "--yes" || a === "--tty" || /^--(tty|log-level|log-format)=/.test(a)) continue;
+    else if (a.startsWith("-")) return undefined;
+    else return { name: a, index: i };
+  }
+  return undefined;
+}
+
+/** The section of the general help that lists the plugins (not the limactl-url-SCHEME ones). Pure. */
+export function pluginHelp(plugins: Array<{ name: string; description?: string }>): string {
+  const shown = plugins.filter((p) => !p.name.startsWith("url-"));
+  if (shown.length === 0) return "";
+  const width = Math.max(...shown.map((p) => p.name.length));
+  return `\nAvailable Plugins (Experimental):\n${shown.map((p) => `  ${p.description ? `${p.name.padEnd(width)}  ${p.description}` : p.name}`).join("\n")}\n`;
 }
 
 /** An error as the CLI prints it: code, message and hint for a TslimaError (exit 1), else a bug (exit 2). */

@@ -2,8 +2,8 @@ import type { Command } from "commander";
 
 /**
  * Lima's `template url`: the locator a custom URL stands for. `template://NAME` (Lima 1.x) becomes
- * `template:NAME` (with a warning, as Lima); `github:` (Lima's experimental scheme) and `url-SCHEME`
- * plugins are not supported; anything else is printed as it is. Pure.
+ * `template:NAME` (with a warning, as Lima); `github:` (Lima's experimental scheme) is not supported;
+ * anything else is printed as it is (the action then runs limactl-url-SCHEME plugins on it). Pure.
  */
 export function templateUrl(locator: string): { url: string; warning?: string } | { error: string } {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(locator)?.[1];
@@ -99,6 +99,7 @@ export function register(program: Command): void {
         throw new TslimaError("INVALID_FLAG", r.error, { hint: "use template:NAME, a file path or an http(s) URL" });
       }
       if (r.warning !== undefined) process.stderr.write(`warning: ${r.warning}\n`);
-      process.stdout.write(`${r.url}\n`);
+      const { resolveCustomLocator } = await import("../internal.js");
+      process.stdout.write(`${resolveCustomLocator(r.url).locator}\n`);
     });
 }

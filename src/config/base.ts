@@ -11,6 +11,8 @@ import { parseYaml, type LoadedYaml } from "./load.js";
 import { nodePosition } from "./positions.js";
 import { findTemplate, NotRegularFileError, readTemplateFile, templateSearchDirs } from "./templates.js";
 import { HOST_REF_HINT, hostRefMessage, isUrl, remoteImageIssues } from "./remote-refs.js";
+import { resolveCustomLocator } from "./url-plugins.js";
+import { UrlCache } from "./url-cache.js";
 
 export interface ResolveOptions {
   /** TSLIMA_HOME, for `_config/base.yaml` (a base every template gets first, with `defaultBase`). */
@@ -32,7 +34,6 @@ class NeedFetch extends Error {
   }
 }
 
-type UrlCache = Map<string, string>;
 
 
 function errorAt(node: unknown, fallbackSource: string, field: string, message: string, hint?: string): ConfigError {
@@ -50,6 +51,15 @@ export function readLocator(
   opts: ResolveOptions,
   cache: UrlCache,
 ): { text: string; source: string } {
+  // SCHEME:REST with a limactl-url-SCHEME plugin, except in a remote document (it may not run host programs)
+  if (including === undefined || !cache.remote(including)) {
+    const custom = cache.resolveCustom(locator);
+    if (custom.via !== undefined) {
+      const read = readLocator(custom.locator, undefined, opts, cache);
+      if (!isUrl(read.source)) cache.untrusted.add(read.source);
+      return read;
+    }
+  }
   if (locator.startsWith("template:")) {
     const name = locator.replace(/^template:(\/\/)?/, "");
     const dirs = templateSearchDirs(opts.templatesPath);
@@ -70,7 +80,7 @@ export function readLocator(
     if (text === undefined) throw new NeedFetch(target);
     return { text, source: target };
   }
-  if (including !== undefined && isUrl(including)) {
+  if (including !== undefined && cache.remote(including)) {
     throw new ConfigError([{ source: including, line: 1, col: 1, field: "(locator)", message: hostRefMessage(locator, including) }], { hint: HOST_REF_HINT });
   }
   const hint = including
@@ -96,7 +106,7 @@ export function readLocator(
     const code = (e as NodeJS.ErrnoException).code ?? "";
     const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(locator)?.[1];
     if (code === "ENOENT" && scheme !== undefined && !target.startsWith("file://")) {
-      throw fail(`"${locator}" has the locator scheme "${scheme}:", which tslima does not know (Lima hands such locators to a limactl-url-${scheme} plugin; tslima has no plugins): use template:NAME, an http(s) URL, file:// or a path`);
+      throw fail(`"${locator}" has the locator scheme "${scheme}:", which tslima does not know, and no limactl-url-${scheme} plugin is on PATH: use template:NAME, an http(s) URL, file:// or a path, or install the plugin`);
     }
     const why: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EISDIR: "it is a directory", ELOOP: "too many symbolic links", ENAMETOOLONG: "the name is too long", ENOTDIR: "a part of the path is not a directory", ENXIO: "it is a socket or device without a reader" };
     const reason = e instanceof NotRegularFileError ? e.message : (why[code] ?? (code || (e as Error).message));
@@ -172,8 +182,8 @@ function inlineScripts(root: YAMLMap, source: string, opts: ResolveOptions, cach
 }
 
 /** A document fetched by URL whose images[] name host files: every such entry, positioned. */
-function refuseRemoteImages(root: YAMLMap, source: string): void {
-  if (!isUrl(source)) return;
+function refuseRemoteImages(root: YAMLMap, source: string, cache: UrlCache): void {
+  if (!cache.remote(source)) return;
   const issues = remoteImageIssues(root, source);
   if (issues.length > 0) throw new ConfigError(issues, { hint: HOST_REF_HINT });
 }
@@ -206,7 +216,7 @@ function embedBases(loaded: LoadedYaml, chain: string[], opts: ResolveOptions, c
     }
     checkDigest(ref, read.text, read.source, source);
     const base = parseYaml(read.text, read.source);
-    refuseRemoteImages(base.root, read.source);
+    refuseRemoteImages(base.root, read.source, cache);
     inlineScripts(base.root, read.source, opts, cache);
     embedBases(base, [...chain, read.source], opts, cache, false);
     mergeBaseInto(root, base.root);
@@ -220,7 +230,7 @@ function canonical(source: string, opts: ResolveOptions): string {
 /** Resolves `base:` (recursively) and inlines script files; throws NeedFetch for unfetched URLs. */
 function resolveSync(text: string, source: string, opts: ResolveOptions, cache: UrlCache): LoadedYaml {
   const loaded = parseYaml(text, source);
-  refuseRemoteImages(loaded.root, source);
+  refuseRemoteImages(loaded.root, source, cache);
   inlineScripts(loaded.root, source, opts, cache);
   embedBases(loaded, [canonical(source, opts)], opts, cache, true);
   combineListEntries(loaded.root);
@@ -230,7 +240,7 @@ function resolveSync(text: string, source: string, opts: ResolveOptions, cache: 
 /** Synchronous base resolution for local files and templates (URL bases need resolveBases()). */
 export function resolveBasesSync(text: string, source: string, opts: ResolveOptions): LoadedYaml {
   try {
-    return resolveSync(text, source, opts, new Map());
+    return resolveSync(text, source, opts, new UrlCache());
   } catch (e) {
     if (e instanceof NeedFetch) {
       throw new ConfigError([{ source, line: 1, col: 1, field: "base", message: `base ${e.url} is a URL; it must be resolved first (tslima create/validate do this)` }]);
@@ -255,9 +265,12 @@ export async function fetchText(url: string): Promise<string> {
   return res.text();
 }
 
-/** Resolves `base:` recursively, fetching http(s) templates with the global fetch. */
-export async function resolveBases(text: string, source: string, opts: ResolveOptions): Promise<LoadedYaml> {
-  const cache: UrlCache = new Map();
+/**
+ * Resolves `base:` recursively, fetching http(s) templates with the global fetch. `untrusted`: the
+ * document is local but a plugin named it (readTopLocator's `via`); it is read as a remote template.
+ */
+export async function resolveBases(text: string, source: string, opts: ResolveOptions, untrusted = false): Promise<LoadedYaml> {
+  const cache = new UrlCache(untrusted ? source : undefined);
   for (;;) {
     try {
       return resolveSync(text, source, opts, cache);
@@ -268,11 +281,19 @@ export async function resolveBases(text: string, source: string, opts: ResolveOp
   }
 }
 
-/** Reads a top-level locator (path, template:NAME, URL). */
-export async function readTopLocator(locator: string, opts: ResolveOptions): Promise<{ text: string; source: string }> {
+/**
+ * Reads a top-level locator (path, template:NAME, URL, or SCHEME:REST of a limactl-url-SCHEME plugin:
+ * `via` is then the plugin's path, and `source` what it led to).
+ */
+export async function readTopLocator(locator: string, opts: ResolveOptions): Promise<{ text: string; source: string; via?: string }> {
+  const custom = resolveCustomLocator(locator);
+  if (custom.via !== undefined) {
+    const read = isUrl(custom.locator) ? { text: await fetchText(custom.locator), source: custom.locator } : readLocator(custom.locator, undefined, opts, new UrlCache());
+    return { ...read, via: custom.via };
+  }
   if (isUrl(locator)) return { text: await fetchText(locator), source: locator };
   // `-`: the template is on stdin (Lima's `limactl create --name NAME -`)
   if (locator === "-") return { text: readFileSync(0, "utf8"), source: "-" };
-  return readLocator(locator, undefined, opts, new Map());
+  return readLocator(locator, undefined, opts, new UrlCache());
 }
 

@@ -120,8 +120,8 @@ export function loadConfigText(text: string, source: string, opts: LoadOptions):
 /** Like loadConfigText for a locator (path, template:NAME or http(s) URL); URL bases are fetched. */
 export async function loadConfig(locator: string, opts: LoadOptions): Promise<LoadedConfig> {
   const top = await readTopLocator(locator, resolveOpts(opts));
-  const source = locator.startsWith("template:") ? top.source : locator;
-  const loaded = await resolveBases(top.text, source, resolveOpts(opts));
+  const source = locator.startsWith("template:") || top.via !== undefined ? top.source : locator;
+  const loaded = await resolveBases(top.text, source, resolveOpts(opts), top.via !== undefined);
   return finish(loaded, { ...opts, instanceName: opts.instanceName ?? instanceNameFromSource(top.source) });
 }
 
@@ -135,7 +135,7 @@ export async function resolveTemplate(
 ): Promise<{ text: string; source: string }> {
   const ropts: ResolveOptions = { tslimaHome: opts.tslimaHome, defaultBase: true, templatesPath: opts.templatesPath, cwd: opts.cwd };
   const top = await readTopLocator(locator, ropts);
-  const loaded = await resolveBases(top.text, top.source, ropts);
+  const loaded = await resolveBases(top.text, top.source, ropts, top.via !== undefined);
   return { text: loaded.doc.toString({ lineWidth: 0 }), source: top.source };
 }
 

@@ -12,9 +12,14 @@ import { nodePosition } from "./positions.js";
 
 export const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
 
+/** How a document came to be remote: fetched from a URL, or named by a limactl-url-SCHEME plugin (url-plugins.ts). Pure. */
+export function remoteOrigin(source: string): string {
+  return isUrl(source) ? "was fetched from a URL" : "was named by a limactl-url plugin (treated as a template from the network)";
+}
+
 /** The message for a locator in a URL document that names a host file. */
 export function hostRefMessage(locator: string, including: string): string {
-  return `"${locator}" names a file on this host, but ${including} was fetched from a URL: a template from the network may only refer to http(s) URLs, paths relative to its own URL, or template:NAME`;
+  return `"${locator}" names a file on this host, but ${including} ${remoteOrigin(including)}: a template from the network may only refer to http(s) URLs, paths relative to its own URL, or template:NAME`;
 }
 
 /** The hint every such refusal carries. */
@@ -36,7 +41,7 @@ export function remoteImageIssues(root: YAMLMap, source: string): ConfigIssue[] 
       const loc = node.value;
       if (isUrl(loc) || loc.startsWith("build:")) return;
       const p = nodePosition(node) ?? { source, line: 1, col: 1 };
-      out.push({ source: p.source, line: p.line, col: p.col, field: fieldPath(path), message: `"${loc}" is not an http(s) URL or build:NAME, but ${source} was fetched from a URL: an image of a template from the network must not be a file of this host` });
+      out.push({ source: p.source, line: p.line, col: p.col, field: fieldPath(path), message: `"${loc}" is not an http(s) URL or build:NAME, but ${source} ${remoteOrigin(source)}: an image of a template from the network must not be a file of this host` });
     };
     check(getValue(img, "location"), ["images", i, "location"]);
     for (const k of ["kernel", "initrd"] as const) {

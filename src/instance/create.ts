@@ -4,6 +4,7 @@ import { ensurePrivateHome, makePrivateTempDir } from "../store/private.js";
 import { join } from "node:path";
 import { TslimaError } from "../errors.js";
 import { loadConfigText, resolveTemplate, type LoadedConfig } from "../config/index.js";
+import { customScheme, resolveCustomLocator } from "../config/url-plugins.js";
 import { probeHostFacts } from "../host/facts.js";
 import { applyEdits, applySets } from "../config/sets.js";
 import type { Config } from "../config/types.js";
@@ -71,7 +72,8 @@ export async function createRequested(locator: string, opts: CreateRequest = {})
   if (locator === "-" && opts.name === undefined) {
     throw new TslimaError("INVALID_FLAG", "must pass instance name with --name when reading template from stdin", { hint: "e.g. tslima create --name dev - < dev.yaml" });
   }
-  const name = validateInstanceName(opts.name ?? nameFromLocator(locator));
+  // SCHEME:REST of a limactl-url-SCHEME plugin is named after what the plugin prints, as in Lima
+  const name = validateInstanceName(opts.name ?? nameFromLocator(customScheme(locator) === undefined ? locator : resolveCustomLocator(locator).locator));
   const paths = instancePaths(home, name);
   if (existsSync(paths.dir)) {
     throw new TslimaError("INSTANCE_EXISTS", `instance ${JSON.stringify(name)} already exists (${paths.dir})`, {

@@ -1,4 +1,5 @@
 import { listTemplates, templateSearchDirs } from "../config/index.js";
+import { discoverPlugins, type Plugin } from "../config/plugins.js";
 import { probeHostFacts } from "../host/facts.js";
 import { probeQemu, runnableArches, whichSync, type RunnableArch } from "../qemu/index.js";
 import { findVirtiofsd } from "../mounts/index.js";
@@ -21,7 +22,8 @@ export interface HostInfo {
   hostOS: string;
   hostArch: string;
   identityFile: string;
-  plugins: unknown[];
+  /** Every limactl-NAME program found (name, path, description), as Lima's. */
+  plugins: Plugin[];
   libexecPaths: string[];
   sharePaths: string[];
   /** tslima's own version (package.json). */
@@ -44,7 +46,7 @@ export async function hostInfo(home: string = tslimaHome()): Promise<HostInfo> {
     version: LIMA_COMPAT_VERSION,
     templates: listTemplates(dirs).map((t) => ({ name: t.name, location: t.path })),
     limaHome: home,
-    // QEMU is tslima's only driver; it needs no guest agent binary and has no plugins.
+    // QEMU is tslima's only driver; it needs no guest agent binary.
     vmTypes: ["qemu"],
     vmTypesEx: { qemu: {} },
     guestAgents: {},
@@ -52,7 +54,7 @@ export async function hostInfo(home: string = tslimaHome()): Promise<HostInfo> {
     hostOS: process.platform,
     hostArch: facts.arch,
     identityFile: globalPaths(home).userKey,
-    plugins: [],
+    plugins: discoverPlugins(),
     libexecPaths: [],
     sharePaths: dirs,
     tslimaVersion: TSLIMA_VERSION,

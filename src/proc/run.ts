@@ -90,9 +90,9 @@ export function runProgram(command: string, args: string[], opts: RunOptions = {
  * runProgram for the few places that must not yield to the event loop (cleanup on the way out, a
  * one-off probe): same result shape, no abort.
  */
-export function runProgramSync(command: string, args: string[], opts: { timeoutMs?: number } = {}): RunResult {
+export function runProgramSync(command: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): RunResult {
   const started = Date.now();
-  const r = spawnSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: opts.timeoutMs, killSignal: "SIGKILL" });
+  const r = spawnSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: opts.timeoutMs, killSignal: "SIGKILL", ...(opts.env !== undefined ? { env: opts.env } : {}) });
   const error: NodeJS.ErrnoException | undefined = r.error;
   const result: RunResult = {
     command,

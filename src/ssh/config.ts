@@ -26,10 +26,10 @@ export interface SshConfigOptions {
 }
 
 /**
- * The per-instance ssh.config: one `Host lima-NAME` block, so that
- * `ssh -F <inst>/ssh.config lima-NAME` reaches the guest. Pure.
+ * The options of an instance's `Host lima-NAME` block, as [keyword, ssh_config value] in order: what
+ * ssh.config holds and `show-ssh` prints. Pure.
  */
-export function sshConfigText(paths: InstancePaths, o: SshConfigOptions): string {
+export function sshConfigOptions(paths: InstancePaths, o: SshConfigOptions): [string, string][] {
   const lines: [string, string][] = [
     ["IdentityFile", sshConfigValue(o.identityFile, true)],
     ["IdentitiesOnly", "yes"],
@@ -54,6 +54,15 @@ export function sshConfigText(paths: InstancePaths, o: SshConfigOptions): string
   if (o.forwardX11 === true) lines.push(["ForwardX11", "yes"]);
   if (o.forwardX11Trusted === true) lines.push(["ForwardX11Trusted", "yes"]);
   lines.push(["Hostname", "127.0.0.1"], ["Port", String(o.port)], ["User", sshConfigValue(o.user)]);
+  return lines;
+}
+
+/**
+ * The per-instance ssh.config: one `Host lima-NAME` block, so that
+ * `ssh -F <inst>/ssh.config lima-NAME` reaches the guest. Pure.
+ */
+export function sshConfigText(paths: InstancePaths, o: SshConfigOptions): string {
+  const lines = sshConfigOptions(paths, o);
   return [
     `# Written by tslima for instance ${o.instanceName}; use: ssh -F ${sshConfigValue(paths.sshConfig)} ${sshHostAlias(o.instanceName)}`,
     `Host ${sshHostAlias(o.instanceName)}`,

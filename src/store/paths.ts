@@ -1,9 +1,14 @@
 import { join } from "node:path";
 import { homedir } from "node:os";
 
-/** TSLIMA_HOME, default ~/.tslima. */
+/**
+ * The home of every instance: TSLIMA_HOME when set and not empty, else LIMA_HOME (what Lima's own
+ * tests, IDE plugins and CI scripts set) when set and not empty, else ~/.tslima. bin/tslima's shell
+ * fast path applies the same rule.
+ */
 export function tslimaHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TSLIMA_HOME && env.TSLIMA_HOME !== "" ? env.TSLIMA_HOME : join(homedir(), ".tslima");
+  for (const v of [env.TSLIMA_HOME, env.LIMA_HOME]) if (v !== undefined && v !== "") return v;
+  return join(homedir(), ".tslima");
 }
 
 /** Cache for locally built guest images: $XDG_CACHE_HOME/tslima, default ~/.cache/tslima. */

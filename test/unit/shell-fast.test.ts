@@ -149,6 +149,14 @@ describe("bin/tslima shell: the fast path runs the same ssh as the Node CLI", { 
     assert.deepEqual(r.words, ["-F", paths.sshConfig, "-T", "lima-vm", "--", `cd /deeper || cd /home/me.guest || exit 1 ; exec "$SHELL" -l -c ${quoted}`]);
   });
 
+  test("the home is found as Node finds it: TSLIMA_HOME, else LIMA_HOME, else ~/.tslima", () => {
+    for (const sh of ["dash", "bash"]) {
+      assert.equal(run(["vm", "true"], { sh, noNode: true, env: { TSLIMA_HOME: "", LIMA_HOME: home } }).fast, true, `LIMA_HOME (${sh})`);
+      assert.equal(run(["vm", "true"], { sh, noNode: true, env: { TSLIMA_HOME: join(root, "elsewhere"), LIMA_HOME: home } }).fast, false, `TSLIMA_HOME first (${sh})`);
+      assert.equal(run(["vm", "true"], { sh, noNode: true, env: { TSLIMA_HOME: "", LIMA_HOME: "", HOME: join(root, "elsewhere") } }).fast, false, `neither: ~/.tslima (${sh})`);
+    }
+  });
+
   test("flags, odd names and TSLIMA_DEBUG go to Node", () => {
     assert.equal(run(["--workdir", "/tmp", "vm", "true"]).fast, false);
     assert.equal(run(["vm", "true"], { env: { TSLIMA_DEBUG: "1" } }).fast, false);
