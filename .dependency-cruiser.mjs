@@ -98,7 +98,7 @@ export const LAYERS = [
   },
   {
     folder: "lang",
-    holds: "small languages Lima's users write: a jq/yq expression evaluator (`yq.ts`, `list --yq`, `template yq`) and Go's text/template subset (`gotemplate.ts`, `list --format`, templates' `{{.Param}}`)",
+    holds: "small languages Lima's users write: a jq/yq expression language (`yq*.ts`: lexer, parser, evaluator, builtins, values, YAML in/out keeping comments; `limactl yq`, `list --yq`, `template yq`) and Go's text/template subset (`gotemplate.ts`, `list --format`, templates' `{{.Param}}`)",
     pure: true,
   },
   {
