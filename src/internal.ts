@@ -13,7 +13,7 @@ export { trySize } from "./config/sizes.js";
 // Configuration and templates, as the CLI shows them.
 export { formatIssue } from "./config/errors.js";
 export { configToYaml } from "./config/output.js";
-export { parseYq, evalYq, yqSelects, formatYqResults, yqRun, YqError, YqInputError, type YqProgram, type YqRunOptions } from "./lang/yq.js";
+export { parseYq, evalYq, yqSelects, formatYqResults, YqError, type YqProgram } from "./lang/yq.js";
 export { listTemplates, templateSearchDirs, type TemplateEntry } from "./config/templates.js";
 export { locateTemplate, templateText, copyTemplate } from "./config/template-files.js";
 

@@ -29,7 +29,7 @@ async function readStdin(): Promise<string> {
  * back. Returns the exit status: 1 with -e when the last result is false or null, or nothing matched.
  */
 export async function runYq(args: string[], flags: YqFlags): Promise<number> {
-  const { TslimaError, YqError, YqInputError, parseYq, yqRun } = await import("../internal.js");
+  const [{ TslimaError }, { YqError, YqInputError, parseYq, yqRun }] = await Promise.all([import("../errors.js"), import("../yq.js")]);
   const { existsSync, readFileSync, statSync, writeFileSync } = await import("node:fs");
   const flagError = (msg: string, hint: string) => new TslimaError("INVALID_FLAG", msg, { hint });
   const outputFormat = OUTPUT[flags.outputFormat ?? "yaml"];
