@@ -106,9 +106,15 @@ export function register(program: Command): void {
     .option("-e, --exit-status", "exit 1 when the last result is false or null, or nothing matched")
     .option("-i, --inplace", "write the result back to the file(s)")
     .option("-P, --prettyPrint", "block style and plain scalars")
+    .option("-V, --version", "print the version (of the yq language; tslima's implementation)")
     .option("--security-disable-env-ops", "refuse env() and strenv()")
     .option("--security-disable-file-ops", "refuse load()")
-    .action(async (expr: string | undefined, files: string[], flags: YqFlags) => {
+    .action(async (expr: string | undefined, files: string[], flags: YqFlags & { version?: boolean }) => {
+      if (flags.version === true) {
+        const { TSLIMA_VERSION } = await import("../version.js");
+        process.stdout.write(`yq (https://github.com/mikefarah/yq/ v4 language, tslima's TypeScript implementation) version v4+tslima.${TSLIMA_VERSION}\n`);
+        return;
+      }
       const status = await runYq(expr === undefined ? [] : [expr, ...files], flags);
       if (status !== 0) process.exitCode = status;
     });

@@ -50,6 +50,11 @@ function sourceNode(v: unknown): Node | undefined {
   return undefined;
 }
 
+/** Whether a map or list is (a changed copy of) one read from a document. */
+export function isDocNode(v: object): boolean {
+  return sourceNode(v) !== undefined;
+}
+
 /** Builds, in `out`, the nodes for results; `twin` maps each input node to its copy in `out`. */
 class Reconciler {
   private readonly twin = new Map<unknown, Node>();

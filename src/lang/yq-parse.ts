@@ -212,7 +212,7 @@ class Parser {
     if (/^load/.test(name) || name === "eval") throw new YqError(this.opts.fileOpsAllowed ? `${name} is not available in tslima's yq (it reads no files from an expression)` : "file operations have been disabled");
     if (name === "system") throw new YqError("system operations are not available in tslima's yq");
     const arity = ARITY[name];
-    if (!arity) throw new YqError(`unknown function ${name} (tslima's yq has ${Object.keys(ARITY).join(", ")})`);
+    if (!arity) throw new YqError(`invalid input text "${name}": unknown function ${name} (tslima's yq has ${Object.keys(ARITY).join(", ")})`);
     const args: YqNode[] = [];
     if (this.peekOp("(")) {
       this.pos++;

@@ -34,6 +34,11 @@ test("limactl yq: an assignment on stdin keeps comments; reads, -n/-o json/-I 0,
     [["-n", '.a = env(YQ_TEST) | .b = strenv(YQ_TEST) | .c = "v\\(.a)"'], "", 'a: 7\nb: "7"\nc: v7\n'],
     [["eval", ".vmType"], template, "qemu\n"],
     [[], "a: 1\n", "a: 1\n"],
+    // Lima's bats tests: `yq 'true'` prints one line per document; JSON lines from a stream of JSON values
+    [["true"], "---\nname: foo\n---\nname: bar\n", "true\ntrue\n"],
+    [[".name"], "---\nname: foo\n---\nname: bar\n", "foo\n---\nbar\n"],
+    [["--input-format", "yaml", "--output-format", "json", "--indent", "0", "."], "---\nname: foo\n---\nname: bar\n", '{"name":"foo"}\n{"name":"bar"}\n'],
+    [["--input-format", "json", "--output-format", "json", "--indent", "0", "."], '{\n  "name": "foo"\n}\n{\n  "name": "b}{\\"r"\n}\n', '{"name":"foo"}\n{"name":"b}{\\"r"}\n'],
   ];
   for (const [args, stdin, stdout] of cases) {
     const r = run(["yq", ...args], stdin, { YQ_TEST: "7" });
@@ -42,6 +47,7 @@ test("limactl yq: an assignment on stdin keeps comments; reads, -n/-o json/-I 0,
     assert.equal(r.stdout, stdout, args.join(" "));
   }
   assert.equal(run(["yq", ".cpus"], template, {}, tslima).stdout, "4\n", "tslima yq is the same command");
+  assert.match(run(["yq", "--version"]).stdout, /^yq .*mikefarah.* version v4/, "Lima's test of the yq subcommand");
 });
 
 test("limactl yq -i edits files in place keeping comments; files are read in order; -e sets the exit status", () => {
@@ -81,6 +87,7 @@ test("limactl yq fails as yq does: exit 1 naming a missing file, a bad expressio
     [["-i", ".a = 1"], "", /write in place flag only applicable when giving an expression and at least one file/],
     [["-o", "xml", "."], "", /unknown output format "xml"/],
     [[".a - 1"], "a: x\n", /cannot apply - to string and number/],
+    [["-n", "foo"], "", /invalid input/],
   ];
   for (const [args, stdin, stderr] of cases) {
     const r = run(["yq", ...args], stdin);
