@@ -114,10 +114,21 @@ class Reconciler {
 
   private fitSeq(node: YAMLSeq, v: unknown[]): YAMLSeq {
     const old = node.items;
+    const used = new Set<unknown>();
+    let next = 0;
     node.items = v.map((x, i) => {
-      // a map or list kept from this list keeps its own node, wherever it moved
-      const from = typeof x === "object" && x !== null ? this.twin.get(sourceNode(x)) : undefined;
-      return this.fit(from !== undefined && old.includes(from) ? from : old[i], x);
+      // a map or list kept from this list keeps its own node, wherever it moved; a scalar the next
+      // old item of its value (so that deleting an item keeps the others' comments)
+      let own: unknown;
+      if (typeof x === "object" && x !== null) own = this.twin.get(sourceNode(x));
+      else {
+        const k = old.findIndex((o, j) => j >= next && !used.has(o) && isScalar(o) && o.value === x);
+        if (k >= 0) next = k + 1;
+        own = old[k];
+      }
+      if (own === undefined || !old.includes(own) || used.has(own)) own = used.has(old[i]) ? undefined : old[i];
+      used.add(own);
+      return this.fit(own, x);
     });
     return node;
   }
@@ -154,7 +165,7 @@ export function resultYaml(v: unknown, input: Document | undefined, opts: YamlOu
   }
   // yq prints `---` between documents itself
   if (out.directives !== undefined) out.directives.docStart = null;
-  const text = out.toString({ indent: opts.indent, lineWidth: 0 });
+  const text = out.toString({ indent: opts.indent, lineWidth: 0, flowCollectionPadding: false });
   return text.endsWith("\n") ? text : `${text}\n`;
 }
 

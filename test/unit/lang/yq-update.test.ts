@@ -108,6 +108,9 @@ test("yqRun prints as yq: scalars bare, YAML keeping comments and key order afte
     [".", "a:\n  b: 1\n", { ...yaml, indent: 4 }, "a:\n    b: 1\n"],
     [".images", template, { ...yaml, outputFormat: "props" }, "0.location = https://example.com/a.img\n0.arch = x86_64\n"],
     [".nosuch", template, yaml, "null\n"],
+    ['.disk = "1M"', "{images: [location: /etc/profile]}\n", yaml, "{images: [{location: /etc/profile}], disk: 1M}\n"],
+    ["del(.images[0])", "images:\n  - a # first\n  - b # second\n", yaml, "images:\n  - b # second\n"],
+    ['.images[1].arch = "x"', "images:\n  # one\n  - location: a\n  # two\n  - location: b\n", yaml, "images:\n  # one\n  - location: a\n  # two\n  - location: b\n    arch: x\n"],
     [".", "", yaml, ""],
   ];
   for (const [expr, input, opts, want] of cases) assert.equal(yqRun(parseYq(expr), input, "in.yaml", opts).output, want, expr);
