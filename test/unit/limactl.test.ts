@@ -204,7 +204,7 @@ test("list refuses conflicting flags, unsupported templates and bad yq expressio
       [["list", "-q", "--format", "json"], /--quiet can only be used with '--format table'/],
       [["list", "--format", "{{range .}}x{{end}}"], /--format "\{\{range \.\}\}x\{\{end\}\}": unsupported action range/],
       [["list", "--filter", ".status =="], /^error: --filter '\.status ==': the expression ends too early\n[\s\S]*ERR_TSLIMA_INVALID_FLAG/],
-      [["list", "--yq", ".name", "--yq", "frob"], /^error: --yq '\.name \| frob': unknown function frob/],
+      [["list", "--yq", ".name", "--yq", "frob"], /^error: --yq '\.name \| frob': invalid input text "frob": unknown function frob/],
       [["list", "--yq", ".name", "--format", "table"], /option --yq only works with --format json or yaml/],
       [["list", "--yq", ".name", "--format", "{{.Name}}"], /option --yq only works with --format json or yaml/],
       [["list", "--yq", "env(HOME)"], /env operations have been disabled/],
