@@ -208,6 +208,7 @@ test("list refuses conflicting flags, unsupported templates and bad yq expressio
       [["list", "--yq", ".name", "--format", "table"], /option --yq only works with --format json or yaml/],
       [["list", "--yq", ".name", "--format", "{{.Name}}"], /option --yq only works with --format json or yaml/],
       [["list", "--yq", "env(HOME)"], /env operations have been disabled/],
+      [["list", "--filter", ".status = 1"], /^error: --filter '\.status = 1': = assigns and keeps every instance; compare with ==/],
       [["list", "--list-fields", "--filter", ".name"], /option --list-fields conflicts with option --filter/],
       [["list", "--yq", '.name | test("(")'], /--yq '\.name \| test\("\("\)': test\("\("\): Invalid regular expression/],
       [["list", "--no-such"], /^error: unknown flag: --no-such/m],
