@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LAYERS } from "../.dependency-cruiser.mjs";
+import { ENTRIES, LAYERS } from "../.dependency-cruiser.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const doc = join(root, "docs", "architecture.md");
@@ -17,7 +17,7 @@ const cell = (s) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const files = (list) => list.map((f) => `\`${f}\``).join(", ");
 
 function mayImport(i) {
-  if (i === 0) return "the library entries only (`src/index.ts`, `src/internal.ts`, `src/shell.ts`, `src/errors.ts`, `src/version.ts`)";
+  if (i === 0) return `the library entries only (${ENTRIES.map((e) => `\`${e}\``).join(", ")})`;
   const below = LAYERS.slice(i + 1).map((l) => `\`${l.folder}/\``);
   return below.length === 0 ? "nothing of `src/` but `src/errors.ts`" : below.join(", ");
 }

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   CONFIG_PROVISION_PATH: "a provision step lacks the path it needs",
   BAD_SIZE: "a size given to the library or CLI cannot be read",
   BAD_SET_EXPRESSION: "a --set KEY=VALUE expression cannot be applied",
+  YQ_EXPRESSION: "a `limactl yq` expression does not parse or cannot be evaluated on the input",
+  YQ_INPUT: "a `limactl yq` input file is missing or does not parse",
   INVALID_FLAG: "a command-line flag has a value that cannot be used",
   INVALID_OPTION: "an option of a library call has a value that cannot be used (the message names it, e.g. options.mounts[0].location)",
   INVALID_FORMAT: "an unknown --format",

@@ -44,6 +44,7 @@ export const commands: CommandEntry[] = [
   { names: ["doctor"], load: () => import("./doctor.js") },
   { names: ["completion"], load: () => import("./completion.js") },
   { names: ["bench"], load: () => import("./bench.js") },
+  { names: ["yq"], load: () => import("./yq.js") },
 ];
 
 /** `name` is a command's name or alias, or `help` (commander's help command, as cobra's). */

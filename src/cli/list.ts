@@ -23,12 +23,16 @@ interface Choice {
 /** Parses one --yq/--filter expression; a bad one is an error naming the flag. */
 async function compile(flag: string, expr: string): Promise<YqProgram> {
   const { TslimaError, YqError, parseYq } = await import("../internal.js");
+  let program: YqProgram;
   try {
-    return parseYq(expr);
+    program = parseYq(expr);
   } catch (e) {
     if (!(e instanceof YqError)) throw e;
     throw yqFlagError(TslimaError, flag, expr, e.message);
   }
+  // an assignment returns the whole (truthy) record: as a filter it is a typo for ==
+  if (flag === "--filter" && program.k === "assign") throw yqFlagError(TslimaError, flag, expr, `${program.op} assigns and keeps every instance; compare with ==`);
+  return program;
 }
 
 function yqFlagError(T: typeof import("../internal.js").TslimaError, flag: string, expr: string, why: string) {

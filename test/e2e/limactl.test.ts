@@ -82,7 +82,7 @@ test("limactl list --filter/--yq on the running instance", async () => {
   assert.deepEqual(JSON.parse(pair.stdout), { name: NAME, status: "Running" });
   const bad = await limactl(["ls", "--filter", ".status = 1"]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /--filter '\.status = 1': unexpected character "="/);
+  assert.match(bad.stderr, /--filter '\.status = 1': = assigns and keeps every instance; compare with ==/);
 });
 
 /** GET http://HOST:PORT/PATH through a SOCKS5 proxy on 127.0.0.1 (the name resolved by the proxy); the whole response. */

@@ -99,7 +99,7 @@ test("a bad expression is one YqError saying what is wrong; env and file functio
     ["env(HOME)", /env operations have been disabled/],
     ['strenv("X")', /env operations have been disabled/],
     ['load("/etc/passwd")', /file operations have been disabled/],
-    [".a = 1", /unexpected character "="/],
+    [".a == = 1", /unexpected "="/],
     ["{(.a)}", /expected ":" after a computed key/],
     ["{1: 2}", /expected a key in \{ \} but found "1"/],
     ["@base64", /unexpected character "@"/],
