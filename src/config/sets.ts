@@ -1,10 +1,13 @@
 import { isMap, isScalar, isSeq, parse, parseDocument, YAMLMap, YAMLSeq, type Document } from "yaml";
 import { TslimaError } from "../errors.js";
+import { nodeValue, resultYaml } from "../lang/yq-doc.js";
+import { run } from "../lang/yq-eval.js";
+import { parseYq, YqError, type YqNode } from "../lang/yq-parse.js";
 
 /**
  * One change to a YAML document, as data: set `path` to `value`, or (`append`) append the items of
- * the list `value` to the list at `path` (created when missing). What `--set` expressions and the
- * library's typed overrides (instance/overrides.ts) both become.
+ * the list `value` to the list at `path` (created when missing). What the library's typed overrides
+ * (instance/overrides.ts) become; `--set` expressions are yq programs instead (applySets).
  */
 export interface YamlEdit {
   path: Array<string | number>;
@@ -29,58 +32,80 @@ export function applyEdits(text: string, edits: Array<YamlEdit & { fail: Fail }>
 }
 
 /**
- * Edits YAML text with `--set`-style assignments, keeping comments and layout.
- * Lima's --set takes yq expressions; tslima supports the assignment subset:
- *   `.a.b = VALUE`, `.a[0].b = VALUE`, `.a["key.with.dots"] = VALUE`, and the shorthand `a.b=VALUE`.
- * VALUE is parsed as YAML (`2`, `true`, `"text"`, `[9p]`, `{writable: true}`). `.list[N]` with N equal
- * to the list length appends. Anything else is an error naming the flag.
+ * Edits YAML text with `--set` expressions, as Lima does: each is a yq expression (src/lang/) evaluated
+ * on the document, with env and file operations refused (`env()`, `strenv()`, `load`), whose single
+ * result is the new document: `.cpus = 2`, `.mounts += [{"location": "~"}]`, `del(.mounts)`,
+ * `.a = 1 | .b = 2`. Comments and key order stay (yq-doc.ts). tslima also keeps its older forms
+ * where they are not yq: the shorthand `a.b=VALUE`, and a VALUE written as YAML (`8GiB`, `[9p]`,
+ * `{location: /data}`). Anything else is an error naming the flag and the expression.
  */
 export function applySets(text: string, sets: string[], source: string, flag = "--set"): string {
-  return applyEdits(text, sets.map((expr) => ({ ...parseSet(expr, flag), fail: (why: string) => bad(flag, expr, why) })), source, flag);
+  let out = text;
+  for (const expr of sets) {
+    const doc = parseDocument(out);
+    if (doc.errors.length > 0) {
+      throw new TslimaError("CONFIG_INVALID", `${source}: cannot apply ${flag}: the YAML does not parse: ${doc.errors[0]?.message.split("\n")[0] ?? ""}`);
+    }
+    const input = nodeValue(doc.contents, doc);
+    let results: unknown[];
+    try {
+      results = run(setProgram(expr, flag), input);
+    } catch (e) {
+      if (e instanceof YqError) throw bad(flag, expr, e.message);
+      throw e;
+    }
+    const result = results[0];
+    if (results.length !== 1 || typeof result !== "object" || result === null || Array.isArray(result)) {
+      const got = results.length === 1 ? `gives ${JSON.stringify(result) ?? "null"}, not the document` : `gives ${results.length} results, not one document`;
+      throw bad(flag, expr, `${got}: write an update of it, e.g. .cpus = 2`);
+    }
+    out = resultYaml(result, doc, { indent: 2 });
+  }
+  return out;
 }
 
 function bad(flag: string, expr: string, why: string): TslimaError {
   return new TslimaError("BAD_SET_EXPRESSION", `${flag} '${expr}': ${why}`, {
-    hint: `write ${flag} '.field.sub = VALUE' or '.list[0].field = VALUE' (VALUE is YAML, e.g. 2, true, "text")`,
+    hint: `write a yq update, e.g. ${flag} '.cpus = 2', '.list[0].field = "text"', '.mounts += [{"location": "~"}]' or 'del(.field)'`,
   });
 }
 
-/** Splits `.a.b[0]["c.d"]` into ["a", "b", 0, "c.d"]. */
-export function parseSetPath(pathText: string, flag: string, expr: string): Array<string | number> {
-  let s = pathText.trim();
-  if (!s.startsWith(".")) s = `.${s}`;
-  const out: Array<string | number> = [];
-  const re = /\.([A-Za-z0-9_-]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]|\.?\["((?:[^"\\]|\\.)*)"\]/y;
-  let pos = 0;
-  while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) throw bad(flag, expr, `cannot parse the path at "${s.slice(pos)}"`);
-    if (m[1] !== undefined) out.push(m[1]);
-    else if (m[2] !== undefined) out.push(Number(m[2]));
-    else out.push(JSON.parse(`"${m[3] ?? m[4] ?? ""}"`) as string);
-    pos = re.lastIndex;
-  }
-  if (out.length === 0) throw bad(flag, expr, "the path is empty");
-  return out;
+/** yq refuses env and file operations in --set, as Lima does; a clear error naming the flag. */
+function refused(flag: string, expr: string, why: string): TslimaError {
+  return new TslimaError("INVALID_FLAG", `${flag} '${expr}': ${why}: ${flag} reads neither the environment nor files`, {
+    hint: `write the value itself; the shell can put a variable's value in: ${flag} ".env.FOO = \\"$FOO\\""`,
+  });
 }
 
-/** Parses one `PATH = VALUE` or `PATH += [ITEMS]` expression into an edit. */
-function parseSet(expr: string, flag: string): YamlEdit {
+const REFUSED = /operations have been disabled|not provided in env\(\)|system operations/;
+const REFUSED_VALUE = /^\s*(env|strenv|envsubst|load\w*|eval|system)\s*\(/;
+
+/**
+ * EXPR as a yq program. When it does not parse as yq, tslima's older forms: `PATH = VALUE` or
+ * `PATH += [ITEMS]` with PATH a yq path (a leading `.` optional) and VALUE YAML.
+ */
+function setProgram(expr: string, flag: string): YqNode {
+  let yqError: YqError;
+  try {
+    return parseYq(expr);
+  } catch (e) {
+    if (!(e instanceof YqError)) throw e;
+    if (REFUSED.test(e.message)) throw refused(flag, expr, e.message);
+    yqError = e;
+  }
   const m = /^([^=|+]*?)\s*(\+?=)\s*(.*)$/s.exec(expr);
-  if (!m || /^\s*$/.test(m[1] ?? "")) throw bad(flag, expr, "expected PATH = VALUE or PATH += [ITEMS]");
-  const path = parseSetPath(m[1] as string, flag, expr);
+  const lhs = m?.[1]?.trim() ?? "";
+  if (!m || lhs === "") throw bad(flag, expr, `not a yq expression (${yqError.message})`);
+  let path: YqNode;
   let value: unknown;
   try {
+    path = parseYq(lhs.startsWith(".") ? lhs : `.${lhs}`);
     value = parse(m[3] as string);
-  } catch (e) {
-    throw bad(flag, expr, `the value is not valid YAML (${(e as Error).message.split("\n")[0]})`);
+  } catch {
+    throw bad(flag, expr, `not a yq expression (${yqError.message}), nor PATH = VALUE with VALUE as YAML`);
   }
-  if (m[2] === "+=") {
-    if (!Array.isArray(value)) throw bad(flag, expr, "+= needs a list on the right, e.g. += [{location: \"~/src\"}]");
-    return { path, value, append: true };
-  }
-  return { path, value };
+  if (typeof value === "string" && REFUSED_VALUE.test(value)) throw refused(flag, expr, `${value.trim().split("(")[0] ?? ""}() is not available`);
+  return { k: "assign", op: m[2] as string, l: path, r: { k: "literal", v: value } };
 }
 
 function applyEdit(doc: Document, edit: YamlEdit, fail: Fail): void {
