@@ -138,6 +138,9 @@ export function getPath(v: unknown, path: Path): unknown {
   return path.reduce<unknown>((acc, step) => index(acc, step), v);
 }
 
+/** How far past its end an assignment may grow a list (nulls fill the gap, as yq does): `.a[1e9] = 1` must not fill memory. */
+export const MAX_LIST_GROWTH = 100_000;
+
 /** V with the value at PATH replaced by X, missing maps and lists created; V itself unchanged. */
 export function setPath(v: unknown, path: Path, x: unknown): unknown {
   if (path.length === 0) return x;
@@ -147,6 +150,7 @@ export function setPath(v: unknown, path: Path, x: unknown): unknown {
     const list = Array.isArray(v) ? [...(v as unknown[])] : [];
     const i = step < 0 ? list.length + step : step;
     if (i < 0) throw new YqError(`index ${step} is out of range`);
+    if (i - list.length > MAX_LIST_GROWTH) throw new YqError(`index ${step} is more than ${MAX_LIST_GROWTH} past the end of a list of ${list.length}`);
     while (list.length < i) list.push(null);
     list[i] = setPath(list[i], rest, x);
     return withOrigin(list, v);

@@ -159,3 +159,8 @@ test("property: -o json output parsed equals evaluating on the JSON-parsed input
 function toYaml(m: object): string {
   return yqRun(parseYq("."), JSON.stringify(m), "m.json", { ...yaml, inputFormat: "json" }).output;
 }
+
+test("an assignment grows a list with nulls, but not by more than MAX_LIST_GROWTH (no memory exhaustion from one index)", () => {
+  assert.deepEqual(evalYq(parseYq(".a[2] = 1"), { a: [0] }), [{ a: [0, null, 1] }]);
+  assert.throws(() => evalYq(parseYq(".a[100000000] = 1"), { a: [] }), (e: unknown) => e instanceof YqError && /more than 100000 past the end/.test(e.message));
+});
