@@ -1,12 +1,13 @@
 import { main } from "./main.js";
 
 /**
- * Lima's `lima` command: `lima CMD...` is `limactl shell $LIMA_INSTANCE CMD...` (default instance
- * "default"), with $LIMA_WORKDIR as --workdir and $LIMA_SHELL as --shell (the login shell that runs
- * CMD, as Lima's lima script passes it). Returns the tslima argv; a help request gives `help` text
- * instead. Pure.
+ * Lima's `lima` command: `lima ARGS...` is `limactl shell --instance $LIMA_INSTANCE ARGS...` (default
+ * instance "default"), with $LIMA_WORKDIR as --workdir and $LIMA_SHELL as --shell (the login shell
+ * that runs the command), as Lima's lima script. So shell parses ARGS: its flags (and the global
+ * ones) before the command are taken, an unknown flag is refused, `--` ends them. Returns the tslima
+ * argv; a help request gives `help` text instead. Pure.
  */
-export function limaArgv(args: string[], env: NodeJS.ProcessEnv): { argv: string[]; warning?: string } | { help: string } {
+export function limaArgv(args: string[], env: NodeJS.ProcessEnv): { argv: string[] } | { help: string } {
   const instance = env.LIMA_INSTANCE || "default";
   if (args.length === 1 && (args[0] === "-h" || args[0] === "--help")) {
     return {
@@ -25,18 +26,15 @@ export function limaArgv(args: string[], env: NodeJS.ProcessEnv): { argv: string
     };
   }
   if (args.length === 1 && (args[0] === "-v" || args[0] === "--version")) return { argv: args };
-  const cmd = args[0] === "--" ? args.slice(1) : args;
   const argv = [
     "shell",
     ...(env.LIMA_WORKDIR ? ["--workdir", env.LIMA_WORKDIR] : []),
     ...(env.LIMA_SHELL ? ["--shell", env.LIMA_SHELL] : []),
+    "--instance",
     instance,
-    ...(cmd.length > 0 ? ["--", ...cmd] : []),
+    ...args,
   ];
-  const first = args[0];
-  const warning =
-    first !== undefined && ["create", "start", "delete", "shell"].includes(first) ? `perhaps you meant \`limactl ${args.join(" ")}\`?` : undefined;
-  return warning ? { argv, warning } : { argv };
+  return { argv };
 }
 
 /** bin/lima.js: runs `lima ARGS` through the CLI under the name limactl. */
@@ -46,6 +44,5 @@ export async function limaMain(args: string[], env: NodeJS.ProcessEnv = process.
     process.stdout.write(r.help);
     return 0;
   }
-  if (r.warning) process.stderr.write(`warning: ${r.warning}\n`);
   return main(r.argv, "limactl");
 }

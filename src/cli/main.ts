@@ -1,4 +1,5 @@
 import { isTslimaError } from "../errors.js";
+import { parseShellArgs, SHELL_VALUED_FLAGS } from "./shell-argv.js";
 import { LIMA_COMPAT_VERSION, TSLIMA_VERSION } from "../version.js";
 
 /**
@@ -19,18 +20,10 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     process.stdout.write(`${versionLine(prog)}\n`);
     return 0;
   }
-  // `tslima shell NAME ...` in its plain forms: no commander either (see shell-argv.ts)
-  if (rawArgv[0] === "shell") {
-    const { parseShellArgs } = await import("./shell-argv.js");
-    const fast = parseShellArgs(rawArgv.slice(1));
-    if (fast !== undefined) {
-      try {
-        const { runShell } = await import("./shell.js");
-        return await runShell(fast);
-      } catch (e) {
-        return reportError(e);
-      }
-    }
+  // `shell`: parsed here, without commander (see shell-argv.ts); only `shell --help` goes on
+  if (commandWord(rawArgv)?.name === "shell") {
+    const code = await shellCommand(rawArgv, prog);
+    if (code !== undefined) return code;
   }
   const [{ Command, CommanderError, Option }, { registerCommands, isCommandName }] = await Promise.all([import("commander"), import("./commands.js")]);
   // `limactl NAME ARGS...` with NAME no command of its own: the program limactl-NAME, as in Lima
@@ -56,9 +49,7 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     // the general help and exit 0, and a script probing `limactl CMD --help` would take CMD for real).
     const first = rest.find((a) => !a.startsWith("-"));
     argv = first !== undefined && !isCommandName(first) ? [first] : rest;
-    if (globals.debug) process.env.TSLIMA_DEBUG = "1";
-    if (globals.tty === false) process.env.TSLIMA_TTY = "false";
-    if (globals.logFormat === "json") await jsonStderr();
+    await applyGlobals(globals);
   } catch (e) {
     if (!(e instanceof GlobalFlagError)) throw e;
     process.stderr.write(`error: ${e.message}\n`);
@@ -104,6 +95,40 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     }
     return reportError(e);
   }
+}
+
+/** `shell ...` (after any global flags): its exit code, or undefined for a help request. */
+async function shellCommand(rawArgv: string[], prog: string): Promise<number | undefined> {
+  let rest: string[];
+  try {
+    const extracted = extractGlobals(rawArgv);
+    rest = extracted.rest;
+    await applyGlobals(extracted.globals);
+  } catch (e) {
+    if (!(e instanceof GlobalFlagError)) throw e;
+    process.stderr.write(`error: ${e.message}\n`);
+    return 1;
+  }
+  const parsed = parseShellArgs(rest.slice(1), prog);
+  if ("help" in parsed) return undefined;
+  if ("usage" in parsed) {
+    process.stderr.write(`error: ${parsed.usage}\n`);
+    return 1;
+  }
+  if (parsed.warning) process.stderr.write(`warning: ${parsed.warning}\n`);
+  try {
+    const { runShell } = await import("./shell.js");
+    return await runShell(parsed.args, prog);
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+/** Puts Lima's global flags in force (TSLIMA_DEBUG, TSLIMA_TTY, JSON logs on stderr). */
+async function applyGlobals(globals: Globals): Promise<void> {
+  if (globals.debug) process.env.TSLIMA_DEBUG = "1";
+  if (globals.tty === false) process.env.TSLIMA_TTY = "false";
+  if (globals.logFormat === "json") await jsonStderr();
 }
 
 /**
@@ -212,7 +237,11 @@ export function extractGlobals(argv: string[]): { globals: Globals; rest: string
       rest.push(...argv.slice(i));
       break;
     }
-    if (a === "--debug") globals.debug = true;
+    if (command === "shell" && positionals === 1 && SHELL_VALUED_FLAGS.includes(a)) {
+      // shell's own --workdir DIR, --shell SH, --instance NAME: the value is no argument
+      rest.push(a, ...argv.slice(i + 1, i + 2));
+      i++;
+    } else if (a === "--debug") globals.debug = true;
     else if (a === "-y" || a === "--yes") globals.tty = false;
     else if (a === "--tty") globals.tty = true;
     else if (a.startsWith("--tty=")) globals.tty = bool("--tty", a.slice(6));

@@ -1,8 +1,9 @@
 /**
- * `tslima shell` without commander: the hot path (`tslima shell NAME CMD...` should cost little
- * more than the ssh it runs, issue 11) parses its few forms here and skips loading commander and
- * the command table. Anything else (help, an unknown option, a missing name) returns undefined and
- * goes through commander as before, so the messages stay commander's. Pure.
+ * The words after `shell`, parsed as Lima's shell parses them (flags up to the first argument,
+ * then everything is the instance and its command), without commander: the hot path (`tslima shell
+ * NAME CMD...` should cost little more than the ssh it runs, issue 11) skips loading commander and
+ * the command table, and every form but help is answered here, so `limactl shell` gives Lima's
+ * usage errors. Pure.
  */
 export interface ShellArgs {
   name: string;
@@ -14,28 +15,61 @@ export interface ShellArgs {
   reconnect?: boolean;
 }
 
-/** The flags `shell` takes before NAME (Lima's): valued ones, then switches. */
-const VALUED = { "--workdir": "workdir", "--shell": "shell" } as const;
-const SWITCHES = { "--start": "start", "--preserve-env": "preserveEnv", "--reconnect": "reconnect" } as const;
+/** A run, a usage error (printed as `error: USAGE`, exit 1), or a help request (commander's). */
+export type ShellParse = { args: ShellArgs; warning?: string } | { usage: string } | { help: true };
 
-/** `[FLAGS] NAME [--] [COMMAND...]` (the words after `shell`), or undefined. */
-export function parseShellArgs(args: string[]): ShellArgs | undefined {
-  const flags: Omit<ShellArgs, "name" | "command"> = {};
+/** The flags `shell` takes before its arguments (Lima's): valued ones, then switches. */
+const VALUED = { "--workdir": "workdir", "--shell": "shell", "--instance": "instance" } as const;
+const SWITCHES = { "--start": "start", "--preserve-env": "preserveEnv", "--reconnect": "reconnect" } as const;
+/** The words a switch's `=VALUE` may be (Go's strconv.ParseBool, which Lima's flags use). */
+const TRUE = ["1", "t", "T", "true", "TRUE", "True"];
+const FALSE = ["0", "f", "F", "false", "FALSE", "False"];
+/** Commands of limactl that `lima CMD` (a shell in $LIMA_INSTANCE) was probably not meant to run. */
+const LIMACTL_WORDS = ["create", "start", "delete", "shell"];
+
+/** The valued flags of shell, whose next word is a value and not an argument (see extractGlobals). */
+export const SHELL_VALUED_FLAGS: readonly string[] = Object.keys(VALUED);
+
+/**
+ * `[FLAGS] NAME [--] [COMMAND...]`, or `--instance NAME [FLAGS] [--] [COMMAND...]` (every argument is
+ * the command). `prog` names the CLI in the warning about `lima start` and the like.
+ */
+export function parseShellArgs(words: string[], prog = "tslima"): ShellParse {
+  const flags: Omit<ShellArgs, "name" | "command"> & { instance?: string } = {};
   let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i]!;
+  for (; i < words.length; i++) {
+    const a = words[i]!;
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (a === "-h" || a === "--help") return { help: true };
+    if (!a.startsWith("-") || a === "-") break;
+    if (!a.startsWith("--")) return { usage: `unknown shorthand flag: '${a[1]}' in ${a}` };
     const eq = a.indexOf("=");
     const key = eq > 0 ? a.slice(0, eq) : a;
     if (key in VALUED) {
-      const value = eq > 0 ? a.slice(eq + 1) : args[++i];
-      if (value === undefined) return undefined;
+      const value = eq > 0 ? a.slice(eq + 1) : words[++i];
+      if (value === undefined) return { usage: `flag needs an argument: ${key}` };
       flags[VALUED[key as keyof typeof VALUED]] = value;
-    } else if (eq < 0 && a in SWITCHES) flags[SWITCHES[a as keyof typeof SWITCHES]] = true;
-    else break;
+    } else if (key in SWITCHES) {
+      const value = eq > 0 ? a.slice(eq + 1) : "true";
+      if (!TRUE.includes(value) && !FALSE.includes(value)) return { usage: `invalid argument ${JSON.stringify(value)} for ${JSON.stringify(key)} flag: use true or false` };
+      flags[SWITCHES[key as keyof typeof SWITCHES]] = TRUE.includes(value);
+    } else return { usage: `unknown flag: ${key}` };
   }
-  const name = args[i];
-  if (name === undefined || name.startsWith("-")) return undefined;
-  let command = args.slice(i + 1);
-  if (command[0] === "--") command = command.slice(1);
-  return { name, command, ...flags };
+  const { instance, ...rest } = flags;
+  const positional = words.slice(i);
+  let name: string;
+  let command: string[];
+  if (instance) {
+    name = instance;
+    command = positional;
+  } else {
+    if (positional.length === 0) return { usage: "requires instance name as first argument" };
+    name = positional[0]!;
+    command = positional[1] === "--" ? positional.slice(2) : positional.slice(1);
+  }
+  const args = { name, command, ...rest };
+  return command[0] !== undefined && LIMACTL_WORDS.includes(command[0]) ? { args, warning: `perhaps you meant \`${prog} ${command.join(" ")}\`?` } : { args };
 }

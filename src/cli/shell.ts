@@ -1,27 +1,49 @@
 import type { Command } from "commander";
+import { isTslimaError, TslimaError } from "../errors.js";
 import type { ShellArgs } from "./shell-argv.js";
 
-/** Runs `shell` with its parsed flags (both from commander and from main.ts's fast path). */
-export async function runShell(a: ShellArgs): Promise<number> {
+/**
+ * Runs `shell` with its parsed flags (both from commander and from main.ts's fast path). Under the
+ * name limactl, a missing or stopped instance fails with Lima's words (see limaShellError).
+ */
+export async function runShell(a: ShellArgs, prog = "tslima"): Promise<number> {
   const { shell } = await import("../shell.js");
   const start = a.start === true ? { onEvent: (await import("./start.js")).progressPrinter(), onMessage: (m: string) => void process.stderr.write(`${m}\n`) } : undefined;
-  return shell(a.name, a.command, {
-    ...(a.workdir !== undefined ? { workdir: a.workdir } : {}),
-    ...(a.shell !== undefined ? { shell: a.shell } : {}),
-    ...(start !== undefined ? { start } : {}),
-    ...(a.preserveEnv === true ? { preserveEnv: true } : {}),
-    ...(a.reconnect === true ? { reconnect: true } : {}),
-  });
+  try {
+    return await shell(a.name, a.command, {
+      ...(a.workdir !== undefined ? { workdir: a.workdir } : {}),
+      ...(a.shell !== undefined ? { shell: a.shell } : {}),
+      ...(start !== undefined ? { start } : {}),
+      ...(a.preserveEnv === true ? { preserveEnv: true } : {}),
+      ...(a.reconnect === true ? { reconnect: true } : {}),
+    });
+  } catch (e) {
+    throw prog === "limactl" ? (limaShellError(e, a.name) ?? e) : e;
+  }
+}
+
+/**
+ * Lima's text for the two errors scripts match on (`instance \`x\` does not exist`, `instance \`x\`
+ * is stopped`), each naming the limactl command that fixes it, so without a hint; undefined for
+ * any other error, which keeps tslima's. The code stays. Pure.
+ */
+export function limaShellError(e: unknown, name: string): TslimaError | undefined {
+  if (!isTslimaError(e)) return undefined;
+  if (e.kind === "UNKNOWN_INSTANCE") return new TslimaError(e.code, `instance \`${name}\` does not exist, run \`limactl create ${name}\` to create a new instance`);
+  if (e.kind === "NOT_RUNNING" && e.message.startsWith(`instance ${name} is Stopped`)) {
+    return new TslimaError(e.code, `instance \`${name}\` is stopped, run \`limactl start ${name}\` to start the instance`);
+  }
+  return undefined;
 }
 
 export function register(program: Command): void {
-  // Everything after NAME belongs to the guest command (`tslima shell vm sh -c 'exit 7'`); main.ts
-  // enables positional options for the program, which passThroughOptions needs.
+  // Only `shell --help` gets here: main.ts parses every other form of shell (shell-argv.ts).
   program
     .command("shell")
     .description("run a command (or a login shell) in an instance")
     .argument("<name>", "instance name")
-    .argument("[command...]", "command and arguments (default: a login shell)")
+    .argument("[command...]", "command and arguments (default: a login shell); flags after NAME are the command's")
+    .option("--instance <name>", "the instance, instead of the first argument (then every argument is the command)")
     .option("--workdir <dir>", "guest directory to run in (default: the current directory when it is mounted, else home)")
     .option("--shell <shell>", "guest shell that runs the command, e.g. /bin/bash (default: the user's $SHELL)")
     .option("--start", "start the instance first if it is not running")
@@ -29,7 +51,6 @@ export function register(program: Command): void {
     .option("--reconnect", "end the instance's ssh connection (ControlMaster) first and open a new one")
     .passThroughOptions()
     .action(async (name: string, command: string[], flags: Omit<ShellArgs, "name" | "command">) => {
-      // `tslima shell vm -- cmd --flag`: commander keeps the separator among the passed-through words.
       const argv = command[0] === "--" ? command.slice(1) : command;
       process.exitCode = await runShell({ ...flags, name, command: argv });
     });

@@ -102,7 +102,7 @@ test("tslima --version loads nothing of the library, nor commander", () =>
   inTmp((dir) => {
     const r = runCli(dir, ["--version"]);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.loaded.filter((f) => f.startsWith("dist/src/") || f.includes("node_modules/")), ["dist/src/cli/main.js", "dist/src/errors.js", "dist/src/version.js"]);
+    assert.deepEqual(r.loaded.filter((f) => f.startsWith("dist/src/") || f.includes("node_modules/")), ["dist/src/cli/main.js", "dist/src/errors.js", "dist/src/cli/shell-argv.js", "dist/src/version.js"]);
   }));
 
 test("tslima --help loads every command's file but not the library (only the light plugin lookup, which lists plugins)", () =>
@@ -133,30 +133,54 @@ test("tslima shell NAME CMD on a running instance runs ssh without loading confi
     assert.match(help.stdout, /Usage: tslima shell \[options\] <name> \[command\.\.\.\]/);
   }));
 
-test("parseShellArgs: the plain forms of shell, everything else to commander", () => {
-  assert.deepEqual(parseShellArgs(["vm"]), { name: "vm", command: [] });
-  assert.deepEqual(parseShellArgs(["vm", "sh", "-c", "exit 7"]), { name: "vm", command: ["sh", "-c", "exit 7"] });
-  assert.deepEqual(parseShellArgs(["vm", "--", "ls", "--all"]), { name: "vm", command: ["ls", "--all"] });
-  assert.deepEqual(parseShellArgs(["vm", "ls", "--", "x"]), { name: "vm", command: ["ls", "--", "x"] });
-  assert.deepEqual(parseShellArgs(["--workdir", "/tmp", "vm", "pwd"]), { name: "vm", command: ["pwd"], workdir: "/tmp" });
-  assert.deepEqual(parseShellArgs(["--workdir=/a b", "vm"]), { name: "vm", command: [], workdir: "/a b" });
-  assert.equal(parseShellArgs([]), undefined);
-  assert.equal(parseShellArgs(["--help"]), undefined);
-  assert.equal(parseShellArgs(["-h", "vm"]), undefined);
-  assert.equal(parseShellArgs(["--workdir"]), undefined);
-  assert.equal(parseShellArgs(["--bogus", "vm"]), undefined);
+test("parseShellArgs: Lima's forms of shell, its usage errors, help to commander", () => {
+  assert.deepEqual(parseShellArgs(["vm"]), { args: { name: "vm", command: [] } });
+  assert.deepEqual(parseShellArgs(["vm", "sh", "-c", "exit 7"]), { args: { name: "vm", command: ["sh", "-c", "exit 7"] } });
+  assert.deepEqual(parseShellArgs(["vm", "--", "ls", "--all"]), { args: { name: "vm", command: ["ls", "--all"] } });
+  assert.deepEqual(parseShellArgs(["--", "vm", "ls"]), { args: { name: "vm", command: ["ls"] } });
+  assert.deepEqual(parseShellArgs(["vm", "ls", "--", "x"]), { args: { name: "vm", command: ["ls", "--", "x"] } });
+  assert.deepEqual(parseShellArgs(["--workdir", "/tmp", "vm", "pwd"]), { args: { name: "vm", command: ["pwd"], workdir: "/tmp" } });
+  assert.deepEqual(parseShellArgs(["--workdir=/a b", "vm"]), { args: { name: "vm", command: [], workdir: "/a b" } });
   assert.deepEqual(parseShellArgs(["--shell", "/bin/bash", "--start", "--preserve-env", "--reconnect", "vm", "--start"]), {
-    name: "vm",
-    command: ["--start"],
-    shell: "/bin/bash",
-    start: true,
-    preserveEnv: true,
-    reconnect: true,
+    args: { name: "vm", command: ["--start"], shell: "/bin/bash", start: true, preserveEnv: true, reconnect: true },
   });
-  assert.deepEqual(parseShellArgs(["--shell=/bin/zsh", "vm"]), { name: "vm", command: [], shell: "/bin/zsh" });
-  assert.equal(parseShellArgs(["--shell"]), undefined);
-  assert.equal(parseShellArgs(["--start=true", "vm"]), undefined, "a switch with a value goes to commander (its error)");
+  assert.deepEqual(parseShellArgs(["--start=false", "--reconnect=T", "vm"]), { args: { name: "vm", command: [], start: false, reconnect: true } });
+  // --instance: every argument is the command, `--` too after the first one
+  assert.deepEqual(parseShellArgs(["--instance", "vm", "ls", "--all"]), { args: { name: "vm", command: ["ls", "--all"] } });
+  assert.deepEqual(parseShellArgs(["--instance=vm", "--workdir", "/", "--", "--x"]), { args: { name: "vm", command: ["--x"], workdir: "/" } });
+  assert.deepEqual(parseShellArgs(["--instance", "vm"]), { args: { name: "vm", command: [] } });
+  assert.deepEqual(parseShellArgs(["--instance", "vm", "vm2", "--", "x"]), { args: { name: "vm", command: ["vm2", "--", "x"] } });
+  // usage errors, in pflag's words
+  assert.deepEqual(parseShellArgs([]), { usage: "requires instance name as first argument" });
+  assert.deepEqual(parseShellArgs(["--instance="]), { usage: "requires instance name as first argument" });
+  assert.deepEqual(parseShellArgs(["--bogus", "vm"]), { usage: "unknown flag: --bogus" });
+  assert.deepEqual(parseShellArgs(["--instance", "vm", "--bogus=1"]), { usage: "unknown flag: --bogus" });
+  assert.deepEqual(parseShellArgs(["-x", "vm"]), { usage: "unknown shorthand flag: 'x' in -x" });
+  assert.deepEqual(parseShellArgs(["--workdir"]), { usage: "flag needs an argument: --workdir" });
+  assert.deepEqual(parseShellArgs(["--start=maybe", "vm"]), { usage: 'invalid argument "maybe" for "--start" flag: use true or false' });
+  assert.deepEqual(parseShellArgs(["--help"]), { help: true });
+  assert.deepEqual(parseShellArgs(["-h", "vm"]), { help: true });
+  assert.deepEqual(parseShellArgs(["vm", "-h"]), { args: { name: "vm", command: ["-h"] } });
+  // `lima start` (a shell in $LIMA_INSTANCE running `start`) is probably a typo of `limactl start`
+  assert.deepEqual(parseShellArgs(["--instance", "default", "start", "x"], "limactl"), {
+    args: { name: "default", command: ["start", "x"] },
+    warning: "perhaps you meant `limactl start x`?",
+  });
 });
+
+test("shell --instance NAME CMD --flag and NAME -- CMD: the words after the instance are the command's; its exit status is shell's", () =>
+  withRunningVm(({ dir, home, ssh }) => {
+    const env = { TSLIMA_HOME: home, ...ssh.env };
+    for (const [bin, args] of [
+      [cliPath, ["shell", "--instance", "vm", "--workdir", "/", "ls", "--all", "--debug"]],
+      [join(repoRoot, "bin", "limactl.js"), ["shell", "--tty=false", "vm", "--", "ls", "--all", "--debug"]],
+      [join(repoRoot, "bin", "lima.js"), ["--workdir=/", "--", "ls", "--all", "--debug"]],
+    ] as const) {
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", cwd: dir, env: { ...process.env, ...env, LIMA_INSTANCE: "vm" } });
+      assert.equal(r.status, 7, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(ssh.args().at(-1) ?? "", /-c '?ls --all --debug'?$/, args.join(" "));
+    }
+  }));
 
 test("shell --shell, --preserve-env and --reconnect: the login shell, the env words and ssh -O exit first", () =>
   withRunningVm(({ dir, home, vmDir, ssh }) => {

@@ -288,28 +288,26 @@ test("global flags are taken anywhere before the command's arguments end; shell'
   assert.deepEqual(extractGlobals(["start", "vm", "-y", "--log-level", "info"]), { globals: { debug: false, tty: false, logLevel: "info" }, rest: ["start", "vm"] });
   assert.deepEqual(extractGlobals(["--log-level=debug", "list"]).globals, { debug: true, logLevel: "debug" });
   assert.deepEqual(extractGlobals(["shell", "--debug", "vm", "ls", "--debug", "-y"]), { globals: { debug: true }, rest: ["shell", "vm", "ls", "--debug", "-y"] });
+  // shell's valued flags: their value is no argument, so globals after them are still taken
+  assert.deepEqual(extractGlobals(["shell", "--workdir", "/w", "--instance", "vm", "--tty=false", "ls", "-y"]), {
+    globals: { debug: false, tty: false },
+    rest: ["shell", "--workdir", "/w", "--instance", "vm", "ls", "-y"],
+  });
+  assert.deepEqual(extractGlobals(["shell", "--shell=/bin/sh", "vm", "--debug"]).rest, ["shell", "--shell=/bin/sh", "vm", "--debug"]);
   assert.deepEqual(extractGlobals(["copy", "--", "--debug"]).rest, ["copy", "--", "--debug"]);
   assert.throws(() => extractGlobals(["--log-level", "loud"]), /--log-level/);
 });
 
-test("lima CMD is `shell $LIMA_INSTANCE CMD` with LIMA_WORKDIR and LIMA_SHELL", () => {
-  assert.deepEqual(limaArgv(["uname", "-a"], {}), { argv: ["shell", "default", "--", "uname", "-a"] });
-  assert.deepEqual(limaArgv([], { LIMA_INSTANCE: "dev" }), { argv: ["shell", "dev"] });
-  assert.deepEqual(limaArgv(["ls"], { LIMA_INSTANCE: "dev", LIMA_WORKDIR: "/tmp" }), { argv: ["shell", "--workdir", "/tmp", "dev", "--", "ls"] });
-  assert.deepEqual(limaArgv(["echo", "a b"], { LIMA_SHELL: "/bin/bash" }), { argv: ["shell", "--shell", "/bin/bash", "default", "--", "echo", "a b"] });
-  assert.deepEqual(limaArgv([], { LIMA_SHELL: "/bin/zsh", LIMA_WORKDIR: "/w" }), { argv: ["shell", "--workdir", "/w", "--shell", "/bin/zsh", "default"] });
-  const start = limaArgv(["start"], {});
-  assert.ok("warning" in start && /limactl start/.test(start.warning ?? ""));
+test("lima ARGS is `shell --instance $LIMA_INSTANCE ARGS` with LIMA_WORKDIR and LIMA_SHELL, as Lima's lima script", () => {
+  assert.deepEqual(limaArgv(["uname", "-a"], {}), { argv: ["shell", "--instance", "default", "uname", "-a"] });
+  assert.deepEqual(limaArgv([], { LIMA_INSTANCE: "dev" }), { argv: ["shell", "--instance", "dev"] });
+  assert.deepEqual(limaArgv(["ls"], { LIMA_INSTANCE: "dev", LIMA_WORKDIR: "/tmp" }), { argv: ["shell", "--workdir", "/tmp", "--instance", "dev", "ls"] });
+  assert.deepEqual(limaArgv(["echo", "a b"], { LIMA_SHELL: "/bin/bash" }), { argv: ["shell", "--shell", "/bin/bash", "--instance", "default", "echo", "a b"] });
+  assert.deepEqual(limaArgv(["--", "--x"], { LIMA_SHELL: "/bin/zsh", LIMA_WORKDIR: "/w" }), { argv: ["shell", "--workdir", "/w", "--shell", "/bin/zsh", "--instance", "default", "--", "--x"] });
+  assert.deepEqual(limaArgv(["-v"], {}), { argv: ["-v"] });
   const help = limaArgv(["--help"], { LIMA_INSTANCE: "x" });
   assert.ok("help" in help && help.help.includes('alias for "limactl shell x"'));
 });
-
-test("`lima` runs through the CLI: a missing instance is named", () =>
-  withHome((_home, env) => {
-    const r = run(join(repoRoot, "bin", "lima.js"), ["true"], { ...env, LIMA_INSTANCE: "nosuch" });
-    assert.equal(r.status, 1);
-    assert.match(r.stderr, /instance "nosuch" does not exist/);
-  }));
 
 test("completion bash completes commands, each command's flags and instance names", () =>
   withHome((home, env) => {
