@@ -2,7 +2,8 @@
  * The limactl drop-in (issue 13) end to end, on ONE small VM (the locally built Debian 12 guest) that
  * is driven through both names, `limactl` (bin/limactl.js, and `lima`) and `tslima`: list --json as
  * Lima's tools read it, list --filter/--yq on the running and the stopped instance, `lima CMD`, a
- * `tunnel` (SOCKS5 through the ControlMaster) to a server on the guest's 127.0.0.1, edit refused
+ * `tunnel` (SOCKS5 through the ControlMaster) to a server on the guest's 127.0.0.1, `show-ssh`'s
+ * formats used by the ssh client, edit refused
  * while running then applied when stopped; Lima's snapshot --tag (taken and listed while the
  * instance is suspended, which then still resumes; apply refused while suspended, create while
  * running; applied once stopped); clone (the clone boots with the original's data, as the
@@ -15,7 +16,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -151,6 +152,25 @@ test("limactl tunnel: a SOCKS5 proxy reaches a server on the guest's 127.0.0.1; 
   assert.deepEqual(processesWith(`127.0.0.1:${port}`), [], "no ssh process is left holding the port");
   assert.match((await ok(["tunnel", NAME, "--stop"])).stderr, /has no open tunnel/);
   await ok(["sh", "-c", `pkill -f "[h]ttp.server ${GUEST_PORT}"; true`], { bin: "lima", env: { LIMA_INSTANCE: NAME } });
+});
+
+test("show-ssh cmd, args and config reach the running guest; Lima's deprecation warning goes to stderr", async () => {
+  const sh = (script: string) => {
+    const r = spawnSync("sh", ["-c", script], { encoding: "utf8", env: cli.env(), cwd: cli.root, timeout: 120_000 });
+    assert.equal(r.status, 0, `${script}\n${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const cmd = await ok(["show-ssh", NAME]);
+  assert.equal(cmd.stderr, `warning: \`limactl show-ssh\` is deprecated. Instead, use \`ssh -F ${join(cli.home, NAME, "ssh.config")} lima-${NAME}\`.\n`);
+  assert.equal(sh(`${cmd.stdout.trim()} hostname`), `lima-${NAME}`);
+  const args = (await ok(["show-ssh", "--format", "args", NAME])).stdout.trim();
+  assert.equal(sh(`ssh ${args} lima-${NAME} -- id -un`), (await ok(["shell", NAME, "id", "-un"])).stdout.trim());
+  const config = cli.file("show-ssh.config", (await ok(["show-ssh", "-f", "config", NAME])).stdout);
+  assert.equal(sh(`ssh -F ${config} lima-${NAME} -- echo via-config`), "via-config");
+  const port = (await ok(["show-ssh", "-f", "options", NAME])).stdout.split("\n").find((l) => l.startsWith("Port="));
+  const listed = await record(NAME);
+  assert.equal(port, `Port=${String(listed.sshLocalPort)}`);
+  assert.ok(Number(listed.sshLocalPort) > 0);
 });
 
 test("snapshot --tag on the suspended instance: taken and listed, apply refused; the start still resumes it", BOOT, async () => {
