@@ -164,13 +164,18 @@ export class HostAgent implements RequestHost {
   /** Powers off a QEMU of this instance that runs without its agent and is not adopted (its guest writes its disks). */
   private async powerOffOrphan(pid: number, reason: string): Promise<void> {
     this.report.warn(`not re-attaching to the running QEMU (pid ${pid}) of ${this.paths.name}: ${reason}; powering it off and booting (its guest's processes end)`);
-    await stopQemu(adoptQemu(pid, this.paths.dir), this.paths, { graceful: true, powerdownMs: ORPHAN_POWERDOWN_MS, log: (m) => this.log(m) });
+    await this.stopOrphan(pid);
+  }
+
+  /** Powers off a QEMU that is not this agent's child (its guest writes its disks first). */
+  private stopOrphan(pid: number): Promise<void> {
+    return stopQemu(adoptQemu(pid, this.paths.dir), this.paths, { graceful: true, powerdownMs: ORPHAN_POWERDOWN_MS, log: (m) => this.log(m) });
   }
 
   /** On close: a QEMU a dead agent left that this start did not get to (it failed before) is powered off. */
   private async powerOffLeftOrphan(): Promise<void> {
     const left = this.qemu === undefined ? findOrphanQemu(this.paths) : undefined;
-    if (left !== undefined) await stopQemu(adoptQemu(left.pid, this.paths.dir), this.paths, { graceful: true, powerdownMs: ORPHAN_POWERDOWN_MS, log: (m) => this.log(m) });
+    if (left !== undefined) await this.stopOrphan(left.pid);
   }
 
   private prepareBoot(plan: BootPlan, l: BootLaunch): void {

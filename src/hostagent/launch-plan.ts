@@ -115,18 +115,17 @@ export interface OrphanFound {
 export function planLaunch(inputs: LaunchInputs, state: SavedState | undefined, owner: ArgvOwner, found?: OrphanFound): LaunchPlan {
   const reidentify = state?.identityDue ?? false;
   const boot: BootLaunch = { variant: "boot", readiness: reidentify ? withReidentify(inputs.readiness) : inputs.readiness, readyCidata: inputs.cidata };
-  if (found === undefined) return bootOrResume(inputs, state, owner, boot);
+  if (found === undefined) return bootOrResume(inputs, state, owner, boot, reidentify);
   const { orphan, configuredPort } = found;
   const d =
     orphan.cmdline === undefined
       ? { reason: "its command line cannot be read" }
       : attachDecision({ running: orphan.cmdline, planned: { binary: inputs.qemu.binary, argv: inputs.argv }, owner, configuredPort, identityPending: reidentify });
-  if ("reason" in d) return { ...bootOrResume(inputs, state, owner, boot), powerOff: { pid: orphan.pid, reason: d.reason } };
+  if ("reason" in d) return { ...bootOrResume(inputs, state, owner, boot, reidentify), powerOff: { pid: orphan.pid, reason: d.reason } };
   return { variant: "attach", pid: orphan.pid, readiness: attachSteps(inputs.readiness, inputs.mounts, inputs.hostname), readyCidata: inputs.readyCidata, fallback: boot };
 }
 
-function bootOrResume(inputs: LaunchInputs, state: SavedState | undefined, owner: ArgvOwner, boot: BootLaunch): BootLaunch | ResumeLaunch {
-  const reidentify = state?.identityDue ?? false;
+function bootOrResume(inputs: LaunchInputs, state: SavedState | undefined, owner: ArgvOwner, boot: BootLaunch, reidentify: boolean): BootLaunch | ResumeLaunch {
   const decision = state === undefined ? undefined : resumeDecision(state, inputs, owner);
   if (decision === undefined) return boot;
   if ("reason" in decision) return { ...boot, notResumed: decision.reason };
