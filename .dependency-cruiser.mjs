@@ -23,9 +23,9 @@ export const LAYERS = [
   },
   {
     folder: "instance",
-    holds: "the lifecycle: create, start, stop, delete, shell/exec, copy; `api.ts` the `Instance`/`RunningInstance` objects; `inventory.ts` lists instances and loads their config; `doctor.ts` and `bench.ts` run `doctor mounts` and `bench mounts`; `suspend.ts`, `snapshot.ts` ask the agent through `agent-request.ts`; `from-snapshot.ts` makes instances from a snapshot; `watch.ts` follows the home and each agent's events on ha.sock for `watch` (its lines: `watch-event.ts`). Orchestrates; plans nothing",
+    holds: "the lifecycle: create, start, stop, delete, shell/exec, copy; `api.ts` the `Instance`/`RunningInstance` objects; `inventory.ts` lists instances and loads their config; `doctor.ts` and `bench.ts` run `doctor mounts` and `bench mounts`; `suspend.ts`, `snapshot.ts` ask the agent through `agent-request.ts`; `from-snapshot.ts` makes instances from a snapshot; `watch.ts` follows the home and each agent's events on ha.sock for `watch` (its lines: `watch-event.ts`); `autostart.ts` writes and enables the systemd user unit of `autostart enable` (its text: `autostart-unit.ts`). Orchestrates; plans nothing but those",
     pure: false,
-    except: ["watch-event.ts"],
+    except: ["watch-event.ts", "autostart-unit.ts"],
   },
   {
     folder: "hostagent",

@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import type { CompletionCommand } from "./completion-script.js";
 
 /** Commands whose arguments are instance names. */
-const ON_INSTANCES = new Set(["start", "stop", "restart", "suspend", "shell", "delete", "info", "protect", "unprotect", "list", "edit", "rename", "clone", "factory-reset", "doctor", "watch"]);
+const ON_INSTANCES = new Set(["start", "stop", "restart", "suspend", "shell", "delete", "info", "protect", "unprotect", "list", "edit", "rename", "clone", "factory-reset", "doctor", "watch", "start-at-login"]);
 
 function flagsOf(options: readonly Option[]): string[] {
   return options.flatMap((o) => [o.short, o.long].filter((f): f is string => f !== undefined));

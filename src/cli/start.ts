@@ -13,7 +13,7 @@ interface StartFlags extends CreateFlags {
 }
 
 /** `--activate`, `--activate=true|false` (Colima's spelling). */
-function parseBool(flag: string): (v: string) => boolean {
+export function parseBool(flag: string): (v: string) => boolean {
   return (v) => {
     if (v === "true" || v === "1") return true;
     if (v === "false" || v === "0") return false;

@@ -6,6 +6,7 @@ import { inspectStatus } from "../store/status.js";
 import { forceStop } from "./stop.js";
 import { removeDockerContext } from "./docker-context.js";
 import { refuseProtected } from "./protect.js";
+import { forgetAutostart } from "./autostart.js";
 
 /** Deletes an instance directory (never a protected one; a Suspended one with its saved state); a running (or broken) one only with `force`, which kills it first. */
 export async function deleteInstance(name: string, opts: { home?: string; force?: boolean; onMessage?: (m: string) => void } = {}): Promise<void> {
@@ -24,4 +25,5 @@ export async function deleteInstance(name: string, opts: { home?: string; force?
   // the docker context of a docker instance goes with it; the one current before it is current again
   await removeDockerContext(paths, process.env, opts.onMessage ?? (() => undefined));
   rmSync(paths.dir, { recursive: true, force: true });
+  await forgetAutostart(name, home, opts.onMessage ?? (() => undefined));
 }

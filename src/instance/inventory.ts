@@ -7,6 +7,7 @@ import type { Arch, Config, HostFacts } from "../config/types.js";
 import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
 import { listInstanceDirs, listInstanceNames, requireInstance } from "./lookup.js";
 import { inspectStatus, type InstanceStatus } from "../store/status.js";
+import { autoStartedIdentifier } from "./autostart.js";
 
 /** What `list` and `getInstance` report about one instance (JSON field names as Lima's `list --json`). */
 export interface InstanceInfo {
@@ -30,6 +31,8 @@ export interface InstanceInfo {
   hostname: string;
   /** `protect`ed: delete, rename, edit and clone refuse it (a `protected` file in the directory, as Lima). */
   protected: boolean;
+  /** Lima's field: the systemd unit (`lima-vm@NAME.service`, tslima autostart) its running host agent was started by. */
+  autoStartedIdentifier?: string;
   /** lima.yaml with every default filled in; absent when it does not load (the instance is Broken). */
   config?: Config;
 }
@@ -73,6 +76,8 @@ function describeAt(home: string, paths: InstancePaths, hostFacts?: HostFacts): 
     protected: existsSync(join(paths.dir, PROTECTED_FILE)),
   };
   if (st.haPid !== undefined) info.hostAgentPID = st.haPid;
+  const autoStarted = autoStartedIdentifier(name, st.haPid);
+  if (autoStarted !== undefined) info.autoStartedIdentifier = autoStarted;
   if (st.qemuPid !== undefined) info.driverPID = st.qemuPid;
   try {
     const c = loadInstanceConfig(home, paths, hostFacts);

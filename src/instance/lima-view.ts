@@ -83,7 +83,7 @@ export function limaInstanceJson(i: InstanceInfo, host: ListHost): Record<string
     protected: i.protected,
     limaVersion: "",
     param: c?.param ?? {},
-    autoStartedIdentifier: "",
+    autoStartedIdentifier: i.autoStartedIdentifier ?? "",
   };
   const out: Record<string, unknown> = {};
   for (const [, key] of FIELDS) if (ALWAYS.has(key) || !empty(all[key])) out[key] = all[key];
