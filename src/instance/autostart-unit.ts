@@ -57,7 +57,7 @@ export function systemdWord(word: string, what: string, exec: boolean): string {
   return `"${w.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-/** The unit's text: `limactl start NAME --foreground` as a simple service, stopped by SIGTERM to it. */
+/** The unit's text: `limactl start NAME --foreground` as a simple service, stopped by SIGTERM to it (the agent's stop). */
 export function planAutostartUnit(i: AutostartInputs): string {
   const exec = (...words: string[]) => [systemdWord(i.node, "node path", true), systemdWord(i.limactl, "tslima path", true), ...words].join(" ");
   const env = (k: string) => `Environment=${systemdWord(`${k}=${i.home}`, "TSLIMA_HOME", false)}`;
@@ -68,13 +68,17 @@ export function planAutostartUnit(i: AutostartInputs): string {
     `Description=tslima instance ${i.name} (a Linux VM on QEMU)`,
     // checked at each start and restart: a deleted instance is not made again from template:NAME
     `ConditionPathExists=${i.home.replace(/%/g, "%%").replace(/\/+$/, "")}/${i.name}/lima.yaml`,
+    // a boot that keeps failing is not retried all day (Restart=on-failure below)
+    "StartLimitIntervalSec=1h",
+    "StartLimitBurst=3",
     "",
     "[Service]",
     "Type=simple",
-    // the host agent runs in this process (the main pid); it powers the guest off on SIGTERM,
-    // and only what is left after that is killed
+    // the host agent runs in this process (the main pid) and powers the guest off on SIGTERM; QEMU
+    // and virtiofsd are signalled by it only, so that they outlive an agent that dies, as outside
+    // systemd, and the restart re-attaches to the running guest (issue 25)
     `ExecStart=${exec("start", i.name, "--foreground")}`,
-    "KillMode=mixed",
+    "KillMode=process",
     `TimeoutStopSec=${AUTOSTART_STOP_TIMEOUT_S}`,
     env("TSLIMA_HOME"),
     ...(i.homeFrom === "LIMA_HOME" ? [env("LIMA_HOME")] : []),

@@ -55,7 +55,7 @@ test("systemd reads the units without a complaint, odd paths included (systemd-a
   }
   // the check can fail: a key systemd cannot parse is reported
   const bad = join(dir, autostartUnitName("bad"));
-  writeFileSync(bad, planAutostartUnit({ ...base, name: "bad", node: process.execPath }).replace("KillMode=mixed", "KillMode=sometimes"));
+  writeFileSync(bad, planAutostartUnit({ ...base, name: "bad", node: process.execPath }).replace("KillMode=process", "KillMode=sometimes"));
   assert.match(spawnSync("systemd-analyze", ["verify", bad], { encoding: "utf8" }).stderr, /kill mode/i);
 });
 
