@@ -85,6 +85,8 @@ export function planAutostartUnit(i: AutostartInputs): string {
     "WorkingDirectory=%h",
     "Restart=on-failure",
     "RestartSec=30",
+    // `stop -f` (and `delete -f`) kill the agent: that is no failure to restart from
+    "RestartPreventExitStatus=SIGKILL",
     "",
     "[Install]",
     "WantedBy=default.target",
