@@ -9,7 +9,7 @@ import { writeFileAtomic } from "../store/atomic.js";
 import { tslimaHome } from "../store/paths.js";
 import { autostartUnitName, autoStartedUnit, planAutostartUnit, unitHome, userUnitDir, type AutostartInputs } from "./autostart-unit.js";
 import { requireInstance } from "./lookup.js";
-import { validateInstanceName } from "./names.js";
+import { instanceNameProblem } from "./names.js";
 
 // `autostart enable|disable NAME` (Lima's `start-at-login` before 2.2): a systemd user unit that
 // runs `limactl start NAME --foreground` when the user's manager starts (at login). Its text is
@@ -53,7 +53,11 @@ function where(name: string, opts: AutostartOptions): Where {
   const env = opts.env ?? process.env;
   const homeFrom = opts.home !== undefined || (env.TSLIMA_HOME ?? "") !== "" ? "TSLIMA_HOME" : (env.LIMA_HOME ?? "") !== "" ? "LIMA_HOME" : "default";
   const home = resolve(opts.home ?? tslimaHome(env));
-  const unit = autostartUnitName(validateInstanceName(name));
+  const problem = instanceNameProblem(name);
+  if (problem !== undefined) {
+    throw new TslimaError("INVALID_NAME", `invalid instance name ${JSON.stringify(name)}: ${problem}`, { hint: "name an instance `tslima list` shows" });
+  }
+  const unit = autostartUnitName(name);
   return { name, home, homeFrom, unit, path: join(userUnitDir(env, env.HOME || homedir()), unit), env };
 }
 

@@ -142,6 +142,26 @@ test("refusals: a unit tslima did not write, another home's unit, an unknown ins
   assert.ok(existsSync(unit), "kept until it can be disabled");
 });
 
+test("arguments: exactly one instance name, a valid one; start-at-login's NAME defaults to default", (t) => {
+  const { run, takeCalls } = setup(t);
+  const none = run(["autostart", "enable"]);
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /error: missing required argument 'instance'/);
+  const two = run(["autostart", "disable", "vm1", "vm2"]);
+  assert.equal(two.status, 1);
+  assert.match(two.stderr, /error: too many arguments for 'disable'/);
+  const bad = run(["autostart", "disable", "../vm1"]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /error: invalid instance name "\.\.\/vm1"[\s\S]*hint: name an instance `tslima list` shows[\s\S]*code: ERR_TSLIMA_INVALID_NAME/);
+  const dflt = run(["start-at-login", "--enabled=false"]);
+  assert.equal(dflt.status, 0, dflt.stderr);
+  assert.match(dflt.stderr, /instance default is not registered for automatic startup/);
+  const notBool = run(["start-at-login", "--enabled=maybe", "vm1"]);
+  assert.equal(notBool.status, 1);
+  assert.match(notBool.stderr, /--enabled takes true or false, not "maybe"/);
+  assert.deepEqual(takeCalls(), []);
+});
+
 test("start-at-login (Lima's deprecated form): registers, --enabled=false unregisters", (t) => {
   const { unit, run, takeCalls } = setup(t);
   const on = run(["start-at-login", "vm1"]);
