@@ -41,6 +41,10 @@ const hasAnalyze = spawnSync("systemd-analyze", ["--version"]).status === 0;
 test("systemd reads the units without a complaint, odd paths included (systemd-analyze verify)", { skip: hasAnalyze ? false : "needs systemd-analyze" }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tslima-unit-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // as the user manager reads them (it needs a runtime directory, which this container's session lacks)
+  const runtime = join(dir, "runtime");
+  mkdirSync(runtime, { mode: 0o700 });
+  const verify = (file: string) => spawnSync("systemd-analyze", ["--user", "verify", file], { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: runtime } });
   const units: Array<[string, AutostartInputs]> = [
     ["default", { ...base, node: process.execPath }],
     ["dev-1", { ...base, name: "dev-1", node: process.execPath, home: "/srv/lima", homeFrom: "LIMA_HOME" }],
@@ -49,14 +53,14 @@ test("systemd reads the units without a complaint, odd paths included (systemd-a
   for (const [name, inputs] of units) {
     const file = join(dir, autostartUnitName(name));
     writeFileSync(file, planAutostartUnit(inputs));
-    const r = spawnSync("systemd-analyze", ["verify", file], { encoding: "utf8" });
+    const r = verify(file);
     assert.equal(`${r.stdout}${r.stderr}`, "", `systemd-analyze verify ${file}`);
     assert.equal(r.status, 0);
   }
   // the check can fail: a key systemd cannot parse is reported
   const bad = join(dir, autostartUnitName("bad"));
   writeFileSync(bad, planAutostartUnit({ ...base, name: "bad", node: process.execPath }).replace("KillMode=process", "KillMode=sometimes"));
-  assert.match(spawnSync("systemd-analyze", ["verify", bad], { encoding: "utf8" }).stderr, /kill mode/i);
+  assert.match(verify(bad).stderr, /kill mode/i);
 });
 
 test("systemdWord: plain words stay, % and $ are doubled, blanks and quotes are quoted with escapes", () => {
