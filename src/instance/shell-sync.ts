@@ -6,7 +6,7 @@
  * dropped, and only then is the checked tree applied to DIR by a local rsync (no owners, groups,
  * devices or set-ID bits; --safe-links). The pure parts are in sync-plan.ts.
  */
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, lutimesSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
@@ -143,6 +143,10 @@ async function copyBack(target: SyncTarget, hostDir: string, guestDir: string, a
       return true;
     }
     const decision = apply === "ask" ? await ask(hostDir, staging, changes) : apply;
+    if (decision === "keep") {
+      say(`nothing copied back; ${keep}`);
+      return false;
+    }
     if (decision === "no") {
       say(`the changes are not copied back (${summarizeChanges(changes)})`);
       return true;
@@ -172,8 +176,10 @@ export function checkLinks(staging: string): string[] {
         const stored = readlinkSync(abs);
         const target = unmungedTarget(stored);
         unlinkSync(abs);
-        if (target !== undefined && linkStaysInside(relPath, target)) symlinkSync(target, abs);
-        else skipped.push(`${relPath} -> ${target ?? stored} (a link out of the directory)`);
+        if (target !== undefined && linkStaysInside(relPath, target)) {
+          symlinkSync(target, abs);
+          lutimesSync(abs, st.atime, st.mtime); // the guest's time, as an unchanged link has it
+        } else skipped.push(`${relPath} -> ${target ?? stored} (a link out of the directory)`);
       }
     }
   };
@@ -181,12 +187,19 @@ export function checkLinks(staging: string): string[] {
   return skipped;
 }
 
-/** The question on the terminal (stderr, answer on stdin) until yes or no; "view" lists the changes and diffs them. */
-async function ask(hostDir: string, staging: string, changes: SyncChange[]): Promise<"yes" | "no"> {
+/**
+ * The question on the terminal (stderr, answer on stdin) until yes or no; "view" lists the changes
+ * and diffs them. End of input or Ctrl-C: "keep" (nothing copied back, the guest's copy stays).
+ */
+async function ask(hostDir: string, staging: string, changes: SyncChange[]): Promise<"yes" | "no" | "keep"> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const ended = new Promise<undefined>((resolve) => rl.once("close", () => resolve(undefined)));
+  rl.once("SIGINT", () => rl.close());
   try {
     for (;;) {
-      const answer = parseAnswer(await rl.question(`Copy the changes back to ${hostDir}? (${summarizeChanges(changes)}) [y]es, [n]o, [v]iew: `));
+      const line = await Promise.race([rl.question(`Copy the changes back to ${hostDir}? (${summarizeChanges(changes)}) [y]es, [n]o, [v]iew: `), ended]);
+      if (line === undefined) return "keep";
+      const answer = parseAnswer(line);
       if (answer === "yes" || answer === "no") return answer;
       if (answer === "view") await view(hostDir, staging, changes);
     }

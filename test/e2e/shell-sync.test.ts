@@ -5,7 +5,9 @@
  * directories and files, deletions, chmod and a retargeted link come back, a chown in the guest does
  * not (the host's files stay the invoking user's), the guest's copy goes and its parent stays; with
  * no terminal and no --yes the changes come back too (Lima's rule), also without a ControlMaster
- * socket; a failing command copies nothing back and leaves the guest's copy; the library's
+ * socket; on a terminal (a pty from util-linux `script`) they are asked about: "view" lists and
+ * diffs them, "n" keeps DIR as it was, "y" copies them back; a failing command copies nothing back
+ * and leaves the guest's copy; the library's
  * `apply: "no"` copies nothing back; a hostile guest's links out of DIR and set-user-ID bits do not
  * reach the host, and the file outside DIR they point to is untouched. The first sync installs rsync
  * in the guest (the test image has none).
@@ -16,7 +18,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../helpers.js";
-import { shell } from "../../src/shell.js";
+import { shell, shellJoin } from "../../src/shell.js";
 import { instancePaths } from "../../src/store/paths.js";
 import { Cli, FileGuest, type Run } from "./harness.js";
 
@@ -80,10 +82,50 @@ test("limactl shell --sync . --yes: the command runs at DIR's path under the gue
   assert.equal(statSync(join(dir, "perm.sh")).mode & 0o7777, 0o744);
   assert.equal(readlinkSync(join(dir, "link.txt")), "target_b.txt");
   assert.equal(statSync(join(dir, "target_a.txt")).uid, process.getuid?.(), "the guest's chown does not reach the host");
-  assert.match(r.stderr, /copied back/);
+  assert.match(r.stderr, /copied back to .*: 2 added, 1 deleted, 2 modified, 1 with new metadata$/m, "the owner is no change: it does not come back");
   // the guest's copy is removed, the directories above it stay
   const parent = guestDir.slice(0, guestDir.lastIndexOf("/"));
   ok(await limactl(["shell", NAME, "sh", "-c", `test ! -e "$1" && test -d "$2"`, "sh", guestDir, parent], cli.root), "the guest copy's removal");
+});
+
+/**
+ * Runs `limactl ARGS` in `cwd` on a terminal (util-linux `script` gives it a pty), typing each of
+ * `answers` once the question has been asked that many times; resolves with everything shown.
+ */
+function onTerminal(args: string[], cwd: string, answers: string[]): Promise<{ code: number; shown: string }> {
+  const cmd = shellJoin([process.execPath, join(repoRoot, "bin", "limactl.js"), ...args]);
+  return new Promise((resolve) => {
+    const child = spawn("script", ["-q", "-e", "-c", cmd, "/dev/null"], { cwd, env: cli.env(), stdio: ["pipe", "pipe", "pipe"] });
+    let shown = "";
+    let asked = 0;
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5 * 60_000);
+    const take = (b: Buffer): void => {
+      shown += b.toString("utf8");
+      const questions = shown.split("Copy the changes back").length - 1;
+      while (asked < questions && asked < answers.length) child.stdin.write(`${answers[asked++]}\n`);
+      if (asked === answers.length && questions > answers.length) child.kill("SIGKILL");
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 128, shown });
+    });
+  });
+}
+
+test("on a terminal the changes are asked about: view lists and diffs them, no keeps DIR, yes copies them back", { timeout: 10 * 60_000 }, async () => {
+  const dir = project("terminal");
+  const no = await onTerminal(["shell", "--sync", ".", NAME, "sh", "-c", "echo declined > foo.txt"], dir, ["n"]);
+  assert.equal(no.code, 0, no.shown);
+  assert.match(no.shown, /Copy the changes back to .*\(1 modified\) \[y\]es, \[n\]o, \[v\]iew/);
+  assert.equal(readFileSync(join(dir, "foo.txt"), "utf8"), "foo\n");
+  const yes = await onTerminal(["shell", "--sync", ".", NAME, "sh", "-c", "echo accepted > foo.txt && touch added.txt"], dir, ["v", "y"]);
+  assert.equal(yes.code, 0, yes.shown);
+  assert.match(yes.shown, />f\+{9} added\.txt/, "view lists the itemized changes");
+  assert.match(yes.shown, /^\+accepted/m, "view shows the diff");
+  assert.equal(readFileSync(join(dir, "foo.txt"), "utf8"), "accepted\n");
+  assert.ok(existsSync(join(dir, "added.txt")));
 });
 
 test("no terminal and no --yes copies back as Lima does, also without a ControlMaster socket; a failing command copies nothing back", { timeout: 10 * 60_000 }, async () => {

@@ -3,7 +3,7 @@
 // itemized dry run between two local trees (rsync is one of scripts/setup's packages).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseShellArgs, SHELL_VALUED_FLAGS } from "../../../src/cli/shell-argv.js";
@@ -63,6 +63,7 @@ test("checkLinks restores inside links and removes escaping or unmunged ones", (
   try {
     mkdirSync(join(dir, "d"));
     symlinkSync("/rsyncd-munged/target_b.txt", join(dir, "good"));
+    lutimesSync(join(dir, "good"), 1_700_000_000, 1_700_000_000);
     symlinkSync("/rsyncd-munged/../x", join(dir, "d", "up"));
     symlinkSync("/rsyncd-munged/../../x", join(dir, "d", "out"));
     symlinkSync("/rsyncd-munged//etc/passwd", join(dir, "abs"));
@@ -70,6 +71,7 @@ test("checkLinks restores inside links and removes escaping or unmunged ones", (
     const skipped = checkLinks(dir).sort();
     assert.deepEqual(skipped.map((s) => s.split(" ")[0]), ["abs", "d/out", "raw"]);
     assert.equal(readlinkSync(join(dir, "good")), "target_b.txt");
+    assert.equal(lstatSync(join(dir, "good")).mtimeMs, 1_700_000_000_000, "the link keeps its time");
     assert.equal(readlinkSync(join(dir, "d", "up")), "../x");
     for (const gone of ["abs", "raw", "d/out"]) assert.throws(() => lstatSync(join(dir, gone)), /ENOENT/);
   } finally {
