@@ -9,7 +9,8 @@
  * diffs them, "n" keeps DIR as it was, "y" copies them back; a failing command copies nothing back
  * and leaves the guest's copy; the library's
  * `apply: "no"` copies nothing back; a hostile guest's links out of DIR and set-user-ID bits do not
- * reach the host, and the file outside DIR they point to is untouched. The first sync installs rsync
+ * reach the host, the file outside DIR they point to is untouched, and a directory the guest puts
+ * in place of one of DIR's own links replaces the link instead of being written through it. The first sync installs rsync
  * in the guest (the test image has none).
  */
 import { after, before, test } from "node:test";
@@ -158,12 +159,15 @@ test("a hostile guest: links out of DIR and set-user-ID bits do not reach the ho
   const dir = project("hostile");
   const outside = join(cli.root, "hostile", "outside.txt");
   writeFileSync(outside, "outside\n");
+  mkdirSync(join(cli.root, "hostile", "outdir"));
+  symlinkSync("../outdir", join(dir, "hostlink"));
   const script = [
     "ln -s /etc/passwd abs",
     "ln -s ../outside.txt up",
     "mkdir d && ln -s ../../outside.txt d/up2 && ln -s ../foo.txt d/in",
     "rm -rf new && ln -s .. new",
     "sudo cp /bin/true suid && sudo chmod 4755 suid",
+    "rm hostlink && mkdir hostlink && echo evil > hostlink/f",
   ].join(" && ");
   const r = ok(await limactl(["shell", "--sync", ".", "--yes", NAME, "sh", "-c", script], dir), "shell --sync (hostile)");
   for (const l of ["abs", "up", "d/up2", "new"]) {
@@ -172,6 +176,8 @@ test("a hostile guest: links out of DIR and set-user-ID bits do not reach the ho
   }
   assert.equal(readlinkSync(join(dir, "d", "in")), "../foo.txt", "a link inside DIR comes back");
   assert.equal(readFileSync(outside, "utf8"), "outside\n");
+  assert.ok(!existsSync(join(cli.root, "hostile", "outdir", "f")), "nothing written through DIR's own link");
+  assert.equal(readFileSync(join(dir, "hostlink", "f"), "utf8"), "evil\n", "the guest's directory replaced the link");
   assert.equal(statSync(join(dir, "suid")).mode & 0o6000, 0, "no set-ID bit");
   assert.equal(statSync(join(dir, "suid")).uid, process.getuid?.());
 });

@@ -3,7 +3,7 @@
 // itemized dry run between two local trees (rsync is one of scripts/setup's packages).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseShellArgs, SHELL_VALUED_FLAGS } from "../../../src/cli/shell-argv.js";
@@ -109,6 +109,25 @@ test("the change summary from rsync's itemized dry run: added, deleted, modified
     assert.deepEqual(by("metadata"), ["perm.sh"], dry.stdout);
     assert.equal(summarizeChanges(changes), "3 added, 1 deleted, 1 modified, 1 with new metadata");
     assert.equal(summarizeChanges([]), "");
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("the apply never writes through a link of DIR: a directory the guest put in its place replaces the link", async () => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-sync-apply-"));
+  try {
+    mkdirSync(join(root, "outside"));
+    writeFileSync(join(root, "outside", "f"), "outside\n");
+    mkdirSync(join(root, "host"));
+    symlinkSync("../outside", join(root, "host", "x"));
+    mkdirSync(join(root, "staging", "x"), { recursive: true });
+    writeFileSync(join(root, "staging", "x", "f"), "guest\n");
+    const r = await runCollect("rsync", applyArgv(join(root, "staging"), join(root, "host"), false));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(root, "outside", "f"), "utf8"), "outside\n");
+    assert.ok(lstatSync(join(root, "host", "x")).isDirectory());
+    assert.equal(readFileSync(join(root, "host", "x", "f"), "utf8"), "guest\n");
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
