@@ -127,6 +127,8 @@ export const ERROR_CODES = {
   COPY_LOCAL: "a copy names no instance",
   COPY_FAILED: "scp failed",
   COPY_BACKEND: "the copy backend asked for cannot do this copy (rsync missing, or two instances)",
+  SHELL_SYNC: "`shell --sync DIR` cannot be used as asked (DIR too shallow or missing, an instance with mounts, no rsync on the host)",
+  SHELL_SYNC_FAILED: "`shell --sync` could not copy DIR to the guest or the changes back (rsync failed)",
   INTERNAL: "a bug: an unexpected error (reported with its stack in the logs)",
 } as const satisfies Record<string, string>;
 

@@ -27,6 +27,8 @@ export { createSnapshot, type SnapshotCreateOptions } from "./instance/snapshot.
 export { createFromSnapshot, type FromSnapshotOptions, type SnapshotInstanceConfig } from "./instance/from-snapshot.js";
 export type { Snapshot } from "./store/snapshot.js";
 export { shell, exec, type ShellOptions, type ExecOptions, type ExecResult } from "./instance/shell.js";
+export type { SyncOptions } from "./instance/shell-sync.js";
+export type { SyncApply } from "./instance/sync-plan.js";
 export { copy, type CopyOptions } from "./instance/copy.js";
 export { listInstancesApi as listInstances, getInstance } from "./instance/inventory.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";

@@ -13,13 +13,15 @@ export interface ShellArgs {
   start?: boolean;
   preserveEnv?: boolean;
   reconnect?: boolean;
+  /** `--sync DIR`: the host directory copied into the guest and back. */
+  sync?: string;
 }
 
 /** A run, a usage error (printed as `error: USAGE`, exit 1), or a help request (commander's). */
 export type ShellParse = { args: ShellArgs; warning?: string } | { usage: string } | { help: true };
 
 /** The flags `shell` takes before its arguments (Lima's): valued ones, then switches. */
-const VALUED = { "--workdir": "workdir", "--shell": "shell", "--instance": "instance" } as const;
+const VALUED = { "--workdir": "workdir", "--shell": "shell", "--instance": "instance", "--sync": "sync" } as const;
 const SWITCHES = { "--start": "start", "--preserve-env": "preserveEnv", "--reconnect": "reconnect" } as const;
 /** The words a switch's `=VALUE` may be (Go's strconv.ParseBool, which Lima's flags use). */
 const TRUE = ["1", "t", "T", "true", "TRUE", "True"];

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { isTslimaError, TslimaError } from "../errors.js";
 import type { ShellArgs } from "./shell-argv.js";
+import type { SyncOptions } from "../shell.js";
 
 /**
  * Runs `shell` with its parsed flags (both from commander and from main.ts's fast path). Under the
@@ -16,10 +17,23 @@ export async function runShell(a: ShellArgs, prog = "tslima"): Promise<number> {
       ...(start !== undefined ? { start } : {}),
       ...(a.preserveEnv === true ? { preserveEnv: true } : {}),
       ...(a.reconnect === true ? { reconnect: true } : {}),
+      ...(a.sync !== undefined ? { sync: syncOption(a.sync) } : {}),
     });
   } catch (e) {
     throw prog === "limactl" ? (limaShellError(e, a.name) ?? e) : e;
   }
+}
+
+/**
+ * `--sync DIR`: Lima's global `--tty=false` / `--yes` (TSLIMA_TTY=false) copies the changes back
+ * without asking; else the library asks on a terminal and copies back without one, as Lima does.
+ */
+function syncOption(dir: string): SyncOptions {
+  return {
+    dir,
+    ...(process.env.TSLIMA_TTY === "false" ? { apply: "yes" as const } : {}),
+    onMessage: (m: string) => void process.stderr.write(`${m}\n`),
+  };
 }
 
 /**
@@ -49,6 +63,7 @@ export function register(program: Command): void {
     .option("--start", "start the instance first if it is not running")
     .option("--preserve-env", "pass the host's environment variables (LIMA_SHELLENV_ALLOW / LIMA_SHELLENV_BLOCK select them)")
     .option("--reconnect", "end the instance's ssh connection (ControlMaster) first and open a new one")
+    .option("--sync <dir>", "copy the host directory DIR into the guest, run there, then copy the changes back (asked on a terminal; -y/--tty=false: without asking)")
     .passThroughOptions()
     .action(async (name: string, command: string[], flags: Omit<ShellArgs, "name" | "command">) => {
       const argv = command[0] === "--" ? command.slice(1) : command;

@@ -72,15 +72,21 @@ export function chooseCopyBackend(asked: CopyBackend, o: { instances: number; ho
   return "rsync";
 }
 
+/** rsync's remote shell: ssh through the ssh config `cfg` (Host lima-NAME blocks). Pure. */
+export function rsyncShell(cfg: string): string[] {
+  return ["-e", `ssh -F ${shellQuote(cfg)}`];
+}
+
 /** The argv of the copy tool (scp or rsync) over the ssh config `cfg`. Pure. */
 export function copyArgv(tool: "scp" | "rsync", cfg: string, a: CopyEndpoint, b: CopyEndpoint, o: { recursive?: boolean; verbose?: boolean }): string[] {
   if (tool === "rsync") {
-    return ["-e", `ssh -F ${shellQuote(cfg)}`, "-lpt", ...(o.recursive ? ["-r"] : []), ...(o.verbose ? ["-v", "--progress"] : ["-q"]), "--", scpArg(a), scpArg(b)];
+    return [...rsyncShell(cfg), "-lpt", ...(o.recursive ? ["-r"] : []), ...(o.verbose ? ["-v", "--progress"] : ["-q"]), "--", scpArg(a), scpArg(b)];
   }
   return ["-F", cfg, ...(o.verbose ? [] : ["-q"]), "-p", ...(o.recursive ? ["-r"] : []), ...(a.instance && b.instance ? ["-3"] : []), "--", scpArg(a), scpArg(b)];
 }
 
-async function guestHasRsync(paths: InstancePaths): Promise<boolean> {
+/** Whether the guest has rsync (on the user's PATH). */
+export async function guestHasRsync(paths: InstancePaths): Promise<boolean> {
   return (await guestExec(paths, shScript("command -v rsync >/dev/null"), { timeoutMs: 30_000 })).code === 0;
 }
 

@@ -10,6 +10,7 @@ import { readShellFacts, type ShellFacts } from "../store/shell-facts.js";
 import { closeControlMaster, guestExec } from "../ssh/exec.js";
 import { preservedEnv } from "../ssh/shell-env.js";
 import type { StartOptions } from "./start.js";
+import type { SyncOptions } from "./shell-sync.js";
 
 /** A finished guest command (every exec of the library returns one). A non-zero exit is a result, not an error. */
 export interface ExecResult {
@@ -79,6 +80,12 @@ export interface ShellOptions {
    * (its events and messages, its timeout); false or absent: a stopped instance is an error.
    */
   start?: boolean | Pick<StartOptions, "onEvent" | "onMessage" | "timeoutMs" | "signal">;
+  /**
+   * Lima's `--sync DIR`: copy the host directory `dir` into the guest (under the guest home, at the
+   * same path), run the command there, then copy its changes back (`apply`: ask on the terminal,
+   * yes, no). Needs rsync on the host and an instance without mounts; not with `workdir`.
+   */
+  sync?: SyncOptions;
 }
 
 function runningInstance(name: string, home: string): InstancePaths {
@@ -120,16 +127,24 @@ async function workdirFor(home: string, paths: InstancePaths, opts: ShellOptions
 export async function shell(name: string, command: string[], opts: ShellOptions = {}): Promise<number> {
   const home = opts.home ?? tslimaHome();
   const paths = opts.start !== undefined && opts.start !== false ? await startedInstance(name, home, opts.start === true ? {} : opts.start) : runningInstance(name, home);
-  const wd = await workdirFor(home, paths, opts);
+  if (opts.sync !== undefined && opts.workdir !== undefined) {
+    throw new TslimaError("SHELL_SYNC", "shell: --workdir and --sync cannot be used together", { hint: "drop --workdir: with --sync the command runs in the guest's copy of the directory" });
+  }
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   if (opts.reconnect === true) await reconnect(paths);
-  return sshCommandRunner(paths, {
-    tty,
-    ...(command.length > 0 ? { command } : {}),
-    ...wd,
-    ...(opts.shell !== undefined ? { shell: opts.shell } : {}),
-    ...(opts.preserveEnv === true ? { env: preservedEnv(opts.env ?? process.env) } : {}),
-  });
+  const run = (wd: { workdir?: string; home?: string }): Promise<number> =>
+    sshCommandRunner(paths, {
+      tty,
+      ...(command.length > 0 ? { command } : {}),
+      ...wd,
+      ...(opts.shell !== undefined ? { shell: opts.shell } : {}),
+      ...(opts.preserveEnv === true ? { env: preservedEnv(opts.env ?? process.env) } : {}),
+    });
+  if (opts.sync === undefined) return run(await workdirFor(home, paths, opts));
+  const facts = await shellFacts(home, paths);
+  const { withSyncedDir } = await import("./shell-sync.js");
+  const target = { name, paths, guestHome: facts.home, mounts: facts.mounts };
+  return withSyncedDir(target, { ...opts.sync, cwd: opts.cwd ?? process.cwd() }, (workdir) => run({ workdir }));
 }
 
 /**
