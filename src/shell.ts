@@ -3,4 +3,4 @@
 // images, QEMU): what `tslima shell` loads before it runs ssh. See docs/architecture.md.
 export { shell, exec, type ShellOptions, type ExecOptions, type ExecResult } from "./instance/shell.js";
 export { shellJoin } from "./proc/quote.js";
-export { jsonLogLine, jsonLogWriter, type LogFormat } from "./proc/log-format.js";
+export { formatLogLine, jsonLogLine, jsonLogWriter, logWriter, type LogFormat, type LogLevel, type LogStyle } from "./proc/log-format.js";
