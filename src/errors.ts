@@ -145,12 +145,22 @@ export function isErrorCode(s: string): s is ErrorCode {
 export class TslimaError extends Error {
   readonly code: TslimaErrorCode;
   readonly hint: string | undefined;
+  /** Lima's words for the same error, which `limactl` prints instead of the message (see src/cli/log.ts). */
+  readonly lima: string | undefined;
 
-  constructor(code: ErrorCode | TslimaErrorCode, message: string, options?: { hint?: string; cause?: unknown }) {
+  constructor(code: ErrorCode | TslimaErrorCode, message: string, options?: { hint?: string; cause?: unknown; lima?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "TslimaError";
     this.code = code.startsWith("ERR_TSLIMA_") ? (code as TslimaErrorCode) : `ERR_TSLIMA_${code as ErrorCode}`;
     this.hint = options?.hint;
+    this.lima = options?.lima;
+  }
+
+  /** The same error with Lima's words for it (code, message, hint and cause kept). */
+  withLima(lima: string): TslimaError {
+    const e = new TslimaError(this.code, this.message, { ...(this.hint !== undefined ? { hint: this.hint } : {}), cause: this.cause, lima });
+    e.stack = this.stack;
+    return e;
   }
 
   /** The code without its prefix: "MOUNT_LOCATION". */

@@ -19,7 +19,7 @@ export { locateTemplate, templateText, copyTemplate } from "./config/template-fi
 export { resolveCustomLocator } from "./config/url-plugins.js";
 
 // Operations keyed by instance name that only the CLI offers.
-export { tslimaHome, buildCacheDir, globalPaths } from "./store/paths.js";
+export { tslimaHome, buildCacheDir, globalPaths, instancePaths } from "./store/paths.js";
 export { removeSnapshot, snapshots } from "./instance/snapshot.js";
 export { tagSnapshot, listTagSnapshots } from "./instance/tag-snapshot.js";
 export { createDisk, importDisk, listDisks, deleteDisk, resizeDisk, unlockDisk } from "./instance/disk.js";

@@ -5,4 +5,4 @@ export { shell, exec, type ShellOptions, type ExecOptions, type ExecResult } fro
 export type { SyncOptions } from "./instance/shell-sync.js";
 export type { SyncApply } from "./instance/sync-plan.js";
 export { shellJoin } from "./proc/quote.js";
-export { jsonLogLine, jsonLogWriter, type LogFormat } from "./proc/log-format.js";
+export { formatLogLine, jsonLogLine, jsonLogWriter, logWriter, type LogFormat, type LogLevel, type LogStyle } from "./proc/log-format.js";

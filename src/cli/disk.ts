@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { info } from "./log.js";
+import { MSG } from "./messages.js";
 
 /** `disk create|list|delete|resize|import|unlock`: Lima's additional disks (attach with additionalDisks: in lima.yaml). */
 export function register(program: Command): void {
@@ -12,7 +14,7 @@ export function register(program: Command): void {
     .action(async (name: string, flags: { size: string; format: string }) => {
       const { createDisk, bytesSize } = await import("../internal.js");
       const d = await createDisk(name, flags);
-      process.stderr.write(`Created ${d.format} disk ${name} (${bytesSize(d.size)}) in ${d.dir}\n`);
+      info(MSG.diskCreated(name, d.format, bytesSize(d.size), d.dir));
     });
   disk
     .command("import")
@@ -22,7 +24,7 @@ export function register(program: Command): void {
     .action(async (name: string, file: string) => {
       const { importDisk, bytesSize } = await import("../internal.js");
       const d = await importDisk(name, file);
-      process.stderr.write(`Imported ${file} as ${d.format} disk ${name} (${bytesSize(d.size)})\n`);
+      info(MSG.diskImported(name, file, d.format, bytesSize(d.size)));
     });
   disk
     .command("list")
@@ -50,7 +52,7 @@ export function register(program: Command): void {
       const { deleteDisk } = await import("../internal.js");
       for (const n of names) {
         deleteDisk(n, { force: flags.force === true });
-        process.stderr.write(`Deleted disk ${n}\n`);
+        info(MSG.diskDeleted(n));
       }
     });
   disk
@@ -61,7 +63,7 @@ export function register(program: Command): void {
     .action(async (name: string, flags: { size: string }) => {
       const { resizeDisk, bytesSize } = await import("../internal.js");
       const d = await resizeDisk(name, flags);
-      process.stderr.write(`Disk ${name} is now ${bytesSize(d.size)}\n`);
+      info(MSG.diskResized(name, bytesSize(d.size)));
     });
   disk
     .command("unlock")
@@ -71,7 +73,7 @@ export function register(program: Command): void {
       const { unlockDisk } = await import("../internal.js");
       for (const n of names) {
         unlockDisk(n);
-        process.stderr.write(`Unlocked disk ${n}\n`);
+        info(MSG.diskUnlocked(n));
       }
     });
 }

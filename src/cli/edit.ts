@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { info, warn } from "./log.js";
+import { MSG } from "./messages.js";
 import { addCreateFlags, createRequest, type CreateFlags } from "./create.js";
 import { startAfter } from "./two-names.js";
 
@@ -27,8 +29,8 @@ export function register(program: Command): void {
           hint: `pass flags, e.g. tslima edit ${name} --cpus 2 or --set '.memory = "2GiB"'`,
         });
       }
-      for (const w of warnings ?? []) process.stderr.write(`warning: ${w}\n`);
-      process.stderr.write(warnings === undefined ? `lima.yaml of ${name} is unchanged\n` : `edited instance ${name}\n`);
+      for (const w of warnings ?? []) warn(w);
+      info(warnings === undefined ? MSG.editUnchanged(name) : MSG.edited(name));
       if (flags.start) await startAfter(name, flags.timeout);
     });
 }

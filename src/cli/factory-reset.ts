@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { info } from "./log.js";
+import { LIMA_ERROR, MSG, withLimaWords } from "./messages.js";
 
 export function register(program: Command): void {
   program
@@ -7,7 +9,11 @@ export function register(program: Command): void {
     .argument("[name]", "instance name", "default")
     .action(async (name: string) => {
       const { factoryReset } = await import("../internal.js");
-      await factoryReset(name);
-      process.stderr.write(`instance ${name} has been factory reset\n`);
+      try {
+        await factoryReset(name);
+      } catch (e) {
+        throw withLimaWords(e, (cause) => ((e as { code?: string }).code === "ERR_TSLIMA_INSTANCE_PROTECTED" ? LIMA_ERROR.protectedFactoryReset() : cause));
+      }
+      info(MSG.factoryReset(name));
     });
 }

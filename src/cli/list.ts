@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import type { YqProgram } from "../internal.js";
+import { fatal, limaWords, warn } from "./log.js";
+import { LIMA_ERROR, MSG } from "./messages.js";
 
 interface ListFlags {
   json?: boolean;
@@ -35,8 +37,10 @@ async function compile(flag: string, expr: string): Promise<YqProgram> {
   return program;
 }
 
-function yqFlagError(T: typeof import("../internal.js").TslimaError, flag: string, expr: string, why: string) {
-  return new T("INVALID_FLAG", `${flag} '${expr}': ${why}`, {
+/** An error of a --yq/--filter expression; Lima's words are yq's own (`why`), without `where`. */
+function yqFlagError(T: typeof import("../internal.js").TslimaError, flag: string, expr: string, why: string, where = "") {
+  return new T("INVALID_FLAG", `${flag} '${expr}': ${why}${where}`, {
+    lima: why,
     hint: `${flag} takes a yq expression such as ${flag === "--filter" ? `'.status == "Running"'` : `'.name' or 'select(.status == "Running") | .name'`} (paths, select, ==, !=, <, >, and, or, not, test("RE"), length, has, keys)`,
   });
 }
@@ -79,64 +83,77 @@ export function register(program: Command): void {
     .option("-l, --filter <expr>", "only instances for which the yq expression is true, e.g. '.status == \"Running\"' (repeatable: all must hold; any --format)", collect)
     .option("--yq <expr>", "apply a yq expression to each instance's record, e.g. '.name' (repeatable: piped; implies --format json)", collect)
     .action(async (names: string[], flags: ListFlags) => {
-      const { format, filters, yq } = await choose(flags);
-      const { LIST_FIELDS, inventory, renderInstances, globalPaths, probeHostFacts, tslimaHome, limaInstanceJson, evalYq, yqSelects, formatYqResults, TslimaError, YqError } = await import("../internal.js");
-      const out = process.stdout;
-      if (flags.listFields) {
-        out.write(`${LIST_FIELDS.join("\n")}\n`);
-        return;
-      }
-      const home = tslimaHome();
-      const found = inventory({ home, names });
-      const { unmatched } = found;
-      let { instances } = found;
-      for (const n of unmatched) process.stderr.write(`warning: no instance matching ${JSON.stringify(n)} found\n`);
-      if (unmatched.length > 0) process.exitCode = 1;
-      if (names.length === 0 && instances.length === 0) {
-        process.stderr.write("warning: no instance found; create one with `tslima create` or `tslima start template:default`\n");
-        return;
-      }
-      if (flags.quiet && yq === undefined && filters.length === 0) {
-        for (const i of instances) out.write(`${i.name}\n`);
-        return;
-      }
-      const facts = probeHostFacts();
-      const host = { hostOS: process.platform, hostArch: facts.arch, home, identityFile: globalPaths(home).userKey };
-      /** Runs a compiled expression on an instance's Lima record; an error names the flag. */
-      const apply = <T>(flag: string, expr: string, run: () => T, record: Record<string, unknown>): T => {
-        try {
-          return run();
-        } catch (e) {
-          if (!(e instanceof YqError)) throw e;
-          throw yqFlagError(TslimaError, flag, expr, `${e.message} (on instance ${String(record.name)})`);
-        }
-      };
-      if (filters.length > 0) {
-        instances = instances.filter((i) => {
-          const record = limaInstanceJson(i, host);
-          return filters.every((f, n) => apply("--filter", flags.filter?.[n] ?? "", () => yqSelects(f, record), record));
-        });
-      }
-      if (flags.quiet && yq === undefined) {
-        for (const i of instances) out.write(`${i.name}\n`);
-        return;
-      }
-      for (const i of instances) for (const e of i.errors) process.stderr.write(`warning: ${i.name}: ${e}\n`);
-      if (yq !== undefined) {
-        const expr = (flags.yq ?? []).join(" | ");
-        for (const i of instances) {
-          const record = limaInstanceJson(i, host);
-          out.write(formatYqResults(apply("--yq", expr, () => evalYq(yq, record), record), format === "yaml" ? "yaml" : "json"));
-        }
-        return;
-      }
-      if (format === "table") {
-        const { listTable } = await import("./output.js");
-        const width = out.isTTY ? out.columns : 0;
-        out.write(listTable(instances, { allFields: flags.allFields === true, width, hostArch: facts.arch }));
-        return;
-      }
-      const template = format === "json" ? "{{json .}}" : format === "yaml" ? "{{yaml .}}" : format;
-      out.write(renderInstances(template, instances, host));
+      const unmatched = await runList(names, flags);
+      if (unmatched.length === 0) return;
+      // Lima lists the rest, then fails with "unmatched instances"; tslima's warnings say it all
+      process.exitCode = 1;
+      if (limaWords()) fatal(LIMA_ERROR.unmatched());
     });
+}
+
+/** list's work; returns the names given that match no instance. */
+async function runList(names: string[], flags: ListFlags): Promise<string[]> {
+  const { format, filters, yq } = await choose(flags);
+  const { LIST_FIELDS, inventory, renderInstances, globalPaths, probeHostFacts, tslimaHome, limaInstanceJson, evalYq, yqSelects, formatYqResults, TslimaError, YqError } = await import("../internal.js");
+  const out = process.stdout;
+  if (flags.listFields) {
+    out.write(`${LIST_FIELDS.join("\n")}\n`);
+    return [];
+  }
+  const home = tslimaHome();
+  const found = inventory({ home, names });
+  const { unmatched } = found;
+  let { instances } = found;
+  for (const n of unmatched) warn(MSG.noMatch(n));
+  if (names.length === 0 && instances.length === 0) {
+    warn(MSG.noInstances());
+    return unmatched;
+  }
+  if (flags.quiet && yq === undefined && filters.length === 0) {
+    for (const i of instances) out.write(`${i.name}\n`);
+    return unmatched;
+  }
+  const facts = probeHostFacts();
+  const host = { hostOS: process.platform, hostArch: facts.arch, home, identityFile: globalPaths(home).userKey };
+  /** Runs a compiled expression on an instance's Lima record; an error names the flag. */
+  const apply = <T>(flag: string, expr: string, run: () => T, record: Record<string, unknown>): T => {
+    try {
+      return run();
+    } catch (e) {
+      if (!(e instanceof YqError)) throw e;
+      throw yqFlagError(TslimaError, flag, expr, e.message, ` (on instance ${String(record.name)})`);
+    }
+  };
+  if (filters.length > 0) {
+    instances = instances.filter((i) => {
+      const record = limaInstanceJson(i, host);
+      return filters.every((f, n) => apply("--filter", flags.filter?.[n] ?? "", () => yqSelects(f, record), record));
+    });
+  }
+  if (flags.quiet && yq === undefined) {
+    for (const i of instances) out.write(`${i.name}\n`);
+    return unmatched;
+  }
+  for (const i of instances) if (i.errors.length > 0) warn(MSG.hasErrors(i.name, i.errors), { errors: `[${i.errors.join(" ")}]` });
+  if (yq !== undefined) {
+    const expr = (flags.yq ?? []).join(" | ");
+    for (const i of instances) {
+      const record = limaInstanceJson(i, host);
+      out.write(formatYqResults(apply("--yq", expr, () => evalYq(yq, record), record), format === "yaml" ? "yaml" : "json"));
+    }
+    return unmatched;
+  }
+  if (format === "table") {
+    const { listTable } = await import("./output.js");
+    const width = out.isTTY ? out.columns : 0;
+    out.write(listTable(instances, { allFields: flags.allFields === true, width, hostArch: facts.arch }));
+    return unmatched;
+  }
+  const template = format === "json" ? "{{json .}}" : format === "yaml" ? "{{yaml .}}" : format;
+  const text = renderInstances(template, instances, host);
+  const { colourWanted, colourJson, colourYaml } = await import("./colour.js");
+  if ((format === "json" || format === "yaml") && colourWanted(out)) {
+    out.write(format === "yaml" ? colourYaml(text) : text.split("\n").filter((l) => l !== "").map((l) => `${colourJson(JSON.parse(l))}\n`).join(""));
+  } else out.write(text);
+  return unmatched;
 }

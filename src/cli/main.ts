@@ -1,4 +1,4 @@
-import { isTslimaError } from "../errors.js";
+import { configureLog, fatal, limaWords, reportError, warn } from "./log.js";
 import { parseShellArgs, SHELL_VALUED_FLAGS } from "./shell-argv.js";
 import { LIMA_COMPAT_VERSION, TSLIMA_VERSION } from "../version.js";
 
@@ -37,8 +37,8 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
         return await runPlugin(plugin, rawArgv.slice(word.index + 1));
       } catch (e) {
         if (!(e instanceof GlobalFlagError)) return reportError(e);
-        process.stderr.write(`error: ${e.message}\n`);
-        return 1;
+        await configureLog(prog, undefined);
+        return fatal(e.message);
       }
     }
   }
@@ -49,11 +49,11 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     // the general help and exit 0, and a script probing `limactl CMD --help` would take CMD for real).
     const first = rest.find((a) => !a.startsWith("-"));
     argv = first !== undefined && !isCommandName(first) ? [first] : rest;
-    await applyGlobals(globals);
+    await applyGlobals(globals, prog);
   } catch (e) {
     if (!(e instanceof GlobalFlagError)) throw e;
-    process.stderr.write(`error: ${e.message}\n`);
-    return 1;
+    await configureLog(prog, undefined);
+    return fatal(e.message);
   }
   const program = new Command(prog)
     .description("Linux virtual machines on QEMU, configured with Lima's YAML")
@@ -61,12 +61,17 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     .exitOverride()
     // Lima's (cobra's) words, which scripts grep for: "unknown flag", `unknown command "x" for "limactl"`.
     .configureOutput({
-      outputError: (str, write) =>
-        write(
-          str
-            .replace(/^error: unknown option '([^']*)'/, "error: unknown flag: $1")
-            .replace(/^error: unknown command '(.*)'$/m, (_, name: string) => `error: unknown command ${JSON.stringify(name)} for ${JSON.stringify(prog)}`),
-        ),
+      outputError: (str, write) => {
+        const text = str
+          .replace(/^error: unknown option '([^']*)'/, "error: unknown flag: $1")
+          .replace(/^error: unknown command '(.*)'$/m, (_, name: string) => `error: unknown command ${JSON.stringify(name)} for ${JSON.stringify(prog)}`);
+        const m = /^error: (.*)\n?([\s\S]*)$/.exec(text);
+        const rest = m === null ? text : (m[2] ?? "");
+        // Lima logs the error with cobra's suggestion in it; tslima prints commander's lines
+        const guess = /^\(Did you mean (.*)\?\)/.exec(rest)?.[1];
+        if (m !== null) fatal(`${m[1] ?? ""}${limaWords() && guess !== undefined ? `\n\nDid you mean this?\n\t${guess}\n` : ""}`);
+        if (rest !== "" && !limaWords()) write(rest);
+      },
     });
   // Lima's global flags: taken out of argv by extractGlobals (anywhere), listed here for --help.
   program
@@ -81,7 +86,8 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     const { discoverPlugins } = await import("../plugins.js");
     program.addHelpText("after", () => pluginHelp(discoverPlugins().filter((p) => !isCommandName(p.name))));
   }
-  program.showHelpAfterError(`(run \`${prog} --help\` for usage)`);
+  // Lima (cobra with its usage silenced) says no more than the error
+  if (!limaWords()) program.showHelpAfterError(`(run \`${prog} --help\` for usage)`);
   // Program options only before the command: everything after `shell NAME` belongs to the guest command.
   program.enablePositionalOptions();
   try {
@@ -103,19 +109,16 @@ async function shellCommand(rawArgv: string[], prog: string): Promise<number | u
   try {
     const extracted = extractGlobals(rawArgv);
     rest = extracted.rest;
-    await applyGlobals(extracted.globals);
+    await applyGlobals(extracted.globals, prog);
   } catch (e) {
     if (!(e instanceof GlobalFlagError)) throw e;
-    process.stderr.write(`error: ${e.message}\n`);
-    return 1;
+    await configureLog(prog, undefined);
+    return fatal(e.message);
   }
   const parsed = parseShellArgs(rest.slice(1), prog);
   if ("help" in parsed) return undefined;
-  if ("usage" in parsed) {
-    process.stderr.write(`error: ${parsed.usage}\n`);
-    return 1;
-  }
-  if (parsed.warning) process.stderr.write(`warning: ${parsed.warning}\n`);
+  if ("usage" in parsed) return fatal(parsed.usage);
+  if (parsed.warning) warn(parsed.warning);
   try {
     const { runShell } = await import("./shell.js");
     return await runShell(parsed.args, prog);
@@ -124,11 +127,11 @@ async function shellCommand(rawArgv: string[], prog: string): Promise<number | u
   }
 }
 
-/** Puts Lima's global flags in force (TSLIMA_DEBUG, TSLIMA_TTY, JSON logs on stderr). */
-async function applyGlobals(globals: Globals): Promise<void> {
+/** Puts Lima's global flags in force (TSLIMA_DEBUG, TSLIMA_TTY, the log lines' style). */
+async function applyGlobals(globals: Globals, prog: string): Promise<void> {
   if (globals.debug) process.env.TSLIMA_DEBUG = "1";
   if (globals.tty === false) process.env.TSLIMA_TTY = "false";
-  if (globals.logFormat === "json") await jsonStderr();
+  await configureLog(prog, globals.logFormat);
 }
 
 /**
@@ -154,58 +157,12 @@ export function pluginHelp(plugins: Array<{ name: string; description?: string }
   return `\nAvailable Plugins (Experimental):\n${shown.map((p) => `  ${p.description ? `${p.name.padEnd(width)}  ${p.description}` : p.name}`).join("\n")}\n`;
 }
 
-/** An error as the CLI prints it: code, message and hint for a TslimaError (exit 1), else a bug (exit 2). */
-function reportError(e: unknown): number {
-  if (isTslimaError(e) && jsonLogs !== undefined) {
-    jsonLogs.flush();
-    rawStderrWrite(`${jsonLogLine(e.message, new Date(), { ...(e.hint ? { hint: e.hint } : {}), code: e.code }, "fatal")}\n`);
-    return 1;
-  }
-  if (isTslimaError(e)) {
-    process.stderr.write(`error: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-    process.stderr.write(`code: ${e.code}\n`);
-    if (process.env.TSLIMA_DEBUG && e.stack) process.stderr.write(`${e.stack}\n`);
-    return 1;
-  }
-  const err = e as Error;
-  process.stderr.write(`internal error: ${err?.message ?? String(e)}\n`);
-  if (err?.stack) process.stderr.write(`${err.stack}\n`);
-  return 2;
-}
-
 /**
  * Lima's global flags (cobra's persistent flags), accepted anywhere before the command's own
  * arguments end: `--debug`, `--log-level LEVEL`, `--tty[=BOOL]`, `-y/--yes`. They are taken out of
  * argv before commander parses it. For `shell` they are looked for only up to the instance name:
  * what follows belongs to the guest command. Pure.
  */
-let jsonLogs: { write: (s: string) => void; flush: () => void } | undefined;
-let rawStderrWrite: (s: string) => void = (s) => void process.stderr.write(s);
-let jsonLogLine: typeof import("../shell.js").jsonLogLine = () => "";
-
-/**
- * `--log-format json`: text written to stderr becomes JSON log lines (see proc/log-format.ts).
- * Buffers pass unchanged: they are a guest command's own stderr (ssh's, passed through by `shell`).
- */
-async function jsonStderr(): Promise<void> {
-  const fmt = await import("../shell.js");
-  jsonLogLine = fmt.jsonLogLine;
-  const original = process.stderr.write.bind(process.stderr);
-  rawStderrWrite = (s) => void original(s);
-  jsonLogs = fmt.jsonLogWriter(rawStderrWrite);
-  const logs = jsonLogs;
-  type Callback = (err?: Error | null) => void;
-  const patched = (chunk: string | Uint8Array, encodingOrCb?: BufferEncoding | Callback, cb?: Callback): boolean => {
-    if (typeof chunk !== "string") return typeof encodingOrCb === "function" ? original(chunk, encodingOrCb) : original(chunk, encodingOrCb, cb);
-    logs.write(chunk);
-    (typeof encodingOrCb === "function" ? encodingOrCb : cb)?.();
-    return true;
-  };
-  process.stderr.write = patched;
-  process.once("exit", () => logs.flush());
-}
-
 export interface Globals {
   debug: boolean;
   logLevel?: string;

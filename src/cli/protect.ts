@@ -1,4 +1,7 @@
 import type { Command } from "commander";
+import { info, warn } from "./log.js";
+import { LIMA_ERROR, MSG, withLimaWords } from "./messages.js";
+import { eachName } from "./each-name.js";
 
 /** `protect` / `unprotect NAME...`: sets or clears Lima's protection mark. */
 export function protectionCommand(program: Command, name: "protect" | "unprotect", description: string): void {
@@ -8,10 +11,17 @@ export function protectionCommand(program: Command, name: "protect" | "unprotect
     .argument("<names...>", "instance names")
     .action(async (names: string[]) => {
       const { setProtected } = await import("../internal.js");
-      for (const n of names) {
-        setProtected(n, name === "protect");
-        process.stderr.write(`${name}ed instance ${n}\n`);
-      }
+      const on = name === "protect";
+      await eachName(names, (n) => {
+        let changed: boolean;
+        try {
+          changed = setProtected(n, on);
+        } catch (e) {
+          throw withLimaWords(e, (cause) => LIMA_ERROR.inspect(n, cause));
+        }
+        if (!changed) warn(on ? MSG.alreadyProtected(n) : MSG.notProtected(n));
+        else info(on ? MSG.protected(n) : MSG.unprotected(n));
+      });
     });
 }
 

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { isTslimaError, TslimaError } from "../errors.js";
 import type { ShellArgs } from "./shell-argv.js";
 import type { SyncOptions } from "../shell.js";
+import { LIMA_ERROR } from "./messages.js";
 
 /**
  * Runs `shell` with its parsed flags (both from commander and from main.ts's fast path). Under the
@@ -43,10 +44,8 @@ function syncOption(dir: string): SyncOptions {
  */
 export function limaShellError(e: unknown, name: string): TslimaError | undefined {
   if (!isTslimaError(e)) return undefined;
-  if (e.kind === "UNKNOWN_INSTANCE") return new TslimaError(e.code, `instance \`${name}\` does not exist, run \`limactl create ${name}\` to create a new instance`);
-  if (e.kind === "NOT_RUNNING" && e.message.startsWith(`instance ${name} is Stopped`)) {
-    return new TslimaError(e.code, `instance \`${name}\` is stopped, run \`limactl start ${name}\` to start the instance`);
-  }
+  if (e.kind === "UNKNOWN_INSTANCE") return new TslimaError(e.code, LIMA_ERROR.shellMissing(name));
+  if (e.kind === "NOT_RUNNING" && e.message.startsWith(`instance ${name} is Stopped`)) return new TslimaError(e.code, LIMA_ERROR.shellStopped(name));
   return undefined;
 }
 

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
+import { info } from "./log.js";
+import type { Said } from "./messages.js";
 import { parseDuration } from "./duration.js";
 import { progressPrinter, withInterrupt } from "./start.js";
 
 /** `clone`/`rename OLD NEW [--start]`: `act` makes NEW from OLD; with --start NEW is started then. */
-export function twoNamesCommand(program: Command, name: string, description: string, done: string, act: (from: string, to: string) => Promise<unknown>): void {
+export function twoNamesCommand(program: Command, name: string, description: string, done: (from: string, to: string) => Said, act: (from: string, to: string) => Promise<unknown>): void {
   program
     .command(name)
     .description(description)
@@ -13,7 +15,7 @@ export function twoNamesCommand(program: Command, name: string, description: str
     .option("--timeout <duration>", "with --start: give up after this long", "10m")
     .action(async (from: string, to: string, flags: { start?: boolean; timeout: string }) => {
       await act(from, to);
-      process.stderr.write(`${done} instance ${from} to ${to}\n`);
+      info(done(from, to));
       if (flags.start) await startAfter(to, flags.timeout);
     });
 }

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { isTslimaError } from "../errors.js";
+import { limaWords, rawStderr } from "./log.js";
 
 /** The flags of `tslima yq` (yq v4's names). */
 interface YqFlags {
@@ -31,7 +33,7 @@ async function readStdin(): Promise<string> {
 export async function runYq(args: string[], flags: YqFlags): Promise<number> {
   const [{ TslimaError }, { YqError, YqInputError, parseYq, yqRun }] = await Promise.all([import("../errors.js"), import("../yq.js")]);
   const { existsSync, readFileSync, statSync, writeFileSync } = await import("node:fs");
-  const flagError = (msg: string, hint: string) => new TslimaError("INVALID_FLAG", msg, { hint });
+  const flagError = (msg: string, hint: string) => new TslimaError("INVALID_FLAG", msg, { hint, lima: msg });
   const outputFormat = OUTPUT[flags.outputFormat ?? "yaml"];
   if (outputFormat === undefined) throw flagError(`unknown output format ${JSON.stringify(flags.outputFormat)}`, "use -o yaml, -o json or -o props");
   const inputFormat = INPUT[flags.inputFormat ?? "yaml"];
@@ -50,7 +52,7 @@ export async function runYq(args: string[], flags: YqFlags): Promise<number> {
     program = parseYq(expr, { ...(flags.securityDisableEnvOps ? {} : { env: { ...process.env } }), fileOpsAllowed: !flags.securityDisableFileOps });
   } catch (e) {
     if (!(e instanceof YqError)) throw e;
-    throw new TslimaError("YQ_EXPRESSION", `bad expression '${expr}': ${e.message}`, { hint: "write a yq v4 expression, e.g. '.images[0].location' or '.cpus = 2' (see `limactl yq --help`)" });
+    throw new TslimaError("YQ_EXPRESSION", `bad expression '${expr}': ${e.message}`, { hint: "write a yq v4 expression, e.g. '.images[0].location' or '.cpus = 2' (see `limactl yq --help`)", lima: e.message });
   }
   const opts = { inputFormat, outputFormat, indent, unwrap: flags.unwrapScalar === true, pretty: flags.prettyPrint === true };
   const sources = flags.nullInput ? [null] : files.length === 0 ? ["-"] : files;
@@ -74,8 +76,8 @@ export async function runYq(args: string[], flags: YqFlags): Promise<number> {
     try {
       r = yqRun(program, text, source ?? "-", opts);
     } catch (e) {
-      if (e instanceof YqInputError) throw new TslimaError("YQ_INPUT", e.message, { hint: inputFormat === "json" ? "the input must be JSON (-p json)" : "the input must be YAML; give -p json for JSON" });
-      if (e instanceof YqError) throw new TslimaError("YQ_EXPRESSION", `${e.message} (in '${expr}')`, { hint: "check the expression against the input's shape, e.g. with limactl yq '. | keys'" });
+      if (e instanceof YqInputError) throw new TslimaError("YQ_INPUT", e.message, { hint: inputFormat === "json" ? "the input must be JSON (-p json)" : "the input must be YAML; give -p json for JSON", lima: e.message });
+      if (e instanceof YqError) throw new TslimaError("YQ_EXPRESSION", `${e.message} (in '${expr}')`, { hint: "check the expression against the input's shape, e.g. with limactl yq '. | keys'", lima: e.message });
       throw e;
     }
     if (flags.inplace && source !== null) writeFileSync(source, r.output);
@@ -85,7 +87,7 @@ export async function runYq(args: string[], flags: YqFlags): Promise<number> {
   }
   process.stdout.write(output);
   if (flags.exitStatus) {
-    if (results.length === 0) process.stderr.write("Error: no matches found\n");
+    if (results.length === 0) rawStderr("Error: no matches found\n");
     const last = results[results.length - 1];
     if (results.length === 0 || last === null || last === false) return 1;
   }
@@ -115,7 +117,15 @@ export function register(program: Command): void {
         process.stdout.write(`yq (https://github.com/mikefarah/yq/ v4 language, tslima's TypeScript implementation) version v4+tslima.${TSLIMA_VERSION}\n`);
         return;
       }
-      const status = await runYq(expr === undefined ? [] : [expr, ...files], flags);
+      let status: number;
+      try {
+        status = await runYq(expr === undefined ? [] : [expr, ...files], flags);
+      } catch (e) {
+        // Lima's `limactl yq` is mikefarah's yq: its errors are `Error: ...` lines, not log lines
+        if (!limaWords() || !isTslimaError(e)) throw e;
+        rawStderr(`Error: ${e.lima ?? e.message}\n`);
+        status = 1;
+      }
       if (status !== 0) process.exitCode = status;
     });
 }

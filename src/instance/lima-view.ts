@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { executeTemplate, checkTemplate, TemplateSyntaxError, type TemplateFuncs } from "../lang/gotemplate.js";
+import { executeTemplate, checkTemplate, TemplateExecError, TemplateSyntaxError, type TemplateFuncs } from "../lang/gotemplate.js";
 import { TslimaError } from "../errors.js";
 import type { InstanceInfo } from "./inventory.js";
 
@@ -146,7 +146,12 @@ export function renderInstances(format: string, list: InstanceInfo[], host: List
       json: (v) => JSON.stringify(asRecord(v) ?? null),
       yaml: (v) => `---\n${stringify(asRecord(v) ?? null, { lineWidth: 0 }).replace(/\n$/, "")}`,
     };
-    out += `${executeTemplate(text, data, funcs)}\n`;
+    try {
+      out += `${executeTemplate(text, data, funcs, "*store.FormatData")}\n`;
+    } catch (e) {
+      if (!(e instanceof TemplateExecError)) throw e;
+      throw new TslimaError("INVALID_FORMAT", `--format ${JSON.stringify(format)}: ${e.message}`, { hint: "run `limactl list --list-fields` for the fields a template may use" });
+    }
   }
   return out;
 }

@@ -144,7 +144,9 @@ export function overrideEdits(o: ConfigOverrides, yamlText: string, names: Overr
   if (o.mountInotify !== undefined) set(["mountInotify"], o.mountInotify);
   for (const [key, value] of Object.entries(o.param ?? {})) {
     if (!facts.params.includes(key)) {
-      throw fail(["param"], `the template does not define param ${JSON.stringify(key)}`, facts.params.length > 0 ? `its params: ${facts.params.join(", ")}` : "the template has no param: section");
+      throw fail(["param"], `the template does not define param ${JSON.stringify(key)}`, facts.params.length > 0 ? `its params: ${facts.params.join(", ")}` : "the template has no param: section").withLima(
+        `error while processing flag \`param\`: template does not define param \`${key}\``,
+      );
     }
     set(["param", key], value);
   }

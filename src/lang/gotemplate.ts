@@ -138,11 +138,13 @@ function truth(v: unknown): boolean {
   return true;
 }
 
-function evalExpr(e: Expr, data: unknown, funcs: TemplateFuncs): unknown {
+function evalExpr(e: Expr, data: unknown, funcs: TemplateFuncs, struct?: string): unknown {
   if (e.k === "lit") return e.v;
   if (e.k === "field") {
     let v: unknown = data;
     for (const p of e.path) {
+      // a field the data (a Go struct) lacks is Go's execution error; inside it maps yield no value
+      if (v === data && struct !== undefined && !Object.hasOwn(data as object, p)) throw new TemplateExecError(`executing at <.${e.path.join(".")}>: can't evaluate field ${p} in type ${struct}`);
       // own fields only: {{.Param.constructor}} is a missing param, not Object's constructor
       if (v === null || typeof v !== "object" || !Object.hasOwn(v, p)) return undefined;
       v = (v as Record<string, unknown>)[p];
@@ -152,11 +154,11 @@ function evalExpr(e: Expr, data: unknown, funcs: TemplateFuncs): unknown {
   const args = e.args;
   switch (e.fn) {
     case "not":
-      return !truth(evalExpr(args[0] ?? { k: "lit", v: undefined }, data, funcs));
+      return !truth(evalExpr(args[0] ?? { k: "lit", v: undefined }, data, funcs, struct));
     case "and": {
       let last: unknown = true;
       for (const a of args) {
-        last = evalExpr(a, data, funcs);
+        last = evalExpr(a, data, funcs, struct);
         if (!truth(last)) return last;
       }
       return last;
@@ -164,44 +166,48 @@ function evalExpr(e: Expr, data: unknown, funcs: TemplateFuncs): unknown {
     case "or": {
       let last: unknown = false;
       for (const a of args) {
-        last = evalExpr(a, data, funcs);
+        last = evalExpr(a, data, funcs, struct);
         if (truth(last)) return last;
       }
       return last;
     }
     case "eq":
     case "ne": {
-      const [first, ...rest] = args.map((a) => evalExpr(a, data, funcs));
+      const [first, ...rest] = args.map((a) => evalExpr(a, data, funcs, struct));
       const eq = rest.some((r) => r === first);
       return e.fn === "eq" ? eq : !eq;
     }
     default: {
       const fn = Object.hasOwn(funcs, e.fn) ? funcs[e.fn] : undefined;
       if (fn === undefined) throw new TemplateSyntaxError(`unknown function ${e.fn}`);
-      return fn(...args.map((a) => evalExpr(a, data, funcs)));
+      return fn(...args.map((a) => evalExpr(a, data, funcs, struct)));
     }
   }
 }
 
-function render(nodes: Node[], data: unknown, funcs: TemplateFuncs): string {
+function render(nodes: Node[], data: unknown, funcs: TemplateFuncs, struct?: string): string {
   let out = "";
   for (const n of nodes) {
     if (n.t === "text") out += n.s;
     else if (n.t === "out") {
-      const v = evalExpr(n.e, data, funcs);
+      const v = evalExpr(n.e, data, funcs, struct);
       out += v === undefined || v === null ? NO_VALUE : typeof v === "string" ? v : JSON.stringify(v);
-    } else out += render(truth(evalExpr(n.cond, data, funcs)) ? n.then : n.else, data, funcs);
+    } else out += render(truth(evalExpr(n.cond, data, funcs, struct)) ? n.then : n.else, data, funcs, struct);
   }
   return out;
 }
 
+/** A template that parses but cannot run on the data (Go's "executing ..." errors). */
+export class TemplateExecError extends Error {}
+
 /**
  * Executes a template; throws TemplateSyntaxError when it uses something this subset lacks.
- * `funcs` adds functions beyond the built-in not/and/or/eq/ne.
+ * `funcs` adds functions beyond the built-in not/and/or/eq/ne. With `struct` (a Go type name) the
+ * data stands for a Go struct: a field it lacks is a TemplateExecError, as in Go.
  */
-export function executeTemplate(src: string, data: Record<string, unknown>, funcs: TemplateFuncs = {}): string {
+export function executeTemplate(src: string, data: Record<string, unknown>, funcs: TemplateFuncs = {}, struct?: string): string {
   if (!src.includes("{{")) return src;
-  return render(parse(src, funcs), data, funcs);
+  return render(parse(src, funcs), data, funcs, struct);
 }
 
 /** Parses a template without running it: throws TemplateSyntaxError as executeTemplate would. */

@@ -210,7 +210,7 @@ class Parser {
     if (name === "env" || name === "strenv") return this.envCall(name);
     if (name === "envsubst") throw new YqError(this.opts.env === undefined ? "env operations have been disabled" : "envsubst is not available in tslima's yq: use strenv(NAME) and \"\\(...)\"");
     if (/^load/.test(name) || name === "eval") throw new YqError(this.opts.fileOpsAllowed ? `${name} is not available in tslima's yq (it reads no files from an expression)` : "file operations have been disabled");
-    if (name === "system") throw new YqError("system operations are not available in tslima's yq");
+    if (name === "system") throw new YqError("system operations are disabled (tslima's yq has no system operator)");
     const arity = ARITY[name];
     if (!arity) throw new YqError(`invalid input text "${name}": unknown function ${name} (tslima's yq has ${Object.keys(ARITY).join(", ")})`);
     const args: YqNode[] = [];

@@ -102,7 +102,7 @@ test("tslima --version loads nothing of the library, nor commander", () =>
   inTmp((dir) => {
     const r = runCli(dir, ["--version"]);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.loaded.filter((f) => f.startsWith("dist/src/") || f.includes("node_modules/")), ["dist/src/cli/main.js", "dist/src/errors.js", "dist/src/cli/shell-argv.js", "dist/src/version.js"]);
+    assert.deepEqual(r.loaded.filter((f) => f.startsWith("dist/src/") || f.includes("node_modules/")), ["dist/src/cli/main.js", "dist/src/cli/log.js", "dist/src/cli/shell-argv.js", "dist/src/version.js", "dist/src/errors.js"]);
   }));
 
 test("tslima --help loads every command's file but not the library (only the light plugin lookup, which lists plugins)", () =>
@@ -124,7 +124,7 @@ test("tslima shell NAME CMD on a running instance runs ssh without loading confi
     assert.deepEqual(args.slice(0, 4), ["-F", join(vmDir, "ssh.config"), "-T", "lima-vm"]);
     assert.match(args.at(-1) ?? "", /^cd '?\/mnt\/share\/sub'? \|\| cd '?\/home\/u\.guest'? \|\| exit 1 ; exec "\$SHELL" -l -c '?true'?$/);
     assert.deepEqual(r.loaded.filter((f) => HEAVY.test(f)), []);
-    const otherCommands = r.loaded.filter((f) => f.startsWith("dist/src/cli/") && !["main.js", "shell-argv.js", "shell.js"].includes(f.slice("dist/src/cli/".length)));
+    const otherCommands = r.loaded.filter((f) => f.startsWith("dist/src/cli/") && !["main.js", "log.js", "messages.js", "shell-argv.js", "shell.js"].includes(f.slice("dist/src/cli/".length)));
     assert.deepEqual(otherCommands, [], "no other command's file: the plain forms of shell skip the command table");
     assert.deepEqual(r.loaded.filter((f) => f.includes("node_modules/commander")), [], "nor commander");
     // a form it does not know goes through commander, with commander's message

@@ -2,6 +2,7 @@
  * Lima's CLI plugins (limactl-NAME on PATH) through the CLI, with shell-script plugins in a
  * temporary directory put first on PATH. No VM.
  */
+import { logSummary } from "../support/logrus.js";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -55,13 +56,13 @@ test("a built-in command wins over a plugin of its name; a file that is not exec
   assert.doesNotMatch(r.stdout, /plugin-list/);
   const n = limactl(["notexec"]);
   assert.equal(n.status, 1);
-  assert.match(n.stderr, /^error: unknown command "notexec" for "limactl"/);
+  assert.deepEqual(logSummary(n.stderr), ['fatal: unknown command "notexec" for "limactl"']);
 });
 
 test("a bad global flag before the plugin's name fails as for any command", () => {
   const r = limactl(["--log-level", "loud", "hello"]);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /invalid argument "loud" for "--log-level"/);
+  assert.match(logSummary(r.stderr)[0] ?? "", /^fatal: invalid argument "loud" for "--log-level"/);
 });
 
 test("--help lists the plugins with their descriptions, not the URL handlers; info lists them all", () => {

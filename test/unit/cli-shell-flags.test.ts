@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../helpers.js";
+import { logSummary } from "../support/logrus.js";
 
 const BIN = { limactl: "limactl.js", lima: "lima.js", tslima: "tslima.js" } as const;
 
@@ -31,8 +32,9 @@ function withStoppedVm(fn: (run: (bin: keyof typeof BIN, args: string[], env?: N
   }
 }
 
-const STOPPED = "error: instance `vm` is stopped, run `limactl start vm` to start the instance\n";
-const missing = (name: string) => `error: instance \`${name}\` does not exist, run \`limactl create ${name}\` to create a new instance\n`;
+// under limactl, Lima's log lines, read back as "level: msg" (test/support/logrus.ts)
+const STOPPED = "fatal: instance `vm` is stopped, run `limactl start vm` to start the instance";
+const missing = (name: string) => `fatal: instance \`${name}\` does not exist, run \`limactl create ${name}\` to create a new instance`;
 
 test("limactl shell: a stopped instance and a missing one fail (exit 1) with Lima's words, the instance as argument or --instance alike", () =>
   withStoppedVm((run) => {
@@ -47,14 +49,15 @@ test("limactl shell: a stopped instance and a missing one fail (exit 1) with Lim
     ]) {
       const r = run("limactl", args);
       assert.equal(r.status, 1, args.join(" "));
-      assert.ok(r.stderr.startsWith(STOPPED), `${args.join(" ")}: ${r.stderr}`);
-      assert.doesNotMatch(r.stderr, /unknown flag|hint:/);
+      // --debug adds the error's stack as a debug line
+      assert.deepEqual(logSummary(r.stderr).filter((l) => !l.startsWith("debug: ")), [STOPPED], `${args.join(" ")}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /unknown flag|hint=/);
     }
     const positional = run("limactl", ["shell", "--tty=false", "nonexistent"]);
     const flag = run("limactl", ["shell", "--tty=false", "--instance", "nonexistent"]);
     assert.equal(positional.status, 1);
-    assert.ok(positional.stderr.startsWith(missing("nonexistent")), positional.stderr);
-    assert.deepEqual(flag, positional);
+    assert.deepEqual(logSummary(positional.stderr), [missing("nonexistent")], positional.stderr);
+    assert.deepEqual(logSummary(flag.stderr), logSummary(positional.stderr));
   }));
 
 test("limactl shell: usage errors exit 1 in Lima's (pflag's) words; flags after the instance or the command are the command's", () =>
@@ -71,7 +74,7 @@ test("limactl shell: usage errors exit 1 in Lima's (pflag's) words; flags after 
     ] as const) {
       const r = run("limactl", [...args]);
       assert.equal(r.status, 1, args.join(" "));
-      assert.equal(r.stderr, message === undefined ? STOPPED.replace(/\n$/, "\ncode: ERR_TSLIMA_NOT_RUNNING\n") : `error: ${message}\n`, args.join(" "));
+      assert.deepEqual(logSummary(r.stderr), [message === undefined ? STOPPED : `fatal: ${message}`], args.join(" "));
     }
   }));
 
@@ -89,14 +92,14 @@ test("lima: $LIMA_INSTANCE (default `default`), limactl shell's flags passed on,
   withStoppedVm((run) => {
     const forwarded = run("lima", ["--tty=false", "--start=false"], { LIMA_INSTANCE: "vm" });
     assert.equal(forwarded.status, 1);
-    assert.ok(forwarded.stderr.startsWith(STOPPED), forwarded.stderr);
+    assert.deepEqual(logSummary(forwarded.stderr), [STOPPED], forwarded.stderr);
     const unknown = run("lima", ["--tty=false", "--nonexistent-flag"], { LIMA_INSTANCE: "vm" });
-    assert.deepEqual(unknown, { status: 1, stderr: "error: unknown flag: --nonexistent-flag\n" });
+    assert.deepEqual({ status: unknown.status, said: logSummary(unknown.stderr) }, { status: 1, said: ["fatal: unknown flag: --nonexistent-flag"] });
     const dashed = run("lima", ["--", "--nonexistent-flag"], { LIMA_INSTANCE: "vm", LIMA_WORKDIR: "/tmp" });
-    assert.ok(dashed.stderr.startsWith(STOPPED), dashed.stderr);
+    assert.deepEqual(logSummary(dashed.stderr), [STOPPED], dashed.stderr);
     const byDefault = run("lima", ["uname", "-a"]);
     assert.equal(byDefault.status, 1);
-    assert.ok(byDefault.stderr.startsWith(missing("default")), byDefault.stderr);
+    assert.deepEqual(logSummary(byDefault.stderr), [missing("default")], byDefault.stderr);
     const typo = run("lima", ["start"], { LIMA_INSTANCE: "vm" });
-    assert.ok(typo.stderr.startsWith(`warning: perhaps you meant \`limactl start\`?\n${STOPPED}`), typo.stderr);
+    assert.deepEqual(logSummary(typo.stderr), ["warning: perhaps you meant `limactl start`?", STOPPED], typo.stderr);
   }));

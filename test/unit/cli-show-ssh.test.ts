@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { logSummary } from "../support/logrus.js";
 import { repoRoot } from "../helpers.js";
 
 const home = mkdtempSync(join(tmpdir(), "tslima-show-ssh-"));
@@ -19,10 +20,10 @@ function limactl(args: string[]) {
 test("show-ssh prints the instance's ssh options in each format, with Lima's deprecation warning on stderr", () => {
   const c = limactl(["create", "--tty=false", "--name", "vm", "--set", ".ssh.localPort = 60123", "--set", '.user.name = "ann"', "template:debian-12"]);
   assert.equal(c.status, 0, c.stderr);
-  const warning = `warning: \`limactl show-ssh\` is deprecated. Instead, use \`ssh -F ${join(home, "vm", "ssh.config")} lima-vm\`.\n`;
+  const warning = `warning: \`limactl show-ssh\` is deprecated. Instead, use \`ssh -F ${join(home, "vm", "ssh.config")} lima-vm\`.`;
   const cmd = limactl(["show-ssh", "vm"]);
   assert.equal(cmd.status, 0, cmd.stderr);
-  assert.equal(cmd.stderr, warning);
+  assert.deepEqual(logSummary(cmd.stderr), [warning]);
   assert.match(cmd.stdout, new RegExp(`^ssh -o IdentityFile=${join(home, "_config", "user")} .* -o Hostname=127\\.0\\.0\\.1 -o Port=60123 -o User=ann lima-vm\\n$`));
   const options = limactl(["show-ssh", "--format", "options", "vm"]).stdout.split("\n");
   assert.ok(options.includes("Port=60123") && options.includes("User=ann") && options.includes("HostKeyAlias=lima-vm"), options.join("\n"));
@@ -34,10 +35,10 @@ test("show-ssh prints the instance's ssh options in each format, with Lima's dep
 test("show-ssh of an unknown instance, or with an unknown format, fails with exit 1", () => {
   const none = limactl(["show-ssh", "nope"]);
   assert.equal(none.status, 1);
-  assert.match(none.stderr, /instance "nope" does not exist/);
+  assert.match(logSummary(none.stderr)[0] ?? "", /^fatal: instance "nope" does not exist/);
   const bad = limactl(["show-ssh", "-f", "json", "vm"]);
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /unknown format "json"[\s\S]*ERR_TSLIMA_INVALID_FORMAT/);
+  assert.match(bad.stderr, /level=fatal msg="unknown format \\"json\\"".* code=ERR_TSLIMA_INVALID_FORMAT/);
 });
 
 test("LIMA_HOME alone is the home (TSLIMA_HOME unset or empty): list finds the instance there, and list and info report it", () => {

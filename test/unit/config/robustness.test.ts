@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { ConfigError, formatIssue, loadConfig, loadConfigText, type LoadedConfig } from "../../../src/config/index.js";
 import { MAX_DEPTH } from "../../../src/config/structure.js";
 import { renderInstances } from "../../../src/instance/lima-view.js";
+import { TslimaError } from "../../../src/errors.js";
 import type { InstanceInfo } from "../../../src/instance/inventory.js";
 import { IMAGE, linuxHost, tempTree } from "./support.js";
 
@@ -99,7 +100,10 @@ test("keys named like Object.prototype members are plain keys everywhere", withT
 test("list --format looks up own fields only", () => {
   const i: InstanceInfo = { name: "a", status: "Stopped", dir: "/d", vmType: "qemu", arch: "x86_64", cpus: 1, memory: 1, disk: 1, sshLocalPort: 0, sshConfigFile: "/d/ssh.config", errors: [], hostname: "lima-a", protected: false };
   const host = { hostOS: "linux", hostArch: "x86_64", home: "/h", identityFile: "/h/_config/user" };
-  assert.equal(renderInstances("{{.constructor}} {{.toString}} {{.Name}}", [i], host), "<no value> <no value> a\n");
+  // the instance is a Go struct: a field it lacks is an error, as Go's; inside a map it yields no value
+  assert.throws(() => renderInstances("{{.constructor}} {{.Name}}", [i], host), (e: unknown) => e instanceof TslimaError && e.code === "ERR_TSLIMA_INVALID_FORMAT" && /can't evaluate field constructor/.test(e.message));
+  assert.throws(() => renderInstances("{{.toString}}", [i], host), /can't evaluate field toString/);
+  assert.equal(renderInstances("{{.Param.constructor}} {{.Name}}", [i], host), "<no value> a\n");
 });
 
 test(`nesting deeper than ${MAX_DEPTH} levels is refused with a position; deeper than the parser can go too`, withTree((t) => {

@@ -65,7 +65,7 @@ test("env and strenv read the environment given to parseYq, and are refused with
     ["env(E)", { env }, /not provided in env\(\)/],
     ['load("f.yaml")', { env }, /file operations have been disabled/],
     ['load("f.yaml")', { env, fileOpsAllowed: true }, /load is not available/],
-    ['system("ls")', { env, fileOpsAllowed: true }, /system operations are not available/],
+    ['system("ls")', { env, fileOpsAllowed: true }, /system operations are disabled/],
     ['"a \\(.b"', {}, /unterminated string/],
     ['"a \\(.b ', {}, /could not find matching '\)'/],
     ["1 = 2", {}, /cannot update or delete a path/],

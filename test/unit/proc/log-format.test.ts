@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { jsonLogLine, jsonLogWriter } from "../../../src/proc/log-format.js";
+import { formatLogLine, goQuote, jsonLogLine, jsonLogWriter, logWriter } from "../../../src/proc/log-format.js";
 import { extractGlobals, GlobalFlagError } from "../../../src/cli/main.js";
 
 const t = new Date("2026-01-02T03:04:05.000Z");
@@ -29,4 +29,24 @@ test("--log-format is a global flag: text or json, anywhere before the guest com
   assert.deepEqual(extractGlobals(["list", "--log-format=text"]).globals, { debug: false, logFormat: "text" });
   assert.deepEqual(extractGlobals(["shell", "vm", "--log-format", "json"]).rest, ["shell", "vm", "--log-format", "json"]);
   assert.throws(() => extractGlobals(["--log-format", "xml", "list"]), (e: unknown) => e instanceof GlobalFlagError && /"--log-format" flag: use text or json/.test(e.message));
+});
+
+test("logrus text: time, level, msg Go-quoted, fields bare when safe; on a terminal the short coloured form", () => {
+  const t = new Date("2026-01-02T03:04:05.678Z");
+  assert.equal(formatLogLine({ format: "text" }, "info", "Protected `vm`", t), 'time="2026-01-02T03:04:05Z" level=info msg="Protected `vm`"');
+  assert.equal(formatLogLine({ format: "text" }, "fatal", 'say "hi"\\\n\tok\x01', t, { code: "ERR_X", hint: "a b" }), 'time="2026-01-02T03:04:05Z" level=fatal msg="say \\"hi\\"\\\\\\n\\tok\\x01" code=ERR_X hint="a b"');
+  assert.equal(goQuote("ünï"), '"ünï"');
+  const tty = formatLogLine({ format: "text", terminal: { since: new Date(t.getTime() - 3500) } }, "warning", "careful", t);
+  assert.equal(tty, "\x1b[33mWARN\x1b[0m[0003] careful");
+  assert.deepEqual(JSON.parse(formatLogLine({ format: "json" }, "info", "x", t, { k: "v" })), { level: "info", msg: "x", k: "v", time: t.toISOString() });
+});
+
+test("logWriter turns tslima's lines into log lines and passes a progress bar (carriage returns) through", () => {
+  const out: string[] = [];
+  const t = new Date("2026-01-02T03:04:05Z");
+  const w = logWriter({ format: "text" }, (s) => out.push(s), () => t);
+  w.write("warning: low disk\nhalf");
+  w.write(" line\n\r[==>   ] 40%");
+  w.flush();
+  assert.deepEqual(out, ['time="2026-01-02T03:04:05Z" level=warning msg="low disk"\n', 'time="2026-01-02T03:04:05Z" level=info msg="half line"\n', "\r[==>   ] 40%"]);
 });
