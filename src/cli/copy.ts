@@ -21,6 +21,7 @@ export function register(program: Command): void {
           backend: flags.backend,
           verbose: flags.verbose === true,
           onVerbose: (line) => void process.stderr.write(`${line}\n`),
+          onMessage: (line) => void process.stderr.write(`${line}\n`),
         });
       }
     });

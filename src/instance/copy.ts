@@ -11,6 +11,7 @@ import { guestExec, shScript } from "../ssh/exec.js";
 import { whichSync } from "../proc/which.js";
 import { shellJoin, shellQuote } from "../proc/quote.js";
 import type { InstancePaths } from "../store/paths.js";
+import { SHELL_RSYNC_INSTALL_SH } from "../guest/embedded.js";
 
 export interface CopyEndpoint {
   /** Instance name, or undefined for a host path. */
@@ -54,6 +55,8 @@ export interface CopyOptions {
   /** Show the command run (on `onVerbose`) and let the tool report its progress. */
   verbose?: boolean;
   onVerbose?: (line: string) => void;
+  /** Progress worth telling (rsync being installed in the guest). */
+  onMessage?: (line: string) => void;
 }
 
 /**
@@ -85,6 +88,11 @@ export function copyArgv(tool: "scp" | "rsync", cfg: string, a: CopyEndpoint, b:
   return ["-F", cfg, ...(o.verbose ? [] : ["-q"]), "-p", ...(o.recursive ? ["-r"] : []), ...(a.instance && b.instance ? ["-3"] : []), "--", scpArg(a), scpArg(b)];
 }
 
+/** Installs rsync in the guest with its package manager (apt, dnf, apk, zypper; as root through sudo). */
+export async function installGuestRsync(paths: InstancePaths): Promise<{ code: number; stderr: string }> {
+  return guestExec(paths, ["sudo", "-n", "sh", "-c", SHELL_RSYNC_INSTALL_SH], { timeoutMs: 15 * 60_000 });
+}
+
 /** Whether the guest has rsync (on the user's PATH). */
 export async function guestHasRsync(paths: InstancePaths): Promise<boolean> {
   return (await guestExec(paths, shScript("command -v rsync >/dev/null"), { timeoutMs: 30_000 })).code === 0;
@@ -107,11 +115,15 @@ export async function copy(src: string, dst: string, opts: CopyOptions = {}): Pr
   const asked = opts.backend ?? "auto";
   const single = involved.length === 1 ? requireInstance(home, involved[0]!) : undefined;
   const hostRsync = asked !== "scp" && whichSync("rsync") !== undefined;
-  const tool = chooseCopyBackend(asked, {
-    instances: involved.length,
-    hostRsync,
-    guestRsync: hostRsync && single !== undefined && (await guestHasRsync(single)),
-  });
+  let guestRsync = hostRsync && single !== undefined && (await guestHasRsync(single));
+  if (asked === "rsync" && hostRsync && single !== undefined && !guestRsync) {
+    // asked for by name: installed once, as shell --sync does (auto takes scp instead)
+    opts.onMessage?.(`installing rsync in ${single.name} (the guest has none)`);
+    const r = await installGuestRsync(single);
+    if (r.code !== 0) throw new TslimaError("COPY_BACKEND", `copy --backend rsync: rsync is not installed in ${single.name} and could not be installed: ${r.stderr.trim().split("\n").at(-1) ?? ""}`, { hint: "install rsync there, or use --backend scp (or auto)" });
+    guestRsync = true;
+  }
+  const tool = chooseCopyBackend(asked, { instances: involved.length, hostRsync, guestRsync });
   // One ssh config holding every involved instance's Host block.
   const tmp = mkdtempSync(join(tmpdir(), "tslima-copy-"));
   try {

@@ -5,6 +5,7 @@ import { probeQemu, runnableArches, whichSync, type RunnableArch } from "../qemu
 import { findVirtiofsd } from "../mounts/index.js";
 import { tslimaHome, buildCacheDir, globalPaths } from "../store/paths.js";
 import { LIMA_COMPAT_VERSION, TSLIMA_VERSION } from "../version.js";
+import { DEFAULT_SHELLENV_BLOCK } from "../ssh/shell-env.js";
 
 /**
  * What `tslima info` prints. The first fields are Lima's `limactl info` (pkg/limainfo: names and
@@ -50,7 +51,7 @@ export async function hostInfo(home: string = tslimaHome()): Promise<HostInfo> {
     vmTypes: ["qemu"],
     vmTypesEx: { qemu: {} },
     guestAgents: {},
-    shellEnvBlock: [],
+    shellEnvBlock: [...DEFAULT_SHELLENV_BLOCK],
     hostOS: process.platform,
     hostArch: facts.arch,
     identityFile: globalPaths(home).userKey,

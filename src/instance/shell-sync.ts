@@ -11,12 +11,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { TslimaError } from "../errors.js";
-import { SHELL_RSYNC_INSTALL_SH } from "../guest/embedded.js";
 import { shellQuote } from "../proc/quote.js";
 import { whichSync } from "../proc/which.js";
 import { guestExec, runCollect, shScript } from "../ssh/exec.js";
 import type { InstancePaths } from "../store/paths.js";
-import { guestHasRsync } from "./copy.js";
+import { guestHasRsync, installGuestRsync } from "./copy.js";
 import {
   applyArgv,
   linkStaysInside,
@@ -86,7 +85,7 @@ function checkedDir(target: SyncTarget, dir: string, cwd: string): string {
 async function ensureGuestRsync(target: SyncTarget, say: (l: string) => void): Promise<void> {
   if (await guestHasRsync(target.paths)) return;
   say(`installing rsync in ${target.name} (the guest has none)`);
-  const r = await guestExec(target.paths, ["sudo", "-n", "sh", "-c", SHELL_RSYNC_INSTALL_SH], { timeoutMs: 15 * 60_000 });
+  const r = await installGuestRsync(target.paths);
   if (r.code !== 0) throw failed(`rsync is not installed in ${target.name} and could not be installed`, r.stderr, `install rsync in the guest: tslima shell ${target.name} sudo apt-get install rsync`);
 }
 

@@ -1,9 +1,9 @@
 /**
  * `tslima shell --preserve-env`: which host environment variables go to the guest command, with
- * Lima's rules (pkg/envutil): LIMA_SHELLENV_ALLOW (comma-separated patterns, `*` matching any run of
- * characters) lets only the matching names through; otherwise every name passes except those
- * matching the block list: Lima's default list, replaced by LIMA_SHELLENV_BLOCK, or extended by it
- * when its value starts with `+`. Pure.
+ * Lima's rules (pkg/envutil): a name matching LIMA_SHELLENV_ALLOW (comma-separated patterns, `*`
+ * matching any run of characters) passes; any other name passes unless it matches the block list:
+ * Lima's default list, replaced by LIMA_SHELLENV_BLOCK, or extended by it when its value starts
+ * with `+`. Pure.
  */
 import { TslimaError } from "../errors.js";
 import { isEnvName } from "../proc/quote.js";
@@ -23,6 +23,7 @@ function patterns(variable: string, value: string): string[] {
     if (bad) {
       throw new TslimaError("SHELL_ENV_PATTERN", `${variable}: pattern ${JSON.stringify(p)} contains the character ${JSON.stringify(bad[0])}`, {
         hint: `${variable} is a comma-separated list of names; use letters, digits, _ and * (any characters), e.g. ${variable}=FOO,BAR_*`,
+        lima: `Invalid ${variable} pattern: pattern \`${p}\` contains invalid character \`${bad[0]}\` at position ${bad.index}`,
       });
     }
   }
@@ -49,7 +50,7 @@ export function shellEnvLists(env: NodeJS.ProcessEnv): { allow: string[]; block:
  */
 export function preservedEnv(env: NodeJS.ProcessEnv): string[] {
   const { allow, block } = shellEnvLists(env);
-  const passes = (name: string) => (allow.length > 0 ? allow.some((p) => matches(name, p)) : !block.some((p) => matches(name, p)));
+  const passes = (name: string) => allow.some((p) => matches(name, p)) || !block.some((p) => matches(name, p));
   const out: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || !isEnvName(name) || !passes(name)) continue;

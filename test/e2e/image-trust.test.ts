@@ -6,6 +6,7 @@
  * import` / `limactl disk import`; a raw disk stays raw whatever its guest wrote into it. Each time nothing runs (no qemu.pid, no QEMU process), no disk is
  * left, and the host file is unchanged. None of these boots a VM.
  */
+import { asOwnStyle } from "../support/logrus.js";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -83,10 +84,11 @@ function processesMentioning(text: string): number[] {
 
 function assertRefused(r: Run, file: string, field: RegExp): void {
   assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
-  assert.match(r.stderr, /^code: ERR_TSLIMA_IMAGE_UNSAFE$/m, r.stderr);
-  assert.ok(r.stderr.includes(file), `the error names ${file}:\n${r.stderr}`);
-  assert.match(r.stderr, field);
-  assert.match(r.stderr, /^hint: .*self-contained/m);
+  const said = asOwnStyle(r.stderr); // limactl's log line read as tslima's lines
+  assert.match(said, /^code: ERR_TSLIMA_IMAGE_UNSAFE$/m, r.stderr);
+  assert.ok(said.includes(file), `the error names ${file}:\n${r.stderr}`);
+  assert.match(said, field);
+  assert.match(said, /^hint: .*self-contained/m);
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, "no stack trace");
   assert.equal(sha256(secret), secretDigest, "the host file is unchanged");
 }

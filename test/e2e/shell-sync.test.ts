@@ -13,6 +13,7 @@
  * in place of one of DIR's own links replaces the link instead of being written through it. The first sync installs rsync
  * in the guest (the test image has none).
  */
+import { logLines } from "../support/logrus.js";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -26,6 +27,9 @@ import { Cli, FileGuest, type Run } from "./harness.js";
 const NAME = "sync26";
 const cli = new Cli("shell-sync");
 const guest = new FileGuest(cli);
+
+/** The messages of limactl's log lines on stderr, one a line. */
+const said = (stderr: string): string => logLines(stderr).map((l) => l.msg).join("\n");
 
 /** Runs bin/limactl.js in `cwd` with no terminal (stdin empty); never rejects. */
 function limactl(args: string[], cwd: string): Promise<Run> {
@@ -83,7 +87,7 @@ test("limactl shell --sync . --yes: the command runs at DIR's path under the gue
   assert.equal(statSync(join(dir, "perm.sh")).mode & 0o7777, 0o744);
   assert.equal(readlinkSync(join(dir, "link.txt")), "target_b.txt");
   assert.equal(statSync(join(dir, "target_a.txt")).uid, process.getuid?.(), "the guest's chown does not reach the host");
-  assert.match(r.stderr, /copied back to .*: 2 added, 1 deleted, 2 modified, 1 with new metadata$/m, "the owner is no change: it does not come back");
+  assert.match(said(r.stderr), /copied back to .*: 2 added, 1 deleted, 2 modified, 1 with new metadata$/m, "the owner is no change: it does not come back");
   // the guest's copy is removed, the directories above it stay
   const parent = guestDir.slice(0, guestDir.lastIndexOf("/"));
   ok(await limactl(["shell", NAME, "sh", "-c", `test ! -e "$1" && test -d "$2"`, "sh", guestDir, parent], cli.root), "the guest copy's removal");
@@ -137,7 +141,7 @@ test("no terminal and no --yes copies back as Lima does, also without a ControlM
   const failed = await limactl(["shell", "--sync", ".", NAME, "sh", "-c", "echo lost > foo.txt; exit 3"], dir);
   assert.equal(failed.code, 3, failed.stderr);
   assert.equal(readFileSync(join(dir, "foo.txt"), "utf8"), "again\n");
-  const kept = /stays in [^:]+:(\S.*)$/m.exec(failed.stderr)?.[1];
+  const kept = /stays in [^:]+:(\S.*)$/m.exec(said(failed.stderr))?.[1];
   assert.ok(kept !== undefined, failed.stderr);
   ok(await limactl(["shell", NAME, "sh", "-c", `test "$(cat "$1"/foo.txt)" = lost`, "sh", kept], cli.root), "the guest copy kept after a failure");
 });

@@ -51,3 +51,13 @@ export function logLines(stderr: string): LogLine[] {
 export function logSummary(stderr: string): string[] {
   return logLines(stderr).map((l) => (l.level === "" ? l.msg : `${l.level}: ${l.msg}`));
 }
+
+/** Log lines in tslima's own style (`error:`/`hint:`/`code:` for a fatal line), for checks shared by both names. */
+export function asOwnStyle(stderr: string): string {
+  return logLines(stderr)
+    .flatMap((l) => {
+      if (l.level === "fatal") return [`error: ${l.msg}`, ...(l.fields.hint !== undefined ? [`hint: ${l.fields.hint}`] : []), ...(l.fields.code !== undefined ? [`code: ${l.fields.code}`] : [])];
+      return [l.level === "" || l.level === "info" ? l.msg : `${l.level}: ${l.msg}`];
+    })
+    .join("\n");
+}

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { asOwnStyle } from "../support/logrus.js";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,7 +41,11 @@ function setup(t: { after: (fn: () => void) => void }) {
   const unit = join(unitDir, "lima-vm@vm1.service");
   const env: NodeJS.ProcessEnv = { ...process.env, TSLIMA_HOME: home, XDG_CONFIG_HOME: join(root, "cfg"), PATH: `${bin}:${process.env.PATH ?? ""}`, CALLS: calls, FAKE_SYSTEMCTL: "" };
   delete env.LIMA_HOME;
-  const run = (args: string[], extra: NodeJS.ProcessEnv = {}, entry = limactl) => spawnSync(process.execPath, [entry, ...args], { encoding: "utf8", env: { ...env, ...extra } });
+  // limactl's log lines read back in tslima's style, so one set of checks serves both names
+  const run = (args: string[], extra: NodeJS.ProcessEnv = {}, entry = limactl) => {
+    const r = spawnSync(process.execPath, [entry, ...args], { encoding: "utf8", env: { ...env, ...extra } });
+    return { ...r, stderr: asOwnStyle(r.stderr) };
+  };
   const takeCalls = (): string[] => {
     if (!existsSync(calls)) return [];
     const lines = readFileSync(calls, "utf8").split("\n").filter((l) => l !== "");

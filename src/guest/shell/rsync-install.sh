@@ -1,6 +1,6 @@
 #!/bin/sh
-# Installs rsync for `shell --sync` when the guest has none, with the distribution's package
-# manager, as root (run through `sudo -n`). Exit 0 when rsync is there afterwards.
+# Installs rsync for `shell --sync` and `copy --backend rsync` when the guest has none, with the
+# distribution's package manager, as root (run through `sudo -n`). Exit 0 when rsync is there afterwards.
 set -u
 command -v rsync >/dev/null 2>&1 && exit 0
 if command -v apt-get >/dev/null 2>&1; then

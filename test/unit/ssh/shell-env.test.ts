@@ -18,9 +18,9 @@ test("LIMA_SHELLENV_BLOCK replaces the list, or extends it with a leading +", ()
   assert.deepEqual(shellEnvLists({ LIMA_SHELLENV_BLOCK: "+X" }).block, [...DEFAULT_SHELLENV_BLOCK, "X"]);
 });
 
-test("LIMA_SHELLENV_ALLOW lets only its names through, over the block list", () => {
-  assert.deepEqual(preservedEnv({ ...host, LIMA_SHELLENV_ALLOW: "FOO,PATH" }), ["PATH=/bin", "FOO=a b"]);
-  assert.deepEqual(preservedEnv({ ...host, LIMA_SHELLENV_ALLOW: "FOO*" }), ["FOO=a b", "FOO_BAR=1"]);
+test("LIMA_SHELLENV_ALLOW lets its names through over the block list; other names are still blocked or passed by it", () => {
+  assert.deepEqual(preservedEnv({ ...host, LIMA_SHELLENV_ALLOW: "FOO,PATH" }), ["PATH=/bin", "LANG=C.UTF-8", "FOO=a b", "FOO_BAR=1", "LIMA_SHELLENV_ALLOW=FOO,PATH"]);
+  assert.deepEqual(preservedEnv({ ...host, LIMA_SHELLENV_ALLOW: "HOME", LIMA_SHELLENV_BLOCK: "+FOO*" }).map((w) => w.split("=")[0]), ["HOME", "LANG", "LIMA_SHELLENV_ALLOW", "LIMA_SHELLENV_BLOCK"]);
 });
 
 test("a pattern with another character than letters, digits, _ and * is refused, naming the variable", () => {
