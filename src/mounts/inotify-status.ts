@@ -16,6 +16,8 @@ export interface GuestEchoStats {
   lines: number;
   raised: number;
   skipped: number;
+  /** Of the skipped: echoes whose guest event was queued only after the path came (caught by waiting up to settleS). */
+  late: number;
   gone: number;
   /** Guest changes recorded so far (paths), remembered now; guest inotify queue overflows (changes not recorded then). */
   noted: number;
@@ -27,10 +29,10 @@ export interface GuestEchoStats {
 export function parseGuestStatus(line: string): GuestEchoStats | undefined {
   try {
     const v = JSON.parse(line) as Partial<GuestEchoStats>;
-    const nums = [v.watches, v.lines, v.raised, v.skipped, v.gone, v.noted, v.records, v.overflows];
+    const nums = [v.watches, v.lines, v.raised, v.skipped, v.late, v.gone, v.noted, v.records, v.overflows];
     if (typeof v.recording !== "boolean" || typeof v.walking !== "boolean" || typeof v.capped !== "boolean" || !nums.every((x) => typeof x === "number")) return undefined;
-    const { recording, watches, walking, capped, lines, raised, skipped, gone, noted, records, overflows } = v as GuestEchoStats;
-    return { recording, watches, walking, capped, lines, raised, skipped, gone, noted, records, overflows };
+    const { recording, watches, walking, capped, lines, raised, skipped, late, gone, noted, records, overflows } = v as GuestEchoStats;
+    return { recording, watches, walking, capped, lines, raised, skipped, late, gone, noted, records, overflows };
   } catch {
     return undefined;
   }
@@ -72,7 +74,7 @@ function echoSummary(g: GuestEchoStats | undefined, limits: InotifyLimits): stri
   if (!g) return `the guest program has not reported (no python3 in the guest?): ${back}`;
   if (!g.recording) return `no inotify in the guest: ${back}`;
   const parts = [
-    `echoes of guest changes: ${g.skipped} skipped, ${g.raised} host changes raised; ${g.noted} guest changes recorded in ${g.watches} directories${g.walking ? " (still walking the mounts)" : ""}, ${g.records} remembered (at most ${limits.maxRecords}, each for ${limits.recordAgeS} s)`,
+    `echoes of guest changes: ${g.skipped} skipped${g.late > 0 ? ` (${g.late} of them after waiting for the guest's own event)` : ""}, ${g.raised} host changes raised; ${g.noted} guest changes recorded in ${g.watches} directories${g.walking ? " (still walking the mounts)" : ""}, ${g.records} remembered (at most ${limits.maxRecords}, each for ${limits.recordAgeS} s)`,
   ];
   if (g.capped) parts.push(`watching stopped at ${g.watches} directories (cap ${limits.maxWatches} or the guest's fs.inotify.max_user_watches): in the others ${back}`);
   if (g.overflows > 0) parts.push(`the guest's inotify queue overflowed ${g.overflows} times (the guest changes lost then come back once)`);

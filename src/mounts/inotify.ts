@@ -37,12 +37,20 @@
  * made, removed or renamed also its directory's, which is what the host sends for a path gone). A
  * batch's path whose identity still equals its record is skipped: nothing changed since an event the
  * guest kernel already delivered, so a watcher has been woken after that state came to be. A later
- * host change moves the ctime, so its event is raised. Its own operations on the path it raises are
+ * host change moves the ctime, so its event is raised. The host can see a guest change before the
+ * guest kernel queues its event (the writer is woken by the reply and queues it when it runs again;
+ * a CI run caught such an echo of a guest append on virtiofs), so the paths of a batch that would be
+ * raised wait first: by the time the program's own statx of a path returned, the earlier reply to the
+ * writer has come too (a mount answers in order), so the writer is runnable; the program waits until
+ * nothing else in the guest is runnable (/proc/loadavg), at most settleS, reads the events again and
+ * checks again (the echoes caught so are counted as `late`). Its own operations on the path it raises are
  * not recorded (the process is single-threaded: the events they queue are read right after them).
  * The record is bounded (maxRecords paths, each kept recordAgeS at most) and so is the watching
  * (maxWatches directories): a guest change not recorded comes back once, as before; nothing is
  * ever skipped without a record. Left: a host change landing between a guest change and the moment
- * the program stats the path (milliseconds) is taken for the echo; where the guest caches attributes
+ * the program stats the path (milliseconds, or up to settleS) is taken for the echo; a writer that
+ * has not run within settleS (a guest busy with more than it) or whose reply did not come in order
+ * (reverse-sshfs answers a statx from sshfs's cache) still has its echo raised; where the guest caches attributes
  * (9p cache=loose/fscache) or has whole-second times (reverse-sshfs), a host change that the guest's
  * stat does not show is taken for one too.
  */
@@ -61,9 +69,11 @@ export interface InotifyLimits {
   maxWatches: number;
   maxRecords: number;
   recordAgeS: number;
+  /** In the guest: at most how long a batch's paths to raise wait for the guest's own events still on their way (see settle in the guest program). */
+  settleS: number;
 }
 
-export const INOTIFY_LIMITS: InotifyLimits = { intervalMs: 100, maxBatch: 256, maxPending: 4096, maxRemembered: 65536, maxWatches: 8192, maxRecords: 16384, recordAgeS: 60 };
+export const INOTIFY_LIMITS: InotifyLimits = { intervalMs: 100, maxBatch: 256, maxPending: 4096, maxRemembered: 65536, maxWatches: 8192, maxRecords: 16384, recordAgeS: 60, settleS: 0.2 };
 
 /** A watched mount: host location (as the watcher reports paths) and guest mount point. */
 export interface WatchedMount {
@@ -184,8 +194,8 @@ export function isOwnLink(path: string): boolean {
  * changes in `mountPoints`. As root when sudo needs no password (the host user's files need not be the
  * guest user's), else as the user.
  */
-export function touchScript(mountPoints: string[], limits: Pick<InotifyLimits, "maxWatches" | "maxRecords" | "recordAgeS"> = INOTIFY_LIMITS): string {
-  const args = [MOUNTS_INOTIFY_RAISE_PY, OWN_LINK_PREFIX, String(limits.maxWatches), String(limits.maxRecords), String(limits.recordAgeS), ...mountPoints];
+export function touchScript(mountPoints: string[], limits: Pick<InotifyLimits, "maxWatches" | "maxRecords" | "recordAgeS" | "settleS"> = INOTIFY_LIMITS): string {
+  const args = [MOUNTS_INOTIFY_RAISE_PY, OWN_LINK_PREFIX, String(limits.maxWatches), String(limits.maxRecords), String(limits.recordAgeS), String(limits.settleS), ...mountPoints];
   const raise = shellJoin(["sh", "-c", MOUNTS_INOTIFY_RAISE_SH, "tslima-raise", ...args]);
   return `if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then exec sudo -n ${raise}; fi\nexec ${raise}`;
 }

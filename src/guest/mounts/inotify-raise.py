@@ -1,11 +1,12 @@
 # mountInotify's guest program (see src/mounts/inotify.ts for what it does and why), run as
-# `python3 -c THIS PREFIX MAX_WATCHES MAX_RECORDS RECORD_AGE_S MOUNT_POINT...`: paths on stdin, each
+# `python3 -c THIS PREFIX MAX_WATCHES MAX_RECORDS RECORD_AGE_S SETTLE_S MOUNT_POINT...`: paths on stdin, each
 # ended by a NUL; one JSON status line (GuestEchoStats) on stdout when its counters changed, at most
-# every 0.25 s. PREFIX: the name prefix of its short-lived hard links.
+# every 0.25 s. PREFIX: the name prefix of its short-lived hard links. SETTLE_S: at most how long the
+# paths to raise wait for guest events still on their way (settle).
 import ctypes, errno, json, os, select, stat, struct, sys, time
 X, P = b"user.tslima.inotify", os.fsencode(sys.argv[1])
 L = P + os.urandom(4).hex().encode() + b"-"
-MAXW, MAXR, AGE = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+MAXW, MAXR, AGE, SETTLE = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 MODIFY, ATTRIB, CLOSE_WRITE, OPEN, MOVED_FROM, MOVED_TO, CREATE, DELETE = 0x2, 0x4, 0x8, 0x20, 0x40, 0x80, 0x100, 0x200
 UNMOUNT, OVERFLOW, IGNORED, ISDIR, ONLYDIR, DONT_FOLLOW = 0x2000, 0x4000, 0x8000, 0x40000000, 0x1000000, 0x2000000
 WATCH = MODIFY | ATTRIB | CLOSE_WRITE | MOVED_FROM | MOVED_TO | CREATE | DELETE | ONLYDIR | DONT_FOLLOW
@@ -16,9 +17,9 @@ except AttributeError:
     fd = -1
 statx = getattr(libc, "statx", None)
 sbuf = ctypes.create_string_buffer(256)
-roots = [os.fsencode(r).rstrip(b"/") for r in sys.argv[5:]] if fd >= 0 else []
+roots = [os.fsencode(r).rstrip(b"/") for r in sys.argv[6:]] if fd >= 0 else []
 wds, todo, records, rootwds, rootdevs = {}, [r for r in roots if r], {}, {}, {}
-st = {"recording": fd >= 0, "watches": 0, "capped": False, "walking": bool(todo), "lines": 0, "raised": 0, "skipped": 0, "gone": 0, "noted": 0, "records": 0, "overflows": 0}
+st = {"recording": fd >= 0, "watches": 0, "capped": False, "walking": bool(todo), "lines": 0, "raised": 0, "skipped": 0, "late": 0, "gone": 0, "noted": 0, "records": 0, "overflows": 0}
 
 def ident(p):
     # What p is now (None: gone), its attributes fetched afresh where the file system can (statx with
@@ -155,17 +156,46 @@ def touch(p, mode):
     except OSError:
         pass
 
-def handle(p):
-    st["lines"] += 1
-    note(events())
+def to_raise(p, late):
+    # True when p is to be raised; else counts it: gone, or the echo of a recorded guest change.
     k = ident(p)
     if k is None:
         st["gone"] += 1
-        return
+        return False
     r = records.get(p)
     if r is not None and r[0] == k and time.monotonic() - r[1] <= AGE:
         st["skipped"] += 1
-        return
+        st["late"] += late
+        return False
+    return True
+
+def settle():
+    # A guest change reaches the host before the guest kernel queues its event: the writer is woken
+    # by the reply and queues it when it runs again. By now that reply has come (the mount answers in
+    # order, and ident() asked it after the host saw the change), so the writer is runnable: let it
+    # run until nothing else in the guest is (/proc/loadavg), at most SETTLE seconds.
+    end = time.monotonic() + SETTLE
+    while time.monotonic() < end:
+        try:
+            with open("/proc/loadavg", "rb") as f:
+                if int(f.read().split()[3].split(b"/")[0]) <= 1:
+                    return
+        except (OSError, ValueError, IndexError):
+            pass
+        time.sleep(0.005)
+
+def batch(paths):
+    st["lines"] += len(paths)
+    note(events())
+    held = [p for p in paths if to_raise(p, 0)]
+    if held:
+        settle()
+        note(events())
+        for p in held:
+            if to_raise(p, 1):
+                raise_(p)
+
+def raise_(p):
     try:
         mode = os.lstat(p).st_mode
     except OSError:
@@ -198,6 +228,4 @@ while True:
             break
         lines = (rest + chunk).split(b"\0")
         rest = lines.pop()
-        for p in lines:
-            if p:
-                handle(p)
+        batch([p for p in lines if p])

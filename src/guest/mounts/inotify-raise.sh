@@ -1,5 +1,5 @@
 # mountInotify's guest side: `sh -c THIS tslima-raise PROGRAM PREFIX MAX_WATCHES MAX_RECORDS
-# RECORD_AGE_S MOUNT_POINT...`, NUL-ended paths on stdin. PROGRAM (inotify-raise.py) runs under
+# RECORD_AGE_S SETTLE_S MOUNT_POINT...`, NUL-ended paths on stdin. PROGRAM (inotify-raise.py) runs under
 # python3 with the other arguments. Without python3 only the hard link PREFIX<pid> is made next to
 # each regular file and removed (a shell cannot open a file for writing without creating it); `read`
 # cannot split at NULs, so xargs -0 hands over one path per shell.

@@ -199,7 +199,7 @@ test("inotifySummary: off, on but not running, counts and drops, and what happen
     "inotify forwarding: on for 2 writable mounts, 10 changes in 2 batches, none dropped; the guest program has not reported (no python3 in the guest?): the echo of a guest change comes back once as a host change",
   );
   assert.match(inotifySummary(true, { ...stats, dropped: 7, lastDropAt: "T" }), /dropped 7 changes over the cap of 4096 waiting \(last at T\)/);
-  const guest: GuestEchoStats = { recording: true, watches: 12, walking: false, capped: false, lines: 10, raised: 4, skipped: 6, gone: 0, noted: 9, records: 3, overflows: 0 };
+  const guest: GuestEchoStats = { recording: true, watches: 12, walking: false, capped: false, lines: 10, raised: 4, skipped: 6, late: 0, gone: 0, noted: 9, records: 3, overflows: 0 };
   assert.equal(
     inotifySummary(true, { ...stats, guest }),
     "inotify forwarding: on for 2 writable mounts, 10 changes in 2 batches, none dropped; echoes of guest changes: 6 skipped, 4 host changes raised; 9 guest changes recorded in 12 directories, 3 remembered (at most 100, each for 60 s)",
@@ -207,11 +207,12 @@ test("inotifySummary: off, on but not running, counts and drops, and what happen
   const capped = inotifySummary(true, { ...stats, guest: { ...guest, watches: 50, capped: true, overflows: 2 } });
   assert.match(capped, /watching stopped at 50 directories \(cap 50 or the guest's fs\.inotify\.max_user_watches\): in the others the echo of a guest change comes back once/);
   assert.match(capped, /the guest's inotify queue overflowed 2 times/);
+  assert.match(inotifySummary(true, { ...stats, guest: { ...guest, late: 2 } }), /echoes of guest changes: 6 skipped \(2 of them after waiting for the guest's own event\), 4 host changes raised/);
   assert.match(inotifySummary(true, { ...stats, guest: { ...guest, recording: false } }), /; no inotify in the guest: the echo of a guest change comes back once/);
 });
 
 test("parseGuestStatus: the guest program's status line, nothing else", () => {
-  const g: GuestEchoStats = { recording: true, watches: 2, walking: true, capped: false, lines: 1, raised: 1, skipped: 0, gone: 0, noted: 0, records: 0, overflows: 0 };
+  const g: GuestEchoStats = { recording: true, watches: 2, walking: true, capped: false, lines: 1, raised: 1, skipped: 0, late: 0, gone: 0, noted: 0, records: 0, overflows: 0 };
   assert.deepEqual(parseGuestStatus(JSON.stringify({ ...g, extra: 1 })), g);
   assert.equal(parseGuestStatus("not json"), undefined);
   assert.equal(parseGuestStatus(JSON.stringify({ ...g, raised: "1" })), undefined);
@@ -328,6 +329,33 @@ test("guest program: echoes of guest writes, chmods, creates, deletes and rename
   } finally {
     await g.end();
     cleanup();
+  }
+});
+
+test("guest program: an echo that comes before the guest's own event (the host saw the write first) is skipped once the event is there", async (t) => {
+  const { root, outside, cleanup } = echoScratch();
+  t.after(cleanup);
+  const a = join(root, "a.txt");
+  writeFileSync(a, "1");
+  linkSync(a, join(outside, "a.txt"));
+  // something else runnable all along: the program waits the whole settleS for the writer
+  const busy = spawn(process.execPath, ["-e", "for (;;);"], { stdio: "ignore" });
+  t.after(() => busy.kill());
+  const g = new GuestProgram([root], { settleS: 3 });
+  try {
+    await g.until("walked", (s) => !s.walking);
+    // a guest write as the program can meet it: its data already there (written through the host's
+    // name), its event (an open for writing and a close, through the mount's name) queued a second after the path came
+    appendFileSync(join(outside, "a.txt"), "the guest's write");
+    const handled = g.batch([a]);
+    await sleep(1000);
+    appendFileSync(a, "");
+    assert.deepEqual(await handled, { raised: 0, skipped: 1 });
+    assert.equal(g.last?.late, 1);
+    appendFileSync(join(outside, "a.txt"), "a host write: no guest event comes");
+    assert.deepEqual(await g.batch([a]), { raised: 1, skipped: 0 }, "raised after the wait");
+  } finally {
+    await g.end();
   }
 });
 
