@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { startChild } from "../proc/child.js";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -40,6 +40,18 @@ export function parseCopyArg(arg: string, instances: string[]): CopyEndpoint {
 /** scp arguments for one endpoint. Pure. */
 export function scpArg(e: CopyEndpoint): string {
   return e.instance === undefined ? e.path : `lima-${e.instance}:${e.path === "" ? "." : e.path}`;
+}
+
+/**
+ * rsync's endpoints for a recursive copy with scp's meaning (Lima's, whichever tool runs): into a
+ * destination directory that exists, the source directory goes in under its own name; else the
+ * destination becomes a copy of it. A trailing `/` on the source changes nothing, unlike rsync's.
+ * Pure given whether the destination is a directory.
+ */
+export function rsyncEndpoints(src: CopyEndpoint, dst: CopyEndpoint, dstIsDir: boolean): [CopyEndpoint, CopyEndpoint] {
+  const bare = (p: string) => (p.length > 1 ? p.replace(/\/+$/, "") : p);
+  const from = bare(src.path);
+  return dstIsDir ? [{ ...src, path: from }, { ...dst, path: `${bare(dst.path)}/` }] : [{ ...src, path: `${from}/` }, { ...dst, path: bare(dst.path) }];
 }
 
 /** `copy --backend`: Lima's choice of tool. */
@@ -93,6 +105,13 @@ export async function installGuestRsync(paths: InstancePaths): Promise<{ code: n
   return guestExec(paths, ["sudo", "-n", "sh", "-c", SHELL_RSYNC_INSTALL_SH], { timeoutMs: 15 * 60_000 });
 }
 
+/** Whether an endpoint names a directory: on the host, or in `guest` (the one instance involved). */
+async function isDirectory(e: CopyEndpoint, guest: InstancePaths | undefined): Promise<boolean> {
+  if (e.instance === undefined) return existsSync(e.path) && statSync(e.path).isDirectory();
+  if (guest === undefined) return false;
+  return (await guestExec(guest, ["test", "-d", e.path === "" ? "." : e.path], { timeoutMs: 30_000 })).code === 0;
+}
+
 /** Whether the guest has rsync (on the user's PATH). */
 export async function guestHasRsync(paths: InstancePaths): Promise<boolean> {
   return (await guestExec(paths, shScript("command -v rsync >/dev/null"), { timeoutMs: 30_000 })).code === 0;
@@ -123,13 +142,16 @@ export async function copy(src: string, dst: string, opts: CopyOptions = {}): Pr
     if (r.code !== 0) throw new TslimaError("COPY_BACKEND", `copy --backend rsync: rsync is not installed in ${single.name} and could not be installed: ${r.stderr.trim().split("\n").at(-1) ?? ""}`, { hint: "install rsync there, or use --backend scp (or auto)" });
     guestRsync = true;
   }
-  const tool = chooseCopyBackend(asked, { instances: involved.length, hostRsync, guestRsync });
+  // rsync runs between the host and one instance: two guest paths (even of one instance) take scp -3
+  const remotes = [a, b].filter((e) => e.instance !== undefined).length;
+  const tool = chooseCopyBackend(asked, { instances: remotes, hostRsync, guestRsync });
+  const [from, to] = tool === "rsync" && opts.recursive === true ? rsyncEndpoints(a, b, await isDirectory(b, single)) : [a, b];
   // One ssh config holding every involved instance's Host block.
   const tmp = mkdtempSync(join(tmpdir(), "tslima-copy-"));
   try {
     const cfg = join(tmp, "ssh.config");
     writeFileSync(cfg, involved.map((n) => readFileSync(requireInstance(home, n).sshConfig, "utf8")).join("\n"));
-    const args = copyArgv(tool, cfg, a, b, { recursive: opts.recursive === true, verbose: opts.verbose === true });
+    const args = copyArgv(tool, cfg, from, to, { recursive: opts.recursive === true, verbose: opts.verbose === true });
     if (opts.verbose) opts.onVerbose?.(`${tool} ${shellJoin(args)}`);
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
       const child = startChild(tool, args, { stdio: ["ignore", "inherit", "pipe"] });

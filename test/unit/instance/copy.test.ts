@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chooseCopyBackend, copyArgv, parseCopyArg } from "../../../src/instance/copy.js";
+import { chooseCopyBackend, copyArgv, parseCopyArg, rsyncEndpoints } from "../../../src/instance/copy.js";
 import { isTslimaError } from "../../../src/errors.js";
 
 test("copy --backend auto picks rsync only when the host and the one instance have it", () => {
@@ -35,4 +35,16 @@ test("parseCopyArg: Lima's instance names, upper case included", () => {
   assert.deepEqual(parseCopyArg("test-passwordlessSudo:/tmp/f", ["test-passwordlessSudo"]), { instance: "test-passwordlessSudo", path: "/tmp/f" });
   assert.throws(() => parseCopyArg("Nope:/f", ["a"]), (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_UNKNOWN_INSTANCE");
   assert.deepEqual(parseCopyArg("./a:b", ["a"]), { path: "./a:b" });
+});
+
+test("a recursive rsync copy means what scp's does: into an existing directory under the source's name, else as the destination; a trailing / on the source changes nothing", () => {
+  const vm = (path: string) => ({ instance: "vm", path });
+  const host = (path: string) => ({ path });
+  for (const src of ["/h/foo", "/h/foo/", "/h/foo//"]) {
+    assert.deepEqual(rsyncEndpoints(host(src), vm("/t/foo"), false), [host("/h/foo/"), vm("/t/foo")], src);
+    assert.deepEqual(rsyncEndpoints(host(src), vm("/t/dir"), true), [host("/h/foo"), vm("/t/dir/")], src);
+    assert.deepEqual(rsyncEndpoints(host(src), vm("/t/dir/"), true), [host("/h/foo"), vm("/t/dir/")], src);
+  }
+  assert.deepEqual(rsyncEndpoints(vm("/t/foo/"), host("/h/new"), false), [vm("/t/foo/"), host("/h/new")]);
+  assert.deepEqual(rsyncEndpoints(vm("/"), host("/h/root"), true), [vm("/"), host("/h/root/")]);
 });
