@@ -9,20 +9,43 @@ import { LIMA_ERROR } from "./messages.js";
  * name limactl, a missing or stopped instance fails with Lima's words (see limaShellError).
  */
 export async function runShell(a: ShellArgs, prog = "tslima"): Promise<number> {
-  const { shell } = await import("../shell.js");
-  const start = a.start === true ? { onEvent: (await import("./start.js")).progressPrinter(), onMessage: (m: string) => void process.stderr.write(`${m}\n`) } : undefined;
   try {
-    return await shell(a.name, a.command, {
-      ...(a.workdir !== undefined ? { workdir: a.workdir } : {}),
-      ...(a.shell !== undefined ? { shell: a.shell } : {}),
-      ...(start !== undefined ? { start } : {}),
-      ...(a.preserveEnv === true ? { preserveEnv: true } : {}),
-      ...(a.reconnect === true ? { reconnect: true } : {}),
-      ...(a.sync !== undefined ? { sync: syncOption(a.sync) } : {}),
-    });
+    return await shellOnce(a);
   } catch (e) {
+    // Lima 2.x on a terminal: a stopped instance is started when the user says so (not with --start given)
+    if (a.start === undefined && isStopped(e, a.name) && (await askToStart())) return runShell({ ...a, start: true }, prog);
     throw prog === "limactl" ? (limaShellError(e, a.name) ?? e) : e;
   }
+}
+
+function isStopped(e: unknown, name: string): boolean {
+  return isTslimaError(e) && e.kind === "NOT_RUNNING" && e.message.startsWith(`instance ${name} is Stopped`);
+}
+
+/** Asks on the terminal whether to start the instance (yes by default); false without a terminal or with --tty=false. */
+async function askToStart(): Promise<boolean> {
+  if (process.stdin.isTTY !== true || process.env.TSLIMA_TTY === "false") return false;
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question("Do you want to start the instance now? [Y/n] ")).trim().toLowerCase();
+    return answer === "" || answer === "y" || answer === "yes";
+  } finally {
+    rl.close();
+  }
+}
+
+async function shellOnce(a: ShellArgs): Promise<number> {
+  const { shell } = await import("../shell.js");
+  const start = a.start === true ? { onEvent: (await import("./start.js")).progressPrinter(), onMessage: (m: string) => void process.stderr.write(`${m}\n`) } : undefined;
+  return shell(a.name, a.command, {
+    ...(a.workdir !== undefined ? { workdir: a.workdir } : {}),
+    ...(a.shell !== undefined ? { shell: a.shell } : {}),
+    ...(start !== undefined ? { start } : {}),
+    ...(a.preserveEnv === true ? { preserveEnv: true } : {}),
+    ...(a.reconnect === true ? { reconnect: true } : {}),
+    ...(a.sync !== undefined ? { sync: syncOption(a.sync) } : {}),
+  });
 }
 
 /**
@@ -45,7 +68,7 @@ function syncOption(dir: string): SyncOptions {
 export function limaShellError(e: unknown, name: string): TslimaError | undefined {
   if (!isTslimaError(e)) return undefined;
   if (e.kind === "UNKNOWN_INSTANCE") return new TslimaError(e.code, LIMA_ERROR.shellMissing(name));
-  if (e.kind === "NOT_RUNNING" && e.message.startsWith(`instance ${name} is Stopped`)) return new TslimaError(e.code, LIMA_ERROR.shellStopped(name));
+  if (isStopped(e, name)) return new TslimaError(e.code, LIMA_ERROR.shellStopped(name));
   return undefined;
 }
 

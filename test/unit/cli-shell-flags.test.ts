@@ -103,3 +103,27 @@ test("lima: $LIMA_INSTANCE (default `default`), limactl shell's flags passed on,
     const typo = run("lima", ["start"], { LIMA_INSTANCE: "vm" });
     assert.deepEqual(logSummary(typo.stderr), ["warning: perhaps you meant `limactl start`?", STOPPED], typo.stderr);
   }));
+
+test("limactl shell on a terminal asks whether to start a stopped instance (Lima 2.x); no means the stopped error; --start=false and no terminal never ask", () => {
+  const home = mkdtempSync(join(tmpdir(), "tslima-shell-ask-"));
+  try {
+    mkdirSync(join(home, "vm"), { mode: 0o700 });
+    writeFileSync(join(home, "vm", "lima.yaml"), 'images:\n- location: "/nonexistent.qcow2"\n  arch: "x86_64"\n');
+    // util-linux `script` gives the command a pseudo-terminal; the answer comes on its stdin
+    const onTty = (args: string[]) =>
+      spawnSync("script", ["-qec", [process.execPath, join(repoRoot, "bin", "limactl.js"), "shell", ...args].map((w) => `'${w}'`).join(" "), "/dev/null"], {
+        encoding: "utf8",
+        input: "n\n",
+        env: { ...process.env, TSLIMA_HOME: home, TSLIMA_DEBUG: "", TERM: "dumb" },
+      });
+    const asked = onTty(["vm", "true"]);
+    assert.equal(asked.status, 1, asked.stdout);
+    assert.match(asked.stdout, /Do you want to start the instance now\? \[Y\/n\] /);
+    assert.match(asked.stdout, /instance `vm` is stopped, run `limactl start vm` to start the instance/);
+    const notAsked = onTty(["--start=false", "vm", "true"]);
+    assert.equal(notAsked.status, 1);
+    assert.doesNotMatch(notAsked.stdout, /Do you want/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
