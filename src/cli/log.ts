@@ -46,6 +46,8 @@ export async function configureLog(prog: string, format: "text" | "json" | undef
   const patched = (chunk: string | Uint8Array, encodingOrCb?: BufferEncoding | Callback, cb?: Callback): boolean => {
     if (typeof chunk !== "string") return typeof encodingOrCb === "function" ? original(chunk, encodingOrCb) : original(chunk, encodingOrCb, cb);
     lines.write(chunk);
+    // a partial line still there once the program waits (a question's prompt) goes out as it is
+    if (lines.pending()) setImmediate(() => lines.pending() && lines.release());
     (typeof encodingOrCb === "function" ? encodingOrCb : cb)?.();
     return true;
   };

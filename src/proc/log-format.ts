@@ -79,13 +79,24 @@ export function jsonLogLine(line: string, time: Date, extra: Record<string, stri
   return formatLogLine({ format: "json" }, forced ?? own.level, own.msg, time, extra);
 }
 
+/** What logWriter returns: `release` lets a partial line out as it is (a prompt awaiting an answer). */
+export interface LogWriter {
+  write: (s: string) => void;
+  flush: () => void;
+  /** True while a partial line waits for its newline. */
+  pending: () => boolean;
+  /** Writes the partial line unchanged, and the rest of that line too when it comes. */
+  release: () => void;
+}
+
 /**
  * A writer that turns text in tslima's style into log lines of `style` for `write`: whole lines at
  * once, a partial line kept until its newline (or `flush`). Text with a carriage return (a progress
- * bar redrawn on a terminal) passes unchanged.
+ * bar redrawn on a terminal) passes unchanged, and so does a released partial line (a question).
  */
-export function logWriter(style: LogStyle, write: (s: string) => void, now: () => Date = () => new Date()): { write: (s: string) => void; flush: () => void } {
+export function logWriter(style: LogStyle, write: (s: string) => void, now: () => Date = () => new Date()): LogWriter {
   let pending = "";
+  let raw = false;
   const line = (l: string) => {
     const own = parseOwnLine(l);
     write(`${formatLogLine(style, own.level, own.msg, now())}\n`);
@@ -94,21 +105,36 @@ export function logWriter(style: LogStyle, write: (s: string) => void, now: () =
     if (pending !== "") line(pending);
     pending = "";
   };
+  const take = (s: string) => {
+    const cr = s.indexOf("\r");
+    const lines = `${pending}${cr < 0 ? s : s.slice(0, s.lastIndexOf("\n", cr) + 1)}`.split("\n");
+    pending = lines.pop() ?? "";
+    for (const l of lines) line(l);
+    if (cr < 0) return;
+    flush();
+    write(s.slice(s.lastIndexOf("\n", cr) + 1));
+  };
   return {
     write(s) {
-      const cr = s.indexOf("\r");
-      const lines = `${pending}${cr < 0 ? s : s.slice(0, s.lastIndexOf("\n", cr) + 1)}`.split("\n");
-      pending = lines.pop() ?? "";
-      for (const l of lines) line(l);
-      if (cr < 0) return;
-      flush();
-      write(s.slice(s.lastIndexOf("\n", cr) + 1));
+      if (!raw) return take(s);
+      const nl = s.indexOf("\n");
+      write(nl < 0 ? s : s.slice(0, nl + 1));
+      if (nl < 0) return;
+      raw = false;
+      take(s.slice(nl + 1));
     },
     flush,
+    pending: () => pending !== "",
+    release() {
+      if (pending === "") return;
+      write(pending);
+      pending = "";
+      raw = true;
+    },
   };
 }
 
 /** logWriter for JSON lines (kept for the library's light entry). */
-export function jsonLogWriter(write: (s: string) => void, now: () => Date = () => new Date()): { write: (s: string) => void; flush: () => void } {
+export function jsonLogWriter(write: (s: string) => void, now: () => Date = () => new Date()): LogWriter {
   return logWriter({ format: "json" }, write, now);
 }

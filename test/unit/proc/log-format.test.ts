@@ -50,3 +50,15 @@ test("logWriter turns tslima's lines into log lines and passes a progress bar (c
   w.flush();
   assert.deepEqual(out, ['time="2026-01-02T03:04:05Z" level=warning msg="low disk"\n', 'time="2026-01-02T03:04:05Z" level=info msg="half line"\n', "\r[==>   ] 40%"]);
 });
+
+test("a released partial line (a question's prompt) goes out as it is, and so does the rest of that line", () => {
+  const out: string[] = [];
+  const t = new Date("2026-01-02T03:04:05Z");
+  const w = logWriter({ format: "text" }, (s) => out.push(s), () => t);
+  w.write("Copy back? [y]es, [n]o: ");
+  assert.equal(w.pending(), true);
+  w.release();
+  w.write("y\nwarning: done\n");
+  assert.deepEqual(out, ["Copy back? [y]es, [n]o: ", "y\n", 'time="2026-01-02T03:04:05Z" level=warning msg="done"\n']);
+  assert.equal(w.pending(), false);
+});
