@@ -13,9 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { githubIo } from "../../../src/config/github-io.js";
 import { resolveGithub } from "../../../src/config/github.js";
+import { ConfigError, loadConfig, resolveTemplate } from "../../../src/config/index.js";
 import { isTslimaError } from "../../../src/errors.js";
 import { repoRoot } from "../../helpers.js";
 import { logSummary } from "../../support/logrus.js";
+import { linuxHost, tempTree } from "./support.js";
 
 /** jandubois/jandubois (same on main and v0.0.0), as the bats file's comment describes it. */
 const JANDUBOIS: Record<string, string> = {
@@ -35,7 +37,7 @@ const REPOS: Record<string, { default: string; branches: Record<string, Record<s
   "jandubois/jandubois": { default: "main", branches: { main: JANDUBOIS, "v0.0.0": JANDUBOIS } },
   "jandubois/lima": { default: "master", branches: { master: { "templates/default.yaml": "base: template:default\n" }, "v1.2.1": { "templates/default.yaml": "base: template:default\n" } } },
   // hostile repositories: a symlink out of the repository, a default branch that climbs out, a long one-word file
-  "evil/evil": { default: "main", branches: { main: { ".lima.yaml": "../../other/x.yaml", "deep/.lima.yaml": "../../../x.yaml", "ok/a.yaml": "b.yaml" } } },
+  "evil/evil": { default: "main", branches: { main: { ".lima.yaml": "../../other/x.yaml", "deep/.lima.yaml": "../../../x.yaml", "ok/a.yaml": "b.yaml", "host.yaml": "base: /etc/hosts\n" } } },
   "evil/branch": { default: "../../x", branches: {} },
   "other/repo": { default: "main", branches: { main: { ".lima.yaml": "github:other//x" } } },
 };
@@ -215,4 +217,26 @@ test("limactl template url prints the URL with Lima's warning and --debug lines;
   assert.match(created.stderr, /The github: scheme is still EXPERIMENTAL/);
   // named after templates/demo.yaml, its base: template:default merged in
   assert.match(readFileSync(join(home, "demo", "lima.yaml"), "utf8"), /location: "build:debian-12"/);
+});
+
+test("base: github:... in a template is fetched as a URL; what a github: locator names is a remote template", async (ctx) => {
+  const gh = await serveGithub(ctx);
+  const saved = { api: process.env.TSLIMA_GITHUB_API, raw: process.env.TSLIMA_GITHUB_RAW };
+  Object.assign(process.env, gh.env);
+  ctx.after(() => {
+    for (const [k, v] of [["TSLIMA_GITHUB_API", saved.api], ["TSLIMA_GITHUB_RAW", saved.raw]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+  const t = tempTree({ "local.yaml": "base: github:jandubois//docs/\ncpus: 3\n" });
+  ctx.after(t.cleanup);
+  const home = join(t.dir, "home");
+  const { text } = await resolveTemplate(t.path("local.yaml"), { tslimaHome: home });
+  assert.match(text, /cpus: 3/);
+  assert.match(text, /location: "build:debian-12"/, "demo.yaml's own base, template:default, is merged in");
+  assert.ok(gh.seen.includes("/raw/jandubois/jandubois/main/templates/demo.yaml"));
+  const { config } = await loadConfig("github:jandubois//example", { hostFacts: linuxHost, tslimaHome: home });
+  assert.equal(config.vmType, "qemu");
+  await assert.rejects(loadConfig("github:evil/evil/host", { hostFacts: linuxHost, tslimaHome: home }), (e: unknown) => e instanceof ConfigError && /"\/etc\/hosts" names a file on this host/.test(e.message));
 });
