@@ -95,7 +95,7 @@ export function register(program: Command): void {
       const r = templateUrl(locator);
       if (r.warning !== undefined) process.stderr.write(`warning: ${r.warning}\n`);
       if (r.url.startsWith("github:")) {
-        const [{ resolveGithubLocator }, log] = await Promise.all([import("../config/github-io.js"), import("./log.js")]);
+        const [{ resolveGithubLocator }, log] = await Promise.all([import("../internal.js"), import("./log.js")]);
         const url = await resolveGithubLocator(r.url, log.debug);
         log.warn("The github: scheme is still EXPERIMENTAL");
         process.stdout.write(`${url}\n`);

@@ -15,6 +15,7 @@ import { githubIo } from "../../../src/config/github-io.js";
 import { resolveGithub } from "../../../src/config/github.js";
 import { ConfigError, loadConfig, resolveTemplate } from "../../../src/config/index.js";
 import { isTslimaError } from "../../../src/errors.js";
+import { isLocator } from "../../../src/instance/create.js";
 import { repoRoot } from "../../helpers.js";
 import { logSummary } from "../../support/logrus.js";
 import { linuxHost, tempTree } from "./support.js";
@@ -212,6 +213,8 @@ test("limactl template url prints the URL with Lima's warning and --debug lines;
   assert.deepEqual(logSummary(loop.stderr), ["fatal: custom locator `github:jandubois//loop/` has a redirect loop"]);
   const own = await cli("tslima.js", ["template", "url", "github:jandubois//loop/"], env);
   assert.match(own.stderr, /^error: the github: locator .* has a redirect loop: .*\nhint: fix the \.lima\.yaml redirects .*\ncode: ERR_TSLIMA_GITHUB_LOCATOR\n$/);
+  // `start github:ORG` is a locator, not an instance named so (start then creates as create does)
+  assert.ok(isLocator("github:jandubois"));
   const created = await cli("tslima.js", ["create", "github:jandubois//example"], env);
   assert.equal(created.code, 0, created.stderr);
   assert.match(created.stderr, /The github: scheme is still EXPERIMENTAL/);
