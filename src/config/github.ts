@@ -98,7 +98,8 @@ export async function githubStep(locator: string, io: GithubIo): Promise<string>
   if (org === "") throw fail(`github: URL must contain at least an ORG, got \`${rest.startsWith("/") ? "" : input}\``);
   const repo = parts[1] || org;
   let path = parts.slice(2).join("/");
-  if (repo === "..") throw fail(`repo \`${repo}\` in github: URL \`${input}\` escapes the org`);
+  if (org === "." || org === "..") throw fail(`org \`${org}\` in github: URL \`${input}\` is no org`);
+  if (repo === ".." || repo === ".") throw fail(`repo \`${repo}\` in github: URL \`${input}\` escapes the org`);
   if (escapes(path)) throw fail(`path \`${path}\` in github: URL \`${input}\` escapes the repository`);
   if (escapes(asked)) throw fail(`branch \`${asked}\` in github: URL \`${input}\` escapes the repository`);
   if (path === "") path = DEFAULT_FILE;

@@ -38,7 +38,7 @@ const REPOS: Record<string, { default: string; branches: Record<string, Record<s
   "jandubois/jandubois": { default: "main", branches: { main: JANDUBOIS, "v0.0.0": JANDUBOIS } },
   "jandubois/lima": { default: "master", branches: { master: { "templates/default.yaml": "base: template:default\n" }, "v1.2.1": { "templates/default.yaml": "base: template:default\n" } } },
   // hostile repositories: a symlink out of the repository, a default branch that climbs out, a long one-word file
-  "evil/evil": { default: "main", branches: { main: { ".lima.yaml": "../../other/x.yaml", "deep/.lima.yaml": "../../../x.yaml", "ok/a.yaml": "b.yaml", "host.yaml": "base: /etc/hosts\n" } } },
+  "evil/evil": { default: "main", branches: { main: { ".lima.yaml": "../../other/x.yaml", "deep/.lima.yaml": "../../../x.yaml", "ok/a.yaml": "b.yaml", "host.yaml": "base: /etc/hosts\n", "leave/.lima.yaml": "github:evil/../../torvalds/linux/master/evil" } } },
   "evil/branch": { default: "../../x", branches: {} },
   "other/repo": { default: "main", branches: { main: { ".lima.yaml": "github:other//x" } } },
 };
@@ -176,6 +176,10 @@ test("hostile input: paths, symlinks and branches that climb out of the reposito
   assert.equal((await failure("github:evil/evil", gh.env)).lima, "symlink target `../../other/x.yaml` in `.lima.yaml` escapes the repository");
   assert.equal((await failure("github:evil/evil/deep/", gh.env)).lima, "symlink target `../../../x.yaml` in `deep/.lima.yaml` escapes the repository");
   assert.equal((await failure("github:evil/../x", gh.env)).lima, "repo `..` in github: URL `evil/../x` escapes the org");
+  assert.equal((await failure("github:evil/./x", gh.env)).lima, "repo `.` in github: URL `evil/./x` escapes the org");
+  assert.equal((await failure("github:../x", gh.env)).lima, "org `..` in github: URL `../x` is no org");
+  // an org redirect is checked again when it is resolved
+  assert.equal((await failure("github:evil//leave/", gh.env)).lima, "repo `..` in github: URL `evil/../../torvalds/linux/master/evil` escapes the org");
   assert.equal((await failure("github:evil/evil/a/../../x", gh.env)).lima, "path `a/../../x` in github: URL `evil/evil/a/../../x` escapes the repository");
   assert.equal((await failure("github:evil/evil/x@../y", gh.env)).lima, "branch `../y` in github: URL `evil/evil/x` escapes the repository");
   assert.match((await failure("github:evil/branch/x.yaml", gh.env)).message, /default branch "\.\.\/\.\.\/x" of evil\/branch is not a branch name/);
