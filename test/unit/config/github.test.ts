@@ -217,6 +217,11 @@ test("limactl template url prints the URL with Lima's warning and --debug lines;
   assert.deepEqual(logSummary(loop.stderr), ["fatal: custom locator `github:jandubois//loop/` has a redirect loop"]);
   const own = await cli("tslima.js", ["template", "url", "github:jandubois//loop/"], env);
   assert.match(own.stderr, /^error: the github: locator .* has a redirect loop: .*\nhint: fix the \.lima\.yaml redirects .*\ncode: ERR_TSLIMA_GITHUB_LOCATOR\n$/);
+  const valid = await cli("limactl.js", ["validate", "github:jandubois//example"], env);
+  assert.equal(valid.code, 0, valid.stderr);
+  const invalid = await cli("limactl.js", ["validate", "github:evil/evil/host"], env);
+  assert.equal(invalid.code, 1);
+  assert.match(invalid.stderr, /names a file on this host/);
   // `start github:ORG` is a locator, not an instance named so (start then creates as create does)
   assert.ok(isLocator("github:jandubois"));
   const created = await cli("tslima.js", ["create", "github:jandubois//example"], env);
