@@ -81,9 +81,9 @@ export const LAYERS = [
   },
   {
     folder: "config",
-    holds: "Lima's YAML: load (regular files only, `structure.ts`: aliases, merge keys, depth and key checks), `base:` and templates (`base.ts`, `templates.ts`, `template-files.ts`, `pipeline.ts`: the file I/O), Lima's plugins (`plugins.ts`: limactl-NAME on PATH; `url-plugins.ts`: limactl-url-SCHEME locators), merge, defaults, validate (`validate-*.ts`), ignored-field warnings (`ignored.ts`), sizes, image candidates per arch (`images.ts`), `--set` (`sets.ts`); `guest.ts`: the guest-side layout planners share (install prefix, ready file, host IP, hostname)",
+    holds: "Lima's YAML: load (regular files only, `structure.ts`: aliases, merge keys, depth and key checks), `base:` and templates (`base.ts`, `templates.ts`, `template-files.ts`, `pipeline.ts`: the file I/O), Lima's plugins (`plugins.ts`: limactl-NAME on PATH; `url-plugins.ts`: limactl-url-SCHEME locators; `github.ts`: github: locators, `github-io.ts` their requests), merge, defaults, validate (`validate-*.ts`), ignored-field warnings (`ignored.ts`), sizes, image candidates per arch (`images.ts`), `--set` (`sets.ts`); `guest.ts`: the guest-side layout planners share (install prefix, ready file, host IP, hostname)",
     pure: true,
-    except: ["base.ts", "pipeline.ts", "templates.ts", "template-files.ts", "index.ts", "plugins.ts", "url-plugins.ts", "url-cache.ts"],
+    except: ["base.ts", "pipeline.ts", "templates.ts", "template-files.ts", "index.ts", "plugins.ts", "url-plugins.ts", "url-cache.ts", "github-io.ts"],
   },
   {
     folder: "store",

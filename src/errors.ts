@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   NOT_RUNNING: "the instance must be running",
   TEMPLATE_NOT_FOUND: "no template of that name",
   PLUGIN_FAILED: "a limactl-NAME plugin could not be run, or a limactl-url-SCHEME plugin failed to resolve a template locator",
+  GITHUB_LOCATOR: "a github: template locator is malformed, cannot be looked up, or redirects against Lima's rules",
   FILE_EXISTS: "a file would be overwritten",
   LOCK: "the lock file cannot be taken (stale and cannot be removed)",
   LOCKED: "another tslima process works on the same instance",

@@ -17,6 +17,7 @@ export { parseYq, evalYq, yqSelects, formatYqResults, YqError, type YqProgram } 
 export { listTemplates, templateSearchDirs, type TemplateEntry } from "./config/templates.js";
 export { locateTemplate, templateText, copyTemplate } from "./config/template-files.js";
 export { resolveCustomLocator } from "./config/url-plugins.js";
+export { resolveGithubLocator } from "./config/github-io.js";
 
 // Operations keyed by instance name that only the CLI offers.
 export { tslimaHome, buildCacheDir, globalPaths, instancePaths } from "./store/paths.js";

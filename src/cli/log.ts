@@ -83,6 +83,11 @@ export function info(m: Said | string): void {
   emit("info", m);
 }
 
+/** A debug line, only with --debug: `debug: ...` under tslima, `level=debug` under limactl. */
+export function debug(m: Said | string): void {
+  if (process.env.TSLIMA_DEBUG) emit("debug", m);
+}
+
 /** A warning: `warning: ...` under tslima, `level=warning` under limactl (with `fields` after msg). */
 export function warn(m: Said | string, fields?: Record<string, string>): void {
   emit("warning", m, fields);

@@ -2,16 +2,15 @@ import type { Command } from "commander";
 
 /**
  * Lima's `template url`: the locator a custom URL stands for. `template://NAME` (Lima 1.x) becomes
- * `template:NAME` (with a warning, as Lima); `github:` (Lima's experimental scheme) is not supported;
+ * `template:NAME` (with a warning, as Lima); `github:` is resolved by the action (config/github.ts);
  * anything else is printed as it is (the action then runs limactl-url-SCHEME plugins on it). Pure.
  */
-export function templateUrl(locator: string): { url: string; warning?: string } | { error: string } {
+export function templateUrl(locator: string): { url: string; warning?: string } {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(locator)?.[1];
   if (scheme === "template" && locator.startsWith("template://")) {
     const url = `template:${locator.slice("template://".length).replace(/\/+$/, "")}`;
     return { url, warning: `template locator ${locator} should be written ${url} since Lima v2.0` };
   }
-  if (scheme === "github") return { error: `${locator}: the github: scheme is not supported by tslima` };
   return { url: locator };
 }
 
@@ -94,11 +93,14 @@ export function register(program: Command): void {
     .argument("<url>", "e.g. template://default")
     .action(async (locator: string) => {
       const r = templateUrl(locator);
-      if ("error" in r) {
-        const { TslimaError } = await import("../internal.js");
-        throw new TslimaError("INVALID_FLAG", r.error, { hint: "use template:NAME, a file path or an http(s) URL" });
-      }
       if (r.warning !== undefined) process.stderr.write(`warning: ${r.warning}\n`);
+      if (r.url.startsWith("github:")) {
+        const [{ resolveGithubLocator }, log] = await Promise.all([import("../internal.js"), import("./log.js")]);
+        const url = await resolveGithubLocator(r.url, log.debug);
+        log.warn("The github: scheme is still EXPERIMENTAL");
+        process.stdout.write(`${url}\n`);
+        return;
+      }
       const { resolveCustomLocator } = await import("../internal.js");
       process.stdout.write(`${resolveCustomLocator(r.url).locator}\n`);
     });

@@ -12,6 +12,7 @@ import { nodePosition } from "./positions.js";
 import { findTemplate, NotRegularFileError, readTemplateFile, templateSearchDirs } from "./templates.js";
 import { HOST_REF_HINT, hostRefMessage, isUrl, remoteImageIssues } from "./remote-refs.js";
 import { resolveCustomLocator } from "./url-plugins.js";
+import { resolveGithubLocator } from "./github-io.js";
 import { UrlCache } from "./url-cache.js";
 
 export interface ResolveOptions {
@@ -70,6 +71,12 @@ export function readLocator(
       });
     }
     return readTemplateFile(found);
+  }
+  if (locator.startsWith("github:")) {
+    // a github: locator stands for a raw-content URL (github.ts), read as any URL
+    const url = cache.github.get(locator);
+    if (url === undefined) throw new NeedFetch(locator);
+    return readLocator(url, including, opts, cache);
   }
   let target = locator;
   if (!isUrl(target) && including && isUrl(including) && !target.startsWith("file://") && !isAbsolute(target)) {
@@ -276,7 +283,8 @@ export async function resolveBases(text: string, source: string, opts: ResolveOp
       return resolveSync(text, source, opts, cache);
     } catch (e) {
       if (!(e instanceof NeedFetch)) throw e;
-      cache.set(e.url, await fetchText(e.url));
+      if (e.url.startsWith("github:")) cache.github.set(e.url, await resolveGithubLocator(e.url));
+      else cache.set(e.url, await fetchText(e.url));
     }
   }
 }
@@ -292,6 +300,10 @@ export async function readTopLocator(locator: string, opts: ResolveOptions): Pro
     return { ...read, via: custom.via };
   }
   if (isUrl(locator)) return { text: await fetchText(locator), source: locator };
+  if (locator.startsWith("github:")) {
+    const url = await resolveGithubLocator(locator);
+    return { text: await fetchText(url), source: url };
+  }
   // `-`: the template is on stdin (Lima's `limactl create --name NAME -`)
   if (locator === "-") return { text: readFileSync(0, "utf8"), source: "-" };
   return readLocator(locator, undefined, opts, new UrlCache());

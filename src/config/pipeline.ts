@@ -120,7 +120,7 @@ export function loadConfigText(text: string, source: string, opts: LoadOptions):
 /** Like loadConfigText for a locator (path, template:NAME or http(s) URL); URL bases are fetched. */
 export async function loadConfig(locator: string, opts: LoadOptions): Promise<LoadedConfig> {
   const top = await readTopLocator(locator, resolveOpts(opts));
-  const source = locator.startsWith("template:") || top.via !== undefined ? top.source : locator;
+  const source = locator.startsWith("template:") || locator.startsWith("github:") || top.via !== undefined ? top.source : locator;
   const loaded = await resolveBases(top.text, source, resolveOpts(opts), top.via !== undefined);
   return finish(loaded, { ...opts, instanceName: opts.instanceName ?? instanceNameFromSource(top.source) });
 }

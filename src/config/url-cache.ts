@@ -2,12 +2,14 @@ import { isUrl } from "./remote-refs.js";
 import { resolveCustomLocator } from "./url-plugins.js";
 
 /**
- * What one resolution has learnt: fetched URLs' texts, what custom locators stand for (a
+ * What one resolution has learnt: fetched URLs' texts, what github: and custom locators stand for (a
  * limactl-url-SCHEME plugin runs once), and the local documents a plugin named, which are read as
  * remote templates (`untrusted`).
  */
 export class UrlCache extends Map<string, string> {
   readonly untrusted = new Set<string>();
+  /** The raw-content URL each github: locator stands for (github.ts). */
+  readonly github = new Map<string, string>();
   private readonly custom = new Map<string, { locator: string; via?: string }>();
 
   constructor(untrusted?: string) {

@@ -9,7 +9,7 @@ import { TslimaError } from "../errors.js";
 import { processError, runProgramSync } from "../proc/run.js";
 import { findPlugin, pluginEnv, type Plugin } from "./plugins.js";
 
-/** Schemes tslima reads itself (github: is Lima's, refused elsewhere), never handed to a plugin. */
+/** Schemes tslima reads itself (github: in github.ts), never handed to a plugin. */
 const OWN = new Set(["template", "http", "https", "file", "github"]);
 
 /** The custom scheme of a locator (two characters at least: `C:` is a Windows drive, as in Lima), if any. Pure. */

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { TslimaError } from "../errors.js";
 import { loadConfigText, resolveTemplate, type LoadedConfig } from "../config/index.js";
 import { customScheme, resolveCustomLocator } from "../config/url-plugins.js";
+import { resolveGithubLocator } from "../config/github-io.js";
 import { probeHostFacts } from "../host/facts.js";
 import { applyEdits, applySets } from "../config/sets.js";
 import type { Config } from "../config/types.js";
@@ -47,7 +48,7 @@ export interface Created {
 
 /** Whether a start/create argument is a locator (file, URL, template) rather than an instance name. Pure. */
 export function isLocator(arg: string): boolean {
-  return arg.startsWith("template:") || /^[a-z]+:\/\//i.test(arg) || arg.includes("/") || /\.ya?ml$/i.test(arg) || arg === "-";
+  return arg.startsWith("template:") || arg.startsWith("github:") || /^[a-z]+:\/\//i.test(arg) || arg.includes("/") || /\.ya?ml$/i.test(arg) || arg === "-";
 }
 
 /**
@@ -66,7 +67,10 @@ export function libraryOptions<T extends CreateOptions>(opts: T): T {
 }
 
 /** createInstance for the CLI: with its --set expressions and flag names. */
-export async function createRequested(locator: string, opts: CreateRequest = {}): Promise<Created> {
+export async function createRequested(given: string, opts: CreateRequest = {}): Promise<Created> {
+  // github:ORG/REPO/PATH@BRANCH stands for a raw.githubusercontent.com URL, read as a remote template
+  const github = given.startsWith("github:");
+  const locator = github ? await resolveGithubLocator(given) : given;
   const home = opts.home ?? tslimaHome();
   const cwd = opts.cwd ?? process.cwd();
   if (locator === "-" && opts.name === undefined) {
@@ -97,7 +101,7 @@ export async function createRequested(locator: string, opts: CreateRequest = {})
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  return { name, paths, config, warnings };
+  return { name, paths, config, warnings: github ? ["The github: scheme is still EXPERIMENTAL", ...warnings] : warnings };
 }
 
 /** `text` with the overrides merged in as data, then the CLI's --set expressions applied. Pure. */

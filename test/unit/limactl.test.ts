@@ -267,7 +267,6 @@ test("template yq evaluates on the filled template (bases merged, defaults in); 
     assert.equal(url.stdout, "template:docker\n");
     assert.match(url.stderr, /should be written template:docker/);
     assert.equal(run(limactl, ["template", "url", "https://example.com/a.yaml"], env).stdout, "https://example.com/a.yaml\n");
-    assert.match(run(limactl, ["template", "url", "github:lima-vm/lima"], env).stderr, /github: scheme is not supported/);
   }));
 
 test("protect makes delete refuse an instance until unprotect; the list shows it", () =>
