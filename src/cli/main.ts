@@ -49,7 +49,7 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
     // the general help and exit 0, and a script probing `limactl CMD --help` would take CMD for real).
     const first = rest.find((a) => !a.startsWith("-"));
     argv = first !== undefined && !isCommandName(first) ? [first] : rest;
-    await applyGlobals(globals, prog);
+    await applyGlobals(globals, prog, rest.find((a) => !a.startsWith("-")));
   } catch (e) {
     if (!(e instanceof GlobalFlagError)) throw e;
     await configureLog(prog, undefined);
@@ -128,10 +128,13 @@ async function shellCommand(rawArgv: string[], prog: string): Promise<number | u
 }
 
 /** Puts Lima's global flags in force (TSLIMA_DEBUG, TSLIMA_TTY, the log lines' style). */
-async function applyGlobals(globals: Globals, prog: string): Promise<void> {
+async function applyGlobals(globals: Globals, prog: string, command?: string): Promise<void> {
   if (globals.debug) process.env.TSLIMA_DEBUG = "1";
   if (globals.tty === false) process.env.TSLIMA_TTY = "false";
   await configureLog(prog, globals.logFormat);
+  if (globals.yes && command !== undefined && ["clone", "edit", "rename"].includes(command)) {
+    warn("--yes flag is deprecated (--tty=false is still supported and works in the same way. Also consider using --start)");
+  }
 }
 
 /**
@@ -170,6 +173,8 @@ export interface Globals {
   logFormat?: "text" | "json";
   /** false with --tty=false or -y/--yes: never ask, never open an editor. */
   tty?: boolean;
+  /** -y/--yes was given (Lima's deprecated spelling of --tty=false for clone, edit and rename). */
+  yes?: boolean;
 }
 
 const LEVELS = ["trace", "debug", "info", "warn", "warning", "error", "fatal", "panic"];
@@ -184,6 +189,7 @@ function bool(flag: string, v: string): boolean {
 
 export function extractGlobals(argv: string[]): { globals: Globals; rest: string[] } {
   const globals: Globals = { debug: false };
+  let sawTty = false;
   const rest: string[] = [];
   let positionals = 0;
   let command: string | undefined;
@@ -199,9 +205,16 @@ export function extractGlobals(argv: string[]): { globals: Globals; rest: string
       rest.push(a, ...argv.slice(i + 1, i + 2));
       i++;
     } else if (a === "--debug") globals.debug = true;
-    else if (a === "-y" || a === "--yes") globals.tty = false;
-    else if (a === "--tty") globals.tty = true;
-    else if (a.startsWith("--tty=")) globals.tty = bool("--tty", a.slice(6));
+    else if (a === "-y" || a === "--yes") {
+      globals.tty = false;
+      globals.yes = true;
+    } else if (a === "--tty") {
+      globals.tty = true;
+      sawTty = true;
+    } else if (a.startsWith("--tty=")) {
+      globals.tty = bool("--tty", a.slice(6));
+      sawTty = true;
+    }
     else if (a === "--log-level" || a.startsWith("--log-level=")) {
       const v = a === "--log-level" ? argv[++i] : a.slice("--log-level=".length);
       if (v === undefined || !LEVELS.includes(v)) {
@@ -221,5 +234,6 @@ export function extractGlobals(argv: string[]): { globals: Globals; rest: string
       rest.push(a);
     }
   }
+  if (sawTty && globals.yes) throw new GlobalFlagError("cannot use both --tty and --yes flags at the same time");
   return { globals, rest };
 }

@@ -97,3 +97,14 @@ test("list: broken instances warned about with their errors; JSON and YAML colou
     assert.equal(unknown.stdout, "");
     assert.match(logSummary(unknown.stderr)[0] ?? "", /^fatal: .*can't evaluate field Unknown/);
   }));
+
+test("--yes is Lima's deprecated spelling of --tty=false for clone, edit and rename (a warning); with --tty it is an error", () =>
+  withHome((run) => {
+    const r = run("limactl", ["rename", "--yes", "nosuch", "other"]);
+    assert.equal(r.status, 1);
+    assert.equal(logSummary(r.stderr)[0], "warning: --yes flag is deprecated (--tty=false is still supported and works in the same way. Also consider using --start)");
+    assert.doesNotMatch(run("limactl", ["list", "--yes"]).stderr, /deprecated/);
+    const both = run("limactl", ["--tty=false", "-y", "list"]);
+    assert.equal(both.status, 1);
+    assert.deepEqual(logSummary(both.stderr), ["fatal: cannot use both --tty and --yes flags at the same time"]);
+  }));

@@ -287,7 +287,9 @@ test("protect makes delete refuse an instance until unprotect; the list shows it
 
 test("global flags are taken anywhere before the command's arguments end; shell's guest command keeps its own", () => {
   assert.deepEqual(extractGlobals(["--debug", "list", "--tty=false", "-q"]), { globals: { debug: true, tty: false }, rest: ["list", "-q"] });
-  assert.deepEqual(extractGlobals(["start", "vm", "-y", "--log-level", "info"]), { globals: { debug: false, tty: false, logLevel: "info" }, rest: ["start", "vm"] });
+  assert.deepEqual(extractGlobals(["start", "vm", "-y", "--log-level", "info"]), { globals: { debug: false, tty: false, yes: true, logLevel: "info" }, rest: ["start", "vm"] });
+  // Lima: --tty and --yes together are an error; --yes alone is deprecated for clone, edit and rename (main warns)
+  assert.throws(() => extractGlobals(["clone", "--yes", "--tty=false", "a", "b"]), /cannot use both --tty and --yes flags at the same time/);
   assert.deepEqual(extractGlobals(["--log-level=debug", "list"]).globals, { debug: true, logLevel: "debug" });
   assert.deepEqual(extractGlobals(["shell", "--debug", "vm", "ls", "--debug", "-y"]), { globals: { debug: true }, rest: ["shell", "vm", "ls", "--debug", "-y"] });
   // shell's valued flags: their value is no argument, so globals after them are still taken
