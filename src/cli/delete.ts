@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
+import { isTslimaError } from "../errors.js";
 import { info, limaWords, warn } from "./log.js";
 import { LIMA_ERROR, MSG, withLimaWords } from "./messages.js";
 import { eachName } from "./each-name.js";
@@ -30,13 +31,9 @@ export function register(program: Command): void {
         try {
           await deleteInstance(name, { force: flags.force === true, onMessage: (m) => info(m) });
         } catch (e) {
-          throw withLimaWords(e, (cause) => (isProtected(e) ? LIMA_ERROR.protectedDelete(name) : LIMA_ERROR.deleteFailed(name, cause)));
+          throw withLimaWords(e, (cause) => (isTslimaError(e) && e.kind === "INSTANCE_PROTECTED" ? LIMA_ERROR.protectedDelete(name) : LIMA_ERROR.deleteFailed(name, cause)));
         }
         info(MSG.deleted(name, paths.dir));
       });
     });
-}
-
-function isProtected(e: unknown): boolean {
-  return (e as { code?: string }).code === "ERR_TSLIMA_INSTANCE_PROTECTED";
 }

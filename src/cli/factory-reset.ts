@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { isTslimaError } from "../errors.js";
 import { info } from "./log.js";
 import { LIMA_ERROR, MSG, withLimaWords } from "./messages.js";
 
@@ -12,7 +13,7 @@ export function register(program: Command): void {
       try {
         await factoryReset(name);
       } catch (e) {
-        throw withLimaWords(e, (cause) => ((e as { code?: string }).code === "ERR_TSLIMA_INSTANCE_PROTECTED" ? LIMA_ERROR.protectedFactoryReset() : cause));
+        throw withLimaWords(e, (cause) => (isTslimaError(e) && e.kind === "INSTANCE_PROTECTED" ? LIMA_ERROR.protectedFactoryReset() : cause));
       }
       info(MSG.factoryReset(name));
     });

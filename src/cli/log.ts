@@ -35,7 +35,7 @@ export function limaWords(): boolean {
  */
 export async function configureLog(prog: string, format: "text" | "json" | undefined): Promise<void> {
   state = { ...state, prog };
-  const chosen = format ?? (prog === "limactl" || prog === "lima" ? "text" : undefined);
+  const chosen = format ?? (limaWords() ? "text" : undefined);
   if (chosen === undefined) return;
   const fmt = await import("../shell.js");
   const style: LogStyle = chosen === "text" && process.stderr.isTTY === true ? { format: "text", terminal: { since: new Date() } } : { format: chosen };
