@@ -22,6 +22,12 @@ export const LAYERS = [
     except: ["shell-argv.ts", "completion-script.ts", "duration.ts"],
   },
   {
+    folder: "mcp",
+    holds: "`mcp serve` and `mcp info` (`server.ts`): the MCP server (the protocol's SDK) whose tools run in an instance: Lima's six (`tools.ts`, their schemas `schemas.ts`), path translation between host and guest (`paths.ts`), `glob` over SFTP (`glob.ts`, its patterns `glob-match.ts`), the sandbox and its SFTP session (`sandbox.ts`), `--from` sandboxes (`ephemeral.ts`) and their undo tools (`undo.ts`)",
+    pure: false,
+    except: ["paths.ts", "glob-match.ts", "glob.ts", "schemas.ts", "shell-result.ts", "file-mode.ts", "lenient.ts"],
+  },
+  {
     folder: "instance",
     holds: "the lifecycle: create, start, stop, delete, shell/exec, copy; `api.ts` the `Instance`/`RunningInstance` objects; `inventory.ts` lists instances and loads their config; `doctor.ts` and `bench.ts` run `doctor mounts` and `bench mounts`; `suspend.ts`, `snapshot.ts` ask the agent through `agent-request.ts`; `from-snapshot.ts` makes instances from a snapshot; `watch.ts` follows the home and each agent's events on ha.sock for `watch` (its lines: `watch-event.ts`); `autostart.ts` writes and enables the systemd user unit of `autostart enable` (its text: `autostart-unit.ts`). Orchestrates; plans nothing but those",
     pure: false,
@@ -139,7 +145,7 @@ export const PURE = {
  * `yq`). Each but
  * src/internal.ts and src/plugins.ts is in package.json "exports".
  */
-export const ENTRIES = ["src/index.ts", "src/internal.ts", "src/shell.ts", "src/plugins.ts", "src/yq.ts", "src/errors.ts", "src/version.ts"];
+export const ENTRIES = ["src/index.ts", "src/internal.ts", "src/shell.ts", "src/plugins.ts", "src/sandboxes.ts", "src/mcp.ts", "src/yq.ts", "src/errors.ts", "src/version.ts"];
 
 /** Entries below everything: every folder may import them, and they import nothing of src. */
 const LEAVES = ["src/errors.ts", "src/version.ts"];

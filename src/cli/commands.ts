@@ -47,6 +47,7 @@ export const commands: CommandEntry[] = [
   { names: ["completion"], load: () => import("./completion.js") },
   { names: ["bench"], load: () => import("./bench.js") },
   { names: ["yq"], load: () => import("./yq.js") },
+  { names: ["mcp"], load: () => import("./mcp.js") },
 ];
 
 /** `name` is a command's name or alias, or `help` (commander's help command, as cobra's). */

@@ -1,4 +1,4 @@
-import { configureLog, fatal, limaWords, reportError, warn } from "./log.js";
+import { configureLog, fatal, info, limaWords, reportError, warn } from "./log.js";
 import { parseShellArgs, SHELL_VALUED_FLAGS } from "./shell-argv.js";
 import { LIMA_COMPAT_VERSION, TSLIMA_VERSION } from "../version.js";
 
@@ -91,6 +91,7 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
   // Program options only before the command: everything after `shell NAME` belongs to the guest command.
   program.enablePositionalOptions();
   try {
+    await reapSandboxes();
     await registerCommands(program, argv);
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
@@ -100,6 +101,16 @@ export async function main(rawArgv: string[], prog = "tslima"): Promise<number> 
       return e.exitCode;
     }
     return reportError(e);
+  }
+}
+
+/** Deletes what an MCP server's `--from` sandbox left when its server was killed (src/sandboxes.ts). */
+async function reapSandboxes(): Promise<void> {
+  try {
+    const { reapOrphanedSandboxes } = await import("../sandboxes.js");
+    await reapOrphanedSandboxes(undefined, (m) => info(m));
+  } catch (e) {
+    warn(`could not delete an ended MCP sandbox: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
