@@ -6,4 +6,3 @@ export { ensureUserKey, type UserKey } from "./key.js";
 export { ensureHostKey, hostKeyMismatchError, isHostKeyMismatch, knownHostsLine, type HostKey } from "./hostkey.js";
 export { sshCommandRunner, type SshRunOptions } from "./runner.js";
 export { waitForSsh, waitForBanner, readBanner } from "./wait.js";
-export { SftpClient, SftpError, type SftpAttrs, type SftpEntry } from "./sftp.js";
