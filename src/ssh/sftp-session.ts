@@ -5,7 +5,7 @@
  * request rejects with SftpError -1 saying so (the exit status and the child's last stderr line).
  */
 import type { ChildProcess } from "node:child_process";
-import { describeExit, exitOf, startChild } from "../proc/child.js";
+import { describeExit, startChild } from "../proc/child.js";
 import { LineSplitter } from "../proc/tail.js";
 import { CONNECTION_ENDED, printable, SftpError } from "./sftp-error.js";
 import { decodeReply, encodePacket, FXP, PacketFramer, SftpPacketError, type Field, type Reply } from "./sftp-packet.js";
@@ -26,6 +26,15 @@ const STDERR_LINES = 5;
 /** How long a child whose stdout ended may take to exit before it is killed. */
 const END_GRACE_MS = 2000;
 
+/** Whether p settles within ms. */
+async function within(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const done = await Promise.race([p.then(() => true), late]);
+  clearTimeout(timer);
+  return done;
+}
+
 export class SftpSession {
   private readonly framer = new PacketFramer();
   private readonly pending = new Map<number, Pending>();
@@ -36,6 +45,8 @@ export class SftpSession {
   private handshake: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private firstBytes: Buffer = Buffer.alloc(0);
   private closing: Promise<void> | undefined;
+  /** Resolves on the child's close event: it exited and its pipes are read to their end. */
+  private readonly closed: Promise<void>;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -58,7 +69,12 @@ export class SftpSession {
       setTimeout(() => this.fail("its output ended", true), END_GRACE_MS).unref();
     });
     child.on("error", (e) => this.fail(`could not be run: ${e.message}`, false));
-    child.on("close", (code, signal) => this.fail(describeExit({ code, signal }), false));
+    this.closed = new Promise((resolve) => {
+      child.on("close", (code, signal) => {
+        this.fail(describeExit({ code, signal }), false);
+        resolve();
+      });
+    });
   }
 
   /** Spawns argv and completes the handshake. */
@@ -90,17 +106,18 @@ export class SftpSession {
     });
   }
 
-  /** Ends the session: pending requests reject, stdin closes, the child has 2 s before SIGKILL. */
+  /**
+   * Ends the session: pending requests reject, stdin closes, the child has 2 s to exit before
+   * SIGKILL. Resolves once the child is gone and its stderr read (every line given to onStderr).
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.fail("closed by the client", false);
       this.child.stdin?.end();
-      const exit = exitOf(this.child);
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), END_GRACE_MS)));
-      if ((await Promise.race([exit, late])) === "late") this.kill();
-      await exit;
-      clearTimeout(timer);
+      if (!(await within(this.closed, END_GRACE_MS))) {
+        this.kill();
+        await within(this.closed, END_GRACE_MS);
+      }
       this.release();
     })();
     return this.closing;
