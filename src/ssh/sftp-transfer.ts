@@ -39,6 +39,7 @@ export async function readAll(s: SftpSession, handle: Buffer, path: string, limi
   const rest: { at: number; len: number }[] = []; // the unread ends of short reads
   let eofAt = Infinity;
   let next = 0;
+  let received = 0;
   const read = (at: number, len: number) => async () => {
     const r = await s.request(FXP.READ, [handle, BigInt(at), len], path);
     if (r.type === FXP.STATUS && r.code === FX.EOF) return void (eofAt = Math.min(eofAt, at));
@@ -46,12 +47,14 @@ export async function readAll(s: SftpSession, handle: Buffer, path: string, limi
     if (data.length > len) throw new SftpError(FX.BAD_MESSAGE, `the server sent ${data.length} bytes for a read of ${len}`, path);
     if (data.length === 0) return void (eofAt = Math.min(eofAt, at));
     got.push({ at, data });
+    received += data.length;
     if (data.length < len) rest.push({ at: at + data.length, len: len - data.length });
   };
   await pipelined(() => {
     const short = rest.shift();
     if (short) return read(short.at, short.len);
-    if (next >= Math.min(want, eofAt)) return undefined;
+    // Slow start: a small file costs one read (and its EOF), a large one soon has WINDOW in flight.
+    if (next >= Math.min(want, eofAt, 2 * received + CHUNK)) return undefined;
     const len = Math.min(CHUNK, want - next);
     next += len;
     return read(next - len, len);
