@@ -41,6 +41,12 @@ test("read/write round trip: binary, empty, over one chunk; the read limit", { s
   assert.equal(lstatSync(join(dir, "bin")).mode & 0o777, 0o644 & ~process.umask());
   await c.writeFile(join(dir, "text"), "héllo 😀\n");
   assert.equal(readFileSync(join(dir, "text"), "utf8"), "héllo 😀\n");
+  // A name with characters above U+FFFF and a newline arrives as those UTF-8 bytes.
+  const odd = join(dir, "𝄞 😀 ü\nname");
+  await c.writeFile(odd, binary);
+  assert.deepEqual(readFileSync(odd), binary);
+  assert.deepEqual(await c.readFile(odd), binary);
+  assert.equal(await c.realpath(odd), join(realpathSync(dir), "𝄞 😀 ü\nname"));
   // A file written by another program, read back.
   writeFileSync(join(dir, "outside"), big.subarray(0, 40_000));
   assert.deepEqual(await c.readFile(join(dir, "outside")), big.subarray(0, 40_000));
