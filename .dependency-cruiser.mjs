@@ -47,9 +47,9 @@ export const LAYERS = [
   },
   {
     folder: "ssh",
-    holds: "ssh.config (and `show.ts`: its options in `show-ssh`'s formats), ssh argv, the variables `shell` passes (`shell-env.ts`), the user key, guest exec, waiting for sshd. Runs ssh through `proc/`",
+    holds: "ssh.config (and `show.ts`: its options in `show-ssh`'s formats), ssh argv, the variables `shell` passes (`shell-env.ts`), the user key, guest exec, waiting for sshd, an SFTP client over a child (`sftp.ts`; its packets `sftp-packet.ts`). Runs ssh through `proc/`",
     pure: false,
-    except: ["argv.ts", "config.ts", "shell-env.ts", "show.ts"],
+    except: ["argv.ts", "config.ts", "shell-env.ts", "show.ts", "sftp-packet.ts", "sftp-error.ts"],
   },
   {
     folder: "cidata",
