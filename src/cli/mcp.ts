@@ -10,6 +10,7 @@ interface ServeFlags {
   mountNone?: boolean;
   timeout: string;
   maxOutput: string;
+  http?: string | true;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -38,9 +39,10 @@ export function register(program: Command): void {
     .option("--mount <dir[:w]>", "with --from: a host folder to share (repeatable; default the working directory, writable)", collect)
     .option("--mount-none", "with --from: share no host folder")
     .option("--timeout <seconds>", "run_shell_command's default timeout", "600")
+    .option("--http [port]", "serve MCP's streamable HTTP on 127.0.0.1:PORT/mcp (default a free port) instead of stdio; prints the URL and bearer token (TSLIMA_MCP_TOKEN, if set, is the token) as JSON")
     .option("--max-output <bytes>", "run_shell_command's default cap of stdout and of stderr (the last bytes are kept)", "1048576")
     .action(async (instance: string | undefined, flags: ServeFlags) => {
-      const { serveMcp } = await import("../mcp.js");
+      const { serveMcp, serveMcpHttp } = await import("../mcp.js");
       const bad = (flag: string, why: string, hint: string) => new TslimaError("INVALID_FLAG", `${flag} ${why}`, { hint });
       if (flags.from === undefined && (flags.name !== undefined || flags.mount !== undefined || flags.mountNone === true)) {
         throw bad(flags.name !== undefined ? "--name" : flags.mount !== undefined ? "--mount" : "--mount-none", "needs --from", "these flags describe the fresh instance --from SNAP makes; a running instance keeps its own mounts");
@@ -49,16 +51,32 @@ export function register(program: Command): void {
       if (flags.mountNone === true && flags.mount !== undefined) throw bad("--mount-none", "conflicts with --mount", "use one of them");
       const timeoutSeconds = positive("--timeout", flags.timeout, "a number of seconds");
       const maxOutputBytes = positive("--max-output", flags.maxOutput, "a number of bytes");
+      if (flags.http !== undefined && flags.name !== undefined) throw bad("--name", "cannot be used with --http", "over HTTP each session gets an instance of its own, named mcp-SNAPSHOT-XXXXXX");
       const mounts = flags.mountNone === true ? [] : flags.mount?.map((m) => parseMountFlag(m, process.cwd()));
-      await serveMcp(instance, {
-        flavour: limaWords() ? "lima" : "tslima",
+      const common = {
+        flavour: limaWords() ? ("lima" as const) : ("tslima" as const),
         timeoutSeconds,
         maxOutputBytes,
-        onMessage: (m) => info(m),
-        onWarning: (m) => warn(m),
+        onMessage: (m: string) => info(m),
+        onWarning: (m: string) => warn(m),
         ...(flags.from !== undefined ? { from: flags.from } : {}),
-        ...(flags.name !== undefined ? { name: flags.name } : {}),
         ...(mounts !== undefined ? { mounts } : {}),
+      };
+      if (flags.http === undefined) {
+        await serveMcp(instance, { ...common, ...(flags.name !== undefined ? { name: flags.name } : {}) });
+        return;
+      }
+      const port = flags.http === true ? 0 : Number(flags.http);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw bad("--http", `${JSON.stringify(flags.http)} is not a port`, "give a TCP port, or --http alone for a free one");
+      const token = process.env.TSLIMA_MCP_TOKEN;
+      await serveMcpHttp(instance, {
+        ...common,
+        port,
+        ...(token !== undefined && token !== "" ? { token } : {}),
+        onListening: (url, tok) => {
+          process.stdout.write(`${JSON.stringify({ url, token: tok })}\n`);
+          info(`serving MCP on ${url} (Authorization: Bearer TOKEN); stop with Ctrl-C`);
+        },
       });
     });
   mcp

@@ -5,9 +5,16 @@
  */
 import { existsSync } from "node:fs";
 import { deleteSnapshot, readSnapshot } from "../store/snapshot.js";
-import { orphanedInstances, readOwner, writeOwner, type OwnerRecord } from "../store/owner.js";
+import { join } from "node:path";
+import { writeFileAtomic } from "../store/atomic.js";
+import { OWNER_FILE, orphanedInstances, readOwner, type OwnerRecord } from "../store/owner.js";
 import { instancePaths } from "../store/paths.js";
 import { deleteInstance } from "./delete.js";
+
+/** Records the instance's owner (this process, by default: see ownerRecord). */
+export function writeOwner(instanceDir: string, r: OwnerRecord): void {
+  writeFileAtomic(join(instanceDir, OWNER_FILE), `${JSON.stringify(r)}\n`, 0o600);
+}
 
 /** Deletes one owned instance and its snapshots (also while it runs). Idempotent. */
 export async function deleteOwned(home: string, name: string, r: OwnerRecord | undefined = readOwner(instancePaths(home, name).dir)): Promise<void> {

@@ -10,10 +10,10 @@ import { readFileSync } from "node:fs";
 import { loadConfigText } from "../config/index.js";
 import { probeHostFacts } from "../host/facts.js";
 import { createFromSnapshot } from "../instance/from-snapshot.js";
-import { deleteOwned } from "../instance/owned.js";
+import { deleteOwned, writeOwner } from "../instance/owned.js";
 import { startInstance } from "../instance/start.js";
 import { requireSnapshot } from "../store/snapshot.js";
-import { ownerRecord, writeOwner } from "../store/owner.js";
+import { ownerRecord } from "../store/owner.js";
 import { instancePaths } from "../store/paths.js";
 import type { MountInput } from "../config/types.js";
 

@@ -18,8 +18,13 @@ export class GlobSyntaxError extends Error {
 
 const special = /[*?[\\]/;
 
+/** A character as a regex matching itself: outside a class, and inside one (`u` flag rules). */
 function escapeRe(ch: string): string {
-  return ch.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+  return ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+function escapeInClass(ch: string): string {
+  return ch.replace(/[\]\\^-]/g, "\\$&");
 }
 
 /** One character class starting after `[` at i: its regex source and the index after `]`. */
@@ -50,9 +55,9 @@ function charClass(seg: string, i: number): [string, number] {
       }
       if (hi === "") throw new GlobSyntaxError();
       j += hi.length;
-      body += `${escapeRe(lo)}-${escapeRe(hi)}`;
+      body += `${escapeInClass(lo)}-${escapeInClass(hi)}`;
     } else {
-      body += escapeRe(lo);
+      body += escapeInClass(lo);
     }
   }
   if (seg[j] !== "]" || body === "") throw new GlobSyntaxError();

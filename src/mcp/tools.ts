@@ -72,7 +72,8 @@ async function searchFileContent(s: Sandbox, args: { pattern: string; path?: str
   const dir = toGuestPath(args.path !== undefined && args.path !== "" ? args.path : s.paths.project, s.paths);
   const command = ["sh", "-c", MCP_SEARCH_SH, "search", args.pattern, ...(args.include ? [args.include] : [])];
   const r = await exec(s.name, command, { home: s.home, workdir: dir, timeoutMs: o.timeoutSeconds * 1000, maxOutputBytes: o.maxOutputBytes });
-  if (r.exitCode !== 0 && r.stdout === "" && r.stderr.trim() !== "") throw new Error(r.stderr.trim());
+  // 1 is "no match"; an error (a bad pattern, a missing directory) with nothing found is the tool's error
+  if (r.exitCode >= 2 && r.stdout === "") throw new Error(r.stderr.trim() || `search failed: exit status ${r.exitCode}`);
   return { git_grep_output: r.stdout };
 }
 

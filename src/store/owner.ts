@@ -2,13 +2,12 @@
  * Instances that live only as long as the process that made them (an MCP server's `--from`
  * sandbox): `owner.json` in the instance directory names that process (pid and its start time, so
  * a reused pid is not taken for it) and the booted snapshots made for the instance (its
- * checkpoints). When the owner ends without cleaning up (SIGKILL, a crash) the record outlives it;
+ * checkpoints; written by instance/owned.ts). When the owner ends without cleaning up (SIGKILL, a crash) the record outlives it;
  * `orphanedInstances` finds such instances and instance/owned.ts deletes them at the next command.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive } from "../proc/pid.js";
-import { writeFileAtomic } from "./atomic.js";
 
 export const OWNER_FILE = "owner.json";
 
@@ -38,10 +37,6 @@ export function processStartTime(pid: number): number | undefined {
 export function ownerRecord(purpose: string, pid = process.pid): OwnerRecord {
   const startTime = processStartTime(pid);
   return { pid, ...(startTime !== undefined ? { startTime } : {}), purpose, snapshots: [] };
-}
-
-export function writeOwner(instanceDir: string, r: OwnerRecord): void {
-  writeFileAtomic(join(instanceDir, OWNER_FILE), `${JSON.stringify(r)}\n`, 0o600);
 }
 
 /** The instance's owner record, or undefined (none, or unreadable: treated as none). */

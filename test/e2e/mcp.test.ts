@@ -12,6 +12,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { spawn } from "node:child_process";
 import type { RunningInstance } from "../../src/index.js";
 import { cliPath } from "../helpers.js";
 import { baseSnapshot, bootGuest, Cli, parseList } from "./harness.js";
@@ -209,4 +211,52 @@ test("a killed server's --from instance is deleted by the next tslima command", 
   assert.match(r.stderr, /deleted instance sb2: its owner \(mcp serve --from mcpsnap\) has ended/);
   assert.equal(parseList(r.stdout).find((i) => i.name === "sb2"), undefined);
   assert.equal(existsSync(join(cli.home, "sb2")), false);
+});
+
+test("mcp serve --http: a bearer token, a fresh instance per session, each deleted with its session or at the server's stop", LONG, async () => {
+  const server = spawn(process.execPath, [cliPath, "mcp", "serve", "--from", "mcpsnap", "--http"], { cwd: project, env: cli.env(), stdio: ["ignore", "pipe", "pipe"] });
+  const err: Buffer[] = [];
+  server.stderr.on("data", (b: Buffer) => err.push(b));
+  const exited = new Promise<number | null>((resolve) => server.once("exit", resolve));
+  try {
+    const first = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      server.stdout.on("data", (b: Buffer) => {
+        out += b.toString("utf8");
+        if (out.includes("\n")) resolve(out.split("\n")[0] ?? "");
+      });
+      server.once("exit", () => reject(new Error(`the server ended before listening:\n${Buffer.concat(err).toString("utf8")}`)));
+    });
+    const { url, token } = JSON.parse(first) as { url: string; token: string };
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18" } });
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    assert.equal((await fetch(url, { method: "POST", headers, body: init })).status, 401, "no token");
+    assert.equal((await fetch(url, { method: "POST", headers: { ...headers, authorization: "Bearer wrong" }, body: init })).status, 401, "a wrong token");
+
+    const open = async () => {
+      const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+      const client = new Client({ name: "tslima-e2e-http", version: "1" });
+      await client.connect(transport);
+      return { client, transport };
+    };
+    const [a, b] = await Promise.all([open(), open()]);
+    const hostname = async (c: Client) =>
+      ((await c.callTool({ name: "run_shell_command", arguments: { directory: "/", command: ["hostname"] } }, undefined, { timeout: 10 * 60_000 })) as Result).structuredContent?.stdout;
+    const [ha, hb] = [String(await hostname(a.client)), String(await hostname(b.client))];
+    assert.match(ha, /^lima-mcp-mcpsnap-[0-9a-f]{6}\n$/);
+    assert.notEqual(ha, hb, "each session has an instance of its own");
+    const sandboxes = async () => parseList((await cli.ok(["list", "--json"])).stdout).filter((i) => String(i.name).startsWith("mcp-mcpsnap-"));
+    assert.equal((await sandboxes()).length, 2);
+
+    await a.transport.terminateSession();
+    assert.deepEqual((await sandboxes()).map((i) => `lima-${String(i.name)}\n`), [hb], "the ended session's instance is gone, the other runs on");
+
+    server.kill("SIGTERM");
+    assert.equal(await exited, 0, Buffer.concat(err).toString("utf8"));
+    assert.deepEqual(await sandboxes(), [], "the server's stop deleted the other");
+    await b.client.close().catch(() => undefined);
+  } finally {
+    server.kill("SIGKILL");
+  }
 });

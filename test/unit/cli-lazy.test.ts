@@ -106,12 +106,13 @@ test("tslima --version loads nothing of the library, nor commander", () =>
     assert.deepEqual(r.loaded.filter((f) => f.startsWith("dist/src/") || f.includes("node_modules/")).sort(), ["dist/src/cli/log.js", "dist/src/cli/main.js", "dist/src/cli/shell-argv.js", "dist/src/errors.js", "dist/src/version.js"]);
   }));
 
-test("tslima --help loads every command's file but not the library (only the light plugin lookup, which lists plugins)", () =>
+test("tslima --help loads every command's file but not the library (only the light plugin lookup, which lists plugins, and the check for ended MCP sandboxes)", () =>
   inTmp((dir) => {
     const r = runCli(dir, ["--help"]);
     assert.equal(r.status, 0, r.stderr);
     for (const c of commands) assert.match(r.stdout, new RegExp(`^  ${c.names[0]}\\b`, "m"));
     const light = ["dist/src/errors.js", "dist/src/version.js", "dist/src/plugins.js", "dist/src/config/plugins.js", "dist/src/proc/child.js", "dist/src/store/paths.js"];
+    light.push("dist/src/sandboxes.js", "dist/src/store/owner.js", "dist/src/proc/pid.js", "dist/src/proc/wait.js");
     assert.deepEqual(r.loaded.filter((f) => f.startsWith("dist/src/") && !f.startsWith("dist/src/cli/") && !light.includes(f)), []);
   }));
 

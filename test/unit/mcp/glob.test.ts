@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { posix } from "node:path";
+import fc from "fast-check";
 import { glob, type GlobFs } from "../../../src/mcp/glob.js";
 import { GlobSyntaxError, parseGlob, segmentRegExp } from "../../../src/mcp/glob-match.js";
 
@@ -38,6 +39,8 @@ test("segments match as Go's path.Match: * and ? stay within a name, classes, es
   assert.deepEqual((await glob("/w/tests/[m-n]*", fs)).matches, ["/w/tests/mcp.bats"]);
   assert.deepEqual((await glob("/w/tests/[^m]*.bats", fs)).matches, ["/w/tests/yq.bats"]);
   assert.deepEqual((await glob("/w/a\\[1\\].txt", fs)).matches, ["/w/a[1].txt"]);
+  assert.deepEqual((await glob("/etc/*-release", fs)).matches, ["/etc/os-release"], "a - outside a class is a plain character");
+  assert.deepEqual((await glob("/etc/os[-_]release", fs)).matches, ["/etc/os-release"], "a - first in a class is a member");
   assert.deepEqual((await glob("/w/emoji?.md", fs)).matches, ["/w/emoji💡.md"], "? is one character, also above U+FFFF");
 });
 
@@ -74,4 +77,14 @@ test("bad patterns are syntax errors", () => {
   assert.throws(() => segmentRegExp("x\\"), GlobSyntaxError);
   assert.throws(() => segmentRegExp("[]"), GlobSyntaxError);
   assert.ok(segmentRegExp("[]a]").test("]"), "a ] first in a class is a member");
+});
+
+test("any name, its glob specials escaped, matches itself and nothing else (property)", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }).filter((n) => !n.includes("/")), fc.string({ unit: "grapheme", maxLength: 3 }), (name, extra) => {
+      const re = segmentRegExp(name.replace(/[*?[\\]/g, "\\$&"));
+      assert.ok(re.test(name));
+      if (extra !== "") assert.equal(re.test(name + extra), false);
+    }),
+  );
 });
