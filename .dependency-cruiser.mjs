@@ -23,7 +23,7 @@ export const LAYERS = [
   },
   {
     folder: "mcp",
-    holds: "`mcp serve` and `mcp info` (`server.ts`): the MCP server (the protocol's SDK) whose tools run in an instance: Lima's six (`tools.ts`, their schemas `schemas.ts`), path translation between host and guest (`paths.ts`), `glob` over SFTP (`glob.ts`, its patterns `glob-match.ts`), the sandbox and its SFTP session (`sandbox.ts`), `--from` sandboxes (`ephemeral.ts`) and their undo tools (`undo.ts`)",
+    holds: "`mcp serve` and `mcp info`: the MCP server (the protocol's SDK) whose tools run in an instance, a session (`session.ts`) served over stdio (`server.ts`) or streamable HTTP (`http.ts`): Lima's six (`tools.ts`, their schemas `schemas.ts`), path translation between host and guest (`paths.ts`), `glob` over SFTP (`glob.ts`, its patterns `glob-match.ts`), the sandbox and its SFTP session (`sandbox.ts`), `--from` sandboxes (`ephemeral.ts`) and their undo tools (`undo.ts`)",
     pure: false,
     except: ["paths.ts", "glob-match.ts", "glob.ts", "schemas.ts", "shell-result.ts", "file-mode.ts", "lenient.ts"],
   },

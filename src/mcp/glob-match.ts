@@ -27,34 +27,30 @@ function escapeInClass(ch: string): string {
   return ch.replace(/[\]\\^-]/g, "\\$&");
 }
 
+/** The character at j (a `\\` escapes the next one) and the index after it. */
+function classChar(seg: string, j: number): [string, number] {
+  const escaped = seg[j] === "\\";
+  const at = escaped ? j + 1 : j;
+  const ch = seg.codePointAt(at);
+  if (ch === undefined) throw new GlobSyntaxError();
+  const c = String.fromCodePoint(ch);
+  return [c, at + c.length];
+}
+
 /** One character class starting after `[` at i: its regex source and the index after `]`. */
 function charClass(seg: string, i: number): [string, number] {
   let j = i;
-  let negate = false;
-  if (seg[j] === "^" || seg[j] === "!") {
-    negate = true;
-    j++;
-  }
+  const negate = seg[j] === "^" || seg[j] === "!";
+  if (negate) j++;
   let body = "";
   let first = true;
   while (j < seg.length && (seg[j] !== "]" || first)) {
     first = false;
-    let lo = [...seg.slice(j)][0] ?? "";
-    if (lo === "\\") {
-      j++;
-      lo = [...seg.slice(j)][0] ?? "";
-      if (lo === "") throw new GlobSyntaxError();
-    }
-    j += lo.length;
-    if (seg[j] === "-" && seg[j + 1] !== "]" && j + 1 < seg.length) {
-      j++;
-      let hi = [...seg.slice(j)][0] ?? "";
-      if (hi === "\\") {
-        j++;
-        hi = [...seg.slice(j)][0] ?? "";
-      }
-      if (hi === "") throw new GlobSyntaxError();
-      j += hi.length;
+    const [lo, afterLo] = classChar(seg, j);
+    j = afterLo;
+    if (seg[j] === "-" && j + 1 < seg.length && seg[j + 1] !== "]") {
+      const [hi, afterHi] = classChar(seg, j + 1);
+      j = afterHi;
       body += `${escapeInClass(lo)}-${escapeInClass(hi)}`;
     } else {
       body += escapeInClass(lo);
@@ -69,25 +65,18 @@ export function segmentRegExp(seg: string): RegExp {
   let src = "";
   let i = 0;
   while (i < seg.length) {
-    const ch = [...seg.slice(i)][0] ?? "";
-    if (ch === "*") {
-      src += ".*";
-      i++;
-    } else if (ch === "?") {
-      src += ".";
+    const ch = String.fromCodePoint(seg.codePointAt(i) ?? 0);
+    if (ch === "*" || ch === "?") {
+      src += ch === "*" ? ".*" : ".";
       i++;
     } else if (ch === "[") {
       const [cls, next] = charClass(seg, i + 1);
       src += cls;
       i = next;
-    } else if (ch === "\\") {
-      const next = [...seg.slice(i + 1)][0];
-      if (next === undefined) throw new GlobSyntaxError();
-      src += escapeRe(next);
-      i += 1 + next.length;
     } else {
-      src += escapeRe(ch);
-      i += ch.length;
+      const [c, next] = ch === "\\" ? classChar(seg, i) : [ch, i + ch.length];
+      src += escapeRe(c);
+      i = next;
     }
   }
   return new RegExp(`^${src}$`, "su");
