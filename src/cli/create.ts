@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { CreateRequest } from "../internal.js";
 import { requestFrom, type CreateFlags } from "./overrides.js";
+import { info, limaWords } from "./log.js";
 
 export type { CreateFlags } from "./overrides.js";
 
@@ -40,6 +41,13 @@ const CREATE_FLAGS: Array<[string, string, ((value: string, previous: never) => 
   ["--ssh-port <port>", "the host port of ssh (0: any free port)", port],
   ["--network <net>", "(not supported) additional networks such as lima:shared or vzNAT", collectList],
   ["--containerd <mode>", "containerd mode: only none (tslima does not install containerd)"],
+  ["--video", "enable video output (video.display: default; tslima's guests have no display yet: warned about)"],
+  ["--nested-virt", "enable nested virtualization (nestedVirtualization: true)"],
+  ["--audio-device <device>", "audio device backend (audio.device)"],
+  ["--audio-interface <interface>", "audio virtual hardware interface, hda or virtio (audio.interface)"],
+  ["--image-variant <variant>", "keep only the template's images of this variant (images[].variant)"],
+  ["--arch-variant <variant>", "keep only the template's images of this architecture variant, e.g. v3 (images[].archVariant)"],
+  ["--shell <path>", "the user's login shell in the guest, e.g. /bin/zsh (user.shell)"],
   ["--set <expr>", "modify the template with a yq-style expression, e.g. '.cpus = 2', '.mounts += [{\"location\": \"~/src\"}]'; repeatable", collect],
   ["--list-templates", "list the templates and exit"],
   ["--list-drivers", "list the VM drivers (qemu) and exit"],
@@ -86,6 +94,8 @@ export function register(program: Command): void {
     const created = await createRequested(locator, await createRequest(flags));
     for (const w of created.warnings) process.stderr.write(`warning: ${w}\n`);
     process.stderr.write(`created instance ${created.name} in ${created.paths.dir}\n`);
-    process.stdout.write(`Run \`tslima start ${created.name}\` to start it.\n`);
+    // Lima logs this line (info); tslima prints it on stdout
+    if (limaWords()) info(`Run \`${program.name()} start ${created.name}\` to start the instance.`);
+    else process.stdout.write(`Run \`${program.name()} start ${created.name}\` to start it.\n`);
   });
 }

@@ -27,6 +27,13 @@ export interface CreateFlags {
   network?: string[];
   containerd?: string;
   set?: string[];
+  video?: boolean;
+  nestedVirt?: boolean;
+  audioDevice?: string;
+  audioInterface?: string;
+  imageVariant?: string;
+  archVariant?: string;
+  shell?: string;
   listTemplates?: boolean;
   listDrivers?: boolean;
 }
@@ -55,6 +62,27 @@ const FLAG_OF: Record<string, string> = {
   replaceMounts: "--mount-only",
   sets: "--set",
 };
+
+/**
+ * Lima's flags that set one field each, as the yq expressions Lima's own editflags applies (before
+ * --set's): the fields are then read, validated, honoured or warned about like any in lima.yaml.
+ */
+export function fieldFlagExpressions(f: CreateFlags): string[] {
+  const q = (s: string) => JSON.stringify(s);
+  const nonEmpty = (flag: string, v: string) => {
+    if (v === "") throw flagError(flag, "must not be empty", `give a value, e.g. ${flag} ${flag === "--arch-variant" ? "v3" : "NAME"}`);
+    return v;
+  };
+  const out: string[] = [];
+  if (f.nestedVirt === true) out.push(".nestedVirtualization = true");
+  if (f.video === true) out.push('.video.display = "default"');
+  if (f.audioDevice !== undefined) out.push(`.audio.device = ${q(f.audioDevice)}`);
+  if (f.audioInterface !== undefined) out.push(`.audio.interface = ${q(f.audioInterface)}`);
+  if (f.imageVariant !== undefined) out.push(`.images = [.images[] | select(.variant == ${q(nonEmpty("--image-variant", f.imageVariant))})]`);
+  if (f.archVariant !== undefined) out.push(`.images = [.images[] | select(.archVariant == ${q(nonEmpty("--arch-variant", f.archVariant))})]`);
+  if (f.shell !== undefined) out.push(`.user.shell = ${q(f.shell)}`);
+  return out;
+}
 
 /** The flag a field of the request comes from. */
 export function flagOf(key: string): string {
@@ -161,6 +189,7 @@ export function requestFrom(f: CreateFlags, cwd: string, isSize: (s: string) => 
   if (f.plain === true) r.plain = true;
   if (f.sshPort !== undefined) r.sshPort = f.sshPort;
   if (f.containerd === "none") r.containerd = { system: false, user: false };
-  if (f.set) r.sets = f.set;
+  const sets = [...fieldFlagExpressions(f), ...(f.set ?? [])];
+  if (sets.length > 0) r.sets = sets;
   return r;
 }

@@ -106,3 +106,32 @@ test("the library's checks of a flag's value, and of the template, name the flag
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("--video, --nested-virt, --audio-*, --image-variant, --arch-variant and --shell set Lima's fields, before --set", async () => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-cli-fields-"));
+  try {
+    const file = join(root, "vm.yaml");
+    const images = [
+      { location: "build:debian-12", arch: "x86_64", variant: "plain" },
+      { location: "build:debian-12-docker", arch: "x86_64", variant: "docker", archVariant: "v3" },
+      { location: "build:debian-12", arch: "aarch64", variant: "docker" },
+    ];
+    writeFileSync(file, `images: ${JSON.stringify(images)}\n`);
+    const home = join(root, "home");
+    const flags: CreateFlags = { video: true, nestedVirt: true, audioDevice: "none", audioInterface: "hda", imageVariant: "docker", shell: "/bin/zsh", set: ['.user.shell = "/bin/bash"'] };
+    const made = await createRequested(file, { ...request({ ...flags, name: "fields" }, root), home });
+    const yaml = parse(readFileSync(made.paths.limaYaml, "utf8")) as Record<string, unknown>;
+    assert.deepEqual(yaml.video, { display: "default" });
+    assert.equal(yaml.nestedVirtualization, true);
+    assert.deepEqual(yaml.audio, { device: "none", interface: "hda" });
+    assert.deepEqual(yaml.images, [images[1], images[2]], "only the variant's images are kept");
+    assert.deepEqual(yaml.user, { shell: "/bin/bash" }, "--set applies after the field flags");
+    const v3 = await createRequested(file, { ...request({ archVariant: "v3", name: "v3" }, root), home });
+    assert.deepEqual((parse(readFileSync(v3.paths.limaYaml, "utf8")) as Record<string, unknown>).images, [images[1]]);
+    for (const f of [{ imageVariant: "" }, { archVariant: "" }] as CreateFlags[]) {
+      assert.throws(() => request(f), (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_INVALID_FLAG" && /must not be empty/.test(e.message));
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
