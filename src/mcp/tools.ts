@@ -77,24 +77,24 @@ async function searchFileContent(s: Sandbox, args: { pattern: string; path?: str
   return { git_grep_output: r.stdout };
 }
 
+async function readFile(s: Sandbox, args: { path: string }) {
+  return { content: (await s.sftp.readFile(toGuestPath(args.path, s.paths), READ_LIMIT)).toString("utf8") };
+}
+
 /** Registers the six tools on `server`; each call takes the holder's current sandbox. */
 export function registerTools(server: McpServer, holder: SandboxHolder, o: ToolOptions): void {
-  const run = <A, R extends object>(fn: (s: Sandbox, a: A) => Promise<R>) => async (a: A) => structured(await holder.use((s) => fn(s, a)));
-  const tool = (t: { name: string; description: string; input: object; output: object }) => ({
-    description: t.description,
-    inputSchema: t.input as Record<string, never>,
-    outputSchema: t.output as Record<string, never>,
-  });
+  const config = <I, O>(t: { description: string; input: I; output: O }) => ({ description: t.description, inputSchema: t.input, outputSchema: t.output });
+  const on = <A, R extends object>(fn: (s: Sandbox, a: A) => Promise<R>) => async (a: A) => structured(await holder.use((s) => fn(s, a)));
   const ld = listDirectoryTool();
-  server.registerTool(ld.name, tool(ld), run(listDirectory) as never);
+  server.registerTool(ld.name, config(ld), on(listDirectory));
   const rf = readFileTool();
-  server.registerTool(rf.name, tool(rf), run(async (s, a: { path: string }) => ({ content: (await s.sftp.readFile(toGuestPath(a.path, s.paths), READ_LIMIT)).toString("utf8") })) as never);
+  server.registerTool(rf.name, config(rf), on(readFile));
   const wf = writeFileTool();
-  server.registerTool(wf.name, tool(wf), run(writeFile) as never);
+  server.registerTool(wf.name, config(wf), on(writeFile));
   const gl = globTool(o.flavour);
-  server.registerTool(gl.name, tool(gl), run((s, a: { pattern: string; path?: string }) => globFiles(s, a, o.flavour)) as never);
+  server.registerTool(gl.name, config(gl), on((s, a: { pattern: string; path?: string | undefined }) => globFiles(s, a, o.flavour)));
   const sf = searchFileContentTool();
-  server.registerTool(sf.name, tool(sf), run((s, a: { pattern: string; path?: string; include?: string }) => searchFileContent(s, a, o)) as never);
+  server.registerTool(sf.name, config(sf), on((s, a: { pattern: string; path?: string | undefined; include?: string | undefined }) => searchFileContent(s, a, o)));
   const rs = runShellCommandTool(o.flavour);
-  server.registerTool(rs.name, tool(rs), run((s, a: { command: string[]; directory: string }) => runShellCommand(s, a, o)) as never);
+  server.registerTool(rs.name, config(rs), on((s, a: { command: string[]; directory: string; timeout?: number | undefined; max_output_bytes?: number | undefined }) => runShellCommand(s, a, o)));
 }
