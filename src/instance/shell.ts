@@ -148,12 +148,14 @@ export async function shell(name: string, command: string[], opts: ShellOptions 
 }
 
 /**
- * Ends the ControlMaster and waits (up to 2 s) for its socket to go, so that the next ssh becomes
- * the new master instead of finding the old socket and running without one.
+ * Ends the ControlMaster and waits (up to 10 s: its exit takes seconds on a loaded host) for its
+ * socket to go, so that the next ssh becomes the new master instead of finding the old socket and
+ * running without one. The socket is not removed here: the old master unlinks it when it exits,
+ * and would then remove a new master's socket made at the same path in the meantime.
  */
 async function reconnect(paths: InstancePaths): Promise<void> {
   closeControlMaster(paths);
-  await poll(() => (existsSync(paths.sshSock) ? undefined : true), { timeoutMs: 2000, intervalMs: 20 });
+  await poll(() => (existsSync(paths.sshSock) ? undefined : true), { timeoutMs: 10_000, intervalMs: 20 });
 }
 
 /** The instance, started first (with the whole library: only then is it loaded) unless it runs. */

@@ -95,12 +95,12 @@ test("`info` reports the same version as limactl --version, and tslima's own as 
 
 test("an unknown command fails with cobra's message and exit 1, with or without --help (before or after it), -v, or a global flag; no help is printed", () => {
   const cases: Array<[keyof typeof BINS, string[]]> = [
-    ...[["mcp"], ["mcp", "--help"], ["mcp", "-h"], ["--help", "mcp"], ["mcp", "--version"], ["--debug", "mcp", "--help"], ["mcp", "serve", "--help"]].map(
+    ...[["nosuch"], ["nosuch", "--help"], ["nosuch", "-h"], ["--help", "nosuch"], ["nosuch", "--version"], ["--debug", "nosuch", "--help"], ["nosuch", "serve", "--help"]].map(
       (args): [keyof typeof BINS, string[]] => ["limactl", args],
     ),
-    ["tslima", ["mcp"]],
-    ["tslima", ["mcp", "--help"]],
-    ["tslima.js", ["--help", "mcp"]],
+    ["tslima", ["nosuch"]],
+    ["tslima", ["nosuch", "--help"]],
+    ["tslima.js", ["--help", "nosuch"]],
   ];
   for (const [bin, args] of cases) {
     const prog = bin === "limactl" ? "limactl" : "tslima";
@@ -111,7 +111,7 @@ test("an unknown command fails with cobra's message and exit 1, with or without 
     // limactl: the one fatal log line; tslima: its error and where to find help
     // (a suggestion may follow the error: cobra's "Did you mean this?" in the message, commander's on a line)
     const said = logSummary(r.stderr).map((l) => l.split("\n")[0] ?? "").filter((l) => !l.startsWith("(Did you mean"));
-    assert.deepEqual(said, prog === "limactl" ? ['fatal: unknown command "mcp" for "limactl"'] : ['error: unknown command "mcp" for "tslima"', "(run `tslima --help` for usage)"], what);
+    assert.deepEqual(said, prog === "limactl" ? ['fatal: unknown command "nosuch" for "limactl"'] : ['error: unknown command "nosuch" for "tslima"', "(run `tslima --help` for usage)"], what);
   }
   const typo = run("limactl", ["strat"]);
   assert.equal(typo.status, 1);
