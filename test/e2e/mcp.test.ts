@@ -15,7 +15,8 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { spawn } from "node:child_process";
 import type { RunningInstance } from "../../src/index.js";
-import { cliPath } from "../helpers.js";
+import { cliPath, repoRoot } from "../helpers.js";
+import { waitGone } from "../../src/proc/pid.js";
 import { baseSnapshot, bootGuest, Cli, parseList } from "./harness.js";
 
 const cli = new Cli("mcp");
@@ -211,6 +212,37 @@ test("a killed server's --from instance is deleted by the next tslima command", 
   assert.match(r.stderr, /deleted instance sb2: its owner \(mcp serve --from mcpsnap\) has ended/);
   assert.equal(parseList(r.stdout).find((i) => i.name === "sb2"), undefined);
   assert.equal(existsSync(join(cli.home, "sb2")), false);
+});
+
+test("a --from instance is deleted when its client is killed (the server sees stdin close)", LONG, async () => {
+  // the agent: a process of its own that spawns the server over stdio, as an agent does, then is SIGKILLed
+  const agent = `
+    import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+    import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+    const transport = new StdioClientTransport({ command: process.execPath, args: ${JSON.stringify([cliPath, "mcp", "serve", "--from", "mcpsnap", "--name", "sb3"])}, cwd: ${JSON.stringify(project)}, env: process.env, stderr: "inherit" });
+    const client = new Client({ name: "doomed-agent", version: "1" });
+    await client.connect(transport);
+    await client.callTool({ name: "run_shell_command", arguments: { directory: "/", command: ["true"] } });
+    console.log("ready " + transport.pid);
+    setInterval(() => undefined, 1000);
+  `;
+  const client = spawn(process.execPath, ["--input-type=module", "-e", agent], { cwd: repoRoot, env: cli.env(), stdio: ["ignore", "pipe", "pipe"] });
+  const serverPid = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    client.stdout.on("data", (b: Buffer) => {
+      out += b.toString("utf8");
+      const m = /ready (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    client.once("exit", (code) => reject(new Error(`the agent ended (${code}) before it was connected`)));
+  });
+  assert.ok(parseList((await cli.ok(["list", "--json"])).stdout).some((i) => i.name === "sb3"));
+  client.kill("SIGKILL");
+  const gone = await waitGone(serverPid, 60_000);
+  assert.ok(gone, "the server ends once its client is gone");
+  const r = await cli.ok(["list", "--json"]);
+  assert.equal(parseList(r.stdout).find((i) => i.name === "sb3"), undefined);
+  assert.doesNotMatch(r.stderr, /deleted instance sb3/, "the server deleted it itself: nothing was left for the next command");
 });
 
 test("mcp serve --http: a bearer token, a fresh instance per session, each deleted with its session or at the server's stop", LONG, async () => {
