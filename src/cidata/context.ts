@@ -13,6 +13,8 @@ export interface CidataContext {
   macAddress?: string;
   /** The guest's ed25519 ssh host key, generated on the host and pinned there (see ssh/hostkey.ts). */
   hostKey?: { privateKey: string; publicKey: string };
+  /** The host agent's proxy variables (cidata/proxy-env.ts `hostProxyEnv`), for `propagateProxyEnv`. */
+  hostProxyEnv?: Record<string, string>;
 }
 
 export { GUEST_LIB, HOST_IP, PROVISION_LOG, READY_FILE, guestHostname } from "../config/guest.js";

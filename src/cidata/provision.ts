@@ -21,10 +21,13 @@ function indexName(i: number): string {
   return String(i);
 }
 
-/** env.sh: the config's env plus PARAM_<KEY> for each param, and the user's identity for the runner. */
-export function envScript(config: Config): string {
+/**
+ * env.sh: the guest's env (the config's env: with its proxy variables, cidata/proxy-env.ts) plus
+ * PARAM_<KEY> for each param, and the user's identity for the runner.
+ */
+export function envScript(config: Config, env: Readonly<Record<string, string>> = config.env): string {
   const lines = ["# tslima: environment for provisioning scripts and login shells"];
-  for (const [k, v] of Object.entries(config.env)) {
+  for (const [k, v] of Object.entries(env)) {
     if (!isEnvName(k)) throw new TslimaError("CONFIG_ENV_NAME", `env.${k}: not a valid environment variable name`, { hint: "rename the key under env: in lima.yaml (letters, digits, _)" });
     lines.push(`export ${k}=${shQuote(v)}`);
   }

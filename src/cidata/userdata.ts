@@ -4,6 +4,8 @@ import { GUEST_LIB, HOST_IP, guestHostname, type CidataContext } from "./context
 import { bootCommands, envScript, provisionPlan, type WriteFile } from "./provision.js";
 import { fstabUnescape } from "../mounts/fstab.js";
 import { shQuote } from "./shell.js";
+import { guestEnv, guestProxyEnv } from "./proxy-env.js";
+import { proxyBootCommand } from "./proxy-files.js";
 import {
   LIGHT_BOOT_DROPIN,
   LIGHT_BOOT_DROPIN_PATH,
@@ -39,7 +41,8 @@ function sudoRule(config: Config): string {
 export function userData(config: Config, ctx: CidataContext): string {
   const u = config.user;
   const hostname = guestHostname(ctx.instanceName);
-  const env = envScript(config);
+  const proxies = guestProxyEnv(config.env, config.propagateProxyEnv, ctx.hostProxyEnv ?? {}, HOST_IP);
+  const env = envScript(config, guestEnv(config.env, proxies));
   const plan = provisionPlan(config, ctx.mounts, HOST_IP);
   const sshfsKeys = ctx.mounts.mounts.flatMap((m) => (m.sshfs ? [sshfsAllowKey(m.sshfs.target)] : []));
   const writeFiles: WriteFile[] = [
@@ -115,7 +118,7 @@ export function userData(config: Config, ctx: CidataContext): string {
   // Mount points must exist before cloud-init's mounts module runs `mount -a` (it would only create
   // the fstab-escaped names, e.g. "/a\\040b"), so the very first bootcmd creates the real ones.
   const mountDirs = fstab.map((f) => shQuote(fstabUnescape(f[1])));
-  const boot = [...(mountDirs.length > 0 ? [`mkdir -p ${mountDirs.join(" ")}`] : []), ...bootCommands(config, env)];
+  const boot = [...(mountDirs.length > 0 ? [`mkdir -p ${mountDirs.join(" ")}`] : []), proxyBootCommand(proxies), ...bootCommands(config, env)];
   if (boot.length > 0) doc.bootcmd = boot;
   return `#cloud-config\n${stringify(doc, { version: "1.1", lineWidth: 0 })}`;
 }

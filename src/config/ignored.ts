@@ -45,7 +45,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["dns"], why: "the guest uses the DNS of QEMU's user-mode network, which forwards to the host's resolver" },
   { path: ["hostResolver", "enabled"], asks: isTrue, why: "no host resolver runs; the guest uses the DNS of QEMU's user-mode network (hostResolver.hosts are applied)" },
   { path: ["hostResolver", "ipv6"], asks: isTrue, why: "no host resolver runs" },
-  { path: ["propagateProxyEnv"], asks: isTrue, why: "the host's proxy variables are not passed to the guest; set them under env:" },
   { path: ["firmware", "images"], why: "the UEFI firmware is the one QEMU ships" },
   { path: ["audio", "device"], asks: (v) => isSet(v) && v !== "none", why: "the guest has no audio device" },
   { path: ["video", "display"], asks: (v) => isSet(v) && v !== "none", why: "the guest has no display" },

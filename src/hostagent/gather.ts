@@ -15,6 +15,7 @@ import { ensureHostKey, ensureUserKey } from "../ssh/index.js";
 import { findVirtiofsd } from "../mounts/index.js";
 import { SFTP_UNCONFINED_ENV } from "../mounts/sftp-confine.js";
 import { additionalDisks } from "../disks/plan.js";
+import { hostProxyEnv } from "../cidata/proxy-env.js";
 import { buildCacheDir, type InstancePaths } from "../store/paths.js";
 import { writeShellFacts } from "../store/shell-facts.js";
 import { attachDisks, releaseDisks } from "./disks.js";
@@ -113,6 +114,7 @@ export async function gather(c: GatherContext): Promise<Gathered> {
     vmgenid: ensureVmGenId(paths),
     ...(virtiofsd ? { virtiofsd } : {}),
     sftpUnconfined: process.env[SFTP_UNCONFINED_ENV] === "1",
+    proxyEnv: hostProxyEnv(process.env),
     disks,
     freshDisk: firstStart,
     // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).

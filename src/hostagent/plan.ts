@@ -41,6 +41,8 @@ export interface BootHost {
   vmgenid: string;
   /** Lima's additional disks, locked for this instance and probed (hostagent/disks.ts). */
   disks?: AttachedDisk[];
+  /** The agent's proxy variables (cidata/proxy-env.ts), which `propagateProxyEnv` passes to the guest. */
+  proxyEnv?: Record<string, string>;
   /** The host's virtiofsd, when one was found. */
   virtiofsd?: VirtiofsdInfo;
   /** TSLIMA_SSHFS_UNCONFINED=1: reverse-sshfs serves its mounts without confinement (mounts/sftp-confine.ts). */
@@ -119,6 +121,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     hostFacts: host.facts,
     macAddress: mac,
     hostKey: host.hostKey,
+    ...(host.proxyEnv ? { hostProxyEnv: host.proxyEnv } : {}),
   });
   const sshConfig = sshConfigText(paths, {
     user: config.user.name,

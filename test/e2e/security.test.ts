@@ -3,7 +3,8 @@
  * a hostSocket naming an existing regular file leaves it intact and says why; passwordlessSudo:
  * false makes `sudo -n` fail while the password in ~/password works (and reverse-sshfs, which tslima
  * mounts through sudo, still works); an env: secret is not readable
- * by `nobody`; and once the VM is gone, an impostor sshd with another host key on the instance's
+ * by `nobody`; the host agent's proxy variables reach the guest (propagateProxyEnv, loopback made the
+ * host's address); and once the VM is gone, an impostor sshd with another host key on the instance's
  * ssh port is refused, by plain `ssh -F ssh.config` and by tslima's own wait, with the key mismatch named.
  * The VM is booted through the library (FileGuest) and disposed at the end, also on failure; the
  * tests drive it with the CLI.
@@ -32,6 +33,8 @@ const ENV_SH = "/usr/local/libexec/tslima/env.sh";
 let impostor: ChildProcess | undefined;
 const guest = new FileGuest(cli);
 const bootEvents: AgentEvent[] = [];
+/** The host agent's proxy variables (nothing listens there: nothing in the guest may need them). */
+const PROXY_ENV = { http_proxy: "http://localhost:3128", HTTPS_PROXY: "http://127.0.0.1:3129", no_proxy: "localhost,.internal" };
 
 before(async () => {
   mkdirSync(cli.root, { recursive: true });
@@ -53,7 +56,7 @@ before(async () => {
       `  hostSocket: ${JSON.stringify(precious)}`,
     ].join("\n"),
   );
-  await guest.boot({ cold: true, reason: "passwordlessSudo: false and env: are cloud-init config of the boot", name: NAME, yaml, onEvent: (e) => bootEvents.push(e) });
+  await guest.boot({ cold: true, reason: "passwordlessSudo: false, env: and the host's proxy variables are cloud-init config of the boot", name: NAME, yaml, env: PROXY_ENV, onEvent: (e) => bootEvents.push(e) });
 }, BOOT);
 after(async () => {
   impostor?.kill("SIGKILL");
@@ -148,6 +151,19 @@ test("an env: secret reaches the user's login shell and nobody else", async () =
   assert.match(direct.out, /Permission denied/);
   assert.equal(login.out, "unset\n");
   assert.equal(anywhere.out, "", `readable by nobody: ${anywhere.out}`);
+});
+
+test("propagateProxyEnv: the host agent's proxy variables reach login shells, /etc/environment and apt, loopback made the host's address", async () => {
+  const r = await cli.ok(["shell", NAME, "sh", "-c", eachStatus(["printenv http_proxy HTTP_PROXY https_proxy HTTPS_PROXY no_proxy NO_PROXY", "grep -i _proxy= /etc/environment", "apt-config dump | grep -i proxy"])]);
+  const [login, etc, apt] = sections(r.stdout);
+  assert.ok(login && etc && apt, r.stdout);
+  const http = "http://192.168.5.2:3128";
+  const https = "http://192.168.5.2:3129";
+  const noProxy = "localhost,.internal";
+  assert.equal(login.out, [http, http, https, https, noProxy, noProxy, ""].join("\n"));
+  assert.equal(etc.out, `http_proxy=${http}\nHTTP_PROXY=${http}\nhttps_proxy=${https}\nHTTPS_PROXY=${https}\nno_proxy=${noProxy}\nNO_PROXY=${noProxy}\n`);
+  assert.match(apt.out, new RegExp(`^Acquire::http::Proxy "${http}";$`, "m"));
+  assert.match(apt.out, new RegExp(`^Acquire::https::Proxy "${https}";$`, "m"));
 });
 
 test("an impostor sshd with another host key on the instance's ssh port is refused, naming the key mismatch", BOOT, async () => {

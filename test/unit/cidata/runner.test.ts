@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { GUEST_LIB, PROVISION_LOG, READY_FILE, userData } from "../../../src/cidata/index.js";
 import { homeAlias } from "../../../src/cidata/provision.js";
+import { APT_CONF_DIR, ETC_ENVIRONMENT } from "../../../src/cidata/proxy-files.js";
 import { mountPlan } from "../../../src/mounts/index.js";
 import { testConfig, testPaths } from "../mounts/testconfig.js";
 import { hostFacts } from "./sample.js";
@@ -26,6 +27,8 @@ function simulateBoot(root: string, text: string, o: { light?: boolean } = {}): 
     "/var/lib/tslima": join(root, "var/lib/tslima"),
     [GUEST_LIB]: join(root, "lib"),
     "/etc/hosts": join(root, "etc/hosts"),
+    [ETC_ENVIRONMENT]: join(root, "etc/environment"),
+    [APT_CONF_DIR]: join(root, "etc/apt/apt.conf.d"),
   };
   const pattern = new RegExp(Object.keys(targets).map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"), "g");
   const map = (s: string) => s.replace(pattern, (m) => targets[m] ?? m);
@@ -174,6 +177,33 @@ test("light boot: boot.sh runs the boot scripts, then the runner, as a full boot
   assert.ok(existsSync(join(root, "run/tslima-ready")));
   assert.equal(readFileSync(join(root, "run/tslima-provision.log"), "utf8"), fullLog, "a failed boot script is reported the same way");
   assert.match(fullLog, /"mode":"boot","index":2,"exit":3/);
+});
+
+test("proxy variables: a boot script, /etc/environment and apt get them; a boot without proxies takes them away", { skip: asRoot ? false : "needs root (runuser)" }, (t) => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-runner-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, "home"));
+  mkdirSync(join(root, "etc/apt/apt.conf.d"), { recursive: true });
+  writeFileSync(join(root, "etc/hosts"), "127.0.0.1 localhost\n");
+  writeFileSync(join(root, "etc/environment"), 'PATH="/usr/bin:/bin"\n');
+  const out = join(root, "out");
+  const config = testConfig({
+    user: { name: userInfo().username, comment: "", uid: userInfo().uid, home: join(root, "home"), shell: "/bin/sh", passwordlessSudo: true },
+    provision: [{ mode: "boot", script: `#!/bin/sh\necho "$http_proxy $HTTPS_PROXY $no_proxy" >>${out}\n` }],
+  });
+  const ctx = { instanceName: "t", sshPublicKeys: [], mounts: mountPlan(config, testPaths, { memoryBytes: 1 }), sshPort: 22, hostFacts };
+  const hostProxyEnv = { http_proxy: "http://localhost:3128", HTTPS_PROXY: "http://127.0.0.1:3129", no_proxy: "localhost,.internal" };
+  const block = ["# tslima-proxy begin", "http_proxy=http://192.168.5.2:3128", "HTTP_PROXY=http://192.168.5.2:3128", "https_proxy=http://192.168.5.2:3129", "HTTPS_PROXY=http://192.168.5.2:3129", "no_proxy=localhost,.internal", "NO_PROXY=localhost,.internal", "# tslima-proxy end"];
+  const apt = join(root, "etc/apt/apt.conf.d/90-tslima-proxy");
+  for (let boot = 0; boot < 2; boot++) {
+    simulateBoot(root, userData(config, { ...ctx, hostProxyEnv }));
+    assert.deepEqual(readFileSync(join(root, "etc/environment"), "utf8").split("\n"), ['PATH="/usr/bin:/bin"', ...block, ""], `boot ${boot}: one block`);
+  }
+  assert.equal(readFileSync(apt, "utf8"), 'Acquire::http::Proxy "http://192.168.5.2:3128";\nAcquire::https::Proxy "http://192.168.5.2:3129";\n');
+  assert.equal(readFileSync(out, "utf8"), "http://192.168.5.2:3128 http://192.168.5.2:3129 localhost,.internal\n".repeat(2));
+  simulateBoot(root, userData(config, ctx));
+  assert.equal(readFileSync(join(root, "etc/environment"), "utf8"), 'PATH="/usr/bin:/bin"\n');
+  assert.ok(!existsSync(apt), "apt's proxy file is gone");
 });
 
 test("guest runner: all steps succeed -> no provision log, ready file present", { skip: asRoot ? false : "needs root (runuser)" }, (t) => {

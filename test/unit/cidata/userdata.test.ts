@@ -68,8 +68,9 @@ test("user-data parses back as #cloud-config with the expected structure", () =>
     assert.ok(paths.includes(`/usr/local/libexec/tslima/${p}`), p);
   }
   assert.ok(paths.includes("/var/lib/cloud/scripts/per-boot/90-tslima.sh"));
-  assert.equal(doc.bootcmd.length, 2, "mount points, then one boot-mode script");
+  assert.equal(doc.bootcmd.length, 3, "mount points, the proxy files, then one boot-mode script");
   assert.equal(doc.bootcmd[0], "mkdir -p '/home/alice' '/tmp/lima dir'");
+  assert.match(doc.bootcmd[1] ?? "", /tslima-proxy/);
   const plan = doc.write_files.find((f) => f.path.endsWith("/plan.sh"))?.content ?? "";
   const order = plan.split("\n").filter((l) => /^(data|script|hosts_entry|mount_all)/.test(l)).map((l) => l.split(" ").slice(0, 2).join(" "));
   assert.deepEqual(order, ["hosts_entry '192.168.5.2'", "hosts_entry '192.168.5.50'", "mount_all", "data 4", "script dependency", "script system", "script user"]);
@@ -164,5 +165,5 @@ test("env.sh (env: and param: values) is installed readable by root only; the ru
   const doc = parse(userData(sampleConfig(), sampleContext())) as CloudConfig;
   const env = doc.write_files.find((f) => f.path.endsWith("/env.sh"));
   assert.deepEqual([env?.permissions, env?.owner], ["0600", "root:root"]);
-  assert.match(doc.bootcmd[1] ?? "", /^umask 077$/m, "the boot-mode copy of env.sh is root's only too");
+  assert.match(doc.bootcmd[2] ?? "", /^umask 077$/m, "the boot-mode copy of env.sh is root's only too");
 });

@@ -31,7 +31,6 @@ const asking: Array<[Record<string, unknown>, string]> = [
   [{ dns: ["1.1.1.1"], hostResolver: { enabled: false } }, "dns"],
   [{ hostResolver: { enabled: true } }, "hostResolver.enabled"],
   [{ hostResolver: { ipv6: true } }, "hostResolver.ipv6"],
-  [{ propagateProxyEnv: true }, "propagateProxyEnv"],
   [{ firmware: { images: [{ location: "/fw.fd" }] } }, "firmware.images"],
   [{ audio: { device: "coreaudio" } }, "audio.device"],
   [{ video: { display: "vnc" } }, "video.display"],
@@ -55,7 +54,7 @@ test("values that ask for nothing, and what tslima implements, give no warning",
     containerd: { system: false, user: false },
     portForwards: [{ guestPort: 8080, proto: "tcp" }, { guestPort: 53, proto: "udp" }, { guestPort: 80, proto: "any" }, { guestSocket: "/run/x.sock", hostSocket: "x.sock" }],
     hostResolver: { enabled: false, hosts: { "a.internal": "10.0.0.1" } },
-    propagateProxyEnv: false,
+    propagateProxyEnv: true,
     video: { display: "none", vnc: { display: null } },
     audio: { device: "" },
     caCerts: { certs: ["-----BEGIN CERTIFICATE-----"], files: [] },
@@ -76,10 +75,10 @@ test("the warning is positioned like an error: FILE:LINE:COL: field: warning: is
   const t = tempTree({});
   try {
     const file = t.path("inst.yaml");
-    const { warnings: w } = loadConfigText(`${IMAGE}propagateProxyEnv: true\nvideo:\n  display: vnc\n`, file, { hostFacts: linuxHost, tslimaHome: t.path("home") });
+    const { warnings: w } = loadConfigText(`${IMAGE}tpm: true\nvideo:\n  display: vnc\n`, file, { hostFacts: linuxHost, tslimaHome: t.path("home") });
     assert.deepEqual(w, [
-      `${file}:4:20: propagateProxyEnv: warning: is ignored by tslima: the host's proxy variables are not passed to the guest; set them under env:`,
       `${file}:6:12: video.display: warning: is ignored by tslima: the guest has no display`,
+      `${file}:4:6: tpm: warning: is ignored by tslima: the guest has no TPM`,
     ]);
   } finally {
     t.cleanup();

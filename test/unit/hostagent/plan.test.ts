@@ -85,6 +85,16 @@ test("golden boot plan: virtiofs starts one daemon per mount before QEMU", () =>
   assertGolden("kernel-virtiofs", plan);
 });
 
+test("golden boot plan: the host's proxy variables reach the guest's cidata (propagateProxyEnv)", () => {
+  const proxyEnv = { http_proxy: "http://localhost:3128", HTTPS_PROXY: "http://127.0.0.1:3129", no_proxy: "localhost,.internal" };
+  const plan = planBoot(testConfig({}), { ...host, proxyEnv }, testPaths);
+  const user = plan.cidata["user-data"] ?? "";
+  assert.match(user, /http_proxy=http:\/\/192\.168\.5\.2:3128/);
+  assert.match(user, /Acquire::https::Proxy "http:\/\/192\.168\.5\.2:3129";/);
+  assert.deepEqual(planBoot(testConfig({ propagateProxyEnv: false }), { ...host, proxyEnv }, testPaths).cidata, planBoot(testConfig({}), host, testPaths).cidata, "propagateProxyEnv: false: the cidata of a host without proxies");
+  assertGolden("kernel-proxy", plan);
+});
+
 test("readiness steps: order and fatality follow the config", () => {
   const kinds = (c: Partial<Config>) => planBoot(testConfig(c), host, testPaths).launch.readiness.map((s) => `${s.kind}${s.fatal ? "" : "?"}`);
   // the last step writes the guest's file systems to disk (issue 31): a crash after READY loses nothing
