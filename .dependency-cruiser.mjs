@@ -93,9 +93,9 @@ export const LAYERS = [
   },
   {
     folder: "store",
-    holds: "the instance store: paths, pid files and the pid-file lock, status, the agent's event log (schema, error data, follower), `shell.json` and `shell-fast` (what `shell` and bin/tslima need of the booted config), `atomic.ts` (files never seen half-written), `private.ts` (modes, the refusal of a directory that is not private), `agent-log.ts`, a suspended instance's saved state, booted snapshots, the host agent's control protocol (`control-protocol.ts`, spoken on `ha.sock`). What every layer may know about an instance on disk",
+    holds: "the instance store: paths, pid files and the pid-file lock, status, the agent's event log (schema, error data, follower), `shell.json` and `shell-fast` (what `shell` and bin/tslima need of the booted config), `atomic.ts` (files never seen half-written), `private.ts` (modes, the refusal of a directory that is not private), `agent-log.ts`, a suspended instance's saved state, booted snapshots, the host agent's control protocol (`control-protocol.ts`, spoken on `ha.sock`), a path under a mount seen from the other side (`mount-paths.ts`). What every layer may know about an instance on disk",
     pure: false,
-    except: ["suspend-record.ts", "snapshot-record.ts", "agent-error.ts", "events.ts", "event-parse.ts", "identifiers.ts", "control-protocol.ts"],
+    except: ["suspend-record.ts", "snapshot-record.ts", "agent-error.ts", "events.ts", "event-parse.ts", "identifiers.ts", "control-protocol.ts", "mount-paths.ts"],
   },
   {
     folder: "proc",

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { TslimaError } from "../errors.js";
 import { poll } from "../proc/wait.js";
 import type { Mount } from "../config/types.js";
+import { reroot } from "../store/mount-paths.js";
 import { sshCommandRunner } from "../ssh/runner.js";
 import { tslimaHome, type InstancePaths } from "../store/paths.js";
 import { requireInstance } from "./lookup.js";
@@ -45,17 +46,7 @@ export interface ExecOptions {
  * (translated to the mount point), else undefined (= the guest home). Pure.
  */
 export function guestWorkdir(hostCwd: string, mounts: Pick<Mount, "location" | "mountPoint">[]): string | undefined {
-  const cwd = hostCwd.replace(/\/+$/, "") || "/";
-  let best: { len: number; dir: string } | undefined;
-  for (const m of mounts) {
-    const loc = m.location.replace(/\/+$/, "") || "/";
-    const inside = cwd === loc || loc === "/" || cwd.startsWith(`${loc}/`);
-    if (!inside || (best && best.len >= loc.length)) continue;
-    const rest = loc === "/" ? cwd : cwd.slice(loc.length);
-    const mp = m.mountPoint.replace(/\/+$/, "");
-    best = { len: loc.length, dir: `${mp}${rest}` || "/" };
-  }
-  return best?.dir;
+  return reroot(hostCwd, mounts, "location", "mountPoint");
 }
 
 export interface ShellOptions {

@@ -6,6 +6,7 @@
  * message saying so; any other absolute path is a guest path, used as it is (/etc, /tmp).
  */
 import { posix } from "node:path";
+import { below, reroot, trimSlashes } from "../store/mount-paths.js";
 
 /** A mount as the tools see it: where it is on the host and in the guest. */
 export interface SharedDir {
@@ -29,37 +30,15 @@ export class ToolPathError extends Error {
   }
 }
 
-function trim(p: string): string {
-  return p.replace(/\/+$/, "") || "/";
-}
-
-function within(p: string, dir: string): string | undefined {
-  if (dir === "/") return p;
-  if (p === dir) return "";
-  return p.startsWith(`${dir}/`) ? p.slice(dir.length) : undefined;
-}
-
-/** The longest `from` prefix of p among the mounts, re-rooted at its `to`. */
-function reroot(p: string, mounts: readonly SharedDir[], from: "location" | "mountPoint", to: "location" | "mountPoint"): string | undefined {
-  let best: { len: number; path: string } | undefined;
-  for (const m of mounts) {
-    const dir = trim(m[from]);
-    const rest = within(p, dir);
-    if (rest === undefined || (best !== undefined && best.len >= dir.length)) continue;
-    best = { len: dir.length, path: trim(m[to]) === "/" ? rest || "/" : `${trim(m[to])}${rest}` };
-  }
-  return best?.path;
-}
-
 /** The guest path for a path an agent gave (see the file comment). Throws ToolPathError. */
 export function toGuestPath(given: string, ctx: PathContext): string {
   if (given === "") throw new ToolPathError("path is empty");
   if (!posix.isAbsolute(given)) throw new ToolPathError(`expected an absolute path, got a relative path: \`${given}\``);
-  const p = trim(posix.normalize(given));
+  const p = trimSlashes(posix.normalize(given));
   const shared = reroot(p, ctx.mounts, "location", "mountPoint");
   if (shared !== undefined) return shared;
-  const project = trim(ctx.project);
-  if (within(p, project) !== undefined) {
+  const project = trimSlashes(ctx.project);
+  if (below(p, project) !== undefined) {
     throw new ToolPathError(
       `${given} is in the project folder ${project} on the host, which is not shared with instance ${ctx.instance}: ` +
         `the guest cannot see it. Share it (\`tslima mcp serve --from SNAP\` mounts the folder it runs in; ` +
@@ -71,5 +50,5 @@ export function toGuestPath(given: string, ctx: PathContext): string {
 
 /** The host path of a guest path under a mount point, else the guest path itself (for results). */
 export function toAgentPath(guest: string, ctx: PathContext): string {
-  return reroot(trim(guest), ctx.mounts, "mountPoint", "location") ?? guest;
+  return reroot(guest, ctx.mounts, "mountPoint", "location") ?? guest;
 }

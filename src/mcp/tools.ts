@@ -47,8 +47,13 @@ async function writeFile(s: Sandbox, args: { path: string; content: string }) {
   return {};
 }
 
+/** The guest directory glob and search_file_content look in: the given path, else the project folder. */
+function searchRoot(s: Sandbox, path: string | undefined): string {
+  return toGuestPath(path !== undefined && path !== "" ? path : s.paths.project, s.paths);
+}
+
 async function globFiles(s: Sandbox, args: { pattern: string; path?: string | undefined }, flavour: Flavour) {
-  const base = toGuestPath(args.path !== undefined && args.path !== "" ? args.path : s.paths.project, s.paths);
+  const base = searchRoot(s, args.path);
   const fs = {
     readdir: async (dir: string) => (await s.sftp.readdir(dir)).map((e) => ({ name: e.name, isDir: e.isDir })),
     exists: async (p: string) => s.sftp.lstat(p).then(() => true, () => false),
@@ -69,7 +74,7 @@ async function runShellCommand(s: Sandbox, args: { command: string[]; directory:
 }
 
 async function searchFileContent(s: Sandbox, args: { pattern: string; path?: string | undefined; include?: string | undefined }, o: ToolOptions) {
-  const dir = toGuestPath(args.path !== undefined && args.path !== "" ? args.path : s.paths.project, s.paths);
+  const dir = searchRoot(s, args.path);
   const command = ["sh", "-c", MCP_SEARCH_SH, "search", args.pattern, ...(args.include ? [args.include] : [])];
   const r = await exec(s.name, command, { home: s.home, workdir: dir, timeoutMs: o.timeoutSeconds * 1000, maxOutputBytes: o.maxOutputBytes });
   // 1 is "no match"; an error (a bad pattern, a missing directory) with nothing found is the tool's error
