@@ -118,6 +118,8 @@ export const ERROR_CODES = {
   AUTOSTART_CONFLICT: "the instance's autostart unit file exists but another program or another TSLIMA_HOME wrote it",
   AUTOSTART_FAILED: "systemctl refused to enable or disable an instance's autostart unit, or the unit cannot be written",
   SUSPEND_UNSUPPORTED: "the VM has a device whose state QEMU cannot save (a virtiofs mount), for a suspend or a booted snapshot; it keeps running",
+  NETWORK_SWITCH: "the switch daemon of a user-v2 network did not start (see its switch.log under TSLIMA_HOME/_networks/NAME)",
+  NETWORK_ATTACH: "the instance's QEMU could not be attached to its user-v2 network's switch",
   SUSPEND_BUSY: "a mount a suspend or a booted snapshot must unmount in the guest is in use by guest processes; the VM keeps running",
   SUSPEND_FAILED: "saving the VM state failed; the VM keeps running",
   RESUME_FAILED: "restoring the saved VM state failed; the state is discarded and the next start boots cold",

@@ -1,6 +1,8 @@
 import type { HostFacts } from "../config/types.js";
 import type { MountPlan } from "../mounts/types.js";
 
+import type { GuestNic } from "./user-networks.js";
+
 /** What cidataFiles() needs besides the Config. Pure data. */
 export interface CidataContext {
   instanceName: string;
@@ -13,6 +15,8 @@ export interface CidataContext {
   macAddress?: string;
   /** The guest's ed25519 ssh host key, generated on the host and pinned there (see ssh/hostkey.ts). */
   hostKey?: { privateKey: string; publicKey: string };
+  /** The NICs of Lima user-v2 networks (cidata/user-networks.ts). */
+  networks?: GuestNic[];
   /** The host agent's proxy variables (cidata/proxy-env.ts `hostProxyEnv`), for `propagateProxyEnv`. */
   hostProxyEnv?: Record<string, string>;
 }

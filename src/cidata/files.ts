@@ -11,7 +11,7 @@ import { userData } from "./userdata.js";
  */
 export function cidataFiles(config: Config, ctx: CidataContext): Record<string, string> {
   const user = userData(config, ctx);
-  const network = networkConfig(ctx.macAddress);
+  const network = networkConfig(ctx.macAddress, ctx.networks ?? []);
   const hash = createHash("sha256").update(user).update("\0").update(network).digest("hex").slice(0, 12);
   const meta = `instance-id: tslima-${ctx.instanceName}-${hash}\nlocal-hostname: ${guestHostname(ctx.instanceName)}\n`;
   return { "meta-data": meta, "user-data": user, "network-config": network };

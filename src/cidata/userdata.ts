@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import type { Config } from "../config/types.js";
 import { GUEST_LIB, HOST_IP, guestHostname, type CidataContext } from "./context.js";
+import { nicUnitFiles } from "./user-networks.js";
 import { bootCommands, envScript, provisionPlan, type WriteFile } from "./provision.js";
 import { fstabUnescape } from "../mounts/fstab.js";
 import { shQuote } from "./shell.js";
@@ -67,6 +68,7 @@ export function userData(config: Config, ctx: CidataContext): string {
     // every boot, before sshd: what the full run wrote is repaired when a crash left it empty
     { path: CHECK_UNIT_PATH, content: CHECK_UNIT, permissions: "0644" },
     { path: CHECK_DROPIN_PATH, content: CHECK_DROPIN, permissions: "0644" },
+    ...(ctx.networks ?? []).flatMap(nicUnitFiles),
   ];
   const kept = [
     ...(ctx.hostKey ? ["/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub"] : []),

@@ -115,8 +115,9 @@ export function validateNetworks(config: Config, out: Finding[]): void {
   const seen = new Map<string, number>();
   config.networks.forEach((n, i) => {
     const at = (k: string) => ["networks", i, k];
-    if (n.lima) out.push({ path: at("lima"), message: `networks managed by Lima (socket_vmnet, networks.yaml) are ${NOT_SUPPORTED}` });
-    else if (n.vzNAT) out.push({ path: at("vzNAT"), message: 'requires vmType "vz", which is ' + NOT_SUPPORTED });
+    if (n.lima) {
+      // checked against networks.yaml when the instance starts
+    } else if (n.vzNAT) out.push({ path: at("vzNAT"), message: 'requires vmType "vz", which is ' + NOT_SUPPORTED });
     else if (!n.socket) out.push({ path: ["networks", i], message: "one of lima, socket or vzNAT must be set" });
     if (n.lima && n.socket) out.push({ path: at("socket"), message: "lima and socket are mutually exclusive" });
     if (n.macAddress && !/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(n.macAddress)) {

@@ -21,6 +21,7 @@ import { OnClose } from "./on-close.js";
 import { claimInstance } from "./claim.js";
 import { gather, type Gathered } from "./gather.js";
 import { planBoot, type BootPlan } from "./plan.js";
+import { SwitchLink } from "../network/client.js";
 import type { AttachLaunch, BootLaunch, LaunchPlan, ResumeLaunch } from "./launch-plan.js";
 import { adoptQemu, findOrphanQemu, recoverRunState } from "./attach.js";
 import { checkQemu, spawnQemu, waitForPidFile, type QemuRun } from "./launch.js";
@@ -90,11 +91,15 @@ export class HostAgent implements RequestHost {
       return 1;
     }
     this.onClose.add("a QEMU left by a dead agent", () => this.powerOffLeftOrphan());
-    const sockets = () => (this.plan?.mounts.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : [])));
+    const sockets = () => [
+      ...(this.plan?.mounts.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : []))),
+      ...(this.plan?.nics ?? []).map((n) => n.socket),
+    ];
     this.onClose.add("mount daemons and runtime files", () => cleanupRuntime(this.paths, this.daemons, sockets()));
     try {
       const plan = await this.gatherAndPlan();
       const launched = await this.launch(plan);
+      await this.joinNetworks(plan);
       await this.ready(plan, launched);
     } catch (e) {
       const guestReachable = this.qemu !== undefined && this.qemu.exit === undefined && !this.opts.stop.aborted;
@@ -220,6 +225,20 @@ export class HostAgent implements RequestHost {
 
   private async stopQemu(graceful: boolean): Promise<void> {
     if (this.qemu) await stopQemu(this.qemu.proc, this.paths, { graceful, powerdownMs: this.opts.powerdownMs ?? 120_000, log: (m) => this.log(m) });
+  }
+
+  /**
+   * Attaches each user-v2 NIC to its network's switch (started when none runs; network/client.ts),
+   * which then keeps the link: a switch that dies is started again and the NIC re-attached.
+   */
+  private async joinNetworks(plan: BootPlan): Promise<void> {
+    for (const nic of plan.nics) {
+      this.report.step("networks", `Attaching ${nic.interface} to network ${nic.network.name}`);
+      const link = new SwitchLink(this.home, nic.network, { instance: this.paths.name, socket: nic.socket, mac: nic.mac }, (m) => this.log(m));
+      this.onClose.add(`network ${nic.network.name}`, () => link.close());
+      await link.open();
+      this.log(`network ${nic.network.name}: ${nic.interface} attached, leased ${link.ip}`);
+    }
   }
 
   /** Waits until the guest is ready, then tells so and starts forwarding. */

@@ -26,6 +26,8 @@ import { findOrphanQemu, orphanSshPort } from "./attach.js";
 import { ensureVmGenId } from "./reidentify.js";
 import type { Reporter } from "./agent-io.js";
 import type { OnClose } from "./on-close.js";
+import { loadNetworks, userV2Network } from "../network/config.js";
+import type { UserNetwork } from "./networks-plan.js";
 
 /** What the gather phase works with. */
 export interface GatherContext {
@@ -79,11 +81,25 @@ async function ensureDisk(c: GatherContext, config: Config): Promise<{ image: Re
   return { image: await prepareDisk(config, paths, resolved), firstStart: true };
 }
 
+/** The user-v2 networks lima.yaml names, from networks.yaml; an unknown or unsupported one fails the start here. */
+async function gatherNetworks(c: GatherContext, config: Config): Promise<Record<string, UserNetwork>> {
+  const named = config.networks.flatMap((n, i) => (n.lima !== undefined ? [{ name: n.lima, i }] : []));
+  if (named.length === 0) return {};
+  const file = await loadNetworks(c.home);
+  const out: Record<string, UserNetwork> = {};
+  for (const { name, i } of named) {
+    const n = userV2Network(file, name, `networks[${i}].lima in ${c.paths.limaYaml}`);
+    out[name] = { name, gateway: n.gateway, netmask: n.netmask };
+  }
+  return out;
+}
+
 /** Gathers config, disks, image, keys and host facts (see the file comment). */
 export async function gather(c: GatherContext): Promise<Gathered> {
   const { paths, report } = c;
   const facts = probeHostFacts();
   const config = loadConfig(c, facts);
+  const networks = await gatherNetworks(c, config);
   // additionalDisks: locked first, so a disk another instance uses refuses the start before any work
   const disks = await attachDisks(c.home, paths.dir, additionalDisks(config));
   c.onClose.add("additional disks", () => releaseDisks(c.home, paths.dir, disks));
@@ -121,6 +137,7 @@ export async function gather(c: GatherContext): Promise<Gathered> {
     readyCidata: takeReadyCidata(paths),
     savedState,
     ...(orphan ? { orphan } : {}),
+    networks,
   };
   return { config, host };
 }

@@ -6,7 +6,7 @@
 import { hardwareArgv, incomingArgv, type ArgvOwner } from "../qemu/argv.js";
 import type { QemuFacts } from "../qemu/types.js";
 import { resumeObstacle, type FileIdentity, type SuspendRecord } from "../store/suspend-record.js";
-import { resumeSteps, withReidentify, type ReadinessStep } from "./readiness-plan.js";
+import { resumeSteps, withReidentify, type ReadinessStep, type StepNic } from "./readiness-plan.js";
 import { attachDecision, attachSteps, type Orphan } from "./attach-plan.js";
 
 /** What the host found of a saved state before planning (hostagent/resume.ts readSavedState). */
@@ -83,6 +83,8 @@ export interface LaunchInputs {
   readiness: ReadinessStep[];
   mounts: Parameters<typeof resumeSteps>[0];
   hostname: string;
+  /** The NICs of user-v2 networks (their step follows a resume's identity steps). */
+  nics?: StepNic[];
   /** The cidata digest of this boot, and the one recorded at the last READY. */
   cidata: string;
   readyCidata: string | undefined;
@@ -134,7 +136,7 @@ function bootOrResume(inputs: LaunchInputs, state: SavedState | undefined, owner
     record: decision.record,
     argv: incomingArgv(inputs.argv),
     writeCidata: !(state?.cidataPresent ?? false),
-    readiness: resumeSteps(inputs.mounts, inputs.hostname, reidentify),
+    readiness: resumeSteps(inputs.mounts, inputs.hostname, reidentify, inputs.nics ?? []),
     readyCidata: inputs.readyCidata,
     pinSnapshotKey: reidentify,
     fallback: boot,

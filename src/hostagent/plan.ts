@@ -20,6 +20,7 @@ import type { Orphan } from "./attach-plan.js";
 import { guestHostname } from "../config/guest.js";
 import { dockerHostSocket } from "../portfwd/rules.js";
 import { watchedMounts } from "../mounts/inotify.js";
+import { planNics, type PlannedNic, type UserNetwork } from "./networks-plan.js";
 
 /**
  * What the host found or prepared before planning a boot (all I/O happens before planBoot): the
@@ -55,6 +56,8 @@ export interface BootHost {
   savedState?: SavedState;
   /** This instance's QEMU, running without its agent (hostagent/attach.ts): the plan decides whether to re-attach. */
   orphan?: Orphan;
+  /** The user-v2 networks lima.yaml's `networks[].lima` names, by name, from networks.yaml. */
+  networks?: Record<string, UserNetwork>;
 }
 
 /** Whether a boot of `config` needs the host's virtiofsd (the agent looks for one only then). Pure. */
@@ -95,6 +98,8 @@ export interface BootPlan {
   instanceMessage?: string;
   /** `mountInotify: true`: the mounts whose host changes are forwarded as inotify events. */
   inotify?: WatchedMount[];
+  /** NICs on Lima user-v2 networks: the agent attaches each to its network's switch once QEMU runs. */
+  nics: PlannedNic[];
 }
 
 /**
@@ -113,6 +118,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     m.daemons.map((d): PlannedDaemon => ({ location: m.mount.location, command: d.command, args: d.args, ...(d.socket ? { socket: d.socket } : {}) })),
   );
   const mac = macAddress(paths.name);
+  const nics = planNics(config, paths, host.networks ?? {});
   const cidata = cidataFiles(config, {
     instanceName: paths.name,
     sshPublicKeys: host.sshPublicKeys,
@@ -121,6 +127,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     hostFacts: host.facts,
     macAddress: mac,
     hostKey: host.hostKey,
+    networks: nics.map((n) => ({ interface: n.interface, mac: n.mac, slot: n.slot, metric: n.metric })),
     ...(host.proxyEnv ? { hostProxyEnv: host.proxyEnv } : {}),
   });
   const sshConfig = sshConfigText(paths, {
@@ -136,10 +143,19 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
   const digest = cidataDigest(isoImage("cidata", cidata));
   const mode = bootMode({ cidata: digest, lastReady: host.readyCidata, freshDisk: host.freshDisk, directKernelBoot: host.image.kernel !== undefined });
   const image = { ...host.image, cmdline: kernelCmdline(host.image.cmdline, mode.cloudInit) };
-  const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image, mounts, disks: host.disks ?? [], vmgenid: host.vmgenid });
+  const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image, mounts, disks: host.disks ?? [], vmgenid: host.vmgenid, networks: nics });
   const firmware = host.image.kernel === undefined && !config.firmware.legacyBIOS ? host.qemu.firmware : undefined;
   const launch = planLaunch(
-    { argv, qemu: host.qemu, readiness: readinessSteps(config, mounts, mode.cloudInit), mounts, hostname: guestHostname(paths.name), cidata: digest, readyCidata: host.readyCidata },
+    {
+      argv,
+      qemu: host.qemu,
+      readiness: readinessSteps(config, mounts, mode.cloudInit, nics),
+      mounts,
+      hostname: guestHostname(paths.name),
+      nics,
+      cidata: digest,
+      readyCidata: host.readyCidata,
+    },
     host.savedState,
     paths,
     host.orphan ? { orphan: host.orphan, configuredPort: config.ssh.localPort } : undefined,
@@ -157,5 +173,6 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     ...(dockerSocket !== undefined ? { dockerSocket } : {}),
     ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}),
     ...(config.mountInotify ? { inotify: watchedMounts(mounts.mounts) } : {}),
+    nics,
   };
 }

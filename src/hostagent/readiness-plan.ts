@@ -9,7 +9,7 @@ import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
 import { sshfsAllowKey } from "../mounts/sshfs-helper.js";
 import { additionalDisks } from "../disks/plan.js";
 import { REIDENTIFY_SCRIPT } from "./reidentify-script.js";
-import { HOSTAGENT_IDENTITY_SH, HOSTAGENT_LIGHT_READY_SH } from "../guest/embedded.js";
+import { HOSTAGENT_IDENTITY_SH, HOSTAGENT_LIGHT_READY_SH, HOSTAGENT_NETWORKS_SH } from "../guest/embedded.js";
 import { fillPlaceholders } from "../proc/quote.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
@@ -79,7 +79,34 @@ export type ReadinessStep =
    * file systems to disk, so a crash after READY loses nothing the boot wrote (issue 31); the lines
    * it prints (what tslima-check.service repaired on this boot) are warnings.
    */
-  | (StepBase & { kind: "sync"; script: string });
+  | (StepBase & { kind: "sync"; script: string })
+  /**
+   * Lima user-v2 networks: `script` (NETWORKS_SCRIPT, as root; interface and MAC pairs as arguments)
+   * gives each NIC the instance's MAC (a guest resumed from another instance's booted snapshot has
+   * that one's) and waits for its DHCP address; it prints "IF ADDRESS" lines.
+   */
+  | (StepBase & { kind: "networks"; script: string; nics: StepNic[] });
+
+/** A user-v2 NIC as the networks step sees it. */
+export interface StepNic {
+  interface: string;
+  mac: string;
+}
+
+export const NETWORKS_SCRIPT = HOSTAGENT_NETWORKS_SH;
+
+function networksStep(nics: readonly StepNic[]): ReadinessStep[] {
+  if (nics.length === 0) return [];
+  return [{
+    kind: "networks",
+    announce: { step: "networks", message: `Joining ${nics.length} user-v2 network(s)` },
+    description: `the guest's ${nics.map((n) => n.interface).join(", ")} has the instance's MAC and a DHCP address from the network's switch`,
+    hint: "see ha.stderr.log and the switch's log (TSLIMA_HOME/_networks/NAME/switch.log); `networkctl status` in the guest",
+    fatal: false,
+    script: NETWORKS_SCRIPT,
+    nics: nics.map((n) => ({ interface: n.interface, mac: n.mac })),
+  }];
+}
 
 const READY_CHECK = [
   `if [ -e ${READY_FILE} ]; then echo ready; exit 0; fi`,
@@ -169,7 +196,7 @@ export function withReidentify(steps: readonly ReadinessStep[]): ReadinessStep[]
  * the suspend unmounted (fstab ones with REMOUNT_SCRIPT, reverse-sshfs reconnected), then the same
  * check of every mount as a boot's. cloud-init, provisioning and probes ran before the suspend.
  */
-export function resumeSteps(mounts: MountPlan, hostname: string, reidentify = false): ReadinessStep[] {
+export function resumeSteps(mounts: MountPlan, hostname: string, reidentify = false, nics: readonly StepNic[] = []): ReadinessStep[] {
   const fstab = mounts.mounts.filter((m) => m.fstab !== undefined).map((m) => m.expect.mountPoint);
   const sshfs = mounts.mounts.some((m) => m.sshfs !== undefined);
   const steps: ReadinessStep[] = [
@@ -186,6 +213,7 @@ export function resumeSteps(mounts: MountPlan, hostname: string, reidentify = fa
     },
   ];
   if (reidentify) steps.push(reidentifyStep());
+  steps.push(...networksStep(nics));
   if (fstab.length > 0) {
     steps.push({
       kind: "remount",
@@ -218,7 +246,7 @@ export const RESUME_SSH_TIMEOUT_MS = 120_000;
 const SYNC_SCRIPT = `cat ${CHECK_REPAIRED} 2>/dev/null; sync`;
 
 /** The readiness steps of a boot, in order (pure). */
-export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: CloudInitRun = "full"): ReadinessStep[] {
+export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: CloudInitRun = "full", nics: readonly StepNic[] = []): ReadinessStep[] {
   const light = cloudInit === "light";
   const steps: ReadinessStep[] = [
     SSH_STEP,
@@ -241,6 +269,7 @@ export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: Clo
           script: READY_CHECK,
           graceMs: 180_000,
         },
+    ...networksStep(nics),
   ];
   if (config.provision.length > 0 || additionalDisks(config).length > 0) {
     steps.push({

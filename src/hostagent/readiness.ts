@@ -97,6 +97,12 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
     case "remount":
       await remountGuest(paths, s.script, s.mountPoints);
       return undefined;
+    case "networks": {
+      const r = await guestExec(paths, asRoot(s.script, "tslima-networks", s.nics.flatMap((n) => [n.interface, n.mac])), { timeoutMs: 90_000 });
+      if (r.code !== 0) throw new TslimaError("NOT_READY", r.stderr.trim().split("\n").pop() || `exit ${r.code}`);
+      for (const line of r.stdout.split("\n")) if (line.trim() !== "") c.emit({ kind: "message", message: `network: ${line.trim()}` });
+      return undefined;
+    }
     case "sync": {
       const r = await guestExec(paths, shScript(s.script), { timeoutMs: 300_000 });
       for (const line of r.stdout.split("\n")) if (line.trim() !== "") c.emit({ kind: "warning", warning: line.trim() });

@@ -1,7 +1,7 @@
 import { TslimaError } from "../errors.js";
 import type { Config } from "../config/types.js";
 import type { InstancePaths } from "../store/paths.js";
-import type { Accel, QemuPlan } from "./types.js";
+import type { Accel, QemuNic, QemuPlan } from "./types.js";
 import { checkSocketPath, cpuModel, macAddress, memoryMiB } from "./options.js";
 import { qemuOptValue as optValue } from "../mounts/driver.js";
 import { shellQuote } from "../proc/quote.js";
@@ -87,6 +87,22 @@ function networkArgs(paths: InstancePaths, sshPort: number): string[] {
 }
 
 /**
+ * NICs on Lima user-v2 networks: QEMU listens on a unix socket in the instance directory and the
+ * network's switch daemon connects to it (QEMU accepts again after the switch goes away, so a
+ * switch started again reconnects to running VMs). Each NIC sits at a fixed PCI slot, by which the
+ * guest names it.
+ */
+function userNetworkArgs(nics: readonly QemuNic[]): string[] {
+  return nics.flatMap((n, i) => {
+    checkSocketPath(n.socket, "network socket");
+    return [
+      "-netdev", `stream,id=net${i + 1},server=on,addr.type=unix,addr.path=${optValue(n.socket)}`,
+      "-device", `virtio-net-pci,netdev=net${i + 1},mac=${n.mac},addr=0x${n.slot.toString(16)}`,
+    ];
+  });
+}
+
+/**
  * The VM generation id device (x86_64: QEMU 7.2 has none for aarch64's virt machine): the guest
  * kernel's vmgenid driver reseeds its random number generator when the id changes, as it does when
  * an instance made from a booted snapshot restores the snapshot's memory with an id of its own
@@ -127,6 +143,7 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
     ...diskArgs(paths),
     ...diskDriveArgs(plan.disks ?? []),
     ...networkArgs(paths, plan.sshPort),
+    ...userNetworkArgs(plan.networks ?? []),
     ...identityArgs(config, plan),
     ...consoleArgs(paths),
     ...plan.mounts.qemuArgs,
@@ -144,6 +161,7 @@ export function incomingArgv(argv: string[]): string[] {
 
 const SSH_HOSTFWD = /(hostfwd=tcp:127\.0\.0\.1:)\d+(-:22)/;
 const VMGENID = /^(vmgenid,guid=)[^,]*/;
+const NIC_MAC = /(^virtio-net-pci,.*\bmac=)[0-9a-fA-F:]+/;
 
 /** Whose command line it is: what hardwareArgv() blanks so that another instance's argv compares equal. */
 export interface ArgvOwner {
@@ -157,7 +175,7 @@ export interface ArgvOwner {
  * host port of ssh's forward blanked (a host-side detail a restore may change), the kernel
  * command line blanked (read only when the guest boots: a light or full cloud-init choice made
  * after the suspend must not refuse the resume), and what names the owning instance blanked (its
- * directory in paths, its name, its MAC address, its VM generation id): an instance made from a
+ * directory in paths, its name, its NICs' MAC addresses, its VM generation id): an instance made from a
  * booted snapshot runs the snapshot's machine under its own name, directory and identity. Two command lines whose hardwareArgv() are
  * equal run the same virtual machine. Pure.
  */
@@ -183,6 +201,7 @@ export function hardwareArgv(argv: string[], owner: ArgvOwner): string[] {
       argv[i]!
         .replace(SSH_HOSTFWD, "$1PORT$2")
         .replace(VMGENID, "$1GUID")
+        .replace(NIC_MAC, "$1MAC")
         .split(optValue(owner.dir)).join("INSTANCE_DIR")
         .split(owner.dir).join("INSTANCE_DIR")
         .split(mac).join("mac=MAC"),

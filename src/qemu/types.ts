@@ -34,6 +34,17 @@ export interface QemuPlan {
   disks?: AttachedDisk[];
   /** The instance's VM generation id (a UUID): a vmgenid device on x86_64 (see argv.ts). */
   vmgenid?: string;
+  /** NICs on Lima user-v2 networks: QEMU listens on `socket` for the network's switch (argv.ts). */
+  networks?: QemuNic[];
+}
+
+/** A NIC on a user-v2 network. */
+export interface QemuNic {
+  /** The unix socket QEMU listens on (`-netdev stream,server=on`); the switch daemon connects to it. */
+  socket: string;
+  mac: string;
+  /** PCI slot on bus 0: the guest names the NIC by it (cidata/user-networks.ts). */
+  slot: number;
 }
 
 export type { Config };

@@ -37,6 +37,8 @@ export const STEPS = [
   "wait-cloud-init",
   "verify-mounts",
   "probes",
+  // Lima user-v2 networks: the switch attached (the agent), then the guest's NICs and addresses
+  "networks",
   // the last step of a boot: the guest's file systems written to disk before READY
   "sync-disks",
   // a resume (start of a Suspended instance) instead of wait-cloud-init and probes

@@ -95,6 +95,19 @@ test("golden boot plan: the host's proxy variables reach the guest's cidata (pro
   assertGolden("kernel-proxy", plan);
 });
 
+test("golden boot plan: a user-v2 network: a NIC whose socket the switch connects to, its networkd files, the networks step", () => {
+  const config = testConfig({ networks: [{ lima: "user-v2", interface: "lima0", metric: 100 }] });
+  const network = { name: "user-v2", gateway: "192.168.104.1", netmask: "255.255.255.0" };
+  const plan = planBoot(config, { ...host, networks: { "user-v2": network } }, testPaths);
+  assert.deepEqual(plan.nics.map((n) => [n.interface, n.socket, n.slot, n.network.name]), [["lima0", `${testPaths.dir}/net1.sock`, 0x10, "user-v2"]]);
+  assert.match(plan.cidata["user-data"] ?? "", /05-tslima-lima0\.link[\s\S]*Path=pci-0000:00:10\.0/);
+  assert.match(plan.cidata["network-config"] ?? "", /lima0:\s+match:\s+macaddress: "?52:55:55/);
+  const kinds = plan.launch.readiness.map((s) => s.kind);
+  assert.ok(kinds.indexOf("networks") > kinds.indexOf("ready-file") && kinds.indexOf("networks") < kinds.indexOf("sync"), kinds.join(" "));
+  assert.deepEqual(planBoot(config, host, testPaths).nics, [], "a network gather found no definition of gets no NIC (gather refuses the start first)");
+  assertGolden("kernel-user-v2", plan);
+});
+
 test("readiness steps: order and fatality follow the config", () => {
   const kinds = (c: Partial<Config>) => planBoot(testConfig(c), host, testPaths).launch.readiness.map((s) => `${s.kind}${s.fatal ? "" : "?"}`);
   // the last step writes the guest's file systems to disk (issue 31): a crash after READY loses nothing

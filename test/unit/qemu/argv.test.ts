@@ -252,3 +252,15 @@ test("incoming: the boot's argv plus -incoming defer; hardwareArgv ignores it, t
   assert.equal(saveStateUri("/home/a b/vmstate.tmp"), "exec:umask 077 && cat > '/home/a b/vmstate.tmp'");
   assert.equal(loadStateUri("/home/it's/vmstate"), "exec:cat '/home/it'\\''s/vmstate'");
 });
+
+test("user-v2 NICs: QEMU listens on a socket in the instance directory, at a fixed PCI slot; a clone's own MAC compares equal", () => {
+  const nic = (paths: typeof linuxPaths, mac: string) => ({ socket: `${paths.dir}/net1.sock`, mac, slot: 0x10 });
+  const argv = qemuArgv(sampleConfig(), linuxPaths, samplePlan({ networks: [nic(linuxPaths, "52:55:55:aa:bb:cc")] }));
+  const i = argv.indexOf(`stream,id=net1,server=on,addr.type=unix,addr.path=${linuxPaths.dir}/net1.sock`);
+  assert.ok(i > 0 && argv[i - 1] === "-netdev", argv.join(" "));
+  assert.equal(argv[i + 2], "virtio-net-pci,netdev=net1,mac=52:55:55:aa:bb:cc,addr=0x10");
+  const clone = instancePaths("/srv/other", "clone-1");
+  const cloneArgv = qemuArgv(sampleConfig(), clone, samplePlan({ networks: [nic(clone, "52:55:55:01:02:03")] }));
+  assert.deepEqual(hardwareArgv(cloneArgv, clone), hardwareArgv(argv, linuxPaths));
+  assert.notDeepEqual(hardwareArgv(qemuArgv(sampleConfig(), linuxPaths, samplePlan()), linuxPaths), hardwareArgv(argv, linuxPaths), "a machine without the NIC is another machine");
+});
