@@ -86,6 +86,12 @@ export const LAYERS = [
     pure: false,
   },
   {
+    folder: "network",
+    holds: "Lima's networks.yaml (`config.ts`: `loadNetworks`, `userV2Network`; `networks-yaml.ts`: default, validation; `networks-edit.ts`: `network create|delete` as edits keeping comments; `ipv4.ts`: subnet arithmetic)",
+    pure: false,
+    except: ["ipv4.ts", "networks-yaml.ts", "networks-edit.ts", "user-v2.ts"],
+  },
+  {
     folder: "config",
     holds: "Lima's YAML: load (regular files only, `structure.ts`: aliases, merge keys, depth and key checks), `base:` and templates (`base.ts`, `templates.ts`, `template-files.ts`, `pipeline.ts`: the file I/O), Lima's plugins (`plugins.ts`: limactl-NAME on PATH; `url-plugins.ts`: limactl-url-SCHEME locators; `github.ts`: github: locators, `github-io.ts` their requests), merge, defaults, validate (`validate-*.ts`), ignored-field warnings (`ignored.ts`), sizes, image candidates per arch (`images.ts`), `--set` (`sets.ts`); `guest.ts`: the guest-side layout planners share (install prefix, ready file, host IP, hostname)",
     pure: true,
