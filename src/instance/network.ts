@@ -5,11 +5,10 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { TslimaError } from "../errors.js";
-import { tslimaHome } from "../store/paths.js";
-import { loadNetworks, readNetworksText, writeNetworksText, type NetworkDef } from "../network/config.js";
-import { parseNetworks, subnetOf } from "../network/networks-yaml.js";
+import { instancePaths, tslimaHome } from "../store/paths.js";
+import { editNetworks, loadNetworks, type NetworkDef } from "../network/config.js";
+import { subnetOf } from "../network/networks-yaml.js";
 import { addNetworkText, networkToCreate, removeNetworksText, type NetworkCreateOptions } from "../network/networks-edit.js";
-import { instancePaths } from "../store/paths.js";
 import { listInstanceNames } from "./lookup.js";
 
 export type { NetworkCreateOptions } from "../network/networks-edit.js";
@@ -55,15 +54,13 @@ export async function listNetworks(names: string[] = [], opts: NetworkOptions = 
 
 /** `network create NAME`: adds a network to networks.yaml (Lima's rules: see networkToCreate), keeping the file's comments. */
 export async function createNetwork(name: string, o: NetworkCreateOptions & NetworkOptions = {}): Promise<NetworkDef> {
-  const home = o.home ?? tslimaHome();
-  const cfg = await loadNetworks(home);
-  if (Object.hasOwn(cfg.networks, name)) {
-    throw new TslimaError("NETWORK_EXISTS", `network \`${name}\` already exists`, { hint: `pick another name, or delete it first: network delete --force ${name}` });
-  }
-  const def = networkToCreate(name, o);
-  const { file, text } = await readNetworksText(home);
-  writeNetworksText(file, addNetworkText(text, def));
-  return def;
+  return editNetworks(o.home ?? tslimaHome(), (text, cfg) => {
+    if (Object.hasOwn(cfg.networks, name)) {
+      throw new TslimaError("NETWORK_EXISTS", `network \`${name}\` already exists`, { hint: `pick another name, or delete it first: network delete --force ${name}` });
+    }
+    const def = networkToCreate(name, o);
+    return { text: addNetworkText(text, def), result: def };
+  });
 }
 
 /** Instances whose lima.yaml names the network in networks[].lima. */
@@ -89,14 +86,13 @@ export async function deleteNetworks(names: string[], opts: NetworkOptions = {})
     const users = instancesUsingNetwork(home, n);
     if (users.length > 0) {
       throw new TslimaError("NETWORK_IN_USE", `network \`${n}\` is used by instance ${users.join(", ")} (networks[].lima in lima.yaml)`, {
-        hint: `remove it from ${users.length > 1 ? "their" : "its"} networks (tslima edit ${users[0] as string}), or delete ${users.length > 1 ? "them" : "it"} first`,
+        hint: `remove it from ${users.length > 1 ? "their" : "its"} networks (tslima edit ${users[0] as string}), or delete the instance${users.length > 1 ? "s" : ""} first`,
       });
     }
   }
-  const { file, text } = await readNetworksText(home);
-  parseNetworks(text, file);
-  const inFile = (parse(text) as { networks?: Record<string, unknown> } | null)?.networks ?? {};
-  const has = (n: string) => typeof inFile === "object" && inFile !== null && Object.hasOwn(inFile, n);
-  writeNetworksText(file, removeNetworksText(text, names));
-  return { deleted: names.filter(has), missing: names.filter((n) => !has(n)) };
+  return editNetworks(home, (text) => {
+    const inFile: unknown = (parse(text) as { networks?: unknown } | null)?.networks;
+    const has = (n: string) => typeof inFile === "object" && inFile !== null && Object.hasOwn(inFile, n);
+    return { text: removeNetworksText(text, names), result: { deleted: names.filter(has), missing: names.filter((n) => !has(n)) } };
+  });
 }

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { globalPaths } from "../store/paths.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import { ensurePrivateHome, makePrivateDir } from "../store/private.js";
+import { acquireLock } from "../store/lock.js";
 import { TslimaError } from "../errors.js";
 import { DEFAULT_NETWORKS_YAML, parseNetworks, type NetworksConfig } from "./networks-yaml.js";
 
@@ -38,9 +39,21 @@ export async function loadNetworks(home: string): Promise<NetworksConfig> {
   return parseNetworks(text, file);
 }
 
-/** Replaces networks.yaml with `text` once it validates (atomic, 0600); returns the config it holds. */
-export function writeNetworksText(file: string, text: string): NetworksConfig {
-  const cfg = parseNetworks(text, file);
-  writeFileAtomic(file, text);
-  return cfg;
+/**
+ * Edits networks.yaml: `edit` gets the file's text and its validated config and returns the new
+ * text, which must validate too; it is written atomically (0600). The file's lock (networks.yaml.lock)
+ * keeps two edits from losing one another.
+ */
+export async function editNetworks<T>(home: string, edit: (text: string, cfg: NetworksConfig) => { text: string; result: T }): Promise<T> {
+  const { file } = await readNetworksText(home);
+  const lock = await acquireLock(`${file}.lock`, { timeoutMs: 10_000 });
+  try {
+    const { text } = await readNetworksText(home);
+    const out = edit(text, parseNetworks(text, file));
+    parseNetworks(out.text, file);
+    writeFileAtomic(file, out.text);
+    return out.result;
+  } finally {
+    lock.release();
+  }
 }

@@ -55,3 +55,10 @@ test("delete removes networks but refuses one an instance lists, naming the inst
   // Lima's user-v2 comes back (in memory) when no user-v2 network is left
   assert.deepEqual((await listNetworks([], { home: h.home })).networks.map((d) => d.name), ["bridged", "host", "user-v2"]);
 });
+
+test("concurrent creates all land (the file's lock)", async () => {
+  using h = home();
+  await listNetworks([], { home: h.home });
+  await Promise.all([1, 2, 3, 4].map((i) => createNetwork(`n${i}`, { gateway: `10.${i}.0.1/16`, home: h.home })));
+  assert.deepEqual((await listNetworks(["n1", "n2", "n3", "n4"], { home: h.home })).networks.map((d) => d.name), ["n1", "n2", "n3", "n4"]);
+});
