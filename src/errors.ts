@@ -65,6 +65,13 @@ export const ERROR_CODES = {
   DISK_IN_USE: "the additional disk is locked by an instance (in_use_by): stop it, or unlock a stale lock",
   DISK_SIZE: "an additional disk can only grow",
   SNAPSHOT_TAG: "Lima's per-instance snapshot (--tag) cannot be taken, applied or deleted as asked",
+  // Networks (networks.yaml, `network create|delete`)
+  NETWORKS_CONFIG: "networks.yaml cannot be read or breaks a rule (the message names the field)",
+  NETWORK_UNKNOWN: "no network of that name in networks.yaml",
+  NETWORK_UNSUPPORTED: "a network of a mode tslima cannot run (shared, bridged, host need socket_vmnet)",
+  NETWORK_EXISTS: "a network of that name already exists",
+  NETWORK_INVALID: "`network create` was given a mode, gateway or interface that cannot be used",
+  NETWORK_IN_USE: "the network is listed in an instance's lima.yaml",
   // Host programs
   QEMU_MISSING: "qemu-system-<arch> is not installed",
   QEMU_BROKEN: "qemu-system-<arch> does not run",

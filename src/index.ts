@@ -32,5 +32,6 @@ export type { SyncApply } from "./instance/sync-plan.js";
 export { copy, type CopyOptions } from "./instance/copy.js";
 export { listInstancesApi as listInstances, getInstance } from "./instance/inventory.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";
+export { listNetworks, createNetwork, deleteNetworks, type NetworkCreateOptions, type NetworkOptions, type NetworkDef, type NetworkMode } from "./instance/network.js";
 export { watchInstances, InstanceWatcher, type WatchOptions } from "./instance/watch.js";
 export type { WatchEvent, WatchKind, WatchStatus, WatchPortForward } from "./instance/watch-event.js";

@@ -24,6 +24,7 @@ export { tslimaHome, buildCacheDir, globalPaths, instancePaths } from "./store/p
 export { removeSnapshot, snapshots } from "./instance/snapshot.js";
 export { tagSnapshot, listTagSnapshots } from "./instance/tag-snapshot.js";
 export { createDisk, importDisk, listDisks, deleteDisk, resizeDisk, unlockDisk } from "./instance/disk.js";
+export { networkJson, cidrOf } from "./instance/network.js";
 export { setProtected } from "./instance/protect.js";
 export { enableAutostart, disableAutostart, type AutostartResult } from "./instance/autostart.js";
 export { renameInstance, factoryReset } from "./instance/clone.js";

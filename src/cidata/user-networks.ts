@@ -1,4 +1,3 @@
-import type { WriteFile } from "./provision.js";
 
 /**
  * The guest side of Lima's user-v2 networks (issue 28): each network's NIC is named by its PCI slot,
@@ -24,7 +23,8 @@ export function pciPath(slot: number): string {
   return `pci-0000:00:${slot.toString(16).padStart(2, "0")}.0`;
 }
 
-export function nicUnitFiles(nic: GuestNic): WriteFile[] {
+/** write_files entries (provision.ts WriteFile). */
+export function nicUnitFiles(nic: GuestNic): Array<{ path: string; content: string; permissions: string }> {
   const link = [
     "# tslima: the user-v2 NIC, named by its PCI slot (its MAC may change)",
     "[Match]",

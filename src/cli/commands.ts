@@ -23,6 +23,7 @@ export const commands: CommandEntry[] = [
   { names: ["suspend"], load: () => import("./suspend.js") },
   { names: ["snapshot"], load: () => import("./snapshot.js") },
   { names: ["disk"], load: () => import("./disk.js") },
+  { names: ["network"], load: () => import("./network.js") },
   { names: ["shell"], load: () => import("./shell.js") },
   { names: ["copy", "cp"], load: () => import("./copy.js") },
   { names: ["tunnel"], load: () => import("./tunnel.js") },

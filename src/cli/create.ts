@@ -39,7 +39,7 @@ const CREATE_FLAGS: Array<[string, string, ((value: string, previous: never) => 
   ["--arch <arch>", "machine architecture (x86_64, aarch64, riscv64, armv7l, s390x, ppc64le)"],
   ["--vm-type <type>", "virtual machine type (only qemu)"],
   ["--ssh-port <port>", "the host port of ssh (0: any free port)", port],
-  ["--network <net>", "(not supported) additional networks such as lima:shared or vzNAT", collectList],
+  ["--network <net>", "join a network of networks.yaml, e.g. lima:user-v2 (tslima runs user-v2 networks; see `network list`); repeatable or comma-separated", collectList],
   ["--containerd <mode>", "containerd mode: only none (tslima does not install containerd)"],
   ["--video", "enable video output (video.display: default; tslima's guests have no display yet: warned about)"],
   ["--nested-virt", "enable nested virtualization (nestedVirtualization: true)"],

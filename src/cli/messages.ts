@@ -43,6 +43,13 @@ export const MSG = {
   diskDeleted: (n: string) => said(`Deleted disk ${n}`, `Deleted ${bq(n)}`),
   diskResized: (n: string, size: string) => said(`Disk ${n} is now ${size}`, `Resized disk ${bq(n)} to ${size}`),
   diskUnlocked: (n: string) => said(`Unlocked disk ${n}`, `Unlocked disk ${bq(n)}`),
+  // Lima's `network create|delete` say nothing when they succeed
+  networkNoMatch: (n: string) => said(`no network matching ${JSON.stringify(n)} found`, `No network matching ${n} found.`),
+  networkCreated: (n: string, where: string, file: string) => said(`created network ${n} (${where}) in ${file}`, ""),
+  networkNotRunnable: (n: string, mode: string) =>
+    said(`network ${n} is a ${mode} network, which needs socket_vmnet (Lima on macOS): tslima's instances can join user-v2 networks only`, `network ${bq(n)} is a ${mode} network: tslima runs user-v2 networks only`),
+  networkDeleted: (n: string) => said(`deleted network ${n}`, ""),
+  networkDeleteMissing: (n: string) => said(`network ${n} does not exist; nothing to delete`, ""),
 };
 
 /** Lima's words for errors (its `fmt.Errorf` wrappings); `cause` is the error's own text. */

@@ -81,7 +81,21 @@ export function fieldFlagExpressions(f: CreateFlags): string[] {
   if (f.imageVariant !== undefined) out.push(`.images = [.images[] | select(.variant == ${q(nonEmpty("--image-variant", f.imageVariant))})]`);
   if (f.archVariant !== undefined) out.push(`.images = [.images[] | select(.archVariant == ${q(nonEmpty("--arch-variant", f.archVariant))})]`);
   if (f.shell !== undefined) out.push(`.user.shell = ${q(f.shell)}`);
+  if (f.network && f.network.length > 0) out.push(networkFlagExpression(f.network));
   return out;
+}
+
+/**
+ * Lima's --network: `lima:NAME` adds {lima: NAME} to networks (a network of networks.yaml), `vzNAT`
+ * adds {vzNAT: true} (refused later, as in lima.yaml); then one entry per lima name, as Lima does.
+ */
+export function networkFlagExpression(specs: string[]): string {
+  const items = specs.map((s) => {
+    if (s === "vzNAT") return '{"vzNAT": true}';
+    if (s.startsWith("lima:")) return `{"lima": ${JSON.stringify(s.slice("lima:".length))}}`;
+    throw flagError("--network", `network name must be \`vzNAT\` or \`lima:*\`, got ${JSON.stringify(s)}`, "use --network lima:NAME with a network of `tslima network list`, e.g. --network lima:user-v2");
+  });
+  return `.networks += [${items.join(",")}] | .networks |= unique_by(.lima)`;
 }
 
 /** The flag a field of the request comes from. */
@@ -136,9 +150,6 @@ function size(flag: string, v: string, isSize: (s: string) => boolean): string {
 function refuseUnsupported(f: CreateFlags): void {
   if (f.vmType !== undefined && f.vmType !== "qemu") {
     throw flagError("--vm-type", `${JSON.stringify(f.vmType)} is not supported: tslima runs QEMU only`, "leave --vm-type out, or use --vm-type qemu");
-  }
-  if (f.network && f.network.length > 0) {
-    throw flagError("--network", `${f.network.join(", ")}: tslima attaches only QEMU's user-mode network (no vmnet, socket_vmnet or vzNAT)`, "leave --network out; reach guest services with port forwards (--port-forward HOST:GUEST)");
   }
   if (f.containerd !== undefined && f.containerd !== "none") {
     if (!["user", "system", "user+system", "system+user"].includes(f.containerd)) {

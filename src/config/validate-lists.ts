@@ -110,13 +110,16 @@ export function validatePortForwards(config: Config, raw: Record<string, unknown
   });
 }
 
-/** networks[]: what tslima supports (socket only) and Lima's interface/MAC rules. */
+/**
+ * networks[]: Lima's rules (one of lima, socket, vzNAT; interface and MAC). Whether a `lima:` name is
+ * in networks.yaml (host state) is checked when the instance starts (network/config.ts userV2Network).
+ */
 export function validateNetworks(config: Config, out: Finding[]): void {
   const seen = new Map<string, number>();
   config.networks.forEach((n, i) => {
     const at = (k: string) => ["networks", i, k];
     if (n.lima) {
-      // checked against networks.yaml when the instance starts
+      if (n.vzNAT) out.push({ path: at("vzNAT"), message: "lima and vzNAT are mutually exclusive" });
     } else if (n.vzNAT) out.push({ path: at("vzNAT"), message: 'requires vmType "vz", which is ' + NOT_SUPPORTED });
     else if (!n.socket) out.push({ path: ["networks", i], message: "one of lima, socket or vzNAT must be set" });
     if (n.lima && n.socket) out.push({ path: at("socket"), message: "lima and socket are mutually exclusive" });

@@ -1,6 +1,8 @@
 import { stringify } from "yaml";
 import { executeTemplate, checkTemplate, TemplateExecError, TemplateSyntaxError, type TemplateFuncs } from "../lang/gotemplate.js";
 import { TslimaError } from "../errors.js";
+import type { Network } from "../config/types.js";
+import { macAddress } from "../qemu/options.js";
 import type { InstanceInfo } from "./inventory.js";
 
 /**
@@ -57,9 +59,25 @@ function empty(v: unknown): boolean {
 /** Fields Lima prints even when empty (no omitempty in pkg/limatype). */
 const ALWAYS = new Set(["name", "hostname", "status", "dir", "vmType", "arch", "protected", "limaVersion"]);
 
+/**
+ * A networks[] entry as Lima lists it: its keys in Lima's order, the MAC address filled as the NIC
+ * gets it (QEMU's, qemu/options.ts macAddress of "NAME#INDEX") when lima.yaml sets none.
+ */
+export function limaNetwork(instance: string, n: Network, idx: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (n.lima !== undefined) out.lima = n.lima;
+  if (n.socket !== undefined) out.socket = n.socket;
+  if (n.vzNAT !== undefined) out.vzNAT = n.vzNAT;
+  out.macAddress = n.macAddress ?? macAddress(`${instance}#${idx}`);
+  if (n.interface !== undefined) out.interface = n.interface;
+  if (n.metric !== undefined) out.metric = n.metric;
+  return out;
+}
+
 /** One instance as Lima's `list --json` prints it (JSON keys in Lima's order). Pure. */
 export function limaInstanceJson(i: InstanceInfo, host: ListHost): Record<string, unknown> {
   const c = i.config;
+  const networks = (c?.networks ?? []).map((n, idx) => limaNetwork(i.name, n, idx));
   const all: Record<string, unknown> = {
     name: i.name,
     hostname: c ? i.hostname : "",
@@ -72,13 +90,13 @@ export function limaInstanceJson(i: InstanceInfo, host: ListHost): Record<string
     disk: i.disk,
     message: c?.message ?? "",
     additionalDisks: [],
-    network: c?.networks ?? [],
+    network: networks,
     sshLocalPort: i.sshLocalPort,
     sshConfigFile: c ? i.sshConfigFile : "",
     hostAgentPID: i.hostAgentPID ?? 0,
     driverPID: i.driverPID ?? 0,
     errors: i.errors,
-    config: c,
+    config: c && { ...c, networks },
     sshAddress: c ? "127.0.0.1" : "",
     protected: i.protected,
     limaVersion: "",

@@ -1,7 +1,8 @@
 /**
  * The functions of tslima's yq (their arities are in yq-parse.ts): select, not, length, keys, has,
  * test, contains, map, map_values, to_entries, from_entries, with_entries, del, empty, add, join,
- * split, tostring, tonumber, tag/type (yq's `!!str` ...), first, last, sort, unique, reverse,
+ * split, tostring, tonumber, tag/type (yq's `!!str` ...), first, last, sort, unique,
+ * unique_by (yq's: the first of each key, in order), reverse,
  * ascii_downcase, ascii_upcase, any, all. Pure.
  */
 import { parse } from "yaml";
@@ -131,6 +132,17 @@ export function call(name: string, args: YqNode[], input: unknown, run: Run, pat
       return [[...list("sort", input)].sort(order)];
     case "unique":
       return [[...list("unique", input)].sort(order).filter((v, i, a) => i === 0 || !equal(v, a[i - 1]))];
+    case "unique_by": {
+      const keys: unknown[] = [];
+      return [
+        list("unique_by", input).filter((v) => {
+          const k = run(args[0] as YqNode, v)[0] ?? null;
+          if (keys.some((seen) => equal(seen, k))) return false;
+          keys.push(k);
+          return true;
+        }),
+      ];
+    }
     case "reverse":
       return [typeof input === "string" ? [...input].reverse().join("") : [...list("reverse", input)].reverse()];
     case "ascii_downcase":

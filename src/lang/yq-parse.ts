@@ -59,6 +59,7 @@ export const ARITY: Record<string, number[]> = {
   last: [0],
   sort: [0],
   unique: [0],
+  unique_by: [1],
   reverse: [0],
   ascii_downcase: [0],
   ascii_upcase: [0],

@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { TslimaError } from "../errors.js";
+import { startChild } from "../proc/child.js";
 import { makePrivateDir } from "../store/private.js";
 import { networkDir, switchFiles } from "./paths.js";
 import type { SwitchReply, SwitchRequest } from "./protocol.js";
@@ -42,7 +42,7 @@ export async function ensureSwitch(home: string, net: SwitchNetwork): Promise<vo
   makePrivateDir(dir);
   const log = openSync(switchFiles(dir).log, "a", 0o600);
   try {
-    const child = spawn(process.execPath, [SWITCH_MAIN, dir, home, net.name, net.gateway, net.netmask], { detached: true, stdio: ["ignore", log, log] });
+    const child = startChild(process.execPath, [SWITCH_MAIN, dir, home, net.name, net.gateway, net.netmask], { detached: true, stdio: ["ignore", log, log] });
     child.unref();
   } finally {
     closeSync(log);

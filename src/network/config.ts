@@ -1,29 +1,59 @@
-// TEMPORARY (netswitch branch): replaced by the netcli branch's networks.yaml module at merge.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parse } from "yaml";
+/**
+ * networks.yaml at TSLIMA_HOME/_config/networks.yaml (Lima's file): read, created from the default
+ * when missing, and rewritten atomically (0600) by `network create|delete`.
+ */
+import { readFile } from "node:fs/promises";
+import { globalPaths } from "../store/paths.js";
+import { writeFileAtomic } from "../store/atomic.js";
+import { ensurePrivateHome, makePrivateDir } from "../store/private.js";
+import { acquireLock } from "../store/lock.js";
 import { TslimaError } from "../errors.js";
+import { DEFAULT_NETWORKS_YAML, parseNetworks, type NetworksConfig } from "./networks-yaml.js";
 
-export type NetworkMode = "user-v2" | "shared" | "bridged" | "host";
-export interface NetworkDef { name: string; mode: NetworkMode; gateway?: string; netmask?: string; dhcpEnd?: string; interface?: string }
-export interface UserV2Network { name: string; gateway: string; netmask: string; prefixLength: number; subnet: string }
-export interface NetworksConfig { file: string; networks: Record<string, NetworkDef> }
+export { NETWORK_MODES, type NetworkMode, type NetworkDef, type NetworksConfig } from "./networks-yaml.js";
+export { userV2Network, type UserV2Network } from "./user-v2.js";
 
-export async function loadNetworks(home: string): Promise<NetworksConfig> {
-  const file = join(home, "_config", "networks.yaml");
-  let networks: Record<string, NetworkDef> = {};
+/** networks.yaml's text, written from tslima's default (Lima's networks) when the file is missing. */
+export async function readNetworksText(home: string): Promise<{ file: string; text: string }> {
+  const file = globalPaths(home).networksYaml;
   try {
-    const y = parse(readFileSync(file, "utf8")) as { networks?: Record<string, Omit<NetworkDef, "name">> };
-    networks = Object.fromEntries(Object.entries(y.networks ?? {}).map(([k, v]) => [k, { name: k, ...v }]));
-  } catch {
-    /* default */
+    return { file, text: await readFile(file, "utf8") };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new TslimaError("NETWORKS_CONFIG", `${file}: cannot be read: ${(e as Error).message}`, { hint: `make ${file} a file you can read, or remove it to get the default back` });
+    }
   }
-  networks["user-v2"] ??= { name: "user-v2", mode: "user-v2", gateway: "192.168.104.1", netmask: "255.255.255.0" };
-  return { file, networks };
+  ensurePrivateHome(home);
+  makePrivateDir(globalPaths(home).configDir);
+  writeFileAtomic(file, DEFAULT_NETWORKS_YAML);
+  return { file, text: DEFAULT_NETWORKS_YAML };
 }
 
-export function userV2Network(cfg: NetworksConfig, name: string, where: string): UserV2Network {
-  const n = cfg.networks[name];
-  if (!n) throw new TslimaError("CONFIG_INVALID", `${where}: no network ${name} in ${cfg.file}`);
-  return { name, gateway: n.gateway!, netmask: n.netmask!, prefixLength: 24, subnet: "" };
+/**
+ * Reads networks.yaml (creating it from the default when missing), validates it and fills Lima's
+ * `user-v2` network when no user-v2 network has a gateway. Errors: NETWORKS_CONFIG, naming the file
+ * and the field.
+ */
+export async function loadNetworks(home: string): Promise<NetworksConfig> {
+  const { file, text } = await readNetworksText(home);
+  return parseNetworks(text, file);
+}
+
+/**
+ * Edits networks.yaml: `edit` gets the file's text and its validated config and returns the new
+ * text, which must validate too; it is written atomically (0600). The file's lock (networks.yaml.lock)
+ * keeps two edits from losing one another.
+ */
+export async function editNetworks<T>(home: string, edit: (text: string, cfg: NetworksConfig) => { text: string; result: T }): Promise<T> {
+  const { file } = await readNetworksText(home);
+  const lock = await acquireLock(`${file}.lock`, { timeoutMs: 10_000 });
+  try {
+    const { text } = await readNetworksText(home);
+    const out = edit(text, parseNetworks(text, file));
+    parseNetworks(out.text, file);
+    writeFileAtomic(file, out.text);
+    return out.result;
+  } finally {
+    lock.release();
+  }
 }

@@ -81,7 +81,7 @@ export class SwitchDaemon {
     try {
       const v = JSON.parse(readFileSync(this.files.leases, "utf8")) as unknown;
       if (typeof v === "object" && v !== null && !Array.isArray(v)) {
-        return Object.fromEntries(Object.entries(v).filter(([, ip]) => typeof ip === "string")) as Record<string, string>;
+        return Object.fromEntries(Object.entries(v).flatMap(([k, ip]): Array<[string, string]> => (typeof ip === "string" ? [[k, ip]] : [])));
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") this.log(`leases.json unreadable, starting afresh: ${(e as Error).message}`);

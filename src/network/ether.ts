@@ -1,3 +1,5 @@
+import { formatIPv4, parseIPv4 } from "./ipv4.js";
+
 /**
  * Ethernet, ARP, IPv4, UDP and ICMP framing for the user-v2 switch (network/switch.ts): parsing that
  * never trusts a length a guest wrote, and building with correct checksums. Pure.
@@ -24,15 +26,11 @@ export function macBytes(mac: string): Buffer {
   return Buffer.from(parts.map((p) => parseInt(p, 16)));
 }
 
-/** Dotted quad to a 32-bit unsigned number. */
+/** Dotted quad to a 32-bit unsigned number (ipv4.ts), throwing on anything else (our own addresses only). */
 export function ipToNumber(ip: string): number {
-  const parts = ip.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new Error(`not an IPv4 address: ${ip}`);
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-export function numberToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+  const n = parseIPv4(ip);
+  if (n === undefined) throw new Error(`not an IPv4 address: ${ip}`);
+  return n;
 }
 
 export function ipBytes(ip: string): Buffer {
@@ -42,7 +40,7 @@ export function ipBytes(ip: string): Buffer {
 }
 
 export function ipString(b: Buffer, off: number): string {
-  return numberToIp(b.readUInt32BE(off));
+  return formatIPv4(b.readUInt32BE(off));
 }
 
 /** The Internet checksum (RFC 1071) of `b`, with `initial` (a pseudo-header's sum) added. */

@@ -1,4 +1,5 @@
-import { ipToNumber, numberToIp } from "./ether.js";
+import { ipToNumber } from "./ether.js";
+import { broadcastOf, formatIPv4 as numberToIp, networkOf, prefixOf } from "./ipv4.js";
 
 /**
  * Addresses of a user-v2 network, one per instance name, kept across restarts of the instance and
@@ -12,10 +13,9 @@ export interface Subnet {
 
 /** The first and last host addresses of the subnet (network and broadcast excluded). */
 export function hostRange(s: Subnet): [number, number] {
-  const mask = ipToNumber(s.netmask);
-  const net = (ipToNumber(s.gateway) & mask) >>> 0;
-  const broadcast = (net | (~mask >>> 0)) >>> 0;
-  return [net + 1, broadcast - 1];
+  const prefix = prefixOf(ipToNumber(s.netmask)) ?? 24;
+  const gw = ipToNumber(s.gateway);
+  return [networkOf(gw, prefix) + 1, broadcastOf(gw, prefix) - 1];
 }
 
 /** Whether `ip` is a host address of the subnet. */

@@ -112,6 +112,7 @@ export function globalPaths(home: string) {
     userPubKey: join(config, "user.pub"),
     defaultYaml: join(config, "default.yaml"),
     overrideYaml: join(config, "override.yaml"),
+    networksYaml: join(config, "networks.yaml"),
     downloadCache: join(home, "_cache", "download", "by-url-sha256"),
   };
 }

@@ -64,7 +64,7 @@ test("Lima's flags become the library's typed request: mounts and port forwards 
 test("bad flags are INVALID_FLAG errors naming the flag", () => {
   const cases: Array<[CreateFlags, RegExp]> = [
     [{ vmType: "vz" }, /^--vm-type: "vz" is not supported/],
-    [{ network: ["lima:shared"] }, /^--network: lima:shared/],
+    [{ network: ["lima:user-v2", "shared"] }, /^--network: network name must be `vzNAT` or `lima:\*`, got "shared"/],
     [{ containerd: "user" }, /^--containerd: user: tslima does not install/],
     [{ containerd: "lots" }, /^--containerd: expected one of/],
     [{ mountNone: true, mountOnly: ["/x"] }, /^--mount-none: conflicts with --mount-only/],
@@ -131,6 +131,20 @@ test("--video, --nested-virt, --audio-*, --image-variant, --arch-variant and --s
     for (const f of [{ imageVariant: "" }, { archVariant: "" }] as CreateFlags[]) {
       assert.throws(() => request(f), (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_INVALID_FLAG" && /must not be empty/.test(e.message));
     }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("--network lima:NAME adds to networks once per name, as Lima's editflags; vzNAT is refused by validation", async () => {
+  const root = mkdtempSync(join(tmpdir(), "tslima-cli-network-"));
+  try {
+    const file = join(root, "vm.yaml");
+    writeFileSync(file, "images: [{location: build:debian-12, arch: x86_64}]\nnetworks:\n- lima: foo\n");
+    const home = join(root, "home");
+    const made = await createRequested(file, { ...request({ network: ["lima:user-v2", "lima:foo", "lima:user-v2"], name: "net" }, root), home });
+    assert.deepEqual((parse(readFileSync(made.paths.limaYaml, "utf8")) as Record<string, unknown>).networks, [{ lima: "foo" }, { lima: "user-v2" }]);
+    await assert.rejects(createRequested(file, { ...request({ network: ["vzNAT"], name: "vz" }, root), home }), (e: unknown) => isTslimaError(e) && /networks\[1\]\.vzNAT/.test(e.message));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -130,8 +130,10 @@ test("probes: mode readiness and a #! script", () => {
   one({ probes: [{ mode: "liveness", script: "#!/bin/sh" }] }, "probes[0].mode", /readiness/);
 });
 
-test("networks: socket networks only; MAC, interface rules", () => {
-  one({ networks: [{ lima: "shared" }] }, "networks[0].lima", /not supported by tslima/);
+test("networks: lima and socket networks; MAC, interface rules", () => {
+  assert.deepEqual(errors({ networks: [{ lima: "user-v2" }, { lima: "shared" }] }), [], "networks.yaml's names are checked at start");
+  one({ networks: [{ lima: "user-v2", socket: "/a" }] }, "networks[0].socket", /mutually exclusive/);
+  one({ networks: [{ lima: "user-v2", vzNAT: true }] }, "networks[0].vzNAT", /mutually exclusive/);
   one({ networks: [{ vzNAT: true }] }, "networks[0].vzNAT", /vz/);
   one({ networks: [{}] }, "networks[0]", /must be set/);
   one({ networks: [{ socket: "/var/run/vmnet", macAddress: "52:55" }] }, "networks[0].macAddress", /MAC/);

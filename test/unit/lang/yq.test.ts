@@ -51,6 +51,7 @@ test("paths, pipes, commas and constructors give jq's output streams", () => {
     ['{name, "s": .status, (.vmType): .cpus}', [{ name: "foo", s: "Running", qemu: 2 }]],
     ["{a: (.cpus, .disk)}", [{ a: 2 }, { a: 1048576 }]],
     ["-1", [-1]],
+    ['[{"l": "b"}, {"v": 1}, {"l": "a"}, {"l": "b", "x": 1}, {"v": 2}] | unique_by(.l)', [[{ l: "b" }, { v: 1 }, { l: "a" }]]],
   ];
   for (const [expr, want] of cases) assert.deepEqual(evalYq(expr, rec), want, expr);
 });

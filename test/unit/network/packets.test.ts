@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { dhcpReply, parseDhcp, ACK, DISCOVER, NAK, OFFER, REQUEST } from "../../../src/network/dhcp.js";
 import { dnsAnswer, parseDnsQuery } from "../../../src/network/dns.js";
-import { buildIpv4, buildUdp, inetChecksum, ipToNumber, numberToIp, parseIpv4, parseUdp, icmpEchoReply, macBytes, macString } from "../../../src/network/ether.js";
+import { buildIpv4, buildUdp, inetChecksum, ipToNumber, parseIpv4, parseUdp, icmpEchoReply, macBytes, macString } from "../../../src/network/ether.js";
 import { FrameReader, frameOf, MAX_FRAME } from "../../../src/network/frames.js";
 import { hostRange, lease } from "../../../src/network/leases.js";
+import { formatIPv4 as numberToIp } from "../../../src/network/ipv4.js";
 
 const view = { gateway: "192.168.104.1", netmask: "255.255.255.0", leaseTime: 3600 };
 
@@ -45,7 +46,10 @@ test("DHCP: DISCOVER gets an OFFER of the port's lease, with mask and DNS but no
   assert.ok(opts.includes(Buffer.from([6, 4, 192, 168, 104, 1])), "DNS: the gateway");
   let i = 0;
   const codes: number[] = [];
-  while (opts[i] !== 255) (codes.push(opts[i]!), (i += 2 + opts[i + 1]!));
+  while (opts[i] !== 255) {
+    codes.push(opts[i]!);
+    i += 2 + opts[i + 1]!;
+  }
   assert.ok(!codes.includes(3), "no router: the default route stays on eth0");
 });
 
@@ -103,12 +107,13 @@ test("IPv4/UDP: built packets parse back and carry valid checksums", () => {
     assert.ok(p);
     assert.deepEqual(parseUdp(p.payload)?.payload, Buffer.from(data));
   }));
-  assert.equal(parseIpv4(Buffer.from([0x45, 0, 0xff, 0xff, ...new Array(16).fill(0)])), undefined, "a total length past the buffer");
+  assert.equal(parseIpv4(Buffer.from([0x45, 0, 0xff, 0xff, ...Array<number>(16).fill(0)])), undefined, "a total length past the buffer");
   const echo = Buffer.from([8, 0, 0, 0, 0, 1, 0, 1, 9, 9]);
   echo.writeUInt16BE(inetChecksum(echo), 2);
   const reply = icmpEchoReply(echo);
   assert.equal(reply?.[0], 0);
-  assert.equal(inetChecksum(reply!), 0);
+  assert.ok(reply);
+  assert.equal(inetChecksum(reply), 0);
 });
 
 test("addresses and MACs round-trip", () => {
