@@ -12,7 +12,7 @@ export interface FieldsContext {
   name: string;
   vm: RunningInstance;
   /** Runs `sh -c SCRIPT` in the guest as the user through `tslima shell`; rejects on a non-zero exit. */
-  sh(script: string): Promise<string>;
+  sh: (script: string) => Promise<string>;
   /** The instance directory. */
   dir: string;
 }
