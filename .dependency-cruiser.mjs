@@ -35,9 +35,9 @@ export const LAYERS = [
   },
   {
     folder: "hostagent",
-        holds: "the per-instance daemon: `plan.ts` (`planBoot`, golden: `test/fixtures/boot`), `readiness-plan.ts` (the boot plan), `launch-plan.ts` (boot, resume or attach) and `attach-plan.ts` (whether to adopt a QEMU whose agent died), `networks-plan.ts` (the NICs of user-v2 networks); `agent.ts` (`HostAgent`: its phases and on-close list), `gather.ts`, `launch.ts`, `requests.ts`, `control.ts` (the control socket ha.sock), `on-close.ts`, `readiness.ts` (runs readiness steps), `quiesce.ts`, `suspend.ts`, `snapshot.ts` (a booted snapshot), `resume.ts` (restore), `attach.ts` (adopting a QEMU whose agent died), `clock.ts`, `inotify.ts` (`mountInotify`'s watcher and guest session), `serial-watch.ts` (reads serial.log during a boot; its matcher `serial-failures.ts`), `daemons.ts`, `processes.ts` (supervision), `shutdown.ts`. Owns QEMU's process",
+        holds: "the per-instance daemon: `plan.ts` (`planBoot`, golden: `test/fixtures/boot`), `readiness-plan.ts` (the boot plan), `launch-plan.ts` (boot, resume or attach) and `attach-plan.ts` (whether to adopt a QEMU whose agent died), `networks-plan.ts` (the NICs of user-v2 networks), `guest-net.ts` (the host resolver `host-resolver.ts`, its entries `host-resolver-plan.ts`, and the user-v2 links); `agent.ts` (`HostAgent`: its phases and on-close list), `gather.ts`, `launch.ts`, `requests.ts`, `control.ts` (the control socket ha.sock), `on-close.ts`, `readiness.ts` (runs readiness steps), `quiesce.ts`, `suspend.ts`, `snapshot.ts` (a booted snapshot), `resume.ts` (restore), `attach.ts` (adopting a QEMU whose agent died), `clock.ts`, `inotify.ts` (`mountInotify`'s watcher and guest session), `serial-watch.ts` (reads serial.log during a boot; its matcher `serial-failures.ts`), `daemons.ts`, `processes.ts` (supervision), `shutdown.ts`. Owns QEMU's process",
     pure: false,
-    except: ["plan.ts", "readiness-plan.ts", "launch-plan.ts", "attach-plan.ts", "reidentify-script.ts", "serial-failures.ts", "networks-plan.ts"],
+    except: ["plan.ts", "readiness-plan.ts", "launch-plan.ts", "attach-plan.ts", "reidentify-script.ts", "serial-failures.ts", "networks-plan.ts", "host-resolver-plan.ts"],
   },
   {
     folder: "portfwd",
@@ -87,9 +87,9 @@ export const LAYERS = [
   },
   {
     folder: "network",
-    holds: "Lima's networks.yaml (`config.ts`: `loadNetworks`, `userV2Network`; `networks-yaml.ts`: default, validation; `networks-edit.ts`: `network create|delete` as edits keeping comments; `ipv4.ts`: subnet arithmetic) and the user-v2 switch: `daemon.ts` (one process per network, `switch-main.ts`), `switch.ts` (ports, forwarding, the gateway), `dhcp.ts`, `dns.ts`, `ether.ts` (framing and checksums), `frames.ts` (QEMU's stream framing), `leases.ts`, `protocol.ts` (switch.sock), `client.ts` (starting the switch, an agent's `SwitchLink`)",
+    holds: "Lima's networks.yaml (`config.ts`: `loadNetworks`, `userV2Network`; `networks-yaml.ts`: default, validation; `networks-edit.ts`: `network create|delete` as edits keeping comments; `ipv4.ts`: subnet arithmetic) and the user-v2 switch: `daemon.ts` (one process per network, `switch-main.ts`), `switch.ts` (ports, forwarding, the gateway), `dhcp.ts`, `dns.ts` (with `dns-message.ts`, which the host resolver shares), `ether.ts` (framing and checksums), `frames.ts` (QEMU's stream framing), `leases.ts`, `protocol.ts` (switch.sock), `client.ts` (starting the switch, an agent's `SwitchLink`)",
     pure: false,
-    except: ["ipv4.ts", "networks-yaml.ts", "networks-edit.ts", "user-v2.ts", "ether.ts", "dhcp.ts", "dns.ts", "frames.ts", "leases.ts", "protocol.ts", "switch.ts", "paths.ts"],
+    except: ["ipv4.ts", "networks-yaml.ts", "networks-edit.ts", "user-v2.ts", "ether.ts", "dhcp.ts", "dns.ts", "frames.ts", "leases.ts", "protocol.ts", "switch.ts", "paths.ts", "dns-message.ts"],
   },
   {
     folder: "config",

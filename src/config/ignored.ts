@@ -43,8 +43,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["copyToHost"], why: "no files are copied from the guest" },
   { path: ["networks", "*", "socket"], why: "socket networks are not attached; the guest has the user-mode network only" },
   { path: ["dns"], why: "the guest uses the DNS of QEMU's user-mode network, which forwards to the host's resolver" },
-  { path: ["hostResolver", "enabled"], asks: isTrue, why: "no host resolver runs; the guest uses the DNS of QEMU's user-mode network (hostResolver.hosts are applied)" },
-  { path: ["hostResolver", "ipv6"], asks: isTrue, why: "no host resolver runs" },
   { path: ["firmware", "images"], why: "the UEFI firmware is the one QEMU ships" },
   { path: ["audio", "device"], asks: (v) => isSet(v) && v !== "none", why: "the guest has no audio device" },
   { path: ["video", "display"], asks: (v) => isSet(v) && v !== "none", why: "the guest has no display" },

@@ -21,7 +21,8 @@ import { OnClose } from "./on-close.js";
 import { claimInstance } from "./claim.js";
 import { gather, type Gathered } from "./gather.js";
 import { planBoot, type BootPlan } from "./plan.js";
-import { SwitchLink } from "../network/client.js";
+import type { HostResolver } from "./host-resolver.js";
+import { joinNetworks, startHostResolver } from "./guest-net.js";
 import type { AttachLaunch, BootLaunch, LaunchPlan, ResumeLaunch } from "./launch-plan.js";
 import { adoptQemu, findOrphanQemu, recoverRunState } from "./attach.js";
 import { checkQemu, spawnQemu, waitForPidFile, type QemuRun } from "./launch.js";
@@ -61,6 +62,7 @@ export class HostAgent implements RequestHost {
   private gathered: Gathered | undefined;
   private plan: BootPlan | undefined;
   private qemu: QemuRun | undefined;
+  private hostResolver: HostResolver | undefined;
   /** Ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent. */
   private sessions = new AbortController();
   private forwarding: { portfwd: PortForwarding; inotify: Promise<MountInotify> | undefined } | undefined;
@@ -98,8 +100,9 @@ export class HostAgent implements RequestHost {
     this.onClose.add("mount daemons and runtime files", () => cleanupRuntime(this.paths, this.daemons, sockets()));
     try {
       const plan = await this.gatherAndPlan();
+      this.hostResolver = await startHostResolver(plan, this.paths, this.onClose, (m) => this.log(m));
       const launched = await this.launch(plan);
-      await this.joinNetworks(plan);
+      await joinNetworks(plan, { home: this.home, paths: this.paths, report: this.report, onClose: this.onClose, log: (m) => this.log(m) });
       await this.ready(plan, launched);
     } catch (e) {
       const guestReachable = this.qemu !== undefined && this.qemu.exit === undefined && !this.opts.stop.aborted;
@@ -227,20 +230,6 @@ export class HostAgent implements RequestHost {
     if (this.qemu) await stopQemu(this.qemu.proc, this.paths, { graceful, powerdownMs: this.opts.powerdownMs ?? 120_000, log: (m) => this.log(m) });
   }
 
-  /**
-   * Attaches each user-v2 NIC to its network's switch (started when none runs; network/client.ts),
-   * which then keeps the link: a switch that dies is started again and the NIC re-attached.
-   */
-  private async joinNetworks(plan: BootPlan): Promise<void> {
-    for (const nic of plan.nics) {
-      this.report.step("networks", `Attaching ${nic.interface} to network ${nic.network.name}`);
-      const link = new SwitchLink(this.home, nic.network, { instance: this.paths.name, socket: nic.socket, mac: nic.mac }, (m) => this.log(m));
-      this.onClose.add(`network ${nic.network.name}`, () => link.close());
-      await link.open();
-      this.log(`network ${nic.network.name}: ${nic.interface} attached, leased ${link.ip}`);
-    }
-  }
-
   /** Waits until the guest is ready, then tells so and starts forwarding. */
   private async ready(plan: BootPlan, launched: LaunchPlan): Promise<void> {
     const { paths, report } = this;
@@ -253,6 +242,7 @@ export class HostAgent implements RequestHost {
       stop: this.guestStop(),
       daemons: this.daemons,
       childLog: (name) => report.childLog(name),
+      ...(this.hostResolver ? { hostResolverPort: this.hostResolver.port } : {}),
     });
     if (this.qemu) this.qemu.console = undefined;
     if (launched.readyCidata !== undefined) recordReadyCidata(paths, launched.readyCidata);

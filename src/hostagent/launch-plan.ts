@@ -85,6 +85,8 @@ export interface LaunchInputs {
   hostname: string;
   /** The NICs of user-v2 networks (their step follows a resume's identity steps). */
   nics?: StepNic[];
+  /** The host agent serves the guest's DNS (its step follows a resume's identity steps). */
+  hostResolver?: boolean;
   /** The cidata digest of this boot, and the one recorded at the last READY. */
   cidata: string;
   readyCidata: string | undefined;
@@ -136,7 +138,7 @@ function bootOrResume(inputs: LaunchInputs, state: SavedState | undefined, owner
     record: decision.record,
     argv: incomingArgv(inputs.argv),
     writeCidata: !(state?.cidataPresent ?? false),
-    readiness: resumeSteps(inputs.mounts, inputs.hostname, reidentify, inputs.nics ?? []),
+    readiness: resumeSteps(inputs.mounts, inputs.hostname, reidentify, inputs.nics ?? [], inputs.hostResolver ?? false),
     readyCidata: inputs.readyCidata,
     pinSnapshotKey: reidentify,
     fallback: boot,

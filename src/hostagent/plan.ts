@@ -14,7 +14,7 @@ import { isoImage } from "../cidata/iso.js";
 import { bootMode, cidataDigest, kernelCmdline, type BootMode } from "../cidata/boot-mode.js";
 import { sshConfigText } from "../ssh/config.js";
 import type { InstancePaths } from "../store/paths.js";
-import { readinessSteps } from "./readiness-plan.js";
+import { hostResolverActive, readinessSteps } from "./readiness-plan.js";
 import { planLaunch, type LaunchPlan, type SavedState } from "./launch-plan.js";
 import type { Orphan } from "./attach-plan.js";
 import { guestHostname } from "../config/guest.js";
@@ -100,6 +100,8 @@ export interface BootPlan {
   inotify?: WatchedMount[];
   /** NICs on Lima user-v2 networks: the agent attaches each to its network's switch once QEMU runs. */
   nics: PlannedNic[];
+  /** hostResolver: the agent's DNS server answers with these entries (and AAAA when ipv6). */
+  hostResolver?: { hosts: Record<string, string>; ipv6: boolean };
 }
 
 /**
@@ -153,6 +155,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
       mounts,
       hostname: guestHostname(paths.name),
       nics,
+      hostResolver: hostResolverActive(config),
       cidata: digest,
       readyCidata: host.readyCidata,
     },
@@ -174,5 +177,6 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}),
     ...(config.mountInotify ? { inotify: watchedMounts(mounts.mounts) } : {}),
     nics,
+    ...(hostResolverActive(config) ? { hostResolver: { hosts: config.hostResolver.hosts, ipv6: config.hostResolver.ipv6 } } : {}),
   };
 }

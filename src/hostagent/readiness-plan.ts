@@ -1,5 +1,5 @@
 import type { Config } from "../config/types.js";
-import { PROVISION_LOG, READY_FILE } from "../config/guest.js";
+import { HOST_IP, PROVISION_LOG, READY_FILE } from "../config/guest.js";
 import type { MountPlan } from "../mounts/types.js";
 import type { Step } from "../store/events.js";
 import type { CloudInitRun } from "../cidata/boot-mode.js";
@@ -9,7 +9,7 @@ import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
 import { sshfsAllowKey } from "../mounts/sshfs-helper.js";
 import { additionalDisks } from "../disks/plan.js";
 import { REIDENTIFY_SCRIPT } from "./reidentify-script.js";
-import { HOSTAGENT_IDENTITY_SH, HOSTAGENT_LIGHT_READY_SH, HOSTAGENT_NETWORKS_SH } from "../guest/embedded.js";
+import { HOSTAGENT_HOST_RESOLVER_SH, HOSTAGENT_IDENTITY_SH, HOSTAGENT_LIGHT_READY_SH, HOSTAGENT_NETWORKS_SH } from "../guest/embedded.js";
 import { fillPlaceholders } from "../proc/quote.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
@@ -85,7 +85,13 @@ export type ReadinessStep =
    * gives each NIC the instance's MAC (a guest resumed from another instance's booted snapshot has
    * that one's) and waits for its DHCP address; it prints "IF ADDRESS" lines.
    */
-  | (StepBase & { kind: "networks"; script: string; nics: StepNic[] });
+  | (StepBase & { kind: "networks"; script: string; nics: StepNic[] })
+  /**
+   * `hostResolver.enabled`: `script` (HOST_RESOLVER_SCRIPT, as root; the host's address and the
+   * host resolver's port, known when the agent runs, as arguments) points the guest's resolver at
+   * the host agent's DNS server (hostagent/host-resolver.ts); a no-op when it already is.
+   */
+  | (StepBase & { kind: "host-resolver"; script: string; hostIp: string });
 
 /** A user-v2 NIC as the networks step sees it. */
 export interface StepNic {
@@ -94,6 +100,23 @@ export interface StepNic {
 }
 
 export const NETWORKS_SCRIPT = HOSTAGENT_NETWORKS_SH;
+
+/** Whether the host agent serves the guest's DNS (Lima: hostResolver.enabled, unless `dns:` names servers). Pure. */
+export function hostResolverActive(config: Pick<Config, "hostResolver">): boolean {
+  return config.hostResolver.enabled;
+}
+
+function hostResolverStep(on: boolean): ReadinessStep[] {
+  if (!on) return [];
+  return [{
+    kind: "host-resolver",
+    description: "the guest's systemd-resolved asks the host agent's DNS server (hostResolver)",
+    hint: "see `resolvectl status` in the guest; set hostResolver.enabled: false in lima.yaml to keep QEMU's DNS",
+    fatal: false,
+    script: HOSTAGENT_HOST_RESOLVER_SH,
+    hostIp: HOST_IP,
+  }];
+}
 
 function networksStep(nics: readonly StepNic[]): ReadinessStep[] {
   if (nics.length === 0) return [];
@@ -196,7 +219,7 @@ export function withReidentify(steps: readonly ReadinessStep[]): ReadinessStep[]
  * the suspend unmounted (fstab ones with REMOUNT_SCRIPT, reverse-sshfs reconnected), then the same
  * check of every mount as a boot's. cloud-init, provisioning and probes ran before the suspend.
  */
-export function resumeSteps(mounts: MountPlan, hostname: string, reidentify = false, nics: readonly StepNic[] = []): ReadinessStep[] {
+export function resumeSteps(mounts: MountPlan, hostname: string, reidentify = false, nics: readonly StepNic[] = [], hostResolver = false): ReadinessStep[] {
   const fstab = mounts.mounts.filter((m) => m.fstab !== undefined).map((m) => m.expect.mountPoint);
   const sshfs = mounts.mounts.some((m) => m.sshfs !== undefined);
   const steps: ReadinessStep[] = [
@@ -213,7 +236,7 @@ export function resumeSteps(mounts: MountPlan, hostname: string, reidentify = fa
     },
   ];
   if (reidentify) steps.push(reidentifyStep());
-  steps.push(...networksStep(nics));
+  steps.push(...networksStep(nics), ...hostResolverStep(hostResolver));
   if (fstab.length > 0) {
     steps.push({
       kind: "remount",
@@ -270,6 +293,7 @@ export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: Clo
           graceMs: 180_000,
         },
     ...networksStep(nics),
+    ...hostResolverStep(hostResolverActive(config)),
   ];
   if (config.provision.length > 0 || additionalDisks(config).length > 0) {
     steps.push({

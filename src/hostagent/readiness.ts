@@ -27,6 +27,8 @@ export interface ReadinessContext {
   stop: AbortSignal;
   /** Daemons started by a step (reverse-sshfs sessions) join the agent's, which stops them. */
   daemons: Supervised[];
+  /** The host resolver's port (hostagent/host-resolver.ts), when it runs. */
+  hostResolverPort?: number;
   /** The agent's log for a child by name (their stderr). */
   childLog: (name: string) => ChildLog;
 }
@@ -101,6 +103,13 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       const r = await guestExec(paths, asRoot(s.script, "tslima-networks", s.nics.flatMap((n) => [n.interface, n.mac])), { timeoutMs: 90_000 });
       if (r.code !== 0) throw new TslimaError("NOT_READY", r.stderr.trim().split("\n").pop() || `exit ${r.code}`);
       for (const line of r.stdout.split("\n")) if (line.trim() !== "") c.emit({ kind: "message", message: `network: ${line.trim()}` });
+      return undefined;
+    }
+    case "host-resolver": {
+      if (c.hostResolverPort === undefined) return undefined;
+      const r = await guestExec(paths, asRoot(s.script, "tslima-host-resolver", [s.hostIp, String(c.hostResolverPort)]), { timeoutMs: 60_000 });
+      if (r.code !== 0) throw new TslimaError("NOT_READY", r.stderr.trim().split("\n").pop() || `exit ${r.code}`);
+      if (r.stdout.trim() !== "") c.emit({ kind: "message", message: r.stdout.trim() });
       return undefined;
     }
     case "sync": {

@@ -74,14 +74,14 @@ test("attachSteps: a boot's steps with the clock, the fstab remount and the sshf
   const plan: MountPlan = { qemuArgs: [], mounts: [mount("/mnt/a", "9p"), mount("/mnt/s", "reverse-sshfs")] };
   const config = sampleConfig({ provision: [{ mode: "system", script: "true" }] as never });
   const boot = readinessSteps(config, plan);
-  assert.deepEqual(boot.map((s) => s.kind), ["ssh", "ready-file", "provision-report", "reverse-sshfs", "mounts", "sync"]);
+  assert.deepEqual(boot.map((s) => s.kind), ["ssh", "ready-file", "host-resolver", "provision-report", "reverse-sshfs", "mounts", "sync"]);
   const steps = attachSteps(boot, plan, "lima-vm");
-  assert.deepEqual(steps.map((s) => s.kind), ["ssh", "ready-file", "provision-report", "clock", "remount", "sshfs-helper", "reverse-sshfs", "mounts", "sync"]);
+  assert.deepEqual(steps.map((s) => s.kind), ["ssh", "ready-file", "host-resolver", "provision-report", "clock", "remount", "sshfs-helper", "reverse-sshfs", "mounts", "sync"]);
   assert.equal(steps[0], boot[0], "the boot's own ssh step: the guest may still be booting");
   assert.equal(steps.find((s) => s.kind === "remount")?.fatal, false, "remounting needs sudo -n; the mounts step decides");
   assert.equal(steps.find((s) => s.kind === "mounts")?.fatal, true);
   const none = attachSteps(readinessSteps(sampleConfig(), { qemuArgs: [], mounts: [] }), { qemuArgs: [], mounts: [] }, "lima-vm");
-  assert.deepEqual(none.map((s) => s.kind), ["ssh", "ready-file", "clock", "sync"]);
+  assert.deepEqual(none.map((s) => s.kind), ["ssh", "ready-file", "host-resolver", "clock", "sync"]);
 });
 
 test("planLaunch: an orphan that may be adopted is the attach variant (no cidata, the boot as fallback); one refused is powered off before the boot or resume", () => {
@@ -94,7 +94,7 @@ test("planLaunch: an orphan that may be adopted is the attach variant (no cidata
   assert.equal(attach.variant, "attach");
   if (attach.variant !== "attach") return;
   assert.deepEqual([attach.pid, attach.readyCidata, attach.fallback.variant, attach.fallback.readyCidata], [4242, "sha256:old", "boot", "sha256:new"], "the running guest saw the old cidata");
-  assert.deepEqual(attach.readiness.map((s) => s.kind), ["ssh", "ready-file", "clock", "sync"]);
+  assert.deepEqual(attach.readiness.map((s) => s.kind), ["ssh", "ready-file", "host-resolver", "clock", "sync"]);
   const edited = planLaunch({ ...inputs, argv: argv(60022, ["-smp", "2"]) }, undefined, owner, { orphan, configuredPort: 0 });
   assert.equal(edited.variant, "boot");
   assert.ok(edited.variant === "boot" && edited.powerOff?.pid === 4242 && edited.powerOff.reason.includes("differs"), JSON.stringify(edited));

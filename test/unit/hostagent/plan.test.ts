@@ -111,9 +111,10 @@ test("golden boot plan: a user-v2 network: a NIC whose socket the switch connect
 test("readiness steps: order and fatality follow the config", () => {
   const kinds = (c: Partial<Config>) => planBoot(testConfig(c), host, testPaths).launch.readiness.map((s) => `${s.kind}${s.fatal ? "" : "?"}`);
   // the last step writes the guest's file systems to disk (issue 31): a crash after READY loses nothing
-  assert.deepEqual(kinds({}), ["ssh", "ready-file", "sync?"]);
-  assert.deepEqual(kinds(withEverything), ["ssh", "ready-file", "provision-report?", "mounts", "probe", "sync?"]);
-  assert.deepEqual(kinds({ mountType: "reverse-sshfs", mounts: [testMount("/x")] }), ["ssh", "ready-file", "reverse-sshfs", "mounts", "sync?"]);
+  assert.deepEqual(kinds({}), ["ssh", "ready-file", "host-resolver?", "sync?"]);
+  assert.deepEqual(kinds({ hostResolver: { enabled: false, ipv6: false, hosts: {} } }), ["ssh", "ready-file", "sync?"]);
+  assert.deepEqual(kinds(withEverything), ["ssh", "ready-file", "host-resolver?", "provision-report?", "mounts", "probe", "sync?"]);
+  assert.deepEqual(kinds({ mountType: "reverse-sshfs", mounts: [testMount("/x")] }), ["ssh", "ready-file", "host-resolver?", "reverse-sshfs", "mounts", "sync?"]);
   const probe = planBoot(testConfig(withEverything), host, testPaths).launch.readiness.find((s) => s.kind === "probe");
   assert.deepEqual(probe?.kind === "probe" && probe.interpreter, ["/bin/bash"]);
 });
@@ -174,7 +175,7 @@ test("golden resume plan: QEMU takes the saved state (-incoming defer), the gues
   assert.deepEqual(plan.launch.argv, [...boot.qemu.argv, "-incoming", "defer"]);
   assert.equal(plan.launch.writeCidata, false, "the resumed guest read its cidata when it booted");
   assert.deepEqual(plan.launch.fallback, boot.launch, "a state QEMU cannot load: this boot instead");
-  assert.deepEqual(plan.launch.readiness.map((s) => s.kind), ["ssh", "clock", "remount", "mounts"]);
+  assert.deepEqual(plan.launch.readiness.map((s) => s.kind), ["ssh", "clock", "host-resolver", "remount", "mounts"]);
   assertGolden("resume-kernel-9p", plan);
 });
 
@@ -185,7 +186,7 @@ test("resume plan of an instance made from a booted snapshot: no cidata yet, its
   assert.ok(plan.launch.variant === "resume");
   assert.equal(plan.launch.writeCidata, true);
   assert.equal(plan.launch.pinSnapshotKey, true);
-  assert.deepEqual(plan.launch.readiness.map((s) => s.kind), ["ssh", "clock", "reidentify", "remount", "mounts"]);
+  assert.deepEqual(plan.launch.readiness.map((s) => s.kind), ["ssh", "clock", "reidentify", "host-resolver", "remount", "mounts"]);
   assert.deepEqual(plan.launch.fallback.readiness.slice(-2).map((s) => s.kind), ["reidentify", "sync"], "its fallback boot reidentifies before the closing sync");
   // a cold boot (nothing saved) of such an instance: the identity is still due
   const cold = planBoot(config, { ...host, savedState: { ...savedState(boot, { identityDue: true }), saved: undefined } }, testPaths);

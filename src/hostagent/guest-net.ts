@@ -1,0 +1,53 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { HOST_IP } from "../config/guest.js";
+import { SwitchLink } from "../network/client.js";
+import { writeFileAtomic } from "../store/atomic.js";
+import type { InstancePaths } from "../store/paths.js";
+import type { Reporter } from "./agent-io.js";
+import { HostResolver } from "./host-resolver.js";
+import { HOST_RESOLVER_PORT_FILE, hostsTable } from "./host-resolver-plan.js";
+import type { OnClose } from "./on-close.js";
+import type { BootPlan } from "./plan.js";
+
+/**
+ * What the host agent serves the guest's networking with, besides QEMU: the host resolver's DNS
+ * server and the links of user-v2 NICs to their networks' switches. Each registers its cleanup.
+ */
+
+/**
+ * hostResolver: the DNS server the guest is pointed at (host-resolver.ts), started before QEMU on the
+ * port this instance had before when it is free (a light boot's guest finds it where it was), else another.
+ */
+export async function startHostResolver(plan: BootPlan, paths: InstancePaths, onClose: OnClose, log: (m: string) => void): Promise<HostResolver | undefined> {
+  if (plan.hostResolver === undefined) return undefined;
+  const file = join(paths.dir, HOST_RESOLVER_PORT_FILE);
+  const before = Number(existsSync(file) ? readFileSync(file, "utf8").trim() : 0);
+  const r = await HostResolver.listen(Number.isInteger(before) ? before : 0, { hosts: hostsTable(plan.hostResolver.hosts, HOST_IP), ipv6: plan.hostResolver.ipv6, log });
+  onClose.add("host resolver", () => r.close());
+  if (r.port !== before) writeFileAtomic(file, `${r.port}\n`, 0o600);
+  log(`host resolver on 127.0.0.1:${r.port} (udp, tcp)`);
+  return r;
+}
+
+export interface NetworkAgent {
+  home: string;
+  paths: InstancePaths;
+  report: Reporter;
+  onClose: OnClose;
+  log: (m: string) => void;
+}
+
+/**
+ * Attaches each user-v2 NIC to its network's switch (started when none runs; network/client.ts),
+ * which then keeps the link: a switch that dies is started again and the NIC re-attached.
+ */
+export async function joinNetworks(plan: BootPlan, a: NetworkAgent): Promise<void> {
+  for (const nic of plan.nics) {
+    a.report.step("networks", `Attaching ${nic.interface} to network ${nic.network.name}`);
+    const link = new SwitchLink(a.home, nic.network, { instance: a.paths.name, socket: nic.socket, mac: nic.mac }, a.log);
+    a.onClose.add(`network ${nic.network.name}`, () => link.close());
+    await link.open();
+    a.log(`network ${nic.network.name}: ${nic.interface} attached, leased ${link.ip}`);
+  }
+}
