@@ -103,6 +103,15 @@ function userNetworkArgs(nics: readonly QemuNic[]): string[] {
 }
 
 /**
+ * Memory given back (issue 30): a virtio balloon that never inflates, with free page reporting: the
+ * guest kernel reports pages it has freed (in 2 MiB blocks, a few seconds later) and QEMU discards
+ * them, so the host's memory follows what the guest uses rather than what it once touched.
+ */
+function memoryReportingArgs(): string[] {
+  return ["-device", "virtio-balloon-pci,free-page-reporting=on"];
+}
+
+/**
  * The VM generation id device (x86_64: QEMU 7.2 has none for aarch64's virt machine): the guest
  * kernel's vmgenid driver reseeds its random number generator when the id changes, as it does when
  * an instance made from a booted snapshot restores the snapshot's memory with an id of its own
@@ -145,6 +154,7 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
     ...networkArgs(paths, plan.sshPort),
     ...userNetworkArgs(plan.networks ?? []),
     ...identityArgs(config, plan),
+    ...memoryReportingArgs(),
     ...consoleArgs(paths),
     ...plan.mounts.qemuArgs,
     ...plan.mounts.mounts.flatMap((m) => m.qemuArgs),
