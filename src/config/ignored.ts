@@ -35,8 +35,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["rosetta"], asks: someTrue, why: "Rosetta needs vmType vz on macOS" },
   { path: ["mounts", "*", "sshfs", "sftpDriver"], why: "reverse-sshfs always uses the host's OpenSSH sftp-server" },
   { path: ["ssh", "overVsock"], asks: isTrue, why: "SSH always goes over the forwarded TCP port" },
-  { path: ["caCerts", "removeDefaults"], asks: isTrue, why: "the guest's default CA certificates are kept" },
-  { path: ["caCerts", "files"], why: "only inline certificates (caCerts.certs) are installed" },
   { path: ["containerd"], asks: someTrue, why: "containerd/nerdctl is not installed; install a container engine with a provision script" },
   { path: ["provision", "*", "mode"], asks: (v) => v === "yq", why: 'provision mode "yq" is not implemented; the step is reported as failed when the guest boots' },
   { path: ["provision", "*", "user"], why: "provisioning scripts run as root (system, dependency, boot) or as the instance user (user)" },
