@@ -40,7 +40,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["provision", "*", "user"], why: "provisioning scripts run as root (system, dependency, boot) or as the instance user (user)" },
   { path: ["copyToHost"], why: "no files are copied from the guest" },
   { path: ["networks", "*", "socket"], why: "socket networks are not attached; the guest has the user-mode network only" },
-  { path: ["dns"], why: "the guest uses the DNS of QEMU's user-mode network, which forwards to the host's resolver" },
   { path: ["hostResolver", "enabled"], asks: isTrue, why: "no host resolver runs; the guest uses the DNS of QEMU's user-mode network (hostResolver.hosts are applied)" },
   { path: ["hostResolver", "ipv6"], asks: isTrue, why: "no host resolver runs" },
   { path: ["firmware", "images"], why: "the UEFI firmware is the one QEMU ships" },
