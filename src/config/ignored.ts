@@ -36,7 +36,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["mounts", "*", "sshfs", "sftpDriver"], why: "reverse-sshfs always uses the host's OpenSSH sftp-server" },
   { path: ["ssh", "overVsock"], asks: isTrue, why: "SSH always goes over the forwarded TCP port" },
   { path: ["containerd"], asks: someTrue, why: "containerd/nerdctl is not installed; install a container engine with a provision script" },
-  { path: ["provision", "*", "mode"], asks: (v) => v === "yq", why: 'provision mode "yq" is not implemented; the step is reported as failed when the guest boots' },
   { path: ["provision", "*", "user"], why: "provisioning scripts run as root (system, dependency, boot) or as the instance user (user)" },
   { path: ["copyToHost"], why: "no files are copied from the guest" },
   { path: ["networks", "*", "socket"], why: "socket networks are not attached; the guest has the user-mode network only" },

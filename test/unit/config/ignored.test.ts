@@ -22,7 +22,6 @@ const asking: Array<[Record<string, unknown>, string]> = [
   [{ mounts: [{ location: "/a", sshfs: { sftpDriver: "openssh-sftp-server" } }] }, "mounts[0].sshfs.sftpDriver"],
   [{ ssh: { overVsock: true } }, "ssh.overVsock"],
   [{ containerd: { user: true } }, "containerd"],
-  [{ provision: [{ mode: "system", script: "#!/bin/sh" }, { mode: "yq", path: "/etc/x.json", expression: ".a=1" }] }, "provision[1].mode"],
   [{ provision: [{ mode: "system", script: "#!/bin/sh", user: "root" }] }, "provision[0].user"],
   [{ copyToHost: [{ guest: "/etc/x", host: "/tmp/x" }] }, "copyToHost"],
   [{ networks: [{ socket: "/var/run/socket_vmnet" }] }, "networks[0].socket"],
