@@ -36,7 +36,7 @@ const IGNORED: IgnoredField[] = [
   { path: ["mounts", "*", "sshfs", "sftpDriver"], why: "reverse-sshfs always uses the host's OpenSSH sftp-server" },
   { path: ["ssh", "overVsock"], asks: isTrue, why: "SSH always goes over the forwarded TCP port" },
   { path: ["containerd"], asks: someTrue, why: "containerd/nerdctl is not installed; install a container engine with a provision script" },
-  { path: ["provision", "*", "user"], why: "provisioning scripts run as root (system, dependency, boot) or as the instance user (user)" },
+  { path: ["provision", "*", "user"], why: "Lima 2.x has no such field (its Provision type has none): system, dependency and boot scripts run as root, user scripts as the instance user, data and yq files are written with owner:" },
   { path: ["copyToHost"], why: "no files are copied from the guest" },
   { path: ["networks", "*", "socket"], why: "socket networks are not attached; the guest has the user-mode network only" },
   { path: ["hostResolver", "enabled"], asks: isTrue, why: "no host resolver runs; the guest uses the DNS of QEMU's user-mode network (hostResolver.hosts are applied)" },
