@@ -37,7 +37,7 @@ export const LAYERS = [
     folder: "hostagent",
         holds: "the per-instance daemon: `plan.ts` (`planBoot`, golden: `test/fixtures/boot`), `readiness-plan.ts` (the boot plan), `launch-plan.ts` (boot, resume or attach) and `attach-plan.ts` (whether to adopt a QEMU whose agent died), `networks-plan.ts` (the NICs of user-v2 networks), `guest-net.ts` (the host resolver `host-resolver.ts`, its entries `host-resolver-plan.ts`, and the user-v2 links); `agent.ts` (`HostAgent`: its phases and on-close list), `gather.ts`, `launch.ts`, `requests.ts`, `control.ts` (the control socket ha.sock), `on-close.ts`, `readiness.ts` (runs readiness steps), `quiesce.ts`, `suspend.ts`, `snapshot.ts` (a booted snapshot), `resume.ts` (restore), `attach.ts` (adopting a QEMU whose agent died), `clock.ts`, `inotify.ts` (`mountInotify`'s watcher and guest session), `serial-watch.ts` (reads serial.log during a boot; its matcher `serial-failures.ts`), `daemons.ts`, `processes.ts` (supervision), `shutdown.ts`. Owns QEMU's process",
     pure: false,
-    except: ["plan.ts", "readiness-plan.ts", "launch-plan.ts", "attach-plan.ts", "reidentify-script.ts", "serial-failures.ts", "networks-plan.ts", "host-resolver-plan.ts"],
+    except: ["plan.ts", "readiness-plan.ts", "launch-plan.ts", "attach-plan.ts", "reidentify-script.ts", "serial-failures.ts", "networks-plan.ts", "host-resolver-plan.ts", "yq-edit.ts"],
   },
   {
     folder: "portfwd",

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   CONFIG_PARAM_NAME: "a param name is not a valid identifier",
   CONFIG_PROVISION_FILE: "a provision script file cannot be read",
   CONFIG_PROVISION_PATH: "a provision step lacks the path it needs",
+  CONFIG_CA_FILE: "a caCerts.files entry is not a readable PEM certificate file",
   BAD_SIZE: "a size given to the library or CLI cannot be read",
   BAD_SET_EXPRESSION: "a --set KEY=VALUE expression cannot be applied",
   YQ_EXPRESSION: "a `limactl yq` expression does not parse or cannot be evaluated on the input",

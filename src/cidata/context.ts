@@ -19,6 +19,8 @@ export interface CidataContext {
   networks?: GuestNic[];
   /** The host agent's proxy variables (cidata/proxy-env.ts `hostProxyEnv`), for `propagateProxyEnv`. */
   hostProxyEnv?: Record<string, string>;
+  /** The texts of caCerts.files, read on the host when the instance starts (hostagent/ca-files.ts). */
+  caCertFiles?: string[];
 }
 
 export { GUEST_LIB, HOST_IP, PROVISION_LOG, READY_FILE, guestHostname } from "../config/guest.js";

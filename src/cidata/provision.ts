@@ -108,6 +108,9 @@ export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string)
         bootIndices.push(idx);
         break;
       }
+      case "yq":
+        // applied by the host agent after the runner (hostagent/yq-apply.ts): the guest has no yq
+        break;
       default:
         steps[2]?.push(`unsupported ${p.mode} ${idx}`);
     }

@@ -22,10 +22,18 @@ import { SSHFS_HELPER_SH } from "./scripts/sshfs.js";
 import { CHECK_DROPIN, CHECK_DROPIN_PATH, CHECK_SH_PATH, CHECK_UNIT, CHECK_UNIT_PATH, SUDOERS_PATH, checkScript } from "./scripts/check.js";
 import { SSHFS_ALLOW, SSHFS_HELPER, SSHFS_SUDOERS, sshfsAllowKey, sshfsSudoersLine } from "../mounts/sshfs-helper.js";
 
-/** CA certificates given inline under Lima's caCerts.certs (kept in config.extra). */
-function caCerts(config: Config): string[] {
-  const ca = config.extra.caCerts as { certs?: unknown } | undefined;
-  return Array.isArray(ca?.certs) ? ca.certs.filter((c): c is string => typeof c === "string") : [];
+/**
+ * cloud-init's ca_certs, as Lima fills it from caCerts (kept in config.extra): the certificates of
+ * caCerts.files (read on the host) then caCerts.certs, and remove_defaults, which on Debian takes
+ * the distribution's CAs out of the bundle; undefined when there is nothing to do.
+ */
+export function caCertsDoc(config: Config, files: readonly string[] = []): Record<string, unknown> | undefined {
+  const ca = config.extra.caCerts as { certs?: unknown; removeDefaults?: unknown } | undefined;
+  const inline = Array.isArray(ca?.certs) ? ca.certs.filter((c): c is string => typeof c === "string") : [];
+  const trusted = [...files, ...inline].map((c) => `${c.trim()}\n`);
+  const removeDefaults = ca?.removeDefaults === true;
+  if (!removeDefaults && trusted.length === 0) return undefined;
+  return { ...(removeDefaults ? { remove_defaults: true } : {}), ...(trusted.length > 0 ? { trusted } : {}) };
 }
 
 /**
@@ -109,8 +117,8 @@ export function userData(config: Config, ctx: CidataContext): string {
   }
   if (config.timezone !== "") doc.timezone = config.timezone;
   if (config.upgradePackages) doc.package_upgrade = true;
-  const certs = caCerts(config);
-  if (certs.length > 0) doc.ca_certs = { trusted: certs };
+  const ca = caCertsDoc(config, ctx.caCertFiles);
+  if (ca) doc.ca_certs = ca;
   const fstab = ctx.mounts.mounts.flatMap((m) => (m.fstab ? [m.fstab] : []));
   if (fstab.length > 0) {
     doc.mounts = fstab;

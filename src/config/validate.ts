@@ -104,6 +104,14 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
     if (dns.length > 0 && config.hostResolver.enabled) err(["dns"], "must be empty when hostResolver.enabled is true (set hostResolver.enabled: false to use dns)");
   }
 
+  const caFiles = (config.extra.caCerts as { files?: unknown } | undefined)?.files;
+  if (Array.isArray(caFiles)) {
+    caFiles.forEach((f, i) => {
+      const p = asText(f);
+      if (p !== "~" && !p.startsWith("~/") && !posix.isAbsolute(p)) err(["caCerts", "files", i], `must be an absolute host path or start with ~/, got "${p}"`);
+    });
+  }
+
   for (const [k, v] of Object.entries(config.env)) {
     if (!isEnvName(k)) err(["env", k], `"${k}" is not a valid environment variable name (letters, digits and "_", not starting with a digit)`);
     if (v.includes("\0")) err(["env", k], "value must not contain a NUL byte");

@@ -113,7 +113,7 @@ export function attachSteps(boot: readonly ReadinessStep[], mounts: MountPlan, h
   const extra = resumeSteps(mounts, hostname).flatMap((s): ReadinessStep[] =>
     s.kind === "remount" ? [{ ...s, fatal: false }] : s.kind === "clock" || s.kind === "sshfs-helper" ? [s] : [],
   );
-  const early = new Set(["ssh", "ready-file", "networks", "host-resolver", "provision-report"]);
+  const early = new Set(["ssh", "ready-file", "networks", "host-resolver", "yq", "provision-report"]);
   const at = boot.findIndex((s) => !early.has(s.kind));
   const cut = at < 0 ? boot.length : at;
   return [...boot.slice(0, cut), ...extra, ...boot.slice(cut)];

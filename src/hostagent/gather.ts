@@ -16,6 +16,7 @@ import { findVirtiofsd } from "../mounts/index.js";
 import { SFTP_UNCONFINED_ENV } from "../mounts/sftp-confine.js";
 import { additionalDisks } from "../disks/plan.js";
 import { hostProxyEnv } from "../cidata/proxy-env.js";
+import { readCaCertFiles } from "./ca-files.js";
 import { buildCacheDir, type InstancePaths } from "../store/paths.js";
 import { writeShellFacts } from "../store/shell-facts.js";
 import { attachDisks, releaseDisks } from "./disks.js";
@@ -131,6 +132,7 @@ export async function gather(c: GatherContext): Promise<Gathered> {
     ...(virtiofsd ? { virtiofsd } : {}),
     sftpUnconfined: process.env[SFTP_UNCONFINED_ENV] === "1",
     proxyEnv: hostProxyEnv(process.env),
+    caCertFiles: readCaCertFiles(config, facts.home, paths.limaYaml),
     disks,
     freshDisk: firstStart,
     // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).

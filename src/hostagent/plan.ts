@@ -44,6 +44,8 @@ export interface BootHost {
   disks?: AttachedDisk[];
   /** The agent's proxy variables (cidata/proxy-env.ts), which `propagateProxyEnv` passes to the guest. */
   proxyEnv?: Record<string, string>;
+  /** The texts of caCerts.files, read on the host (hostagent/ca-files.ts). */
+  caCertFiles?: string[];
   /** The host's virtiofsd, when one was found. */
   virtiofsd?: VirtiofsdInfo;
   /** TSLIMA_SSHFS_UNCONFINED=1: reverse-sshfs serves its mounts without confinement (mounts/sftp-confine.ts). */
@@ -131,6 +133,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     hostKey: host.hostKey,
     networks: nics.map((n) => ({ interface: n.interface, mac: n.mac, slot: n.slot, metric: n.metric })),
     ...(host.proxyEnv ? { hostProxyEnv: host.proxyEnv } : {}),
+    ...(host.caCertFiles && host.caCertFiles.length > 0 ? { caCertFiles: host.caCertFiles } : {}),
   });
   const sshConfig = sshConfigText(paths, {
     user: config.user.name,

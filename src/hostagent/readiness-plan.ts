@@ -11,6 +11,7 @@ import { additionalDisks } from "../disks/plan.js";
 import { REIDENTIFY_SCRIPT } from "./reidentify-script.js";
 import { HOSTAGENT_HOST_RESOLVER_SH, HOSTAGENT_IDENTITY_SH, HOSTAGENT_LIGHT_READY_SH, HOSTAGENT_NETWORKS_SH } from "../guest/embedded.js";
 import { fillPlaceholders } from "../proc/quote.js";
+import { yqEdits, type YqEdit } from "./yq-edit.js";
 
 /** What every readiness step has: compare Lima's requirements (pkg/hostagent/requirements.go). */
 interface StepBase {
@@ -43,6 +44,8 @@ export type ReadinessStep =
    * or "light-skipped" when tslima-boot.service will not write the ready file: that fails at once.
    */
   | (StepBase & { kind: "ready-file"; script: string; graceMs: number })
+  /** Lima's provision mode "yq": the host edits these guest files (hostagent/yq-apply.ts); failures join the report. */
+  | (StepBase & { kind: "yq"; edits: YqEdit[] })
   /** `script` prints the provisioning runner's failure lines (JSON, one per failed step); each is a warning. */
   | (StepBase & { kind: "provision-report"; script: string })
   /** Starts the reverse-sshfs sessions of the mount plan (host sftp-server <-> guest sshfs). */
@@ -295,6 +298,16 @@ export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: Clo
     ...networksStep(nics),
     ...hostResolverStep(hostResolverActive(config)),
   ];
+  const edits = yqEdits(config);
+  if (edits.length > 0) {
+    steps.push({
+      kind: "yq",
+      description: "the provision mode yq edits were applied",
+      hint: "the edits run as root over sudo -n (user.passwordlessSudo); see ha.stderr.log",
+      fatal: false,
+      edits,
+    });
+  }
   if (config.provision.length > 0 || additionalDisks(config).length > 0) {
     steps.push({
       kind: "provision-report",

@@ -17,6 +17,7 @@ import { guestExec, shScript } from "../ssh/exec.js";
 import { asRoot } from "../mounts/index.js";
 import { SSHFS_HELPER_CHECK, SSHFS_HELPER_INSTALL } from "../mounts/sshfs-helper.js";
 import { SSHFS_HELPER_SH } from "../cidata/scripts/sshfs.js";
+import { applyYqEdits } from "./yq-apply.js";
 
 export interface ReadinessContext {
   paths: InstancePaths;
@@ -67,6 +68,9 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       return undefined;
     case "ready-file":
       await waitForReady(paths, s.script, c.interrupt, c.stop, s.graceMs, s.hint);
+      return undefined;
+    case "yq":
+      await applyYqEdits(paths, s.edits);
       return undefined;
     case "provision-report": {
       await resetControlMaster(paths);

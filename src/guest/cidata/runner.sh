@@ -7,8 +7,9 @@ STATE=/run/tslima
 READY=@@READY_FILE@@
 PLOG=@@PROVISION_LOG@@
 mkdir -p "$STATE"
-rm -f "$READY"
-FAILURES="$STATE/failures"
+# TSLIMA_RUNNER=functions: sourced for its steps only (hostagent/yq-apply.sh), failures to TSLIMA_FAILURES
+[ "${TSLIMA_RUNNER:-}" = functions ] || rm -f "$READY"
+FAILURES=${TSLIMA_FAILURES:-$STATE/failures}
 touch "$FAILURES"
 [ -f "$LIB/env.sh" ] && . "$LIB/env.sh"
 
@@ -89,26 +90,26 @@ data_dir() {
   echo 0
 }
 
-# data INDEX PATH OWNER PERMISSIONS OVERWRITE: install $LIB/data/INDEX at PATH. Nothing a guest user
-# controls is followed as root: in root's directories (data_dir) the file is a mktemp (O_EXCL)
-# temporary, chown -h, chmod, renamed over PATH; under a directory owned by OWNER's user the whole
-# write runs as that user; under anyone else's it is refused.
+# data INDEX PATH OWNER PERMISSIONS OVERWRITE: install $LIB/data/INDEX (or $DATA_SRC) at PATH. Nothing
+# a guest user controls is followed as root: in root's directories (data_dir) the file is a mktemp
+# (O_EXCL) temporary, chown -h, chmod, renamed over PATH; under a directory owned by OWNER's user the
+# whole write runs as that user; under anyone else's it is refused. Failures are of mode $DATA_MODE (data).
 data() {
-  src="$LIB/data/$1" dst=$2 t=
+  src=${DATA_SRC:-$LIB/data/$1} dst=$2 dm=${DATA_MODE:-data} t=
   if { [ -e "$dst" ] || [ -L "$dst" ]; } && [ "$5" != true ]; then return 0; fi
-  case $dst in /*[!/]) ;; *) failure data "$1" 1 "write $dst: not an absolute file path"; return 0 ;; esac
-  if ! where=$(data_dir "${dst%/*}"); then failure data "$1" 1 "write $dst: a directory on the way is no root-owned directory (a symlink, or writable by others)"; return 0; fi
+  case $dst in /*[!/]) ;; *) failure "$dm" "$1" 1 "write $dst: not an absolute file path"; return 0 ;; esac
+  if ! where=$(data_dir "${dst%/*}"); then failure "$dm" "$1" 1 "write $dst: a directory on the way is no root-owned directory (a symlink, or writable by others)"; return 0; fi
   if [ "$where" = 0 ]; then
     t=$(mktemp "${dst%/*}/.tslima-data.XXXXXX") && cat "$src" >"$t" && chown -h "$3" "$t" && chmod "$4" "$t" && mv -fT "$t" "$dst" && return 0
     [ -n "${t:-}" ] && rm -f "$t"
   else
     name=$(id -un "${3%%:*}" 2>/dev/null) && uid=$(id -u "$name") && [ "$uid" = "${where%% *}" ] ||
-      { failure data "$1" 1 "write $dst: ${where#* } belongs to uid ${where%% *}, not to the file's owner $3"; return 0; }
+      { failure "$dm" "$1" 1 "write $dst: ${where#* } belongs to uid ${where%% *}, not to the file's owner $3"; return 0; }
     runuser -u "$name" -- sh -c 'mkdir -p -- "${1%/*}" && t=$(mktemp "${1%/*}/.tslima-data.XXXXXX") || exit 1
       cat >"$t" && chown -h "$2" "$t" && chmod "$3" "$t" && mv -fT "$t" "$1" && exit 0
       rm -f "$t"; exit 1' tslima-data "$dst" "$3" "$4" <"$src" && return 0
   fi
-  failure data "$1" 1 "write $dst"
+  failure "$dm" "$1" 1 "write $dst"
 }
 
 # script MODE INDEX: run $LIB/provision/INDEX as root (system, dependency) or the user (user)
@@ -166,6 +167,7 @@ disk() {
 # unsupported MODE INDEX
 unsupported() { failure "$1" "$2" 127 "provision mode $1 is not supported by tslima"; }
 
+[ "${TSLIMA_RUNNER:-}" = functions ] && return 0
 . "$LIB/plan.sh"
 
 # boot-mode scripts ran earlier (bootcmd) and left their failures in $STATE/boot-failures

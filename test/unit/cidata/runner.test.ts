@@ -73,7 +73,8 @@ test("guest runner: provisioning order, env/param, data files, failures log, rea
       { mode: "dependency", script: `#!/bin/sh\necho dependency >>${out}\n` },
       { mode: "data", path: join(root, "data/new.txt"), content: "first\n", owner: "root:root", permissions: "640", overwrite: false },
       { mode: "system", script: "#!/bin/sh\nexit 7\n" },
-      { mode: "yq", script: "" },
+      { mode: "ansible", playbook: "site.yml" },
+      { mode: "yq", path: join(root, "data/edited.json"), expression: ".a = 1" },
     ],
     env: { FOO: "it's \"x\"" },
     param: { NAME: "a b" },
@@ -90,6 +91,7 @@ test("guest runner: provisioning order, env/param, data files, failures log, rea
     "",
   ]);
   assert.equal(readFileSync(join(root, "data/new.txt"), "utf8"), "first\n");
+  assert.equal(existsSync(join(root, "data/edited.json")), false, "mode yq is the host agent's (hostagent/yq-apply.ts)");
   const env = statSync(join(root, "lib/env.sh"));
   assert.equal(env.mode & 0o777, 0o640, "env: values readable by root and the user's group only");
   assert.equal(env.gid, userInfo().gid);
@@ -97,7 +99,7 @@ test("guest runner: provisioning order, env/param, data files, failures log, rea
   assert.equal(statSync(join(root, "data/new.txt")).mode & 0o777, 0o640);
   assert.ok(existsSync(join(root, "run/tslima-ready")));
   const failures = readFileSync(join(root, "run/tslima-provision.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { mode: string; index: number; exit: number });
-  assert.deepEqual(failures.map((f) => [f.mode, f.index, f.exit]), [["system", 5, 7], ["yq", 6, 127]]);
+  assert.deepEqual(failures.map((f) => [f.mode, f.index, f.exit]), [["system", 5, 7], ["ansible", 6, 127]]);
   const hosts = readFileSync(join(root, "etc/hosts"), "utf8");
   assert.match(hosts, /^192\.168\.5\.2\thost\.lima\.internal$/m);
   assert.match(hosts, /^10\.1\.2\.3\tdb\.internal$/m);

@@ -22,6 +22,7 @@ export function sampleConfig() {
     param: { GREETING: "hi there" },
     timezone: "Europe/Berlin",
     hostResolver: { enabled: true, ipv6: false, hosts: { "db.internal": "192.168.5.50", "alias.internal": "host.lima.internal" } },
+    extra: { caCerts: { removeDefaults: true, certs: ["-----BEGIN CERTIFICATE-----\nSampleInlineCa\n-----END CERTIFICATE-----"] } },
   });
 }
 
@@ -33,6 +34,7 @@ export function sampleContext(): CidataContext {
     mounts: mountPlan(config, testPaths, { memoryBytes: 1024 ** 3 }),
     sshPort: 60022,
     hostFacts,
+    caCertFiles: ["-----BEGIN CERTIFICATE-----\nSampleCaFromFile\n-----END CERTIFICATE-----\n\n"],
     hostKey: {
       privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nDummyHostKeyForTestsOnly\n-----END OPENSSH PRIVATE KEY-----\n",
       publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDummyHostKeyForTestsOnly tslima-host-default\n",

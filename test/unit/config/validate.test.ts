@@ -147,6 +147,8 @@ test("param names, dns with hostResolver, additionalDisks, versions, user", () =
   one({ param: { ok: "a\u0007b" } }, "param.ok", /non-printable/);
   one({ dns: ["1.1.1.1"] }, "dns", /hostResolver.enabled/);
   assert.deepEqual(errors({ dns: ["1.1.1.1"], hostResolver: { enabled: false } }), []);
+  one({ caCerts: { files: ["ca.pem"] } }, "caCerts.files[0]", /absolute host path or start with ~\//);
+  assert.deepEqual(errors({ caCerts: { files: ["~/ca.pem", "/etc/ca.pem"] } }), []);
   assert.deepEqual(errors({ additionalDisks: ["data", { name: "logs", format: false, fsType: "xfs", fsArgs: ["-m", "0"] }] }), []);
   one({ additionalDisks: ["bad name"] }, "additionalDisks[0]", /must be a disk name .*limactl disk create/);
   one({ additionalDisks: ["data", { name: "data" }] }, "additionalDisks[1].name", /listed twice/);
