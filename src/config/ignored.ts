@@ -47,11 +47,8 @@ const IGNORED: IgnoredField[] = [
   { path: ["hostResolver", "ipv6"], asks: isTrue, why: "no host resolver runs" },
   { path: ["firmware", "images"], why: "the UEFI firmware is the one QEMU ships" },
   { path: ["audio", "device"], asks: (v) => isSet(v) && v !== "none", why: "the guest has no audio device" },
-  { path: ["video", "display"], asks: (v) => isSet(v) && v !== "none", why: "the guest has no display" },
-  { path: ["video", "vnc", "display"], why: "the guest has no display" },
   { path: ["guestInstallPrefix"], why: "tslima installs no guest agent" },
   { path: ["nestedVirtualization"], asks: isTrue, why: "nested virtualization is not enabled" },
-  { path: ["tpm"], asks: isTrue, why: "the guest has no TPM" },
 ];
 
 /** The first path (with list indexes) below `value` that matches `pattern` and asks for something. */

@@ -6,6 +6,7 @@ import { checkSocketPath, cpuModel, macAddress, memoryMiB } from "./options.js";
 import { qemuOptValue as optValue } from "../mounts/driver.js";
 import { shellQuote } from "../proc/quote.js";
 import { diskDriveArgs } from "../disks/plan.js";
+import { displayArgs, tpmArgs } from "./devices.js";
 
 /** Lima's user-mode network: guest 192.168.5.15, host loopback 192.168.5.2, DNS 192.168.5.3. */
 export const USER_NET = "192.168.5.0/24";
@@ -114,13 +115,12 @@ function identityArgs(config: Config, plan: QemuPlan): string[] {
   return ["-device", `vmgenid,guid=${plan.vmgenid}`];
 }
 
-/** No display, no default devices; the first serial port goes to serial.log, QMP to qmp.sock. */
-function consoleArgs(paths: InstancePaths): string[] {
+/** No default devices, the display of video.display (devices.ts); the first serial port goes to serial.log, QMP to qmp.sock. */
+function consoleArgs(config: Config, paths: InstancePaths): string[] {
   checkSocketPath(paths.qmpSock, "QMP socket");
   return [
     "-nodefaults",
-    "-display", "none",
-    "-vga", "none",
+    ...displayArgs(config),
     "-chardev", `file,id=serial0,path=${optValue(paths.serialLog)}`,
     "-serial", "chardev:serial0",
     "-chardev", `socket,id=qmp0,path=${optValue(paths.qmpSock)},server=on,wait=off`,
@@ -145,7 +145,8 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
     ...networkArgs(paths, plan.sshPort),
     ...userNetworkArgs(plan.networks ?? []),
     ...identityArgs(config, plan),
-    ...consoleArgs(paths),
+    ...tpmArgs(config, paths),
+    ...consoleArgs(config, paths),
     ...plan.mounts.qemuArgs,
     ...plan.mounts.mounts.flatMap((m) => m.qemuArgs),
   ];
