@@ -46,7 +46,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["hostResolver", "enabled"], asks: isTrue, why: "no host resolver runs; the guest uses the DNS of QEMU's user-mode network (hostResolver.hosts are applied)" },
   { path: ["hostResolver", "ipv6"], asks: isTrue, why: "no host resolver runs" },
   { path: ["firmware", "images"], why: "the UEFI firmware is the one QEMU ships" },
-  { path: ["audio", "device"], asks: (v) => isSet(v) && v !== "none", why: "the guest has no audio device" },
   { path: ["guestInstallPrefix"], why: "tslima installs no guest agent" },
   { path: ["nestedVirtualization"], asks: isTrue, why: "nested virtualization is not enabled" },
 ];

@@ -9,6 +9,7 @@ import { validateAdditionalDisks, validateNetworks, validatePortForwards, valida
 import { validateMounts } from "./validate-mounts.js";
 import { validateResources } from "./validate-resources.js";
 import { videoFindings } from "./video.js";
+import { audioFindings } from "./audio.js";
 
 export { NOT_SUPPORTED, type Finding };
 
@@ -115,7 +116,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
   }
 
   validateAdditionalDisks(config.extra.additionalDisks, out);
-  out.push(...videoFindings(config));
+  out.push(...videoFindings(config), ...audioFindings(config));
   out.push(...ignoredFields(raw));
   return out;
 }

@@ -7,6 +7,7 @@ import { qemuOptValue as optValue } from "../mounts/driver.js";
 import { shellQuote } from "../proc/quote.js";
 import { diskDriveArgs } from "../disks/plan.js";
 import { displayArgs, tpmArgs } from "./devices.js";
+import { audioPlan } from "./audio.js";
 
 /** Lima's user-mode network: guest 192.168.5.15, host loopback 192.168.5.2, DNS 192.168.5.3. */
 export const USER_NET = "192.168.5.0/24";
@@ -146,6 +147,7 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
     ...userNetworkArgs(plan.networks ?? []),
     ...identityArgs(config, plan),
     ...tpmArgs(config, paths),
+    ...audioPlan(config, plan.qemu, plan.host.os, paths).args,
     ...consoleArgs(config, paths),
     ...plan.mounts.qemuArgs,
     ...plan.mounts.mounts.flatMap((m) => m.qemuArgs),

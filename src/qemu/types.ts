@@ -21,6 +21,8 @@ export interface QemuFacts {
   /** One line saying why no hardware accelerator is used and what it costs; set when accel is tcg. */
   accelWarning?: string;
   firmware?: Firmware;
+  /** The audio backends of `-audiodev help`, probed only when audio.device asks for sound (audio.ts). */
+  audioBackends?: string[];
 }
 
 /** Everything qemuArgv() needs besides the config and the instance paths. */

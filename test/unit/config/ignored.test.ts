@@ -32,7 +32,6 @@ const asking: Array<[Record<string, unknown>, string]> = [
   [{ hostResolver: { enabled: true } }, "hostResolver.enabled"],
   [{ hostResolver: { ipv6: true } }, "hostResolver.ipv6"],
   [{ firmware: { images: [{ location: "/fw.fd" }] } }, "firmware.images"],
-  [{ audio: { device: "coreaudio" } }, "audio.device"],
   [{ guestInstallPrefix: "/opt/lima" }, "guestInstallPrefix"],
   [{ nestedVirtualization: true }, "nestedVirtualization"],
 ];
