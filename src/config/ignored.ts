@@ -45,7 +45,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["dns"], why: "the guest uses the DNS of QEMU's user-mode network, which forwards to the host's resolver" },
   { path: ["hostResolver", "enabled"], asks: isTrue, why: "no host resolver runs; the guest uses the DNS of QEMU's user-mode network (hostResolver.hosts are applied)" },
   { path: ["hostResolver", "ipv6"], asks: isTrue, why: "no host resolver runs" },
-  { path: ["firmware", "images"], why: "the UEFI firmware is the one QEMU ships" },
   { path: ["guestInstallPrefix"], why: "tslima installs no guest agent" },
   { path: ["nestedVirtualization"], asks: isTrue, why: "nested virtualization is not enabled" },
 ];

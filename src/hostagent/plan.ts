@@ -166,7 +166,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
   const mode = bootMode({ cidata: digest, lastReady: host.readyCidata, freshDisk: host.freshDisk, directKernelBoot: host.image.kernel !== undefined });
   const image = { ...host.image, cmdline: kernelCmdline(host.image.cmdline, mode.cloudInit) };
   const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image, mounts, disks: host.disks ?? [], vmgenid: host.vmgenid, networks: nics });
-  const firmware = host.image.kernel === undefined && !config.firmware.legacyBIOS ? host.qemu.firmware : undefined;
+  const firmware = host.image.kernel === undefined && !config.firmware.legacyBIOS && host.qemu.firmware?.codeOnly !== true ? host.qemu.firmware : undefined;
   const launch = planLaunch(
     {
       argv,

@@ -40,7 +40,10 @@ function cpuArgs(config: Config, accel: Accel): string[] {
   return ["-cpu", cpuModel(config, accel), "-smp", `${n},sockets=1,cores=${n},threads=1`, "-m", String(memoryMiB(config.memory))];
 }
 
-/** Direct kernel boot when the image has a kernel, else UEFI (or SeaBIOS with firmware.legacyBIOS on x86_64). */
+/**
+ * Direct kernel boot when the image has a kernel, else UEFI (or SeaBIOS with firmware.legacyBIOS on x86_64):
+ * QEMU's code with the instance's variable store, or a firmware.images code image alone (as Lima).
+ */
 function bootArgs(config: Config, paths: InstancePaths, plan: QemuPlan): string[] {
   const { image } = plan;
   if (image.kernel !== undefined) {
@@ -59,10 +62,9 @@ function bootArgs(config: Config, paths: InstancePaths, plan: QemuPlan): string[
           : "install it (Debian: apt-get install qemu-efi-aarch64; macOS: brew install qemu)",
     });
   }
-  return [
-    "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(fw.code)}`,
-    "-drive", `if=pflash,format=raw,unit=1,file=${optValue(paths.efiVars)}`,
-  ];
+  const code = ["-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(fw.code)}`];
+  if (fw.codeOnly === true) return code;
+  return [...code, "-drive", `if=pflash,format=raw,unit=1,file=${optValue(paths.efiVars)}`];
 }
 
 function diskArgs(paths: InstancePaths): string[] {

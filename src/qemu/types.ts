@@ -9,6 +9,8 @@ export type Accel = "kvm" | "hvf" | "tcg";
 export interface Firmware {
   code: string;
   vars: string;
+  /** A firmware.images code image (Lima's way): QEMU gets it alone, with no variable store (`vars` unused). */
+  codeOnly?: true;
 }
 
 /** What probeQemu() found on the host for one guest architecture. */

@@ -31,7 +31,6 @@ const asking: Array<[Record<string, unknown>, string]> = [
   [{ dns: ["1.1.1.1"], hostResolver: { enabled: false } }, "dns"],
   [{ hostResolver: { enabled: true } }, "hostResolver.enabled"],
   [{ hostResolver: { ipv6: true } }, "hostResolver.ipv6"],
-  [{ firmware: { images: [{ location: "/fw.fd" }] } }, "firmware.images"],
   [{ guestInstallPrefix: "/opt/lima" }, "guestInstallPrefix"],
   [{ nestedVirtualization: true }, "nestedVirtualization"],
 ];
