@@ -58,9 +58,9 @@ export const LAYERS = [
   },
   {
     folder: "qemu",
-    holds: "QEMU argv (golden: `test/fixtures/qemu`), options, firmware, accelerator, qemu-img, QMP, migration, the check of untrusted images before QEMU opens them (`image-check.ts`)",
+    holds: "QEMU argv (golden: `test/fixtures/qemu`; the display, TPM and swtpm args: `devices.ts`; sound: `audio.ts`), options, firmware, accelerator, qemu-img, QMP, migration, the check of untrusted images before QEMU opens them (`image-check.ts`)",
     pure: false,
-    except: ["argv.ts", "options.ts", "types.ts", "emulation.ts"],
+    except: ["argv.ts", "options.ts", "types.ts", "emulation.ts", "devices.ts", "audio.ts"],
   },
   {
     folder: "disks",

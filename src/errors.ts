@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   EDITOR_FAILED: "the editor opened by `edit` exited with an error",
   INSTANCE_PROTECTED: "the instance is protected (tslima protect); unprotect it first",
   NOT_RUNNING: "the instance must be running",
+  NO_DISPLAY: "the instance was booted without video.display: vnc (screenshot)",
   TEMPLATE_NOT_FOUND: "no template of that name",
   PLUGIN_FAILED: "a limactl-NAME plugin could not be run, or a limactl-url-SCHEME plugin failed to resolve a template locator",
   GITHUB_LOCATOR: "a github: template locator is malformed, cannot be looked up, or redirects against Lima's rules",

@@ -30,6 +30,7 @@ export { shell, exec, type ShellOptions, type ExecOptions, type ExecResult } fro
 export type { SyncOptions } from "./instance/shell-sync.js";
 export type { SyncApply } from "./instance/sync-plan.js";
 export { copy, type CopyOptions } from "./instance/copy.js";
+export { screenshot, type ScreenshotOptions } from "./instance/screenshot.js";
 export { listInstancesApi as listInstances, getInstance } from "./instance/inventory.js";
 export { hostInfo, type HostInfo } from "./instance/info.js";
 export { listNetworks, createNetwork, deleteNetworks, type NetworkCreateOptions, type NetworkOptions, type NetworkDef, type NetworkMode } from "./instance/network.js";

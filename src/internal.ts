@@ -31,6 +31,7 @@ export { renameInstance, factoryReset } from "./instance/clone.js";
 export { editInstanceApi as editInstance, editInEditor } from "./instance/edit.js";
 export { inventory } from "./instance/inventory.js";
 export { showSsh } from "./instance/show-ssh.js";
+export { screenshot } from "./instance/screenshot.js";
 export { limaInstanceJson, renderInstances, checkListFormat, bytesSize, LIST_FIELDS } from "./instance/lima-view.js";
 export { startTunnel, stopTunnel } from "./instance/tunnel.js";
 export { formatWatchText, formatWatchJson } from "./instance/watch-event.js";

@@ -27,6 +27,7 @@ export const commands: CommandEntry[] = [
   { names: ["shell"], load: () => import("./shell.js") },
   { names: ["copy", "cp"], load: () => import("./copy.js") },
   { names: ["tunnel"], load: () => import("./tunnel.js") },
+  { names: ["screenshot"], load: () => import("./screenshot.js") },
   { names: ["show-ssh"], load: () => import("./show-ssh.js") },
   { names: ["delete", "remove", "rm"], load: () => import("./delete.js") },
   { names: ["edit"], load: () => import("./edit.js") },

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { setOwn } from "./ast.js";
 import { executeTemplate } from "../lang/gotemplate.js";
 import { formatSize } from "./sizes.js";
-import type { Arch, Config, HostFacts, MountType } from "./types.js";
+import type { Arch, Config, FirmwareImage, HostFacts, MountType } from "./types.js";
 import {
   bool, fillImage, fillMount, fillNetwork, fillPortForward, fillProbe, fillProvision, int, list, obj, str, stringMap,
   type FillContext, type Raw,
@@ -50,6 +50,17 @@ function fillUser(yaml: Raw, host: HostFacts, base: { Name: string; Hostname: st
   const home = tmpl(str(u.home) ?? "/home/{{.User}}.guest", guestBase, ["user", "home"]);
   const user = { name: userName, comment: str(u.comment) ?? userName, uid, home, shell: str(u.shell) ?? "/bin/bash", passwordlessSudo: bool(u.passwordlessSudo, true) };
   return { user, guestVars: { ...guestBase, Home: home } };
+}
+
+/** firmware: legacyBIOS, and firmware.images (when any) with their arch defaulting to the config's, as Lima. */
+function fillFirmware(fw: Raw, arch: Arch): Config["firmware"] {
+  const images = list(fw.images).map((x): FirmwareImage => {
+    const i = obj(x);
+    const digest = str(i.digest);
+    const vmType = str(i.vmType);
+    return { location: str(i.location) ?? "", arch: (str(i.arch) || arch) as Arch, ...(digest ? { digest } : {}), ...(vmType ? { vmType } : {}) };
+  });
+  return { legacyBIOS: bool(fw.legacyBIOS, false), ...(images.length > 0 ? { images } : {}) };
 }
 
 /** Lima's default mount type: virtiofs on vz, 9p on qemu (reverse-sshfs when 9p is unsupported), else reverse-sshfs. */
@@ -144,7 +155,7 @@ export function fillDefaults(yaml: Raw, host: HostFacts, instanceName: string, o
       forwardX11: bool(ssh.forwardX11, false),
       forwardX11Trusted: bool(ssh.forwardX11Trusted, false),
     },
-    firmware: { legacyBIOS: bool(obj(yaml.firmware).legacyBIOS, false) },
+    firmware: fillFirmware(obj(yaml.firmware), arch),
     user,
     provision,
     probes,

@@ -39,13 +39,8 @@ const IGNORED: IgnoredField[] = [
   { path: ["provision", "*", "user"], why: "Lima 2.x has no such field (its Provision type has none): system, dependency and boot scripts run as root, user scripts as the instance user, data and yq files are written with owner:" },
   { path: ["copyToHost"], why: "no files are copied from the guest" },
   { path: ["networks", "*", "socket"], why: "socket networks are not attached; the guest has the user-mode network only" },
-  { path: ["firmware", "images"], why: "the UEFI firmware is the one QEMU ships" },
-  { path: ["audio", "device"], asks: (v) => isSet(v) && v !== "none", why: "the guest has no audio device" },
-  { path: ["video", "display"], asks: (v) => isSet(v) && v !== "none", why: "the guest has no display" },
-  { path: ["video", "vnc", "display"], why: "the guest has no display" },
   { path: ["guestInstallPrefix"], why: "tslima installs no guest agent" },
   { path: ["nestedVirtualization"], asks: isTrue, why: "nested virtualization is not enabled" },
-  { path: ["tpm"], asks: isTrue, why: "the guest has no TPM" },
 ];
 
 /** The first path (with list indexes) below `value` that matches `pattern` and asks for something. */

@@ -112,6 +112,14 @@ export interface Network {
   metric?: number;
 }
 
+/** One of firmware.images: a UEFI code image (arch filled with the config's when unset, as Lima). */
+export interface FirmwareImage {
+  location: string;
+  arch: Arch;
+  digest?: string;
+  vmType?: string;
+}
+
 export interface Config {
   vmType: VMType;
   os: OS;
@@ -132,7 +140,8 @@ export interface Config {
     forwardX11: boolean;
     forwardX11Trusted: boolean;
   };
-  firmware: { legacyBIOS: boolean };
+  /** images: Lima's UEFI code images (the first of the arch for vmType qemu is used; hostagent/firmware.ts), only when set. */
+  firmware: { legacyBIOS: boolean; images?: FirmwareImage[] };
   /** passwordlessSudo: Lima's default true (NOPASSWD sudo); false = sudo asks for the password in ~/password. */
   user: { name: string; comment: string; uid: number; home: string; shell: string; passwordlessSudo: boolean };
   provision: Provision[];

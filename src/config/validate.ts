@@ -8,6 +8,8 @@ import { NOT_SUPPORTED, oneOf, validatePort, type Finding } from "./validate-com
 import { validateAdditionalDisks, validateNetworks, validatePortForwards, validateProvision } from "./validate-lists.js";
 import { validateMounts } from "./validate-mounts.js";
 import { validateResources } from "./validate-resources.js";
+import { videoFindings } from "./video.js";
+import { audioFindings } from "./audio.js";
 
 export { NOT_SUPPORTED, type Finding };
 
@@ -55,6 +57,8 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
       [["images", i, "kernel"], img.kernel],
       [["images", i, "initrd"], img.initrd],
     ];
+    // firmware.images' files take the same checks (once)
+    if (i === 0) (config.firmware.images ?? []).forEach((fw, j) => files.push([["firmware", "images", j], fw]));
     for (const [path, f] of files) {
       if (!f) continue;
       if (f.location === "") err([...path, "location"], "must be set (a URL, a local path or build:NAME)");
@@ -62,7 +66,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
       if (f.digest !== undefined && !/^(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$/.test(f.digest)) {
         err([...path, "digest"], `must be "sha256:", "sha384:" or "sha512:" followed by the lowercase hex digest, got "${f.digest}"`);
       }
-      if (path.length === 3 && f.arch !== img.arch) err([...path, "arch"], `must be the image's arch "${img.arch}", got "${f.arch}"`);
+      if (path[0] === "images" && path.length === 3 && f.arch !== img.arch) err([...path, "arch"], `must be the image's arch "${img.arch}", got "${f.arch}"`);
     }
   });
 
@@ -122,6 +126,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
   }
 
   validateAdditionalDisks(config.extra.additionalDisks, out);
+  out.push(...videoFindings(config), ...audioFindings(config));
   out.push(...ignoredFields(raw));
   return out;
 }

@@ -29,6 +29,8 @@ import { checkQemu, spawnQemu, waitForPidFile, type QemuRun } from "./launch.js"
 import { restoreState } from "./resume.js";
 import { pinSnapshotHostKey } from "./reidentify.js";
 import { prepareMountLocations, startMountDaemons, startReverseSshfs } from "./daemons.js";
+import { deviceRuntimeFiles, prepareSwtpm, startVnc } from "./devices.js";
+import { deviceFiles } from "../qemu/devices.js";
 import { checkSftpServers } from "./sftp-check.js";
 import { recordReadyCidata, writeCidata } from "./prepare.js";
 import { runReadiness } from "./readiness.js";
@@ -96,12 +98,14 @@ export class HostAgent implements RequestHost {
     const sockets = () => [
       ...(this.plan?.mounts.mounts ?? []).flatMap((m) => m.daemons.flatMap((d) => (d.socket ? [d.socket] : []))),
       ...(this.plan?.nics ?? []).map((n) => n.socket),
+      ...deviceRuntimeFiles(this.paths),
     ];
     this.onClose.add("mount daemons and runtime files", () => cleanupRuntime(this.paths, this.daemons, sockets()));
     try {
       const plan = await this.gatherAndPlan();
       this.hostResolver = await startHostResolver(plan, this.paths, this.onClose, (m) => this.log(m));
       const launched = await this.launch(plan);
+      await this.startDisplay(plan);
       await joinNetworks(plan, { home: this.home, paths: this.paths, report: this.report, onClose: this.onClose, log: (m) => this.log(m) });
       await this.ready(plan, launched);
     } catch (e) {
@@ -138,6 +142,7 @@ export class HostAgent implements RequestHost {
     } else if (l.powerOff !== undefined) await this.powerOffOrphan(l.powerOff.pid, l.powerOff.reason);
     if (l.variant === "boot") this.prepareBoot(plan, l);
     else if (l.writeCidata) this.writeCidata(plan);
+    if (plan.tpm === true) prepareSwtpm(this.paths);
     if (plan.daemons.length > 0) {
       this.report.step("start-daemons", "Starting mount daemons");
       this.daemons.push(...(await startMountDaemons(plan.daemons, this.opts.stop, (name) => this.report.childLog(name))));
@@ -228,6 +233,13 @@ export class HostAgent implements RequestHost {
 
   private async stopQemu(graceful: boolean): Promise<void> {
     if (this.qemu) await stopQemu(this.qemu.proc, this.paths, { graceful, powerdownMs: this.opts.powerdownMs ?? 120_000, log: (m) => this.log(m) });
+  }
+
+  /** video.display: vnc: the VNC server's password and Lima's vncdisplay/vncpassword files. */
+  private async startDisplay(plan: BootPlan): Promise<void> {
+    if (plan.vnc === undefined) return;
+    const display = await startVnc(this.paths, plan.vnc);
+    this.report.say(`VNC server running at ${display} (password in ${deviceFiles(this.paths).vncPassword})`);
   }
 
   /** Waits until the guest is ready, then tells so and starts forwarding. */

@@ -44,11 +44,11 @@ export function prepareMountLocations(plan: MountPlan): void {
   });
 }
 
-/** Starts the mount daemons of a boot plan (virtiofsd) in order, each waited for until its socket exists. */
+/** Starts the daemons of a boot plan (swtpm, virtiofsd) in order, each waited for until its socket exists. */
 export async function startMountDaemons(planned: PlannedDaemon[], signal: AbortSignal, log: (name: string) => ChildLog): Promise<Supervised[]> {
   const started: Supervised[] = [];
   for (const d of planned) {
-    const name = `${d.command} (${d.location})`;
+    const name = `${d.command} (${d.what ?? d.location})`;
     // SIGPIPE ignored (kept across exec): its stderr is a pipe to the agent, and a daemon must outlive
     // an agent that dies, as QEMU does (it ignores SIGPIPE itself), for the next agent to re-attach
     const s = supervise(name, "/bin/sh", ["-c", 'trap "" PIPE; exec "$0" "$@"', d.command, ...d.args], log(name));
@@ -60,8 +60,8 @@ export async function startMountDaemons(planned: PlannedDaemon[], signal: AbortS
     const ready = await poll(() => (existsSync(socket) ? true : exited || signal.aborted ? false : undefined), { timeoutMs: 15_000, intervalMs: 100 });
     if (ready !== true) {
       const how = exited ? describeExit(await s.exited) : "did not create its socket within 15s";
-      throw new TslimaError("MOUNT_DAEMON", `${d.command} for mount ${d.location} ${how}: ${s.stderrTail().slice(-3).join(" / ")}`, {
-        hint: "check that the mount location exists and the daemon is installed, or use mountType: 9p",
+      throw new TslimaError("MOUNT_DAEMON", `${d.command} for ${d.what ?? `mount ${d.location}`} ${how}: ${s.stderrTail().slice(-3).join(" / ")}`, {
+        hint: d.hint ?? "check that the mount location exists and the daemon is installed, or use mountType: 9p",
       });
     }
   }

@@ -10,7 +10,9 @@ import { probeHostFacts } from "../host/facts.js";
 import { imageCandidates } from "../config/images.js";
 import { resolveImage } from "../images/index.js";
 import type { ResolvedImage } from "../images/types.js";
-import { probeQemu } from "../qemu/index.js";
+import { audioPlan, probeAudioBackends, probeQemu } from "../qemu/index.js";
+import { wantsAudio } from "../config/audio.js";
+import { userFirmware } from "./firmware.js";
 import { ensureHostKey, ensureUserKey } from "../ssh/index.js";
 import { findVirtiofsd } from "../mounts/index.js";
 import { SFTP_UNCONFINED_ENV } from "../mounts/sftp-confine.js";
@@ -119,6 +121,16 @@ export async function gather(c: GatherContext): Promise<Gathered> {
   const sshPort = orphanSshPort(orphan, config) ?? (await chooseSshPort(config, saved && "record" in saved ? saved.record.sshPort : undefined));
   const qemu = await probeQemu(config.arch, facts);
   if (qemu.accelWarning) report.warn(qemu.accelWarning);
+  const fw = image.kernel === undefined && !(config.firmware.legacyBIOS && config.arch === "x86_64") ? await userFirmware(config, paths, c.home, (m) => report.warn(m)) : undefined;
+  if (fw !== undefined) {
+    qemu.firmware = { code: fw, vars: "", codeOnly: true };
+    report.say(`Using the firmware of firmware.images (${fw})`);
+  }
+  if (wantsAudio(config)) {
+    qemu.audioBackends = await probeAudioBackends(qemu.binary);
+    const audio = audioPlan(config, qemu, facts.os, paths).warning;
+    if (audio !== undefined) report.warn(audio);
+  }
   const virtiofsd = needsVirtiofsd(config) ? findVirtiofsd() : undefined;
   const host: BootHost = {
     facts,

@@ -21,6 +21,8 @@ import { guestHostname } from "../config/guest.js";
 import { dockerHostSocket } from "../portfwd/rules.js";
 import { watchedMounts } from "../mounts/inotify.js";
 import { planNics, type PlannedNic, type UserNetwork } from "./networks-plan.js";
+import { deviceFiles, displayPlan, swtpmArgs } from "../qemu/devices.js";
+import { wantsTpm, type VncServer } from "../config/video.js";
 
 /**
  * What the host found or prepared before planning a boot (all I/O happens before planBoot): the
@@ -67,10 +69,14 @@ export function needsVirtiofsd(config: Config): boolean {
   return config.mountType === "virtiofs" && config.mounts.length > 0;
 }
 
-/** A host daemon to start (and wait for) before QEMU, on behalf of one mount. */
+/** A host daemon to start (and wait for) before QEMU, on behalf of one mount (or the TPM: `what`, `hint`). */
 export interface PlannedDaemon {
   /** What the daemon serves, for messages: the mount's host location. */
   location: string;
+  /** For messages when it is not a mount's daemon, e.g. "the TPM (tpm: true)". */
+  what?: string;
+  /** What fixes a daemon that does not start, when it is not a mount's. */
+  hint?: string;
   command: string;
   args: string[];
   /** Unix socket the daemon creates; the agent waits for it before QEMU starts. */
@@ -80,8 +86,12 @@ export interface PlannedDaemon {
 /** Everything one boot needs, as data. The host agent only carries it out (hostagent/agent.ts). */
 export interface BootPlan {
   mounts: MountPlan;
-  /** Mount daemons (virtiofsd), started in this order before QEMU. */
+  /** Daemons started in this order before QEMU: swtpm (tpm: true), then the mounts' (virtiofsd). */
   daemons: PlannedDaemon[];
+  /** video.display: vnc: the VNC server whose password and files are set once QEMU runs (hostagent/devices.ts). */
+  vnc?: VncServer;
+  /** tpm: true: swtpm's state directory is prepared before it starts. */
+  tpm?: true;
   /** The cloud-init NoCloud files, by name, for cidata.iso. */
   cidata: Record<string, string>;
   /** The text of the instance's ssh.config. */
@@ -118,9 +128,21 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     ...(host.virtiofsd ? { virtiofsd: host.virtiofsd } : {}),
     ...(host.sftpUnconfined ? { sftpUnconfined: true } : {}),
   });
-  const daemons = mounts.mounts.flatMap((m) =>
-    m.daemons.map((d): PlannedDaemon => ({ location: m.mount.location, command: d.command, args: d.args, ...(d.socket ? { socket: d.socket } : {}) })),
-  );
+  const tpm = wantsTpm(config);
+  const swtpm: PlannedDaemon = {
+    location: deviceFiles(paths).swtpmState,
+    what: "the TPM (tpm: true)",
+    hint: "install swtpm (Debian: apt-get install swtpm swtpm-tools), or remove tpm: true from lima.yaml",
+    command: "swtpm",
+    args: swtpmArgs(paths),
+    socket: deviceFiles(paths).swtpmSock,
+  };
+  const daemons = [
+    ...(tpm ? [swtpm] : []),
+    ...mounts.mounts.flatMap((m) =>
+      m.daemons.map((d): PlannedDaemon => ({ location: m.mount.location, command: d.command, args: d.args, ...(d.socket ? { socket: d.socket } : {}) })),
+    ),
+  ];
   const mac = macAddress(paths.name);
   const nics = planNics(config, paths, host.networks ?? {});
   const cidata = cidataFiles(config, {
@@ -149,7 +171,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
   const mode = bootMode({ cidata: digest, lastReady: host.readyCidata, freshDisk: host.freshDisk, directKernelBoot: host.image.kernel !== undefined });
   const image = { ...host.image, cmdline: kernelCmdline(host.image.cmdline, mode.cloudInit) };
   const argv = qemuArgv(config, paths, { host: host.facts, qemu: host.qemu, sshPort: host.sshPort, image, mounts, disks: host.disks ?? [], vmgenid: host.vmgenid, networks: nics });
-  const firmware = host.image.kernel === undefined && !config.firmware.legacyBIOS ? host.qemu.firmware : undefined;
+  const firmware = host.image.kernel === undefined && !config.firmware.legacyBIOS && host.qemu.firmware?.codeOnly !== true ? host.qemu.firmware : undefined;
   const launch = planLaunch(
     {
       argv,
@@ -167,9 +189,12 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     host.orphan ? { orphan: host.orphan, configuredPort: config.ssh.localPort } : undefined,
   );
   const dockerSocket = dockerHostSocket(config.portForwards);
+  const display = displayPlan(config);
   return {
     mounts,
     daemons,
+    ...(display.kind === "vnc" ? { vnc: display.vnc } : {}),
+    ...(tpm ? { tpm: true as const } : {}),
     cidata,
     sshConfig,
     ...(firmware !== undefined ? { efiVars: firmware } : {}),

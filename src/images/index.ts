@@ -1,5 +1,5 @@
 /** Guest images: resolve images[] to local files (download, verify, cache) or build one from distro packages. */
-export { resolveImage, type ResolveOptions } from "./resolve.js";
+export { fetchFile, resolveImage, type ResolveOptions } from "./resolve.js";
 export type { ResolvedImage, ProgressEvent, ProgressListener } from "./types.js";
 export { download, type DownloadOptions } from "./download.js";
 export { progressPrinter } from "./progress.js";

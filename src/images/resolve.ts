@@ -80,7 +80,7 @@ async function resolveEntry(image: Image, arch: Arch, opts: ResolveOptions): Pro
 }
 
 /** One file of an image entry as a local path: the file itself for local locations, else a cached download. */
-async function fetchFile(location: string, digest: string | undefined, opts: ResolveOptions): Promise<string> {
+export async function fetchFile(location: string, digest: string | undefined, opts: Pick<ResolveOptions, "tslimaHome" | "onProgress" | "cwd">): Promise<string> {
   const local = localPath(location, opts.cwd ?? process.cwd());
   if (local !== undefined) return checkLocalFile(local, location, digest);
   if (!/^https?:\/\//i.test(location)) {

@@ -6,6 +6,8 @@ import { checkSocketPath, cpuModel, macAddress, memoryMiB } from "./options.js";
 import { qemuOptValue as optValue } from "../mounts/driver.js";
 import { shellQuote } from "../proc/quote.js";
 import { diskDriveArgs } from "../disks/plan.js";
+import { displayArgs, tpmArgs } from "./devices.js";
+import { audioPlan } from "./audio.js";
 
 /** Lima's user-mode network: guest 192.168.5.15, host loopback 192.168.5.2, DNS 192.168.5.3. */
 export const USER_NET = "192.168.5.0/24";
@@ -38,7 +40,10 @@ function cpuArgs(config: Config, accel: Accel): string[] {
   return ["-cpu", cpuModel(config, accel), "-smp", `${n},sockets=1,cores=${n},threads=1`, "-m", String(memoryMiB(config.memory))];
 }
 
-/** Direct kernel boot when the image has a kernel, else UEFI (or SeaBIOS with firmware.legacyBIOS on x86_64). */
+/**
+ * Direct kernel boot when the image has a kernel, else UEFI (or SeaBIOS with firmware.legacyBIOS on x86_64):
+ * QEMU's code with the instance's variable store, or a firmware.images code image alone (as Lima).
+ */
 function bootArgs(config: Config, paths: InstancePaths, plan: QemuPlan): string[] {
   const { image } = plan;
   if (image.kernel !== undefined) {
@@ -57,10 +62,9 @@ function bootArgs(config: Config, paths: InstancePaths, plan: QemuPlan): string[
           : "install it (Debian: apt-get install qemu-efi-aarch64; macOS: brew install qemu)",
     });
   }
-  return [
-    "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(fw.code)}`,
-    "-drive", `if=pflash,format=raw,unit=1,file=${optValue(paths.efiVars)}`,
-  ];
+  const code = ["-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(fw.code)}`];
+  if (fw.codeOnly === true) return code;
+  return [...code, "-drive", `if=pflash,format=raw,unit=1,file=${optValue(paths.efiVars)}`];
 }
 
 function diskArgs(paths: InstancePaths): string[] {
@@ -123,13 +127,12 @@ function identityArgs(config: Config, plan: QemuPlan): string[] {
   return ["-device", `vmgenid,guid=${plan.vmgenid}`];
 }
 
-/** No display, no default devices; the first serial port goes to serial.log, QMP to qmp.sock. */
-function consoleArgs(paths: InstancePaths): string[] {
+/** No default devices, the display of video.display (devices.ts); the first serial port goes to serial.log, QMP to qmp.sock. */
+function consoleArgs(config: Config, paths: InstancePaths): string[] {
   checkSocketPath(paths.qmpSock, "QMP socket");
   return [
     "-nodefaults",
-    "-display", "none",
-    "-vga", "none",
+    ...displayArgs(config),
     "-chardev", `file,id=serial0,path=${optValue(paths.serialLog)}`,
     "-serial", "chardev:serial0",
     "-chardev", `socket,id=qmp0,path=${optValue(paths.qmpSock)},server=on,wait=off`,
@@ -155,7 +158,9 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
     ...userNetworkArgs(plan.networks ?? []),
     ...identityArgs(config, plan),
     ...memoryReportingArgs(),
-    ...consoleArgs(paths),
+    ...tpmArgs(config, paths),
+    ...audioPlan(config, plan.qemu, plan.host.os, paths).args,
+    ...consoleArgs(config, paths),
     ...plan.mounts.qemuArgs,
     ...plan.mounts.mounts.flatMap((m) => m.qemuArgs),
   ];

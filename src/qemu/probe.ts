@@ -6,6 +6,7 @@ import { findFirmware } from "./firmware.js";
 import { whichSync } from "../proc/which.js";
 import { qemuArchName } from "./options.js";
 import type { QemuFacts } from "./types.js";
+import { parseAudioBackends } from "./audio.js";
 
 /** What to install to get qemu-system-<arch>. Pure. */
 export function qemuInstallHint(arch: Arch, os: OS): string {
@@ -42,4 +43,10 @@ export async function probeQemu(arch: Arch, host: HostFacts): Promise<QemuFacts>
   const firmware = findFirmware(arch, binary, host.home);
   if (firmware !== undefined) facts.firmware = firmware;
   return facts;
+}
+
+/** The audio backends this QEMU can load (`-audiodev help`); [] when it cannot tell. Executor. */
+export async function probeAudioBackends(binary: string): Promise<string[]> {
+  const r = await runProgram(binary, ["-audiodev", "help"], { timeoutMs: 20_000 });
+  return r.code === 0 ? parseAudioBackends(r.stdout) : [];
 }

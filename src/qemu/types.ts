@@ -9,6 +9,8 @@ export type Accel = "kvm" | "hvf" | "tcg";
 export interface Firmware {
   code: string;
   vars: string;
+  /** A firmware.images code image (Lima's way): QEMU gets it alone, with no variable store (`vars` unused). */
+  codeOnly?: true;
 }
 
 /** What probeQemu() found on the host for one guest architecture. */
@@ -21,6 +23,8 @@ export interface QemuFacts {
   /** One line saying why no hardware accelerator is used and what it costs; set when accel is tcg. */
   accelWarning?: string;
   firmware?: Firmware;
+  /** The audio backends of `-audiodev help`, probed only when audio.device asks for sound (audio.ts). */
+  audioBackends?: string[];
 }
 
 /** Everything qemuArgv() needs besides the config and the instance paths. */

@@ -25,13 +25,8 @@ const asking: Array<[Record<string, unknown>, string]> = [
   [{ provision: [{ mode: "system", script: "#!/bin/sh", user: "root" }] }, "provision[0].user"],
   [{ copyToHost: [{ guest: "/etc/x", host: "/tmp/x" }] }, "copyToHost"],
   [{ networks: [{ socket: "/var/run/socket_vmnet" }] }, "networks[0].socket"],
-  [{ firmware: { images: [{ location: "/fw.fd" }] } }, "firmware.images"],
-  [{ audio: { device: "coreaudio" } }, "audio.device"],
-  [{ video: { display: "vnc" } }, "video.display"],
-  [{ video: { vnc: { display: "127.0.0.1:0" } } }, "video.vnc.display"],
   [{ guestInstallPrefix: "/opt/lima" }, "guestInstallPrefix"],
   [{ nestedVirtualization: true }, "nestedVirtualization"],
-  [{ tpm: true }, "tpm"],
 ];
 
 for (const [yaml, field] of asking) {
@@ -48,7 +43,8 @@ test("values that ask for nothing, and what tslima implements, give no warning",
     containerd: { system: false, user: false },
     portForwards: [{ guestPort: 8080, proto: "tcp" }, { guestPort: 53, proto: "udp" }, { guestPort: 80, proto: "any" }, { guestSocket: "/run/x.sock", hostSocket: "x.sock" }],
     propagateProxyEnv: true,
-    video: { display: "none", vnc: { display: null } },
+    video: { display: "vnc", vnc: { display: "127.0.0.1:1" } },
+    tpm: true,
     audio: { device: "" },
     caCerts: { certs: ["-----BEGIN CERTIFICATE-----"], files: ["/etc/ca.pem"], removeDefaults: true },
     user: { passwordlessSudo: false },
@@ -68,10 +64,10 @@ test("the warning is positioned like an error: FILE:LINE:COL: field: warning: is
   const t = tempTree({});
   try {
     const file = t.path("inst.yaml");
-    const { warnings: w } = loadConfigText(`${IMAGE}tpm: true\nvideo:\n  display: vnc\n`, file, { hostFacts: linuxHost, tslimaHome: t.path("home") });
+    const { warnings: w } = loadConfigText(`${IMAGE}nestedVirtualization: true\nrosetta:\n  enabled: true\n`, file, { hostFacts: linuxHost, tslimaHome: t.path("home") });
     assert.deepEqual(w, [
-      `${file}:6:12: video.display: warning: is ignored by tslima: the guest has no display`,
-      `${file}:4:6: tpm: warning: is ignored by tslima: the guest has no TPM`,
+      `${file}:6:3: rosetta: warning: is ignored by tslima: Rosetta needs vmType vz on macOS`,
+      `${file}:4:23: nestedVirtualization: warning: is ignored by tslima: nested virtualization is not enabled`,
     ]);
   } finally {
     t.cleanup();

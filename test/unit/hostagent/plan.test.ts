@@ -222,3 +222,17 @@ test("virtiofsd is looked for only for virtiofs mounts; docker socket, message a
   assert.equal(plan.instanceMessage, "hello");
   assert.deepEqual(plan.inotify?.map((m) => m.location), ["/home/alice/src"], "the writable mounts only");
 });
+
+test("tpm: true starts swtpm before the mount daemons, waiting for its socket; video.display vnc gives the agent its VNC server", () => {
+  const virtiofsd = { binary: "/usr/libexec/virtiofsd", flavor: "rust" as const, readonlyFlag: true, needsRoot: false };
+  const config = testConfig({ mountType: "virtiofs", mounts: [testMount("/home/alice/src")], extra: { tpm: true, video: { display: "vnc" } } });
+  const plan = planBoot(config, { ...host, virtiofsd }, testPaths);
+  assert.deepEqual(plan.daemons.map((d) => d.command), ["swtpm", "/usr/libexec/virtiofsd"]);
+  assert.equal(plan.daemons[0]?.socket, join(testPaths.dir, "swtpm.sock"));
+  assert.match(plan.daemons[0]?.hint ?? "", /apt-get install swtpm/);
+  assert.equal(plan.tpm, true);
+  assert.deepEqual(plan.vnc, { host: "127.0.0.1", display: 0, to: 9, notes: [] });
+  const plain = planBoot(testConfig({}), host, testPaths);
+  assert.equal(plain.tpm, undefined);
+  assert.equal(plain.vnc, undefined);
+});

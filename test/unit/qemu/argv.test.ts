@@ -264,3 +264,11 @@ test("user-v2 NICs: QEMU listens on a socket in the instance directory, at a fix
   assert.deepEqual(hardwareArgv(cloneArgv, clone), hardwareArgv(argv, linuxPaths));
   assert.notDeepEqual(hardwareArgv(qemuArgv(sampleConfig(), linuxPaths, samplePlan()), linuxPaths), hardwareArgv(argv, linuxPaths), "a machine without the NIC is another machine");
 });
+
+test("golden: a firmware.images code image: one read-only pflash, no variable store (as Lima)", () => {
+  const plan = samplePlan();
+  plan.qemu = { ...plan.qemu, accel: "tcg", firmware: { code: `${linuxPaths.dir}/qemu-efi-code.fd`, vars: "", codeOnly: true } };
+  const argv = qemuArgv(sampleConfig(), linuxPaths, plan);
+  assert.equal(argv.filter((a) => a.startsWith("if=pflash")).length, 1);
+  assertGolden("linux-x86_64-tcg-user-firmware", argv);
+});
