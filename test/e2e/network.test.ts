@@ -4,11 +4,13 @@
  * and the first by `lima-NAME.internal` over TCP and UDP; an instance off the network (a clone of the
  * run's base snapshot) reaching none of them; the package mirror through the user-mode NIC; the
  * host through `tunnel`; a switch killed with SIGKILL and started again by the agents; the switch
- * ending when its last instance stops.
+ * ending when its last instance stops. n1 also shows hostResolver (Lima's default): the guest asks
+ * the host agent's DNS server, which answers as the host resolves and from hostResolver.hosts.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawnSync } from "node:child_process";
@@ -29,7 +31,7 @@ before(async () => {
     cold: true,
     reason: "a NIC on the user-v2 network is hardware: a clone of the base snapshot cannot gain one",
     name: "n1",
-    yaml: guestYaml("networks:\n- lima: user-v2\n"),
+    yaml: guestYaml(["networks:", "- lima: user-v2", "hostResolver:", "  hosts:", "    db.tslima.test: 192.0.2.10", "    alias.tslima.test: db.tslima.test", ""].join("\n")),
   });
 }, LONG);
 after(async () => {
@@ -46,6 +48,17 @@ async function sh(name: string, script: string): Promise<string> {
 
 /** The guest's lima0: "MAC ADDRESS/PREFIX". */
 const lima0 = (name: string) => sh(name, "printf '%s ' $(cat /sys/class/net/lima0/address); ip -4 -o addr show dev lima0 | awk '{print $4}'");
+
+/** A raw DNS A query from the guest to SERVER:PORT, printing the answer's addresses (python3). */
+const rawQuery = (server: string, port: string, name: string, qtype = 1) => `python3 -c '
+import socket, struct
+q = struct.pack(">HHHHHH", 7, 0x100, 1, 0, 0, 0) + b"".join(bytes([len(l)]) + l.encode() for l in "${name}".split(".")) + b"\\0" + struct.pack(">HH", ${qtype}, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5); s.sendto(q, ("${server}", ${port}))
+r = s.recv(2048); n = struct.unpack(">H", r[6:8])[0]; i = len(q); out = []
+for k in range(n):
+    ln = struct.unpack(">H", r[i+10:i+12])[0]; out.append(".".join(str(b) for b in r[i+12:i+12+ln]) if ln == 4 else r[i+12:i+12+ln].hex()); i += 12 + ln
+print("rcode=%d %s" % (r[3] & 15, " ".join(out)))
+'`;
 
 /** A TCP and a UDP echo server on port 7000 in the guest, answering with its hostname. */
 const ECHO_SERVER = `nohup python3 -c '
@@ -83,6 +96,23 @@ test("an instance booted on user-v2 gets the network's address, DNS for .interna
   assert.equal(await sh("n1", "getent hosts lima-n1.internal | awk '{print $1}'"), addr?.split("/")[0]);
   const leases = JSON.parse(readFileSync(join(switchDir(), "leases.json"), "utf8")) as Record<string, string>;
   assert.equal(leases.n1, addr?.split("/")[0], "the switch's lease is the guest's address");
+});
+
+test("hostResolver: the guest asks its host agent's DNS server, which answers as the host (its /etc/hosts, changed while the guest runs) and from hostResolver.hosts", LONG, async () => {
+  const port = readFileSync(join(cli.home, "n1", "host-resolver.port"), "utf8").trim();
+  assert.match(port, /^\d+$/);
+  const status = await sh("n1", "resolvectl status --no-pager | sed -n '1,12p'");
+  assert.match(status, new RegExp(`192\\.168\\.5\\.2:${port}`), status);
+  assert.equal(await sh("n1", rawQuery("192.168.5.2", port, "alias.tslima.test")), "rcode=0 192.0.2.10", "an entry naming another entry");
+  assert.equal(await sh("n1", rawQuery("192.168.5.2", port, "db.tslima.test", 28)), "rcode=0", "no AAAA without hostResolver.ipv6");
+  if (process.getuid?.() !== 0) return; // the host's /etc/hosts is root's
+  const hostOnly = `tslima-e2e-${randomBytes(4).toString("hex")}.example`;
+  writeFileSync("/etc/hosts", `${readFileSync("/etc/hosts", "utf8")}192.0.2.55 ${hostOnly}\n`);
+  try {
+    assert.equal(await sh("n1", `getent ahostsv4 ${hostOnly} | awk 'NR==1{print $1}'`), "192.0.2.55", "a name the host's /etc/hosts got while the guest runs");
+  } finally {
+    writeFileSync("/etc/hosts", readFileSync("/etc/hosts", "utf8").split("\n").filter((l) => !l.includes(hostOnly)).join("\n"));
+  }
 });
 
 test("two instances from one booted snapshot on the network get their own MAC and address, and talk by name over TCP and UDP", LONG, async () => {
