@@ -40,7 +40,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["containerd"], asks: someTrue, why: "containerd/nerdctl is not installed; install a container engine with a provision script" },
   { path: ["provision", "*", "mode"], asks: (v) => v === "yq", why: 'provision mode "yq" is not implemented; the step is reported as failed when the guest boots' },
   { path: ["provision", "*", "user"], why: "provisioning scripts run as root (system, dependency, boot) or as the instance user (user)" },
-  { path: ["copyToHost"], why: "no files are copied from the guest" },
   { path: ["networks", "*", "socket"], why: "socket networks are not attached; the guest has the user-mode network only" },
   { path: ["dns"], why: "the guest uses the DNS of QEMU's user-mode network, which forwards to the host's resolver" },
   { path: ["hostResolver", "enabled"], asks: isTrue, why: "no host resolver runs; the guest uses the DNS of QEMU's user-mode network (hostResolver.hosts are applied)" },

@@ -8,6 +8,7 @@ import { NOT_SUPPORTED, oneOf, validatePort, type Finding } from "./validate-com
 import { validateAdditionalDisks, validateNetworks, validatePortForwards, validateProvision } from "./validate-lists.js";
 import { validateMounts } from "./validate-mounts.js";
 import { validateResources } from "./validate-resources.js";
+import { validateCopyToHost } from "./copy-to-host.js";
 
 export { NOT_SUPPORTED, type Finding };
 
@@ -114,6 +115,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
   }
 
   validateAdditionalDisks(config.extra.additionalDisks, out);
+  validateCopyToHost(config.extra.copyToHost, out);
   out.push(...ignoredFields(raw));
   return out;
 }

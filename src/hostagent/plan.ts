@@ -21,6 +21,7 @@ import { guestHostname } from "../config/guest.js";
 import { dockerHostSocket } from "../portfwd/rules.js";
 import { watchedMounts } from "../mounts/inotify.js";
 import { planNics, type PlannedNic, type UserNetwork } from "./networks-plan.js";
+import { copyToHostRules, type CopyToHostRule } from "../config/copy-to-host.js";
 
 /**
  * What the host found or prepared before planning a boot (all I/O happens before planBoot): the
@@ -100,6 +101,8 @@ export interface BootPlan {
   inotify?: WatchedMount[];
   /** NICs on Lima user-v2 networks: the agent attaches each to its network's switch once QEMU runs. */
   nics: PlannedNic[];
+  /** Lima's `copyToHost`: guest files copied to the host after the readiness steps, before READY. */
+  copyToHost?: CopyToHostRule[];
 }
 
 /**
@@ -161,6 +164,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     host.orphan ? { orphan: host.orphan, configuredPort: config.ssh.localPort } : undefined,
   );
   const dockerSocket = dockerHostSocket(config.portForwards);
+  const copies = copyToHostRules(config.extra, paths.dir);
   return {
     mounts,
     daemons,
@@ -174,5 +178,6 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}),
     ...(config.mountInotify ? { inotify: watchedMounts(mounts.mounts) } : {}),
     nics,
+    ...(copies.length > 0 ? { copyToHost: copies } : {}),
   };
 }

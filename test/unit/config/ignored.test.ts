@@ -26,7 +26,6 @@ const asking: Array<[Record<string, unknown>, string]> = [
   [{ containerd: { user: true } }, "containerd"],
   [{ provision: [{ mode: "system", script: "#!/bin/sh" }, { mode: "yq", path: "/etc/x.json", expression: ".a=1" }] }, "provision[1].mode"],
   [{ provision: [{ mode: "system", script: "#!/bin/sh", user: "root" }] }, "provision[0].user"],
-  [{ copyToHost: [{ guest: "/etc/x", host: "/tmp/x" }] }, "copyToHost"],
   [{ networks: [{ socket: "/var/run/socket_vmnet" }] }, "networks[0].socket"],
   [{ dns: ["1.1.1.1"], hostResolver: { enabled: false } }, "dns"],
   [{ hostResolver: { enabled: true } }, "hostResolver.enabled"],
@@ -62,6 +61,7 @@ test("values that ask for nothing, and what tslima implements, give no warning",
     nestedVirtualization: false,
     vmOpts: { qemu: { cpuType: { x86_64: "host" } }, vz: { rosetta: { enabled: null } } },
     minimumLimaVersion: "2.0.0",
+    copyToHost: [{ guest: "/etc/x", host: "/tmp/x", deleteOnStop: true }],
   };
   assert.deepEqual(warnings(quiet), []);
 });
