@@ -256,6 +256,7 @@ export class HostAgent implements RequestHost {
       stop: this.guestStop(),
       daemons: this.daemons,
       childLog: (name) => report.childLog(name),
+      ...(this.opts.progress === true ? { progress: true } : {}),
     });
     if (this.qemu) this.qemu.console = undefined;
     if (plan.copyToHost !== undefined) {

@@ -17,6 +17,7 @@ import { guestExec, shScript } from "../ssh/exec.js";
 import { asRoot } from "../mounts/index.js";
 import { SSHFS_HELPER_CHECK, SSHFS_HELPER_INSTALL } from "../mounts/sshfs-helper.js";
 import { SSHFS_HELPER_SH } from "../cidata/scripts/sshfs.js";
+import { followBootLog } from "./boot-log.js";
 
 export interface ReadinessContext {
   paths: InstancePaths;
@@ -29,6 +30,8 @@ export interface ReadinessContext {
   daemons: Supervised[];
   /** The agent's log for a child by name (their stderr). */
   childLog: (name: string) => ChildLog;
+  /** `start --progress`: the boot setup's output is followed while the ready-file step waits. */
+  progress?: boolean;
 }
 
 /** Carries out the readiness steps of a boot plan, in order (see readiness-plan.ts). */
@@ -63,9 +66,15 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
         });
       });
       return undefined;
-    case "ready-file":
-      await waitForReady(paths, s.script, c.interrupt, c.stop, s.graceMs, s.hint);
+    case "ready-file": {
+      const log = c.progress === true ? followBootLog(paths, (line) => c.emit({ kind: "message", message: `[cloud-init] ${line}` })) : undefined;
+      try {
+        await waitForReady(paths, s.script, c.interrupt, c.stop, s.graceMs, s.hint);
+      } finally {
+        await log?.stop();
+      }
       return undefined;
+    }
     case "provision-report": {
       await resetControlMaster(paths);
       const failed = await provisionFailures(paths, s.script);

@@ -1,0 +1,51 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FOLLOW_SCRIPT, followBootLog } from "../../../src/hostagent/boot-log.js";
+import { agentArgs, parseAgentArgs } from "../../../src/hostagent/agent-io.js";
+import { progressPrinter } from "../../../src/cli/start.js";
+import { instancePaths } from "../../../src/store/paths.js";
+
+/**
+ * `start --progress`: the follower of the guest's boot log, with a fake `ssh` first on PATH that
+ * records its arguments and prints what a following journalctl would, then waits as `-f` does.
+ */
+test("followBootLog: each line of the guest's boot log, in order, until stopped; the journal of this boot, as root", async () => {
+  const d = mkdtempSync(join(tmpdir(), "tslima-boot-log-"));
+  const bin = join(d, "bin");
+  mkdirSync(bin);
+  writeFileSync(join(bin, "ssh"), `#!/bin/sh\nprintf '%s\\n' "$@" >"${d}/argv"\nprintf 'Cloud-init v. 22.4.2 running %s\\n\\n' "'init'"\nprintf 'line two\\nunfinished'\nexec sleep 30\n`, { mode: 0o755 });
+  const saved = process.env.PATH;
+  process.env.PATH = `${bin}:${saved ?? ""}`;
+  try {
+    const lines: string[] = [];
+    const f = followBootLog(instancePaths(d, "i"), (l) => lines.push(l));
+    const t0 = Date.now();
+    while (lines.length < 2 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    await f.stop();
+    assert.deepEqual(lines, ["Cloud-init v. 22.4.2 running 'init'", "line two"], "blank lines and an unfinished one are not shown");
+    const argv = readFileSync(join(d, "argv"), "utf8");
+    assert.match(argv, /sudo -n sh -c 'exec journalctl -b -f /, "the journal of this boot, as root");
+    assert.match(FOLLOW_SCRIPT, /journalctl -b -f -q -o cat .*-u cloud-final\.service .*-u tslima-boot\.service/);
+  } finally {
+    process.env.PATH = saved;
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test("start --progress reaches the agent: its argv says --progress and the agent reads it back; no flag, no option", () => {
+  assert.deepEqual(agentArgs("/h/i", { progress: true }), ["/h/i", "--progress"]);
+  assert.deepEqual(agentArgs("/h/i", {}), ["/h/i"]);
+  assert.deepEqual(parseAgentArgs(agentArgs("/h/i", { progress: true })), { dir: "/h/i", progress: true });
+  assert.deepEqual(parseAgentArgs(agentArgs("/h/i", {})), { dir: "/h/i", progress: false });
+  for (const bad of [[], ["--progress"], ["/h/i", "--verbose"]]) assert.equal(parseAgentArgs(bad), undefined, bad.join(" "));
+});
+
+test("the CLI prints the agent's cloud-init lines as it prints its messages", () => {
+  let out = "";
+  const print = progressPrinter((s) => (out += s));
+  print({ time: "", status: {}, kind: "message", message: "[cloud-init] Cloud-init v. 22.4.2 finished" });
+  assert.match(out, /^\[ +\d+\.\ds\] {3}\[cloud-init\] Cloud-init v\. 22\.4\.2 finished\n$/);
+});
