@@ -1,6 +1,7 @@
 /**
  * `start --progress` (Lima's): while the agent waits for the guest's boot setup (the wait-cloud-init
- * step), it follows that boot's cloud-init output (and, on a light boot, tslima-boot.service's) over
+ * step), it follows that boot's cloud-init output (on a light boot, systemd's lines for tslima-boot.service,
+ * whose own output goes to /var/log/cloud-init-output.log) over
  * ssh and emits each line as a message event "[cloud-init] LINE", which `start` prints. Lima tails
  * /var/log/cloud-init-output.log (or cloud-init-main.service's journal); the journal of this boot
  * (`-b`) has the same lines as they are written and nothing of earlier boots.
@@ -14,17 +15,27 @@ import type { InstancePaths } from "../store/paths.js";
 /** The units whose output is the boot's setup: cloud-init's stages (old and new names) and the light boot's unit. */
 const UNITS = ["cloud-init-local", "cloud-init-main", "cloud-init", "cloud-config", "cloud-final", "tslima-boot"];
 
-/** As root (the user may not read the system journal): this boot's lines of UNITS, followed. */
-export const FOLLOW_SCRIPT = `exec journalctl -b -f -q -o cat ${UNITS.map((u) => `-u ${u}.service`).join(" ")}`;
+/** As root (the user may not read the system journal): this boot's lines of UNITS from its start (`-n all`), followed. */
+export const FOLLOW_SCRIPT = `exec journalctl -b -f -n all -q -o cat ${UNITS.map((u) => `-u ${u}.service`).join(" ")}`;
 
 /** The guest decides how much it prints: lines past this many are not shown. */
 const MAX_LINES = 20_000;
 /** A longer line is dropped (LineSplitter). */
 const MAX_LINE = 4096;
+/** How long a follower of a guest that is ready gets to show the end of its boot setup (ssh and journalctl start slowly under TCG). */
+const END_WAIT_MS = 30_000;
+
+/** The last line of the boot setup: cloud-init's closing line, or systemd's for the light boot's unit. Pure. */
+export function isBootSetupEnd(line: string): boolean {
+  return /^Cloud-init v\. \S+ finished/.test(line) || /^Finished tslima-boot\.service\b/.test(line);
+}
 
 export interface BootLogFollower {
-  /** Ends the follower after a last moment for lines in flight. */
-  stop(): Promise<void>;
+  /**
+   * Ends the follower. `ready`: the guest is ready, so its log is shown up to the end of the boot
+   * setup first (as Lima's start --progress waits for cloud-init's end), for at most END_WAIT_MS.
+   */
+  stop(ready: boolean): Promise<void>;
 }
 
 /** Starts following the guest's boot log; `line` gets each line (at most MAX_LINES, then one notice). */
@@ -33,17 +44,22 @@ export function followBootLog(paths: InstancePaths, line: (text: string) => void
   const exited = exitOf(child);
   const split = new LineSplitter(MAX_LINE);
   let shown = 0;
+  let seenEnd = (): void => undefined;
+  const end = new Promise<void>((resolve) => (seenEnd = resolve));
   child.stdout?.setEncoding("utf8");
   child.stdout?.on("data", (chunk: string) => {
     for (const l of split.push(chunk)) {
       if (shown > MAX_LINES) return;
       if (++shown > MAX_LINES) line(`(more than ${MAX_LINES} lines: the rest is in the guest's journal)`);
       else if (l.trim() !== "") line(l);
+      if (isBootSetupEnd(l)) seenEnd();
     }
   });
   return {
-    async stop() {
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+    async stop(ready) {
+      let timer: NodeJS.Timeout | undefined;
+      if (ready) await Promise.race([end, exited, new Promise((r) => (timer = setTimeout(r, END_WAIT_MS)))]);
+      clearTimeout(timer);
       child.kill("SIGTERM");
       await exited;
     },

@@ -70,9 +70,11 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       const log = c.progress === true ? followBootLog(paths, (line) => c.emit({ kind: "message", message: `[cloud-init] ${line}` })) : undefined;
       try {
         await waitForReady(paths, s.script, c.interrupt, c.stop, s.graceMs, s.hint);
-      } finally {
-        await log?.stop();
+      } catch (e) {
+        await log?.stop(false);
+        throw e;
       }
+      await log?.stop(true);
       return undefined;
     }
     case "provision-report": {

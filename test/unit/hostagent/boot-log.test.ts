@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FOLLOW_SCRIPT, followBootLog } from "../../../src/hostagent/boot-log.js";
+import { FOLLOW_SCRIPT, followBootLog, isBootSetupEnd } from "../../../src/hostagent/boot-log.js";
 import { agentArgs, parseAgentArgs } from "../../../src/hostagent/agent-io.js";
 import { progressPrinter } from "../../../src/cli/start.js";
 import { instancePaths } from "../../../src/store/paths.js";
@@ -16,19 +16,25 @@ test("followBootLog: each line of the guest's boot log, in order, until stopped;
   const d = mkdtempSync(join(tmpdir(), "tslima-boot-log-"));
   const bin = join(d, "bin");
   mkdirSync(bin);
-  writeFileSync(join(bin, "ssh"), `#!/bin/sh\nprintf '%s\\n' "$@" >"${d}/argv"\nprintf 'Cloud-init v. 22.4.2 running %s\\n\\n' "'init'"\nprintf 'line two\\nunfinished'\nexec sleep 30\n`, { mode: 0o755 });
+  writeFileSync(join(bin, "ssh"), `#!/bin/sh\nprintf '%s\\n' "$@" >"${d}/argv"\nprintf 'Cloud-init v. 22.4.2 running %s\\n\\n' "'init'"\nprintf 'line two\\n'\nsleep 1\nprintf 'Cloud-init v. 22.4.2 finished at now\\nunfinished'\nexec sleep 30\n`, { mode: 0o755 });
   const saved = process.env.PATH;
   process.env.PATH = `${bin}:${saved ?? ""}`;
   try {
     const lines: string[] = [];
     const f = followBootLog(instancePaths(d, "i"), (l) => lines.push(l));
     const t0 = Date.now();
-    while (lines.length < 2 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
-    await f.stop();
-    assert.deepEqual(lines, ["Cloud-init v. 22.4.2 running 'init'", "line two"], "blank lines and an unfinished one are not shown");
+    while (lines.length < 1 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    // the guest is ready: the follower shows the log up to the end of the boot setup, then ends
+    await f.stop(true);
+    assert.ok(Date.now() - t0 < 15_000, "stopped at the end line, not after the guest's 30 s");
+    assert.deepEqual(lines, ["Cloud-init v. 22.4.2 running 'init'", "line two", "Cloud-init v. 22.4.2 finished at now"], "blank lines and an unfinished one are not shown");
     const argv = readFileSync(join(d, "argv"), "utf8");
     assert.match(argv, /sudo -n sh -c 'exec journalctl -b -f /, "the journal of this boot, as root");
-    assert.match(FOLLOW_SCRIPT, /journalctl -b -f -q -o cat .*-u cloud-final\.service .*-u tslima-boot\.service/);
+    assert.match(FOLLOW_SCRIPT, /journalctl -b -f -n all -q -o cat .*-u cloud-final\.service .*-u tslima-boot\.service/);
+    // a failed wait ends it at once
+    const t1 = Date.now();
+    await followBootLog(instancePaths(d, "i"), () => undefined).stop(false);
+    assert.ok(Date.now() - t1 < 5000);
   } finally {
     process.env.PATH = saved;
     rmSync(d, { recursive: true, force: true });
@@ -48,4 +54,11 @@ test("the CLI prints the agent's cloud-init lines as it prints its messages", ()
   const print = progressPrinter((s) => (out += s));
   print({ time: "", status: {}, kind: "message", message: "[cloud-init] Cloud-init v. 22.4.2 finished" });
   assert.match(out, /^\[ +\d+\.\ds\] {3}\[cloud-init\] Cloud-init v\. 22\.4\.2 finished\n$/);
+});
+
+test("the end of the boot setup: cloud-init's closing line, or systemd's for tslima-boot.service on a light boot", () => {
+  assert.equal(isBootSetupEnd("Cloud-init v. 22.4.2 finished at Mon, 07 Dec 2026 22:33:01 +0000. Datasource DataSourceNoCloud.  Up 290.1 seconds"), true);
+  assert.equal(isBootSetupEnd("Finished tslima-boot.service - tslima per-boot setup."), true);
+  assert.equal(isBootSetupEnd("Cloud-init v. 22.4.2 running 'modules:final' at now"), false);
+  assert.equal(isBootSetupEnd("Finished cloud-init.service - Initial cloud-init job."), false);
 });
