@@ -8,7 +8,7 @@
  */
 import { asRoot } from "../mounts/index.js";
 import { startChild, exitOf } from "../proc/child.js";
-import { LineSplitter } from "../proc/tail.js";
+import { LineSplitter, TailBuffer } from "../proc/tail.js";
 import { sshArgv } from "../ssh/argv.js";
 import type { InstancePaths } from "../store/paths.js";
 
@@ -38,10 +38,23 @@ export interface BootLogFollower {
   stop(ready: boolean): Promise<void>;
 }
 
-/** Starts following the guest's boot log; `line` gets each line (at most MAX_LINES, then one notice). */
-export function followBootLog(paths: InstancePaths, line: (text: string) => void): BootLogFollower {
-  const child = startChild("ssh", sshArgv(paths, { tty: false, command: asRoot(FOLLOW_SCRIPT, "tslima-boot-log", []), login: false }), { stdio: ["ignore", "pipe", "ignore"] });
-  const exited = exitOf(child);
+/**
+ * Starts following the guest's boot log; `line` gets each line (at most MAX_LINES, then one notice),
+ * `warn` why the log cannot be followed (the follower ended on its own with a failure, e.g. no
+ * passwordless sudo in the guest).
+ */
+export function followBootLog(paths: InstancePaths, line: (text: string) => void, warn: (text: string) => void): BootLogFollower {
+  const child = startChild("ssh", sshArgv(paths, { tty: false, command: asRoot(FOLLOW_SCRIPT, "tslima-boot-log", []), login: false }), { stdio: ["ignore", "pipe", "pipe"] });
+  const err = new TailBuffer(4096);
+  child.stderr?.on("data", (b: Buffer) => err.push(b));
+  let stopping = false;
+  const exited = exitOf(child).then((e) => {
+    if (!stopping && e.code !== 0) {
+      const why = err.text().trim().split("\n").pop() || `exit ${e.code ?? e.signal}`;
+      warn(`start --progress: the guest's boot log cannot be followed (${why}); it is read as root with sudo -n (user.passwordlessSudo)`);
+    }
+    return e;
+  });
   const split = new LineSplitter(MAX_LINE);
   let shown = 0;
   let seenEnd = (): void => undefined;
@@ -60,6 +73,7 @@ export function followBootLog(paths: InstancePaths, line: (text: string) => void
       let timer: NodeJS.Timeout | undefined;
       if (ready) await Promise.race([end, exited, new Promise((r) => (timer = setTimeout(r, END_WAIT_MS)))]);
       clearTimeout(timer);
+      stopping = true;
       child.kill("SIGTERM");
       await exited;
     },

@@ -67,7 +67,7 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       });
       return undefined;
     case "ready-file": {
-      const log = c.progress === true ? followBootLog(paths, (line) => c.emit({ kind: "message", message: `[cloud-init] ${line}` })) : undefined;
+      const log = c.progress === true ? followBootLog(paths, (line) => c.emit({ kind: "message", message: `[cloud-init] ${line}` }), (warning) => c.emit({ kind: "warning", warning })) : undefined;
       try {
         await waitForReady(paths, s.script, c.interrupt, c.stop, s.graceMs, s.hint);
       } catch (e) {

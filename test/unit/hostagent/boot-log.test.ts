@@ -7,6 +7,8 @@ import { FOLLOW_SCRIPT, followBootLog, isBootSetupEnd } from "../../../src/hosta
 import { agentArgs, parseAgentArgs } from "../../../src/hostagent/agent-io.js";
 import { progressPrinter } from "../../../src/cli/start.js";
 import { instancePaths } from "../../../src/store/paths.js";
+import { spawnSync } from "node:child_process";
+import { cliPath } from "../../helpers.js";
 
 /**
  * `start --progress`: the follower of the guest's boot log, with a fake `ssh` first on PATH that
@@ -21,7 +23,7 @@ test("followBootLog: each line of the guest's boot log, in order, until stopped;
   process.env.PATH = `${bin}:${saved ?? ""}`;
   try {
     const lines: string[] = [];
-    const f = followBootLog(instancePaths(d, "i"), (l) => lines.push(l));
+    const f = followBootLog(instancePaths(d, "i"), (l) => lines.push(l), (w) => assert.fail(w));
     const t0 = Date.now();
     while (lines.length < 1 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
     // the guest is ready: the follower shows the log up to the end of the boot setup, then ends
@@ -33,7 +35,7 @@ test("followBootLog: each line of the guest's boot log, in order, until stopped;
     assert.match(FOLLOW_SCRIPT, /journalctl -b -f -n all -q -o cat .*-u cloud-final\.service .*-u tslima-boot\.service/);
     // a failed wait ends it at once
     const t1 = Date.now();
-    await followBootLog(instancePaths(d, "i"), () => undefined).stop(false);
+    await followBootLog(instancePaths(d, "i"), () => undefined, (w) => assert.fail(w)).stop(false);
     assert.ok(Date.now() - t1 < 5000);
   } finally {
     process.env.PATH = saved;
@@ -61,4 +63,32 @@ test("the end of the boot setup: cloud-init's closing line, or systemd's for tsl
   assert.equal(isBootSetupEnd("Finished tslima-boot.service - tslima per-boot setup."), true);
   assert.equal(isBootSetupEnd("Cloud-init v. 22.4.2 running 'modules:final' at now"), false);
   assert.equal(isBootSetupEnd("Finished cloud-init.service - Initial cloud-init job."), false);
+});
+
+test("start and restart take --progress, as Lima's", () => {
+  for (const cmd of ["start", "restart"]) {
+    const r = spawnSync(process.execPath, [cliPath, cmd, "--help"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout.replace(/\s+/g, " "), /--progress show the guest's cloud-init output while it boots/, cmd);
+  }
+});
+
+test("followBootLog: a guest whose log cannot be read (no passwordless sudo) gives one warning saying why", async () => {
+  const d = mkdtempSync(join(tmpdir(), "tslima-boot-log-"));
+  const bin = join(d, "bin");
+  mkdirSync(bin);
+  writeFileSync(join(bin, "ssh"), "#!/bin/sh\necho 'sudo: a password is required' >&2\nexit 1\n", { mode: 0o755 });
+  const saved = process.env.PATH;
+  process.env.PATH = `${bin}:${saved ?? ""}`;
+  try {
+    const warned: string[] = [];
+    const f = followBootLog(instancePaths(d, "i"), (l) => assert.fail(l), (w) => warned.push(w));
+    const t0 = Date.now();
+    while (warned.length === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    await f.stop(true);
+    assert.deepEqual(warned, ["start --progress: the guest's boot log cannot be followed (sudo: a password is required); it is read as root with sudo -n (user.passwordlessSudo)"]);
+  } finally {
+    process.env.PATH = saved;
+    rmSync(d, { recursive: true, force: true });
+  }
 });
