@@ -115,6 +115,7 @@ export const ERROR_CODES = {
   CLOUD_INIT: "cloud-init reported errors in the guest",
   NOT_READY: "cloud-init finished but the guest never became ready",
   PROBE_FAILED: "a readiness probe failed after provisioning failed",
+  COPY_TO_HOST: "a copyToHost file could not be copied from the guest (missing without skipIfMissing, unreadable, over the size cap, or the host path cannot be written)",
   GUEST_SSHD_FAILED: "the guest's ssh server failed to start (serial.log says so); waiting cannot help",
   GUEST_EMERGENCY: "the guest stopped in an emergency shell (serial.log says so); waiting cannot help",
   GUEST_KERNEL_PANIC: "the guest's kernel panicked (serial.log says so)",

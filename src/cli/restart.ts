@@ -8,12 +8,14 @@ export function register(program: Command): void {
     force: "kill instead of powering off",
     timeout: "give up starting after this long",
     timeoutDefault: "10m",
-  }).action(async (name: string, flags: StopFlags) => {
-    const { startInstance, stopInstance } = await import("../internal.js");
-    const say = (m: string) => void process.stderr.write(`${m}\n`);
-    await stopInstance(name, { force: flags.force === true, onMessage: say });
-    await withInterrupt((signal) =>
-      startInstance(name, { timeoutMs: parseDuration(flags.timeout), onEvent: progressPrinter(), onMessage: say, signal }),
-    );
-  });
+  })
+    .option("--progress", "show the guest's cloud-init output while it boots (as start --progress)")
+    .action(async (name: string, flags: StopFlags & { progress?: boolean }) => {
+      const { startInstance, stopInstance } = await import("../internal.js");
+      const say = (m: string) => void process.stderr.write(`${m}\n`);
+      await stopInstance(name, { force: flags.force === true, onMessage: say });
+      await withInterrupt((signal) =>
+        startInstance(name, { timeoutMs: parseDuration(flags.timeout), ...(flags.progress === true ? { progress: true } : {}), onEvent: progressPrinter(), onMessage: say, signal }),
+      );
+    });
 }

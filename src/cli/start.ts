@@ -10,6 +10,7 @@ interface StartFlags extends CreateFlags {
   foreground?: boolean;
   from?: string;
   activate: boolean;
+  progress?: boolean;
 }
 
 /** `--activate`, `--activate=true|false` (Colima's spelling). */
@@ -98,6 +99,7 @@ export function register(program: Command): void {
     .option("--timeout <duration>", "give up after this long (e.g. 10m, 90s; default 10m, 30m for an emulated guest of another arch)")
     .option("--foreground", "run the host agent in this process, until the VM stops")
     .option("--from <snapshot>", "create instance NAME from a booted snapshot (tslima snapshot create --running) and resume it instead of booting")
+    .option("--progress", "show the guest's cloud-init output while it boots (Lima's start --progress)")
     .option("--activate [bool]", "docker instances: make the docker context tslima-NAME current (--activate=false only creates it)", parseBool("--activate"), true)
     .action(async (target: string, flags: StartFlags) => {
       if (await listTemplatesFlag(flags)) return;
@@ -126,6 +128,7 @@ export function register(program: Command): void {
         ...(flags.timeout !== undefined ? { timeoutMs: parseDuration(flags.timeout) } : {}),
         foreground: flags.foreground === true,
         activate: flags.activate,
+        ...(flags.progress === true ? { progress: true } : {}),
         onEvent: progressPrinter(),
         onMessage: (m) => void process.stderr.write(`${m}\n`),
       };

@@ -37,7 +37,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["ssh", "overVsock"], asks: isTrue, why: "SSH always goes over the forwarded TCP port" },
   { path: ["containerd"], asks: someTrue, why: "containerd/nerdctl is not installed; install a container engine with a provision script" },
   { path: ["provision", "*", "user"], why: "Lima 2.x has no such field (its Provision type has none): system, dependency and boot scripts run as root, user scripts as the instance user, data and yq files are written with owner:" },
-  { path: ["copyToHost"], why: "no files are copied from the guest" },
   { path: ["networks", "*", "socket"], why: "socket networks are not attached; the guest has the user-mode network only" },
   { path: ["guestInstallPrefix"], why: "tslima installs no guest agent" },
   { path: ["nestedVirtualization"], asks: isTrue, why: "nested virtualization is not enabled" },

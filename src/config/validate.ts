@@ -10,6 +10,7 @@ import { validateMounts } from "./validate-mounts.js";
 import { validateResources } from "./validate-resources.js";
 import { videoFindings } from "./video.js";
 import { audioFindings } from "./audio.js";
+import { validateCopyToHost } from "./copy-to-host.js";
 
 export { NOT_SUPPORTED, type Finding };
 
@@ -127,6 +128,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
 
   validateAdditionalDisks(config.extra.additionalDisks, out);
   out.push(...videoFindings(config), ...audioFindings(config));
+  validateCopyToHost(config.extra.copyToHost, out);
   out.push(...ignoredFields(raw));
   return out;
 }

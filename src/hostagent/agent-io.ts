@@ -18,6 +18,20 @@ export interface AgentOptions {
   stop: AbortSignal;
   /** How long the guest gets to halt after system_powerdown. */
   powerdownMs?: number;
+  /** `start --progress`: the guest's boot setup output as "[cloud-init] LINE" messages while it is waited for (boot-log.ts). */
+  progress?: boolean;
+}
+
+/** The agent process's arguments (`main.js DIR [--progress]`), as `start` spawns it and main.ts reads them. Pure. */
+export function agentArgs(dir: string, o: Pick<AgentOptions, "progress">): string[] {
+  return [dir, ...(o.progress === true ? ["--progress"] : [])];
+}
+
+/** The instance directory and options of agentArgs' words; undefined when they are not its. Pure. */
+export function parseAgentArgs(argv: readonly string[]): { dir: string; progress: boolean } | undefined {
+  const [dir, ...rest] = argv;
+  if (dir === undefined || dir.startsWith("-") || rest.some((a) => a !== "--progress")) return undefined;
+  return { dir, progress: rest.length > 0 };
 }
 
 /** The agent's voice: its status, and events and log lines stamped with it. */

@@ -40,6 +40,8 @@ import { ControlServer, type ControlHandlers } from "./control.js";
 import { reportFailure } from "./failure.js";
 import type { RunningVm } from "./quiesce.js";
 import type { Supervised } from "./processes.js";
+import { copyToHost } from "./copy-to-host.js";
+import { removeHostCopies } from "../store/host-copies.js";
 
 export type { AgentIO, AgentOptions } from "./agent-io.js";
 
@@ -87,6 +89,7 @@ export class HostAgent implements RequestHost {
   async run(): Promise<number> {
     try {
       claimInstance(this.paths, this.home);
+      removeHostCopies(this.paths, (m) => this.log(m)); // deleteOnStop copies an agent that died left
       this.control = await ControlServer.listen(this.paths.haSock, this.controlHandlers());
     } catch (e) {
       const error = toAgentError(e);
@@ -255,8 +258,14 @@ export class HostAgent implements RequestHost {
       daemons: this.daemons,
       childLog: (name) => report.childLog(name),
       ...(this.hostResolver ? { hostResolverPort: this.hostResolver.port } : {}),
+      ...(this.opts.progress === true ? { progress: true } : {}),
     });
     if (this.qemu) this.qemu.console = undefined;
+    if (plan.copyToHost !== undefined) {
+      report.step("copy-to-host", `Copying ${plan.copyToHost.length} file(s) from the guest (copyToHost)`);
+      this.onClose.add("copyToHost files (deleteOnStop)", () => removeHostCopies(paths, (m) => this.log(m)));
+      await copyToHost(paths, plan.copyToHost, (m) => report.say(m), this.opts.stop);
+    }
     if (launched.readyCidata !== undefined) recordReadyCidata(paths, launched.readyCidata);
     report.status.running = true;
     report.status.ready = true;

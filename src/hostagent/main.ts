@@ -3,12 +3,14 @@
 // stdout (ha.stdout.log) gets JSON event lines, stderr (ha.stderr.log) a human log.
 import { runHostAgent } from "./agent.js";
 import { formatEvent } from "../store/events.js";
+import { parseAgentArgs } from "./agent-io.js";
 
-const dir = process.argv[2];
-if (dir === undefined) {
-  process.stderr.write("usage: main.js <instance dir>\n");
+const args = parseAgentArgs(process.argv.slice(2));
+if (args === undefined) {
+  process.stderr.write("usage: main.js <instance dir> [--progress]\n");
   process.exit(2);
 }
+const { dir, progress } = args;
 const stop = new AbortController();
 for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
   process.on(sig, () => {
@@ -25,7 +27,7 @@ const io = {
   log: (m: string) => void process.stderr.write(`${new Date().toISOString()} ${m}\n`),
 };
 try {
-  process.exitCode = await runHostAgent(dir, io, { stop: stop.signal });
+  process.exitCode = await runHostAgent(dir, io, { stop: stop.signal, ...(progress ? { progress } : {}) });
 } catch (e) {
   const message = `host agent crashed: ${(e as Error).message}`;
   io.emit({ status: { errors: [message], exiting: true }, kind: "failed", error: { code: "INTERNAL", message, hint: "this is a bug in tslima; the stack is in ha.stderr.log" } });

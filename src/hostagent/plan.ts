@@ -23,6 +23,7 @@ import { watchedMounts } from "../mounts/inotify.js";
 import { planNics, type PlannedNic, type UserNetwork } from "./networks-plan.js";
 import { deviceFiles, displayPlan, swtpmArgs } from "../qemu/devices.js";
 import { wantsTpm, type VncServer } from "../config/video.js";
+import { copyToHostRules, type CopyToHostRule } from "../config/copy-to-host.js";
 
 /**
  * What the host found or prepared before planning a boot (all I/O happens before planBoot): the
@@ -114,6 +115,8 @@ export interface BootPlan {
   nics: PlannedNic[];
   /** hostResolver: the agent's DNS server answers with these entries (and AAAA when ipv6). */
   hostResolver?: { hosts: Record<string, string>; ipv6: boolean };
+  /** Lima's `copyToHost`: guest files copied to the host after the readiness steps, before READY. */
+  copyToHost?: CopyToHostRule[];
 }
 
 /**
@@ -190,6 +193,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
   );
   const dockerSocket = dockerHostSocket(config.portForwards);
   const display = displayPlan(config);
+  const copies = copyToHostRules(config.extra, paths.dir);
   return {
     mounts,
     daemons,
@@ -206,5 +210,6 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     ...(config.mountInotify ? { inotify: watchedMounts(mounts.mounts) } : {}),
     nics,
     ...(hostResolverActive(config) ? { hostResolver: { hosts: config.hostResolver.hosts, ipv6: config.hostResolver.ipv6 } } : {}),
+    ...(copies.length > 0 ? { copyToHost: copies } : {}),
   };
 }

@@ -18,6 +18,7 @@ import { asRoot } from "../mounts/index.js";
 import { SSHFS_HELPER_CHECK, SSHFS_HELPER_INSTALL } from "../mounts/sshfs-helper.js";
 import { SSHFS_HELPER_SH } from "../cidata/scripts/sshfs.js";
 import { applyYqEdits } from "./yq-apply.js";
+import { followBootLog } from "./boot-log.js";
 
 export interface ReadinessContext {
   paths: InstancePaths;
@@ -32,6 +33,8 @@ export interface ReadinessContext {
   hostResolverPort?: number;
   /** The agent's log for a child by name (their stderr). */
   childLog: (name: string) => ChildLog;
+  /** `start --progress`: the boot setup's output is followed while the ready-file step waits. */
+  progress?: boolean;
 }
 
 /** Carries out the readiness steps of a boot plan, in order (see readiness-plan.ts). */
@@ -66,9 +69,17 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
         });
       });
       return undefined;
-    case "ready-file":
-      await waitForReady(paths, s.script, c.interrupt, c.stop, s.graceMs, s.hint);
+    case "ready-file": {
+      const log = c.progress === true ? followBootLog(paths, (line) => c.emit({ kind: "message", message: `[cloud-init] ${line}` }), (warning) => c.emit({ kind: "warning", warning })) : undefined;
+      try {
+        await waitForReady(paths, s.script, c.interrupt, c.stop, s.graceMs, s.hint);
+      } catch (e) {
+        await log?.stop(false);
+        throw e;
+      }
+      await log?.stop(true);
       return undefined;
+    }
     case "yq":
       await applyYqEdits(paths, s.edits);
       return undefined;

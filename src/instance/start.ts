@@ -6,6 +6,7 @@ import { outcomeOf, type AgentEvent, type Outcome } from "../store/events.js";
 import { parseEvent } from "../store/event-parse.js";
 import { fromAgentError } from "../store/agent-error.js";
 import { runHostAgent } from "../hostagent/agent.js";
+import { agentArgs } from "../hostagent/agent-io.js";
 import { formatEvent } from "../store/events.js";
 import { instancePaths, tslimaHome, type InstancePaths } from "../store/paths.js";
 import { acquireLock } from "../store/lock.js";
@@ -51,6 +52,11 @@ export interface StartOptions {
    * with `env` (DOCKER_CONFIG, HOME).
    */
   activate?: boolean;
+  /**
+   * Lima's `start --progress`: while the guest's boot setup runs, its output (cloud-init's, this
+   * boot's) arrives as message events "[cloud-init] LINE" (onEvent; the CLI prints them).
+   */
+  progress?: boolean;
 }
 
 /**
@@ -173,7 +179,7 @@ export function startFailure(paths: InstancePaths, o: Outcome): TslimaError {
 async function runDetached(paths: InstancePaths, opts: StartRequest, timeoutMs: number, events: AgentEvent[]): Promise<void> {
   const out = openAgentLog(paths.haStdoutLog);
   const err = openAgentLog(paths.haStderrLog);
-  const child = startChild(process.execPath, [AGENT_MAIN, paths.dir], {
+  const child = startChild(process.execPath, [AGENT_MAIN, ...agentArgs(paths.dir, opts)], {
     detached: true,
     stdio: ["ignore", out, err],
     ...(opts.env ? { env: opts.env } : {}),
@@ -249,7 +255,7 @@ async function runForeground(paths: InstancePaths, opts: StartRequest, events: A
       },
       log: (m) => appendFileSync(paths.haStderrLog, `${new Date().toISOString()} ${m}\n`),
     },
-    { stop: stop.signal },
+    { stop: stop.signal, ...(opts.progress === true ? { progress: true } : {}) },
   );
   if (failed && code !== 0) throw startFailure(paths, failed);
 }

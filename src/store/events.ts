@@ -41,6 +41,8 @@ export const STEPS = [
   "networks",
   // the last step of a boot: the guest's file systems written to disk before READY
   "sync-disks",
+  // after the readiness steps, before READY: Lima's copyToHost (hostagent/copy-to-host.ts)
+  "copy-to-host",
   // a resume (start of a Suspended instance) instead of wait-cloud-init and probes
   "restore-state",
   "sync-clock",

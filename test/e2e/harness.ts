@@ -38,6 +38,8 @@ export interface GuestBootOptions {
   /** Aborting stops the boot (and deletes the instance). */
   signal?: AbortSignal;
   onEvent?: (e: AgentEvent) => void;
+  /** `start --progress`: the guest's cloud-init output as "[cloud-init] LINE" message events. */
+  progress?: boolean;
   /** The host agent's environment over cli.env() (the CLI's environment: TSLIMA_HOME, the user's HOME). */
   env?: NodeJS.ProcessEnv;
 }
@@ -167,6 +169,7 @@ export async function bootGuest(cli: Cli, o: GuestBoot): Promise<RunningInstance
     ...(cli.user ? { user: { uid: cli.user.uid, gid: cli.user.gid } } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+    ...(o.progress === true ? { progress: true } : {}),
   };
   if (o.from === "base-snapshot") {
     const chosen = snapshotConfig(o);

@@ -90,7 +90,7 @@ before(async () => {
   mkdirSync(join(project, "sub"), { recursive: true });
   // The tests run as root on the host while the guest user is uid 1000: let it write there.
   for (const d of [project, join(project, "sub")]) chmodSync(d, 0o777);
-  await guest.boot({ cold: true, reason: "the boot itself is under test (its phases, the first boot); env, user and a --mount flag of its own", name: NAME, yaml: guestYaml(lightYaml({ foo: "one" })), mounts: [{ location: project, writable: true }], onEvent: (e) => bootEvents.push(e) });
+  await guest.boot({ cold: true, reason: "the boot itself is under test (its phases, the first boot); env, user and a --mount flag of its own", name: NAME, yaml: guestYaml(lightYaml({ foo: "one" })), mounts: [{ location: project, writable: true }], progress: true, onEvent: (e) => bootEvents.push(e) });
 }, BOOT);
 after(() => guest[Symbol.asyncDispose]());
 
@@ -99,6 +99,11 @@ test("the library creates the instance from a file and boots it; its events repo
   console.log(said);
   for (const phase of FIRST_PHASES) assert.ok(said.includes(phase), `an event reports the ${phase} phase`);
   assert.ok(bootEvents.some((e) => e.kind === "warning" && /using TCG/.test(e.warning)), "the accelerator fallback is announced");
+  // start --progress (progress: true) in a guest without passwordless sudo: the log, root's, cannot
+  // be read; one warning says so and the boot goes on
+  const unread = bootEvents.filter((e) => e.kind === "warning" && e.warning.startsWith("start --progress: the guest's boot log cannot be followed"));
+  assert.equal(unread.length, 1, JSON.stringify(unread));
+  assert.match(unread[0]?.kind === "warning" ? unread[0].warning : "", /password is required.*user\.passwordlessSudo/);
   assert.equal(await status(), "Running");
   const list = parseList((await cli.ok(["list", "--json"])).stdout)[0]!;
   assert.equal(list.cpus, 1);

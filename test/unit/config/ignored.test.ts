@@ -23,7 +23,6 @@ const asking: Array<[Record<string, unknown>, string]> = [
   [{ ssh: { overVsock: true } }, "ssh.overVsock"],
   [{ containerd: { user: true } }, "containerd"],
   [{ provision: [{ mode: "system", script: "#!/bin/sh", user: "root" }] }, "provision[0].user"],
-  [{ copyToHost: [{ guest: "/etc/x", host: "/tmp/x" }] }, "copyToHost"],
   [{ networks: [{ socket: "/var/run/socket_vmnet" }] }, "networks[0].socket"],
   [{ guestInstallPrefix: "/opt/lima" }, "guestInstallPrefix"],
   [{ nestedVirtualization: true }, "nestedVirtualization"],
@@ -51,6 +50,7 @@ test("values that ask for nothing, and what tslima implements, give no warning",
     nestedVirtualization: false,
     vmOpts: { qemu: { cpuType: { x86_64: "host" } }, vz: { rosetta: { enabled: null } } },
     minimumLimaVersion: "2.0.0",
+    copyToHost: [{ guest: "/etc/x", host: "/tmp/x", deleteOnStop: true }],
   };
   assert.deepEqual(warnings(quiet), []);
 });

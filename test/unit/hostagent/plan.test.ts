@@ -236,3 +236,12 @@ test("tpm: true starts swtpm before the mount daemons, waiting for its socket; v
   assert.equal(plain.tpm, undefined);
   assert.equal(plain.vnc, undefined);
 });
+
+test("copyToHost: the plan carries its rules and changes nothing else of the boot (the copies run after the readiness steps)", () => {
+  const copyToHost = [{ guest: "/etc/rancher/k3s/k3s.yaml", host: `${testPaths.dir}/copied-from-guest/kubeconfig.yaml`, skipIfMissing: true, deleteOnStop: true }];
+  const { copyToHost: planned, ...rest } = planBoot(testConfig({ ...withEverything, extra: { copyToHost } }), host, testPaths);
+  assert.deepEqual(planned, copyToHost);
+  assert.deepEqual(rest, planBoot(testConfig(withEverything), host, testPaths));
+  assert.equal(planBoot(testConfig({ extra: { copyToHost: [] } }), host, testPaths).copyToHost, undefined);
+  assert.throws(() => planBoot(testConfig({ extra: { copyToHost: [{ guest: "/x", host: testPaths.sshConfig }] } }), host, testPaths), /among tslima's own files/);
+});
