@@ -39,7 +39,7 @@ const IGNORED: IgnoredField[] = [
   { path: ["provision", "*", "user"], why: "Lima 2.x has no such field (its Provision type has none): system, dependency and boot scripts run as root, user scripts as the instance user, data and yq files are written with owner:" },
   { path: ["networks", "*", "socket"], why: "socket networks are not attached; the guest has the user-mode network only" },
   { path: ["guestInstallPrefix"], why: "tslima installs no guest agent" },
-  { path: ["nestedVirtualization"], asks: isTrue, why: "nested virtualization needs KVM (or HVF) with the host CPU's virtualization extensions passed through; tslima does not enable it (and under TCG there is none to give)" },
+  { path: ["nestedVirtualization"], asks: isTrue, why: "a vmType vz/krunkit feature (Apple M3 or later) in Lima; with QEMU, KVM's `-cpu host` already passes the host's virtualization extensions, and TCG has none to give" },
 ];
 
 /** The first path (with list indexes) below `value` that matches `pattern` and asks for something. */
