@@ -51,25 +51,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
       : `vmType "vz" is ${NOT_SUPPORTED} on ${host.os} (it needs macOS Virtualization.framework); use vmType: qemu`);
   } else if (config.vmType !== "qemu") err(["vmType"], `vmType "${config.vmType}" is ${NOT_SUPPORTED}; use vmType: qemu`);
 
-  if (config.images.length === 0) err(["images"], "must list at least one image (location and arch)");
-  config.images.forEach((img, i) => {
-    const files: Array<[Array<string | number>, { location: string; arch: string; digest?: string } | undefined]> = [
-      [["images", i], img],
-      [["images", i, "kernel"], img.kernel],
-      [["images", i, "initrd"], img.initrd],
-    ];
-    // firmware.images' files take the same checks (once)
-    if (i === 0) (config.firmware.images ?? []).forEach((fw, j) => files.push([["firmware", "images", j], fw]));
-    for (const [path, f] of files) {
-      if (!f) continue;
-      if (f.location === "") err([...path, "location"], "must be set (a URL, a local path or build:NAME)");
-      if (!ARCHES.includes(f.arch)) err([...path, "arch"], `must be one of ${oneOf(ARCHES)}, got "${f.arch}"`);
-      if (f.digest !== undefined && !/^(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$/.test(f.digest)) {
-        err([...path, "digest"], `must be "sha256:", "sha384:" or "sha512:" followed by the lowercase hex digest, got "${f.digest}"`);
-      }
-      if (path[0] === "images" && path.length === 3 && f.arch !== img.arch) err([...path, "arch"], `must be the image's arch "${img.arch}", got "${f.arch}"`);
-    }
-  });
+  validateImages(config, out);
 
   validateResources(config, raw, host, out);
 
@@ -101,21 +83,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
   validatePortForwards(config, raw, host, out);
   validateNetworks(config, out);
 
-  const dns = config.extra.dns;
-  if (Array.isArray(dns)) {
-    dns.forEach((d, i) => {
-      if (isIP(asText(d)) === 0) err(["dns", i], `must be an IP address, got "${asText(d)}"`);
-    });
-    if (dns.length > 0 && config.hostResolver.enabled) err(["dns"], "must be empty when hostResolver.enabled is true (set hostResolver.enabled: false to use dns)");
-  }
-
-  const caFiles = (config.extra.caCerts as { files?: unknown } | undefined)?.files;
-  if (Array.isArray(caFiles)) {
-    caFiles.forEach((f, i) => {
-      const p = asText(f);
-      if (p !== "~" && !p.startsWith("~/") && !posix.isAbsolute(p)) err(["caCerts", "files", i], `must be an absolute host path or start with ~/, got "${p}"`);
-    });
-  }
+  validateDnsAndCaFiles(config, out);
 
   for (const [k, v] of Object.entries(config.env)) {
     if (!isEnvName(k)) err(["env", k], `"${k}" is not a valid environment variable name (letters, digits and "_", not starting with a digit)`);
@@ -131,4 +99,48 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
   validateCopyToHost(config.extra.copyToHost, out);
   out.push(...ignoredFields(raw));
   return out;
+}
+
+/** images[] (and their kernel/initrd) and firmware.images: location, arch, digest. */
+function validateImages(config: Config, out: Finding[]): void {
+  const err = (path: Array<string | number>, message: string) => out.push({ path, message });
+  if (config.images.length === 0) err(["images"], "must list at least one image (location and arch)");
+  config.images.forEach((img, i) => {
+    const files: Array<[Array<string | number>, { location: string; arch: string; digest?: string } | undefined]> = [
+      [["images", i], img],
+      [["images", i, "kernel"], img.kernel],
+      [["images", i, "initrd"], img.initrd],
+    ];
+    // firmware.images' files take the same checks (once)
+    if (i === 0) (config.firmware.images ?? []).forEach((fw, j) => files.push([["firmware", "images", j], fw]));
+    for (const [path, f] of files) {
+      if (!f) continue;
+      if (f.location === "") err([...path, "location"], "must be set (a URL, a local path or build:NAME)");
+      if (!ARCHES.includes(f.arch)) err([...path, "arch"], `must be one of ${oneOf(ARCHES)}, got "${f.arch}"`);
+      if (f.digest !== undefined && !/^(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$/.test(f.digest)) {
+        err([...path, "digest"], `must be "sha256:", "sha384:" or "sha512:" followed by the lowercase hex digest, got "${f.digest}"`);
+      }
+      if (path[0] === "images" && path.length === 3 && f.arch !== img.arch) err([...path, "arch"], `must be the image's arch "${img.arch}", got "${f.arch}"`);
+    }
+  });
+}
+
+/** dns (addresses, only without hostResolver, as Lima) and caCerts.files (absolute host paths). */
+function validateDnsAndCaFiles(config: Config, out: Finding[]): void {
+  const err = (path: Array<string | number>, message: string) => out.push({ path, message });
+  const dns = config.extra.dns;
+  if (Array.isArray(dns)) {
+    dns.forEach((d, i) => {
+      if (isIP(asText(d)) === 0) err(["dns", i], `must be an IP address, got "${asText(d)}"`);
+    });
+    if (dns.length > 0 && config.hostResolver.enabled) err(["dns"], "must be empty when hostResolver.enabled is true (set hostResolver.enabled: false to use dns)");
+  }
+
+  const caFiles = (config.extra.caCerts as { files?: unknown } | undefined)?.files;
+  if (Array.isArray(caFiles)) {
+    caFiles.forEach((f, i) => {
+      const p = asText(f);
+      if (p !== "~" && !p.startsWith("~/") && !posix.isAbsolute(p)) err(["caCerts", "files", i], `must be an absolute host path or start with ~/, got "${p}"`);
+    });
+  }
 }
