@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { parse } from "yaml";
 import type { RunningInstance } from "../../src/index.js";
+import type { AgentEvent } from "../../src/store/events.js";
 import { bootGuest, Cli, guestYaml } from "./harness.js";
 import type { FieldFragment, FieldsContext } from "./fields/fragment.js";
 
@@ -22,6 +23,7 @@ for (const f of readdirSync(dir).filter((n) => n.endsWith(".js") && n !== "fragm
   fragments.push(((await import(join(dir, f))) as { fragment: FieldFragment }).fragment);
 }
 let vm: RunningInstance | undefined;
+const bootEvents: AgentEvent[] = [];
 
 /** The fragments' YAML joined; a top-level key set by two fragments is refused (naming both). */
 function fieldsYaml(root: string): string {
@@ -44,7 +46,14 @@ async function sh(script: string): Promise<string> {
 
 before(async () => {
   for (const f of fragments) await f.prepare?.(cli.root);
-  vm = await bootGuest(cli, { cold: true, reason: "the fields under test are consumed by the guest's boot (cidata, devices)", name: NAME, yaml: fieldsYaml(cli.root) });
+  vm = await bootGuest(cli, {
+    cold: true,
+    reason: "the fields under test are consumed by the guest's boot (cidata, devices)",
+    name: NAME,
+    yaml: fieldsYaml(cli.root),
+    progress: true,
+    onEvent: (e) => bootEvents.push(e),
+  });
 }, LONG);
 after(async () => {
   await vm?.[Symbol.asyncDispose]();
@@ -52,6 +61,13 @@ after(async () => {
 });
 
 const ctx = (): FieldsContext => ({ cli, name: NAME, vm: vm!, sh, dir: join(cli.home, NAME) });
+
+test("start --progress: cloud-init's lines of this boot, up to its closing one, before READY", () => {
+  const lines = bootEvents.flatMap((e) => (e.kind === "message" && e.message.startsWith("[cloud-init] ") ? [e.message] : []));
+  assert.ok(lines.length > 5, `cloud-init's lines: ${lines.join("\n")}`);
+  assert.ok(lines.some((l) => /Cloud-init v\. .* finished/.test(l)), `its closing line: ${lines.slice(-3).join("\n")}`);
+  assert.ok(bootEvents.findIndex((e) => e.kind === "ready") > bootEvents.findIndex((e) => e.kind === "message" && /finished/.test(e.message)), "before READY");
+});
 
 for (const f of fragments) test(f.title, LONG, () => f.check(ctx()));
 
