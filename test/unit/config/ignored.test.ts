@@ -67,7 +67,7 @@ test("the warning is positioned like an error: FILE:LINE:COL: field: warning: is
     const { warnings: w } = loadConfigText(`${IMAGE}nestedVirtualization: true\nrosetta:\n  enabled: true\n`, file, { hostFacts: linuxHost, tslimaHome: t.path("home") });
     assert.deepEqual(w, [
       `${file}:6:3: rosetta: warning: is ignored by tslima: Rosetta needs vmType vz on macOS`,
-      `${file}:4:23: nestedVirtualization: warning: is ignored by tslima: nested virtualization is not enabled`,
+      `${file}:4:23: nestedVirtualization: warning: is ignored by tslima: a vmType vz/krunkit feature (Apple M3 or later) in Lima; with QEMU, KVM's \`-cpu host\` already passes the host's virtualization extensions, and TCG has none to give`,
     ]);
   } finally {
     t.cleanup();
