@@ -1,5 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Instance } from "../../../src/instance/api.js";
 import { InstancePool, type PoolMember } from "../../../src/instance/pool.js";
 
 /** A fake instance: records its disposal. */
@@ -227,4 +231,15 @@ test("size, concurrency and maxFailures must be integers ≥ 1", () => {
     assert.throws(() => new InstancePool(s.start, o), { code: "ERR_TSLIMA_INVALID_OPTION" }, JSON.stringify(o));
   }
   assert.equal(s.calls, 0);
+});
+
+test("Instance.pool refuses a snapshot that is not there, or a bad name, before starting anything", () => {
+  const home = mkdtempSync(join(tmpdir(), "tslima-pool-"));
+  try {
+    assert.throws(() => Instance.pool("nosuch", { home, size: 1 }), { code: "ERR_TSLIMA_SNAPSHOT_NOT_FOUND" });
+    assert.throws(() => Instance.pool("../up", { home, size: 1 }), { code: "ERR_TSLIMA_INVALID_NAME" });
+    assert.deepEqual(readdirSync(home).filter((n) => !n.startsWith("_")), [], "no instance made");
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
