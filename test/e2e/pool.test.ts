@@ -43,6 +43,7 @@ function gone(f: { name: string; pid: number }, what: string): void {
 test("a warm pool: ready, acquire at once, exec, own identities, dispose, refill, a throw, close", BOOT, async () => {
   await baseSnapshot();
   assert.ok(shareUserKey(cli));
+  let closing: number;
   {
     await using pool = Instance.pool(BASE_SNAPSHOT, { home: cli.home, snapshotHome, size: 2 });
     const t0 = performance.now();
@@ -78,7 +79,9 @@ test("a warm pool: ready, acquire at once, exec, own identities, dispose, refill
     }, /the block failed/);
     assert.ok(fc);
     gone(fc, "an acquired instance whose block threw");
+    closing = performance.now();
   }
+  console.log(`# disposing the acquired instance and the pool (a refill in progress) took ${((performance.now() - closing) / 1000).toFixed(1)} s`);
   assert.deepEqual(Instance.list({ home: cli.home }), [], "disposing the pool (and the acquired instance) leaves no instance");
   assert.equal(await leftovers(), "", "no QEMU, agent or ssh of the home is left");
 });
