@@ -3,13 +3,18 @@
  * (`Instance.pool`). Two are made ready; one is acquired at once (the time it took is printed) and
  * runs a command; another acquired one has its own hostname; disposing an acquired one deletes it;
  * the pool refills to two; a throw inside `await using` leaves no VM; disposing the pool leaves no
- * instance in the home and no QEMU of it running.
+ * instance in the home and no QEMU of it running. A second pool in the same home takes names of its
+ * own, and the pool of a process killed without closing it is deleted by the next tslima command.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { repoRoot } from "../helpers.js";
 import { Instance } from "../../src/index.js";
 import { isAlive } from "../../src/proc/pid.js";
 import { runProgram } from "../../src/proc/run.js";
@@ -83,5 +88,46 @@ test("a warm pool: ready, acquire at once, exec, own identities, dispose, refill
   }
   console.log(`# disposing the acquired instance and the pool (a refill in progress) took ${((performance.now() - closing) / 1000).toFixed(1)} s`);
   assert.deepEqual(Instance.list({ home: cli.home }), [], "disposing the pool (and the acquired instance) leaves no instance");
+  assert.equal(await leftovers(), "", "no QEMU, agent or ssh of the home is left");
+});
+
+test("pools share a home without sharing names; a killed process's pool is deleted by the next tslima command", BOOT, async () => {
+  await baseSnapshot();
+  assert.ok(shareUserKey(cli));
+  const library = pathToFileURL(join(repoRoot, "dist", "src", "index.js")).href;
+  const script = cli.file(
+    "holder.mjs",
+    `import { Instance } from ${JSON.stringify(library)};
+const pool = Instance.pool("${BASE_SNAPSHOT}", { home: process.argv[2], snapshotHome: process.argv[3], size: 1 });
+await pool.ready();
+console.log("ready " + Instance.list({ home: process.argv[2] }).map((i) => i.name).join(","));
+setInterval(() => undefined, 60_000);
+`,
+  );
+  const holder = spawn(process.execPath, [script, cli.home, snapshotHome], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  holder.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  try {
+    while (!out.includes("\n")) {
+      const [code] = await Promise.race([once(holder.stdout, "data"), once(holder, "exit")]);
+      assert.ok(typeof code !== "number", `the holder exited (${code}) before its pool was ready`);
+    }
+  } catch (e) {
+    holder.kill("SIGKILL");
+    throw e;
+  }
+  assert.equal(out.trim(), "ready pool-base-1");
+  {
+    await using pool = Instance.pool(BASE_SNAPSHOT, { home: cli.home, snapshotHome, size: 1 });
+    await pool.ready();
+    assert.deepEqual(Instance.list({ home: cli.home }).map((i) => i.name).sort(), ["pool-base-1", "pool-base-2"], "the second pool skipped the name the first holds");
+    holder.kill("SIGKILL");
+    await once(holder, "exit");
+    const r = await cli.run(["list", "--quiet"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /deleted instance pool-base-1: its owner \(Instance\.pool of snapshot base\) has ended/);
+    assert.equal(r.stdout.trim(), "pool-base-2", "this process's pool is left alone");
+  }
+  assert.deepEqual(Instance.list({ home: cli.home }), []);
   assert.equal(await leftovers(), "", "no QEMU, agent or ssh of the home is left");
 });
