@@ -109,8 +109,8 @@ setInterval(() => undefined, 60_000);
   holder.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   try {
     while (!out.includes("\n")) {
-      const [code] = await Promise.race([once(holder.stdout, "data"), once(holder, "exit")]);
-      assert.ok(typeof code !== "number", `the holder exited (${code}) before its pool was ready`);
+      const [code] = (await Promise.race([once(holder.stdout, "data"), once(holder, "exit")])) as unknown[];
+      assert.ok(typeof code !== "number", `the holder exited (${String(code)}) before its pool was ready`);
     }
   } catch (e) {
     holder.kill("SIGKILL");
