@@ -25,7 +25,7 @@ const suites = kind ? [kind] : ["unit", "e2e"];
 const E2E_WEIGHT = {
   "arch-aarch64": 12, "limactl": 10, "lifecycle": 14, "mounts-9p": 7, "docker": 5, "docker-rootful": 5,
   "mounts-sshfs": 3, "snapshot": 4, "images": 3, "library": 3, "mounts-virtiofs": 3, "security": 3,
-  "portfwd": 1, "faults": 1, "memory": 1, "network": 5, "fields": 5, "image-trust": 1, "agent-death": 3, "watch": 2, "mcp": 3,
+  "portfwd": 1, "faults": 1, "memory": 1, "network": 5, "fields": 5, "image-trust": 1, "agent-death": 3, "watch": 2, "mcp": 3, "pool": 2,
 };
 const weight = (file) => E2E_WEIGHT[basename(file, ".test.js")] ?? 2;
 

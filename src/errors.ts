@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   UNKNOWN_INSTANCE: "no instance of that name",
   INSTANCE_EXISTS: "an instance of that name already exists",
   INSTANCE_RUNNING: "the instance must be stopped first",
+  POOL_CLOSED: "the instance pool was closed (disposed); it hands out no more instances",
+  POOL_FAILED: "the instance pool stopped refilling after consecutive failed starts (the cause is the last one)",
   EDITOR_FAILED: "the editor opened by `edit` exited with an error",
   INSTANCE_PROTECTED: "the instance is protected (tslima protect); unprotect it first",
   NOT_RUNNING: "the instance must be running",

@@ -3,7 +3,8 @@
 
 // Lifecycle objects: Instance.create(...).then((i) => i.start()) -> RunningInstance, `await using`
 // either. Importing them defines Symbol.asyncDispose where Node lacks it (src/instance/dispose-symbol.ts).
-export { Instance, RunningInstance, type DisposePolicy, type InstanceCreateOptions } from "./instance/api.js";
+export { Instance, RunningInstance, type DisposePolicy, type InstanceCreateOptions, type InstancePoolOptions } from "./instance/api.js";
+export { InstancePool, type PoolOptions } from "./instance/pool.js";
 export type { InstanceInfo } from "./instance/inventory.js";
 export type { InstanceStatus } from "./store/status.js";
 export type { AgentEvent, AgentStatus, Step } from "./store/events.js";

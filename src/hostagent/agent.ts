@@ -301,7 +301,11 @@ export class HostAgent implements RequestHost {
 
   /** Until QEMU exits (guest halted, killed), a stop is requested or a suspend succeeds. */
   private async serve(): Promise<number> {
-    const stopped = new Promise<"stop">((resolve) => this.opts.stop.addEventListener("abort", () => resolve("stop"), { once: true }));
+    // a stop requested during the start's last steps (already aborted) counts too
+    const stopped = new Promise<"stop">((resolve) => {
+      if (this.opts.stop.aborted) resolve("stop");
+      else this.opts.stop.addEventListener("abort", () => resolve("stop"), { once: true });
+    });
     const exited = this.running().qemu.exited;
     for (;;) {
       const next = await Promise.race([exited, stopped, this.inbox.next().then((request) => ({ request }))]);

@@ -12,10 +12,14 @@ import { exec, shell, type ExecOptions, type ExecResult } from "./shell.js";
 import { startInstance, type StartOptions } from "./start.js";
 import { forceStop, stopInstance } from "./stop.js";
 import { suspendInstance } from "./suspend.js";
-import { createSnapshot } from "./snapshot.js";
+import { createSnapshot, validateSnapshotName } from "./snapshot.js";
 import { createFromSnapshot, type FromSnapshotOptions } from "./from-snapshot.js";
 import type { Snapshot } from "../store/snapshot.js";
 import { randomBytes } from "node:crypto";
+import { InstancePool, type PoolOptions } from "./pool.js";
+import { createPoolMember } from "./pool-member.js";
+import { requireSnapshot } from "../store/snapshot.js";
+import { reapOrphans } from "./owned.js";
 
 /**
  * What disposing an object of this API does: `"stop"` stops the VM (a Suspended instance is left
@@ -23,6 +27,12 @@ import { randomBytes } from "node:crypto";
  * testcontainers); `Instance.get` to `"stop"` (it never deletes what it did not create).
  */
 export type DisposePolicy = "stop" | "delete";
+
+/** `Instance.pool`'s options: `fromSnapshot`'s (but `name`, `dispose`, `signal`), the pool's, and the names' prefix. */
+export type InstancePoolOptions = FromSnapshotOptions & Omit<StartOptions, "signal"> & PoolOptions & {
+  /** Instances are named PREFIX-N (the first N free in the home); default `pool-SNAP`. */
+  namePrefix?: string;
+};
 
 export interface InstanceCreateOptions extends CreateOptions {
   dispose?: DisposePolicy;
@@ -68,6 +78,36 @@ export class Instance implements AsyncDisposable {
       await instance[Symbol.asyncDispose]();
       throw e;
     }
+  }
+
+  /**
+   * A warm pool of instances made from booted snapshot `snap` (instance/pool.ts): it keeps `size`
+   * of them resumed and ready, starting them one at a time (`concurrency`, default 1);
+   * `await pool.ready()` waits for all of them; `pool.acquire()` hands one out at once (disposing it
+   * deletes it) and starts a replacement. Disposing the pool deletes the instances it still holds.
+   * They are owned by this process: if it dies first, the next tslima command deletes them.
+   */
+  static pool(snap: string, opts: InstancePoolOptions): InstancePool<RunningInstance> {
+    const { home: h, snapshotHome, config, size, concurrency, maxFailures, namePrefix, ...start } = opts;
+    const home = h ?? tslimaHome();
+    requireSnapshot(snapshotHome ?? home, validateSnapshotName(snap));
+    const from = { home, ...(snapshotHome !== undefined ? { snapshotHome } : {}), ...(config !== undefined ? { config } : {}) };
+    let n = 0;
+    let reaped: Promise<unknown> | undefined;
+    return new InstancePool(
+      async (signal) => {
+        await (reaped ??= reapOrphans(home));
+        const name = await createPoolMember(snap, namePrefix ?? `pool-${snap}`, () => ++n, from);
+        const instance = new Instance(name, home, "delete");
+        try {
+          return await instance.start({ ...start, signal });
+        } catch (e) {
+          await instance[Symbol.asyncDispose]();
+          throw e;
+        }
+      },
+      { size, ...(concurrency !== undefined ? { concurrency } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}) },
+    );
   }
 
   /** An existing instance; an unknown name is an UNKNOWN_INSTANCE error listing the existing ones. */
