@@ -1,5 +1,6 @@
 import type { Config } from "../config/types.js";
-import { macAddress } from "../qemu/options.js";
+import { networkMac } from "../qemu/options.js";
+import type { SwitchNetwork } from "../network/protocol.js";
 import type { InstancePaths } from "../store/paths.js";
 
 /**
@@ -8,11 +9,7 @@ import type { InstancePaths } from "../store/paths.js";
  */
 
 /** A user-v2 network as networks.yaml defines it (gathered on the host). */
-export interface UserNetwork {
-  name: string;
-  gateway: string;
-  netmask: string;
-}
+export type UserNetwork = SwitchNetwork;
 
 export interface PlannedNic {
   network: UserNetwork;
@@ -29,10 +26,6 @@ export interface PlannedNic {
 
 export const FIRST_NIC_SLOT = 0x10;
 
-/** The MAC of `networks[index]` when lima.yaml gives none: stable for the instance's name. */
-export function networkMac(instance: string, index: number): string {
-  return macAddress(`${instance}#${index}`);
-}
 
 /** Plans the NICs of the config's `lima:` networks; `defs` holds each one's definition by name. */
 export function planNics(config: Config, paths: InstancePaths, defs: Readonly<Record<string, UserNetwork>>): PlannedNic[] {

@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import { executeTemplate, checkTemplate, TemplateExecError, TemplateSyntaxError, type TemplateFuncs } from "../lang/gotemplate.js";
 import { TslimaError } from "../errors.js";
 import type { Network } from "../config/types.js";
-import { macAddress } from "../qemu/options.js";
+import { networkMac } from "../qemu/options.js";
 import type { InstanceInfo } from "./inventory.js";
 
 /**
@@ -61,14 +61,14 @@ const ALWAYS = new Set(["name", "hostname", "status", "dir", "vmType", "arch", "
 
 /**
  * A networks[] entry as Lima lists it: its keys in Lima's order, the MAC address filled as the NIC
- * gets it (QEMU's, qemu/options.ts macAddress of "NAME#INDEX") when lima.yaml sets none.
+ * gets it (QEMU's, qemu/options.ts networkMac) when lima.yaml sets none.
  */
 export function limaNetwork(instance: string, n: Network, idx: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (n.lima !== undefined) out.lima = n.lima;
   if (n.socket !== undefined) out.socket = n.socket;
   if (n.vzNAT !== undefined) out.vzNAT = n.vzNAT;
-  out.macAddress = n.macAddress ?? macAddress(`${instance}#${idx}`);
+  out.macAddress = n.macAddress ?? networkMac(instance, idx);
   if (n.interface !== undefined) out.interface = n.interface;
   if (n.metric !== undefined) out.metric = n.metric;
   return out;

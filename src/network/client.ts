@@ -5,16 +5,12 @@ import { TslimaError } from "../errors.js";
 import { startChild } from "../proc/child.js";
 import { makePrivateDir } from "../store/private.js";
 import { networkDir, switchFiles } from "./paths.js";
-import type { SwitchReply, SwitchRequest } from "./protocol.js";
+import type { SwitchNetwork, SwitchReply, SwitchRequest } from "./protocol.js";
+
+export type { SwitchNetwork } from "./protocol.js";
 
 const SWITCH_MAIN = fileURLToPath(new URL("./switch-main.js", import.meta.url));
 
-/** A user-v2 network as the switch needs it. */
-export interface SwitchNetwork {
-  name: string;
-  gateway: string;
-  netmask: string;
-}
 
 /** One request on a fresh connection to the switch daemon; undefined when no daemon listens. */
 export async function switchRequest(home: string, name: string, req: SwitchRequest, timeoutMs = 5000): Promise<SwitchReply | undefined> {

@@ -3,6 +3,13 @@
  * JSON, one reply per request. Pure types and parsing.
  */
 
+/** A user-v2 network as its switch and the instances on it need it (from networks.yaml). */
+export interface SwitchNetwork {
+  name: string;
+  gateway: string;
+  netmask: string;
+}
+
 export type SwitchRequest =
   /** Connect to the instance's QEMU (its `-netdev stream,server=on` socket) as the instance's port. */
   | { op: "attach"; instance: string; socket: string; mac: string }

@@ -25,6 +25,11 @@ export function macAddress(instanceName: string): string {
   return ["52", "55", "55", ...tail].join(":");
 }
 
+/** The MAC of lima.yaml's `networks[index]` when it sets none: stable for the instance's name (Lima's "#INDEX" suffix). */
+export function networkMac(instanceName: string, index: number): string {
+  return macAddress(`${instanceName}#${index}`);
+}
+
 function stringMap(v: unknown): Record<string, unknown> | undefined {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
