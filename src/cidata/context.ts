@@ -15,6 +15,8 @@ export interface CidataContext {
   macAddress?: string;
   /** The guest's ed25519 ssh host key, generated on the host and pinned there (see ssh/hostkey.ts). */
   hostKey?: { privateKey: string; publicKey: string };
+  /** hostResolver: the port of the host agent's DNS server, which the guest's resolver asks (cidata/host-resolver.ts). */
+  hostResolverPort?: number;
   /** The NICs of Lima user-v2 networks (cidata/user-networks.ts). */
   networks?: GuestNic[];
   /** The host agent's proxy variables (cidata/proxy-env.ts `hostProxyEnv`), for `propagateProxyEnv`. */

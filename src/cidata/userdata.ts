@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import type { Config } from "../config/types.js";
 import { GUEST_LIB, HOST_IP, guestHostname, type CidataContext } from "./context.js";
 import { nicUnitFiles } from "./user-networks.js";
+import { hostResolverBootCommand } from "./host-resolver.js";
 import { bootCommands, envScript, provisionPlan, type WriteFile } from "./provision.js";
 import { fstabUnescape } from "../mounts/fstab.js";
 import { shQuote } from "./shell.js";
@@ -128,7 +129,12 @@ export function userData(config: Config, ctx: CidataContext): string {
   // Mount points must exist before cloud-init's mounts module runs `mount -a` (it would only create
   // the fstab-escaped names, e.g. "/a\\040b"), so the very first bootcmd creates the real ones.
   const mountDirs = fstab.map((f) => shQuote(fstabUnescape(f[1])));
-  const boot = [...(mountDirs.length > 0 ? [`mkdir -p ${mountDirs.join(" ")}`] : []), proxyBootCommand(proxies), ...bootCommands(config, env)];
+  const boot = [
+    ...(mountDirs.length > 0 ? [`mkdir -p ${mountDirs.join(" ")}`] : []),
+    ...(ctx.hostResolverPort !== undefined ? [hostResolverBootCommand(HOST_IP, ctx.hostResolverPort)] : []),
+    proxyBootCommand(proxies),
+    ...bootCommands(config, env),
+  ];
   if (boot.length > 0) doc.bootcmd = boot;
   return `#cloud-config\n${stringify(doc, { version: "1.1", lineWidth: 0 })}`;
 }

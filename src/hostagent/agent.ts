@@ -21,8 +21,7 @@ import { OnClose } from "./on-close.js";
 import { claimInstance } from "./claim.js";
 import { gather, type Gathered } from "./gather.js";
 import { planBoot, type BootPlan } from "./plan.js";
-import type { HostResolver } from "./host-resolver.js";
-import { joinNetworks, startHostResolver } from "./guest-net.js";
+import { joinNetworks } from "./guest-net.js";
 import type { AttachLaunch, BootLaunch, LaunchPlan, ResumeLaunch } from "./launch-plan.js";
 import { adoptQemu, findOrphanQemu, recoverRunState } from "./attach.js";
 import { checkQemu, spawnQemu, waitForPidFile, type QemuRun } from "./launch.js";
@@ -66,7 +65,6 @@ export class HostAgent implements RequestHost {
   private gathered: Gathered | undefined;
   private plan: BootPlan | undefined;
   private qemu: QemuRun | undefined;
-  private hostResolver: HostResolver | undefined;
   /** Ends the guest sessions (reverse-sshfs reconnects) for a suspend, without stopping the agent. */
   private sessions = new AbortController();
   private forwarding: { portfwd: PortForwarding; inotify: Promise<MountInotify> | undefined } | undefined;
@@ -106,7 +104,6 @@ export class HostAgent implements RequestHost {
     this.onClose.add("mount daemons and runtime files", () => cleanupRuntime(this.paths, this.daemons, sockets()));
     try {
       const plan = await this.gatherAndPlan();
-      this.hostResolver = await startHostResolver(plan, this.paths, this.onClose, (m) => this.log(m));
       const launched = await this.launch(plan);
       await this.startDisplay(plan);
       await joinNetworks(plan, { home: this.home, paths: this.paths, report: this.report, onClose: this.onClose, log: (m) => this.log(m) });
@@ -257,7 +254,7 @@ export class HostAgent implements RequestHost {
       stop: this.guestStop(),
       daemons: this.daemons,
       childLog: (name) => report.childLog(name),
-      ...(this.hostResolver ? { hostResolverPort: this.hostResolver.port } : {}),
+      ...(this.gathered?.hostResolver ? { hostResolverPort: this.gathered.hostResolver.port } : {}),
       ...(this.opts.progress === true ? { progress: true } : {}),
     });
     if (this.qemu) this.qemu.console = undefined;

@@ -31,6 +31,9 @@ import type { Reporter } from "./agent-io.js";
 import type { OnClose } from "./on-close.js";
 import { loadNetworks, userV2Network } from "../network/config.js";
 import type { UserNetwork } from "./networks-plan.js";
+import type { HostResolver } from "./host-resolver.js";
+import { startHostResolver } from "./guest-net.js";
+import { hostResolverActive } from "./readiness-plan.js";
 
 /** What the gather phase works with. */
 export interface GatherContext {
@@ -46,6 +49,8 @@ export interface GatherContext {
 export interface Gathered {
   config: Config;
   host: BootHost;
+  /** hostResolver: the agent's DNS server, listening (its port is host.hostResolverPort). */
+  hostResolver?: HostResolver;
 }
 
 /** Loads lima.yaml (its warnings announced) and writes what `shell` reads instead of it. */
@@ -103,6 +108,8 @@ export async function gather(c: GatherContext): Promise<Gathered> {
   const facts = probeHostFacts();
   const config = loadConfig(c, facts);
   const networks = await gatherNetworks(c, config);
+  const hr = config.hostResolver;
+  const hostResolver = hostResolverActive(config) ? await startHostResolver({ hosts: hr.hosts, ipv6: hr.ipv6 }, c.paths, c.onClose, (m) => c.report.log(m)) : undefined;
   // additionalDisks: locked first, so a disk another instance uses refuses the start before any work
   const disks = await attachDisks(c.home, paths.dir, additionalDisks(config));
   c.onClose.add("additional disks", () => releaseDisks(c.home, paths.dir, disks));
@@ -152,6 +159,7 @@ export async function gather(c: GatherContext): Promise<Gathered> {
     savedState,
     ...(orphan ? { orphan } : {}),
     networks,
+    ...(hostResolver ? { hostResolverPort: hostResolver.port } : {}),
   };
-  return { config, host };
+  return { config, host, ...(hostResolver ? { hostResolver } : {}) };
 }

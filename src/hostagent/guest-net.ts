@@ -16,14 +16,14 @@ import type { BootPlan } from "./plan.js";
  */
 
 /**
- * hostResolver: the DNS server the guest is pointed at (host-resolver.ts), started before QEMU on the
- * port this instance had before when it is free (a light boot's guest finds it where it was), else another.
+ * hostResolver: the DNS server the guest is pointed at (host-resolver.ts), started by gather (its port
+ * goes into the cidata) on the port this instance had before when it is free (so the cidata, and a
+ * light boot's guest, find it where it was), else another.
  */
-export async function startHostResolver(plan: BootPlan, paths: InstancePaths, onClose: OnClose, log: (m: string) => void): Promise<HostResolver | undefined> {
-  if (plan.hostResolver === undefined) return undefined;
+export async function startHostResolver(hr: { hosts: Record<string, string>; ipv6: boolean }, paths: InstancePaths, onClose: OnClose, log: (m: string) => void): Promise<HostResolver> {
   const file = join(paths.dir, HOST_RESOLVER_PORT_FILE);
   const before = Number(existsSync(file) ? readFileSync(file, "utf8").trim() : 0);
-  const r = await HostResolver.listen(Number.isInteger(before) ? before : 0, { hosts: hostsTable(plan.hostResolver.hosts, HOST_IP), ipv6: plan.hostResolver.ipv6, log });
+  const r = await HostResolver.listen(Number.isInteger(before) ? before : 0, { hosts: hostsTable(hr.hosts, HOST_IP), ipv6: hr.ipv6, log });
   onClose.add("host resolver", () => r.close());
   if (r.port !== before) writeFileAtomic(file, `${r.port}\n`, 0o600);
   log(`host resolver on 127.0.0.1:${r.port} (udp, tcp)`);

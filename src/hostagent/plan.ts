@@ -61,6 +61,8 @@ export interface BootHost {
   savedState?: SavedState;
   /** This instance's QEMU, running without its agent (hostagent/attach.ts): the plan decides whether to re-attach. */
   orphan?: Orphan;
+  /** hostResolver: the port of the agent's DNS server (the guest's resolver is pointed at it). */
+  hostResolverPort?: number;
   /** The user-v2 networks lima.yaml's `networks[].lima` names, by name, from networks.yaml. */
   networks?: Record<string, UserNetwork>;
 }
@@ -113,8 +115,6 @@ export interface BootPlan {
   inotify?: WatchedMount[];
   /** NICs on Lima user-v2 networks: the agent attaches each to its network's switch once QEMU runs. */
   nics: PlannedNic[];
-  /** hostResolver: the agent's DNS server answers with these entries (and AAAA when ipv6). */
-  hostResolver?: { hosts: Record<string, string>; ipv6: boolean };
   /** Lima's `copyToHost`: guest files copied to the host after the readiness steps, before READY. */
   copyToHost?: CopyToHostRule[];
 }
@@ -157,6 +157,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     macAddress: mac,
     hostKey: host.hostKey,
     networks: nics.map((n) => ({ interface: n.interface, mac: n.mac, slot: n.slot, metric: n.metric })),
+    ...(hostResolverActive(config) && host.hostResolverPort !== undefined ? { hostResolverPort: host.hostResolverPort } : {}),
     ...(host.proxyEnv ? { hostProxyEnv: host.proxyEnv } : {}),
     ...(host.caCertFiles && host.caCertFiles.length > 0 ? { caCertFiles: host.caCertFiles } : {}),
   });
@@ -209,7 +210,6 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     ...(config.message.trim() !== "" ? { instanceMessage: config.message } : {}),
     ...(config.mountInotify ? { inotify: watchedMounts(mounts.mounts) } : {}),
     nics,
-    ...(hostResolverActive(config) ? { hostResolver: { hosts: config.hostResolver.hosts, ipv6: config.hostResolver.ipv6 } } : {}),
     ...(copies.length > 0 ? { copyToHost: copies } : {}),
   };
 }

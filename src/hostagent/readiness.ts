@@ -17,6 +17,7 @@ import { guestExec, shScript } from "../ssh/exec.js";
 import { asRoot } from "../mounts/index.js";
 import { SSHFS_HELPER_CHECK, SSHFS_HELPER_INSTALL } from "../mounts/sshfs-helper.js";
 import { SSHFS_HELPER_SH } from "../cidata/scripts/sshfs.js";
+import { HOST_RESOLVER_DROP_IN, hostResolverDropIn } from "../cidata/host-resolver.js";
 import { applyYqEdits } from "./yq-apply.js";
 import { followBootLog } from "./boot-log.js";
 
@@ -122,9 +123,8 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
     }
     case "host-resolver": {
       if (c.hostResolverPort === undefined) return undefined;
-      const r = await guestExec(paths, asRoot(s.script, "tslima-host-resolver", [s.hostIp, String(c.hostResolverPort)]), { timeoutMs: 60_000 });
-      if (r.code !== 0) throw new TslimaError("NOT_READY", r.stderr.trim().split("\n").pop() || `exit ${r.code}`);
-      if (r.stdout.trim() !== "") c.emit({ kind: "message", message: r.stdout.trim() });
+      const said = await pointGuestResolver(paths, s.script, hostResolverDropIn(s.hostIp, c.hostResolverPort));
+      if (said !== "") c.emit({ kind: "message", message: said });
       return undefined;
     }
     case "sync": {
@@ -134,6 +134,18 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       return undefined;
     }
   }
+}
+
+/**
+ * The host-resolver step: nothing when the guest's drop-in is the one wanted (read as the user: a
+ * guest without passwordless sudo that booted with it is fine), else it is written as root.
+ */
+async function pointGuestResolver(paths: InstancePaths, script: string, text: string): Promise<string> {
+  const now = await guestExec(paths, ["cat", HOST_RESOLVER_DROP_IN], { timeoutMs: 30_000 });
+  if (now.code === 0 && now.stdout.replace(/\n$/, "") === text) return "";
+  const r = await guestExec(paths, asRoot(script, "tslima-host-resolver", [HOST_RESOLVER_DROP_IN, text]), { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new TslimaError("NOT_READY", r.stderr.trim().split("\n").pop() || `exit ${r.code}`);
+  return r.stdout.trim();
 }
 
 /** The sshfs-helper step: nothing when the guest has this helper and allows the keys already, else an install as root. */

@@ -108,6 +108,14 @@ test("golden boot plan: a user-v2 network: a NIC whose socket the switch connect
   assertGolden("kernel-user-v2", plan);
 });
 
+test("hostResolver: the agent's port goes into the cidata's bootcmd (the drop-in a light boot keeps); off, nothing", () => {
+  const on = planBoot(testConfig({}), { ...host, hostResolverPort: 45123 }, testPaths).cidata["user-data"] ?? "";
+  assert.match(on, /tslima-host-resolver\.conf/);
+  assert.match(on, /DNS=192\.168\.5\.2:45123/);
+  const off = planBoot(testConfig({ hostResolver: { enabled: false, ipv6: false, hosts: {} } }), { ...host, hostResolverPort: 45123 }, testPaths).cidata["user-data"] ?? "";
+  assert.doesNotMatch(off, /tslima-host-resolver/);
+});
+
 test("readiness steps: order and fatality follow the config", () => {
   const kinds = (c: Partial<Config>) => planBoot(testConfig(c), host, testPaths).launch.readiness.map((s) => `${s.kind}${s.fatal ? "" : "?"}`);
   // the last step writes the guest's file systems to disk (issue 31): a crash after READY loses nothing
