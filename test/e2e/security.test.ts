@@ -110,6 +110,14 @@ test("a hostSocket that names a regular file is left intact, and the warning nam
   assert.equal(readFileSync(precious, "utf8"), "my notes, not a socket\n");
 });
 
+test("passwordlessSudo false: the boot's cidata points resolved at the host resolver, and no step needed sudo for it", async () => {
+  const port = readFileSync(join(paths.dir, "host-resolver.port"), "utf8").trim();
+  const r = await cli.ok(["shell", NAME, "sh", "-c", "resolvectl status --no-pager | sed -n '1,12p'"]);
+  assert.match(r.stdout, new RegExp(`192\\.168\\.5\\.2:${port}`), r.stdout);
+  const warned = bootEvents.flatMap((e) => (e.kind === "warning" && /host agent's DNS server/.test(e.warning) ? [e.warning] : []));
+  assert.deepEqual(warned, [], "no host-resolver warning");
+});
+
 test("passwordlessSudo false: sudo -n fails for the user; the password in ~/password (mode 600) works", async () => {
   // one guest session: each command's output (stderr with it) and exit status
   const r = await cli.ok(["shell", NAME, "sh", "-c", eachStatus([
