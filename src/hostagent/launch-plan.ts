@@ -97,7 +97,10 @@ export function resumeDecision(state: SavedState, now: { qemu: Pick<QemuFacts, "
   const saved = state.saved;
   if (saved === undefined) return undefined;
   if ("problem" in saved) return { reason: `the suspend record is unusable (${saved.problem})` };
-  const reason = resumeObstacle(saved.record, {
+  // the record's argv passes through hardwareArgv again: what it blanks now that an older tslima kept
+  // (TCG's cache size) compares equal
+  const record = { ...saved.record, argv: hardwareArgv(saved.record.argv, owner) };
+  const reason = resumeObstacle(record, {
     qemu: { binary: now.qemu.binary, version: now.qemu.version },
     argv: hardwareArgv(now.argv, owner),
     disks: state.disks,

@@ -13,8 +13,15 @@ import { audioPlan } from "./audio.js";
 export const USER_NET = "192.168.5.0/24";
 export const USER_NET_DHCP_START = "192.168.5.15";
 
-/** Translation cache for TCG in MiB (QEMU's default of 1GiB is a lot next to a 1GiB guest). */
+/**
+ * Translation cache for TCG in MiB (QEMU's default of 1GiB is a lot next to a 1GiB guest). QEMU
+ * fills it and starts again from its start when it is full, never giving pages back: a VM that runs
+ * long enough holds all of it. A cold boot translates the whole boot (firmware, kernel, cloud-init)
+ * and keeps 512 MiB; a VM resumed from a saved state (a suspend, or a booted snapshot: the clones
+ * that run many at once) runs with TCG_TB_SIZE_RESUME_MIB (issue 30: scripts/bench/density).
+ */
 export const TCG_TB_SIZE_MIB = 512;
+export const TCG_TB_SIZE_RESUME_MIB = 64;
 
 function machineArgs(config: Config, accel: Accel): string[] {
   const tcg = ["-accel", `tcg,thread=multi,tb-size=${TCG_TB_SIZE_MIB}`];
@@ -168,15 +175,17 @@ export function qemuArgv(config: Config, paths: InstancePaths, plan: QemuPlan): 
 
 /**
  * A boot's command line made to receive a saved state instead of booting: `-incoming defer` (QEMU
- * waits for QMP migrate-incoming). Everything else stays exactly the boot's. Pure.
+ * waits for QMP migrate-incoming), and the smaller TCG translation cache of a resumed VM
+ * (TCG_TB_SIZE_RESUME_MIB). Everything else stays exactly the boot's. Pure.
  */
 export function incomingArgv(argv: string[]): string[] {
-  return [...argv, "-incoming", "defer"];
+  return [...argv.map((a) => a.replace(TB_SIZE, `$1${TCG_TB_SIZE_RESUME_MIB}`)), "-incoming", "defer"];
 }
 
 const SSH_HOSTFWD = /(hostfwd=tcp:127\.0\.0\.1:)\d+(-:22)/;
 const VMGENID = /^(vmgenid,guid=)[^,]*/;
 const NIC_MAC = /(^virtio-net-pci,.*\bmac=)[0-9a-fA-F:]+/;
+const TB_SIZE = /^(tcg,.*\btb-size=)\d+/;
 
 /** Whose command line it is: what hardwareArgv() blanks so that another instance's argv compares equal. */
 export interface ArgvOwner {
@@ -187,7 +196,8 @@ export interface ArgvOwner {
 
 /**
  * The part of a command line a saved state depends on: the argv without `-incoming`, with the
- * host port of ssh's forward blanked (a host-side detail a restore may change), the kernel
+ * host port of ssh's forward and TCG's translation cache size blanked (host-side details a restore
+ * may change), the kernel
  * command line blanked (read only when the guest boots: a light or full cloud-init choice made
  * after the suspend must not refuse the resume), and what names the owning instance blanked (its
  * directory in paths, its name, its NICs' MAC addresses, its VM generation id): an instance made from a
@@ -217,6 +227,7 @@ export function hardwareArgv(argv: string[], owner: ArgvOwner): string[] {
         .replace(SSH_HOSTFWD, "$1PORT$2")
         .replace(VMGENID, "$1GUID")
         .replace(NIC_MAC, "$1MAC")
+        .replace(TB_SIZE, "$1N")
         .split(optValue(owner.dir)).join("INSTANCE_DIR")
         .split(owner.dir).join("INSTANCE_DIR")
         .split(mac).join("mac=MAC"),

@@ -180,11 +180,23 @@ test("golden resume plan: QEMU takes the saved state (-incoming defer), the gues
   const plan = planBoot(config, { ...host, savedState: savedState(boot) }, testPaths);
   assert.equal(plan.launch.variant, "resume");
   if (plan.launch.variant !== "resume") return;
-  assert.deepEqual(plan.launch.argv, [...boot.qemu.argv, "-incoming", "defer"]);
+  // the boot's command line, with a resumed VM's smaller TCG translation cache (qemu/argv.ts)
+  assert.deepEqual(plan.launch.argv, [...boot.qemu.argv.map((a) => a.replace("tb-size=512", "tb-size=64")), "-incoming", "defer"]);
   assert.equal(plan.launch.writeCidata, false, "the resumed guest read its cidata when it booted");
   assert.deepEqual(plan.launch.fallback, boot.launch, "a state QEMU cannot load: this boot instead");
   assert.deepEqual(plan.launch.readiness.map((s) => s.kind), ["ssh", "clock", "host-resolver", "remount", "mounts"]);
   assertGolden("resume-kernel-9p", plan);
+});
+
+test("a state saved by a tslima whose record kept TCG's cache size (tb-size=512) still resumes", () => {
+  const config = testConfig(withEverything);
+  const boot = planBoot(config, host, testPaths);
+  const older = hardwareArgv(boot.qemu.argv, testPaths).map((a) => a.replace("tb-size=N", "tb-size=512"));
+  assert.ok(older.includes("tcg,thread=multi,tb-size=512"));
+  assert.equal(planBoot(config, { ...host, savedState: savedState(boot, {}, { argv: older }) }, testPaths).launch.variant, "resume");
+  const otherMemory = older.map((a) => (a === "1024" ? "2048" : a));
+  assert.notDeepEqual(otherMemory, older);
+  assert.equal(planBoot(config, { ...host, savedState: savedState(boot, {}, { argv: otherMemory }) }, testPaths).launch.variant, "boot");
 });
 
 test("resume plan of an instance made from a booted snapshot: no cidata yet, its own identity due, the snapshot's key pinned first", () => {

@@ -272,3 +272,16 @@ test("golden: a firmware.images code image: one read-only pflash, no variable st
   assert.equal(argv.filter((a) => a.startsWith("if=pflash")).length, 1);
   assertGolden("linux-x86_64-tcg-user-firmware", argv);
 });
+
+test("TCG's translation cache: 512 MiB for a cold boot, 64 MiB for a resumed VM; hardwareArgv ignores its size", () => {
+  const plan = samplePlan();
+  plan.qemu = { ...plan.qemu, accel: "tcg" };
+  const argv = qemuArgv(sampleConfig(), linuxPaths, plan);
+  const incoming = incomingArgv(argv);
+  const tcg = (a: string[]) => a[a.indexOf("-accel") + 1];
+  assert.equal(tcg(argv), "tcg,thread=multi,tb-size=512");
+  assert.equal(tcg(incoming), "tcg,thread=multi,tb-size=64");
+  assert.deepEqual(incoming.filter((a) => !a.startsWith("tcg,")).slice(0, -2), argv.filter((a) => !a.startsWith("tcg,")));
+  assert.deepEqual(hardwareArgv(incoming, linuxPaths), hardwareArgv(argv, linuxPaths));
+  assert.ok(hardwareArgv(argv, linuxPaths).includes("tcg,thread=multi,tb-size=N"));
+});
