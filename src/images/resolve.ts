@@ -3,7 +3,7 @@ import { TslimaError, isTslimaError } from "../errors.js";
 import { imageCandidates } from "../config/images.js";
 import { globalPaths } from "../store/paths.js";
 import { buildImage, isVariant, type BuildOptions, type BuiltImage } from "./builder/index.js";
-import { hostArch } from "./builder/preflight.js";
+import { hostArch, sudoBuildCommand } from "./builder/preflight.js";
 import { download } from "./download.js";
 import { diskFormat } from "./image-head.js";
 import { checkLocalFile, localPath } from "./local.js";
@@ -66,7 +66,7 @@ const LACKS: ReadonlySet<string> = new Set(["ERR_TSLIMA_IMAGE_BUILD_ROOT", "ERR_
  * the image, why, and the command that builds it once.
  */
 export function variantNotBuilt(name: string, arch: Arch, host: Arch | undefined, lack: TslimaError): TslimaError {
-  const command = `sudo tslima image build ${name}${host !== undefined && host !== arch ? ` --arch ${arch}` : ""}`;
+  const command = sudoBuildCommand(name, arch, host);
   const fix = lack.code === "ERR_TSLIMA_IMAGE_BUILD_TOOLS" && lack.hint !== undefined ? `${lack.hint}, then ` : "";
   return new TslimaError("IMAGE_NOT_BUILT", `build:${name} (${arch}) is not built yet, and this start cannot build it: ${lack.message}`, {
     hint: `${fix}build it once with \`${command}\` (minutes; cached afterwards), then start again`,

@@ -7,7 +7,7 @@ import { fileDigest, formatDigest } from "../digest.js";
 import type { ProgressListener } from "../types.js";
 import { assembleDisk, makeEsp, makeRootFs } from "./disk.js";
 import { debianMirror } from "./mirror.js";
-import { hostArch, preflight } from "./preflight.js";
+import { hostArch, preflight, sudoBuildCommand } from "./preflight.js";
 import { ensureBinfmt } from "./binfmt.js";
 import { bootstrap, cleanGuest, configureGuest, mmdebstrap } from "./rootfs.js";
 import { BuildLog } from "./run.js";
@@ -113,7 +113,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuiltImage> {
   }
   if (opts.prebuiltOnly) {
     throw new TslimaError("IMAGE_NOT_BUILT", `${opts.name} is not built (no ${dir})`, {
-      hint: `build it beforehand: \`sudo tslima image build ${opts.name}\``,
+      hint: `build it beforehand: \`${sudoBuildCommand(opts.name, opts.arch)}\``,
     });
   }
   preflight(opts.arch, spec.bootstrapper, opts.env);

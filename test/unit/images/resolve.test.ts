@@ -223,7 +223,7 @@ test("build:VARIANT that this user cannot build (not root): one error naming the
       assert.ok(isTslimaError(e));
       assert.equal(e.code, "ERR_TSLIMA_IMAGE_NOT_BUILT");
       assert.match(e.message, /^build:debian-12-docker \(x86_64\) is not built yet, and this start cannot build it: .*needs root/);
-      assert.equal(e.hint, "build it once with `sudo tslima image build debian-12-docker` (minutes; cached afterwards), then start again");
+      assert.equal(e.hint, "build it once with `sudo --preserve-env=HOME,XDG_CACHE_HOME tslima image build debian-12-docker` (minutes; cached afterwards), then start again");
       return true;
     },
   );
@@ -237,7 +237,7 @@ test("build:VARIANT without a build tool: the error says what to install, then t
   await assert.rejects(resolveImage({ arch: "x86_64", images }, { tslimaHome: home, buildCacheDir: home, build: recordingBuilder([], noDebootstrap) }), (e: unknown) => {
     assert.ok(isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_NOT_BUILT");
     assert.match(e.message, /needs debootstrap, not found/);
-    assert.equal(e.hint, "apt-get install debootstrap, then build it once with `sudo tslima image build debian-12-docker` (minutes; cached afterwards), then start again");
+    assert.equal(e.hint, "apt-get install debootstrap, then build it once with `sudo --preserve-env=HOME,XDG_CACHE_HOME tslima image build debian-12-docker` (minutes; cached afterwards), then start again");
     return true;
   });
 });
@@ -245,7 +245,7 @@ test("build:VARIANT without a build tool: the error says what to install, then t
 test("variantNotBuilt: another arch than the host's is named with --arch", () => {
   const lack = new TslimaError("IMAGE_BUILD_ROOT", "building a guest image needs root");
   const e = variantNotBuilt("debian-12-docker", "aarch64", "x86_64", lack);
-  assert.match(e.hint ?? "", /`sudo tslima image build debian-12-docker --arch aarch64`/);
+  assert.match(e.hint ?? "", /`sudo --preserve-env=HOME,XDG_CACHE_HOME tslima image build debian-12-docker --arch aarch64`/);
   assert.doesNotMatch(variantNotBuilt("debian-12-docker", "x86_64", "x86_64", lack).hint ?? "", /--arch/);
 });
 
