@@ -135,7 +135,7 @@ export function dockerSuite({ template, rootless }: DockerSuite): void {
     });
   }
 
-  test(`template:${template} boots (Docker preinstalled when the image was built) and makes its docker context current`, async () => {
+  test(`template:${template} boots its Docker image (built first by the start when missing, else not rebuilt) and makes its docker context current`, async () => {
     const lines = bootEvents.map(said).join("\n");
     console.log(lines);
     const provisioning = phaseSeconds(/Waiting for cloud-init/, /READY/);
