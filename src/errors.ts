@@ -61,7 +61,7 @@ export const ERROR_CODES = {
   IMAGE_BUILD_MIRROR: "no Debian mirror found for a local build",
   IMAGE_BUILD_OUTPUT: "the output directory of a local build is not a build",
   IMAGE_BUILD_FAILED: "a step of a local image build failed",
-  IMAGE_NOT_BUILT: "an image variant that is only used when built beforehand (build:debian-12-docker) is not built",
+  IMAGE_NOT_BUILT: "a local image build is not built and cannot be built here (build:debian-12-docker at start without root, or a prebuilt-only lookup)",
   IMAGE_UNSAFE: "an image or disk from outside names a host file (backing file, external data file) or is in a format tslima does not boot",
   DISK_MISSING: "a disk file of the instance is missing",
   UNKNOWN_DISK: "no additional disk of that name (limactl disk list)",

@@ -119,7 +119,7 @@ export class HostAgent implements RequestHost {
   /** Gather, then plan (pure), then what the plan needs on the host before anything starts. */
   private async gatherAndPlan(): Promise<BootPlan> {
     const { paths, report } = this;
-    const gathered = await gather({ paths, home: this.home, report, onClose: this.onClose, interrupt: this.interrupt });
+    const gathered = await gather({ paths, home: this.home, report, onClose: this.onClose, interrupt: this.interrupt, stop: this.opts.stop });
     this.gathered = gathered;
     const { config, host } = gathered;
     const plan = planBoot(config, host, paths);

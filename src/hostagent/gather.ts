@@ -8,7 +8,7 @@ import type { Config, HostFacts } from "../config/types.js";
 import { loadConfigText } from "../config/index.js";
 import { probeHostFacts } from "../host/facts.js";
 import { imageCandidates } from "../config/images.js";
-import { resolveImage } from "../images/index.js";
+import { buildLine, resolveImage } from "../images/index.js";
 import type { ResolvedImage } from "../images/types.js";
 import { audioPlan, probeAudioBackends, probeQemu } from "../qemu/index.js";
 import { wantsAudio } from "../config/audio.js";
@@ -43,6 +43,8 @@ export interface GatherContext {
   onClose: OnClose;
   /** Throws when the start is stopped. */
   interrupt(): void;
+  /** Aborts when the start is stopped: ends long work (an image build) early. */
+  stop: AbortSignal;
 }
 
 /** The gathered facts: the config, and the host as planBoot takes it. */
@@ -81,8 +83,10 @@ async function ensureDisk(c: GatherContext, config: Config): Promise<{ image: Re
     onProgress: (p) => {
       if (p.type === "download-progress") report.emit({ kind: "progress", progress: { done: p.receivedBytes, ...(p.totalBytes ? { total: p.totalBytes } : {}) } });
       else if (p.type === "warning") report.warn(p.message);
-      else if (p.type === "build-step") report.say(p.message);
+      // a build at start (a variant such as build:debian-12-docker the first time): its phases as `image build` shows them
+      else if (p.type === "build-step" || (p.type === "build-done" && !p.cached)) report.say(buildLine(p));
     },
+    signal: c.stop,
   });
   c.interrupt();
   report.step("prepare-disk", `Creating the disk (${config.disk}) over ${resolved.disk}`);

@@ -2,6 +2,6 @@
 export { fetchFile, resolveImage, type ResolveOptions } from "./resolve.js";
 export type { ResolvedImage, ProgressEvent, ProgressListener } from "./types.js";
 export { download, type DownloadOptions } from "./download.js";
-export { progressPrinter } from "./progress.js";
+export { buildLine, progressPrinter } from "./progress.js";
 export { buildImage, buildSpec, type BuildOptions, type BuiltImage } from "./builder/index.js";
 export { pruneDownloads, pruneBuilds } from "./prune.js";

@@ -22,6 +22,12 @@ export function progressLine(e: Extract<ProgressEvent, { type: "download-progres
   return `${of}, ${formatBytes(e.bytesPerSecond)}/s${eta}`;
 }
 
+/** Pure: the line (without newline) `image build` prints for a build event; a start shows the same lines. */
+export function buildLine(e: Extract<ProgressEvent, { type: "build-step" | "build-done" }>): string {
+  if (e.type === "build-step") return `[build] ${e.message}`;
+  return e.cached ? `[build] using the cached build ${e.dir} (it took ${formatDuration(e.seconds)})` : `[build] done in ${formatDuration(e.seconds)}: ${e.dir}`;
+}
+
 /**
  * A listener that prints progress for people: on a TTY one line redrawn in place, otherwise a plain
  * line every `intervalMs` (logs and CI). Build steps and warnings are always their own lines.
@@ -64,16 +70,9 @@ export function progressPrinter(
         stream.write(`warning: ${e.message}\n`);
         break;
       case "build-step":
-        endLine();
-        stream.write(`[build] ${e.message}\n`);
-        break;
       case "build-done":
         endLine();
-        stream.write(
-          e.cached
-            ? `[build] using the cached build ${e.dir} (it took ${formatDuration(e.seconds)})\n`
-            : `[build] done in ${formatDuration(e.seconds)}: ${e.dir}\n`,
-        );
+        stream.write(`${buildLine(e)}\n`);
         break;
     }
   };

@@ -1,8 +1,9 @@
 import type { Arch, Config, Image } from "../config/types.js";
-import { TslimaError } from "../errors.js";
+import { TslimaError, isTslimaError } from "../errors.js";
 import { imageCandidates } from "../config/images.js";
 import { globalPaths } from "../store/paths.js";
 import { buildImage, isVariant, type BuildOptions, type BuiltImage } from "./builder/index.js";
+import { hostArch, sudoBuildCommand } from "./builder/preflight.js";
 import { download } from "./download.js";
 import { diskFormat } from "./image-head.js";
 import { checkLocalFile, localPath } from "./local.js";
@@ -17,6 +18,8 @@ export interface ResolveOptions {
   cwd?: string;
   /** Replaces the local image builder (tests). */
   build?: (opts: BuildOptions) => Promise<BuiltImage>;
+  /** Stops a local build in progress (the start was interrupted). */
+  signal?: AbortSignal;
 }
 
 const BUILD_SCHEME = "build:";
@@ -34,6 +37,7 @@ export async function resolveImage(config: Pick<Config, "arch" | "images">, opts
     try {
       return await resolveEntry(image, config.arch, opts);
     } catch (e) {
+      if (isTslimaError(e) && STOPS_THE_SEARCH.has(e.code)) throw e;
       const why = e instanceof Error ? e.message : String(e);
       failures.push(`${image.location}: ${why}`);
       if (i < candidates.length - 1) emit({ type: "warning", message: `${why}; trying the next image` });
@@ -48,17 +52,42 @@ export async function resolveImage(config: Pick<Config, "arch" | "images">, opts
   );
 }
 
+/**
+ * Errors that end the search instead of trying the next entry: a variant this user cannot build here
+ * (the next entries would boot a guest without what the template chose it for), and an interruption.
+ */
+const STOPS_THE_SEARCH: ReadonlySet<string> = new Set(["ERR_TSLIMA_IMAGE_NOT_BUILT", "ERR_TSLIMA_INTERRUPTED"]);
+
+/** Errors of a build's preflight: something the user lacks (root, a tool), found before any work. */
+const LACKS: ReadonlySet<string> = new Set(["ERR_TSLIMA_IMAGE_BUILD_ROOT", "ERR_TSLIMA_IMAGE_BUILD_TOOLS"]);
+
+/**
+ * Pure: what a start says when `build:NAME` (a variant) is not built and this user cannot build it:
+ * the image, why, and the command that builds it once.
+ */
+export function variantNotBuilt(name: string, arch: Arch, host: Arch | undefined, lack: TslimaError): TslimaError {
+  const command = sudoBuildCommand(name, arch, host);
+  const fix = lack.code === "ERR_TSLIMA_IMAGE_BUILD_TOOLS" && lack.hint !== undefined ? `${lack.hint}, then ` : "";
+  return new TslimaError("IMAGE_NOT_BUILT", `build:${name} (${arch}) is not built yet, and this start cannot build it: ${lack.message}`, {
+    hint: `${fix}build it once with \`${command}\` (minutes; cached afterwards), then start again`,
+  });
+}
+
 async function resolveEntry(image: Image, arch: Arch, opts: ResolveOptions): Promise<ResolvedImage> {
   if (image.location.startsWith(BUILD_SCHEME)) {
     const build = opts.build ?? buildImage;
     const name = image.location.slice(BUILD_SCHEME.length);
+    // a missing build is made here and now, a variant (build:debian-12-docker) too; waits for a build
+    // of the same image by another process (the builder's lock) and uses it
     const built = await build({
       name,
       arch,
-      // a variant (build:debian-12-docker) is built beforehand or skipped, never built at start
-      prebuiltOnly: isVariant(name),
       cacheDir: opts.buildCacheDir,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }).catch((e: unknown) => {
+      if (isVariant(name) && isTslimaError(e) && LACKS.has(e.code)) throw variantNotBuilt(name, arch, hostArch(), e);
+      throw e;
     });
     return {
       disk: built.disk,

@@ -15,6 +15,7 @@ import { ensurePrivateHome, requirePrivateDir } from "../store/private.js";
 import { inspectStatus } from "../store/status.js";
 import { isAlive, signalProcess, waitGone } from "../proc/pid.js";
 import { poll } from "../proc/wait.js";
+import { StartDeadline } from "./start-deadline.js";
 import { createRequested, editInstance, isLocator, libraryOptions, type CreateOptions, type CreateRequest } from "./create.js";
 import { EventFollower, readEvents } from "../store/follow.js";
 import { forceStop } from "./stop.js";
@@ -197,35 +198,38 @@ async function runDetached(paths: InstancePaths, opts: StartRequest, timeoutMs: 
     await agentGone(120_000);
   };
   const follower = new EventFollower(paths.haStdoutLog);
+  const deadline = new StartDeadline(timeoutMs);
   const next = (): Outcome | undefined => {
     for (const e of follower.poll()) {
       events.push(e);
+      deadline.see(e);
       opts.onEvent?.(e);
       const o = outcomeOf(e);
       if (o) return o;
     }
     return undefined;
   };
-  let outcome: Outcome | undefined;
+  let outcome: Outcome | "timeout" | undefined;
   try {
     outcome = await poll(
       () => {
         const o = next();
+        if (o === undefined && deadline.expired()) return "timeout";
         if (o !== undefined || !(agentExited || (pid !== undefined && !isAlive(pid)))) return o;
         for (const e of follower.poll()) events.push(e);
         const last = [...events].reverse().find((e) => outcomeOf(e) !== undefined);
         throw startFailure(paths, last ? outcomeOf(last)! : { kind: "exited", event: { time: "", status: { errors: [`the host agent exited unexpectedly; see ${paths.haStderrLog}`] }, kind: "other" } });
       },
-      { timeoutMs, intervalMs: 200, ...(opts.signal ? { signal: opts.signal } : {}) },
+      { timeoutMs: Infinity, intervalMs: 200, ...(opts.signal ? { signal: opts.signal } : {}) },
     );
   } catch (e) {
     if (!opts.signal?.aborted) throw e;
     await stopAgent();
     throw new TslimaError("INTERRUPTED", `the start of ${paths.name} was interrupted; the instance is stopped`);
   }
-  if (outcome === undefined) {
+  if (outcome === undefined || outcome === "timeout") {
     await stopAgent();
-    throw new TslimaError("TIMEOUT", `${paths.name} was not ready within ${Math.round(timeoutMs / 1000)}s; the boot was stopped`, {
+    throw new TslimaError("TIMEOUT", `${paths.name} was not ready within ${Math.round(timeoutMs / 1000)}s (not counting the image's download or build); the boot was stopped`, {
       hint: `pass a longer --timeout, and see ${paths.serialLog} and ${paths.haStderrLog}`,
     });
   }

@@ -57,7 +57,7 @@ export function tryLock(path: string, pid: number = process.pid): InstanceLock |
  */
 export async function acquireLock(
   path: string,
-  opts: { timeoutMs: number; onWait?: (holder: number) => void; pollMs?: number },
+  opts: { timeoutMs: number; onWait?: (holder: number) => void; pollMs?: number; signal?: AbortSignal },
 ): Promise<InstanceLock> {
   let holder = 0;
   const lock = await poll(
@@ -68,7 +68,7 @@ export async function acquireLock(
       if (n === 1) opts.onWait?.(holder);
       return undefined;
     },
-    { timeoutMs: opts.timeoutMs, intervalMs: opts.pollMs ?? 250 },
+    { timeoutMs: opts.timeoutMs, intervalMs: opts.pollMs ?? 250, ...(opts.signal ? { signal: opts.signal } : {}) },
   );
   if (lock !== undefined) return lock;
   throw new TslimaError("LOCKED", `another tslima process (pid ${holder}) is working on this instance`, {

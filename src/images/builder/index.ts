@@ -7,7 +7,7 @@ import { fileDigest, formatDigest } from "../digest.js";
 import type { ProgressListener } from "../types.js";
 import { assembleDisk, makeEsp, makeRootFs } from "./disk.js";
 import { debianMirror } from "./mirror.js";
-import { hostArch, preflight } from "./preflight.js";
+import { hostArch, preflight, sudoBuildCommand } from "./preflight.js";
 import { ensureBinfmt } from "./binfmt.js";
 import { bootstrap, cleanGuest, configureGuest, mmdebstrap } from "./rootfs.js";
 import { BuildLog } from "./run.js";
@@ -27,8 +27,10 @@ export interface BuildOptions {
   cacheDir: string;
   onProgress?: ProgressListener;
   env?: NodeJS.ProcessEnv;
-  /** Use a finished build only; never build (IMAGE_NOT_BUILT when there is none). For `build:VARIANT` at start. */
+  /** Use a finished build only; never build (IMAGE_NOT_BUILT when there is none). */
   prebuiltOnly?: boolean;
+  /** Stops the build (a start interrupted): its commands are killed, its work directory removed, INTERRUPTED thrown. */
+  signal?: AbortSignal;
 }
 
 export interface BuiltImage {
@@ -111,13 +113,13 @@ export async function buildImage(opts: BuildOptions): Promise<BuiltImage> {
   }
   if (opts.prebuiltOnly) {
     throw new TslimaError("IMAGE_NOT_BUILT", `${opts.name} is not built (no ${dir})`, {
-      hint: `build it beforehand: \`sudo npx tslima image build ${opts.name}\` (scripts/setup does)`,
+      hint: `build it beforehand: \`${sudoBuildCommand(opts.name, opts.arch)}\``,
     });
   }
   preflight(opts.arch, spec.bootstrapper, opts.env);
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
-  const release = await lock(`${dir}.lock`, emit);
+  const release = await lock(`${dir}.lock`, emit, opts.signal);
   try {
     const again = await completed(dir, spec.key); // another process may have finished it meanwhile
     if (again) {
@@ -139,10 +141,11 @@ async function buildInto(dir: string, spec: BuildSpec, opts: BuildOptions): Prom
   const work = join(parent, `.tmp-${spec.dirName}-${process.pid}`);
   const root = join(work, "root");
   const out = join(work, "out");
-  const log = new BuildLog(join(parent, `${spec.dirName}.log`));
+  const log = new BuildLog(join(parent, `${spec.dirName}.log`), opts.signal);
   const started = Date.now();
   const steps: Record<string, number> = {};
   const step = async (name: string, message: string, fn: () => Promise<void>) => {
+    log.checkStopped();
     emit({ type: "build-step", step: name, message });
     log.write(`\n=== ${name}: ${message}\n`);
     const t = Date.now();
@@ -264,9 +267,10 @@ async function removeEmptyDir(dir: string): Promise<void> {
 }
 
 /** An exclusive lock file holding our pid (see store/lock); waits while a live process holds it, takes over a dead one's. */
-async function lock(path: string, emit: ProgressListener): Promise<() => void> {
+async function lock(path: string, emit: ProgressListener, signal: AbortSignal | undefined): Promise<() => void> {
   const held = await acquireLock(path, {
     timeoutMs: Infinity,
+    ...(signal ? { signal } : {}),
     pollMs: 3000,
     onWait: (holder) => emit({ type: "build-step", step: "wait", message: `waiting for the build in process ${holder} (${path})` }),
   });

@@ -18,6 +18,14 @@ export function hostArch(): Arch | undefined {
   return ({ x64: "x86_64", arm64: "aarch64" } as Record<string, Arch>)[process.arch];
 }
 
+/**
+ * Pure: the command that builds `name` as root into the invoking user's build cache (sudo resets HOME
+ * to root's, so HOME and XDG_CACHE_HOME are kept); `--arch` when it is not the host's.
+ */
+export function sudoBuildCommand(name: string, arch: Arch, host: Arch | undefined = hostArch()): string {
+  return `sudo --preserve-env=HOME,XDG_CACHE_HOME tslima image build ${name}${host !== undefined && host !== arch ? ` --arch ${arch}` : ""}`;
+}
+
 /** QEMU's user-mode emulator for each guest arch, which runs the foreign build's second stage. */
 export const USER_EMULATOR: Partial<Record<Arch, string>> = { aarch64: "qemu-aarch64-static", x86_64: "qemu-x86_64-static" };
 

@@ -1,16 +1,29 @@
+import type { ChildProcess } from "node:child_process";
 import { startChild } from "../../proc/child.js";
+import { signalProcess } from "../../proc/pid.js";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { whichSync } from "../../proc/which.js";
 import { delimiter } from "node:path";
 import { TslimaError } from "../../errors.js";
 
-/** A build log: every command and all of its output go here; errors quote its last lines. */
+/**
+ * A build log: every command and all of its output go here; errors quote its last lines. It also
+ * carries the build's stop signal, which every command run through it obeys.
+ */
 export class BuildLog {
   private readonly stream: WriteStream;
   private tail: string[] = [];
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    readonly signal?: AbortSignal,
+  ) {
     this.stream = createWriteStream(path, { flags: "a" });
+  }
+
+  /** Throws INTERRUPTED once the build was asked to stop. */
+  checkStopped(): void {
+    if (this.signal?.aborted) throw new TslimaError("INTERRUPTED", "the image build was interrupted", { hint: `its partial work is removed; the next build starts over (log: ${this.path})` });
   }
 
   write(text: string): void {
@@ -45,6 +58,26 @@ export function buildEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
 }
 
 /**
+ * Starts a build command in a process group of its own, so that a stop ends it and everything it
+ * started (debootstrap's chroot'ed dpkg and maintainer scripts): the whole group is killed when the
+ * log's signal aborts, and when this process exits.
+ */
+function startBuildChild(log: BuildLog, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  log.checkStopped();
+  const child = startChild(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const killGroup = () => {
+    if (child.pid !== undefined) signalProcess(-child.pid, "SIGKILL");
+  };
+  log.signal?.addEventListener("abort", killGroup, { once: true });
+  process.once("exit", killGroup);
+  child.once("close", () => {
+    log.signal?.removeEventListener("abort", killGroup);
+    process.off("exit", killGroup);
+  });
+  return child;
+}
+
+/**
  * Runs one command to completion, its output into the log. Throws a TslimaError that says what ran,
  * how it ended and what it printed last.
  */
@@ -52,7 +85,7 @@ export async function run(log: BuildLog, argv: string[], opts: { env?: NodeJS.Pr
   const [cmd, ...args] = argv;
   if (cmd === undefined) throw new Error("run: empty argv");
   log.write(`\n$ ${argv.join(" ")}\n`);
-  const child = startChild(cmd, args, { env: opts.env ?? buildEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = startBuildChild(log, cmd, args, opts.env ?? buildEnv());
   child.stdout?.setEncoding("utf8").on("data", (d: string) => log.write(d));
   child.stderr?.setEncoding("utf8").on("data", (d: string) => log.write(d));
   const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
@@ -61,6 +94,7 @@ export async function run(log: BuildLog, argv: string[], opts: { env?: NodeJS.Pr
       child.on("close", (code, signal) => resolve({ code, signal }));
     },
   );
+  log.checkStopped();
   if (result.error || result.code !== 0) {
     const how = result.error
       ? `could not start (${result.error.message})`
@@ -79,7 +113,7 @@ export async function capture(log: BuildLog, argv: string[]): Promise<string> {
   const [cmd, ...args] = argv;
   if (cmd === undefined) throw new Error("capture: empty argv");
   log.write(`\n$ ${argv.join(" ")}\n`);
-  const child = startChild(cmd, args, { env: buildEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = startBuildChild(log, cmd, args, buildEnv());
   let out = "";
   child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr?.setEncoding("utf8").on("data", (d: string) => log.write(d));
@@ -88,6 +122,7 @@ export async function capture(log: BuildLog, argv: string[]): Promise<string> {
     child.on("close", (c) => resolve(c));
   });
   log.write(out);
+  log.checkStopped();
   if (code !== 0) {
     throw new TslimaError("IMAGE_BUILD_FAILED", `\`${argv.join(" ")}\` failed (exit ${code})`, {
       hint: `the full log is ${log.path}`,

@@ -21,9 +21,9 @@ const distros: Record<string, { suite: string; kernelPackage: Record<string, str
 /**
  * Variants: a distribution with packages preinstalled, under a name of its own (`build:debian-12-docker`,
  * `tslima image build debian-12-docker`). A variant is the same build as its distribution with those
- * `--package`s (same key, same cache directory). Unlike a distribution, `build:VARIANT` in images[] is
- * only used when it was built beforehand (scripts/setup builds debian-12-docker): a start never runs
- * the build, it goes on to the next image (see resolve.ts).
+ * `--package`s (same key, same cache directory). A start builds a missing one as it builds a
+ * distribution, but one this user cannot build (not root) ends the start with the command that builds
+ * it instead of going on to the next image (see resolve.ts).
  */
 export const VARIANTS: Record<string, { distro: string; packages: readonly string[] }> = {
   // docker.io pulls containerd, runc, tini and iptables; apparmor: Debian's kernel enables AppArmor and
@@ -36,7 +36,7 @@ export const VARIANTS: Record<string, { distro: string; packages: readonly strin
   "debian-12-docker": { distro: "debian-12", packages: ["docker.io", "apparmor", "rootlesskit", "slirp4netns", "uidmap", "dbus-user-session"] },
 };
 
-/** Pure: whether `name` is a variant (built beforehand only, never at start). */
+/** Pure: whether `name` is a variant (a start that cannot build it refuses, see resolve.ts). */
 export function isVariant(name: string): boolean {
   return Object.hasOwn(VARIANTS, name);
 }

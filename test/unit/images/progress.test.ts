@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatBytes, formatDuration, progressLine, progressPrinter } from "../../../src/images/progress.js";
+import { buildLine, formatBytes, formatDuration, progressLine, progressPrinter } from "../../../src/images/progress.js";
 
 test("formatBytes and formatDuration", () => {
   assert.equal(formatBytes(512), "512 B");
@@ -54,4 +54,10 @@ test("on a TTY, progress redraws one line and later messages start on a new line
   assert.ok(out[1]!.startsWith("\r"));
   assert.equal(out[2], "\n");
   assert.equal(out[3], "warning: w\n");
+});
+
+test("buildLine: a build's phases and its end, as `image build` and a start that builds print them", () => {
+  assert.equal(buildLine({ type: "build-step", step: "bootstrap", message: "debootstrap bookworm amd64" }), "[build] debootstrap bookworm amd64");
+  assert.equal(buildLine({ type: "build-done", dir: "/c/d", seconds: 65, cached: false }), "[build] done in 1m05s: /c/d");
+  assert.equal(buildLine({ type: "build-done", dir: "/c/d", seconds: 65, cached: true }), "[build] using the cached build /c/d (it took 1m05s)");
 });

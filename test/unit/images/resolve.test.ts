@@ -5,11 +5,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { resolveImage } from "../../../src/images/resolve.js";
+import { resolveImage, variantNotBuilt } from "../../../src/images/resolve.js";
+import { preflight } from "../../../src/images/builder/preflight.js";
 import type { BuildOptions, BuiltImage } from "../../../src/images/builder/index.js";
 import type { ProgressEvent } from "../../../src/images/types.js";
 import type { Image } from "../../../src/config/types.js";
-import { isTslimaError } from "../../../src/errors.js";
+import { TslimaError, isTslimaError } from "../../../src/errors.js";
 import { serve, serveHalfThenDrop, startServer } from "./server.js";
 
 const sha256 = (b: Buffer) => "sha256:" + createHash("sha256").update(b).digest("hex");
@@ -23,6 +24,28 @@ async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise
 
 function noBuild(): Promise<BuiltImage> {
   throw new Error("the builder must not run in this test");
+}
+
+/** A builder that records what it was asked and "builds" at once, a result under its cache dir. */
+function recordingBuilder(calls: BuildOptions[], fail?: (o: BuildOptions) => void): (o: BuildOptions) => Promise<BuiltImage> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- rejects, as the real (async) builder does
+  return async (o) => {
+    calls.push(o);
+    fail?.(o);
+    const dir = join(o.cacheDir, "build", "x");
+    return {
+      dir,
+      disk: join(dir, "disk.qcow2"),
+      kernel: join(dir, "vmlinuz"),
+      initrd: join(dir, "initrd.img"),
+      cmdline: "root=LABEL=tslima-root ro",
+      imageYaml: join(dir, "image.yaml"),
+      digests: { disk: "", kernel: "", initrd: "" },
+      key: "k",
+      buildSeconds: 1,
+      cached: true,
+    };
+  };
 }
 
 test("entries are tried in order: a failing one warns and the next one is used", async (t) => {
@@ -148,22 +171,7 @@ test("kernel and initrd entries are fetched with the disk, with the cmdline", as
 test("build:NAME asks the local builder for NAME and the configured arch", async (t) => {
   const home = await tempDir(t);
   const calls: BuildOptions[] = [];
-  const build = (o: BuildOptions): Promise<BuiltImage> => {
-    calls.push(o);
-    const dir = join(o.cacheDir, "build", "x");
-    return Promise.resolve({
-      dir,
-      disk: join(dir, "disk.qcow2"),
-      kernel: join(dir, "vmlinuz"),
-      initrd: join(dir, "initrd.img"),
-      cmdline: "root=LABEL=tslima-root ro",
-      imageYaml: join(dir, "image.yaml"),
-      digests: { disk: "", kernel: "", initrd: "" },
-      key: "k",
-      buildSeconds: 1,
-      cached: true,
-    });
-  };
+  const build = recordingBuilder(calls);
   const r = await resolveImage(
     { arch: "x86_64", images: [{ location: "http://127.0.0.1:9/unreachable.img", arch: "x86_64" }, { location: "build:debian-12", arch: "x86_64" }] },
     { tslimaHome: home, buildCacheDir: join(home, "cache"), build },
@@ -179,20 +187,93 @@ test("build:NAME asks the local builder for NAME and the configured arch", async
   assert.ok(r.kernel && r.initrd);
 });
 
-test("build:VARIANT is used only when built beforehand: not built, the next entry is taken (never a build at start)", async (t) => {
+test("build:VARIANT not built yet is built at start (no prebuilt-only), with the start's stop signal and progress", async (t) => {
+  const home = await tempDir(t);
+  const calls: BuildOptions[] = [];
+  const stop = new AbortController();
+  const onProgress = (): void => {};
+  const r = await resolveImage(
+    { arch: "x86_64", images: [{ location: "build:debian-12-docker", arch: "x86_64" }, { location: "build:debian-12", arch: "x86_64" }] },
+    { tslimaHome: home, buildCacheDir: join(home, "cache"), build: recordingBuilder(calls), signal: stop.signal, onProgress },
+  );
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]!.name, "debian-12-docker");
+  assert.notEqual(calls[0]!.prebuiltOnly, true);
+  assert.equal(calls[0]!.signal, stop.signal);
+  assert.equal(calls[0]!.onProgress, onProgress);
+  assert.equal(r.location, "build:debian-12-docker");
+  assert.equal(r.disk, join(home, "cache", "build", "x", "disk.qcow2"));
+});
+
+/** The builder's own preflight, as a user who is not root (uid 1000) with every tool, or as root without debootstrap. */
+const notRoot = (o: BuildOptions) => preflight(o.arch, "debootstrap", {}, () => "/usr/bin/x", 1000);
+const noDebootstrap = (o: BuildOptions) => preflight(o.arch, "debootstrap", {}, (tool) => (tool === "debootstrap" ? undefined : "/usr/bin/x"), 0);
+
+test("build:VARIANT that this user cannot build (not root): one error naming the image and the command, no other image tried", async (t) => {
+  const home = await tempDir(t);
+  const calls: BuildOptions[] = [];
+  const events: ProgressEvent[] = [];
+  const images: Image[] = [
+    { location: "build:debian-12-docker", arch: "x86_64" },
+    { location: "build:debian-12", arch: "x86_64" },
+  ];
+  await assert.rejects(
+    resolveImage({ arch: "x86_64", images }, { tslimaHome: home, buildCacheDir: home, build: recordingBuilder(calls, notRoot), onProgress: (e) => events.push(e) }),
+    (e: unknown) => {
+      assert.ok(isTslimaError(e));
+      assert.equal(e.code, "ERR_TSLIMA_IMAGE_NOT_BUILT");
+      assert.match(e.message, /^build:debian-12-docker \(x86_64\) is not built yet, and this start cannot build it: .*needs root/);
+      assert.equal(e.hint, "build it once with `sudo --preserve-env=HOME,XDG_CACHE_HOME tslima image build debian-12-docker` (minutes; cached afterwards), then start again");
+      return true;
+    },
+  );
+  assert.deepEqual(calls.map((c) => c.name), ["debian-12-docker"], "build:debian-12 was not tried");
+  assert.deepEqual(events, [], "no warning, no build step");
+});
+
+test("build:VARIANT without a build tool: the error says what to install, then the build command", async (t) => {
+  const home = await tempDir(t);
+  const images: Image[] = [{ location: "build:debian-12-docker", arch: "x86_64" }, { location: "build:debian-12", arch: "x86_64" }];
+  await assert.rejects(resolveImage({ arch: "x86_64", images }, { tslimaHome: home, buildCacheDir: home, build: recordingBuilder([], noDebootstrap) }), (e: unknown) => {
+    assert.ok(isTslimaError(e) && e.code === "ERR_TSLIMA_IMAGE_NOT_BUILT");
+    assert.match(e.message, /needs debootstrap, not found/);
+    assert.equal(e.hint, "apt-get install debootstrap, then build it once with `sudo --preserve-env=HOME,XDG_CACHE_HOME tslima image build debian-12-docker` (minutes; cached afterwards), then start again");
+    return true;
+  });
+});
+
+test("variantNotBuilt: another arch than the host's is named with --arch", () => {
+  const lack = new TslimaError("IMAGE_BUILD_ROOT", "building a guest image needs root");
+  const e = variantNotBuilt("debian-12-docker", "aarch64", "x86_64", lack);
+  assert.match(e.hint ?? "", /`sudo --preserve-env=HOME,XDG_CACHE_HOME tslima image build debian-12-docker --arch aarch64`/);
+  assert.doesNotMatch(variantNotBuilt("debian-12-docker", "x86_64", "x86_64", lack).hint ?? "", /--arch/);
+});
+
+test("build:debian-12 (not a variant) that cannot be built is a warning and the next entry is used, as before", async (t) => {
   const home = await tempDir(t);
   const disk = join(home, "plain.img");
   await writeFile(disk, "plain");
   const events: ProgressEvent[] = [];
-  const images: Image[] = [
-    { location: "build:debian-12-docker", arch: "x86_64" },
-    { location: disk, arch: "x86_64" },
-  ];
-  // the real builder: with nothing in the build cache it must refuse before any build step (no root, no debootstrap needed)
-  const r = await resolveImage({ arch: "x86_64", images }, { tslimaHome: home, buildCacheDir: join(home, "b"), onProgress: (e) => events.push(e) });
+  const r = await resolveImage(
+    { arch: "x86_64", images: [{ location: "build:debian-12", arch: "x86_64" }, { location: disk, arch: "x86_64" }] },
+    { tslimaHome: home, buildCacheDir: home, build: recordingBuilder([], notRoot), onProgress: (e) => events.push(e) },
+  );
   assert.equal(r.disk, disk);
-  const warnings = events.filter((e) => e.type === "warning").map((e) => (e.type === "warning" ? e.message : ""));
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /debian-12-docker is not built/);
-  assert.ok(!events.some((e) => e.type === "build-step"), "no build step ran");
+  assert.equal(events.filter((e) => e.type === "warning").length, 1);
+});
+
+test("an interrupted build ends the search: no other image is tried", async (t) => {
+  const home = await tempDir(t);
+  const calls: BuildOptions[] = [];
+  const interrupted = () => {
+    throw new TslimaError("INTERRUPTED", "the image build was interrupted");
+  };
+  await assert.rejects(
+    resolveImage(
+      { arch: "x86_64", images: [{ location: "build:debian-12-docker", arch: "x86_64" }, { location: "build:debian-12", arch: "x86_64" }] },
+      { tslimaHome: home, buildCacheDir: home, build: recordingBuilder(calls, interrupted) },
+    ),
+    (e: unknown) => isTslimaError(e) && e.code === "ERR_TSLIMA_INTERRUPTED",
+  );
+  assert.equal(calls.length, 1);
 });
