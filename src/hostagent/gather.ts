@@ -18,6 +18,7 @@ import { findVirtiofsd } from "../mounts/index.js";
 import { SFTP_UNCONFINED_ENV } from "../mounts/sftp-confine.js";
 import { additionalDisks } from "../disks/plan.js";
 import { hostProxyEnv } from "../cidata/proxy-env.js";
+import { containerdArchive } from "./containerd.js";
 import { readCaCertFiles } from "./ca-files.js";
 import { buildCacheDir, type InstancePaths } from "../store/paths.js";
 import { writeShellFacts } from "../store/shell-facts.js";
@@ -132,6 +133,7 @@ export async function gather(c: GatherContext): Promise<Gathered> {
     if (audio !== undefined) report.warn(audio);
   }
   const virtiofsd = needsVirtiofsd(config) ? findVirtiofsd() : undefined;
+  const containerd = await containerdArchive(config, c.home, (m) => report.warn(m));
   const host: BootHost = {
     facts,
     qemu,
@@ -145,6 +147,7 @@ export async function gather(c: GatherContext): Promise<Gathered> {
     sftpUnconfined: process.env[SFTP_UNCONFINED_ENV] === "1",
     proxyEnv: hostProxyEnv(process.env),
     caCertFiles: readCaCertFiles(config, facts.home, paths.limaYaml),
+    ...(containerd ? { containerdArchive: containerd } : {}),
     disks,
     freshDisk: firstStart,
     // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).
