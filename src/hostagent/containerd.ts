@@ -1,7 +1,7 @@
 import type { Config } from "../config/types.js";
 import { containerdArchives, wantsContainerd } from "../config/containerd.js";
 import type { ContainerdArchiveFile } from "../cidata/containerd.js";
-import { fetchFile } from "../images/index.js";
+import { fetchFile, type ProgressListener } from "../images/index.js";
 import { fileDigest, formatDigest } from "../images/digest.js";
 
 /** What `containerd:` asks for, as its field names, for messages. */
@@ -15,7 +15,7 @@ function asked(config: Config): string {
  * used), with its digest. When none can be had the start goes on without containerd: ONE warning
  * naming the field, each location and why, and how to turn it off. Executor.
  */
-export async function containerdArchive(config: Config, home: string, warn: (m: string) => void): Promise<ContainerdArchiveFile | undefined> {
+export async function containerdArchive(config: Config, home: string, warn: (m: string) => void, onProgress?: ProgressListener): Promise<ContainerdArchiveFile | undefined> {
   if (!wantsContainerd(config)) return undefined;
   const archives = containerdArchives(config);
   const off = "set containerd: {system: false, user: false} in lima.yaml (or start with --containerd none) to silence this";
@@ -26,7 +26,7 @@ export async function containerdArchive(config: Config, home: string, warn: (m: 
   const failures: string[] = [];
   for (const a of archives) {
     try {
-      const path = await fetchFile(a.location, a.digest, { tslimaHome: home });
+      const path = await fetchFile(a.location, a.digest, { tslimaHome: home, ...(onProgress ? { onProgress } : {}) });
       return { path, digest: a.digest ?? formatDigest(await fileDigest(path, "sha256")) };
     } catch (e) {
       failures.push(`${a.location}: ${(e as Error).message}`);
