@@ -146,10 +146,10 @@ function size(flag: string, v: string, isSize: (s: string) => boolean): string {
   throw new TslimaError("INVALID_FLAG", `${flag} ${JSON.stringify(v)} is not a size`, { hint: `use e.g. ${flag} 4 (GiB) or ${flag} 512MiB` });
 }
 
-/** The flags tslima cannot honour, and flags that conflict: refused before anything is written. */
 /** limactl's --containerd values. */
 const CONTAINERD_MODES = ["none", "user", "system", "user+system", "system+user"];
 
+/** The flags tslima cannot honour, and flags that conflict: refused before anything is written. */
 function refuseUnsupported(f: CreateFlags): void {
   if (f.vmType !== undefined && f.vmType !== "qemu") {
     throw flagError("--vm-type", `${JSON.stringify(f.vmType)} is not supported: tslima runs QEMU only`, "leave --vm-type out, or use --vm-type qemu");
