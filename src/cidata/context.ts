@@ -3,6 +3,13 @@ import type { MountPlan } from "../mounts/types.js";
 
 import type { GuestNic } from "./user-networks.js";
 
+/** containerd's archive to put on the cidata disk: its host path and digest (hostagent/containerd.ts found it). */
+export interface ContainerdArchiveFile {
+  path: string;
+  /** `sha256:HEX` (or the sha512 given in lima.yaml): the guest installs again when it changes. */
+  digest: string;
+}
+
 /** What cidataFiles() needs besides the Config. Pure data. */
 export interface CidataContext {
   instanceName: string;
@@ -23,6 +30,8 @@ export interface CidataContext {
   hostProxyEnv?: Record<string, string>;
   /** The texts of caCerts.files, read on the host when the instance starts (hostagent/ca-files.ts). */
   caCertFiles?: string[];
+  /** containerd.system/user: the nerdctl-full archive the agent fetched (cidata/containerd.ts). */
+  containerdArchive?: ContainerdArchiveFile;
 }
 
 export { GUEST_LIB, HOST_IP, PROVISION_LOG, READY_FILE, guestHostname } from "../config/guest.js";

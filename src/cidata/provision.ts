@@ -59,8 +59,8 @@ export function homeAlias(home: string): string | undefined {
   return m ? `${m[1]}.${m[2] === "linux" ? "guest" : "linux"}` : undefined;
 }
 
-/** The ordered steps (plan.sh, sourced by the runner) and the files they use. */
-export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string): { planSh: string; files: WriteFile[]; bootIndices: string[] } {
+/** The ordered steps (plan.sh, sourced by the runner) and the files they use; `before` runs ahead of the provisioning steps. */
+export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string, before: readonly string[] = []): { planSh: string; files: WriteFile[]; bootIndices: string[] } {
   const lines = ["# tslima: generated boot plan, run in this order on every boot"];
   const files: WriteFile[] = [];
   const bootIndices: string[] = [];
@@ -115,7 +115,7 @@ export function provisionPlan(config: Config, mounts: MountPlan, hostIp: string)
         steps[2]?.push(`unsupported ${p.mode} ${idx}`);
     }
   });
-  lines.push(...steps.flat());
+  lines.push(...before, ...steps.flat());
   return { planSh: `${lines.join("\n")}\n`, files, bootIndices };
 }
 

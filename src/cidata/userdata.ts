@@ -8,6 +8,7 @@ import { fstabUnescape } from "../mounts/fstab.js";
 import { shQuote } from "./shell.js";
 import { guestEnv, guestProxyEnv } from "./proxy-env.js";
 import { proxyBootCommand } from "./proxy-files.js";
+import { containerdPlan } from "./containerd.js";
 import {
   LIGHT_BOOT_DROPIN,
   LIGHT_BOOT_DROPIN_PATH,
@@ -53,7 +54,8 @@ export function userData(config: Config, ctx: CidataContext): string {
   const hostname = guestHostname(ctx.instanceName);
   const proxies = guestProxyEnv(config.env, config.propagateProxyEnv, ctx.hostProxyEnv ?? {}, HOST_IP);
   const env = envScript(config, guestEnv(config.env, proxies));
-  const plan = provisionPlan(config, ctx.mounts, HOST_IP);
+  const containerd = containerdPlan(config, ctx.containerdArchive);
+  const plan = provisionPlan(config, ctx.mounts, HOST_IP, containerd.lines);
   const sshfsKeys = ctx.mounts.mounts.flatMap((m) => (m.sshfs ? [sshfsAllowKey(m.sshfs.target)] : []));
   const writeFiles: WriteFile[] = [
     { path: `${GUEST_LIB}/runner.sh`, content: RUNNER_SH, permissions: "0755" },
@@ -61,6 +63,7 @@ export function userData(config: Config, ctx: CidataContext): string {
     // env: and param: values: root only here; the runner opens it to the user's group (user + root)
     { path: `${GUEST_LIB}/env.sh`, content: env, permissions: "0600" },
     ...plan.files,
+    ...containerd.files,
     ...(sshfsKeys.length > 0
       ? [
           { path: SSHFS_HELPER, content: SSHFS_HELPER_SH, permissions: "0755" },

@@ -40,7 +40,7 @@ const CREATE_FLAGS: Array<[string, string, ((value: string, previous: never) => 
   ["--vm-type <type>", "virtual machine type (only qemu)"],
   ["--ssh-port <port>", "the host port of ssh (0: any free port)", port],
   ["--network <net>", "join a network of networks.yaml, e.g. lima:user-v2 (tslima runs user-v2 networks; see `network list`); repeatable or comma-separated", collectList],
-  ["--containerd <mode>", "containerd mode: only none (tslima does not install containerd)"],
+  ["--containerd <mode>", "containerd mode: user, system, user+system or none"],
   ["--video", "enable video output (video.display: default; tslima's guests have no display yet: warned about)"],
   ["--nested-virt", "enable nested virtualization (nestedVirtualization: true)"],
   ["--audio-device <device>", "audio device backend (audio.device)"],

@@ -146,16 +146,16 @@ function size(flag: string, v: string, isSize: (s: string) => boolean): string {
   throw new TslimaError("INVALID_FLAG", `${flag} ${JSON.stringify(v)} is not a size`, { hint: `use e.g. ${flag} 4 (GiB) or ${flag} 512MiB` });
 }
 
+/** limactl's --containerd values. */
+const CONTAINERD_MODES = ["none", "user", "system", "user+system", "system+user"];
+
 /** The flags tslima cannot honour, and flags that conflict: refused before anything is written. */
 function refuseUnsupported(f: CreateFlags): void {
   if (f.vmType !== undefined && f.vmType !== "qemu") {
     throw flagError("--vm-type", `${JSON.stringify(f.vmType)} is not supported: tslima runs QEMU only`, "leave --vm-type out, or use --vm-type qemu");
   }
-  if (f.containerd !== undefined && f.containerd !== "none") {
-    if (!["user", "system", "user+system", "system+user"].includes(f.containerd)) {
-      throw flagError("--containerd", `expected one of user, system, user+system, none, got ${JSON.stringify(f.containerd)}`, "use --containerd none");
-    }
-    throw flagError("--containerd", `${f.containerd}: tslima does not install containerd/nerdctl`, "use --containerd none, and install a container engine with a provision script (see template:docker)");
+  if (f.containerd !== undefined && !CONTAINERD_MODES.includes(f.containerd)) {
+    throw flagError("--containerd", `expected one of ${CONTAINERD_MODES.join(", ")}, got ${JSON.stringify(f.containerd)}`, "use --containerd none, user, system or user+system");
   }
   const mounts = (f.mount?.length ?? 0) > 0;
   const only = (f.mountOnly?.length ?? 0) > 0;
@@ -199,7 +199,7 @@ export function requestFrom(f: CreateFlags, cwd: string, isSize: (s: string) => 
   if (f.dns && f.dns.length > 0) r.dns = f.dns;
   if (f.plain === true) r.plain = true;
   if (f.sshPort !== undefined) r.sshPort = f.sshPort;
-  if (f.containerd === "none") r.containerd = { system: false, user: false };
+  if (f.containerd !== undefined) r.containerd = { system: f.containerd.includes("system"), user: f.containerd.includes("user") };
   const sets = [...fieldFlagExpressions(f), ...(f.set ?? [])];
   if (sets.length > 0) r.sets = sets;
   return r;

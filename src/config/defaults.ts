@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { setOwn } from "./ast.js";
 import { executeTemplate } from "../lang/gotemplate.js";
 import { formatSize } from "./sizes.js";
+import { fillContainerd } from "./containerd.js";
 import type { Arch, Config, FirmwareImage, HostFacts, MountType } from "./types.js";
 import {
   bool, fillImage, fillMount, fillNetwork, fillPortForward, fillProbe, fillProvision, int, list, obj, str, stringMap,
@@ -132,7 +133,6 @@ export function fillDefaults(yaml: Raw, host: HostFacts, instanceName: string, o
 
   const ssh = obj(yaml.ssh);
   const hr = obj(yaml.hostResolver);
-  const cd = obj(yaml.containerd);
   const hostMem = Math.floor(host.memoryBytes / 2);
   const extra = fillExtra(yaml, ctx);
 
@@ -165,8 +165,7 @@ export function fillDefaults(yaml: Raw, host: HostFacts, instanceName: string, o
     param,
     // Lima executes the message as a template with the instance's host-side variables ({{.Dir}}, {{.Name}}, ...).
     message: str(yaml.message) ? tmpl(str(yaml.message) as string, { ...hostVars, Hostname: hostname }, ["message"]) : "",
-    // tslima does not install containerd/nerdctl (Lima's default for user is true); see validate.ts
-    containerd: { system: bool(cd.system, false), user: bool(cd.user, false) },
+    containerd: fillContainerd(yaml.containerd, arch, plain),
     hostResolver: { enabled: bool(hr.enabled, true), ipv6: bool(hr.ipv6, false), hosts: stringMap(hr.hosts) },
     propagateProxyEnv: bool(yaml.propagateProxyEnv, true),
     upgradePackages: bool(yaml.upgradePackages, false),

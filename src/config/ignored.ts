@@ -35,7 +35,6 @@ const IGNORED: IgnoredField[] = [
   { path: ["rosetta"], asks: someTrue, why: "Rosetta needs vmType vz on macOS" },
   { path: ["mounts", "*", "sshfs", "sftpDriver"], why: "reverse-sshfs always uses the host's OpenSSH sftp-server" },
   { path: ["ssh", "overVsock"], asks: isTrue, why: "SSH always goes over the forwarded TCP port" },
-  { path: ["containerd"], asks: someTrue, why: "containerd/nerdctl is not installed; install a container engine with a provision script" },
   { path: ["provision", "*", "user"], why: "Lima 2.x has no such field (its Provision type has none): system, dependency and boot scripts run as root, user scripts as the instance user, data and yq files are written with owner:" },
   { path: ["networks", "*", "socket"], why: "socket networks are not attached; the guest has the user-mode network only" },
   { path: ["guestInstallPrefix"], why: "tslima installs no guest agent" },

@@ -112,6 +112,13 @@ export interface Network {
   metric?: number;
 }
 
+/** One of containerd.archives: a nerdctl-full archive (arch filled with the config's when unset, as Lima). */
+export interface ContainerdArchive {
+  location: string;
+  arch: Arch;
+  digest?: string;
+}
+
 /** One of firmware.images: a UEFI code image (arch filled with the config's when unset, as Lima). */
 export interface FirmwareImage {
   location: string;
@@ -151,7 +158,8 @@ export interface Config {
   env: Record<string, string>;
   param: Record<string, string>;
   message: string;
-  containerd: { system: boolean; user: boolean };
+  /** containerd (config/containerd.ts): Lima's archives filled in; installed at boot when system or user. */
+  containerd: { system: boolean; user: boolean; archives: ContainerdArchive[] };
   hostResolver: { enabled: boolean; ipv6: boolean; hosts: Record<string, string> };
   propagateProxyEnv: boolean;
   upgradePackages: boolean;

@@ -11,6 +11,7 @@ import { validateResources } from "./validate-resources.js";
 import { videoFindings } from "./video.js";
 import { audioFindings } from "./audio.js";
 import { validateCopyToHost } from "./copy-to-host.js";
+import { containerdFindings } from "./containerd.js";
 
 export { NOT_SUPPORTED, type Finding };
 
@@ -97,6 +98,7 @@ export function validateConfig(config: Config, raw: Record<string, unknown>, hos
   validateAdditionalDisks(config.extra.additionalDisks, out);
   out.push(...videoFindings(config), ...audioFindings(config));
   validateCopyToHost(config.extra.copyToHost, out);
+  out.push(...containerdFindings(config, ARCHES));
   out.push(...ignoredFields(raw));
   return out;
 }

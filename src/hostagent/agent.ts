@@ -200,7 +200,7 @@ export class HostAgent implements RequestHost {
 
   private writeCidata(plan: BootPlan): void {
     this.report.step("cidata", "Writing cidata.iso");
-    writeCidata(this.paths, plan.cidata);
+    writeCidata(this.paths, plan.cidata, plan.cidataHostFiles);
   }
 
   /** Restores the saved state; one QEMU cannot load is discarded and the plan's fallback boots. */

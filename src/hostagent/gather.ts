@@ -18,6 +18,8 @@ import { findVirtiofsd } from "../mounts/index.js";
 import { SFTP_UNCONFINED_ENV } from "../mounts/sftp-confine.js";
 import { additionalDisks } from "../disks/plan.js";
 import { hostProxyEnv } from "../cidata/proxy-env.js";
+import { containerdArchive } from "./containerd.js";
+import { wantsContainerd } from "../config/containerd.js";
 import { readCaCertFiles } from "./ca-files.js";
 import { buildCacheDir, type InstancePaths } from "../store/paths.js";
 import { writeShellFacts } from "../store/shell-facts.js";
@@ -143,6 +145,10 @@ export async function gather(c: GatherContext): Promise<Gathered> {
     if (audio !== undefined) report.warn(audio);
   }
   const virtiofsd = needsVirtiofsd(config) ? findVirtiofsd() : undefined;
+  if (wantsContainerd(config)) report.say(`Fetching the nerdctl-full archive for ${config.arch} (containerd.archives)`);
+  const containerd = await containerdArchive(config, c.home, (m) => report.warn(m), (p) => {
+    if (p.type === "download-progress") report.emit({ kind: "progress", progress: { done: p.receivedBytes, ...(p.totalBytes ? { total: p.totalBytes } : {}) } });
+  });
   const host: BootHost = {
     facts,
     qemu,
@@ -156,6 +162,7 @@ export async function gather(c: GatherContext): Promise<Gathered> {
     sftpUnconfined: process.env[SFTP_UNCONFINED_ENV] === "1",
     proxyEnv: hostProxyEnv(process.env),
     caCertFiles: readCaCertFiles(config, facts.home, paths.limaYaml),
+    ...(containerd ? { containerdArchive: containerd } : {}),
     disks,
     freshDisk: firstStart,
     // The cidata the guest saw at its last READY (the marker is taken: a boot that fails leaves none).

@@ -70,7 +70,9 @@ export function describeProvisionFailures(log: string): string[] {
     if (line.trim() === "") continue;
     try {
       const f = JSON.parse(line) as { mode?: string; index?: number; exit?: number; what?: string };
-      out.push(`provision[${f.index ?? "?"}] (${f.mode ?? "?"}) failed with exit code ${f.exit ?? "?"}: ${f.what ?? ""}`.trimEnd());
+      // containerd's installer (cidata/containerd.ts) is no provision entry: named by its field
+      const step = f.mode === "containerd" ? "containerd" : `provision[${f.index ?? "?"}] (${f.mode ?? "?"})`;
+      out.push(`${step} failed with exit code ${f.exit ?? "?"}: ${f.what ?? ""}`.trimEnd());
     } catch {
       out.push(line.trim());
     }

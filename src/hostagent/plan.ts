@@ -11,6 +11,7 @@ import type { Firmware, QemuFacts } from "../qemu/types.js";
 import type { AttachedDisk } from "../disks/plan.js";
 import { cidataFiles } from "../cidata/files.js";
 import { isoImage } from "../cidata/iso.js";
+import { containerdPlan, type ContainerdArchiveFile } from "../cidata/containerd.js";
 import { bootMode, cidataDigest, kernelCmdline, type BootMode } from "../cidata/boot-mode.js";
 import { sshConfigText } from "../ssh/config.js";
 import type { InstancePaths } from "../store/paths.js";
@@ -63,6 +64,8 @@ export interface BootHost {
   orphan?: Orphan;
   /** hostResolver: the port of the agent's DNS server (the guest's resolver is pointed at it). */
   hostResolverPort?: number;
+  /** containerd.system/user: the nerdctl-full archive fetched (hostagent/containerd.ts), when one could be had. */
+  containerdArchive?: ContainerdArchiveFile;
   /** The user-v2 networks lima.yaml's `networks[].lima` names, by name, from networks.yaml. */
   networks?: Record<string, UserNetwork>;
 }
@@ -97,6 +100,8 @@ export interface BootPlan {
   tpm?: true;
   /** The cloud-init NoCloud files, by name, for cidata.iso. */
   cidata: Record<string, string>;
+  /** Host files copied into cidata.iso besides, by name (containerd's nerdctl-full.tgz); their digests are in `cidata`. */
+  cidataHostFiles?: Record<string, string>;
   /** The text of the instance's ssh.config. */
   sshConfig: string;
   /** A firmware boot: the firmware whose UEFI variable store template the instance gets a copy of. */
@@ -160,7 +165,9 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     ...(hostResolverActive(config) && host.hostResolverPort !== undefined ? { hostResolverPort: host.hostResolverPort } : {}),
     ...(host.proxyEnv ? { hostProxyEnv: host.proxyEnv } : {}),
     ...(host.caCertFiles && host.caCertFiles.length > 0 ? { caCertFiles: host.caCertFiles } : {}),
+    ...(host.containerdArchive ? { containerdArchive: host.containerdArchive } : {}),
   });
+  const cidataHostFiles = containerdPlan(config, host.containerdArchive).cidata;
   const sshConfig = sshConfigText(paths, {
     user: config.user.name,
     port: host.sshPort,
@@ -201,6 +208,7 @@ export function planBoot(config: Config, host: BootHost, paths: InstancePaths): 
     ...(display.kind === "vnc" ? { vnc: display.vnc } : {}),
     ...(tpm ? { tpm: true as const } : {}),
     cidata,
+    ...(Object.keys(cidataHostFiles).length > 0 ? { cidataHostFiles } : {}),
     sshConfig,
     ...(firmware !== undefined ? { efiVars: firmware } : {}),
     qemu: { binary: host.qemu.binary, argv },

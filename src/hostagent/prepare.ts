@@ -125,9 +125,14 @@ export function sshPublicKeys(config: Config, userPublicKey: string): string[] {
   return keys;
 }
 
-/** Writes the instance's cidata.iso from the plan's files (it holds the guest's private host key: mode 0600). */
-export function writeCidata(paths: InstancePaths, files: Record<string, string>): void {
-  writeFileAtomic(paths.cidataIso, isoImage("cidata", files), 0o600);
+/**
+ * Writes the instance's cidata.iso from the plan's files and the host files it names (containerd's
+ * archive); it holds the guest's private host key: mode 0600.
+ */
+export function writeCidata(paths: InstancePaths, files: Record<string, string>, hostFiles: Record<string, string> = {}): void {
+  const all: Record<string, string | Buffer> = { ...files };
+  for (const [name, path] of Object.entries(hostFiles)) all[name] = readFileSync(path);
+  writeFileAtomic(paths.cidataIso, isoImage("cidata", all), 0o600);
 }
 
 /**

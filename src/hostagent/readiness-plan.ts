@@ -7,6 +7,7 @@ import { LIGHT_BOOT_UNIT_PATH } from "../cidata/scripts/runner.js";
 import { CHECK_REPAIRED } from "../cidata/scripts/check.js";
 import { REMOUNT_SCRIPT } from "../mounts/suspend.js";
 import { sshfsAllowKey } from "../mounts/sshfs-helper.js";
+import { wantsContainerd } from "../config/containerd.js";
 import { additionalDisks } from "../disks/plan.js";
 import { REIDENTIFY_SCRIPT } from "./reidentify-script.js";
 import { HOSTAGENT_HOST_RESOLVER_SH, HOSTAGENT_IDENTITY_SH, HOSTAGENT_LIGHT_READY_SH, HOSTAGENT_NETWORKS_SH } from "../guest/embedded.js";
@@ -308,7 +309,7 @@ export function readinessSteps(config: Config, mounts: MountPlan, cloudInit: Clo
       edits,
     });
   }
-  if (config.provision.length > 0 || additionalDisks(config).length > 0) {
+  if (config.provision.length > 0 || additionalDisks(config).length > 0 || wantsContainerd(config)) {
     steps.push({
       kind: "provision-report",
       description: "the provisioning scripts succeeded",

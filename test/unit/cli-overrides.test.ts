@@ -61,11 +61,16 @@ test("Lima's flags become the library's typed request: mounts and port forwards 
   assert.equal(request({ mountWritable: true }).mountWritable, true);
 });
 
+test("--containerd sets containerd.system and containerd.user", () => {
+  assert.deepEqual(request({ containerd: "user+system" }).containerd, { system: true, user: true });
+  assert.deepEqual(request({ containerd: "system" }).containerd, { system: true, user: false });
+  assert.deepEqual(request({ containerd: "user" }).containerd, { system: false, user: true });
+});
+
 test("bad flags are INVALID_FLAG errors naming the flag", () => {
   const cases: Array<[CreateFlags, RegExp]> = [
     [{ vmType: "vz" }, /^--vm-type: "vz" is not supported/],
     [{ network: ["lima:user-v2", "shared"] }, /^--network: network name must be `vzNAT` or `lima:\*`, got "shared"/],
-    [{ containerd: "user" }, /^--containerd: user: tslima does not install/],
     [{ containerd: "lots" }, /^--containerd: expected one of/],
     [{ mountNone: true, mountOnly: ["/x"] }, /^--mount-none: conflicts with --mount-only/],
     [{ mount: ["/x"], mountOnly: ["/y"] }, /^--mount: conflicts with --mount-only/],

@@ -157,8 +157,8 @@ test("param names, dns with hostResolver, additionalDisks, versions, user", () =
   one({ user: { name: "Bad Name" } }, "user.name", /Linux user name/);
 });
 
-test("containerd is a warning, not an error", () => {
+test("containerd is acted on: no finding for Lima's default archives", () => {
   const yaml = { images: [image], containerd: { user: true } };
   const findings = validateConfig(fillDefaults(yaml, linuxHost, "t").config, yaml, linuxHost);
-  assert.deepEqual(findings.map((f) => [fieldPath(f.path), f.warning]), [["containerd", true]]);
+  assert.deepEqual(findings.map((f) => [fieldPath(f.path), f.warning]), []);
 });

@@ -116,6 +116,15 @@ test("hostResolver: the agent's port goes into the cidata's bootcmd (the drop-in
   assert.doesNotMatch(off, /tslima-host-resolver/);
 });
 
+test("golden boot plan: containerd.system: the fetched archive goes on the cidata as nerdctl-full.tgz", () => {
+  const containerd = { system: true, user: false, archives: [{ location: "https://example.org/nerdctl-full.tgz", arch: "x86_64" as const }] };
+  const containerdArchive = { path: "/home/alice/.tslima/_cache/download/by-url-sha256/ab/data", digest: `sha256:${"a".repeat(64)}` };
+  const plan = planBoot(testConfig({ containerd }), { ...host, containerdArchive }, testPaths);
+  assert.deepEqual(plan.cidataHostFiles, { "nerdctl-full.tgz": containerdArchive.path });
+  assert.equal(planBoot(testConfig({ containerd }), host, testPaths).cidataHostFiles, undefined, "no archive could be had: none on the cidata");
+  assertGolden("kernel-containerd", plan);
+});
+
 test("readiness steps: order and fatality follow the config", () => {
   const kinds = (c: Partial<Config>) => planBoot(testConfig(c), host, testPaths).launch.readiness.map((s) => `${s.kind}${s.fatal ? "" : "?"}`);
   // the last step writes the guest's file systems to disk (issue 31): a crash after READY loses nothing

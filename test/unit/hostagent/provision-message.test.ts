@@ -6,11 +6,12 @@ import { fillDefaults } from "../../../src/config/index.js";
 import { linuxHost } from "../config/support.js";
 
 test("provisioning failures from the guest runner's JSON lines", () => {
-  const log = '{"mode":"system","index":1,"exit":100,"what":"system script 1"}\n\n{"mode":"data","index":0,"exit":1,"what":"write /etc/x"}\nnot json\n';
+  const log = '{"mode":"system","index":1,"exit":100,"what":"system script 1"}\n\n{"mode":"data","index":0,"exit":1,"what":"write /etc/x"}\nnot json\n{"mode":"containerd","index":0,"exit":5,"what":"install containerd (containerd.user): see the guest journal"}\n';
   assert.deepEqual(describeProvisionFailures(log), [
     "provision[1] (system) failed with exit code 100: system script 1",
     "provision[0] (data) failed with exit code 1: write /etc/x",
     "not json",
+    "containerd failed with exit code 5: install containerd (containerd.user): see the guest journal",
   ]);
   assert.deepEqual(describeProvisionFailures(""), []);
 });

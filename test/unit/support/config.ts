@@ -24,7 +24,7 @@ export function testConfig(over: Partial<Config> = {}): Config {
     env: {},
     param: {},
     message: "",
-    containerd: { system: false, user: false },
+    containerd: { system: false, user: false, archives: [] },
     hostResolver: { enabled: true, ipv6: false, hosts: {} },
     propagateProxyEnv: true,
     upgradePackages: false,
