@@ -25,7 +25,7 @@ import type { InstancePaths } from "../store/paths.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import { knownHostsLine } from "../ssh/hostkey.js";
 import { closeControlMaster, guestExec } from "../ssh/exec.js";
-import { waitForSsh } from "../ssh/wait.js";
+import { RESUMED_SSH_POLL_MS, waitForSsh } from "../ssh/wait.js";
 import { retry } from "../proc/wait.js";
 import { asRoot } from "../mounts/index.js";
 
@@ -90,7 +90,7 @@ export async function reidentifyGuest(paths: InstancePaths, script: string, o: {
   closeControlMaster(paths);
   writeFileAtomic(paths.knownHosts, `${knownHostsLine(paths.name, publicKey)}\n`);
   // as long as the resume's first ssh step may take (a loaded host): the start's timeout bounds it
-  await waitForSsh(paths, Infinity, { ...o, denialIsFinal: true });
+  await waitForSsh(paths, Infinity, { ...o, denialIsFinal: true, intervalMs: RESUMED_SSH_POLL_MS });
   // (a dropped session's script may still be finishing)
   await retry(
     async () => {
