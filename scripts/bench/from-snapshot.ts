@@ -49,6 +49,8 @@ async function timedStart(args: string[], name: string): Promise<Map<string, num
   for (const p of phaseDurations(evs)) if (p.step !== "total") out.set(p.step, (out.get(p.step) ?? 0) + p.ms);
   out.set("cli: READY seen, exited", r.exitAt - Date.parse(ready?.time ?? ""));
   out.set("total (wall clock)", r.ms);
+  const said = evs.find((e) => e.kind === "message" && e.message.startsWith("timings: "));
+  if (said?.kind === "message") console.log(`${name}: ${said.message}`);
   return out;
 }
 

@@ -112,7 +112,7 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       return undefined;
     }
     case "reidentify": {
-      const said = await reidentifyGuest(paths, s.script, { signal: c.stop, beforeAttempt: c.interrupt });
+      const said = await reidentifyGuest(paths, s.script, { signal: c.stop, beforeAttempt: c.interrupt }, c.timed);
       if (said !== "") c.emit({ kind: "message", message: said });
       return undefined;
     }
@@ -127,7 +127,10 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
     }
     case "host-resolver": {
       if (c.hostResolverPort === undefined) return undefined;
-      const r = await guestExec(paths, asRoot(s.script, "tslima-host-resolver", [s.hostIp, String(c.hostResolverPort)]), { timeoutMs: 60_000 });
+      const args = [s.hostIp, String(c.hostResolverPort)];
+      // as the user first: a guest pointed there already (a resume) needs no sudo; exit 3 asks for root
+      let r = await guestExec(paths, ["sh", "-c", s.script, "tslima-host-resolver", ...args], { timeoutMs: 60_000 });
+      if (r.code === 3) r = await guestExec(paths, asRoot(s.script, "tslima-host-resolver", args), { timeoutMs: 60_000 });
       if (r.code !== 0) throw new TslimaError("NOT_READY", r.stderr.trim().split("\n").pop() || `exit ${r.code}`);
       if (r.stdout.trim() !== "") c.emit({ kind: "message", message: r.stdout.trim() });
       return undefined;
