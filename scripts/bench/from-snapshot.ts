@@ -5,7 +5,9 @@
  * missing) and runs the CLI with that directory as TSLIMA_HOME. BENCH_RUNS rounds (default 3), each:
  * start --from base NEW, suspend NEW, start NEW (the resume), delete NEW. Prints the median of each
  * phase: the CLI and agent startup (CLI spawned -> the agent's first event), the agent's steps (its
- * event log, phaseDurations), and the CLI's exit after READY. Nothing here is asserted.
+ * event log, phaseDurations), and the CLI's exit after READY, and each run's "timings:" line.
+ * BENCH_BASELINE=/path/to/other/bin/tslima.js: the same rounds with that build too, interleaved (A/B).
+ * Nothing here is asserted.
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -16,12 +18,13 @@ import { phaseDurations, type AgentEvent } from "../../src/store/events.js";
 import { parseEvent } from "../../src/store/event-parse.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const BASELINE = process.env.BENCH_BASELINE;
 const env = { ...process.env, TSLIMA_HOME: snapshotHome };
 
-function tslima(args: string[]): Promise<{ ms: number; exitAt: number; stderr: string }> {
+function tslima(args: string[], cli = cliPath): Promise<{ ms: number; exitAt: number; stderr: string }> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const c = spawn(process.execPath, [cliPath, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
+    const c = spawn(process.execPath, [cli, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     c.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
     c.once("close", (code) => {
@@ -39,9 +42,9 @@ function events(name: string): AgentEvent[] {
 }
 
 /** One start's phases (ms), in order: startup, the agent's steps, the CLI's exit after READY, the whole. */
-async function timedStart(args: string[], name: string): Promise<Map<string, number>> {
+async function timedStart(args: string[], name: string, cli: string): Promise<Map<string, number>> {
   const t0 = Date.now();
-  const r = await tslima(args);
+  const r = await tslima(args, cli);
   const evs = events(name);
   const first = Date.parse(evs[0]?.time ?? "");
   const ready = evs.find((e) => e.kind === "ready");
@@ -50,7 +53,7 @@ async function timedStart(args: string[], name: string): Promise<Map<string, num
   out.set("cli: READY seen, exited", r.exitAt - Date.parse(ready?.time ?? ""));
   out.set("total (wall clock)", r.ms);
   const said = evs.find((e) => e.kind === "message" && e.message.startsWith("timings: "));
-  if (said?.kind === "message") console.log(`${name}: ${said.message}`);
+  if (said?.kind === "message") console.log(`${args.join(" ")}: ${said.message}`);
   return out;
 }
 
@@ -66,20 +69,25 @@ function report(title: string, runs: Array<Map<string, number>>): void {
 async function main(): Promise<void> {
   await baseSnapshot();
   console.log(`snapshot home ${snapshotHome}, snapshot ${BASE_SNAPSHOT}; ${RUNS} rounds`);
-  const from: Array<Map<string, number>> = [];
-  const resume: Array<Map<string, number>> = [];
+  const builds: Array<[string, string]> = [["this build", cliPath], ...(BASELINE ? [["baseline", BASELINE] as [string, string]] : [])];
+  const runs = new Map(builds.map(([label]) => [label, { from: [] as Array<Map<string, number>>, resume: [] as Array<Map<string, number>> }]));
   for (let i = 0; i < RUNS; i++) {
-    const name = `bench-from-${process.pid}-${i}`;
-    try {
-      from.push(await timedStart(["start", "--from", BASE_SNAPSHOT, name], name));
-      await tslima(["suspend", name]);
-      resume.push(await timedStart(["start", name], name));
-    } finally {
-      await tslima(["delete", "-f", name]).catch((e: unknown) => console.error(String(e)));
+    for (const [label, cli] of builds) {
+      const name = `bench-from-${process.pid}-${i}`;
+      const into = runs.get(label)!;
+      try {
+        into.from.push(await timedStart(["start", "--from", BASE_SNAPSHOT, name], name, cli));
+        await tslima(["suspend", name], cli);
+        into.resume.push(await timedStart(["start", name], name, cli));
+      } finally {
+        await tslima(["delete", "-f", name]).catch((e: unknown) => console.error(String(e)));
+      }
     }
   }
-  report("tslima start --from base NEW", from);
-  report("tslima start NEW (resume of the suspended NEW)", resume);
+  for (const [label, r] of runs) {
+    report(`${label}: tslima start --from base NEW`, r.from);
+    report(`${label}: tslima start NEW (resume of the suspended NEW)`, r.resume);
+  }
 }
 
 await main();
