@@ -26,12 +26,13 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`.padStart(7);
 }
 
-/** Prints agent events as progress lines with the time since `start` began. */
+/** Prints agent events as progress lines with the time since `start` began (when the agent wrote each, else when it was read). */
 export function progressPrinter(write: (s: string) => void = (s) => void process.stderr.write(s)): (e: AgentEvent) => void {
   const t0 = Date.now();
   let lastProgress = 0;
   return (e) => {
-    const at = `[${seconds(Date.now() - t0)}]`;
+    const written = Date.parse(e.time);
+    const at = `[${seconds((Number.isFinite(written) ? written : Date.now()) - t0)}]`;
     switch (e.kind) {
       case "warning":
         return write(`${at} warning: ${e.warning}\n`);

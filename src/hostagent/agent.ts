@@ -41,6 +41,7 @@ import type { RunningVm } from "./quiesce.js";
 import type { Supervised } from "./processes.js";
 import { copyToHost } from "./copy-to-host.js";
 import { removeHostCopies } from "../store/host-copies.js";
+import { PhaseClock } from "./timings.js";
 
 export type { AgentIO, AgentOptions } from "./agent-io.js";
 
@@ -70,6 +71,8 @@ export class HostAgent implements RequestHost {
   private forwarding: { portfwd: PortForwarding; inotify: Promise<MountInotify> | undefined } | undefined;
   /** How QEMU is stopped when the agent shuts down: powered off (a stop) or terminated. */
   private graceful = false;
+  /** How long each phase of this start took: said before READY (timings.ts). */
+  private readonly timings = new PhaseClock();
 
   constructor(
     instanceDir: string,
@@ -103,10 +106,11 @@ export class HostAgent implements RequestHost {
     ];
     this.onClose.add("mount daemons and runtime files", () => cleanupRuntime(this.paths, this.daemons, sockets()));
     try {
-      const plan = await this.gatherAndPlan();
+      const t = this.timings;
+      const plan = await t.time("gather and plan", () => this.gatherAndPlan());
       const launched = await this.launch(plan);
       await this.startDisplay(plan);
-      await joinNetworks(plan, { home: this.home, paths: this.paths, report: this.report, onClose: this.onClose, log: (m) => this.log(m) });
+      await t.time("networks (host side)", () => joinNetworks(plan, { home: this.home, paths: this.paths, report: this.report, onClose: this.onClose, log: (m) => this.log(m) }));
       await this.ready(plan, launched);
     } catch (e) {
       const guestReachable = this.qemu !== undefined && this.qemu.exit === undefined && !this.opts.stop.aborted;
@@ -211,7 +215,7 @@ export class HostAgent implements RequestHost {
     await this.startQemu(plan, l.argv, " to restore the saved state");
     report.step("restore-state", `Restoring the state saved at ${l.record.savedAt} (${Math.round(l.record.stateBytes / 1048576)} MiB)`);
     try {
-      await restoreState(paths, (m) => this.log(m));
+      await restoreState(paths, (m) => this.log(m), this.timings);
     } catch (e) {
       if (this.opts.stop.aborted) throw e;
       report.warn(`restoring the saved state of ${paths.name} failed (${(e as Error).message}); booting it instead (the state is discarded)`);
@@ -227,8 +231,9 @@ export class HostAgent implements RequestHost {
   private async startQemu(plan: BootPlan, argv: string[], why = ""): Promise<void> {
     this.report.step("start-qemu", `Starting QEMU${why} (${plan.qemu.binary}, accel ${this.gathered?.host.qemu.accel ?? "?"})`);
     this.log(`${plan.qemu.binary} ${argv.join(" ")}`);
-    this.qemu = spawnQemu(this.paths, plan, argv, this.report.childLog("qemu"));
-    await waitForPidFile(this.paths, this.qemu.proc, this.interrupt);
+    const qemu = spawnQemu(this.paths, plan, argv, this.report.childLog("qemu"));
+    this.qemu = qemu;
+    await this.timings.time("QEMU spawn (to its pid file)", () => waitForPidFile(this.paths, qemu.proc, this.interrupt));
   }
 
   private async stopQemu(graceful: boolean): Promise<void> {
@@ -254,16 +259,19 @@ export class HostAgent implements RequestHost {
       stop: this.guestStop(),
       daemons: this.daemons,
       childLog: (name) => report.childLog(name),
+      timed: (name, ms) => this.timings.add(name, ms),
       ...(this.gathered?.hostResolver ? { hostResolverPort: this.gathered.hostResolver.port } : {}),
       ...(this.opts.progress === true ? { progress: true } : {}),
     });
     if (this.qemu) this.qemu.console = undefined;
-    if (plan.copyToHost !== undefined) {
-      report.step("copy-to-host", `Copying ${plan.copyToHost.length} file(s) from the guest (copyToHost)`);
+    const copies = plan.copyToHost;
+    if (copies !== undefined) {
+      report.step("copy-to-host", `Copying ${copies.length} file(s) from the guest (copyToHost)`);
       this.onClose.add("copyToHost files (deleteOnStop)", () => removeHostCopies(paths, (m) => this.log(m)));
-      await copyToHost(paths, plan.copyToHost, (m) => report.say(m), this.opts.stop);
+      await this.timings.time("copy-to-host", () => copyToHost(paths, copies, (m) => report.say(m), this.opts.stop));
     }
     if (launched.readyCidata !== undefined) recordReadyCidata(paths, launched.readyCidata);
+    report.say(this.timings.summary());
     report.status.running = true;
     report.status.ready = true;
     report.emit({

@@ -4,6 +4,7 @@ import { HOST_IP } from "../config/guest.js";
 import { SwitchLink } from "../network/client.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import type { InstancePaths } from "../store/paths.js";
+import { isPort } from "../store/snapshot-record.js";
 import type { Reporter } from "./agent-io.js";
 import { HostResolver } from "./host-resolver.js";
 import { HOST_RESOLVER_PORT_FILE, hostsTable } from "./host-resolver-plan.js";
@@ -21,13 +22,24 @@ import type { BootPlan } from "./plan.js";
  * light boot's guest, find it where it was), else another.
  */
 export async function startHostResolver(hr: { hosts: Record<string, string>; ipv6: boolean }, paths: InstancePaths, onClose: OnClose, log: (m: string) => void): Promise<HostResolver> {
-  const file = join(paths.dir, HOST_RESOLVER_PORT_FILE);
-  const before = Number(existsSync(file) ? readFileSync(file, "utf8").trim() : 0);
-  const r = await HostResolver.listen(Number.isInteger(before) ? before : 0, { hosts: hostsTable(hr.hosts, HOST_IP), ipv6: hr.ipv6, log });
+  const before = readHostResolverPort(paths.dir) ?? 0;
+  const r = await HostResolver.listen(before, { hosts: hostsTable(hr.hosts, HOST_IP), ipv6: hr.ipv6, log });
   onClose.add("host resolver", () => r.close());
-  if (r.port !== before) writeFileAtomic(file, `${r.port}\n`, 0o600);
+  if (r.port !== before) writeHostResolverPort(paths.dir, r.port);
   log(`host resolver on 127.0.0.1:${r.port} (udp, tcp)`);
   return r;
+}
+
+/** The port the instance's host resolver last had (HOST_RESOLVER_PORT_FILE in `dir`), if it is a port. */
+export function readHostResolverPort(dir: string): number | undefined {
+  const file = join(dir, HOST_RESOLVER_PORT_FILE);
+  const port = Number(existsSync(file) ? readFileSync(file, "utf8").trim() : NaN);
+  return isPort(port) ? port : undefined;
+}
+
+/** Records the host resolver's port in the instance directory `dir` (a clone's: the snapshot source's). */
+export function writeHostResolverPort(dir: string, port: number): void {
+  writeFileAtomic(join(dir, HOST_RESOLVER_PORT_FILE), `${port}\n`, 0o600);
 }
 
 export interface NetworkAgent {

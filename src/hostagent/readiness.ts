@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { TslimaError, isTslimaError } from "../errors.js";
 import type { MountPlan } from "../mounts/types.js";
 import type { AgentEventBody, Step } from "../store/events.js";
 import type { InstancePaths } from "../store/paths.js";
-import { waitForSsh } from "../ssh/wait.js";
+import { RESUMED_SSH_POLL_MS, waitForSsh } from "../ssh/wait.js";
 import { retry } from "../proc/wait.js";
 import type { ReadinessStep } from "./readiness-plan.js";
 import { provisionFailures, resetControlMaster, runProbe, waitForReady, type Interrupt } from "./guest.js";
@@ -36,6 +37,8 @@ export interface ReadinessContext {
   childLog: (name: string) => ChildLog;
   /** `start --progress`: the boot setup's output is followed while the ready-file step waits. */
   progress?: boolean;
+  /** Told how long each step took (the agent's timings.ts), by its kind. */
+  timed?: (name: string, ms: number) => void;
 }
 
 /** Carries out the readiness steps of a boot plan, in order (see readiness-plan.ts). */
@@ -43,8 +46,10 @@ export async function runReadiness(steps: ReadinessStep[], c: ReadinessContext):
   let provisionFailed: string[] = [];
   for (const s of steps) {
     if (s.announce) c.step(s.announce.step, s.announce.message);
+    const t0 = performance.now();
     try {
       provisionFailed = (await runStep(s, c, provisionFailed)) ?? provisionFailed;
+      c.timed?.(s.kind, performance.now() - t0);
     } catch (e) {
       if (c.stop.aborted || s.fatal) throw withHint(e, s.hint);
       c.emit({ kind: "warning", warning: `${s.description}: not so (${(e as Error).message}); ${s.hint}` });
@@ -63,7 +68,7 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
   const { paths } = c;
   switch (s.kind) {
     case "ssh":
-      await waitForSsh(paths, s.timeoutMs ?? Infinity, { signal: c.stop, beforeAttempt: c.interrupt, ...(s.denialIsFinal === true ? { denialIsFinal: true } : {}) }).catch((e: unknown) => {
+      await waitForSsh(paths, s.timeoutMs ?? Infinity, { signal: c.stop, beforeAttempt: c.interrupt, ...(s.denialIsFinal === true ? { denialIsFinal: true, intervalMs: RESUMED_SSH_POLL_MS } : {}) }).catch((e: unknown) => {
         if (s.timeoutMs === undefined || !isTslimaError(e) || e.kind !== "SSH_TIMEOUT") throw e;
         throw new TslimaError("RESUME_FAILED", `the restored guest of ${paths.name} did not answer ssh within ${Math.round(s.timeoutMs / 1000)}s`, {
           hint: `the saved state is discarded: the next \`tslima start ${paths.name}\` boots it afresh; see ${paths.serialLog}`,
@@ -108,7 +113,7 @@ async function runStep(s: ReadinessStep, c: ReadinessContext, provisionFailed: s
       return undefined;
     }
     case "reidentify": {
-      const said = await reidentifyGuest(paths, s.script, { signal: c.stop, beforeAttempt: c.interrupt });
+      const said = await reidentifyGuest(paths, s.script, { signal: c.stop, beforeAttempt: c.interrupt }, c.timed);
       if (said !== "") c.emit({ kind: "message", message: said });
       return undefined;
     }

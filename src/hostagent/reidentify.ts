@@ -20,12 +20,13 @@
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { TslimaError } from "../errors.js";
 import type { InstancePaths } from "../store/paths.js";
 import { writeFileAtomic } from "../store/atomic.js";
 import { knownHostsLine } from "../ssh/hostkey.js";
 import { closeControlMaster, guestExec } from "../ssh/exec.js";
-import { waitForSsh } from "../ssh/wait.js";
+import { RESUMED_SSH_POLL_MS, waitForSsh } from "../ssh/wait.js";
 import { retry } from "../proc/wait.js";
 import { asRoot } from "../mounts/index.js";
 
@@ -75,7 +76,17 @@ export const IDENTITY_CHECK = "cat /etc/machine-id";
  * machine-id. Should the first session drop (ssh's exit 255), the check after the reconnect
  * decides. Returns what the guest said.
  */
-export async function reidentifyGuest(paths: InstancePaths, script: string, o: { signal: AbortSignal; beforeAttempt: () => void }): Promise<string> {
+export async function reidentifyGuest(
+  paths: InstancePaths,
+  script: string,
+  o: { signal: AbortSignal; beforeAttempt: () => void },
+  timed: (name: string, ms: number) => void = () => undefined,
+): Promise<string> {
+  let t0 = performance.now();
+  const lap = (name: string) => {
+    timed(`reidentify: ${name}`, performance.now() - t0);
+    t0 = performance.now();
+  };
   const publicKey = readFileSync(`${paths.hostKey}.pub`, "utf8").trim();
   const machineId = newMachineId();
   const r = await guestExec(paths, asRoot(script, "tslima-reidentify", [machineId, publicKey]), {
@@ -87,10 +98,12 @@ export async function reidentifyGuest(paths: InstancePaths, script: string, o: {
       hint: `the resume does it with sudo -n (user.passwordlessSudo, the default); start ${paths.name} again: it boots cold with its own host key`,
     });
   if (r.code !== 0 && r.code !== 255) throw failed(`${[r.stdout, r.stderr].join("\n").trim().split("\n").slice(-3).join(" | ")} (exit ${r.code})`);
+  lap("script");
   closeControlMaster(paths);
   writeFileAtomic(paths.knownHosts, `${knownHostsLine(paths.name, publicKey)}\n`);
   // as long as the resume's first ssh step may take (a loaded host): the start's timeout bounds it
-  await waitForSsh(paths, Infinity, { ...o, denialIsFinal: true });
+  await waitForSsh(paths, Infinity, { ...o, denialIsFinal: true, intervalMs: RESUMED_SSH_POLL_MS });
+  lap("ssh again");
   // (a dropped session's script may still be finishing)
   await retry(
     async () => {
@@ -100,6 +113,7 @@ export async function reidentifyGuest(paths: InstancePaths, script: string, o: {
     },
     { timeoutMs: 60_000, intervalMs: 2000, ...o },
   );
+  lap("check");
   rmSync(paths.resumeHostKey, { force: true });
   return r.stdout.trim();
 }

@@ -10,6 +10,7 @@ import type { InstancePaths } from "../store/paths.js";
 import { currentIdentities, readSuspendRecord, stateFileBytes } from "../store/suspend.js";
 import type { SavedState } from "./launch-plan.js";
 import { identityDue } from "./reidentify.js";
+import type { PhaseClock } from "./timings.js";
 
 /** What the instance directory holds of a saved state, for planLaunch. */
 export function readSavedState(paths: InstancePaths): SavedState {
@@ -24,11 +25,11 @@ export function readSavedState(paths: InstancePaths): SavedState {
 }
 
 /** Loads the saved state into QEMU (started with -incoming defer); the state file is removed after. */
-export async function restoreState(paths: InstancePaths, log: (m: string) => void): Promise<void> {
-  const qmp = await QmpClient.connect(paths.qmpSock, { retry: true, timeoutMs: 30_000 });
+export async function restoreState(paths: InstancePaths, log: (m: string) => void, timings: PhaseClock): Promise<void> {
+  const qmp = await timings.time("QMP connect", () => QmpClient.connect(paths.qmpSock, { retry: true, timeoutMs: 30_000 }));
   try {
     const t0 = Date.now();
-    await loadVmState(qmp, loadStateUri(paths.vmState));
+    await timings.time("state load (migrate-incoming, cont)", () => loadVmState(qmp, loadStateUri(paths.vmState)));
     log(`restored the VM state in ${Date.now() - t0} ms`);
   } finally {
     qmp.close();

@@ -28,6 +28,7 @@ import { SUSPEND_RECORD_VERSION, type SuspendRecord } from "../store/suspend-rec
 import { diskIdentities } from "../store/suspend.js";
 import { qemuImgCreateOverlay, qemuImgRebaseUnsafe } from "../qemu/index.js";
 import { imageRecordPath } from "../hostagent/prepare.js";
+import { writeHostResolverPort } from "../hostagent/guest-net.js";
 import type { ResolvedImage } from "../images/types.js";
 import { validateInstanceName } from "./names.js";
 import { moveIntoPlace } from "./create.js";
@@ -145,6 +146,8 @@ export async function createFromSnapshot(snap: string, name: string, opts: FromS
     // its own host key; the snapshot's (which the saved guest serves) until the resume replaces it
     await generateEd25519Key(tmp.hostKey, `tslima-host-${name}`, `the host key of instance ${name}`);
     copyFileAtomic(`${snapshot.paths.hostKey}.pub`, tmp.resumeHostKey);
+    // the port its guest's resolver is pointed at: taken when free, the resume need not restart resolved
+    if (record.hostResolverPort !== undefined) writeHostResolverPort(tmp.dir, record.hostResolverPort);
     const image: ResolvedImage = {
       disk: final.basedisk,
       diskFormat: record.baseFormat,

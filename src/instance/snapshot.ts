@@ -19,6 +19,7 @@ import { guestHostname } from "../config/guest.js";
 import { qemuImgRebase, qemuImgRebaseUnsafe } from "../qemu/index.js";
 import { readImageRecord } from "../hostagent/prepare.js";
 import { snapshotTakenPath, type SnapshotTaken } from "../hostagent/snapshot.js";
+import { readHostResolverPort } from "../hostagent/guest-net.js";
 import { requireInstance } from "./lookup.js";
 import { instanceNameProblem } from "./names.js";
 import { requestAgent } from "./agent-request.js";
@@ -108,12 +109,17 @@ export async function createSnapshot(name: string, snap: string, opts: SnapshotC
       efiVars: existsSync(work.efiVars),
       userKey: readFileSync(globalPaths(home).userPubKey, "utf8").trim(),
       hostname: guestHostname(name),
+      ...hostResolverPortField(readHostResolverPort(paths.dir)),
     };
     return commitSnapshot(home, work, record);
   } finally {
     rmSync(work.dir, { recursive: true, force: true });
     lock.release();
   }
+}
+
+function hostResolverPortField(port: number | undefined): Pick<SnapshotRecord, "hostResolverPort"> {
+  return port !== undefined ? { hostResolverPort: port } : {};
 }
 
 /** Every booted snapshot of the home. */

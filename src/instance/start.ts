@@ -177,6 +177,9 @@ export function startFailure(paths: InstancePaths, o: Outcome): TslimaError {
   return fromAgentError(said, `starting ${paths.name} failed`, `logs: ${paths.haStderrLog} and ${paths.serialLog}`);
 }
 
+/** How often a detached start reads the agent's event log: READY is seen this much after it is written, at worst. */
+const READY_POLL_MS = 50;
+
 async function runDetached(paths: InstancePaths, opts: StartRequest, timeoutMs: number, events: AgentEvent[]): Promise<void> {
   const out = openAgentLog(paths.haStdoutLog);
   const err = openAgentLog(paths.haStderrLog);
@@ -220,7 +223,7 @@ async function runDetached(paths: InstancePaths, opts: StartRequest, timeoutMs: 
         const last = [...events].reverse().find((e) => outcomeOf(e) !== undefined);
         throw startFailure(paths, last ? outcomeOf(last)! : { kind: "exited", event: { time: "", status: { errors: [`the host agent exited unexpectedly; see ${paths.haStderrLog}`] }, kind: "other" } });
       },
-      { timeoutMs: Infinity, intervalMs: 200, ...(opts.signal ? { signal: opts.signal } : {}) },
+      { timeoutMs: Infinity, intervalMs: READY_POLL_MS, ...(opts.signal ? { signal: opts.signal } : {}) },
     );
   } catch (e) {
     if (!opts.signal?.aborted) throw e;

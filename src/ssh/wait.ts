@@ -51,15 +51,18 @@ export async function waitForBanner(port: number, timeoutMs: number, opts: { sig
   });
 }
 
+/** Between ssh attempts to a resumed guest, whose sshd runs already (a booting one's comes up in minutes: 1 s). */
+export const RESUMED_SSH_POLL_MS = 250;
+
 /**
  * Retries `ssh -F ssh.config lima-NAME true` until it succeeds (the guest accepts our key, which also
  * starts the ControlMaster). Resolves with the number of attempts. `beforeAttempt` may throw to end
- * the wait (the host agent's check that QEMU still runs).
+ * the wait (the host agent's check that QEMU still runs). `intervalMs` (default 1 s) between attempts.
  */
 export async function waitForSsh(
   paths: InstancePaths,
   timeoutMs: number,
-  opts: { signal?: AbortSignal; ssh?: string; beforeAttempt?: () => void; denialIsFinal?: boolean } = {},
+  opts: { signal?: AbortSignal; ssh?: string; beforeAttempt?: () => void; denialIsFinal?: boolean; intervalMs?: number } = {},
 ): Promise<number> {
   const argv = sshArgv(paths, { tty: false, command: ["true"], login: false });
   let lastErr = "";
@@ -75,7 +78,7 @@ export async function waitForSsh(
       lastErr = lastLines(r.stderr, 3).join(" | ") || (r.spawnError ? r.spawnError.message : `exit ${r.code ?? r.signal ?? "?"}`);
       return undefined;
     },
-    { timeoutMs, intervalMs: 1000, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.beforeAttempt ? { beforeAttempt: opts.beforeAttempt } : {}) },
+    { timeoutMs, intervalMs: opts.intervalMs ?? 1000, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.beforeAttempt ? { beforeAttempt: opts.beforeAttempt } : {}) },
   );
   if (attempts !== undefined) return attempts;
   throw new TslimaError("SSH_TIMEOUT", `ssh to instance ${paths.name} did not succeed within ${Math.round(timeoutMs / 1000)}s (last: ${lastErr})`, {

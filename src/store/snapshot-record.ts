@@ -36,9 +36,18 @@ export interface SnapshotRecord {
   userKey: string;
   /** The guest's hostname when it was taken (lima-SOURCE): an instance made from it gets its own. */
   hostname: string;
+  /**
+   * The source's host resolver port (hostagent/guest-net.ts), which its guest's resolver is pointed
+   * at: an instance made from it listens there when the port is free, and its first resume need not
+   * restart the guest's resolver (issue 30). Absent when the source ran none.
+   */
+  hostResolverPort?: number;
 }
 
 const isString = (v: unknown): v is string => typeof v === "string";
+
+/** A TCP/UDP port number, 1-65535. Pure. */
+export const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 
 /** Reads snapshot.json's text: the record, or what is wrong with it. */
 export function parseSnapshotRecord(text: string): { record: SnapshotRecord } | { problem: string } {
@@ -51,6 +60,7 @@ export function parseSnapshotRecord(text: string): { record: SnapshotRecord } | 
   if (o.baseFormat !== "qcow2" && o.baseFormat !== "raw") return { problem: "baseFormat is not qcow2 or raw" };
   for (const k of ["kernel", "initrd", "efiVars"] as const) if (typeof o[k] !== "boolean") return { problem: `${k} is not true or false` };
   if (o.cmdline !== undefined && !isString(o.cmdline)) return { problem: "cmdline is not a string" };
+  if (o.hostResolverPort !== undefined && !isPort(o.hostResolverPort)) return { problem: "hostResolverPort is not a port number" };
   return { record: o as unknown as SnapshotRecord };
 }
 

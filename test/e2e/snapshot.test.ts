@@ -18,7 +18,8 @@ import { createFromSnapshot, Instance, isTslimaError, type RunningInstance, type
 import { instancePaths } from "../../src/store/paths.js";
 import { macAddress } from "../../src/qemu/options.js";
 import { runProgram } from "../../src/proc/run.js";
-import { baseSnapshot, bootGuest, Cli, parseList } from "./harness.js";
+import { readSnapshot } from "../../src/store/snapshot.js";
+import { BASE_SNAPSHOT, baseSnapshot, bootGuest, Cli, parseList, snapshotHome } from "./harness.js";
 import { systemdFromRoot } from "./serial-facts.js";
 
 const cli = new Cli("snapshot");
@@ -47,11 +48,28 @@ async function backing(file: string): Promise<string | undefined> {
 
 test("an instance from the base snapshot resumes instead of booting, under its own name", LONG, async () => {
   const events: string[] = [];
-  source = await bootGuest(cli, { from: "base-snapshot", name: "src", onEvent: (e) => events.push(e.kind === "step" ? e.step : "") });
+  const messages: string[] = [];
+  source = await bootGuest(cli, {
+    from: "base-snapshot",
+    name: "src",
+    onEvent: (e) => {
+      events.push(e.kind === "step" ? e.step : "");
+      if (e.kind === "message") messages.push(e.message);
+    },
+  });
   assert.ok(events.includes("restore-state"), `the harness resumed the base snapshot (steps: ${events.join(" ")})`);
   assert.ok(!events.includes("wait-cloud-init"), "no boot ran");
   assert.equal(await sh("src", "hostname"), "lima-src");
   assert.equal(await backing(instancePaths(cli.home, "src").diffdisk), "snapshotdisk", "its disk is an overlay over the snapshot's");
+  // the start's phases, said before READY (issue 30)
+  const timings = messages.find((m) => m.startsWith("timings: ")) ?? "";
+  for (const phase of ["agent startup", "QEMU spawn", "state load", "ssh", "clock", "reidentify: ssh again", "host-resolver"]) assert.match(timings, new RegExp(`[:,] ${phase}( \\([^)]*\\))? \\d`), phase);
+  // its host resolver has the snapshot source's port when free, which its guest is pointed at already
+  const port = Number(readFileSync(join(instancePaths(cli.home, "src").dir, "host-resolver.port"), "utf8"));
+  const snap = readSnapshot(snapshotHome, BASE_SNAPSHOT);
+  assert.ok(!("problem" in snap) && snap.record.hostResolverPort !== undefined, "the snapshot records its source's host resolver port");
+  if (port === snap.record.hostResolverPort) assert.ok(!messages.some((m) => m.startsWith("host resolver:")), `resolved was not restarted: ${messages.join(" | ")}`);
+  assert.match(await sh("src", "resolvectl status --no-pager | sed -n '/^Global/,/^$/p'"), new RegExp(`192\\.168\\.5\\.2:${port}\\b`), "the guest asks this instance's host resolver");
 });
 
 test("snapshot create --running: the source runs on, with its memory and mounts", LONG, async () => {

@@ -29,6 +29,7 @@ test("ssh.config: one Host lima-NAME block with Lima's options, the guest's host
     "ControlMaster auto",
     "ControlPath /home/alice/.tslima/default/ssh.sock",
     "ControlPersist yes",
+    "KexAlgorithms ^curve25519-sha256,curve25519-sha256@libssh.org",
   ]) {
     assert.ok(lines.includes(want), `missing: ${want}`);
   }

@@ -41,6 +41,14 @@ test("parseSnapshotRecord: a good record, and what is wrong with a bad one", () 
   assert.deepEqual(parseSnapshotRecord("{"), { problem: "it is not JSON" });
 });
 
+test("parseSnapshotRecord: the source's host resolver port, when recorded, is a port number", () => {
+  assert.deepEqual(parseSnapshotRecord(JSON.stringify(record({ hostResolverPort: 47940 }))), { record: record({ hostResolverPort: 47940 }) });
+  for (const bad of [0, 65536, 1.5, "53", -1]) {
+    const r = parseSnapshotRecord(JSON.stringify({ ...record(), hostResolverPort: bad }));
+    assert.deepEqual(r, { problem: "hostResolverPort is not a port number" }, String(bad));
+  }
+});
+
 test("a snapshot is whole or absent: work dir, commit (read-only files, record last), list, delete", (t) => {
   const home = mkdtempSync(join(tmpdir(), "tslima-snap-"));
   t.after(() => rmSync(home, { recursive: true, force: true }));
