@@ -1,5 +1,5 @@
 import type { Arch, Config, ContainerdArchive } from "./types.js";
-import type { Finding } from "./validate-common.js";
+import { validateDigest, type Finding } from "./validate-common.js";
 import { bool, list, obj, str, type Raw } from "./defaults-entries.js";
 
 /** The name of the archive on the cidata disk, as Lima's. */
@@ -50,8 +50,6 @@ export function containerdArchives(config: Pick<Config, "containerd" | "arch">):
   return config.containerd.archives.filter((a) => a.arch === config.arch);
 }
 
-const ARCHIVE_DIGEST = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
-
 /** containerd.archives, checked only when system or user asks for containerd (as Lima): location, arch, digest. */
 export function containerdFindings(config: Config, arches: readonly string[]): Finding[] {
   if (!wantsContainerd(config)) return [];
@@ -63,9 +61,7 @@ export function containerdFindings(config: Config, arches: readonly string[]): F
       out.push({ path: [...at, "location"], message: `must be an http(s) URL, a file:// URL or a path, got "${a.location}"` });
     }
     if (!arches.includes(a.arch)) out.push({ path: [...at, "arch"], message: `must be one of ${arches.map((x) => `"${x}"`).join(", ")}, got "${a.arch}"` });
-    if (a.digest !== undefined && !ARCHIVE_DIGEST.test(a.digest)) {
-      out.push({ path: [...at, "digest"], message: `must be "sha256:" or "sha512:" followed by the lowercase hex digest, got "${a.digest}"` });
-    }
+    validateDigest([...at, "digest"], a.digest, ["sha256", "sha512"], out);
   });
   return out;
 }

@@ -4,7 +4,7 @@ import { isEnvName } from "../proc/quote.js";
 import { asText } from "./ast.js";
 import { ignoredFields } from "./ignored.js";
 import type { Config, HostFacts } from "./types.js";
-import { NOT_SUPPORTED, oneOf, validatePort, type Finding } from "./validate-common.js";
+import { NOT_SUPPORTED, oneOf, validateDigest, validatePort, type Finding } from "./validate-common.js";
 import { validateAdditionalDisks, validateNetworks, validatePortForwards, validateProvision } from "./validate-lists.js";
 import { validateMounts } from "./validate-mounts.js";
 import { validateResources } from "./validate-resources.js";
@@ -119,9 +119,7 @@ function validateImages(config: Config, out: Finding[]): void {
       if (!f) continue;
       if (f.location === "") err([...path, "location"], "must be set (a URL, a local path or build:NAME)");
       if (!ARCHES.includes(f.arch)) err([...path, "arch"], `must be one of ${oneOf(ARCHES)}, got "${f.arch}"`);
-      if (f.digest !== undefined && !/^(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$/.test(f.digest)) {
-        err([...path, "digest"], `must be "sha256:", "sha384:" or "sha512:" followed by the lowercase hex digest, got "${f.digest}"`);
-      }
+      validateDigest([...path, "digest"], f.digest, ["sha256", "sha384", "sha512"], out);
       if (path[0] === "images" && path.length === 3 && f.arch !== img.arch) err([...path, "arch"], `must be the image's arch "${img.arch}", got "${f.arch}"`);
     }
   });

@@ -9,7 +9,7 @@ import { loadConfigText } from "../config/index.js";
 import { probeHostFacts } from "../host/facts.js";
 import { imageCandidates } from "../config/images.js";
 import { buildLine, resolveImage } from "../images/index.js";
-import type { ResolvedImage } from "../images/types.js";
+import type { ProgressEvent, ResolvedImage } from "../images/types.js";
 import { audioPlan, probeAudioBackends, probeQemu } from "../qemu/index.js";
 import { wantsAudio } from "../config/audio.js";
 import { userFirmware } from "./firmware.js";
@@ -57,6 +57,11 @@ export interface Gathered {
   hostResolver?: HostResolver;
 }
 
+/** A download's progress (the image's, containerd's archive) as the agent's progress event. */
+function emitDownload(report: Reporter, p: Extract<ProgressEvent, { type: "download-progress" }>): void {
+  report.emit({ kind: "progress", progress: { done: p.receivedBytes, ...(p.totalBytes ? { total: p.totalBytes } : {}) } });
+}
+
 /** Loads lima.yaml (its warnings announced) and writes what `shell` reads instead of it. */
 function loadConfig(c: GatherContext, hostFacts: HostFacts): Config {
   const { paths } = c;
@@ -83,7 +88,7 @@ async function ensureDisk(c: GatherContext, config: Config): Promise<{ image: Re
     tslimaHome: c.home,
     buildCacheDir: buildCacheDir(),
     onProgress: (p) => {
-      if (p.type === "download-progress") report.emit({ kind: "progress", progress: { done: p.receivedBytes, ...(p.totalBytes ? { total: p.totalBytes } : {}) } });
+      if (p.type === "download-progress") emitDownload(report, p);
       else if (p.type === "warning") report.warn(p.message);
       // a build at start (a variant such as build:debian-12-docker the first time): its phases as `image build` shows them
       else if (p.type === "build-step" || (p.type === "build-done" && !p.cached)) report.say(buildLine(p));
@@ -147,7 +152,7 @@ export async function gather(c: GatherContext): Promise<Gathered> {
   const virtiofsd = needsVirtiofsd(config) ? findVirtiofsd() : undefined;
   if (wantsContainerd(config)) report.say(`Fetching the nerdctl-full archive for ${config.arch} (containerd.archives)`);
   const containerd = await containerdArchive(config, c.home, (m) => report.warn(m), (p) => {
-    if (p.type === "download-progress") report.emit({ kind: "progress", progress: { done: p.receivedBytes, ...(p.totalBytes ? { total: p.totalBytes } : {}) } });
+    if (p.type === "download-progress") emitDownload(report, p);
   });
   const host: BootHost = {
     facts,

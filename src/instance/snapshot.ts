@@ -93,6 +93,7 @@ export async function createSnapshot(name: string, snap: string, opts: SnapshotC
     } else {
       await qemuImgRebaseUnsafe(work.disk, "basedisk", image.diskFormat);
     }
+    const hostResolverPort = readHostResolverPort(paths.dir);
     const record: SnapshotRecord = {
       version: SNAPSHOT_RECORD_VERSION,
       name: snap,
@@ -109,17 +110,13 @@ export async function createSnapshot(name: string, snap: string, opts: SnapshotC
       efiVars: existsSync(work.efiVars),
       userKey: readFileSync(globalPaths(home).userPubKey, "utf8").trim(),
       hostname: guestHostname(name),
-      ...hostResolverPortField(readHostResolverPort(paths.dir)),
+      ...(hostResolverPort !== undefined ? { hostResolverPort } : {}),
     };
     return commitSnapshot(home, work, record);
   } finally {
     rmSync(work.dir, { recursive: true, force: true });
     lock.release();
   }
-}
-
-function hostResolverPortField(port: number | undefined): Pick<SnapshotRecord, "hostResolverPort"> {
-  return port !== undefined ? { hostResolverPort: port } : {};
 }
 
 /** Every booted snapshot of the home. */
