@@ -28,6 +28,9 @@ test("images: required, location and arch, digest format, kernel arch", () => {
   one({ images: [{ location: "", arch: "x86_64" }] }, "images[0].location", /must be set/);
   one({ images: [{ location: "a.img", arch: "mips" }] }, "images[0].arch", /"x86_64", "aarch64"/);
   one({ images: [{ ...image, digest: "md5:abc" }] }, "images[0].digest", /sha256/);
+  one({ images: [{ ...image, digest: `sha256:${"A".repeat(64)}` }] }, "images[0].digest", /: must be "sha256:", "sha384:" or "sha512:" followed by the lowercase hex digest, got "sha256:A+"$/);
+  one({ images: [{ ...image, digest: `sha384:${"a".repeat(64)}` }] }, "images[0].digest", /got "sha384:a{64}"/);
+  assert.deepEqual(errors({ images: [{ ...image, digest: `sha384:${"a".repeat(96)}` }] }), []);
   one({ images: [{ ...image, kernel: { location: "k", arch: "aarch64" } }] }, "images[0].kernel.arch", /image's arch/);
 });
 
