@@ -10,7 +10,7 @@ import { ConfigError, fieldPath } from "./errors.js";
 import { parseYaml, type LoadedYaml } from "./load.js";
 import { nodePosition } from "./positions.js";
 import { findTemplate, NotRegularFileError, readTemplateFile, templateSearchDirs } from "./templates.js";
-import { HOST_REF_HINT, hostRefMessage, isUrl, remoteImageIssues } from "./remote-refs.js";
+import { HOST_REF_HINT, hostRefMessage, isUrl, remoteHostFileIssues } from "./remote-refs.js";
 import { resolveCustomLocator } from "./url-plugins.js";
 import { resolveGithubLocator } from "./github-io.js";
 import { UrlCache } from "./url-cache.js";
@@ -188,10 +188,10 @@ function inlineScripts(root: YAMLMap, source: string, opts: ResolveOptions, cach
   }
 }
 
-/** A document fetched by URL whose images[] name host files: every such entry, positioned. */
-function refuseRemoteImages(root: YAMLMap, source: string, cache: UrlCache): void {
+/** A document fetched by URL whose images[] (or other file fields, remote-refs.ts) name host files: every such entry, positioned. */
+function refuseRemoteHostFiles(root: YAMLMap, source: string, cache: UrlCache): void {
   if (!cache.remote(source)) return;
-  const issues = remoteImageIssues(root, source);
+  const issues = remoteHostFileIssues(root, source);
   if (issues.length > 0) throw new ConfigError(issues, { hint: HOST_REF_HINT });
 }
 
@@ -223,7 +223,7 @@ function embedBases(loaded: LoadedYaml, chain: string[], opts: ResolveOptions, c
     }
     checkDigest(ref, read.text, read.source, source);
     const base = parseYaml(read.text, read.source);
-    refuseRemoteImages(base.root, read.source, cache);
+    refuseRemoteHostFiles(base.root, read.source, cache);
     inlineScripts(base.root, read.source, opts, cache);
     embedBases(base, [...chain, read.source], opts, cache, false);
     mergeBaseInto(root, base.root);
@@ -237,7 +237,7 @@ function canonical(source: string, opts: ResolveOptions): string {
 /** Resolves `base:` (recursively) and inlines script files; throws NeedFetch for unfetched URLs. */
 function resolveSync(text: string, source: string, opts: ResolveOptions, cache: UrlCache): LoadedYaml {
   const loaded = parseYaml(text, source);
-  refuseRemoteImages(loaded.root, source, cache);
+  refuseRemoteHostFiles(loaded.root, source, cache);
   inlineScripts(loaded.root, source, opts, cache);
   embedBases(loaded, [canonical(source, opts)], opts, cache, true);
   combineListEntries(loaded.root);

@@ -17,6 +17,13 @@ const FILES: Record<string, string> = {
   "/evil/data.yaml": "provision:\n- mode: data\n  path: /tmp/x\n  file:\n    url: /etc/passwd\n",
   "/evil/scheme.yaml": "base: ftp://example.invalid/x.yaml\n",
   "/evil/image.yaml": "images:\n- location: https://example.invalid/ok.qcow2\n- location: /dev/sda\n  kernel:\n    location: ~/.ssh/id_ed25519\n",
+  "/evil/files.yaml": [
+    "firmware:\n  images:\n  - location: /home/u/.ssh/id_ed25519\n    arch: x86_64",
+    "containerd:\n  system: true\n  archives:\n  - location: file:///etc/shadow\n    arch: x86_64",
+    "caCerts:\n  files:\n  - ~/.ssh/id_ed25519",
+    "copyToHost:\n- guest: /etc/hostname\n  host: ~/.bashrc\n- guest: /etc/hostname\n  host: \"{{.Dir}}/../../.profile\"",
+  ].join("\n") + "\n",
+  "/good/files.yaml": "images:\n- location: build:debian-12\ncontainerd:\n  system: true\n  archives:\n  - location: https://example.invalid/nerdctl-full.tgz\n    arch: x86_64\ncopyToHost:\n- guest: /etc/hostname\n  host: \"{{.Dir}}/copied-from-guest/hostname\"\n",
   // a relative base that fetches an evil document: refused in that document, at its own position
   "/evil/nested.yaml": "base: base-path.yaml\n",
   "/good/main.yaml": "base: parts/base.yaml\nprovision:\n- mode: system\n  file: scripts/hello.sh\nimages:\n- location: build:debian-12\n",
@@ -66,6 +73,18 @@ test("a template fetched by URL cannot name host files in base:, provision/probe
     ["3:13", "5:15"].map((p, i) => `${p}: ${["images[1].location", "images[1].kernel.location"][i]}`),
   );
   assert.match(img.issues[0]?.message ?? "", /"\/dev\/sda" is not an http\(s\) URL or build:NAME/);
+  // the other fields naming files read into the guest or written on the host
+  const files = await refusal(`${url}/evil/files.yaml`, t.dir);
+  assert.deepEqual(
+    files.issues.map((i) => `${i.line}:${i.col}: ${i.field}`),
+    ["3:15: firmware.images[0].location", "8:15: containerd.archives[0].location", "12:5: caCerts.files[0]", "15:9: copyToHost[0].host", "17:9: copyToHost[1].host"],
+  );
+  assert.match(files.issues[0]?.message ?? "", /"\/home\/u\/.ssh\/id_ed25519" is not an http\(s\) URL, but .* was fetched from a URL: a firmware file/);
+  assert.match(files.issues[2]?.message ?? "", /cannot put host files into the guest/);
+  assert.match(files.issues[4]?.message ?? "", /"\{\{.Dir\}\}\/..\/..\/.profile" is not a path under \{\{.Dir\}\}\/.*only copy guest files into the instance's directory/);
+  assert.match(files.hint ?? "", /download the template/);
+  // an http(s) archive and a copy into the instance's directory are fine
+  await resolveTemplate(`${url}/good/files.yaml`, { tslimaHome: t.dir });
 });
 
 test("a template fetched by URL: relative base and script files resolve against its URL and are embedded", async (ctx) => {
